@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Buddy page allocator with pKVM hyp_pool semantics.
+ *
+ * A pool manages the PFN range [range_start, range_end); its first
+ * reserved_pages pages are never handed out (the caller keeps them, as
+ * pKVM keeps its early allocations). Free blocks are kept on per-order
+ * lists whose nodes live in the free pages themselves; every free block is
+ * order-aligned in physical address space and maximally merged with its
+ * buddy. Freed memory is zeroed, so allocations come back zeroed.
+ *
+ * Locking: pool->lock protects free_area and the refcount and order of
+ * every page in the pool.
+ */
+#ifndef HVMM_BUDDY_H
+#define HVMM_BUDDY_H
+
+#include <hvmm/list.h>
+#include <hvmm/memory.h>
+#include <hvmm/spinlock.h>
+
+/* Largest block order any pool supports: 2^18 pages = 1 GiB. */
+#define HVMM_BUDDY_MAX_ORDER	18
+
+struct hvmm_pool {
+	hvmm_spinlock_t lock;
+	struct hvmm_list free_area[HVMM_BUDDY_MAX_ORDER + 1];
+	phys_addr_t range_start;
+	phys_addr_t range_end;
+	u8 max_order;		/* inclusive: largest order this pool can return */
+};
+
+/*
+ * Takes ownership of @nr_pages pages from @pfn; the first @reserved_pages
+ * stay allocated (refcount 1 each). Returns HVMM_EINVAL if the range is
+ * empty, overflows or leaves the vmemmap.
+ */
+int hvmm_pool_init(struct hvmm_pool *pool, u64 pfn, u64 nr_pages, u64 reserved_pages);
+
+/* A zeroed block of 2^@order pages with refcount 1, or NULL. */
+void *hvmm_alloc_pages(struct hvmm_pool *pool, u8 order);
+
+/* Take and drop a reference on the page at @addr; the last put frees it. */
+void hvmm_get_page(struct hvmm_pool *pool, void *addr);
+void hvmm_put_page(struct hvmm_pool *pool, void *addr);
+
+/* Turns the allocated block at @addr into 2^order refcounted order-0 pages. */
+void hvmm_split_page(struct hvmm_pool *pool, void *addr);
+
+/* Number of free pages, counted under the lock (for statistics). */
+u64 hvmm_pool_free_pages(struct hvmm_pool *pool);
+
+#endif /* HVMM_BUDDY_H */

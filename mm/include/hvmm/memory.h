@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per-page metadata (the vmemmap), indexed by PFN as in pKVM.
+ *
+ * The host hands mm/ one array of struct hvmm_page covering every PFN in
+ * [vmemmap_start_pfn, vmemmap_end_pfn). Each field has one owner:
+ *  - refcount and order belong to the buddy pool the page is in, under
+ *    that pool's lock;
+ *  - host_state, owner, share_count and type belong to the ownership code
+ *    (mem_protect), under the host stage-2 lock;
+ *  - map_count is the Anaxagoros mapping counter, changed only with atomics.
+ */
+#ifndef HVMM_MEMORY_H
+#define HVMM_MEMORY_H
+
+#include <stdatomic.h>
+#include <hvmm/bug.h>
+#include <hvmm/types.h>
+
+#define HVMM_NO_ORDER		0xff
+
+struct hvmm_page {
+	u16 refcount;		/* buddy references; 0 while free */
+	u8 order;		/* order of the block headed here, or HVMM_NO_ORDER */
+	u8 type;		/* enum hvmm_page_type (mem_protect) */
+	u8 host_state;		/* enum hvmm_page_state as the host sees it */
+	u8 flags;		/* reserved for mem_protect */
+	u16 owner;		/* owner id (mem_protect) */
+	u32 share_count;	/* guests this host page is shared with */
+	_Atomic u32 map_count;	/* stage-2 leaves pointing here */
+};
+
+extern struct hvmm_page *hvmm_vmemmap;
+extern u64 hvmm_vmemmap_start_pfn;
+extern u64 hvmm_vmemmap_end_pfn;
+
+/*
+ * Installs the vmemmap: @vmemmap must point at zeroed metadata for PFNs
+ * [start_pfn, end_pfn), as mapped by the host.
+ */
+void hvmm_memory_init(struct hvmm_page *vmemmap, u64 start_pfn, u64 end_pfn);
+
+static inline bool hvmm_pfn_valid(u64 pfn)
+{
+	return pfn >= hvmm_vmemmap_start_pfn && pfn < hvmm_vmemmap_end_pfn;
+}
+
+static inline bool hvmm_phys_valid(phys_addr_t pa)
+{
+	return hvmm_pfn_valid(hvmm_phys_to_pfn(pa));
+}
+
+static inline struct hvmm_page *hvmm_pfn_to_page(u64 pfn)
+{
+	HVMM_BUG_ON(!hvmm_pfn_valid(pfn));
+	return &hvmm_vmemmap[pfn - hvmm_vmemmap_start_pfn];
+}
+
+static inline struct hvmm_page *hvmm_phys_to_page(phys_addr_t pa)
+{
+	return hvmm_pfn_to_page(hvmm_phys_to_pfn(pa));
+}
+
+static inline u64 hvmm_page_to_pfn(const struct hvmm_page *page)
+{
+	return (u64)(page - hvmm_vmemmap) + hvmm_vmemmap_start_pfn;
+}
+
+static inline phys_addr_t hvmm_page_to_phys(const struct hvmm_page *page)
+{
+	return hvmm_pfn_to_phys(hvmm_page_to_pfn(page));
+}
+
+static inline void *hvmm_page_to_virt(const struct hvmm_page *page)
+{
+	return hvmm_phys_to_virt(hvmm_page_to_phys(page));
+}
+
+static inline struct hvmm_page *hvmm_virt_to_page(const void *va)
+{
+	return hvmm_phys_to_page(hvmm_virt_to_phys(va));
+}
+
+#endif /* HVMM_MEMORY_H */

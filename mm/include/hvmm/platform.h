@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The platform interface: everything mm/ needs from the hardware or the
+ * hypervisor around it. A hypervisor implements these with its own
+ * linear map, TLBI instructions and panic path; the simulator (sim/platform.c)
+ * implements them over simulated physical memory and a modelled TLB.
+ *
+ * This header is the only way mm/ reaches outside itself: the freestanding
+ * test checks that mm/ objects reference no other external symbol.
+ */
+#ifndef HVMM_PLATFORM_H
+#define HVMM_PLATFORM_H
+
+#include <hvmm/types.h>
+
+/* Linear map between physical addresses and the hypervisor's virtual ones. */
+void *hvmm_phys_to_virt(phys_addr_t pa);
+phys_addr_t hvmm_virt_to_phys(const void *va);
+
+/*
+ * Stage-2 TLB maintenance, complete (including the DSB that waits for it)
+ * when the call returns.
+ *
+ * hvmm_tlb_flush_ipa: one leaf at @ipa, mapped at table @level (TLBI IPAS2E1IS).
+ * hvmm_tlb_flush_range: every entry covering [ipa, ipa + size) (TLBI RIPAS2E1IS).
+ * hvmm_tlb_flush_vmid: every stage-1 and stage-2 entry of @vmid (TLBI VMALLS12E1IS).
+ */
+void hvmm_tlb_flush_ipa(u16 vmid, u64 ipa, u32 level);
+void hvmm_tlb_flush_range(u16 vmid, u64 ipa, u64 size);
+void hvmm_tlb_flush_vmid(u16 vmid);
+
+/* Barriers: DSB ISHST (make table writes visible to walkers), DSB ISH, ISB. */
+void hvmm_dsb_ishst(void);
+void hvmm_dsb_ish(void);
+void hvmm_isb(void);
+
+/* Spin-wait hint (YIELD / PAUSE). */
+void hvmm_cpu_relax(void);
+
+/*
+ * Fatal error in mm/: a broken invariant or a misuse that cannot be reported
+ * with a return code. Never returns.
+ */
+_Noreturn void hvmm_panic(const char *file, u32 line, const char *what);
+
+/*
+ * Optional trace hook: production builds may record the same events the
+ * simulator replays. Implementations that do not trace make it a no-op.
+ */
+enum hvmm_trace_event {
+	HVMM_TRACE_PAGE_ALLOC,		/* a = pa, b = order */
+	HVMM_TRACE_PAGE_FREE,		/* a = pa, b = order */
+	HVMM_TRACE_S2_MAP,		/* a = vmid, b = ipa, c = pa | size in d */
+	HVMM_TRACE_S2_UNMAP,		/* a = vmid, b = ipa, c = size */
+	HVMM_TRACE_OWNERSHIP,		/* a = pa, b = from, c = to, d = state */
+};
+void hvmm_trace(enum hvmm_trace_event ev, u64 a, u64 b, u64 c, u64 d);
+
+#endif /* HVMM_PLATFORM_H */

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: MIT
+#include "physmem.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+static bool overlaps(uint64_t a, uint64_t asz, uint64_t b, uint64_t bsz)
+{
+	return a < b + bsz && b < a + asz;
+}
+
+int sim_physmem_add(struct sim_physmem *pm, enum sim_region_kind kind,
+		    uint64_t base, uint64_t size, char *err, size_t errlen)
+{
+	unsigned int i;
+
+	if (!size || (base | size) & (HVMM_PAGE_SIZE - 1)) {
+		snprintf(err, errlen, "region 0x%llx+0x%llx: base and size must be non-zero page multiples",
+			 (unsigned long long)base, (unsigned long long)size);
+		return -1;
+	}
+	if (base + size < base || base + size > (1ULL << 52)) {
+		snprintf(err, errlen, "region 0x%llx+0x%llx: beyond the 52-bit physical address space",
+			 (unsigned long long)base, (unsigned long long)size);
+		return -1;
+	}
+	if (pm->nr_regions == SIM_MAX_REGIONS) {
+		snprintf(err, errlen, "too many regions (at most %d)", SIM_MAX_REGIONS);
+		return -1;
+	}
+	for (i = 0; i < pm->nr_regions; i++) {
+		if (overlaps(base, size, pm->regions[i].base, pm->regions[i].size)) {
+			snprintf(err, errlen, "region 0x%llx+0x%llx overlaps region 0x%llx+0x%llx",
+				 (unsigned long long)base, (unsigned long long)size,
+				 (unsigned long long)pm->regions[i].base,
+				 (unsigned long long)pm->regions[i].size);
+			return -1;
+		}
+	}
+	for (i = pm->nr_regions; i > 0 && pm->regions[i - 1].base > base; i--)
+		pm->regions[i] = pm->regions[i - 1];
+	pm->regions[i] = (struct sim_region){ .base = base, .size = size, .kind = kind };
+	pm->nr_regions++;
+	return 0;
+}
+
+static void *map_noreserve(uint64_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+int sim_physmem_map(struct sim_physmem *pm, char *err, size_t errlen)
+{
+	uint64_t lo = UINT64_MAX, hi = 0;
+	unsigned int i;
+
+	for (i = 0; i < pm->nr_regions; i++) {
+		struct sim_region *r = &pm->regions[i];
+
+		if (r->kind == SIM_REGION_MMIO)
+			continue;
+		r->host = map_noreserve(r->size);
+		if (!r->host) {
+			snprintf(err, errlen, "cannot map %llu MiB of simulated RAM: %s",
+				 (unsigned long long)(r->size >> 20), strerror(errno));
+			return -1;
+		}
+		if (r->base < lo)
+			lo = r->base;
+		if (r->base + r->size > hi)
+			hi = r->base + r->size;
+	}
+	if (hi == 0) {
+		snprintf(err, errlen, "no RAM: add at least one RAM region");
+		return -1;
+	}
+	pm->start_pfn = lo >> HVMM_PAGE_SHIFT;
+	pm->end_pfn = hi >> HVMM_PAGE_SHIFT;
+	pm->vmemmap_bytes = (pm->end_pfn - pm->start_pfn) * sizeof(struct hvmm_page);
+	pm->vmemmap = map_noreserve(pm->vmemmap_bytes);
+	if (!pm->vmemmap) {
+		snprintf(err, errlen, "cannot map the vmemmap (%llu MiB): %s",
+			 (unsigned long long)(pm->vmemmap_bytes >> 20), strerror(errno));
+		return -1;
+	}
+	hvmm_memory_init(pm->vmemmap, pm->start_pfn, pm->end_pfn);
+	return 0;
+}
+
+void sim_physmem_destroy(struct sim_physmem *pm)
+{
+	unsigned int i;
+
+	for (i = 0; i < pm->nr_regions; i++)
+		if (pm->regions[i].host)
+			munmap(pm->regions[i].host, pm->regions[i].size);
+	if (pm->vmemmap)
+		munmap(pm->vmemmap, pm->vmemmap_bytes);
+	memset(pm, 0, sizeof(*pm));
+}
+
+void sim_physmem_discard(struct sim_physmem *pm)
+{
+	unsigned int i;
+
+	for (i = 0; i < pm->nr_regions; i++)
+		if (pm->regions[i].host)
+			madvise(pm->regions[i].host, pm->regions[i].size, MADV_DONTNEED);
+	if (pm->vmemmap)
+		madvise(pm->vmemmap, pm->vmemmap_bytes, MADV_DONTNEED);
+}
+
+const struct sim_region *sim_physmem_region(const struct sim_physmem *pm, uint64_t pa)
+{
+	unsigned int i;
+
+	for (i = 0; i < pm->nr_regions; i++) {
+		const struct sim_region *r = &pm->regions[i];
+
+		if (pa - r->base < r->size)
+			return r;
+	}
+	return NULL;
+}
+
+void *sim_physmem_pa_to_host(const struct sim_physmem *pm, uint64_t pa)
+{
+	const struct sim_region *r = sim_physmem_region(pm, pa);
+
+	if (!r || !r->host)
+		return NULL;
+	return r->host + (pa - r->base);
+}
+
+uint64_t sim_physmem_host_to_pa(const struct sim_physmem *pm, const void *host)
+{
+	uintptr_t h = (uintptr_t)host;
+	unsigned int i;
+
+	for (i = 0; i < pm->nr_regions; i++) {
+		const struct sim_region *r = &pm->regions[i];
+
+		if (r->host && h - (uintptr_t)r->host < r->size)
+			return r->base + (h - (uintptr_t)r->host);
+	}
+	return UINT64_MAX;
+}
+
+bool sim_physmem_is_ram(const struct sim_physmem *pm, uint64_t pa)
+{
+	const struct sim_region *r = sim_physmem_region(pm, pa);
+
+	return r && r->kind == SIM_REGION_RAM;
+}
+
+uint64_t sim_physmem_bytes(const struct sim_physmem *pm, enum sim_region_kind kind)
+{
+	uint64_t total = 0;
+	unsigned int i;
+
+	for (i = 0; i < pm->nr_regions; i++)
+		if (pm->regions[i].kind == kind)
+			total += pm->regions[i].size;
+	return total;
+}
+
+bool sim_parse_size(const char *s, uint64_t *out)
+{
+	uint64_t v = 0, mul = 1;
+	unsigned int base = 10, digits = 0;
+
+	if (!s || !*s)
+		return false;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	for (; *s; s++) {
+		unsigned int d;
+
+		if (*s == '_')
+			continue;
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = *s - 'a' + 10;
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = *s - 'A' + 10;
+		else
+			break;
+		if (v > (UINT64_MAX - d) / base)
+			return false;
+		v = v * base + d;
+		digits++;
+	}
+	if (!digits)
+		return false;
+	switch (*s) {
+	case '\0': break;
+	case 'K': case 'k': mul = 1ULL << 10; s++; break;
+	case 'M': case 'm': mul = 1ULL << 20; s++; break;
+	case 'G': case 'g': mul = 1ULL << 30; s++; break;
+	case 'T': case 't': mul = 1ULL << 40; s++; break;
+	default: return false;
+	}
+	if (*s != '\0' || (v && mul > UINT64_MAX / v))
+		return false;
+	*out = v * mul;
+	return true;
+}

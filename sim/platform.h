@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The simulator's implementation of mm/'s platform interface
+ * (hvmm/platform.h): the linear map is simulated physical memory, TLB
+ * maintenance goes to the machine's TLB model, and a panic in mm/ becomes
+ * a reported failure instead of a dead process.
+ */
+#ifndef SIM_PLATFORM_H
+#define SIM_PLATFORM_H
+
+#include <setjmp.h>
+#include <stdint.h>
+
+#include "physmem.h"
+
+/* TLB maintenance and trace events, routed to whoever models them. */
+struct sim_platform_hooks {
+	void (*tlb_flush_ipa)(void *ctx, uint16_t vmid, uint64_t ipa, uint32_t level);
+	void (*tlb_flush_range)(void *ctx, uint16_t vmid, uint64_t ipa, uint64_t size);
+	void (*tlb_flush_vmid)(void *ctx, uint16_t vmid);
+	void (*trace)(void *ctx, int ev, uint64_t a, uint64_t b, uint64_t c, uint64_t d);
+	void *ctx;
+};
+
+/* What mm/ said when it panicked. */
+struct sim_panic {
+	const char *file;
+	uint32_t line;
+	const char *what;
+};
+
+/* Makes @pm the memory behind hvmm_phys_to_virt() and friends. */
+void sim_platform_install(struct sim_physmem *pm, const struct sim_platform_hooks *hooks);
+struct sim_physmem *sim_platform_physmem(void);
+
+/*
+ * Fault injection for negative tests of the TLB oracle: the next @count
+ * TLB invalidations are dropped (counted, not performed).
+ */
+void sim_platform_drop_tlb_flushes(unsigned int count);
+uint64_t sim_platform_tlb_flushes(void);
+
+/*
+ * Catching mm/ panics, per thread:
+ *
+ *	struct sim_panic_catcher c;
+ *	if (sigsetjmp(c.env, 0) == 0) {
+ *		sim_panic_arm(&c);
+ *		... calls into mm/ ...
+ *		sim_panic_disarm();
+ *	} else {
+ *		... c.panic says where mm/ panicked ...
+ *	}
+ *
+ * Without an armed catcher a panic prints and aborts. The jump leaves mm/
+ * state as it was at the panic (locks may be held): callers treat it as
+ * fatal for the machine. Locals changed inside the armed region must be
+ * volatile if they are read after a panic.
+ */
+struct sim_panic_catcher {
+	sigjmp_buf env;
+	struct sim_panic panic;
+};
+extern _Thread_local struct sim_panic_catcher *sim_panic_catcher;
+
+static inline void sim_panic_arm(struct sim_panic_catcher *c)
+{
+	sim_panic_catcher = c;
+}
+
+static inline void sim_panic_disarm(void)
+{
+	sim_panic_catcher = NULL;
+}
+
+#endif /* SIM_PLATFORM_H */
