@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: MIT
+#include "op.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <hvmm/types.h>
+
+#define H(name)		{ name, SIM_F_H, SIM_ARG_HANDLE, 0 }
+#define H2(name)	{ name, SIM_F_H2, SIM_ARG_HANDLE, 0 }
+#define VM		{ "vm", SIM_F_VM, SIM_ARG_VM, 0 }
+#define VCPU		{ "vcpu", SIM_F_VCPU, SIM_ARG_U64, 1 }
+#define U(name, f)	{ name, f, SIM_ARG_U64, 0 }
+#define UOPT(name, f)	{ name, f, SIM_ARG_U64, 1 }
+#define ORDER(f)	{ "order", f, SIM_ARG_ORDER, 0 }
+#define PROT		{ "prot", SIM_F_D, SIM_ARG_PROT, 0 }
+
+const struct sim_op_desc sim_op_descs[SIM_OP__COUNT] = {
+	[SIM_OP_ALLOC] = { "alloc", SIM_OPC_ALLOC, 2, { H("h"), ORDER(SIM_F_A) } },
+	[SIM_OP_FREE] = { "free", SIM_OPC_ALLOC, 1, { H("h") } },
+	[SIM_OP_GET] = { "get", SIM_OPC_ALLOC, 1, { H("h") } },
+	[SIM_OP_PUT] = { "put", SIM_OPC_ALLOC, 1, { H("h") } },
+	[SIM_OP_SPLIT] = { "split", SIM_OPC_ALLOC, 2, { H("h"), H2("first") } },
+
+	[SIM_OP_BM_INSERT] = { "bm_insert", SIM_OPC_BITMAP, 2,
+		{ U("pfn", SIM_F_A), U("count", SIM_F_B) } },
+	[SIM_OP_BM_REMOVE] = { "bm_remove", SIM_OPC_BITMAP, 2,
+		{ U("pfn", SIM_F_A), U("count", SIM_F_B) } },
+	[SIM_OP_BM_ALLOC] = { "bm_alloc", SIM_OPC_BITMAP, 1, { H("h") } },
+	[SIM_OP_BM_ALLOC_CONTIG] = { "bm_alloc_contig", SIM_OPC_BITMAP, 3,
+		{ H("h"), U("count", SIM_F_A), U("align", SIM_F_B) } },
+	[SIM_OP_BM_ALLOC_AT] = { "bm_alloc_at", SIM_OPC_BITMAP, 4,
+		{ H("h"), U("pfn", SIM_F_C), U("count", SIM_F_A), U("align", SIM_F_B) } },
+	[SIM_OP_BM_DEALLOC] = { "bm_dealloc", SIM_OPC_BITMAP, 2,
+		{ U("pfn", SIM_F_A), U("count", SIM_F_B) } },
+	[SIM_OP_BM_TEST] = { "bm_test", SIM_OPC_BITMAP, 1, { U("pfn", SIM_F_A) } },
+	[SIM_OP_BM_NEXT] = { "bm_next", SIM_OPC_BITMAP, 1, { U("pfn", SIM_F_A) } },
+
+	[SIM_OP_VM_CREATE] = { "vm_create", SIM_OPC_VM, 2, { VM, UOPT("vcpus", SIM_F_A) } },
+	[SIM_OP_VM_DESTROY] = { "vm_destroy", SIM_OPC_VM, 1, { VM } },
+
+	[SIM_OP_S2_MAP] = { "s2_map", SIM_OPC_VM, 5,
+		{ VM, U("ipa", SIM_F_A), U("pfn", SIM_F_B), U("pages", SIM_F_C), PROT } },
+	[SIM_OP_S2_UNMAP] = { "s2_unmap", SIM_OPC_VM, 3,
+		{ VM, U("ipa", SIM_F_A), U("pages", SIM_F_C) } },
+	[SIM_OP_S2_PROTECT] = { "s2_protect", SIM_OPC_VM, 4,
+		{ VM, U("ipa", SIM_F_A), U("pages", SIM_F_C), PROT } },
+
+	[SIM_OP_HOST_DONATE_HYP] = { "host_donate_hyp", SIM_OPC_VM, 2,
+		{ U("pfn", SIM_F_B), U("pages", SIM_F_C) } },
+	[SIM_OP_HYP_DONATE_HOST] = { "hyp_donate_host", SIM_OPC_VM, 2,
+		{ U("pfn", SIM_F_B), U("pages", SIM_F_C) } },
+	[SIM_OP_HOST_DONATE_GUEST] = { "host_donate_guest", SIM_OPC_VM, 4,
+		{ VM, U("ipa", SIM_F_A), U("pfn", SIM_F_B), U("pages", SIM_F_C) } },
+	[SIM_OP_HOST_SHARE_GUEST] = { "host_share_guest", SIM_OPC_VM, 5,
+		{ VM, U("ipa", SIM_F_A), U("pfn", SIM_F_B), U("pages", SIM_F_C), PROT } },
+	[SIM_OP_HOST_UNSHARE_GUEST] = { "host_unshare_guest", SIM_OPC_VM, 4,
+		{ VM, U("ipa", SIM_F_A), U("pfn", SIM_F_B), U("pages", SIM_F_C) } },
+	[SIM_OP_GUEST_SHARE_HOST] = { "guest_share_host", SIM_OPC_VM, 3,
+		{ VM, U("ipa", SIM_F_A), U("pages", SIM_F_C) } },
+	[SIM_OP_GUEST_UNSHARE_HOST] = { "guest_unshare_host", SIM_OPC_VM, 3,
+		{ VM, U("ipa", SIM_F_A), U("pages", SIM_F_C) } },
+
+	[SIM_OP_FAULT] = { "fault", SIM_OPC_VM, 3, { VM, VCPU, U("ipa", SIM_F_A) } },
+	[SIM_OP_LOAD] = { "load", SIM_OPC_VM, 4,
+		{ VM, VCPU, U("ipa", SIM_F_A), UOPT("value", SIM_F_B) } },
+	[SIM_OP_STORE] = { "store", SIM_OPC_VM, 4,
+		{ VM, VCPU, U("ipa", SIM_F_A), U("value", SIM_F_B) } },
+
+	[SIM_OP_SCHED] = { "sched", SIM_OPC_SCHED, 2, { VCPU, UOPT("step", SIM_F_A) } },
+};
+
+int sim_op_kind_from_name(const char *name)
+{
+	for (int k = 0; k < SIM_OP__COUNT; k++)
+		if (!strcmp(sim_op_descs[k].name, name))
+			return k;
+	return -1;
+}
+
+uint64_t sim_op_field_get(const struct sim_op *op, enum sim_op_field f)
+{
+	switch (f) {
+	case SIM_F_H: return op->h;
+	case SIM_F_H2: return op->h2;
+	case SIM_F_VM: return op->vm;
+	case SIM_F_VCPU: return op->vcpu;
+	case SIM_F_A: return op->a;
+	case SIM_F_B: return op->b;
+	case SIM_F_C: return op->c;
+	case SIM_F_D: return op->d;
+	}
+	return 0;
+}
+
+void sim_op_field_set(struct sim_op *op, enum sim_op_field f, uint64_t v)
+{
+	switch (f) {
+	case SIM_F_H: op->h = (uint32_t)v; break;
+	case SIM_F_H2: op->h2 = (uint32_t)v; break;
+	case SIM_F_VM: op->vm = (uint32_t)v; break;
+	case SIM_F_VCPU: op->vcpu = (uint32_t)v; break;
+	case SIM_F_A: op->a = v; break;
+	case SIM_F_B: op->b = v; break;
+	case SIM_F_C: op->c = v; break;
+	case SIM_F_D: op->d = v; break;
+	}
+}
+
+static const char *prot_name(uint64_t prot)
+{
+	static const char *const names[] = {
+		"none", "r", "w", "rw", "x", "rx", "wx", "rwx",
+	};
+	return prot < 8 ? names[prot] : "?";
+}
+
+int sim_op_format(const struct sim_op *op, char *buf, size_t len)
+{
+	const struct sim_op_desc *d;
+	size_t n = 0;
+
+#define OUT(...) do {								\
+		int w_ = snprintf(buf + n, n < len ? len - n : 0, __VA_ARGS__);	\
+		n += w_ > 0 ? (size_t)w_ : 0;					\
+	} while (0)
+
+	if (op->kind >= SIM_OP__COUNT) {
+		OUT("<op %u>", op->kind);
+		return (int)n;
+	}
+	d = &sim_op_descs[op->kind];
+	OUT("%s", d->name);
+	for (unsigned int i = 0; i < d->nargs; i++) {
+		const struct sim_op_arg *arg = &d->args[i];
+		uint64_t v = sim_op_field_get(op, arg->field);
+
+		if (arg->optional && !v)
+			continue;
+		switch (arg->type) {
+		case SIM_ARG_HANDLE:
+			if (arg->field == SIM_F_H)
+				OUT(" h%llu", (unsigned long long)v);
+			else
+				OUT(" %s=h%llu", arg->name, (unsigned long long)v);
+			break;
+		case SIM_ARG_VM:
+			OUT(" vm%llu", (unsigned long long)v);
+			break;
+		case SIM_ARG_PROT:
+			OUT(" %s=%s", arg->name, prot_name(v));
+			break;
+		case SIM_ARG_ORDER:
+			OUT(" %s=%llu", arg->name, (unsigned long long)v);
+			break;
+		default:
+			if (v < 10)
+				OUT(" %s=%llu", arg->name, (unsigned long long)v);
+			else
+				OUT(" %s=0x%llx", arg->name, (unsigned long long)v);
+			break;
+		}
+	}
+	if (op->flags & SIM_OP_F_EXPECT)
+		OUT(" = %s", sim_result_name(op->expect));
+#undef OUT
+	return (int)n;
+}
+
+static const char *const result_names[HVMM_ERRNO_MAX + 1] = {
+	[HVMM_OK] = "ok",
+	[HVMM_EINVAL] = "EINVAL",
+	[HVMM_ENOMEM] = "ENOMEM",
+	[HVMM_EPERM] = "EPERM",
+	[HVMM_EEXIST] = "EEXIST",
+	[HVMM_ENOENT] = "ENOENT",
+	[HVMM_EBUSY] = "EBUSY",
+	[HVMM_ERANGE] = "ERANGE",
+	[HVMM_EFAULT] = "EFAULT",
+	[HVMM_ENOTSUP] = "ENOTSUP",
+};
+
+const char *sim_result_name(int result)
+{
+	if (result > 0 || -result > HVMM_ERRNO_MAX)
+		return "E?";
+	return result_names[-result];
+}
+
+int sim_result_from_name(const char *name, int *result)
+{
+	for (int i = 0; i <= HVMM_ERRNO_MAX; i++) {
+		if (!strcasecmp(name, result_names[i])) {
+			*result = -i;
+			return 0;
+		}
+	}
+	return -1;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The allocator shadow: a plain, obviously right model of which pages an
+ * allocator manages and which of them are free, kept by the executor from
+ * the ops' own meaning (never from the allocator's data). The allocator
+ * oracles (ALLOC-STRUCT, ALLOC-CONSERVE, AVAIL) compare the real
+ * allocator's state to it.
+ *
+ * Storage is one byte of state per page plus one bit "free" per page, over
+ * [base_pfn, base_pfn + nr_pages), in NORESERVE mappings: a large, mostly
+ * untouched range costs only what is touched.
+ */
+#ifndef SIM_ORACLE_ALLOC_SHADOW_H
+#define SIM_ORACLE_ALLOC_SHADOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <hvmm/types.h>
+
+#include "report.h"
+
+enum sim_shadow_state {
+	SIM_SHADOW_UNMANAGED = 0,	/* not (or no longer) the allocator's */
+	SIM_SHADOW_FREE,
+	SIM_SHADOW_ALLOCATED,
+	SIM_SHADOW_RESERVED,		/* managed but never handed out */
+};
+
+struct sim_alloc_shadow {
+	uint64_t base_pfn;
+	uint64_t nr_pages;
+	uint8_t *state;			/* enum sim_shadow_state per page */
+	uint64_t *free_bits;		/* bit set <=> state == FREE */
+	uint64_t nr_free, nr_allocated, nr_reserved;
+};
+
+int sim_alloc_shadow_init(struct sim_alloc_shadow *s, uint64_t base_pfn, uint64_t nr_pages);
+void sim_alloc_shadow_fini(struct sim_alloc_shadow *s);
+/* Forgets everything (all pages unmanaged) without unmapping. */
+void sim_alloc_shadow_reset(struct sim_alloc_shadow *s);
+
+static inline bool sim_alloc_shadow_covers(const struct sim_alloc_shadow *s,
+					   uint64_t pfn, uint64_t nr)
+{
+	return pfn >= s->base_pfn && nr <= s->nr_pages &&
+	       pfn - s->base_pfn <= s->nr_pages - nr;
+}
+
+static inline enum sim_shadow_state
+sim_alloc_shadow_get(const struct sim_alloc_shadow *s, uint64_t pfn)
+{
+	if (!sim_alloc_shadow_covers(s, pfn, 1))
+		return SIM_SHADOW_UNMANAGED;
+	return (enum sim_shadow_state)s->state[pfn - s->base_pfn];
+}
+
+/*
+ * Moves [pfn, pfn + nr) from state @from to state @to. Pages not in @from
+ * are left alone and reported under @oracle with @what (for example "alloc
+ * returned a page that is not free"); returns the number of such pages.
+ */
+uint64_t sim_alloc_shadow_move(struct sim_alloc_shadow *s, struct sim_report *r,
+			       enum sim_oracle_id oracle, const char *what,
+			       uint64_t pfn, uint64_t nr,
+			       enum sim_shadow_state from, enum sim_shadow_state to);
+
+/* Sets pages to @to whatever they were (initial state, test set-up). */
+void sim_alloc_shadow_set(struct sim_alloc_shadow *s, uint64_t pfn, uint64_t nr,
+			  enum sim_shadow_state to);
+
+/* True if every page of [pfn, pfn + nr) is free in the shadow. */
+bool sim_alloc_shadow_all_free(const struct sim_alloc_shadow *s, uint64_t pfn, uint64_t nr);
+
+/*
+ * The lowest pfn >= @from such that [pfn, pfn + nr) is free and
+ * pfn % align == 0 (align a power of two, in pages); UINT64_MAX if none.
+ */
+uint64_t sim_alloc_shadow_find_free(const struct sim_alloc_shadow *s, uint64_t nr,
+				    uint64_t align, uint64_t from);
+
+#endif /* SIM_ORACLE_ALLOC_SHADOW_H */
