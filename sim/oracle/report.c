@@ -66,11 +66,13 @@ void sim_report_violation(struct sim_report *r, enum sim_oracle_id oracle,
 	r->by_oracle[oracle]++;
 	if (r->kept < SIM_REPORT_KEEP)
 		r->first[r->kept++] = v;
-	if (r->stream) {
+	if (r->stream && r->total <= SIM_REPORT_KEEP) {
 		char line[640];
 
 		sim_violation_format(&v, line, sizeof(line));
 		fprintf(r->stream, "%s\n", line);
+		if (r->total == SIM_REPORT_KEEP)
+			fprintf(r->stream, "(further violations are counted, not printed)\n");
 	}
 }
 

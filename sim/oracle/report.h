@@ -47,7 +47,7 @@ struct sim_report {
 	uint64_t by_oracle[SIM_ORACLE__COUNT];
 	unsigned int kept;
 	struct sim_violation first[SIM_REPORT_KEEP];
-	FILE *stream;			/* if set, each violation is printed as found */
+	FILE *stream;			/* if set, the first SIM_REPORT_KEEP are printed as found */
 };
 
 void sim_report_init(struct sim_report *r, FILE *stream);

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hvmm command: subcommands, shared option parsing for the machine
+ * configuration, and the run loop with its summary.
+ */
+#ifndef CLI_CLI_H
+#define CLI_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "machine.h"
+
+/* Exit statuses of every subcommand. */
+#define EXIT_CLEAN	0
+#define EXIT_VIOLATION	1
+#define EXIT_USAGE	2
+
+struct cli_command {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+};
+
+extern const struct cli_command cli_commands[];
+
+/* Subcommands, one file each (cli/cmd_<name>.c). */
+int cmd_workload(int argc, char **argv);
+
+/* Prints "hvmm: " + message to stderr; returns EXIT_USAGE. */
+__attribute__((format(printf, 1, 2)))
+int cli_usage_error(const char *fmt, ...);
+
+/*
+ * Machine options shared by every subcommand that runs a machine. Each
+ * parser returns 1 if it consumed the option, 0 if it is not a machine
+ * option, -1 (after printing why) if its value is bad.
+ */
+#define CLI_MACHINE_OPTIONS_HELP						\
+"Machine options:\n"								\
+"  --allocator NAME       allocator under test (buddy, bitmap, ...; default buddy)\n" \
+"  --ram SIZE[@BASE]      a RAM region (repeatable; default 1G@0x80000000)\n"	\
+"  --reserved SIZE@BASE   a reserved region inside RAM (repeatable)\n"	\
+"  --mmio SIZE@BASE       an MMIO window (repeatable)\n"			\
+"  --pool-pages N         pages managed by the allocator (default 16384)\n"	\
+"  --pool-reserved N      pages at the pool start never handed out (default 0)\n" \
+"  --oracles LEVEL        off, incremental (default) or full\n"		\
+"  --sweep-every N        full oracle sweep every N ops (default: only at the end)\n" \
+"  --seed N               seed for anything random (default 1)\n"
+
+struct cli_machine_options {
+	struct sim_machine_config cfg;
+	bool ram_given;
+};
+
+void cli_machine_options_init(struct cli_machine_options *o);
+int cli_machine_option(struct cli_machine_options *o, const char *opt, const char *val);
+/* True if @opt is a machine option that takes a value. */
+bool cli_is_machine_option(const char *opt);
+
+/* Running a stream of ops and summarising it. */
+struct cli_run {
+	struct sim_machine *m;
+	double seconds;
+	bool json;
+	bool progress;		/* progress lines on stderr (only if it is a terminal) */
+	uint64_t expected_ops;	/* for the ETA; 0 if unknown */
+	uint64_t last_progress_ns;
+	uint64_t start_ns;
+};
+
+uint64_t cli_now_ns(void);
+void cli_run_start(struct cli_run *run, struct sim_machine *m, uint64_t expected_ops, bool json);
+/* Call after each op; prints progress now and then. */
+void cli_run_tick(struct cli_run *run);
+/* Final sweep, then the summary on stdout; returns the exit status. */
+int cli_run_finish(struct cli_run *run, const char *title);
+
+/* Parses an unsigned integer (decimal or 0x hex); false on junk or overflow. */
+bool cli_parse_u64(const char *s, uint64_t *out);
+
+#endif /* CLI_CLI_H */

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: MIT
+/* Machine configuration from command-line options, shared by every subcommand. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hvmm/types.h>
+
+#include "cli.h"
+
+static const char *const machine_opts[] = {
+	"--allocator", "--ram", "--reserved", "--mmio", "--pool-pages", "--pool-reserved",
+	"--oracles", "--sweep-every", "--seed", NULL,
+};
+
+void cli_machine_options_init(struct cli_machine_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	sim_machine_config_default(&o->cfg);
+	o->cfg.pool_pages = 16384;
+	o->cfg.report_stream = stderr;
+}
+
+bool cli_is_machine_option(const char *opt)
+{
+	for (unsigned int i = 0; machine_opts[i]; i++)
+		if (!strcmp(machine_opts[i], opt))
+			return true;
+	return false;
+}
+
+bool cli_parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* "SIZE[@BASE]" */
+static int parse_region(struct cli_machine_options *o, enum sim_region_kind kind,
+			const char *opt, const char *val, bool base_required)
+{
+	char size_s[64];
+	const char *at = strchr(val, '@');
+	uint64_t size, base = 0x80000000ULL;
+	size_t n = at ? (size_t)(at - val) : strlen(val);
+
+	if (n >= sizeof(size_s) || (!at && base_required)) {
+		fprintf(stderr, "hvmm: %s %s: expected SIZE@BASE, for example 1G@0x80000000\n", opt, val);
+		return -1;
+	}
+	memcpy(size_s, val, n);
+	size_s[n] = '\0';
+	if (!sim_parse_size(size_s, &size) || (at && !sim_parse_size(at + 1, &base))) {
+		fprintf(stderr, "hvmm: %s %s: expected SIZE[@BASE] with sizes like 4096, 0x1000, 64M, 1G\n",
+			opt, val);
+		return -1;
+	}
+	if (o->cfg.nr_regions == SIM_MAX_REGIONS) {
+		fprintf(stderr, "hvmm: %s: at most %d regions\n", opt, SIM_MAX_REGIONS);
+		return -1;
+	}
+	if (kind == SIM_REGION_RAM && !o->ram_given) {
+		o->ram_given = true;
+		o->cfg.nr_regions = 0;	/* replace the default RAM */
+	}
+	o->cfg.regions[o->cfg.nr_regions++] = (struct sim_region_config){ kind, base, size };
+	return 1;
+}
+
+static int bad_number(const char *opt, const char *val)
+{
+	fprintf(stderr, "hvmm: %s %s: expected a non-negative integer\n", opt, val);
+	return -1;
+}
+
+int cli_machine_option(struct cli_machine_options *o, const char *opt, const char *val)
+{
+	uint64_t v;
+
+	if (!strcmp(opt, "--allocator")) {
+		if (!sim_allocator_find(val)) {
+			fprintf(stderr, "hvmm: --allocator %s: unknown allocator; known:", val);
+			for (unsigned int i = 0; sim_allocators[i]; i++)
+				fprintf(stderr, " %s", sim_allocators[i]->name);
+			fprintf(stderr, "\n");
+			return -1;
+		}
+		snprintf(o->cfg.allocator, sizeof(o->cfg.allocator), "%s", val);
+		return 1;
+	}
+	if (!strcmp(opt, "--ram"))
+		return parse_region(o, SIM_REGION_RAM, opt, val, false);
+	if (!strcmp(opt, "--reserved"))
+		return parse_region(o, SIM_REGION_RESERVED, opt, val, true);
+	if (!strcmp(opt, "--mmio"))
+		return parse_region(o, SIM_REGION_MMIO, opt, val, true);
+	if (!strcmp(opt, "--oracles")) {
+		if (!strcmp(val, "off"))
+			o->cfg.oracles = SIM_ORACLES_OFF;
+		else if (!strcmp(val, "incremental"))
+			o->cfg.oracles = SIM_ORACLES_INCREMENTAL;
+		else if (!strcmp(val, "full"))
+			o->cfg.oracles = SIM_ORACLES_FULL;
+		else {
+			fprintf(stderr, "hvmm: --oracles %s: expected off, incremental or full\n", val);
+			return -1;
+		}
+		return 1;
+	}
+	if (!cli_is_machine_option(opt))
+		return 0;
+	if (!cli_parse_u64(val, &v))
+		return bad_number(opt, val);
+	if (!strcmp(opt, "--pool-pages"))
+		o->cfg.pool_pages = v;
+	else if (!strcmp(opt, "--pool-reserved"))
+		o->cfg.pool_reserved = v;
+	else if (!strcmp(opt, "--sweep-every"))
+		o->cfg.sweep_interval = v;
+	else if (!strcmp(opt, "--seed"))
+		o->cfg.seed = v;
+	return 1;
+}

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+const struct cli_command cli_commands[] = {
+	{ "workload", "run a generated workload through the simulator with every oracle", cmd_workload },
+	{ NULL, NULL, NULL },
+};
+
+int cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("hvmm: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n", stderr);
+	return EXIT_USAGE;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: hvmm [--help] [--version] COMMAND [ARGS...]\n"
+		"\n"
+		"A user-space simulator and fuzzing harness for hypervisor memory managers.\n"
+		"\n"
+		"Commands:\n");
+	for (const struct cli_command *c = cli_commands; c->name; c++)
+		fprintf(out, "  %-10s %s\n", c->name, c->summary);
+	fprintf(out,
+		"\n"
+		"'hvmm COMMAND --help' describes a command.\n"
+		"Exit status: 0 clean, 1 oracle violation, 2 usage or input error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return EXIT_CLEAN;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("hvmm %s\n", HVMM_VERSION);
+		return EXIT_CLEAN;
+	}
+	if (argv[1][0] == '-')
+		return cli_usage_error("unknown option '%s' (try 'hvmm --help')", argv[1]);
+	for (const struct cli_command *c = cli_commands; c->name; c++)
+		if (!strcmp(c->name, argv[1]))
+			return c->run(argc - 1, argv + 1);
+	return cli_usage_error("unknown command '%s' (try 'hvmm --help')", argv[1]);
+}

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+/* The run loop's progress display and the summary every run prints. */
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hvmm/types.h>
+
+#include "cli.h"
+
+uint64_t cli_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+void cli_run_start(struct cli_run *run, struct sim_machine *m, uint64_t expected_ops, bool json)
+{
+	run->m = m;
+	run->json = json;
+	run->expected_ops = expected_ops;
+	run->progress = isatty(STDERR_FILENO);
+	run->start_ns = run->last_progress_ns = cli_now_ns();
+}
+
+void cli_run_tick(struct cli_run *run)
+{
+	const struct sim_machine_stats *st;
+	uint64_t now;
+	double secs, rate;
+
+	if (!run->progress)
+		return;
+	st = sim_machine_stats(run->m);
+	if (st->ops & 0xfff)
+		return;
+	now = cli_now_ns();
+	if (now - run->last_progress_ns < 500000000ULL)
+		return;
+	run->last_progress_ns = now;
+	secs = (double)(now - run->start_ns) / 1e9;
+	rate = secs > 0 ? (double)st->ops / secs : 0;
+	if (run->expected_ops && rate > 0)
+		fprintf(stderr, "\r%llu/%llu ops, %.0f ops/s, ETA %.0f s   ",
+			(unsigned long long)st->ops, (unsigned long long)run->expected_ops, rate,
+			(double)(run->expected_ops - hvmm_min(st->ops, run->expected_ops)) / rate);
+	else
+		fprintf(stderr, "\r%llu ops, %.0f ops/s   ", (unsigned long long)st->ops, rate);
+}
+
+static void print_text(const struct cli_run *run, const char *title, double secs)
+{
+	struct sim_machine *m = run->m;
+	const struct sim_machine_stats *st = sim_machine_stats(m);
+	const struct sim_machine_config *cfg = sim_machine_config(m);
+	const struct sim_report *r = sim_machine_report(m);
+	static const char *const levels[] = { "off", "incremental", "full" };
+
+	printf("%s: %llu ops in %.3f s (%.0f ops/s), allocator %s, oracles %s\n", title,
+	       (unsigned long long)st->ops, secs, secs > 0 ? (double)st->ops / secs : 0.0,
+	       cfg->allocator, levels[cfg->oracles]);
+	printf("ops by kind:\n");
+	for (unsigned int k = 0; k < SIM_OP__COUNT; k++)
+		if (st->by_kind[k])
+			printf("  %-20s %10llu  (%llu failed)\n", sim_op_descs[k].name,
+			       (unsigned long long)st->by_kind[k],
+			       (unsigned long long)st->failed_by_kind[k]);
+	printf("peak memory in use: %llu pages (%.1f MiB)\n",
+	       (unsigned long long)st->peak_pages_in_use,
+	       (double)(st->peak_pages_in_use << HVMM_PAGE_SHIFT) / (1 << 20));
+	printf("in use at end: %llu pages; fragmentation of free memory: %.3f\n",
+	       (unsigned long long)st->pages_in_use, sim_machine_fragmentation(m));
+	if (st->expect_mismatches)
+		printf("recorded outcomes not reproduced: %llu\n",
+		       (unsigned long long)st->expect_mismatches);
+	printf("oracle sweeps: %llu\n", (unsigned long long)st->sweeps);
+	printf("violations: %llu\n", (unsigned long long)r->total);
+	for (unsigned int i = 0; i < SIM_ORACLE__COUNT; i++)
+		if (r->by_oracle[i])
+			printf("  %-16s %llu\n", sim_oracle_name(i), (unsigned long long)r->by_oracle[i]);
+	if (r->total)
+		sim_report_print(r, stdout);
+}
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static void print_json(const struct cli_run *run, const char *title, double secs)
+{
+	struct sim_machine *m = run->m;
+	const struct sim_machine_stats *st = sim_machine_stats(m);
+	const struct sim_machine_config *cfg = sim_machine_config(m);
+	const struct sim_report *r = sim_machine_report(m);
+	static const char *const levels[] = { "off", "incremental", "full" };
+	bool first = true;
+
+	printf("{\"title\": ");
+	json_string(title);
+	printf(", \"allocator\": ");
+	json_string(cfg->allocator);
+	printf(", \"oracles\": \"%s\", \"ops\": %llu, \"seconds\": %.6f, \"ops_per_second\": %.1f",
+	       levels[cfg->oracles], (unsigned long long)st->ops, secs,
+	       secs > 0 ? (double)st->ops / secs : 0.0);
+	printf(", \"ops_by_kind\": {");
+	for (unsigned int k = 0; k < SIM_OP__COUNT; k++) {
+		if (!st->by_kind[k])
+			continue;
+		printf("%s\"%s\": {\"count\": %llu, \"failed\": %llu}", first ? "" : ", ",
+		       sim_op_descs[k].name, (unsigned long long)st->by_kind[k],
+		       (unsigned long long)st->failed_by_kind[k]);
+		first = false;
+	}
+	printf("}, \"peak_pages_in_use\": %llu, \"pages_in_use\": %llu, \"fragmentation\": %.4f",
+	       (unsigned long long)st->peak_pages_in_use, (unsigned long long)st->pages_in_use,
+	       sim_machine_fragmentation(m));
+	printf(", \"expect_mismatches\": %llu, \"sweeps\": %llu, \"violations\": %llu",
+	       (unsigned long long)st->expect_mismatches, (unsigned long long)st->sweeps,
+	       (unsigned long long)r->total);
+	printf(", \"violations_by_oracle\": {");
+	first = true;
+	for (unsigned int i = 0; i < SIM_ORACLE__COUNT; i++) {
+		if (!r->by_oracle[i])
+			continue;
+		printf("%s\"%s\": %llu", first ? "" : ", ", sim_oracle_name(i),
+		       (unsigned long long)r->by_oracle[i]);
+		first = false;
+	}
+	printf("}, \"first_violations\": [");
+	for (unsigned int i = 0; i < r->kept; i++) {
+		char line[640];
+
+		sim_violation_format(&r->first[i], line, sizeof(line));
+		printf("%s", i ? ", " : "");
+		json_string(line);
+	}
+	printf("]}\n");
+}
+
+int cli_run_finish(struct cli_run *run, const char *title)
+{
+	const struct sim_machine_stats *st;
+	double secs = (double)(cli_now_ns() - run->start_ns) / 1e9;
+
+	sim_machine_finish(run->m);
+	if (run->progress)
+		fprintf(stderr, "\r%60s\r", "");
+	if (run->json)
+		print_json(run, title, secs);
+	else
+		print_text(run, title, secs);
+	st = sim_machine_stats(run->m);
+	if (sim_machine_report(run->m)->total || st->expect_mismatches)
+		return EXIT_VIOLATION;
+	return EXIT_CLEAN;
+}

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Adapter for mm/buddy.c: the pKVM-style hyp_pool as an allocator under test.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <hvmm/buddy.h>
+
+#include "alloc/allocator.h"
+#include "oracle/buddy_check.h"
+
+static struct hvmm_pool *pool_of(struct sim_allocator *a)
+{
+	return a->priv;
+}
+
+static void *pfn_to_host(struct sim_allocator *a, uint64_t pfn)
+{
+	return sim_physmem_pa_to_host(a->pm, pfn << HVMM_PAGE_SHIFT);
+}
+
+static int buddy_init(struct sim_allocator *a, const struct sim_alloc_config *cfg,
+		      struct sim_alloc_shadow *shadow, char *err, size_t errlen)
+{
+	struct hvmm_pool *pool = calloc(1, sizeof(*pool));
+	int ret;
+
+	if (!pool) {
+		snprintf(err, errlen, "out of host memory");
+		return -1;
+	}
+	ret = hvmm_pool_init(pool, cfg->base_pfn, cfg->nr_pages, cfg->reserved_pages);
+	if (ret) {
+		snprintf(err, errlen, "hvmm_pool_init(pfn 0x%llx, %llu pages, %llu reserved) failed: %d",
+			 (unsigned long long)cfg->base_pfn, (unsigned long long)cfg->nr_pages,
+			 (unsigned long long)cfg->reserved_pages, ret);
+		free(pool);
+		return -1;
+	}
+	a->priv = pool;
+	a->max_order = sim_buddy_expected_max_order(cfg->nr_pages);
+	sim_alloc_shadow_set(shadow, cfg->base_pfn, cfg->reserved_pages, SIM_SHADOW_RESERVED);
+	sim_alloc_shadow_set(shadow, cfg->base_pfn + cfg->reserved_pages,
+			     cfg->nr_pages - cfg->reserved_pages, SIM_SHADOW_FREE);
+	return 0;
+}
+
+static void buddy_fini(struct sim_allocator *a)
+{
+	free(a->priv);
+	a->priv = NULL;
+}
+
+static int buddy_alloc(struct sim_allocator *a, unsigned int order, uint64_t *pfn)
+{
+	void *va;
+
+	if (order > 0xff)
+		return -HVMM_EINVAL;
+	va = hvmm_alloc_pages(pool_of(a), (u8)order);
+	if (!va)
+		return -HVMM_ENOMEM;
+	*pfn = sim_physmem_host_to_pa(a->pm, va) >> HVMM_PAGE_SHIFT;
+	return 0;
+}
+
+static int buddy_get(struct sim_allocator *a, uint64_t pfn)
+{
+	hvmm_get_page(pool_of(a), pfn_to_host(a, pfn));
+	return 0;
+}
+
+static int buddy_put(struct sim_allocator *a, uint64_t pfn)
+{
+	hvmm_put_page(pool_of(a), pfn_to_host(a, pfn));
+	return 0;
+}
+
+static int buddy_free(struct sim_allocator *a, uint64_t pfn, unsigned int order)
+{
+	return buddy_put(a, pfn);
+}
+
+static int buddy_split(struct sim_allocator *a, uint64_t pfn, unsigned int order)
+{
+	hvmm_split_page(pool_of(a), pfn_to_host(a, pfn));
+	return 0;
+}
+
+const struct sim_allocator_ops sim_buddy_allocator = {
+	.name = "buddy",
+	.description = "pKVM-style buddy allocator (mm/buddy.c)",
+	.init = buddy_init,
+	.fini = buddy_fini,
+	.alloc = buddy_alloc,
+	.free = buddy_free,
+	.get = buddy_get,
+	.put = buddy_put,
+	.split = buddy_split,
+	.check_touched = sim_buddy_check_touched,
+	.check_full = sim_buddy_check_full,
+};

@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: MIT
+#include <string.h>
+
+#include "alloc/allocator.h"
+
+extern const struct sim_allocator_ops sim_buddy_allocator;
+
+const struct sim_allocator_ops *const sim_allocators[] = {
+	&sim_buddy_allocator,
+	NULL,
+};
+
+const struct sim_allocator_ops *sim_allocator_find(const char *name)
+{
+	for (unsigned int i = 0; sim_allocators[i]; i++)
+		if (!strcmp(sim_allocators[i]->name, name))
+			return sim_allocators[i];
+	return NULL;
+}

@@ -1,0 +1,622 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The executor. Each op is checked for validity against the executor's own
+ * handle table first (an invalid op gets an error code and never reaches
+ * mm/, which would rightly panic on misuse), then run against mm/ with
+ * panics caught, then judged by the oracles.
+ */
+#include "machine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <hvmm/types.h>
+
+#include "platform.h"
+
+struct handle {
+	uint64_t pfn;
+	uint8_t order;
+	uint8_t live;
+	uint32_t refs;
+};
+
+struct sim_machine {
+	struct sim_machine_config cfg;
+	struct sim_physmem pm;
+	struct sim_allocator alloc;
+	struct sim_alloc_shadow shadow;
+	struct sim_report report;
+	struct sim_machine_stats stats;
+	struct handle *handles;
+	uint32_t nr_handles;		/* capacity of handles[] */
+	bool dead;			/* mm/ panicked: state is no longer trustworthy */
+	bool alloc_ready;
+};
+
+/* Pages per allocation stamp check: the first and last page of a block. */
+#define STAMP_MAGIC 0x68766d6d00000000ULL	/* "hvmm" */
+
+void sim_machine_config_default(struct sim_machine_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->regions[0] = (struct sim_region_config){ SIM_REGION_RAM, 0x80000000ULL, 1ULL << 30 };
+	cfg->nr_regions = 1;
+	snprintf(cfg->allocator, sizeof(cfg->allocator), "buddy");
+	cfg->pool_pages = (64ULL << 20) >> HVMM_PAGE_SHIFT;
+	cfg->pool_reserved = 0;
+	cfg->vcpus = 1;
+	cfg->seed = 1;
+	cfg->oracles = SIM_ORACLES_INCREMENTAL;
+	cfg->sweep_interval = 0;
+}
+
+static const struct sim_region *first_ram(const struct sim_physmem *pm)
+{
+	for (unsigned int i = 0; i < pm->nr_regions; i++)
+		if (pm->regions[i].kind == SIM_REGION_RAM)
+			return &pm->regions[i];
+	return NULL;
+}
+
+static int setup_allocator(struct sim_machine *m, char *err, size_t errlen)
+{
+	const struct sim_allocator_ops *ops = sim_allocator_find(m->cfg.allocator);
+	const struct sim_region *ram = first_ram(&m->pm);
+	struct sim_alloc_config acfg;
+	const struct sim_region *r;
+
+	if (!ops) {
+		snprintf(err, errlen, "unknown allocator '%s'", m->cfg.allocator);
+		return -1;
+	}
+	if (!ram) {
+		snprintf(err, errlen, "no RAM region for the allocator pool");
+		return -1;
+	}
+	acfg.base_pfn = (m->cfg.pool_base ? m->cfg.pool_base : ram->base) >> HVMM_PAGE_SHIFT;
+	acfg.nr_pages = m->cfg.pool_pages ? m->cfg.pool_pages : ram->size >> HVMM_PAGE_SHIFT;
+	acfg.reserved_pages = m->cfg.pool_reserved;
+	r = sim_physmem_region(&m->pm, acfg.base_pfn << HVMM_PAGE_SHIFT);
+	if (!r || r->kind != SIM_REGION_RAM ||
+	    acfg.nr_pages > (r->base + r->size - (acfg.base_pfn << HVMM_PAGE_SHIFT)) >> HVMM_PAGE_SHIFT) {
+		snprintf(err, errlen, "pool of %llu pages at 0x%llx does not fit in one RAM region",
+			 (unsigned long long)acfg.nr_pages,
+			 (unsigned long long)(acfg.base_pfn << HVMM_PAGE_SHIFT));
+		return -1;
+	}
+	if (acfg.reserved_pages > acfg.nr_pages) {
+		snprintf(err, errlen, "pool reserves %llu of its %llu pages",
+			 (unsigned long long)acfg.reserved_pages, (unsigned long long)acfg.nr_pages);
+		return -1;
+	}
+	if (sim_alloc_shadow_init(&m->shadow, acfg.base_pfn, acfg.nr_pages)) {
+		snprintf(err, errlen, "cannot map the allocator shadow");
+		return -1;
+	}
+	m->alloc = (struct sim_allocator){
+		.ops = ops, .pm = &m->pm, .base_pfn = acfg.base_pfn, .nr_pages = acfg.nr_pages,
+	};
+	if (ops->init(&m->alloc, &acfg, &m->shadow, err, errlen))
+		return -1;
+	m->alloc_ready = true;
+	return 0;
+}
+
+struct sim_machine *sim_machine_create(const struct sim_machine_config *cfg,
+				       char *err, size_t errlen)
+{
+	struct sim_machine *m = calloc(1, sizeof(*m));
+
+	if (!m) {
+		snprintf(err, errlen, "out of host memory");
+		return NULL;
+	}
+	m->cfg = *cfg;
+	sim_report_init(&m->report, cfg->report_stream);
+	for (unsigned int i = 0; i < cfg->nr_regions; i++) {
+		const struct sim_region_config *rc = &cfg->regions[i];
+
+		if (sim_physmem_add(&m->pm, rc->kind, rc->base, rc->size, err, errlen))
+			goto fail;
+	}
+	if (sim_physmem_map(&m->pm, err, errlen))
+		goto fail;
+	sim_platform_install(&m->pm, NULL);
+	if (setup_allocator(m, err, errlen))
+		goto fail;
+	return m;
+fail:
+	sim_machine_destroy(m);
+	return NULL;
+}
+
+void sim_machine_destroy(struct sim_machine *m)
+{
+	if (!m)
+		return;
+	if (m->alloc_ready && m->alloc.ops->fini)
+		m->alloc.ops->fini(&m->alloc);
+	sim_alloc_shadow_fini(&m->shadow);
+	if (sim_platform_physmem() == &m->pm)
+		sim_platform_install(NULL, NULL);
+	sim_physmem_destroy(&m->pm);
+	free(m->handles);
+	free(m);
+}
+
+bool sim_machine_dead(const struct sim_machine *m) { return m->dead; }
+struct sim_report *sim_machine_report(struct sim_machine *m) { return &m->report; }
+const struct sim_machine_stats *sim_machine_stats(const struct sim_machine *m) { return &m->stats; }
+struct sim_allocator *sim_machine_allocator(struct sim_machine *m) { return &m->alloc; }
+struct sim_alloc_shadow *sim_machine_shadow(struct sim_machine *m) { return &m->shadow; }
+struct sim_physmem *sim_machine_physmem(struct sim_machine *m) { return &m->pm; }
+const struct sim_machine_config *sim_machine_config(const struct sim_machine *m) { return &m->cfg; }
+
+/* --- handles ------------------------------------------------------------ */
+
+static struct handle *handle_slot(struct sim_machine *m, uint32_t h)
+{
+	if (h >= SIM_MAX_HANDLE)
+		return NULL;
+	if (h >= m->nr_handles) {
+		uint32_t cap = m->nr_handles ? m->nr_handles : 256;
+		struct handle *n;
+
+		while (cap <= h)
+			cap *= 2;
+		n = realloc(m->handles, (size_t)cap * sizeof(*n));
+		if (!n)
+			return NULL;
+		memset(n + m->nr_handles, 0, (size_t)(cap - m->nr_handles) * sizeof(*n));
+		m->handles = n;
+		m->nr_handles = cap;
+	}
+	return &m->handles[h];
+}
+
+static struct handle *live_handle(struct sim_machine *m, uint32_t h)
+{
+	if (h >= m->nr_handles || !m->handles[h].live)
+		return NULL;
+	return &m->handles[h];
+}
+
+bool sim_machine_handle(const struct sim_machine *m, uint32_t h, uint64_t *pfn,
+			unsigned int *order, uint32_t *refs)
+{
+	if (h >= m->nr_handles || !m->handles[h].live)
+		return false;
+	if (pfn)
+		*pfn = m->handles[h].pfn;
+	if (order)
+		*order = m->handles[h].order;
+	if (refs)
+		*refs = m->handles[h].refs;
+	return true;
+}
+
+/* --- allocation stamps ---------------------------------------------------- */
+
+/*
+ * The executor writes into every block it is handed, as a user would, so
+ * that scrubbing on free is observable: a stamp at the start of the first
+ * page and at the end of the last one.
+ */
+static uint64_t *stamp_slots(struct sim_machine *m, uint64_t pfn, unsigned int order,
+			     uint64_t **last)
+{
+	uint8_t *first = sim_physmem_pa_to_host(&m->pm, pfn << HVMM_PAGE_SHIFT);
+	uint64_t bytes = HVMM_PAGE_SIZE << order;
+
+	*last = (uint64_t *)(first + bytes) - 1;
+	/* The first 16 bytes hold the free-list node once freed: stamp past them. */
+	return (uint64_t *)(first + 16);
+}
+
+static void check_zeroed_and_stamp(struct sim_machine *m, uint32_t h, uint64_t pfn,
+				   unsigned int order)
+{
+	uint64_t *last, *first = stamp_slots(m, pfn, order, &last);
+
+	if (m->cfg.oracles != SIM_ORACLES_OFF) {
+		const uint8_t *head = sim_physmem_pa_to_host(&m->pm, pfn << HVMM_PAGE_SHIFT);
+
+		if (*first || *last || *(const uint64_t *)head || ((const uint64_t *)head)[1])
+			sim_report_violation(&m->report, SIM_ORACLE_ALLOC_STRUCT,
+				"alloc returned pfn 0x%llx (order %u) with stale data 0x%llx/0x%llx: "
+				"allocations must be zeroed",
+				(unsigned long long)pfn, order,
+				(unsigned long long)(*first ? *first : *last),
+				(unsigned long long)*(const uint64_t *)head);
+	}
+	*first = STAMP_MAGIC | h;
+	*last = STAMP_MAGIC | h;
+}
+
+/* --- oracles -------------------------------------------------------------- */
+
+static bool oracles_on(const struct sim_machine *m)
+{
+	return m->cfg.oracles != SIM_ORACLES_OFF;
+}
+
+static void check_touched(struct sim_machine *m, uint64_t pfn, uint64_t nr)
+{
+	if (oracles_on(m) && m->alloc.ops->check_touched)
+		m->alloc.ops->check_touched(&m->alloc, &m->shadow, &m->report, pfn, nr);
+}
+
+/* AVAIL: a failed allocation is only allowed if the shadow has no fitting block. */
+static void check_avail(struct sim_machine *m, uint64_t count, uint64_t align, const char *what)
+{
+	uint64_t pfn;
+
+	if (!oracles_on(m))
+		return;
+	pfn = sim_alloc_shadow_find_free(&m->shadow, count, align, 0);
+	if (pfn != UINT64_MAX)
+		sim_report_violation(&m->report, SIM_ORACLE_AVAIL,
+			"%s failed, but pfn 0x%llx..0x%llx is free and aligned to %llu pages",
+			what, (unsigned long long)pfn, (unsigned long long)(pfn + count - 1),
+			(unsigned long long)align);
+}
+
+void sim_machine_sweep(struct sim_machine *m)
+{
+	if (m->dead)
+		return;
+	m->stats.sweeps++;
+	if (m->alloc.ops->check_full)
+		m->alloc.ops->check_full(&m->alloc, &m->shadow, &m->report);
+}
+
+void sim_machine_finish(struct sim_machine *m)
+{
+	sim_report_set_op(&m->report, m->stats.ops, "");
+	if (oracles_on(m))
+		sim_machine_sweep(m);
+}
+
+/* --- allocator ops -------------------------------------------------------- */
+
+static void account(struct sim_machine *m, int64_t pages)
+{
+	m->stats.pages_in_use += pages;
+	if (m->stats.pages_in_use > m->stats.peak_pages_in_use)
+		m->stats.peak_pages_in_use = m->stats.pages_in_use;
+}
+
+/* A block came back from the allocator: shadow, handle, stamp, checks. */
+static void took_block(struct sim_machine *m, uint32_t h, uint64_t pfn, unsigned int order,
+		       const char *what)
+{
+	struct handle *hd = handle_slot(m, h);
+	uint64_t nr = 1ULL << order;
+
+	if (oracles_on(m)) {
+		if (pfn & (nr - 1))
+			sim_report_violation(&m->report, SIM_ORACLE_ALLOC_STRUCT,
+				"%s returned pfn 0x%llx, not aligned to its order %u",
+				what, (unsigned long long)pfn, order);
+		if (!sim_alloc_shadow_covers(&m->shadow, pfn, nr))
+			sim_report_violation(&m->report, SIM_ORACLE_ALLOC_CONSERVE,
+				"%s returned pfn 0x%llx+%llu, outside the managed range",
+				what, (unsigned long long)pfn, (unsigned long long)nr);
+	}
+	sim_alloc_shadow_move(&m->shadow, &m->report, SIM_ORACLE_ALLOC_CONSERVE,
+			      "the allocator handed out a block that is not free",
+			      pfn, nr, SIM_SHADOW_FREE, SIM_SHADOW_ALLOCATED);
+	*hd = (struct handle){ .pfn = pfn, .order = (uint8_t)order, .live = 1, .refs = 1 };
+	account(m, (int64_t)nr);
+	if (sim_alloc_shadow_covers(&m->shadow, pfn, nr))
+		check_zeroed_and_stamp(m, h, pfn, order);
+	check_touched(m, pfn, nr);
+}
+
+/* A handle's last reference went: the block is free again. */
+static void released_block(struct sim_machine *m, struct handle *hd)
+{
+	uint64_t nr = 1ULL << hd->order;
+
+	sim_alloc_shadow_move(&m->shadow, &m->report, SIM_ORACLE_ALLOC_CONSERVE,
+			      "freeing a block the shadow does not hold as allocated",
+			      hd->pfn, nr, SIM_SHADOW_ALLOCATED, SIM_SHADOW_FREE);
+	hd->live = 0;
+	account(m, -(int64_t)nr);
+	check_touched(m, hd->pfn, nr);
+}
+
+static int new_handle_ok(struct sim_machine *m, uint32_t h)
+{
+	if (h >= SIM_MAX_HANDLE)
+		return -HVMM_EINVAL;
+	if (live_handle(m, h))
+		return -HVMM_EEXIST;
+	if (!handle_slot(m, h))
+		return -HVMM_ENOMEM;
+	return 0;
+}
+
+static int op_alloc(struct sim_machine *m, const struct sim_op *op)
+{
+	uint64_t pfn;
+	int ret = new_handle_ok(m, op->h);
+
+	if (ret)
+		return ret;
+	if (op->a > 63)
+		return -HVMM_EINVAL;
+	ret = m->alloc.ops->alloc(&m->alloc, (unsigned int)op->a, &pfn);
+	if (ret == -HVMM_ENOMEM && op->a <= m->alloc.max_order) {
+		char what[48];
+
+		snprintf(what, sizeof(what), "alloc(order %llu)", (unsigned long long)op->a);
+		check_avail(m, 1ULL << op->a, 1ULL << op->a, what);
+	}
+	if (ret)
+		return ret;
+	took_block(m, op->h, pfn, (unsigned int)op->a, "alloc");
+	return 0;
+}
+
+/* Drops one reference of @hd; frees at zero. */
+static int drop_ref(struct sim_machine *m, struct handle *hd)
+{
+	int ret;
+
+	if (hd->refs > 1) {
+		ret = m->alloc.ops->put ? m->alloc.ops->put(&m->alloc, hd->pfn) : 0;
+		if (!ret) {
+			hd->refs--;
+			check_touched(m, hd->pfn, 1ULL << hd->order);
+		}
+		return ret;
+	}
+	if (m->alloc.ops->put)
+		ret = m->alloc.ops->put(&m->alloc, hd->pfn);
+	else
+		ret = m->alloc.ops->free(&m->alloc, hd->pfn, hd->order);
+	if (!ret)
+		released_block(m, hd);
+	return ret;
+}
+
+static int op_free(struct sim_machine *m, const struct sim_op *op)
+{
+	struct handle *hd = live_handle(m, op->h);
+
+	if (!hd)
+		return -HVMM_ENOENT;
+	if (hd->refs > 1)
+		return -HVMM_EBUSY;
+	return drop_ref(m, hd);
+}
+
+static int op_put(struct sim_machine *m, const struct sim_op *op)
+{
+	struct handle *hd = live_handle(m, op->h);
+
+	return hd ? drop_ref(m, hd) : -HVMM_ENOENT;
+}
+
+static int op_get(struct sim_machine *m, const struct sim_op *op)
+{
+	struct handle *hd = live_handle(m, op->h);
+	int ret;
+
+	if (!hd)
+		return -HVMM_ENOENT;
+	if (hd->refs >= UINT16_MAX)
+		return -HVMM_ERANGE;	/* the buddy's refcount is 16 bits */
+	ret = m->alloc.ops->get ? m->alloc.ops->get(&m->alloc, hd->pfn) : 0;
+	if (!ret)
+		hd->refs++;
+	return ret;
+}
+
+static int op_split(struct sim_machine *m, const struct sim_op *op)
+{
+	struct handle *hd = live_handle(m, op->h);
+	uint64_t nr, i;
+	int ret;
+
+	if (!hd)
+		return -HVMM_ENOENT;
+	nr = 1ULL << hd->order;
+	if (nr > 1 && ((uint64_t)op->h2 + nr - 1 > SIM_MAX_HANDLE))
+		return -HVMM_EINVAL;
+	for (i = 1; i < nr; i++) {
+		ret = new_handle_ok(m, op->h2 + (uint32_t)(i - 1));
+		if (ret)
+			return ret;
+		if (op->h2 + i - 1 == op->h)
+			return -HVMM_EEXIST;
+	}
+	hd = live_handle(m, op->h);	/* handle_slot() may have moved the table */
+	ret = m->alloc.ops->split ? m->alloc.ops->split(&m->alloc, hd->pfn, hd->order) : 0;
+	if (ret)
+		return ret;
+	for (i = 1; i < nr; i++)
+		m->handles[op->h2 + i - 1] = (struct handle){
+			.pfn = hd->pfn + i, .order = 0, .live = 1, .refs = 1,
+		};
+	hd->order = 0;
+	check_touched(m, hd->pfn, nr);
+	return 0;
+}
+
+/* --- bitmap-family ops ---------------------------------------------------- */
+
+static int op_bitmap(struct sim_machine *m, const struct sim_op *op, uint64_t *value)
+{
+	const struct sim_allocator_ops *ops = m->alloc.ops;
+	uint64_t pfn = 0;
+	int ret;
+
+	switch (op->kind) {
+	case SIM_OP_BM_INSERT:
+		if (!ops->insert)
+			return -HVMM_ENOTSUP;
+		ret = ops->insert(&m->alloc, op->a, op->b);
+		if (!ret) {
+			sim_alloc_shadow_move(&m->shadow, &m->report, SIM_ORACLE_ALLOC_CONSERVE,
+					      "insert accepted frames that were already managed",
+					      op->a, op->b, SIM_SHADOW_UNMANAGED, SIM_SHADOW_FREE);
+			check_touched(m, op->a, op->b);
+		}
+		return ret;
+	case SIM_OP_BM_REMOVE:
+		if (!ops->remove)
+			return -HVMM_ENOTSUP;
+		ret = ops->remove(&m->alloc, op->a, op->b);
+		if (!ret) {
+			sim_alloc_shadow_move(&m->shadow, &m->report, SIM_ORACLE_ALLOC_CONSERVE,
+					      "remove withdrew frames that were not free",
+					      op->a, op->b, SIM_SHADOW_FREE, SIM_SHADOW_UNMANAGED);
+			check_touched(m, op->a, op->b);
+		}
+		return ret;
+	case SIM_OP_BM_ALLOC:
+	case SIM_OP_BM_ALLOC_CONTIG:
+	case SIM_OP_BM_ALLOC_AT: {
+		uint64_t count = op->kind == SIM_OP_BM_ALLOC ? 1 : op->a;
+		unsigned int align = op->kind == SIM_OP_BM_ALLOC ? 0 : (unsigned int)hvmm_min(op->b, 64u);
+		struct handle *hd;
+
+		ret = new_handle_ok(m, op->h);
+		if (ret)
+			return ret;
+		if (op->kind == SIM_OP_BM_ALLOC_AT) {
+			if (!ops->alloc_at)
+				return -HVMM_ENOTSUP;
+			pfn = op->c;
+			ret = ops->alloc_at(&m->alloc, pfn, count, align);
+		} else {
+			if (!ops->alloc_contig)
+				return -HVMM_ENOTSUP;
+			ret = ops->alloc_contig(&m->alloc, count, align, &pfn);
+			if (ret == -HVMM_ENOMEM && count && align < 64)
+				check_avail(m, count, 1ULL << align, "alloc_contiguous");
+		}
+		if (ret)
+			return ret;
+		/* A contiguous run is tracked as pages of its own handle. */
+		sim_alloc_shadow_move(&m->shadow, &m->report, SIM_ORACLE_ALLOC_CONSERVE,
+				      "the allocator handed out frames that are not free",
+				      pfn, count, SIM_SHADOW_FREE, SIM_SHADOW_ALLOCATED);
+		hd = handle_slot(m, op->h);
+		*hd = (struct handle){ .pfn = pfn, .order = 0, .live = 1, .refs = 1 };
+		account(m, (int64_t)count);
+		check_touched(m, pfn, count);
+		if (value)
+			*value = pfn;
+		return 0;
+	}
+	case SIM_OP_BM_DEALLOC:
+		if (!ops->dealloc_range)
+			return -HVMM_ENOTSUP;
+		ret = ops->dealloc_range(&m->alloc, op->a, op->b);
+		if (!ret) {
+			sim_alloc_shadow_move(&m->shadow, &m->report, SIM_ORACLE_ALLOC_CONSERVE,
+					      "dealloc accepted frames that were not allocated",
+					      op->a, op->b, SIM_SHADOW_ALLOCATED, SIM_SHADOW_FREE);
+			account(m, -(int64_t)op->b);
+			check_touched(m, op->a, op->b);
+		}
+		return ret;
+	case SIM_OP_BM_TEST:
+		if (!ops->test)
+			return -HVMM_ENOTSUP;
+		ret = ops->test(&m->alloc, op->a);
+		if (ret < 0)
+			return ret;
+		if (value)
+			*value = (uint64_t)ret;
+		return 0;
+	case SIM_OP_BM_NEXT:
+		if (!ops->next)
+			return -HVMM_ENOTSUP;
+		ret = ops->next(&m->alloc, op->a, &pfn);
+		if (!ret && value)
+			*value = pfn;
+		return ret;
+	}
+	return -HVMM_EINVAL;
+}
+
+/* --- dispatch ------------------------------------------------------------- */
+
+static int dispatch(struct sim_machine *m, const struct sim_op *op, uint64_t *value)
+{
+	switch (op->kind) {
+	case SIM_OP_ALLOC: return op_alloc(m, op);
+	case SIM_OP_FREE: return op_free(m, op);
+	case SIM_OP_GET: return op_get(m, op);
+	case SIM_OP_PUT: return op_put(m, op);
+	case SIM_OP_SPLIT: return op_split(m, op);
+	default:
+		break;
+	}
+	if (sim_op_descs[op->kind].cls & SIM_OPC_BITMAP)
+		return op_bitmap(m, op, value);
+	/* VMs, stage-2, ownership and accesses arrive with the stage-2 code. */
+	return -HVMM_ENOTSUP;
+}
+
+int sim_machine_exec(struct sim_machine *m, const struct sim_op *op, uint64_t *value)
+{
+	struct sim_panic_catcher catcher;
+	volatile int ret = -HVMM_EINVAL;
+	uint64_t index = m->stats.ops++;
+
+	if (m->dead)
+		return -HVMM_EFAULT;
+	if (op->kind >= SIM_OP__COUNT)
+		return -HVMM_EINVAL;
+	m->stats.by_kind[op->kind]++;
+	if (oracles_on(m) || m->report.stream) {
+		char text[128];
+
+		sim_op_format(op, text, sizeof(text));
+		sim_report_set_op(&m->report, index, text);
+	}
+	if (sigsetjmp(catcher.env, 0) == 0) {
+		sim_panic_arm(&catcher);
+		ret = dispatch(m, op, value);
+		sim_panic_disarm();
+	} else {
+		m->dead = true;
+		sim_report_violation(&m->report, SIM_ORACLE_ROBUST,
+				     "mm/ panicked at %s:%u: %s",
+				     catcher.panic.file, catcher.panic.line, catcher.panic.what);
+		return -HVMM_EFAULT;
+	}
+	if (ret)
+		m->stats.failed_by_kind[op->kind]++;
+	if ((op->flags & SIM_OP_F_EXPECT) && ret != op->expect) {
+		m->stats.expect_mismatches++;
+		if (m->report.stream)
+			fprintf(m->report.stream, "MISMATCH at op %llu (%s): returned %s, recorded %s\n",
+				(unsigned long long)index, m->report.op, sim_result_name(ret),
+				sim_result_name(op->expect));
+	}
+	if (oracles_on(m) && (m->cfg.oracles == SIM_ORACLES_FULL ||
+			      (m->cfg.sweep_interval && m->stats.ops % m->cfg.sweep_interval == 0)))
+		sim_machine_sweep(m);
+	return ret;
+}
+
+double sim_machine_fragmentation(const struct sim_machine *m)
+{
+	uint64_t largest = 0;
+
+	if (!m->shadow.nr_free)
+		return 0.0;
+	for (unsigned int o = 0; o <= 63 && (1ULL << o) <= m->shadow.nr_free; o++) {
+		if (sim_alloc_shadow_find_free(&m->shadow, 1ULL << o, 1ULL << o, 0) == UINT64_MAX)
+			break;
+		largest = 1ULL << o;
+	}
+	return 1.0 - (double)largest / (double)m->shadow.nr_free;
+}

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The machine: simulated physical memory, the allocator under test, VMs
+ * and vCPUs, and the oracles that judge every op. It is the one executor:
+ * trace replay, fuzz targets, workload generators and benchmarks all feed
+ * it struct sim_op.
+ */
+#ifndef SIM_MACHINE_H
+#define SIM_MACHINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "alloc/allocator.h"
+#include "op.h"
+#include "oracle/report.h"
+#include "physmem.h"
+
+enum sim_oracle_level {
+	SIM_ORACLES_OFF,		/* no checks (benchmarks) */
+	SIM_ORACLES_INCREMENTAL,	/* after every op, on what it touched */
+	SIM_ORACLES_FULL,		/* incremental plus a full sweep after every op */
+};
+
+struct sim_region_config {
+	enum sim_region_kind kind;
+	uint64_t base, size;
+};
+
+struct sim_machine_config {
+	struct sim_region_config regions[SIM_MAX_REGIONS];
+	unsigned int nr_regions;
+	char allocator[32];		/* name in sim_allocators[] */
+	uint64_t pool_base;		/* physical address; 0: start of the first RAM region */
+	uint64_t pool_pages;		/* 0: the whole first RAM region */
+	uint64_t pool_reserved;		/* pages at the pool start never handed out */
+	unsigned int vcpus;
+	uint64_t seed;
+	enum sim_oracle_level oracles;
+	uint64_t sweep_interval;	/* full sweep every N ops (0: only at the end) */
+	FILE *report_stream;		/* violations are printed here as found (may be NULL) */
+};
+
+/* Per-op-kind counters and the summary the CLI prints. */
+struct sim_machine_stats {
+	uint64_t ops;
+	uint64_t by_kind[SIM_OP__COUNT];
+	uint64_t failed_by_kind[SIM_OP__COUNT];	/* ops that returned an error */
+	uint64_t expect_mismatches;		/* recorded outcome differed */
+	uint64_t pages_in_use, peak_pages_in_use;
+	uint64_t sweeps;
+};
+
+/* 1 GiB of RAM at 0x80000000, a buddy pool over its first 64 MiB, incremental oracles. */
+void sim_machine_config_default(struct sim_machine_config *cfg);
+
+struct sim_machine *sim_machine_create(const struct sim_machine_config *cfg,
+				       char *err, size_t errlen);
+void sim_machine_destroy(struct sim_machine *m);
+
+/*
+ * Executes @op, runs the oracles on it, and returns its result (0 or
+ * -HVMM_E*). *@value receives an op's output (a load's value, test/next
+ * results) if @value is not NULL. Once mm/ has panicked the machine is dead
+ * and every op returns -HVMM_EFAULT.
+ */
+int sim_machine_exec(struct sim_machine *m, const struct sim_op *op, uint64_t *value);
+
+/* The end-of-run checks: a full sweep of every oracle. */
+void sim_machine_finish(struct sim_machine *m);
+
+/* A full sweep now (tests and periodic checks). */
+void sim_machine_sweep(struct sim_machine *m);
+
+bool sim_machine_dead(const struct sim_machine *m);
+struct sim_report *sim_machine_report(struct sim_machine *m);
+const struct sim_machine_stats *sim_machine_stats(const struct sim_machine *m);
+struct sim_allocator *sim_machine_allocator(struct sim_machine *m);
+struct sim_alloc_shadow *sim_machine_shadow(struct sim_machine *m);
+struct sim_physmem *sim_machine_physmem(struct sim_machine *m);
+const struct sim_machine_config *sim_machine_config(const struct sim_machine *m);
+
+/* The block behind a live allocation handle; false if @h is not live. */
+bool sim_machine_handle(const struct sim_machine *m, uint32_t h, uint64_t *pfn,
+			unsigned int *order, uint32_t *refs);
+
+/*
+ * Fragmentation of the allocator's free memory as the shadow sees it:
+ * 1 - (largest naturally aligned free block / free pages); 0 when all free
+ * memory could be handed out as one block.
+ */
+double sim_machine_fragmentation(const struct sim_machine *m);
+
+#endif /* SIM_MACHINE_H */

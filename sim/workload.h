@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Workload generators: seeded streams of ops in the common vocabulary.
+ * A generator proposes the next op and is told the result, so it knows
+ * which handles are live without peeking into the machine.
+ */
+#ifndef SIM_WORKLOAD_H
+#define SIM_WORKLOAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "op.h"
+
+struct sim_workload_params {
+	uint64_t ops;		/* ops to generate */
+	uint64_t seed;
+	uint64_t pool_pages;	/* size of the pool the ops will run against */
+	unsigned int max_order;	/* largest order to request */
+};
+
+struct sim_workload;
+
+struct sim_workload_scenario {
+	const char *name;
+	const char *description;
+};
+
+/* NULL-terminated list of scenarios. */
+extern const struct sim_workload_scenario sim_workload_scenarios[];
+
+struct sim_workload *sim_workload_create(const char *scenario,
+					 const struct sim_workload_params *params);
+void sim_workload_destroy(struct sim_workload *w);
+
+/* Fills @op with the next op; false when the workload is done. */
+bool sim_workload_next(struct sim_workload *w, struct sim_op *op);
+/* Tells the generator what the last op returned. */
+void sim_workload_result(struct sim_workload *w, const struct sim_op *op, int result);
+
+/* The generator's PRNG (xoshiro256**), for other drivers that want the same. */
+struct sim_rng {
+	uint64_t s[4];
+};
+void sim_rng_seed(struct sim_rng *rng, uint64_t seed);
+uint64_t sim_rng_next(struct sim_rng *rng);
+/* Uniform in [0, bound). */
+uint64_t sim_rng_below(struct sim_rng *rng, uint64_t bound);
+
+#endif /* SIM_WORKLOAD_H */
