@@ -1,0 +1,714 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Cascaded bitmap frame allocator (hvisor semantics), see bitmap_alloc.h.
+ *
+ * Indices below are frame indices relative to base_pfn; "word" is an index
+ * into free[]/present[], a node is named by (level, index). The children of
+ * node (k, j) are (k - 1, 64 j .. 64 j + 63), the words for k = 1.
+ *
+ * Nothing here recurses: descents and the stale-summary refresh walk the
+ * tree with an explicit (level, index) cursor, since a parent's index is
+ * its child's shifted right.
+ */
+#include <hvmm/bitmap_alloc.h>
+#include <hvmm/string.h>
+
+#define FANOUT_MASK	(HVMM_BITMAP_FANOUT - 1)
+#define MAX_PFN		(1ULL << (64 - HVMM_PAGE_SHIFT))
+
+struct run_summary {
+	u64 prefix, suffix, longest;
+};
+
+static u64 div_round_up(u64 n, u64 d)
+{
+	return n / d + (n % d != 0);
+}
+
+/* Number of words and nodes per level for @nr_frames; returns the top level. */
+static u32 bitmap_layout(u64 nr_frames, u64 nr_nodes[HVMM_BITMAP_MAX_LEVELS + 1])
+{
+	u32 level = 0;
+
+	nr_nodes[0] = div_round_up(nr_frames, 64);
+	do {
+		level++;
+		nr_nodes[level] = div_round_up(nr_nodes[level - 1], HVMM_BITMAP_FANOUT);
+	} while (nr_nodes[level] > 1);
+	return level;
+}
+
+u64 hvmm_bitmap_metadata_bytes(u64 nr_frames)
+{
+	u64 nr_nodes[HVMM_BITMAP_MAX_LEVELS + 1];
+	u64 bytes;
+	u32 top, k;
+
+	if (!nr_frames || nr_frames > HVMM_BITMAP_MAX_FRAMES)
+		return 0;
+	top = bitmap_layout(nr_frames, nr_nodes);
+	bytes = 2 * nr_nodes[0] * sizeof(u64);
+	for (k = 1; k <= top; k++)
+		bytes += nr_nodes[k] * sizeof(struct hvmm_bitmap_node);
+	return bytes;
+}
+
+u64 hvmm_bitmap_metadata_pages(u64 nr_frames)
+{
+	return div_round_up(hvmm_bitmap_metadata_bytes(nr_frames), HVMM_PAGE_SIZE);
+}
+
+int hvmm_bitmap_init_va(struct hvmm_bitmap *bm, u64 base_pfn, u64 nr_frames,
+			void *meta, u64 meta_bytes)
+{
+	u64 need = hvmm_bitmap_metadata_bytes(nr_frames);
+	u8 *p = meta;
+	u32 k;
+
+	if (!need || !meta || ((uintptr_t)meta & 7) || meta_bytes < need)
+		return -HVMM_EINVAL;
+	if (base_pfn >= MAX_PFN || nr_frames > MAX_PFN - base_pfn)
+		return -HVMM_ERANGE;
+
+	hvmm_memzero(meta, need);
+	hvmm_spin_lock_init(&bm->lock);
+	bm->base_pfn = base_pfn;
+	bm->nr_frames = nr_frames;
+	bm->nr_free = 0;
+	bm->top = bitmap_layout(nr_frames, bm->nr_nodes);
+	bm->free = (u64 *)p;
+	p += bm->nr_nodes[0] * sizeof(u64);
+	bm->present = (u64 *)p;
+	p += bm->nr_nodes[0] * sizeof(u64);
+	bm->nodes[0] = NULL;
+	for (k = 1; k <= HVMM_BITMAP_MAX_LEVELS; k++) {
+		if (k > bm->top) {
+			bm->nodes[k] = NULL;
+			bm->nr_nodes[k] = 0;
+			continue;
+		}
+		bm->nodes[k] = (struct hvmm_bitmap_node *)p;
+		p += bm->nr_nodes[k] * sizeof(struct hvmm_bitmap_node);
+	}
+	/* All-zero nodes are exact for an empty bitmap: nothing is stale. */
+	bm->root_stale = false;
+	return HVMM_OK;
+}
+
+int hvmm_bitmap_init(struct hvmm_bitmap *bm, u64 base_pfn, u64 nr_frames,
+		     phys_addr_t meta_pa, u64 meta_pages)
+{
+	if ((meta_pa & ~HVMM_PAGE_MASK) || !meta_pages ||
+	    meta_pages > hvmm_phys_to_pfn(~0ULL) - hvmm_phys_to_pfn(meta_pa))
+		return -HVMM_EINVAL;
+	if (meta_pages < hvmm_bitmap_metadata_pages(nr_frames))
+		return -HVMM_EINVAL;
+	return hvmm_bitmap_init_va(bm, base_pfn, nr_frames, hvmm_phys_to_virt(meta_pa),
+				   meta_pages << HVMM_PAGE_SHIFT);
+}
+
+/* ---- argument checks ---------------------------------------------------- */
+
+static int frame_index(const struct hvmm_bitmap *bm, u64 pfn, u64 *idx)
+{
+	if (pfn < bm->base_pfn || pfn - bm->base_pfn >= bm->nr_frames)
+		return -HVMM_ERANGE;
+	*idx = pfn - bm->base_pfn;
+	return HVMM_OK;
+}
+
+/* Written so that no pfn + count can overflow. */
+static int range_index(const struct hvmm_bitmap *bm, u64 pfn, u64 count, u64 *idx)
+{
+	if (!count)
+		return -HVMM_EINVAL;
+	if (frame_index(bm, pfn, idx))
+		return -HVMM_ERANGE;
+	if (count > bm->nr_frames - *idx)
+		return -HVMM_ERANGE;
+	return HVMM_OK;
+}
+
+static u64 align_mask(u32 align_log2)
+{
+	return (1ULL << align_log2) - 1;
+}
+
+/* ---- bit ranges ----------------------------------------------------------- */
+
+static bool test_bit(const u64 *map, u64 i)
+{
+	return (map[i >> 6] >> (i & 63)) & 1;
+}
+
+/* Mask of bits [lo, hi] of one word, 0 <= lo <= hi <= 63. */
+static u64 word_mask(u64 lo, u64 hi)
+{
+	return (~0ULL << lo) & (~0ULL >> (63 - hi));
+}
+
+/*
+ * True if every bit of [i, i + n) in @map equals @want. The range walks
+ * word by word: each iteration covers the rest of one word.
+ */
+static bool range_all(const u64 *map, u64 i, u64 n, bool want)
+{
+	u64 end = i + n;
+
+	while (i < end) {
+		u64 last = hvmm_min(end - 1, i | 63);
+		u64 mask = word_mask(i & 63, last & 63);
+		u64 bits = want ? ~map[i >> 6] : map[i >> 6];
+
+		if (bits & mask)
+			return false;
+		i = last + 1;
+	}
+	return true;
+}
+
+/* ---- summaries and propagation ------------------------------------------ */
+
+/* Length of the longest run of ones in @w, by doubling run lengths. */
+static u64 word_longest_run(u64 w)
+{
+	u64 starts[6];	/* starts[s]: bits that start a run of >= 2^s ones */
+	u64 cur = ~0ULL, len = 0;
+	int s;
+
+	if (w == ~0ULL)
+		return 64;
+	starts[0] = w;
+	for (s = 1; s < 6; s++)
+		starts[s] = starts[s - 1] & (starts[s - 1] >> (1U << (s - 1)));
+	for (s = 5; s >= 0; s--) {
+		u64 t = cur & (starts[s] >> len);
+
+		if (t) {
+			cur = t;
+			len += 1ULL << s;
+		}
+	}
+	return len;
+}
+
+static void word_summary(u64 w, struct run_summary *rs)
+{
+	if (w == ~0ULL) {
+		rs->prefix = rs->suffix = rs->longest = 64;
+		return;
+	}
+	rs->prefix = __builtin_ctzll(~w);
+	rs->suffix = __builtin_clzll(~w);
+	rs->longest = w ? word_longest_run(w) : 0;
+}
+
+static void child_summary(const struct hvmm_bitmap *bm, u32 level, u64 child,
+			  struct run_summary *rs)
+{
+	const struct hvmm_bitmap_node *n;
+
+	if (level == 1) {
+		word_summary(bm->free[child], rs);
+		return;
+	}
+	n = &bm->nodes[level - 1][child];
+	rs->prefix = n->prefix;
+	rs->suffix = n->suffix;
+	rs->longest = n->longest;
+}
+
+/*
+ * Recomputes the run summary of node (@level, @j) from its children, which
+ * must be up to date. Children that do not exist (past the last word or
+ * node) count as not free.
+ */
+static void recompute_node(struct hvmm_bitmap *bm, u32 level, u64 j)
+{
+	struct hvmm_bitmap_node *node = &bm->nodes[level][j];
+	u64 child_span = hvmm_bitmap_span(level - 1);
+	u64 first = j << HVMM_BITMAP_FANOUT_SHIFT;
+	u64 nr = hvmm_min((u64)HVMM_BITMAP_FANOUT, bm->nr_nodes[level - 1] - first);
+	u64 run = 0, prefix = 0, longest = 0, c;
+	bool head = true;
+	struct run_summary rs;
+
+	for (c = 0; c < nr; c++) {
+		if (!(node->avail & (1ULL << c))) {
+			rs.prefix = rs.suffix = rs.longest = 0;
+		} else {
+			child_summary(bm, level, first + c, &rs);
+			if (rs.prefix == child_span) {
+				run += child_span;
+				continue;
+			}
+		}
+		if (head) {
+			prefix = run + rs.prefix;
+			head = false;
+		}
+		longest = hvmm_max(longest, hvmm_max(run + rs.prefix, rs.longest));
+		run = rs.suffix;
+	}
+	if (head)
+		prefix = run;
+	longest = hvmm_max(longest, run);
+	node->prefix = (u32)prefix;
+	node->longest = (u32)longest;
+	/* A node cut short by the end of the bitmap ends in frames that are not free. */
+	node->suffix = nr < HVMM_BITMAP_FANOUT ? 0 : (u32)run;
+}
+
+/*
+ * Marks the run summaries of level-1 node @j and its ancestors stale. A
+ * stale node's ancestors are already stale, so the walk stops at the first
+ * one that is.
+ */
+static void mark_stale(struct hvmm_bitmap *bm, u64 j)
+{
+	u32 level;
+
+	for (level = 1; level < bm->top; level++) {
+		struct hvmm_bitmap_node *parent = &bm->nodes[level + 1][j >> 6];
+		u64 bit = 1ULL << (j & FANOUT_MASK);
+
+		if (parent->stale & bit)
+			return;
+		parent->stale |= bit;
+		j >>= HVMM_BITMAP_FANOUT_SHIFT;
+	}
+	bm->root_stale = true;
+}
+
+/*
+ * Word @w of free[] changed: fix the avail bits above it for as long as a
+ * node's emptiness changes, and mark its summaries stale.
+ */
+static void word_changed(struct hvmm_bitmap *bm, u64 w)
+{
+	bool nonempty = bm->free[w] != 0;
+	u64 j = w;
+	u32 level;
+
+	for (level = 1; level <= bm->top; level++) {
+		struct hvmm_bitmap_node *node = &bm->nodes[level][j >> 6];
+		u64 bit = 1ULL << (j & FANOUT_MASK);
+		bool was_nonempty = node->avail != 0;
+
+		if (nonempty)
+			node->avail |= bit;
+		else
+			node->avail &= ~bit;
+		if ((node->avail != 0) == was_nonempty)
+			break;
+		nonempty = node->avail != 0;
+		j >>= HVMM_BITMAP_FANOUT_SHIFT;
+	}
+	mark_stale(bm, w >> HVMM_BITMAP_FANOUT_SHIFT);
+}
+
+/* Sets (@set) or clears bits [i, i + n) of @map; free[] changes are propagated. */
+static void range_assign(struct hvmm_bitmap *bm, u64 *map, u64 i, u64 n, bool set)
+{
+	u64 end = i + n;
+
+	while (i < end) {
+		u64 last = hvmm_min(end - 1, i | 63);
+		u64 mask = word_mask(i & 63, last & 63);
+
+		if (set)
+			map[i >> 6] |= mask;
+		else
+			map[i >> 6] &= ~mask;
+		if (map == bm->free)
+			word_changed(bm, i >> 6);
+		i = last + 1;
+	}
+}
+
+/*
+ * Brings every stale run summary up to date, children before parents. The
+ * cursor goes down to a stale child (clearing its bit in the parent) and
+ * back up to the parent once a node has no stale child left.
+ */
+static void refresh_summaries(struct hvmm_bitmap *bm)
+{
+	u32 level = bm->top;
+	u64 j = 0;
+
+	if (!bm->root_stale)
+		return;
+	for (;;) {
+		struct hvmm_bitmap_node *node = &bm->nodes[level][j];
+
+		if (level >= 2 && node->stale) {
+			u64 c = __builtin_ctzll(node->stale);
+
+			node->stale &= node->stale - 1;
+			level--;
+			j = (j << HVMM_BITMAP_FANOUT_SHIFT) + c;
+			continue;
+		}
+		recompute_node(bm, level, j);
+		if (level == bm->top)
+			break;
+		level++;
+		j >>= HVMM_BITMAP_FANOUT_SHIFT;
+	}
+	bm->root_stale = false;
+}
+
+/* ---- contiguous search ---------------------------------------------------- */
+
+/*
+ * Left-to-right scan state: the free run that ends at the cursor, if any,
+ * started at run_start.
+ */
+struct fit_search {
+	u64 count;
+	u64 mask;		/* alignment - 1, in frames */
+	u64 base_pfn;
+	u64 run_start;
+	bool in_run;
+	u64 found;
+};
+
+/*
+ * True (and the window in s->found) if the run [s->run_start, end) holds
+ * an aligned window of s->count frames. The lowest such window starts at
+ * the first aligned PFN in the run. base_pfn + run_start < 2^52 and the
+ * mask < 2^63, so the rounding cannot overflow.
+ */
+static bool run_fits(struct fit_search *s, u64 end)
+{
+	u64 pfn = s->base_pfn + s->run_start;
+	u64 cand = ((pfn + s->mask) & ~s->mask) - s->base_pfn;
+
+	if (cand >= end || end - cand < s->count)
+		return false;
+	s->found = cand;
+	return true;
+}
+
+/* Extends the scan over word @w, bit by bit run by run. */
+static bool scan_word(struct fit_search *s, u64 w, u64 bits)
+{
+	u64 start = w << 6, pos = 0;
+
+	while (pos < 64) {
+		u64 rest = bits >> pos;
+		u64 ones = ~rest ? (u64)__builtin_ctzll(~rest) : 64;
+
+		if (ones) {
+			if (!s->in_run) {
+				s->in_run = true;
+				s->run_start = start + pos;
+			}
+			pos += ones;
+			if (run_fits(s, start + pos))
+				return true;
+			if (pos >= 64)
+				break;
+		}
+		s->in_run = false;
+		rest = bits >> pos;
+		if (!rest)
+			break;
+		pos += __builtin_ctzll(rest);
+	}
+	return false;
+}
+
+/*
+ * Looks at node (@level, @j) as a whole. Returns true if the search must
+ * descend into it; otherwise it has been accounted for (s->found is set
+ * when a window was found, which *hit reports).
+ */
+static bool visit_node(struct fit_search *s, const struct hvmm_bitmap_node *node,
+		       u32 level, u64 j, bool *hit)
+{
+	u64 span = hvmm_bitmap_span(level), start = j * span;
+
+	if (node->prefix == span) {
+		if (!s->in_run) {
+			s->in_run = true;
+			s->run_start = start;
+		}
+		*hit = run_fits(s, start + span);
+		return false;
+	}
+	if (node->longest >= s->count)
+		return true;
+	/* No window inside: only the run coming in, extended by the prefix. */
+	if (s->in_run && run_fits(s, start + node->prefix)) {
+		*hit = true;
+		return false;
+	}
+	s->in_run = node->suffix != 0;
+	s->run_start = start + span - node->suffix;
+	return false;
+}
+
+/*
+ * Finds the lowest aligned window, walking the tree left to right and
+ * entering only nodes whose longest run could hold it. The cursor moves
+ * to the next sibling, or up when a node's children are done.
+ */
+static bool find_fit(struct hvmm_bitmap *bm, struct fit_search *s)
+{
+	u32 level = bm->top;
+	u64 j = 0;
+	bool hit;
+
+	for (;;) {
+		hit = false;
+		if (level == 0) {
+			hit = scan_word(s, j, bm->free[j]);
+		} else if (visit_node(s, &bm->nodes[level][j], level, j, &hit)) {
+			level--;
+			j <<= HVMM_BITMAP_FANOUT_SHIFT;
+			continue;
+		}
+		if (hit)
+			return true;
+		/* Next sibling; past the last child of a parent, the parent's next. */
+		j++;
+		while ((j & FANOUT_MASK) == 0 || j >= bm->nr_nodes[level]) {
+			if (level == bm->top)
+				return false;
+			level++;
+			j = ((j - 1) >> HVMM_BITMAP_FANOUT_SHIFT) + 1;
+		}
+	}
+}
+
+/* ---- operations ------------------------------------------------------------ */
+
+static void take_range(struct hvmm_bitmap *bm, u64 i, u64 n)
+{
+	range_assign(bm, bm->free, i, n, false);
+	bm->nr_free -= n;
+}
+
+static void give_range(struct hvmm_bitmap *bm, u64 i, u64 n)
+{
+	range_assign(bm, bm->free, i, n, true);
+	bm->nr_free += n;
+}
+
+int hvmm_bitmap_insert(struct hvmm_bitmap *bm, u64 pfn, u64 count)
+{
+	u64 i;
+	int ret;
+
+	hvmm_spin_lock(&bm->lock);
+	ret = range_index(bm, pfn, count, &i);
+	if (!ret && !range_all(bm->present, i, count, false))
+		ret = -HVMM_EEXIST;
+	if (!ret) {
+		range_assign(bm, bm->present, i, count, true);
+		give_range(bm, i, count);
+	}
+	hvmm_spin_unlock(&bm->lock);
+	return ret;
+}
+
+int hvmm_bitmap_remove(struct hvmm_bitmap *bm, u64 pfn, u64 count)
+{
+	u64 i;
+	int ret;
+
+	hvmm_spin_lock(&bm->lock);
+	ret = range_index(bm, pfn, count, &i);
+	if (!ret && !range_all(bm->present, i, count, true))
+		ret = -HVMM_ENOENT;
+	if (!ret && !range_all(bm->free, i, count, true))
+		ret = -HVMM_EBUSY;
+	if (!ret) {
+		take_range(bm, i, count);
+		range_assign(bm, bm->present, i, count, false);
+	}
+	hvmm_spin_unlock(&bm->lock);
+	return ret;
+}
+
+int hvmm_bitmap_alloc(struct hvmm_bitmap *bm, u64 *pfn)
+{
+	u64 j = 0, w, bit;
+	u32 level;
+
+	hvmm_spin_lock(&bm->lock);
+	if (!bm->nodes[bm->top][0].avail) {
+		hvmm_spin_unlock(&bm->lock);
+		return -HVMM_ENOMEM;
+	}
+	for (level = bm->top; level >= 1; level--)
+		j = (j << HVMM_BITMAP_FANOUT_SHIFT) +
+		    __builtin_ctzll(bm->nodes[level][j].avail);
+	w = j;
+	bit = __builtin_ctzll(bm->free[w]);
+	bm->free[w] &= bm->free[w] - 1;
+	bm->nr_free--;
+	word_changed(bm, w);
+	hvmm_spin_unlock(&bm->lock);
+	*pfn = bm->base_pfn + (w << 6) + bit;
+	return HVMM_OK;
+}
+
+int hvmm_bitmap_alloc_contiguous(struct hvmm_bitmap *bm, u64 count, u32 align_log2,
+				 u64 *pfn)
+{
+	struct fit_search s;
+	int ret = -HVMM_ENOMEM;
+
+	if (!count || align_log2 >= 64)
+		return -HVMM_EINVAL;
+	if (count > bm->nr_frames)
+		return -HVMM_ENOMEM;
+	s.count = count;
+	s.mask = align_mask(align_log2);
+	s.base_pfn = bm->base_pfn;
+	s.in_run = false;
+	s.run_start = 0;
+	s.found = 0;
+
+	hvmm_spin_lock(&bm->lock);
+	refresh_summaries(bm);
+	if (find_fit(bm, &s)) {
+		take_range(bm, s.found, count);
+		*pfn = bm->base_pfn + s.found;
+		ret = HVMM_OK;
+	}
+	hvmm_spin_unlock(&bm->lock);
+	return ret;
+}
+
+int hvmm_bitmap_alloc_at(struct hvmm_bitmap *bm, u64 pfn, u64 count, u32 align_log2)
+{
+	u64 i;
+	int ret;
+
+	if (!count || align_log2 >= 64 || (pfn & align_mask(align_log2)))
+		return -HVMM_EINVAL;
+	hvmm_spin_lock(&bm->lock);
+	ret = range_index(bm, pfn, count, &i);
+	if (!ret && !range_all(bm->present, i, count, true))
+		ret = -HVMM_ENOENT;
+	if (!ret && !range_all(bm->free, i, count, true))
+		ret = -HVMM_EBUSY;
+	if (!ret)
+		take_range(bm, i, count);
+	hvmm_spin_unlock(&bm->lock);
+	return ret;
+}
+
+int hvmm_bitmap_dealloc(struct hvmm_bitmap *bm, u64 pfn)
+{
+	u64 i;
+	int ret;
+
+	hvmm_spin_lock(&bm->lock);
+	ret = frame_index(bm, pfn, &i);
+	if (!ret && !test_bit(bm->present, i))
+		ret = -HVMM_ENOENT;
+	if (!ret && test_bit(bm->free, i))
+		ret = -HVMM_EEXIST;
+	if (!ret) {
+		bm->free[i >> 6] |= 1ULL << (i & 63);
+		bm->nr_free++;
+		word_changed(bm, i >> 6);
+	}
+	hvmm_spin_unlock(&bm->lock);
+	return ret;
+}
+
+int hvmm_bitmap_dealloc_contiguous(struct hvmm_bitmap *bm, u64 pfn, u64 count)
+{
+	u64 i;
+	int ret;
+
+	hvmm_spin_lock(&bm->lock);
+	ret = range_index(bm, pfn, count, &i);
+	if (!ret && !range_all(bm->present, i, count, true))
+		ret = -HVMM_ENOENT;
+	if (!ret && !range_all(bm->free, i, count, false))
+		ret = -HVMM_EEXIST;
+	if (!ret)
+		give_range(bm, i, count);
+	hvmm_spin_unlock(&bm->lock);
+	return ret;
+}
+
+int hvmm_bitmap_test(struct hvmm_bitmap *bm, u64 pfn)
+{
+	u64 i;
+	int ret;
+
+	hvmm_spin_lock(&bm->lock);
+	ret = frame_index(bm, pfn, &i);
+	if (!ret)
+		ret = test_bit(bm->free, i);
+	hvmm_spin_unlock(&bm->lock);
+	return ret;
+}
+
+/* Goes down from node (@level, @j), which holds a free frame, to the lowest one. */
+static u64 first_free_below(const struct hvmm_bitmap *bm, u32 level, u64 j)
+{
+	for (; level >= 1; level--)
+		j = (j << HVMM_BITMAP_FANOUT_SHIFT) + __builtin_ctzll(bm->nodes[level][j].avail);
+	return (j << 6) + __builtin_ctzll(bm->free[j]);
+}
+
+/*
+ * The first free frame at or after index @i: the rest of its word, then
+ * up the tree to the first later sibling with a free frame, then down.
+ */
+static bool next_free(const struct hvmm_bitmap *bm, u64 i, u64 *out)
+{
+	u64 j = i >> 6, bits = bm->free[j] & (~0ULL << (i & 63));
+	u32 level;
+
+	if (bits) {
+		*out = (j << 6) + __builtin_ctzll(bits);
+		return true;
+	}
+	for (level = 1; level <= bm->top; level++) {
+		u64 slot = j & FANOUT_MASK;
+		u64 later = slot == 63 ? 0 : ~0ULL << (slot + 1);
+		u64 avail = bm->nodes[level][j >> 6].avail & later;
+
+		j >>= HVMM_BITMAP_FANOUT_SHIFT;
+		if (avail) {
+			j = (j << HVMM_BITMAP_FANOUT_SHIFT) + __builtin_ctzll(avail);
+			*out = first_free_below(bm, level - 1, j);
+			return true;
+		}
+	}
+	return false;
+}
+
+int hvmm_bitmap_next(struct hvmm_bitmap *bm, u64 pfn, u64 *out)
+{
+	u64 i, found;
+	int ret;
+
+	hvmm_spin_lock(&bm->lock);
+	ret = frame_index(bm, pfn, &i);
+	if (!ret && !next_free(bm, i, &found))
+		ret = -HVMM_ENOENT;
+	hvmm_spin_unlock(&bm->lock);
+	if (!ret)
+		*out = bm->base_pfn + found;
+	return ret;
+}
+
+u64 hvmm_bitmap_nr_free(struct hvmm_bitmap *bm)
+{
+	u64 nr;
+
+	hvmm_spin_lock(&bm->lock);
+	nr = bm->nr_free;
+	hvmm_spin_unlock(&bm->lock);
+	return nr;
+}
