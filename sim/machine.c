@@ -6,6 +6,7 @@
  * panics caught, then judged by the oracles.
  */
 #include "machine.h"
+#include "oracle/bitmap_check.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -496,8 +497,9 @@ static int op_bitmap(struct sim_machine *m, const struct sim_op *op, uint64_t *v
 			if (!ops->alloc_contig)
 				return -HVMM_ENOTSUP;
 			ret = ops->alloc_contig(&m->alloc, count, align, &pfn);
-			if (ret == -HVMM_ENOMEM && count && align < 64)
-				check_avail(m, count, 1ULL << align, "alloc_contiguous");
+			/* AVAIL: a failure had no aligned window, a success returned the lowest. */
+			if (oracles_on(m))
+				sim_bitmap_check_avail(&m->shadow, &m->report, count, align, ret, pfn);
 		}
 		if (ret)
 			return ret;

@@ -4,9 +4,11 @@
 #include "alloc/allocator.h"
 
 extern const struct sim_allocator_ops sim_buddy_allocator;
+extern const struct sim_allocator_ops sim_bitmap_allocator;
 
 const struct sim_allocator_ops *const sim_allocators[] = {
 	&sim_buddy_allocator,
+	&sim_bitmap_allocator,
 	NULL,
 };
 

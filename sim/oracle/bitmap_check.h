@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Oracle backend for mm/bitmap_alloc.c. It reads struct hvmm_bitmap's words
+ * and nodes directly and compares them with plain models, never calling
+ * the allocator:
+ *  ALLOC-CONSERVE	each frame's present/free bits agree with the shadow
+ *			(disjointness: nothing free is also in use; reclaimability:
+ *			nothing freed is lost), and the free counter adds up;
+ *  ALLOC-STRUCT	every avail bit says whether its child holds a free frame,
+ *			every up-to-date run summary (prefix, suffix, longest)
+ *			equals what its span implies, stale marks reach the root,
+ *			no free bit without a present bit or beyond the capacity;
+ *  AVAIL		a failed contiguous allocation had no aligned free window
+ *			in the shadow, and a successful one returned the lowest.
+ */
+#ifndef SIM_ORACLE_BITMAP_CHECK_H
+#define SIM_ORACLE_BITMAP_CHECK_H
+
+#include <stdint.h>
+
+#include <hvmm/bitmap_alloc.h>
+
+#include "alloc_shadow.h"
+#include "report.h"
+
+/* Frames [pfn, pfn + nr) and the node paths above them. */
+void sim_bitmap_check_touched(const struct hvmm_bitmap *bm, const struct sim_alloc_shadow *s,
+			      struct sim_report *r, uint64_t pfn, uint64_t nr);
+/* Every frame and node. */
+void sim_bitmap_check_full(const struct hvmm_bitmap *bm, const struct sim_alloc_shadow *s,
+			   struct sim_report *r);
+
+/*
+ * AVAIL for alloc_contiguous(@count, @align_log2) on the shadow as it was
+ * before the op: @result is what the allocator returned and @pfn the frame
+ * it gave on success. Results other than 0 and -HVMM_ENOMEM are not judged.
+ */
+void sim_bitmap_check_avail(const struct sim_alloc_shadow *s, struct sim_report *r,
+			    uint64_t count, unsigned int align_log2, int result, uint64_t pfn);
+
+#endif /* SIM_ORACLE_BITMAP_CHECK_H */
