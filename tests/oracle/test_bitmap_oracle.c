@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Negative tests of the bitmap oracles: each corrupts the bitmap's data
+ * from the test side (never by changing mm/) and checks that the oracle
+ * it concerns fires, after a positive run shows they stay quiet on a
+ * healthy bitmap.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <hvmm/bitmap_alloc.h>
+
+#include "machine.h"
+#include "oracle/bitmap_check.h"
+
+#define BASE	0x80000ULL
+#define NR	(3 * 4096ULL + 100)	/* three full level-1 nodes and a partial one */
+
+static int failures;
+
+struct fixture {
+	struct hvmm_bitmap bm;
+	struct sim_alloc_shadow shadow;
+	struct sim_report report;
+	void *meta;
+	uint64_t bytes;
+};
+
+static void setup(struct fixture *f)
+{
+	f->bytes = hvmm_bitmap_metadata_bytes(NR);
+	f->meta = mmap(NULL, f->bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (f->meta == MAP_FAILED || hvmm_bitmap_init_va(&f->bm, BASE, NR, f->meta, f->bytes) ||
+	    sim_alloc_shadow_init(&f->shadow, BASE, NR)) {
+		fprintf(stderr, "setup failed\n");
+		exit(1);
+	}
+	sim_report_init(&f->report, NULL);
+}
+
+static void teardown(struct fixture *f)
+{
+	sim_alloc_shadow_fini(&f->shadow);
+	munmap(f->meta, f->bytes);
+}
+
+/* Test-side ops that keep the shadow in step (results must be 0). */
+static void must(int ret, const char *what)
+{
+	if (ret) {
+		fprintf(stderr, "FAIL: %s returned %d\n", what, ret);
+		exit(1);
+	}
+}
+
+static void do_insert(struct fixture *f, uint64_t pfn, uint64_t n)
+{
+	must(hvmm_bitmap_insert(&f->bm, pfn, n), "insert");
+	sim_alloc_shadow_set(&f->shadow, pfn, n, SIM_SHADOW_FREE);
+}
+
+static uint64_t do_alloc_contig(struct fixture *f, uint64_t n, unsigned int align)
+{
+	uint64_t pfn;
+
+	must(hvmm_bitmap_alloc_contiguous(&f->bm, n, align, &pfn), "alloc_contiguous");
+	sim_alloc_shadow_set(&f->shadow, pfn, n, SIM_SHADOW_ALLOCATED);
+	return pfn;
+}
+
+static void do_dealloc(struct fixture *f, uint64_t pfn, uint64_t n)
+{
+	must(hvmm_bitmap_dealloc_contiguous(&f->bm, pfn, n), "dealloc_contiguous");
+	sim_alloc_shadow_set(&f->shadow, pfn, n, SIM_SHADOW_FREE);
+}
+
+/* A fragmented bitmap whose run summaries are all up to date. */
+static void populate(struct fixture *f)
+{
+	uint64_t pfn;
+
+	do_insert(f, BASE + 10, NR - 10);
+	do_alloc_contig(f, NR - 10, 0);
+	for (pfn = BASE + 10; pfn + 3 <= BASE + NR; pfn += 7)
+		do_dealloc(f, pfn, 3);
+	/* A failing search refreshes every summary and changes nothing. */
+	if (hvmm_bitmap_alloc_contiguous(&f->bm, 5, 0, &pfn) != -HVMM_ENOMEM || f->bm.root_stale) {
+		fprintf(stderr, "FAIL: populate: expected a failing, refreshing search\n");
+		exit(1);
+	}
+}
+
+static void expect(struct fixture *f, enum sim_oracle_id id, const char *what)
+{
+	if (f->report.by_oracle[id] == 0) {
+		fprintf(stderr, "FAIL %s: %s did not fire (%llu violations in all)\n", what,
+			sim_oracle_name(id), (unsigned long long)f->report.total);
+		failures++;
+		return;
+	}
+	printf("ok %s: %s fired: ", what, sim_oracle_name(id));
+	for (unsigned int i = 0; i < f->report.kept; i++) {
+		if (f->report.first[i].oracle == id) {
+			printf("%s\n", f->report.first[i].msg);
+			break;
+		}
+	}
+}
+
+static void expect_clean(struct fixture *f, const char *what)
+{
+	if (f->report.total) {
+		fprintf(stderr, "FAIL %s: false positive:\n", what);
+		sim_report_print(&f->report, stderr);
+		failures++;
+		return;
+	}
+	printf("ok %s: no violation\n", what);
+}
+
+/* The oracles accept a healthy bitmap after every kind of op. */
+static void test_clean(void)
+{
+	struct fixture f;
+	uint64_t pfn;
+
+	setup(&f);
+	sim_bitmap_check_full(&f.bm, &f.shadow, &f.report);
+	populate(&f);
+	sim_bitmap_check_full(&f.bm, &f.shadow, &f.report);
+	pfn = do_alloc_contig(&f, 2, 1);
+	sim_bitmap_check_touched(&f.bm, &f.shadow, &f.report, pfn, 2);
+	do_dealloc(&f, pfn, 2);
+	sim_bitmap_check_touched(&f.bm, &f.shadow, &f.report, pfn, 2);
+	must(hvmm_bitmap_alloc(&f.bm, &pfn), "alloc");
+	sim_alloc_shadow_set(&f.shadow, pfn, 1, SIM_SHADOW_ALLOCATED);
+	sim_bitmap_check_touched(&f.bm, &f.shadow, &f.report, pfn, 1);
+	sim_bitmap_check_full(&f.bm, &f.shadow, &f.report);
+	sim_bitmap_check_avail(&f.shadow, &f.report, 5, 0, -HVMM_ENOMEM, 0);
+	sim_bitmap_check_avail(&f.shadow, &f.report, 3, 0, 0,
+			       sim_alloc_shadow_find_free(&f.shadow, 3, 1, 0));
+	expect_clean(&f, "healthy bitmap");
+	teardown(&f);
+}
+
+/* ALLOC-CONSERVE: a free frame lost from the bitmap (not reclaimable). */
+static void test_lost_frame(void)
+{
+	struct fixture f;
+	uint64_t i = 17;	/* pfn BASE + 17: freed by populate() */
+
+	setup(&f);
+	populate(&f);
+	f.bm.free[i / 64] &= ~(1ULL << (i % 64));
+	sim_bitmap_check_touched(&f.bm, &f.shadow, &f.report, BASE + i, 1);
+	expect(&f, SIM_ORACLE_ALLOC_CONSERVE, "lost free frame");
+	teardown(&f);
+}
+
+/* ALLOC-CONSERVE: an allocated frame marked free (disjointness). */
+static void test_double_owner(void)
+{
+	struct fixture f;
+	uint64_t i = 4096 + 13;	/* allocated after populate(): 13 % 7 == 6 is not freed */
+
+	setup(&f);
+	populate(&f);
+	f.bm.free[i / 64] |= 1ULL << (i % 64);
+	sim_bitmap_check_full(&f.bm, &f.shadow, &f.report);
+	expect(&f, SIM_ORACLE_ALLOC_CONSERVE, "allocated frame marked free");
+	teardown(&f);
+}
+
+/* ALLOC-STRUCT: a free bit on a frame that was never inserted. */
+static void test_free_absent(void)
+{
+	struct fixture f;
+
+	setup(&f);
+	populate(&f);
+	f.bm.free[0] |= 1ULL << 3;
+	sim_bitmap_check_touched(&f.bm, &f.shadow, &f.report, BASE + 3, 1);
+	expect(&f, SIM_ORACLE_ALLOC_STRUCT, "free bit on absent frame");
+	teardown(&f);
+}
+
+/* ALLOC-STRUCT: hvisor's summary bit disagrees with its child. */
+static void test_avail_bit(void)
+{
+	struct fixture f;
+
+	setup(&f);
+	populate(&f);
+	f.bm.nodes[1][1].avail &= ~(1ULL << 5);		/* word 69 holds free frames */
+	sim_bitmap_check_touched(&f.bm, &f.shadow, &f.report, BASE + 69 * 64, 1);
+	expect(&f, SIM_ORACLE_ALLOC_STRUCT, "avail bit cleared");
+	teardown(&f);
+}
+
+/* ALLOC-STRUCT: an up-to-date run summary that is wrong. */
+static void test_run_summary(void)
+{
+	struct fixture f;
+
+	setup(&f);
+	populate(&f);
+	f.bm.nodes[1][2].longest = 9;
+	sim_bitmap_check_touched(&f.bm, &f.shadow, &f.report, BASE + 2 * 4096 + 1, 1);
+	expect(&f, SIM_ORACLE_ALLOC_STRUCT, "level-1 longest run");
+	teardown(&f);
+
+	setup(&f);
+	populate(&f);
+	f.bm.nodes[f.bm.top][0].prefix = 1;
+	sim_bitmap_check_full(&f.bm, &f.shadow, &f.report);
+	expect(&f, SIM_ORACLE_ALLOC_STRUCT, "root prefix");
+	teardown(&f);
+}
+
+/* ALLOC-STRUCT: a stale child under a node that claims to be up to date. */
+static void test_stale_mark(void)
+{
+	struct fixture f;
+
+	setup(&f);
+	populate(&f);
+	f.bm.nodes[2][0].stale |= 1ULL << 1;
+	sim_bitmap_check_full(&f.bm, &f.shadow, &f.report);
+	expect(&f, SIM_ORACLE_ALLOC_STRUCT, "stale mark not propagated");
+	teardown(&f);
+}
+
+/* ALLOC-STRUCT: the free counter does not add up; bits past the capacity. */
+static void test_counter_and_tail(void)
+{
+	struct fixture f;
+
+	setup(&f);
+	populate(&f);
+	f.bm.nr_free++;
+	sim_bitmap_check_full(&f.bm, &f.shadow, &f.report);
+	expect(&f, SIM_ORACLE_ALLOC_STRUCT, "free counter");
+	teardown(&f);
+
+	setup(&f);
+	populate(&f);
+	f.bm.present[NR / 64] |= 1ULL << 63;
+	sim_bitmap_check_touched(&f.bm, &f.shadow, &f.report, BASE + NR - 1, 1);
+	expect(&f, SIM_ORACLE_ALLOC_STRUCT, "bit beyond capacity");
+	teardown(&f);
+}
+
+/* AVAIL: a failure with a window free, and a success that is not the lowest. */
+static void test_avail(void)
+{
+	struct fixture f;
+	uint64_t lowest;
+
+	setup(&f);
+	populate(&f);
+	lowest = sim_alloc_shadow_find_free(&f.shadow, 3, 1, 0);
+	sim_bitmap_check_avail(&f.shadow, &f.report, 3, 0, -HVMM_ENOMEM, 0);
+	expect(&f, SIM_ORACLE_AVAIL, "failed despite a free window");
+	teardown(&f);
+
+	setup(&f);
+	populate(&f);
+	lowest = sim_alloc_shadow_find_free(&f.shadow, 3, 1, 0);
+	sim_bitmap_check_avail(&f.shadow, &f.report, 3, 0, 0, lowest + 7);
+	expect(&f, SIM_ORACLE_AVAIL, "not the lowest window");
+	teardown(&f);
+}
+
+/*
+ * End to end through the executor: a corrupted root summary makes the
+ * allocator miss a window; AVAIL must catch the wrong ENOMEM.
+ */
+static void test_machine_avail(void)
+{
+	struct sim_machine_config cfg;
+	struct sim_machine *m;
+	struct hvmm_bitmap *bm;
+	struct sim_op op = { 0 };
+	char err[256];
+	int ret;
+
+	sim_machine_config_default(&cfg);
+	snprintf(cfg.allocator, sizeof(cfg.allocator), "bitmap");
+	cfg.pool_pages = 16384;
+	cfg.pool_reserved = 16;
+	m = sim_machine_create(&cfg, err, sizeof(err));
+	if (!m) {
+		fprintf(stderr, "FAIL machine: %s\n", err);
+		failures++;
+		return;
+	}
+	/* The adapter's state starts with the struct hvmm_bitmap. */
+	bm = sim_machine_allocator(m)->priv;
+	op.kind = SIM_OP_BM_ALLOC_CONTIG;
+	op.h = 1;
+	op.a = 16384;	/* cannot fit: refreshes the summaries, changes nothing */
+	op.b = 0;
+	ret = sim_machine_exec(m, &op, NULL);
+	if (ret != -HVMM_ENOMEM || !sim_report_clean(sim_machine_report(m))) {
+		fprintf(stderr, "FAIL machine: oversized request returned %d\n", ret);
+		sim_report_print(sim_machine_report(m), stderr);
+		failures++;
+	}
+	bm->nodes[bm->top][0].longest = 1;
+	bm->nodes[bm->top][0].prefix = 0;
+	op.a = 64;
+	op.b = 6;
+	ret = sim_machine_exec(m, &op, NULL);
+	if (ret != -HVMM_ENOMEM || !sim_machine_report(m)->by_oracle[SIM_ORACLE_AVAIL]) {
+		fprintf(stderr, "FAIL machine: corrupted root: result %d, AVAIL did not fire\n", ret);
+		failures++;
+	} else {
+		printf("ok machine: AVAIL fired: %s\n", sim_machine_report(m)->first[0].msg);
+	}
+	sim_machine_destroy(m);
+}
+
+int main(void)
+{
+	test_clean();
+	test_lost_frame();
+	test_double_owner();
+	test_free_absent();
+	test_avail_bit();
+	test_run_summary();
+	test_stale_mark();
+	test_counter_and_tail();
+	test_avail();
+	test_machine_avail();
+	if (failures) {
+		fprintf(stderr, "%d oracle tests failed\n", failures);
+		return 1;
+	}
+	return 0;
+}
