@@ -75,6 +75,7 @@ int hvmm_bitmap_init_va(struct hvmm_bitmap *bm, u64 base_pfn, u64 nr_frames,
 	bm->base_pfn = base_pfn;
 	bm->nr_frames = nr_frames;
 	bm->nr_free = 0;
+	bm->first_free_word = 0;
 	bm->top = bitmap_layout(nr_frames, bm->nr_nodes);
 	bm->free = (u64 *)p;
 	p += bm->nr_nodes[0] * sizeof(u64);
@@ -281,10 +282,10 @@ static void mark_stale(struct hvmm_bitmap *bm, u64 j)
 }
 
 /*
- * Word @w of free[] changed: fix the avail bits above it for as long as a
- * node's emptiness changes, and mark its summaries stale.
+ * Word @w of free[] went from empty to non-empty or back: fix the avail
+ * bits above it for as long as a node's emptiness changes.
  */
-static void word_changed(struct hvmm_bitmap *bm, u64 w)
+static void word_emptiness_changed(struct hvmm_bitmap *bm, u64 w)
 {
 	bool nonempty = bm->free[w] != 0;
 	u64 j = w;
@@ -304,6 +305,18 @@ static void word_changed(struct hvmm_bitmap *bm, u64 w)
 		nonempty = node->avail != 0;
 		j >>= HVMM_BITMAP_FANOUT_SHIFT;
 	}
+}
+
+/*
+ * Word @w of free[] changed from @old: keep the avail bits, the lowest-free
+ * hint and the stale marks right.
+ */
+static void word_changed(struct hvmm_bitmap *bm, u64 w, u64 old)
+{
+	if (!old != !bm->free[w])
+		word_emptiness_changed(bm, w);
+	if (bm->free[w] && w < bm->first_free_word)
+		bm->first_free_word = w;
 	mark_stale(bm, w >> HVMM_BITMAP_FANOUT_SHIFT);
 }
 
@@ -316,12 +329,14 @@ static void range_assign(struct hvmm_bitmap *bm, u64 *map, u64 i, u64 n, bool se
 		u64 last = hvmm_min(end - 1, i | 63);
 		u64 mask = word_mask(i & 63, last & 63);
 
+		u64 old = map[i >> 6];
+
 		if (set)
 			map[i >> 6] |= mask;
 		else
 			map[i >> 6] &= ~mask;
 		if (map == bm->free)
-			word_changed(bm, i >> 6);
+			word_changed(bm, i >> 6, old);
 		i = last + 1;
 	}
 }
@@ -532,24 +547,44 @@ int hvmm_bitmap_remove(struct hvmm_bitmap *bm, u64 pfn, u64 count)
 	return ret;
 }
 
-int hvmm_bitmap_alloc(struct hvmm_bitmap *bm, u64 *pfn)
+/*
+ * Index of the lowest word holding a free frame, if any. Every word below
+ * first_free_word is empty, so the hint's word is usually the answer and
+ * the tree is only descended when it has run dry.
+ */
+static bool lowest_free_word(struct hvmm_bitmap *bm, u64 *word)
 {
-	u64 j = 0, w, bit;
+	u64 w = bm->first_free_word, j = 0;
 	u32 level;
 
-	hvmm_spin_lock(&bm->lock);
-	if (!bm->nodes[bm->top][0].avail) {
-		hvmm_spin_unlock(&bm->lock);
-		return -HVMM_ENOMEM;
+	if (w < bm->nr_nodes[0] && bm->free[w]) {
+		*word = w;
+		return true;
 	}
+	if (!bm->nodes[bm->top][0].avail)
+		return false;
 	for (level = bm->top; level >= 1; level--)
 		j = (j << HVMM_BITMAP_FANOUT_SHIFT) +
 		    __builtin_ctzll(bm->nodes[level][j].avail);
-	w = j;
-	bit = __builtin_ctzll(bm->free[w]);
-	bm->free[w] &= bm->free[w] - 1;
+	bm->first_free_word = j;
+	*word = j;
+	return true;
+}
+
+int hvmm_bitmap_alloc(struct hvmm_bitmap *bm, u64 *pfn)
+{
+	u64 w, old, bit;
+
+	hvmm_spin_lock(&bm->lock);
+	if (!lowest_free_word(bm, &w)) {
+		hvmm_spin_unlock(&bm->lock);
+		return -HVMM_ENOMEM;
+	}
+	old = bm->free[w];
+	bit = __builtin_ctzll(old);
+	bm->free[w] = old & (old - 1);
 	bm->nr_free--;
-	word_changed(bm, w);
+	word_changed(bm, w, old);
 	hvmm_spin_unlock(&bm->lock);
 	*pfn = bm->base_pfn + (w << 6) + bit;
 	return HVMM_OK;
@@ -614,9 +649,11 @@ int hvmm_bitmap_dealloc(struct hvmm_bitmap *bm, u64 pfn)
 	if (!ret && test_bit(bm->free, i))
 		ret = -HVMM_EEXIST;
 	if (!ret) {
-		bm->free[i >> 6] |= 1ULL << (i & 63);
+		u64 old = bm->free[i >> 6];
+
+		bm->free[i >> 6] = old | (1ULL << (i & 63));
 		bm->nr_free++;
-		word_changed(bm, i >> 6);
+		word_changed(bm, i >> 6, old);
 	}
 	hvmm_spin_unlock(&bm->lock);
 	return ret;

@@ -242,6 +242,21 @@ static void check_tail(const struct hvmm_bitmap *bm, struct sim_report *r)
 			(unsigned long long)last, (unsigned long long)bm->nr_frames);
 }
 
+/* No word below the lowest-free hint may hold a free frame. */
+static void check_hint(const struct hvmm_bitmap *bm, struct sim_report *r, uint64_t w0, uint64_t w1)
+{
+	for (uint64_t w = w0; w <= w1 && w < bm->first_free_word && w < bm->nr_nodes[0]; w++) {
+		if (bm->free[w]) {
+			sim_report_violation(r, SIM_ORACLE_ALLOC_STRUCT,
+				"bitmap word %llu (pfn 0x%llx) holds free frames below the "
+				"lowest-free hint %llu", (unsigned long long)w,
+				(unsigned long long)(bm->base_pfn + w * 64),
+				(unsigned long long)bm->first_free_word);
+			return;
+		}
+	}
+}
+
 void sim_bitmap_check_touched(const struct hvmm_bitmap *bm, const struct sim_alloc_shadow *s,
 			      struct sim_report *r, uint64_t pfn, uint64_t nr)
 {
@@ -256,6 +271,7 @@ void sim_bitmap_check_touched(const struct hvmm_bitmap *bm, const struct sim_all
 		end = bm->nr_frames;
 	check_frames(bm, s, r, first, end);
 	check_paths(bm, r, first / 64, (end - 1) / 64);
+	check_hint(bm, r, first / 64, (end - 1) / 64);
 	check_tail(bm, r);
 }
 
@@ -266,6 +282,7 @@ void sim_bitmap_check_full(const struct hvmm_bitmap *bm, const struct sim_alloc_
 
 	check_frames(bm, s, r, 0, bm->nr_frames);
 	check_paths(bm, r, 0, bm->nr_nodes[0] - 1);
+	check_hint(bm, r, 0, bm->nr_nodes[0] - 1);
 	check_tail(bm, r);
 	for (uint64_t i = 0; i < bm->nr_frames; i++)
 		nr_free += bit(bm->free, i);

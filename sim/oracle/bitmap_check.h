@@ -9,7 +9,8 @@
  *  ALLOC-STRUCT	every avail bit says whether its child holds a free frame,
  *			every up-to-date run summary (prefix, suffix, longest)
  *			equals what its span implies, stale marks reach the root,
- *			no free bit without a present bit or beyond the capacity;
+ *			no free bit without a present bit or beyond the capacity,
+ *			no free frame below the lowest-free hint;
  *  AVAIL		a failed contiguous allocation had no aligned free window
  *			in the shadow, and a successful one returned the lowest.
  */

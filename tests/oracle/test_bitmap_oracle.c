@@ -253,6 +253,19 @@ static void test_counter_and_tail(void)
 	teardown(&f);
 }
 
+/* ALLOC-STRUCT: the lowest-free hint skips a word with free frames. */
+static void test_hint(void)
+{
+	struct fixture f;
+
+	setup(&f);
+	populate(&f);
+	f.bm.first_free_word = 5;	/* word 0 holds pfn BASE + 10 */
+	sim_bitmap_check_touched(&f.bm, &f.shadow, &f.report, BASE + 10, 1);
+	expect(&f, SIM_ORACLE_ALLOC_STRUCT, "lowest-free hint");
+	teardown(&f);
+}
+
 /* AVAIL: a failure with a window free, and a success that is not the lowest. */
 static void test_avail(void)
 {
@@ -333,6 +346,7 @@ int main(void)
 	test_run_summary();
 	test_stale_mark();
 	test_counter_and_tail();
+	test_hint();
 	test_avail();
 	test_machine_avail();
 	if (failures) {

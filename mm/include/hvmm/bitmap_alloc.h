@@ -22,6 +22,8 @@
  *  - prefix, suffix, longest: the free run lengths at the start, at the end
  *    and anywhere in the node's span (frames beyond nr_frames count as not
  *    free). Contiguous searches use them to skip whole subtrees.
+ * A hint, first_free_word, lets single-frame alloc skip the descent: no
+ * word below it holds a free frame.
  * Run summaries are refreshed lazily: an update marks the node path above
  * the changed word stale (stale bit of the child in its parent, root_stale
  * for the root) and the next contiguous search recomputes the stale nodes
@@ -73,6 +75,7 @@ struct hvmm_bitmap {
 	u64 base_pfn;
 	u64 nr_frames;
 	u64 nr_free;
+	u64 first_free_word;	/* hint: every word below it has no free frame */
 	u64 *free;		/* one bit per frame: free */
 	u64 *present;		/* one bit per frame: inserted */
 	/* nodes[k] for k = 1..top; nr_nodes[0] is the number of words. */
