@@ -19,6 +19,20 @@
 
 #define HVMM_NO_ORDER		0xff
 
+/*
+ * Page types (Anaxagoros typing): what a page may be used as. A page
+ * changes type only when no stage-2 leaf maps it (map_count 0), and is
+ * scrubbed as it changes (hvmm_page_retype).
+ */
+enum hvmm_page_type {
+	HVMM_PAGE_DATA = 0,	/* memory a host or guest may map */
+	HVMM_PAGE_PGTABLE,	/* a stage-2 table page */
+	HVMM_PAGE_HYP,		/* hypervisor-private: pools, donated to the hypervisor */
+};
+
+/* Largest map_count: the counter saturates rather than wraps. */
+#define HVMM_MAP_COUNT_MAX	0x7fffffffu
+
 struct hvmm_page {
 	u16 refcount;		/* buddy references; 0 while free */
 	u8 order;		/* order of the block headed here, or HVMM_NO_ORDER */
@@ -80,5 +94,21 @@ static inline struct hvmm_page *hvmm_virt_to_page(const void *va)
 {
 	return hvmm_phys_to_page(hvmm_virt_to_phys(va));
 }
+
+/*
+ * Anaxagoros mapping counters. A new leaf's pages are counted with
+ * hvmm_page_map_get() before the leaf is written, and the old leaf's pages
+ * uncounted with hvmm_page_map_put() after it is gone, so map_count never
+ * underestimates the references. map_get fails (false) on a page that is
+ * not of type DATA or whose counter is saturated.
+ */
+bool hvmm_page_map_get(struct hvmm_page *page);
+void hvmm_page_map_put(struct hvmm_page *page);
+
+/*
+ * Scrubs the page and changes its type; BUG if it is still mapped. The
+ * caller owns the page (host stage-2 lock, or the page is its own).
+ */
+void hvmm_page_retype(struct hvmm_page *page, enum hvmm_page_type type);
 
 #endif /* HVMM_MEMORY_H */

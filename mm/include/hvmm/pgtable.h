@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Stage-2 page tables, Armv8-A VMSAv8-64, 4 KiB granule.
+ *
+ * A table translates an input (intermediate physical) address space of
+ * ia_bits bits starting at start_level; when start_level cannot index all
+ * of the address space, up to 16 root tables are concatenated, as the
+ * architecture allows (VTCR_EL2.SL0 / T0SZ). Leaves are 4 KiB pages at
+ * level 3 and 2 MiB / 1 GiB blocks at levels 2 / 1, used whenever input
+ * address, output address and size allow.
+ *
+ * Every table page, root pages included, is an order-0 page of @pool
+ * whose buddy refcount is 1 + the number of non-zero entries it holds
+ * (valid, or invalid with an annotation). A non-root table left with no
+ * entries is unlinked, its range invalidated in the TLB, then freed.
+ * Valid entries are replaced with break-before-make: invalid, TLB
+ * invalidation, then the new entry.
+ *
+ * With HVMM_PGT_COUNT_MAPS (guest tables), every page a valid leaf points
+ * at has its map_count raised before the leaf is written and lowered after
+ * the leaf is gone (Anaxagoros mapping counters); such pages must be
+ * typed HVMM_PAGE_DATA.
+ *
+ * Locking: none inside; the owner of the table (host stage-2 lock, VM
+ * lock) serialises every call on one table.
+ */
+#ifndef HVMM_PGTABLE_H
+#define HVMM_PGTABLE_H
+
+#include <hvmm/page_cache.h>
+#include <hvmm/pgtable-arm64.h>
+
+/* Access rights and memory type of a mapping. */
+#define HVMM_PROT_R		0x1u
+#define HVMM_PROT_W		0x2u
+#define HVMM_PROT_X		0x4u
+#define HVMM_PROT_DEVICE	0x8u	/* Device-nGnRE instead of Normal WB */
+#define HVMM_PROT_RWX		(HVMM_PROT_R | HVMM_PROT_W | HVMM_PROT_X)
+
+#define HVMM_PGT_COUNT_MAPS	0x1u
+
+struct hvmm_pgtable {
+	u64 *pgd;		/* root table(s), nr_roots concatenated pages */
+	phys_addr_t pgd_pa;
+	u32 ia_bits;
+	u32 start_level;
+	u32 nr_roots;
+	u32 flags;		/* HVMM_PGT_* */
+	u16 vmid;		/* TLB maintenance tag */
+	struct hvmm_page_cache cache;
+};
+
+/* The start level with the fewest levels for @ia_bits (KVM's choice); -1 if none. */
+int hvmm_pgtable_default_start_level(u32 ia_bits);
+/* Number of concatenated root tables, or 0 if the combination is not architectural. */
+u32 hvmm_pgtable_nr_roots(u32 ia_bits, u32 start_level);
+
+/* Allocates the root table(s) from @pool. -HVMM_EINVAL / -HVMM_ENOMEM. */
+int hvmm_pgtable_init(struct hvmm_pgtable *pgt, struct hvmm_pool *pool, u32 ia_bits,
+		      u32 start_level, u16 vmid, u32 flags);
+
+/*
+ * Leaf attributes for @prot with software page state @sw (0..15). Mappings
+ * always have the access flag set: mm/ does not use hardware AF updates.
+ */
+u64 hvmm_pgtable_leaf_attrs(u32 prot, u32 sw);
+
+/*
+ * Maps [ipa, ipa + size) to [pa, pa + size) with leaf attributes @attrs.
+ * The range must be empty (no valid or annotated entry): -HVMM_EEXIST
+ * otherwise, with nothing changed. -HVMM_EINVAL on misalignment or
+ * overflow, -HVMM_ERANGE beyond ia_bits, -HVMM_ENOMEM if no table pages.
+ */
+int hvmm_pgtable_map(struct hvmm_pgtable *pgt, u64 ipa, u64 size, phys_addr_t pa, u64 attrs);
+
+/* Clears every entry in the range (valid or annotated); empty tables are freed. */
+int hvmm_pgtable_unmap(struct hvmm_pgtable *pgt, u64 ipa, u64 size);
+
+/*
+ * Replaces every entry of the range by the invalid descriptor @annotation
+ * (0 = plain unmap), splitting blocks at the edges.
+ */
+int hvmm_pgtable_set_invalid(struct hvmm_pgtable *pgt, u64 ipa, u64 size, u64 annotation);
+
+/*
+ * Replaces the attributes of every valid leaf in the range by @attrs,
+ * keeping output addresses; blocks are split at the edges. Empty entries
+ * are left alone.
+ */
+int hvmm_pgtable_protect(struct hvmm_pgtable *pgt, u64 ipa, u64 size, u64 attrs);
+
+/*
+ * The entry translating @ipa: the leaf (valid, annotated or 0) and its
+ * level. Never fails for an ipa inside the address space.
+ */
+u64 hvmm_pgtable_get_leaf(const struct hvmm_pgtable *pgt, u64 ipa, u32 *level);
+
+/*
+ * Calls @visit on every non-zero leaf entry overlapping [ipa, ipa + size),
+ * in address order; stops and returns the first non-zero value @visit
+ * returns. @addr is the address the entry starts at.
+ */
+typedef int (*hvmm_pgtable_visitor_fn)(u64 addr, u32 level, u64 pte, void *arg);
+int hvmm_pgtable_walk(const struct hvmm_pgtable *pgt, u64 ipa, u64 size,
+		      hvmm_pgtable_visitor_fn visit, void *arg);
+
+/* Clears everything, frees every table page and the cache. */
+void hvmm_pgtable_destroy(struct hvmm_pgtable *pgt);
+
+static inline u64 hvmm_pgtable_ia_size(const struct hvmm_pgtable *pgt)
+{
+	return 1ULL << pgt->ia_bits;
+}
+
+#endif /* HVMM_PGTABLE_H */
