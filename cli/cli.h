@@ -27,6 +27,10 @@ extern const struct cli_command cli_commands[];
 
 /* Subcommands, one file each (cli/cmd_<name>.c). */
 int cmd_workload(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+
 
 /* Prints "hvmm: " + message to stderr; returns EXIT_USAGE. */
 __attribute__((format(printf, 1, 2)))
@@ -49,12 +53,22 @@ int cli_usage_error(const char *fmt, ...);
 "  --sweep-every N        full oracle sweep every N ops (default: only at the end)\n" \
 "  --seed N               seed for anything random (default 1)\n"
 
+#define CLI_MAX_MACHINE_ARGS 64
+
 struct cli_machine_options {
 	struct sim_machine_config cfg;
 	bool ram_given;
+	/* The options as given, so that they can override a trace's header. */
+	const char *given[CLI_MAX_MACHINE_ARGS][2];
+	unsigned int nr_given;
 };
 
 void cli_machine_options_init(struct cli_machine_options *o);
+/*
+ * Starts again from @base (a trace's configuration) and applies the options
+ * given so far on top of it. Returns -1 (after printing why) if one is bad.
+ */
+int cli_machine_options_rebase(struct cli_machine_options *o, const struct sim_machine_config *base);
 int cli_machine_option(struct cli_machine_options *o, const char *opt, const char *val);
 /* True if @opt is a machine option that takes a value. */
 bool cli_is_machine_option(const char *opt);
@@ -77,7 +91,40 @@ void cli_run_tick(struct cli_run *run);
 /* Final sweep, then the summary on stdout; returns the exit status. */
 int cli_run_finish(struct cli_run *run, const char *title);
 
+/* Walking a subcommand's arguments (cli/args.c). */
+struct cli_args {
+	int argc;
+	char **argv;
+	int i;
+	const char *cmd;
+	char name[64];		/* the current option, without "=value" */
+	const char *eq_val;	/* its "=value", if given so */
+	bool operands_only;	/* after "--" */
+};
+
+void cli_args_init(struct cli_args *a, int argc, char **argv, const char *cmd);
+/* 1: an option (in a->name); 0: an operand (in *@operand); -1: no more arguments. */
+int cli_args_next(struct cli_args *a, const char **operand);
+bool cli_args_is(const struct cli_args *a, const char *name);
+bool cli_args_help(const struct cli_args *a);
+/* The option's value ("--x=v" or the next argument); NULL after printing an error. */
+const char *cli_args_value(struct cli_args *a);
+int cli_args_u64(struct cli_args *a, uint64_t *out);
+/* A machine option: 1 applied, 0 not a machine option, -1 bad (error printed). */
+int cli_args_machine(struct cli_args *a, struct cli_machine_options *mo);
+/* Prints the unknown-option error; returns EXIT_USAGE. */
+int cli_args_unknown(const struct cli_args *a);
+
+/* The bundled default trace (cli/default_trace.c); false if none is found. */
+bool cli_default_trace(char *path, size_t len);
+
 /* Parses an unsigned integer (decimal or 0x hex); false on junk or overflow. */
 bool cli_parse_u64(const char *s, uint64_t *out);
+
+/* A workload scenario through a machine, recorded to @record if not NULL (cli/scenario_run.c). */
+struct sim_workload_params;
+int cli_run_scenario(const char *cmd, const char *scenario, struct sim_workload_params *params,
+		     const struct cli_machine_options *mo, bool json, const char *record);
+void cli_list_scenarios(FILE *out);
 
 #endif /* CLI_CLI_H */

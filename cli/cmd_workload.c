@@ -1,108 +1,107 @@
 // SPDX-License-Identifier: MIT
-/* hvmm workload: a generated op stream through the simulator. */
+/* hvmm workload and hvmm record: a generated op stream through the simulator. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "workload.h"
 
-static void usage(FILE *out)
+static void usage(FILE *out, bool record)
 {
+	if (record)
+		fprintf(out,
+			"Usage: hvmm record [OPTIONS] SCENARIO\n"
+			"\n"
+			"Runs a seeded scenario through the simulator and writes the op stream,\n"
+			"with each op's outcome as its expected result, as a trace (to stdout\n"
+			"unless -o is given; binary if OUT ends in .htrace or .bin). The summary\n"
+			"goes to stderr when the trace goes to stdout.\n");
+	else
+		fprintf(out,
+			"Usage: hvmm workload [OPTIONS] [SCENARIO]\n"
+			"\n"
+			"Generates a seeded op stream and runs it through the simulator with the\n"
+			"oracles on, then prints a summary (the default scenario is alloc-random).\n");
 	fprintf(out,
-		"Usage: hvmm workload [OPTIONS] [SCENARIO]\n"
-		"\n"
-		"Generates a seeded op stream and runs it through the simulator with the\n"
-		"oracles on, then prints a summary.\n"
 		"\n"
 		"Options:\n"
+		"%s"
 		"  --ops N                ops to run (default 100000)\n"
 		"  --max-order N          largest allocation order requested (default 10)\n"
+		"  --vms N                VMs the VM scenarios run (default 4, at most 16)\n"
 		"  --json                 print the summary as JSON\n"
 		"  -h, --help             this help\n"
-		"\n" CLI_MACHINE_OPTIONS_HELP
-		"\nScenarios:\n");
-	for (const struct sim_workload_scenario *s = sim_workload_scenarios; s->name; s++)
-		fprintf(out, "  %-16s %s\n", s->name, s->description);
+		"\n" CLI_MACHINE_OPTIONS_HELP,
+		record ? "  -o, --output OUT       the trace file (default: stdout)\n" : "");
+	cli_list_scenarios(out);
+}
+
+static int run(int argc, char **argv, bool record)
+{
+	const char *cmd = record ? "record" : "workload";
+	struct sim_workload_params params = { .ops = 100000, .max_order = 10 };
+	const char *scenario = record ? NULL : "alloc-random", *output = "-", *operand;
+	struct cli_machine_options mo;
+	struct cli_args a;
+	bool json = false;
+	char stdout_path[32];
+	uint64_t v;
+	int kind, ret;
+
+	cli_machine_options_init(&mo);
+	cli_args_init(&a, argc, argv, cmd);
+	while ((kind = cli_args_next(&a, &operand)) >= 0) {
+		if (kind == 0) {
+			scenario = operand;
+		} else if (cli_args_help(&a)) {
+			usage(stdout, record);
+			return EXIT_CLEAN;
+		} else if (cli_args_is(&a, "--json")) {
+			json = true;
+		} else if (record && (cli_args_is(&a, "-o") || cli_args_is(&a, "--output"))) {
+			if (!(output = cli_args_value(&a)))
+				return EXIT_USAGE;
+		} else if (cli_args_is(&a, "--ops") || cli_args_is(&a, "--max-order") ||
+			   cli_args_is(&a, "--vms")) {
+			if (cli_args_u64(&a, &v))
+				return EXIT_USAGE;
+			if (cli_args_is(&a, "--ops"))
+				params.ops = v;
+			else if (cli_args_is(&a, "--vms") && (v < 1 || v > 16))
+				return cli_usage_error("%s: --vms %llu: expected 1..16", cmd,
+						       (unsigned long long)v);
+			else if (cli_args_is(&a, "--vms"))
+				params.vms = (unsigned int)v;
+			else if (v > 63)
+				return cli_usage_error("%s: --max-order %llu: at most 63", cmd,
+						       (unsigned long long)v);
+			else
+				params.max_order = (unsigned int)v;
+		} else if ((ret = cli_args_machine(&a, &mo)) <= 0) {
+			return ret < 0 ? EXIT_USAGE : cli_args_unknown(&a);
+		}
+	}
+	if (!scenario)
+		return cli_usage_error("record: expected a SCENARIO (try 'hvmm record --help')");
+	/* A trace on stdout: keep it there and send the summary to stderr. */
+	if (record && !strcmp(output, "-")) {
+		int fd = dup(STDOUT_FILENO);
+
+		if (fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+			return cli_usage_error("record: cannot redirect stdout");
+		snprintf(stdout_path, sizeof(stdout_path), "/dev/fd/%d", fd);
+		output = stdout_path;
+	}
+	return cli_run_scenario(cmd, scenario, &params, &mo, json, record ? output : NULL);
 }
 
 int cmd_workload(int argc, char **argv)
 {
-	struct cli_machine_options mo;
-	struct sim_workload_params params = { .ops = 100000, .max_order = 10 };
-	const char *scenario = "alloc-random";
-	struct sim_workload *w;
-	struct sim_machine *m;
-	struct cli_run run;
-	bool json = false;
-	char err[256];
-	struct sim_op op;
-	int ret;
+	return run(argc, argv, false);
+}
 
-	cli_machine_options_init(&mo);
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i], *val = NULL;
-		char name[64];
-		const char *eq = strchr(arg, '=');
-		size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
-
-		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
-			usage(stdout);
-			return EXIT_CLEAN;
-		}
-		if (arg[0] != '-') {
-			scenario = arg;
-			continue;
-		}
-		if (n >= sizeof(name))
-			return cli_usage_error("workload: unknown option '%s'", arg);
-		memcpy(name, arg, n);
-		name[n] = '\0';
-		if (!strcmp(name, "--json")) {
-			json = true;
-			continue;
-		}
-		if (eq)
-			val = eq + 1;
-		else if (i + 1 < argc)
-			val = argv[++i];
-		if (!strcmp(name, "--ops") || !strcmp(name, "--max-order")) {
-			uint64_t v;
-
-			if (!val || !cli_parse_u64(val, &v))
-				return cli_usage_error("workload: %s needs a non-negative integer", name);
-			if (!strcmp(name, "--ops"))
-				params.ops = v;
-			else if (v > 63)
-				return cli_usage_error("workload: --max-order %s: at most 63", val);
-			else
-				params.max_order = (unsigned int)v;
-			continue;
-		}
-		if (!cli_is_machine_option(name))
-			return cli_usage_error("workload: unknown option '%s' (try 'hvmm workload --help')", name);
-		if (!val)
-			return cli_usage_error("workload: %s needs a value", name);
-		if (cli_machine_option(&mo, name, val) < 0)
-			return EXIT_USAGE;
-	}
-
-	params.seed = mo.cfg.seed;
-	params.pool_pages = mo.cfg.pool_pages;
-	w = sim_workload_create(scenario, &params);
-	if (!w)
-		return cli_usage_error("workload: unknown scenario '%s' (try 'hvmm workload --help')", scenario);
-	m = sim_machine_create(&mo.cfg, err, sizeof(err));
-	if (!m) {
-		sim_workload_destroy(w);
-		return cli_usage_error("workload: %s", err);
-	}
-	cli_run_start(&run, m, params.ops, json);
-	while (!sim_machine_dead(m) && sim_workload_next(w, &op)) {
-		sim_workload_result(w, &op, sim_machine_exec(m, &op, NULL));
-		cli_run_tick(&run);
-	}
-	ret = cli_run_finish(&run, scenario);
-	sim_machine_destroy(m);
-	sim_workload_destroy(w);
-	return ret;
+int cmd_record(int argc, char **argv)
+{
+	return run(argc, argv, true);
 }

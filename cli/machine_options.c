@@ -83,7 +83,38 @@ static int bad_number(const char *opt, const char *val)
 	return -1;
 }
 
+static int apply_option(struct cli_machine_options *o, const char *opt, const char *val);
+
 int cli_machine_option(struct cli_machine_options *o, const char *opt, const char *val)
+{
+	int ret = apply_option(o, opt, val);
+	unsigned int i;
+
+	/* Keep the table's copy of the name: @opt may be the caller's buffer. */
+	for (i = 0; machine_opts[i] && strcmp(machine_opts[i], opt); i++)
+		;
+	if (ret > 0 && machine_opts[i] && o->nr_given < CLI_MAX_MACHINE_ARGS) {
+		o->given[o->nr_given][0] = machine_opts[i];
+		o->given[o->nr_given][1] = val;
+		o->nr_given++;
+	}
+	return ret;
+}
+
+int cli_machine_options_rebase(struct cli_machine_options *o, const struct sim_machine_config *base)
+{
+	FILE *stream = o->cfg.report_stream;
+
+	o->cfg = *base;
+	o->cfg.report_stream = stream;
+	o->ram_given = false;
+	for (unsigned int i = 0; i < o->nr_given; i++)
+		if (apply_option(o, o->given[i][0], o->given[i][1]) < 0)
+			return -1;
+	return 0;
+}
+
+static int apply_option(struct cli_machine_options *o, const char *opt, const char *val)
 {
 	uint64_t v;
 

@@ -116,6 +116,17 @@ static const char *prot_name(uint64_t prot)
 	return prot < 8 ? names[prot] : "?";
 }
 
+int sim_prot_from_name(const char *name, uint64_t *prot)
+{
+	for (uint64_t p = 0; p < 8; p++) {
+		if (!strcmp(name, prot_name(p))) {
+			*prot = p;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 int sim_op_format(const struct sim_op *op, char *buf, size_t len)
 {
 	const struct sim_op_desc *d;

@@ -138,6 +138,9 @@ void sim_op_field_set(struct sim_op *op, enum sim_op_field f, uint64_t v);
  */
 int sim_op_format(const struct sim_op *op, char *buf, size_t len);
 
+/* Protection from its text form (none, r, rw, rx, rwx, ...); -1 if unknown. */
+int sim_prot_from_name(const char *name, uint64_t *prot);
+
 /* Result codes as text: "ok", "ENOMEM", ...; and back (-1 if unknown). */
 const char *sim_result_name(int result);
 int sim_result_from_name(const char *name, int *result);

@@ -17,6 +17,9 @@ struct sim_workload_params {
 	uint64_t seed;
 	uint64_t pool_pages;	/* size of the pool the ops will run against */
 	unsigned int max_order;	/* largest order to request */
+	unsigned int vms;	/* VMs the VM scenarios boot (0: 4) */
+	uint64_t host_base_pfn;	/* host RAM the VM scenarios donate and share */
+	uint64_t host_pages;
 };
 
 struct sim_workload;
@@ -32,6 +35,10 @@ extern const struct sim_workload_scenario sim_workload_scenarios[];
 struct sim_workload *sim_workload_create(const char *scenario,
 					 const struct sim_workload_params *params);
 void sim_workload_destroy(struct sim_workload *w);
+
+/* The params a machine with @cfg implies (pool size, host RAM beyond the pool). */
+struct sim_machine_config;
+void sim_workload_params_for(struct sim_workload_params *p, const struct sim_machine_config *cfg);
 
 /* Fills @op with the next op; false when the workload is done. */
 bool sim_workload_next(struct sim_workload *w, struct sim_op *op);

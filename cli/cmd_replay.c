@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: MIT
+/* hvmm replay: traces through the simulator with the oracles on. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "trace/trace.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: hvmm replay [OPTIONS] [TRACE...]\n"
+		"\n"
+		"Runs each trace (text or binary, '-' for stdin) through the simulator and\n"
+		"its oracles and prints a summary. Without a TRACE, replays the bundled\n"
+		"default trace (found via $HVMM_DEFAULT_TRACE, $HVMM_TRACE_DIR, the install\n"
+		"prefix, or the source tree). The trace's header configures the machine;\n"
+		"machine options given here override it. Recorded outcomes ('= ok') that are\n"
+		"not reproduced count as failures.\n"
+		"\n"
+		"Options:\n"
+		"  --record OUT           write what ran, with the actual outcomes, to OUT\n"
+		"                         (binary if OUT ends in .htrace or .bin)\n"
+		"  --json                 print the summary as JSON\n"
+		"  -h, --help             this help\n"
+		"\n" CLI_MACHINE_OPTIONS_HELP
+		"\nExit status: 0 clean, 1 oracle violation or outcome mismatch, 2 usage or\n"
+		"input error (a malformed trace is reported as FILE:LINE: what was expected).\n");
+}
+
+struct replay {
+	struct cli_machine_options mo;
+	const char *record;
+	bool json;
+};
+
+/* Runs @r's ops on @m, recording to @w if set; -1 on a malformed trace. */
+static int run_ops(struct sim_trace_reader *r, struct sim_machine *m, struct cli_run *run,
+		   struct sim_trace_writer *w, struct sim_trace_error *err)
+{
+	struct sim_trace_record rec;
+	int ret = 0;
+
+	while (!sim_machine_dead(m) && (ret = sim_trace_read(r, &rec, err)) > 0) {
+		int result;
+
+		if (rec.type == SIM_TRACE_REC_LINE) {
+			if (w)
+				sim_trace_write_line(w, rec.line);
+			continue;
+		}
+		result = sim_machine_exec(m, &rec.op, NULL);
+		if (w) {
+			sim_trace_set_outcome(&rec.op, result);
+			sim_trace_write_op(w, &rec.op);
+		}
+		cli_run_tick(run);
+	}
+	return sim_machine_dead(m) ? 0 : ret;
+}
+
+static int replay_one(struct replay *rp, const char *path)
+{
+	struct sim_trace_writer *w = NULL;
+	struct sim_trace_reader *r;
+	struct sim_trace_header out;
+	struct sim_trace_error err;
+	struct sim_machine *m;
+	struct cli_run run;
+	char msg[256];
+	int ret;
+
+	r = sim_trace_open(path, &err);
+	if (!r) {
+		fprintf(stderr, "hvmm: %s\n", err.msg);
+		return EXIT_USAGE;
+	}
+	if (cli_machine_options_rebase(&rp->mo, &sim_trace_reader_header(r)->cfg)) {
+		sim_trace_close(r);
+		return EXIT_USAGE;
+	}
+	m = sim_machine_create(&rp->mo.cfg, msg, sizeof(msg));
+	if (!m) {
+		fprintf(stderr, "hvmm: %s: machine configuration: %s\n", path, msg);
+		sim_trace_close(r);
+		return EXIT_USAGE;
+	}
+	if (rp->record) {
+		sim_trace_header_from_config(&out, &rp->mo.cfg);
+		w = sim_trace_create(rp->record, sim_trace_format_for_path(rp->record), &out, &err);
+		if (!w) {
+			fprintf(stderr, "hvmm: %s\n", err.msg);
+			sim_machine_destroy(m);
+			sim_trace_close(r);
+			return EXIT_USAGE;
+		}
+	}
+	cli_run_start(&run, m, 0, rp->json);
+	ret = run_ops(r, m, &run, w, &err);
+	if (w) {
+		struct sim_trace_error werr;
+
+		if (sim_trace_finish(w, &werr) && ret >= 0) {
+			err = werr;
+			ret = -1;
+		}
+	}
+	if (ret < 0) {
+		if (run.progress)
+			fprintf(stderr, "\r%60s\r", "");
+		fprintf(stderr, "hvmm: %s\n", err.msg);
+		ret = EXIT_USAGE;
+	} else {
+		ret = cli_run_finish(&run, path);
+	}
+	sim_machine_destroy(m);
+	sim_trace_close(r);
+	return ret;
+}
+
+int cmd_replay(int argc, char **argv)
+{
+	struct replay rp = { 0 };
+	const char *traces[256], *operand;
+	unsigned int nr_traces = 0;
+	char default_path[4096];
+	struct cli_args a;
+	int kind, status = EXIT_CLEAN;
+
+	cli_machine_options_init(&rp.mo);
+	cli_args_init(&a, argc, argv, "replay");
+	while ((kind = cli_args_next(&a, &operand)) >= 0) {
+		if (kind == 0) {
+			if (nr_traces == sizeof(traces) / sizeof(traces[0]))
+				return cli_usage_error("replay: at most 256 traces at once");
+			traces[nr_traces++] = operand;
+		} else if (cli_args_help(&a)) {
+			usage(stdout);
+			return EXIT_CLEAN;
+		} else if (cli_args_is(&a, "--json")) {
+			rp.json = true;
+		} else if (cli_args_is(&a, "--record")) {
+			if (!(rp.record = cli_args_value(&a)))
+				return EXIT_USAGE;
+		} else {
+			int ret = cli_args_machine(&a, &rp.mo);
+
+			if (ret < 0)
+				return EXIT_USAGE;
+			if (ret == 0)
+				return cli_args_unknown(&a);
+		}
+	}
+	if (!nr_traces) {
+		if (!cli_default_trace(default_path, sizeof(default_path)))
+			return cli_usage_error("replay: no TRACE given and no bundled default trace "
+					       "found (set HVMM_DEFAULT_TRACE)");
+		traces[nr_traces++] = default_path;
+	}
+	if (rp.record && nr_traces > 1)
+		return cli_usage_error("replay: --record takes one trace");
+	for (unsigned int i = 0; i < nr_traces; i++) {
+		int ret = replay_one(&rp, traces[i]);
+
+		if (ret > status)
+			status = ret;
+	}
+	return status;
+}

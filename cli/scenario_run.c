@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+/* A workload scenario through a machine, optionally recorded: shared by 'workload' and 'record'. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "trace/trace.h"
+#include "workload.h"
+
+int cli_run_scenario(const char *cmd, const char *scenario, struct sim_workload_params *params,
+		     const struct cli_machine_options *mo, bool json, const char *record)
+{
+	struct sim_trace_writer *tw = NULL;
+	struct sim_trace_header header;
+	struct sim_trace_error err;
+	struct sim_workload *w;
+	struct sim_machine *m;
+	struct cli_run run;
+	struct sim_op op;
+	char msg[256];
+	int ret;
+
+	sim_workload_params_for(params, &mo->cfg);
+	w = sim_workload_create(scenario, params);
+	if (!w)
+		return cli_usage_error("%s: unknown scenario '%s' (try 'hvmm %s --help')", cmd,
+				       scenario, cmd);
+	m = sim_machine_create(&mo->cfg, msg, sizeof(msg));
+	if (!m) {
+		sim_workload_destroy(w);
+		return cli_usage_error("%s: %s", cmd, msg);
+	}
+	if (record) {
+		sim_trace_header_from_config(&header, &mo->cfg);
+		tw = sim_trace_create(record, sim_trace_format_for_path(record), &header, &err);
+		if (!tw) {
+			sim_machine_destroy(m);
+			sim_workload_destroy(w);
+			return cli_usage_error("%s", err.msg);
+		}
+		snprintf(msg, sizeof(msg), "# hvmm record %s --ops %llu --seed %llu --vms %u",
+			 scenario, (unsigned long long)params->ops, (unsigned long long)params->seed,
+			 params->vms ? params->vms : 4);
+		sim_trace_write_line(tw, msg);
+	}
+	cli_run_start(&run, m, params->ops, json);
+	while (!sim_machine_dead(m) && sim_workload_next(w, &op)) {
+		int result = sim_machine_exec(m, &op, NULL);
+
+		sim_workload_result(w, &op, result);
+		if (tw) {
+			sim_trace_set_outcome(&op, result);
+			sim_trace_write_op(tw, &op);
+		}
+		cli_run_tick(&run);
+	}
+	if (tw && sim_trace_finish(tw, &err)) {
+		sim_machine_destroy(m);
+		sim_workload_destroy(w);
+		return cli_usage_error("%s", err.msg);
+	}
+	ret = cli_run_finish(&run, scenario);
+	sim_machine_destroy(m);
+	sim_workload_destroy(w);
+	return ret;
+}
+
+void cli_list_scenarios(FILE *out)
+{
+	fprintf(out, "\nScenarios:\n");
+	for (const struct sim_workload_scenario *s = sim_workload_scenarios; s->name; s++)
+		fprintf(out, "  %-16s %s\n", s->name, s->description);
+}

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Reading the binary form. Every length and value is checked before it is
+ * used: a truncated or corrupted file yields "file: byte N: expected ...",
+ * and nothing is allocated from a length read in the file beyond the
+ * fixed limits (SIM_TRACE_MAX_LINE, SIM_TRACE_MAX_HEADER).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <hvmm/types.h>
+
+#include "binary.h"
+#include "trace.h"
+
+static int fail(struct sim_trace_reader *r, struct sim_trace_error *err, uint64_t at,
+		const char *fmt, const char *what)
+{
+	snprintf(err->msg, sizeof(err->msg), "%s: byte %llu: expected ", r->name,
+		 (unsigned long long)at);
+	snprintf(err->msg + strlen(err->msg), sizeof(err->msg) - strlen(err->msg), fmt, what);
+	return -1;
+}
+
+/* 0 and the value, or -1 with @err naming @what (truncation or overflow). */
+static int get_varint(struct sim_trace_reader *r, uint64_t *v, const char *what,
+		      struct sim_trace_error *err)
+{
+	uint64_t at = r->pos, x = 0;
+
+	for (unsigned int shift = 0; ; shift += 7) {
+		int c = getc_unlocked(r->f);
+
+		if (c == EOF)
+			return fail(r, err, r->pos, "%s (the file is truncated)", what);
+		r->pos++;
+		if (shift == 63 && (c & 0xfe))
+			return fail(r, err, at, "%s as a varint below 2^64", what);
+		x |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80))
+			break;
+	}
+	*v = x;
+	return 0;
+}
+
+/* @n bytes into r->buf, NUL-terminated. */
+static int get_bytes(struct sim_trace_reader *r, size_t n, const char *what,
+		     struct sim_trace_error *err)
+{
+	size_t got = fread(r->buf, 1, n, r->f);
+
+	r->pos += got;
+	if (got != n)
+		return fail(r, err, r->pos, "%s (the file is truncated)", what);
+	r->buf[n] = '\0';
+	if (memchr(r->buf, '\0', n))
+		return fail(r, err, r->pos - n, "%s without NUL bytes", what);
+	return 0;
+}
+
+/* What sim_trace_parse_op() would accept for this argument. */
+static bool value_ok(const struct sim_op_arg *arg, uint64_t v)
+{
+	switch (arg->type) {
+	case SIM_ARG_HANDLE: return v < SIM_MAX_HANDLE;
+	case SIM_ARG_VM: return v <= SIM_MAX_VM;
+	case SIM_ARG_ORDER: return v <= 63;
+	case SIM_ARG_PROT: return v <= (SIM_PROT_R | SIM_PROT_W | SIM_PROT_X);
+	default: return arg->field != SIM_F_VCPU || v <= UINT32_MAX;
+	}
+}
+
+static int read_op(struct sim_trace_reader *r, uint64_t tag, struct sim_op *op,
+		   struct sim_trace_error *err)
+{
+	uint64_t kind = (tag - SIM_TRACE_TAG_OP) / 2, v, at = r->pos;
+	const struct sim_op_desc *d;
+	char what[256];
+
+	memset(op, 0, sizeof(*op));
+	if (kind >= SIM_OP__COUNT)
+		return fail(r, err, r->pos - 1, "%s", "a record tag (0 line, 1 end, 2+ an op kind)");
+	d = &sim_op_descs[kind];
+	op->kind = (uint16_t)kind;
+	if ((tag - SIM_TRACE_TAG_OP) & 1) {
+		if (get_varint(r, &v, "an expected result", err))
+			return -1;
+		if (v > HVMM_ERRNO_MAX)
+			return fail(r, err, at, "%s", "an expected result 0..9");
+		op->flags |= SIM_OP_F_EXPECT;
+		op->expect = (int8_t)-(int)v;
+	}
+	for (unsigned int i = 0; i < d->nargs; i++) {
+		const struct sim_op_arg *arg = &d->args[i];
+
+		at = r->pos;
+		snprintf(what, sizeof(what), "%s's %s", d->name, arg->name);
+		if (get_varint(r, &v, what, err))
+			return -1;
+		if (!value_ok(arg, v))
+			return fail(r, err, at, "%s in range", what);
+		sim_op_field_set(op, (enum sim_op_field)arg->field, v);
+	}
+	if (sim_trace_handles_check(&r->handles, op, what, sizeof(what)))
+		return fail(r, err, at, "%s", what);
+	return 0;
+}
+
+static int binary_read(struct sim_trace_reader *r, struct sim_trace_record *rec,
+		       struct sim_trace_error *err)
+{
+	uint64_t tag, n;
+
+	if (r->done)
+		return 0;
+	rec->where = r->pos;
+	if (get_varint(r, &tag, "a record tag or the end record", err))
+		return -1;
+	if (tag == SIM_TRACE_TAG_LINE) {
+		if (get_varint(r, &n, "a line length", err))
+			return -1;
+		if (n > SIM_TRACE_MAX_LINE)
+			return fail(r, err, rec->where + 1, "a line of at most %s bytes", "4096");
+		if (get_bytes(r, (size_t)n, "a comment line", err))
+			return -1;
+		if (strchr(r->buf, '\n') || (r->buf[strspn(r->buf, " \t")] &&
+					      r->buf[strspn(r->buf, " \t")] != '#'))
+			return fail(r, err, rec->where, "%s", "a comment ('#...') or blank line");
+		rec->type = SIM_TRACE_REC_LINE;
+		rec->line = r->buf;
+		return 1;
+	}
+	if (tag == SIM_TRACE_TAG_END) {
+		uint64_t at = r->pos;
+
+		if (get_varint(r, &n, "the op count of the end record", err))
+			return -1;
+		if (n != r->ops_read) {
+			char what[96];
+
+			snprintf(what, sizeof(what), "%llu ops as the end record says; the trace has %llu",
+				 (unsigned long long)n, (unsigned long long)r->ops_read);
+			return fail(r, err, at, "%s", what);
+		}
+		if (getc_unlocked(r->f) != EOF)
+			return fail(r, err, r->pos, "%s", "the end of the file after the end record");
+		r->done = true;
+		return 0;
+	}
+	rec->type = SIM_TRACE_REC_OP;
+	if (read_op(r, tag, &rec->op, err))
+		return -1;
+	r->ops_read++;
+	return 1;
+}
+
+static int parse_header(struct sim_trace_reader *r, uint64_t at, struct sim_trace_error *err)
+{
+	char *text = strdup(r->buf), *line, *nl;
+	char what[512];
+	int ret = 0;
+
+	if (!text)
+		return fail(r, err, at, "%s", "memory for the header");
+	for (line = text; *line && !ret; line = nl + 1) {
+		uint64_t line_at = at + (uint64_t)(line - text);
+
+		nl = strchr(line, '\n');
+		if (!nl) {
+			ret = fail(r, err, line_at, "%s", "header lines each ending in a newline");
+			break;
+		}
+		*nl = '\0';
+		if (sim_trace_header_line(&r->header, line, what, sizeof(what)))
+			ret = fail(r, err, line_at, "%s", what);
+	}
+	free(text);
+	return ret;
+}
+
+static const struct sim_trace_reader_ops binary_ops = { .read = binary_read };
+
+int sim_trace_binary_open(struct sim_trace_reader *r, struct sim_trace_error *err)
+{
+	char magic[SIM_TRACE_MAGIC_LEN];
+	uint64_t version, len;
+	char what[512];
+
+	r->ops = &binary_ops;
+	r->format = SIM_TRACE_BINARY;
+	r->buf = malloc(SIM_TRACE_MAX_HEADER + 1);
+	if (!r->buf)
+		return fail(r, err, 0, "%s", "memory for the header");
+	if (fread(magic, 1, SIM_TRACE_MAGIC_LEN, r->f) != SIM_TRACE_MAGIC_LEN ||
+	    memcmp(magic, SIM_TRACE_MAGIC, SIM_TRACE_MAGIC_LEN))
+		return fail(r, err, 0, "%s", "the hvmm binary trace magic \\x89hvmmTR\\n");
+	r->pos = SIM_TRACE_MAGIC_LEN;
+	if (get_varint(r, &version, "the format version", err))
+		return -1;
+	if (version != SIM_TRACE_VERSION) {
+		snprintf(what, sizeof(what), "format version %d; this trace is version %llu",
+			 SIM_TRACE_VERSION, (unsigned long long)version);
+		return fail(r, err, SIM_TRACE_MAGIC_LEN, "%s", what);
+	}
+	if (get_varint(r, &len, "the header length", err))
+		return -1;
+	if (len > SIM_TRACE_MAX_HEADER - 1)
+		return fail(r, err, r->pos - 1, "a header of at most %s bytes", "65535");
+	if (get_bytes(r, (size_t)len, "the header text", err))
+		return -1;
+	/* The header text is the text form's header lines: parse them the same way. */
+	return parse_header(r, r->pos - len, err);
+}

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: MIT
+/*
+ * VM scenarios, written against the op vocabulary: VM lifecycle, donation
+ * and sharing of host pages, guest loads and stores. Hypervisor state for
+ * each VM (per-vCPU context, VM metadata) comes from the allocator under
+ * test, so every scenario also exercises it.
+ */
+#include <hvmm/types.h>
+
+#include "workload/state.h"
+
+static void plan_access(struct sim_workload *w, unsigned int vm, uint64_t ipa, bool store)
+{
+	struct wl_vm *v = &w->vms[vm];
+	struct sim_op op = {
+		.kind = store ? SIM_OP_STORE : SIM_OP_LOAD, .vm = vm, .a = ipa,
+		.vcpu = v->vcpus ? (uint32_t)sim_rng_below(&w->rng, v->vcpus) : 0,
+	};
+
+	if (store)
+		op.b = sim_rng_next(&w->rng) | 1;	/* never 0: a store must be observable */
+	wl_queue(w, &op, 0);
+}
+
+/* Guest RAM: host pages donated one by one, each written once. */
+static void plan_donate(struct sim_workload *w, unsigned int vm, unsigned int pages)
+{
+	struct wl_vm *v = &w->vms[vm];
+
+	for (unsigned int i = 0; i < pages && !wl_queue_full(w); i++) {
+		uint64_t pfn = wl_host_page(w);
+		struct sim_op op = {
+			.kind = SIM_OP_HOST_DONATE_GUEST, .vm = vm, .a = v->next_ipa, .b = pfn, .c = 1,
+		};
+
+		if (pfn == UINT64_MAX)
+			return;
+		wl_queue(w, &op, 0);
+		plan_access(w, vm, v->next_ipa, true);
+		v->next_ipa += HVMM_PAGE_SIZE;
+	}
+}
+
+void wl_plan_vm_boot(struct sim_workload *w, unsigned int vm, unsigned int guest_pages)
+{
+	struct wl_vm *v = &w->vms[vm];
+	struct sim_op op = { .kind = SIM_OP_VM_CREATE, .vm = vm, .a = 2 };
+
+	wl_queue(w, &op, 0);
+	v->vcpus = 2;
+	v->next_ipa = WL_GUEST_IPA;
+	/* Per-vCPU context (two pages each) and the VM's own metadata page. */
+	for (unsigned int c = 0; c < v->vcpus; c++)
+		wl_plan_alloc(w, 1, (uint8_t)vm);
+	wl_plan_alloc(w, 0, (uint8_t)vm);
+	plan_donate(w, vm, guest_pages);
+}
+
+void wl_plan_vm_teardown(struct sim_workload *w, unsigned int vm)
+{
+	struct sim_op op = { .kind = SIM_OP_VM_DESTROY, .vm = vm };
+
+	wl_queue(w, &op, 0);
+	for (uint32_t i = 0; i < w->nr_live && !wl_queue_full(w); i++) {
+		const struct wl_live *l = &w->live[i];
+
+		for (uint32_t r = 0; l->owner == vm && r < l->refs; r++) {
+			struct sim_op put = { .kind = SIM_OP_PUT, .h = l->h };
+
+			wl_queue(w, &put, (uint8_t)vm);
+		}
+	}
+}
+
+/* Loads and stores over a random VM's memory. */
+static void plan_guest_activity(struct sim_workload *w, unsigned int n)
+{
+	unsigned int vm = wl_random_vm(w);
+	struct wl_vm *v = &w->vms[vm];
+
+	for (unsigned int i = 0; vm && v->nr_pages && i < n; i++) {
+		const struct wl_page *pg = &v->pages[sim_rng_below(&w->rng, v->nr_pages)];
+
+		plan_access(w, vm, pg->ipa + 8 * sim_rng_below(&w->rng, HVMM_PAGE_SIZE / 8),
+			    sim_rng_below(&w->rng, 3) == 0);
+	}
+	if (!w->q_len)
+		wl_plan_alloc_random(w);	/* no VM ran: the host does something */
+}
+
+void wl_plan_boot(struct sim_workload *w)
+{
+	if (!w->booted) {
+		for (unsigned int vm = 1; vm <= w->p.vms; vm++)
+			wl_plan_vm_boot(w, vm, 64);
+		w->booted = true;
+		return;
+	}
+	plan_guest_activity(w, 16);
+}
+
+void wl_plan_vm_churn(struct sim_workload *w)
+{
+	unsigned int free_vm = wl_free_vm(w), live = wl_nr_vms(w);
+
+	if (free_vm && (!live || sim_rng_below(&w->rng, 2))) {
+		wl_plan_vm_boot(w, free_vm, 16 + (unsigned int)sim_rng_below(&w->rng, 48));
+		return;
+	}
+	if (live && sim_rng_below(&w->rng, 3) == 0) {
+		wl_plan_vm_teardown(w, wl_random_vm(w));
+		return;
+	}
+	plan_guest_activity(w, 8);
+}
+
+/* Host pages shared into a VM, written, and unshared again; guest pages shared back. */
+static void plan_share_burst(struct sim_workload *w)
+{
+	unsigned int vm = wl_random_vm(w);
+	struct wl_vm *v = &w->vms[vm];
+
+	if (!vm) {
+		wl_plan_alloc_random(w);
+		return;
+	}
+	for (unsigned int i = 0; i < 8; i++) {
+		uint64_t pfn = wl_host_page(w);
+		struct sim_op op = {
+			.kind = SIM_OP_HOST_SHARE_GUEST, .vm = vm, .a = v->next_ipa, .b = pfn, .c = 1,
+			.d = SIM_PROT_R | SIM_PROT_W,
+		};
+
+		if (pfn == UINT64_MAX)
+			break;
+		wl_queue(w, &op, 0);
+		plan_access(w, vm, v->next_ipa, true);
+		v->next_ipa += HVMM_PAGE_SIZE;
+	}
+	for (uint32_t i = 0; i < v->nr_pages && !wl_queue_full(w); i++) {
+		const struct wl_page *pg = &v->pages[i];
+		struct sim_op op = { .vm = vm, .a = pg->ipa, .b = pg->pfn, .c = 1 };
+
+		if (pg->shared == 1 && sim_rng_below(&w->rng, 2)) {
+			op.kind = SIM_OP_HOST_UNSHARE_GUEST;
+			wl_queue(w, &op, 0);
+		} else if (pg->shared != 1 && sim_rng_below(&w->rng, 8) == 0) {
+			op.kind = pg->shared ? SIM_OP_GUEST_UNSHARE_HOST : SIM_OP_GUEST_SHARE_HOST;
+			op.b = 0;
+			wl_queue(w, &op, 0);
+		}
+	}
+}
+
+void wl_plan_share_storm(struct sim_workload *w)
+{
+	if (!w->booted) {
+		wl_plan_vm_boot(w, 1, 16);
+		if (w->p.vms > 1)
+			wl_plan_vm_boot(w, 2, 16);
+		w->booted = true;
+		return;
+	}
+	plan_share_burst(w);
+}
+
+/*
+ * Morning (first 10% of the ops): VMs boot amid host activity. Day: a mix
+ * of everything. Night (last 10%): every VM shuts down and the hypervisor
+ * frees what it holds.
+ */
+void wl_plan_day(struct sim_workload *w)
+{
+	uint64_t pct = w->p.ops ? w->emitted * 100 / w->p.ops : 100, dice;
+	unsigned int vm;
+
+	if (pct < 10) {
+		vm = wl_free_vm(w);
+		if (vm && sim_rng_below(&w->rng, 4) == 0)
+			wl_plan_vm_boot(w, vm, 32 + (unsigned int)sim_rng_below(&w->rng, 96));
+		else
+			wl_plan_alloc_random(w);
+		return;
+	}
+	if (pct >= 90) {
+		vm = wl_random_vm(w);
+		if (vm) {
+			wl_plan_vm_teardown(w, vm);
+			return;
+		}
+		for (uint32_t i = 0; i < w->nr_live && !wl_queue_full(w); i++) {
+			struct sim_op op = { .kind = SIM_OP_PUT, .h = w->live[i].h };
+
+			wl_queue(w, &op, w->live[i].owner);
+		}
+		if (!w->q_len)
+			wl_plan_alloc(w, 0, WL_OWNER_HOST);
+		return;
+	}
+	dice = sim_rng_below(&w->rng, 100);
+	if (dice < 55)
+		wl_plan_alloc_random(w);
+	else if (dice < 63)
+		wl_plan_vm_churn(w);
+	else if (dice < 75)
+		plan_guest_activity(w, 8);
+	else if (dice < 85)
+		wl_plan_balloon(w);
+	else if (dice < 93)
+		plan_share_burst(w);
+	else
+		wl_plan_frag_pressure(w);
+}
