@@ -169,6 +169,19 @@ static int apply(struct sim_trace_header *h, const char *key, const char *val,
 	return -1;
 }
 
+static bool known_key(const char *key)
+{
+	static const char *const keys[] = {
+		"ram", "reserved", "mmio", "allocator", "pool-base", "pool-pages", "pool-reserved",
+		"vcpus", "seed",
+	};
+
+	for (unsigned int i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(keys[i], key))
+			return true;
+	return false;
+}
+
 int sim_trace_header_line(struct sim_trace_header *h, const char *line, char *err, size_t errlen)
 {
 	char key[32];
@@ -188,6 +201,8 @@ int sim_trace_header_line(struct sim_trace_header *h, const char *line, char *er
 		val = p + n;
 		while (*val == ' ' || *val == '\t')
 			val++;
+		if (!known_key(key))
+			return apply(h, key, "", err, errlen);	/* says what is expected */
 		if (!*val || val[strcspn(val, " \t")]) {
 			snprintf(err, errlen, "'%s VALUE' with one value", key);
 			return -1;

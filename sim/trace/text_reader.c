@@ -223,21 +223,21 @@ static int read_line(struct sim_trace_reader *r, struct sim_trace_error *err)
 
 	while ((c = getc_unlocked(r->f)) != EOF && c != '\n') {
 		if (n == SIM_TRACE_MAX_LINE) {
-			snprintf(err->msg, sizeof(err->msg), "%s:%llu: a line of at most %d bytes",
-				 r->name, (unsigned long long)r->pos, SIM_TRACE_MAX_LINE);
+			snprintf(err->msg, sizeof(err->msg), "%s:%llu: expected a line of at most %d bytes",
+				 r->name, (unsigned long long)r->pos + 1, SIM_TRACE_MAX_LINE);
 			return -1;
 		}
 		if (c == '\0') {
-			snprintf(err->msg, sizeof(err->msg), "%s:%llu: text without NUL bytes "
+			snprintf(err->msg, sizeof(err->msg), "%s:%llu: expected text without NUL bytes "
 				 "(a binary trace starts with the hvmm magic)",
-				 r->name, (unsigned long long)r->pos);
+				 r->name, (unsigned long long)r->pos + 1);
 			return -1;
 		}
 		r->buf[n++] = (char)c;
 	}
 	if (c == EOF && ferror(r->f)) {
 		snprintf(err->msg, sizeof(err->msg), "%s:%llu: read error: %s", r->name,
-			 (unsigned long long)r->pos, strerror(errno));
+			 (unsigned long long)r->pos + 1, strerror(errno));
 		return -1;
 	}
 	if (c == EOF && n == 0)

@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""A table of malformed traces: each must give its message (file:line or file: byte N)
+and exit status 2 from 'hvmm replay', never a crash or a hang."""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+H = b'hvmm-trace 1\n'
+MAGIC = b'\x89hvmmTR\n'
+
+
+def binary(header=b'', records=b'', version=1):
+    return MAGIC + bytes([version, len(header)]) + header + records
+
+
+# name, file content, the message expected on stderr ({f} is the file name)
+CASES = [
+    ('empty', b'', "{f}:1: expected 'hvmm-trace 1'"),
+    ('no-version-line', b'alloc h1 order=0\n', "{f}:1: expected 'hvmm-trace 1'"),
+    ('bad-version-number', b'hvmm-trace x\n', "{f}:1: expected 'hvmm-trace N'"),
+    ('newer-version', b'hvmm-trace 2\n', "{f}:1: expected format version 1; this trace is version 2"),
+    ('unknown-config', H + b'colour blue\n', "{f}:2: expected an op or a configuration line"),
+    ('config-two-values', H + b'pool-pages 1 2\n', "{f}:2: expected 'pool-pages VALUE' with one value"),
+    ('bad-ram', H + b'ram lots\n', "{f}:2: expected ram SIZE@BASE"),
+    ('absurd-ram', H + b'ram 64T@0x80000000\n', "{f}:2: expected a region of 1 byte to 1T"),
+    ('wrapping-ram', H + b'ram 1G@0xffffffffffff0000\n', "{f}:2: expected a region of 1 byte to 1T that does not wrap"),
+    ('absurd-pool', H + b'pool-pages 99999999999999\n', "{f}:2: expected pool-pages N with N a number up to"),
+    ('absurd-vcpus', H + b'vcpus 100000\n', "{f}:2: expected vcpus N with N a number up to 256"),
+    ('config-after-ops', H + b'alloc h1 order=0\npool-pages 5\n', "{f}:3: expected an op; configuration lines belong in the header"),
+    ('unknown-op', H + b'allocate h1 order=0\n', "{f}:2: expected an op or a configuration line"),
+    ('unknown-op-later', H + b'alloc h1 order=0\nfrobnicate h1\n', "{f}:3: expected an op name"),
+    ('bad-order', H + b'alloc h1 order=64\n', "{f}:2: expected order=N with N an order 0..63"),
+    ('bad-number', H + b'alloc h1 order=two\n', "{f}:2: expected order=N with N an order 0..63; got 'two'"),
+    ('number-overflow', H + b'bm_test pfn=99999999999999999999999\n', "{f}:2: expected pfn=N with N a decimal or 0x hex number below 2^64"),
+    ('bad-hex', H + b'bm_test pfn=0xZZ\n', "{f}:2: expected pfn=N"),
+    ('bad-handle', H + b'alloc hX order=0\n', "{f}:2: expected h: a handle h0..h16777215"),
+    ('absurd-handle', H + b'alloc h16777216 order=0\n', "{f}:2: expected h: a handle h0..h16777215"),
+    ('missing-arg', H + b'alloc h1\n', "{f}:2: expected alloc hN order=...; order is missing"),
+    ('repeated-arg', H + b'alloc h1 order=1 order=2\n', "{f}:2: expected order given once"),
+    ('unknown-arg', H + b'alloc h1 order=1 colour=red\n', "{f}:2: expected alloc hN order=...; got 'colour=red'"),
+    ('bad-result', H + b'alloc h1 order=0 = fine\n', "{f}:2: expected '= RESULT' with RESULT ok"),
+    ('junk-after-result', H + b'alloc h1 order=0 = ok junk\n', "{f}:2: expected the end of the line after '= ok'"),
+    ('handle-before-defined', H + b'free h7\n', "{f}:2: expected h7 to be defined by an earlier alloc or split"),
+    ('vm-before-created', H + b'vm_destroy vm3\n', "{f}:2: expected vm3 to be created by an earlier vm_create"),
+    ('bad-vm', H + b'vm_create vm999\n', "{f}:2: expected a VM vm0..vm255"),
+    ('bad-prot', H + b'vm_create vm1\ns2_map vm1 ipa=0 pfn=0 pages=1 prot=rwz\n', "{f}:3: expected prot=none|r|w|rw|x|rx|wx|rwx"),
+    ('long-line', H + b'# ' + b'x' * 5000 + b'\n', "{f}:2: expected a line of at most 4096 bytes"),
+    ('nul-byte', H + b'alloc h1\x00 order=0\n', "{f}:2: expected text without NUL bytes"),
+    ('bin-bad-magic', b'\x89hvmmXX\n\x01\x00', "{f}: byte 0: expected the hvmm binary trace magic"),
+    ('bin-truncated-magic', b'\x89hv', "{f}: byte 0: expected the hvmm binary trace magic"),
+    ('bin-wrong-version', binary(version=7), "{f}: byte 8: expected format version 1; this trace is version 7"),
+    ('bin-no-end', binary(), "{f}: byte 10: expected a record tag or the end record (the file is truncated)"),
+    ('bin-truncated-op', binary(records=b'\x02\x01'), "{f}: byte 12: expected alloc's order (the file is truncated)"),
+    ('bin-bad-kind', binary(records=b'\x7f'), "{f}: byte 10: expected a record tag"),
+    ('bin-bad-order', binary(records=b'\x02\x01\x50\x01\x01'), "{f}: byte 12: expected alloc's order in range"),
+    ('bin-varint-overflow', binary(records=b'\x02' + b'\xff' * 10 + b'\x01'), "{f}: byte 11: expected alloc's h as a varint below 2^64"),
+    ('bin-absurd-line', binary(records=b'\x00\xff\xff\xff\x7f'), "{f}: byte 11: expected a line of at most 4096 bytes"),
+    ('bin-line-not-comment', binary(records=b'\x00\x03abc\x01\x00'), "{f}: byte 10: expected a comment"),
+    ('bin-bad-header', binary(header=b'colour blue\n', records=b'\x01\x00'), "{f}: byte 10: expected an op or a configuration line"),
+    ('bin-absurd-header', MAGIC + b'\x01\xff\xff\xff\x0f', "{f}: byte 12: expected a header of at most 65535 bytes"),
+    ('bin-wrong-count', binary(records=b'\x01\x05'), "{f}: byte 11: expected 5 ops as the end record says; the trace has 0"),
+    ('bin-junk-after-end', binary(records=b'\x01\x00junk'), "{f}: byte 12: expected the end of the file after the end record"),
+    ('bin-handle-before-defined', binary(records=b'\x04\x07\x01\x01'), "{f}: byte 11: expected h7 to be defined"),
+]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--hvmm', required=True)
+    args = ap.parse_args()
+    failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, content, want in CASES:
+            path = os.path.join(tmp, name + '.trace')
+            with open(path, 'wb') as f:
+                f.write(content)
+            try:
+                r = subprocess.run([args.hvmm, 'replay', path], capture_output=True, timeout=60)
+                err = r.stderr.decode(errors='replace')
+                status = r.returncode
+            except subprocess.TimeoutExpired:
+                err, status = 'timed out', None
+            expected = want.format(f=path)
+            ok = status == 2 and expected in err
+            print('%-26s %s' % (name, 'ok' if ok else 'FAIL: exit %s, stderr %r, wanted %r'
+                                % (status, err.strip(), expected)))
+            failed += not ok
+    print('%d cases, %d failed' % (len(CASES), failed))
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
