@@ -91,7 +91,13 @@ static int setup_allocator(struct sim_machine *m, char *err, size_t errlen)
 			 (unsigned long long)acfg.reserved_pages, (unsigned long long)acfg.nr_pages);
 		return -1;
 	}
-	if (sim_alloc_shadow_init(&m->shadow, acfg.base_pfn, acfg.nr_pages)) {
+	/* A reset machine keeps its shadow's mapping if the range is the same. */
+	if (m->shadow.state && m->shadow.base_pfn == acfg.base_pfn &&
+	    m->shadow.nr_pages == acfg.nr_pages)
+		sim_alloc_shadow_reset(&m->shadow);
+	else
+		sim_alloc_shadow_fini(&m->shadow);
+	if (!m->shadow.state && sim_alloc_shadow_init(&m->shadow, acfg.base_pfn, acfg.nr_pages)) {
 		snprintf(err, errlen, "cannot map the allocator shadow");
 		return -1;
 	}
@@ -104,6 +110,32 @@ static int setup_allocator(struct sim_machine *m, char *err, size_t errlen)
 	return 0;
 }
 
+/* Everything on top of the mapped physical memory: set up by create and reset. */
+static int machine_setup(struct sim_machine *m, const struct sim_machine_config *cfg,
+			 char *err, size_t errlen)
+{
+	m->cfg = *cfg;
+	sim_report_init(&m->report, cfg->report_stream);
+	sim_platform_install(&m->pm, NULL);
+	return setup_allocator(m, err, errlen);
+}
+
+/*
+ * Undoes machine_setup() and forgets the run; physical memory and the
+ * shadow's mapping stay (setup reuses or replaces the shadow).
+ */
+static void machine_teardown(struct sim_machine *m)
+{
+	if (m->alloc_ready && m->alloc.ops->fini)
+		m->alloc.ops->fini(&m->alloc);
+	m->alloc_ready = false;
+	free(m->handles);
+	m->handles = NULL;
+	m->nr_handles = 0;
+	memset(&m->stats, 0, sizeof(m->stats));
+	m->dead = false;
+}
+
 struct sim_machine *sim_machine_create(const struct sim_machine_config *cfg,
 				       char *err, size_t errlen)
 {
@@ -113,8 +145,6 @@ struct sim_machine *sim_machine_create(const struct sim_machine_config *cfg,
 		snprintf(err, errlen, "out of host memory");
 		return NULL;
 	}
-	m->cfg = *cfg;
-	sim_report_init(&m->report, cfg->report_stream);
 	for (unsigned int i = 0; i < cfg->nr_regions; i++) {
 		const struct sim_region_config *rc = &cfg->regions[i];
 
@@ -123,8 +153,7 @@ struct sim_machine *sim_machine_create(const struct sim_machine_config *cfg,
 	}
 	if (sim_physmem_map(&m->pm, err, errlen))
 		goto fail;
-	sim_platform_install(&m->pm, NULL);
-	if (setup_allocator(m, err, errlen))
+	if (machine_setup(m, cfg, err, errlen))
 		goto fail;
 	return m;
 fail:
@@ -132,17 +161,31 @@ fail:
 	return NULL;
 }
 
+int sim_machine_reset(struct sim_machine *m, const struct sim_machine_config *cfg,
+		      char *err, size_t errlen)
+{
+	uint64_t pfn = m->alloc.base_pfn, nr = m->alloc.nr_pages;
+
+	if (cfg->nr_regions != m->cfg.nr_regions ||
+	    memcmp(cfg->regions, m->cfg.regions, cfg->nr_regions * sizeof(cfg->regions[0]))) {
+		snprintf(err, errlen, "a reset machine keeps its memory regions");
+		return -1;
+	}
+	machine_teardown(m);
+	/* The pool is where a run writes: zero it in place, drop the rest. */
+	sim_physmem_scrub(&m->pm, pfn, nr);
+	return machine_setup(m, cfg, err, errlen);
+}
+
 void sim_machine_destroy(struct sim_machine *m)
 {
 	if (!m)
 		return;
-	if (m->alloc_ready && m->alloc.ops->fini)
-		m->alloc.ops->fini(&m->alloc);
+	machine_teardown(m);
 	sim_alloc_shadow_fini(&m->shadow);
 	if (sim_platform_physmem() == &m->pm)
 		sim_platform_install(NULL, NULL);
 	sim_physmem_destroy(&m->pm);
-	free(m->handles);
 	free(m);
 }
 
@@ -577,12 +620,8 @@ int sim_machine_exec(struct sim_machine *m, const struct sim_op *op, uint64_t *v
 	if (op->kind >= SIM_OP__COUNT)
 		return -HVMM_EINVAL;
 	m->stats.by_kind[op->kind]++;
-	if (oracles_on(m) || m->report.stream) {
-		char text[128];
-
-		sim_op_format(op, text, sizeof(text));
-		sim_report_set_op(&m->report, index, text);
-	}
+	if (oracles_on(m) || m->report.stream)
+		sim_report_set_op_deferred(&m->report, index, op);
 	if (sigsetjmp(catcher.env, 0) == 0) {
 		sim_panic_arm(&catcher);
 		ret = dispatch(m, op, value);
@@ -600,7 +639,7 @@ int sim_machine_exec(struct sim_machine *m, const struct sim_op *op, uint64_t *v
 		m->stats.expect_mismatches++;
 		if (m->report.stream)
 			fprintf(m->report.stream, "MISMATCH at op %llu (%s): returned %s, recorded %s\n",
-				(unsigned long long)index, m->report.op, sim_result_name(ret),
+				(unsigned long long)index, sim_report_op_text(&m->report), sim_result_name(ret),
 				sim_result_name(op->expect));
 	}
 	if (oracles_on(m) && (m->cfg.oracles == SIM_ORACLES_FULL ||

@@ -58,6 +58,14 @@ void sim_machine_config_default(struct sim_machine_config *cfg);
 struct sim_machine *sim_machine_create(const struct sim_machine_config *cfg,
 				       char *err, size_t errlen);
 void sim_machine_destroy(struct sim_machine *m);
+/*
+ * Puts @m in the state sim_machine_create(@cfg) would, reusing its mapped
+ * memory: for drivers that run many short runs (fuzz targets). @cfg may
+ * change anything but the memory regions. On failure @m can only be
+ * destroyed.
+ */
+int sim_machine_reset(struct sim_machine *m, const struct sim_machine_config *cfg,
+		      char *err, size_t errlen);
 
 /*
  * Executes @op, runs the oracles on it, and returns its result (0 or

@@ -7,37 +7,39 @@
 
 #include <hvmm/types.h>
 
-#define H(name)		{ name, SIM_F_H, SIM_ARG_HANDLE, 0 }
-#define H2(name)	{ name, SIM_F_H2, SIM_ARG_HANDLE, 0 }
-#define VM		{ "vm", SIM_F_VM, SIM_ARG_VM, 0 }
-#define VCPU		{ "vcpu", SIM_F_VCPU, SIM_ARG_U64, 1 }
-#define U(name, f)	{ name, f, SIM_ARG_U64, 0 }
-#define UOPT(name, f)	{ name, f, SIM_ARG_U64, 1 }
-#define ORDER(f)	{ "order", f, SIM_ARG_ORDER, 0 }
-#define PROT		{ "prot", SIM_F_D, SIM_ARG_PROT, 0 }
+#define H(name)		{ name, SIM_F_H, SIM_ARG_HANDLE, 0, 0 }
+#define NEWH(name)	{ name, SIM_F_H, SIM_ARG_HANDLE, 0, 1 }
+#define NEWH2(name)	{ name, SIM_F_H2, SIM_ARG_HANDLE, 0, 1 }
+#define VM		{ "vm", SIM_F_VM, SIM_ARG_VM, 0, 0 }
+#define NEWVM		{ "vm", SIM_F_VM, SIM_ARG_VM, 0, 1 }
+#define VCPU		{ "vcpu", SIM_F_VCPU, SIM_ARG_U64, 1, 0 }
+#define U(name, f)	{ name, f, SIM_ARG_U64, 0, 0 }
+#define UOPT(name, f)	{ name, f, SIM_ARG_U64, 1, 0 }
+#define ORDER(f)	{ "order", f, SIM_ARG_ORDER, 0, 0 }
+#define PROT		{ "prot", SIM_F_D, SIM_ARG_PROT, 0, 0 }
 
 const struct sim_op_desc sim_op_descs[SIM_OP__COUNT] = {
-	[SIM_OP_ALLOC] = { "alloc", SIM_OPC_ALLOC, 2, { H("h"), ORDER(SIM_F_A) } },
+	[SIM_OP_ALLOC] = { "alloc", SIM_OPC_ALLOC, 2, { NEWH("h"), ORDER(SIM_F_A) } },
 	[SIM_OP_FREE] = { "free", SIM_OPC_ALLOC, 1, { H("h") } },
 	[SIM_OP_GET] = { "get", SIM_OPC_ALLOC, 1, { H("h") } },
 	[SIM_OP_PUT] = { "put", SIM_OPC_ALLOC, 1, { H("h") } },
-	[SIM_OP_SPLIT] = { "split", SIM_OPC_ALLOC, 2, { H("h"), H2("first") } },
+	[SIM_OP_SPLIT] = { "split", SIM_OPC_ALLOC, 2, { H("h"), NEWH2("first") } },
 
 	[SIM_OP_BM_INSERT] = { "bm_insert", SIM_OPC_BITMAP, 2,
 		{ U("pfn", SIM_F_A), U("count", SIM_F_B) } },
 	[SIM_OP_BM_REMOVE] = { "bm_remove", SIM_OPC_BITMAP, 2,
 		{ U("pfn", SIM_F_A), U("count", SIM_F_B) } },
-	[SIM_OP_BM_ALLOC] = { "bm_alloc", SIM_OPC_BITMAP, 1, { H("h") } },
+	[SIM_OP_BM_ALLOC] = { "bm_alloc", SIM_OPC_BITMAP, 1, { NEWH("h") } },
 	[SIM_OP_BM_ALLOC_CONTIG] = { "bm_alloc_contig", SIM_OPC_BITMAP, 3,
-		{ H("h"), U("count", SIM_F_A), U("align", SIM_F_B) } },
+		{ NEWH("h"), U("count", SIM_F_A), U("align", SIM_F_B) } },
 	[SIM_OP_BM_ALLOC_AT] = { "bm_alloc_at", SIM_OPC_BITMAP, 4,
-		{ H("h"), U("pfn", SIM_F_C), U("count", SIM_F_A), U("align", SIM_F_B) } },
+		{ NEWH("h"), U("pfn", SIM_F_C), U("count", SIM_F_A), U("align", SIM_F_B) } },
 	[SIM_OP_BM_DEALLOC] = { "bm_dealloc", SIM_OPC_BITMAP, 2,
 		{ U("pfn", SIM_F_A), U("count", SIM_F_B) } },
 	[SIM_OP_BM_TEST] = { "bm_test", SIM_OPC_BITMAP, 1, { U("pfn", SIM_F_A) } },
 	[SIM_OP_BM_NEXT] = { "bm_next", SIM_OPC_BITMAP, 1, { U("pfn", SIM_F_A) } },
 
-	[SIM_OP_VM_CREATE] = { "vm_create", SIM_OPC_VM, 2, { VM, UOPT("vcpus", SIM_F_A) } },
+	[SIM_OP_VM_CREATE] = { "vm_create", SIM_OPC_VM, 2, { NEWVM, UOPT("vcpus", SIM_F_A) } },
 	[SIM_OP_VM_DESTROY] = { "vm_destroy", SIM_OPC_VM, 1, { VM } },
 
 	[SIM_OP_S2_MAP] = { "s2_map", SIM_OPC_VM, 5,

@@ -87,6 +87,7 @@ struct sim_op_arg {
 	uint8_t field;		/* enum sim_op_field */
 	uint8_t type;		/* enum sim_arg_type */
 	uint8_t optional;	/* may be omitted (defaults to 0) */
+	uint8_t binds;		/* the op binds a new name here (handle or VM) */
 };
 
 /* Op classes, for statistics and for drivers that only speak some ops. */

@@ -114,6 +114,49 @@ void sim_physmem_discard(struct sim_physmem *pm)
 		madvise(pm->vmemmap, pm->vmemmap_bytes, MADV_DONTNEED);
 }
 
+/*
+ * Zeroes bytes [lo, hi) of the mapping [base, base + size), widened to
+ * whole host pages and clamped to the mapping, and drops the rest.
+ */
+static void scrub_mapping(uint8_t *base, uint64_t size, uint64_t lo, uint64_t hi)
+{
+	lo &= ~(uint64_t)(HVMM_PAGE_SIZE - 1);
+	hi = (hi + HVMM_PAGE_SIZE - 1) & ~(uint64_t)(HVMM_PAGE_SIZE - 1);
+	if (hi > size)
+		hi = size;
+	if (lo >= hi) {
+		madvise(base, size, MADV_DONTNEED);
+		return;
+	}
+	memset(base + lo, 0, hi - lo);
+	if (lo)
+		madvise(base, lo, MADV_DONTNEED);
+	if (hi < size)
+		madvise(base + hi, size - hi, MADV_DONTNEED);
+}
+
+void sim_physmem_scrub(struct sim_physmem *pm, uint64_t pfn, uint64_t nr)
+{
+	uint64_t pa = pfn << HVMM_PAGE_SHIFT, end = (pfn + nr) << HVMM_PAGE_SHIFT;
+	unsigned int i;
+
+	for (i = 0; i < pm->nr_regions; i++) {
+		struct sim_region *r = &pm->regions[i];
+
+		if (!r->host)
+			continue;
+		scrub_mapping(r->host, r->size, pa > r->base ? pa - r->base : 0,
+			      end > r->base ? end - r->base : 0);
+	}
+	if (pm->vmemmap) {
+		uint64_t lo = pfn > pm->start_pfn ? pfn - pm->start_pfn : 0;
+		uint64_t hi = pfn + nr > pm->start_pfn ? pfn + nr - pm->start_pfn : 0;
+
+		scrub_mapping((uint8_t *)pm->vmemmap, pm->vmemmap_bytes,
+			      lo * sizeof(struct hvmm_page), hi * sizeof(struct hvmm_page));
+	}
+}
+
 const struct sim_region *sim_physmem_region(const struct sim_physmem *pm, uint64_t pa)
 {
 	unsigned int i;

@@ -46,6 +46,13 @@ int sim_physmem_map(struct sim_physmem *pm, char *err, size_t errlen);
 void sim_physmem_destroy(struct sim_physmem *pm);
 /* Drops the contents of every region and the vmemmap (back to zero pages). */
 void sim_physmem_discard(struct sim_physmem *pm);
+/*
+ * The same end state as sim_physmem_discard(), cheaper when a run keeps
+ * to a few pages: [pfn, pfn + nr) and their vmemmap entries are zeroed in
+ * place (they stay resident, so the next run does not fault them in
+ * again), everything else is dropped.
+ */
+void sim_physmem_scrub(struct sim_physmem *pm, uint64_t pfn, uint64_t nr);
 
 const struct sim_region *sim_physmem_region(const struct sim_physmem *pm, uint64_t pa);
 void *sim_physmem_pa_to_host(const struct sim_physmem *pm, uint64_t pa);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <hvmm/memory.h>
 #include <hvmm/platform.h>
 
 static struct sim_physmem *cur_pm;
@@ -17,6 +18,9 @@ _Thread_local struct sim_panic_catcher *sim_panic_catcher;
 void sim_platform_install(struct sim_physmem *pm, const struct sim_platform_hooks *hooks)
 {
 	cur_pm = pm;
+	/* mm/'s vmemmap is global too: the last machine installed owns it. */
+	if (pm && pm->vmemmap)
+		hvmm_memory_init(pm->vmemmap, pm->start_pfn, pm->end_pfn);
 	if (hooks)
 		cur_hooks = *hooks;
 	else

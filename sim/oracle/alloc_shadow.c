@@ -48,8 +48,14 @@ void sim_alloc_shadow_fini(struct sim_alloc_shadow *s)
 
 void sim_alloc_shadow_reset(struct sim_alloc_shadow *s)
 {
-	madvise(s->state, s->nr_pages ? s->nr_pages : 1, MADV_DONTNEED);
-	madvise(s->free_bits, bits_bytes(s->nr_pages), MADV_DONTNEED);
+	/* Small shadows stay resident: faulting them in again costs more than zeroing. */
+	if (s->nr_pages <= (1u << 20)) {
+		memset(s->state, 0, s->nr_pages);
+		memset(s->free_bits, 0, bits_bytes(s->nr_pages));
+	} else {
+		madvise(s->state, s->nr_pages ? s->nr_pages : 1, MADV_DONTNEED);
+		madvise(s->free_bits, bits_bytes(s->nr_pages), MADV_DONTNEED);
+	}
 	s->nr_free = s->nr_allocated = s->nr_reserved = 0;
 }
 

@@ -41,7 +41,24 @@ void sim_report_init(struct sim_report *r, FILE *stream)
 void sim_report_set_op(struct sim_report *r, uint64_t index, const char *op_text)
 {
 	r->op_index = index;
+	r->op_deferred = false;
 	snprintf(r->op, sizeof(r->op), "%s", op_text ? op_text : "");
+}
+
+void sim_report_set_op_deferred(struct sim_report *r, uint64_t index, const struct sim_op *op)
+{
+	r->op_index = index;
+	r->op_deferred = true;
+	r->deferred = *op;
+}
+
+const char *sim_report_op_text(struct sim_report *r)
+{
+	if (r->op_deferred) {
+		sim_op_format(&r->deferred, r->op, sizeof(r->op));
+		r->op_deferred = false;
+	}
+	return r->op;
 }
 
 int sim_violation_format(const struct sim_violation *v, char *buf, size_t len)
@@ -57,7 +74,7 @@ void sim_report_violation(struct sim_report *r, enum sim_oracle_id oracle,
 	struct sim_violation v = { .oracle = oracle, .op_index = r->op_index };
 	va_list ap;
 
-	memcpy(v.op, r->op, sizeof(v.op));
+	memcpy(v.op, sim_report_op_text(r), sizeof(v.op));
 	va_start(ap, fmt);
 	vsnprintf(v.msg, sizeof(v.msg), fmt, ap);
 	va_end(ap);

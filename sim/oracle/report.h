@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "op.h"
+
 enum sim_oracle_id {
 	SIM_ORACLE_ALLOC_STRUCT,
 	SIM_ORACLE_ALLOC_CONSERVE,
@@ -43,6 +45,8 @@ struct sim_violation {
 struct sim_report {
 	uint64_t op_index;		/* index of the op being judged */
 	char op[128];			/* and its trace line */
+	bool op_deferred;		/* op[] is still to be formatted from deferred */
+	struct sim_op deferred;
 	uint64_t total;			/* violations seen */
 	uint64_t by_oracle[SIM_ORACLE__COUNT];
 	unsigned int kept;
@@ -53,6 +57,10 @@ struct sim_report {
 void sim_report_init(struct sim_report *r, FILE *stream);
 /* Sets the op that following violations are attributed to. */
 void sim_report_set_op(struct sim_report *r, uint64_t index, const char *op_text);
+/* The same, formatting @op only if a violation needs its text (cheap per op). */
+void sim_report_set_op_deferred(struct sim_report *r, uint64_t index, const struct sim_op *op);
+/* The trace line of the op being judged. */
+const char *sim_report_op_text(struct sim_report *r);
 
 __attribute__((format(printf, 3, 4)))
 void sim_report_violation(struct sim_report *r, enum sim_oracle_id oracle,

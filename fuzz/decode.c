@@ -1,0 +1,583 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The fuzz input decoder and its inverse, the encoder (format in decode.h).
+ * Both are driven by sim_op_descs[]: what an argument is (a name being
+ * bound, a name being used, an order, a protection, a PFN, an IPA, a
+ * number) decides how it is read and written.
+ */
+#include "decode.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hvmm/types.h>
+
+/* Largest order whose split the model reserves names for. */
+#define MODEL_MAX_ORDER		12
+/* Handle numbers the decoder hands out at most (bounds the executor's table). */
+#define MODEL_MAX_HANDLE	(1u << 16)
+
+enum codec { C_NEW_H, C_H, C_NEW_VM, C_VM, C_ORDER, C_PROT, C_PFN, C_IPA, C_U64 };
+
+static enum codec arg_codec(const struct sim_op_arg *a)
+{
+	switch (a->type) {
+	case SIM_ARG_HANDLE: return a->binds ? C_NEW_H : C_H;
+	case SIM_ARG_VM: return a->binds ? C_NEW_VM : C_VM;
+	case SIM_ARG_ORDER: return C_ORDER;
+	case SIM_ARG_PROT: return C_PROT;
+	default: break;
+	}
+	if (!strcmp(a->name, "pfn"))
+		return C_PFN;
+	if (!strcmp(a->name, "ipa"))
+		return C_IPA;
+	return C_U64;
+}
+
+static uint64_t rotl64(uint64_t x, unsigned int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t zigzag_decode(uint64_t x)
+{
+	return (x >> 1) ^ (0 - (x & 1));
+}
+
+static uint64_t zigzag_encode(uint64_t v)
+{
+	return (v << 1) ^ (0 - (v >> 63));
+}
+
+unsigned int fuzz_target_kinds(const struct fuzz_target *t, uint16_t *kinds)
+{
+	unsigned int n = 0;
+
+	if (t->kinds) {
+		for (; t->kinds[n] < SIM_OP__COUNT; n++)
+			kinds[n] = t->kinds[n];
+		return n;
+	}
+	for (unsigned int k = 0; k < SIM_OP__COUNT; k++)
+		if (sim_op_descs[k].cls & t->classes)
+			kinds[n++] = (uint16_t)k;
+	return n;
+}
+
+static unsigned int nr_allocators(const struct fuzz_target *t)
+{
+	unsigned int n = 0;
+
+	while (t->allocators && t->allocators[n])
+		n++;
+	return n;
+}
+
+/* --- the name model ------------------------------------------------------ */
+
+static int find_h(const struct fuzz_names *n, uint32_t h)
+{
+	for (unsigned int i = 0; i < n->nr_h; i++)
+		if (n->h[i] == h)
+			return (int)i;
+	return -1;
+}
+
+static int find_vm(const struct fuzz_names *n, uint32_t vm)
+{
+	for (unsigned int i = 0; i < n->nr_vm; i++)
+		if (n->vm[i] == vm)
+			return (int)i;
+	return -1;
+}
+
+static void remove_h(struct fuzz_names *n, int i)
+{
+	if (i < 0)
+		return;
+	n->nr_h--;
+	n->h[i] = n->h[n->nr_h];
+	n->order[i] = n->order[n->nr_h];
+	n->refs[i] = n->refs[n->nr_h];
+}
+
+static void push_h(struct fuzz_names *n, uint32_t h, unsigned int order)
+{
+	if (n->nr_h == FUZZ_NAME_SLOTS)
+		return;		/* bound, but not addressable by one byte */
+	n->h[n->nr_h] = h;
+	n->order[n->nr_h] = (uint8_t)order;
+	n->refs[n->nr_h] = 1;
+	n->nr_h++;
+}
+
+/* Binds @count handles from next_h; returns the first. */
+static uint32_t bind_h(struct fuzz_names *n, uint64_t count, unsigned int order)
+{
+	uint32_t first = n->next_h;
+
+	if (n->next_h + count > MODEL_MAX_HANDLE)
+		return first;	/* out of numbers: names are reused */
+	for (uint64_t i = 0; i < count; i++)
+		push_h(n, first + (uint32_t)i, order);
+	n->next_h += (uint32_t)count;
+	return first;
+}
+
+/* The model's reaction to a decoded op (its bindings are done already). */
+static void model_use(struct fuzz_names *n, const struct sim_op *op)
+{
+	int i;
+
+	switch (op->kind) {
+	case SIM_OP_FREE:
+		remove_h(n, find_h(n, op->h));
+		break;
+	case SIM_OP_GET:
+		i = find_h(n, op->h);
+		if (i >= 0)
+			n->refs[i]++;
+		break;
+	case SIM_OP_PUT:
+		i = find_h(n, op->h);
+		if (i >= 0 && --n->refs[i] == 0)
+			remove_h(n, i);
+		break;
+	case SIM_OP_VM_DESTROY:
+		i = find_vm(n, op->vm);
+		if (i > 0) {
+			n->nr_vm--;
+			n->vm[i] = n->vm[n->nr_vm];
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* Handles a binding argument of @op binds, and the order the model gives them. */
+static uint64_t bind_count(const struct fuzz_names *n, const struct sim_op *op,
+			   unsigned int *order)
+{
+	int i;
+
+	*order = 0;
+	if (op->kind == SIM_OP_ALLOC) {
+		*order = op->a <= MODEL_MAX_ORDER ? (unsigned int)op->a : 0;
+		return 1;
+	}
+	if (op->kind != SIM_OP_SPLIT)
+		return 1;
+	/* split(h): pages 1.. of h's block become handles first, first + 1, ... */
+	i = find_h(n, op->h);
+	return i < 0 ? 0 : (1ULL << n->order[i]) - 1;
+}
+
+static void after_split(struct fuzz_names *n, const struct sim_op *op)
+{
+	int i = find_h(n, op->h);
+
+	if (i >= 0)
+		n->order[i] = 0;
+}
+
+/* --- decoding ------------------------------------------------------------ */
+
+static bool get_u8(struct fuzz_decoder *d, uint8_t *v)
+{
+	if (d->p >= d->end)
+		return false;
+	*v = *d->p++;
+	return true;
+}
+
+static bool get_leb(struct fuzz_decoder *d, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	for (unsigned int shift = 0; shift < 70; shift += 7) {
+		uint8_t b;
+
+		if (!get_u8(d, &b))
+			return false;
+		if (shift < 64)
+			x |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*v = x;
+			return true;
+		}
+	}
+	*v = x;		/* overlong: the rest of the group is ignored */
+	return true;
+}
+
+void fuzz_decoder_init(struct fuzz_decoder *d, const struct fuzz_target *t,
+		       const uint8_t *data, size_t size, struct sim_machine_config *cfg)
+{
+	uint8_t hdr[FUZZ_HEADER_BYTES] = { 0 };
+	unsigned int nalloc = nr_allocators(t);
+	uint64_t pool_pages, reserved;
+
+	memset(d, 0, sizeof(*d));
+	d->t = t;
+	memcpy(hdr, data, size < sizeof(hdr) ? size : sizeof(hdr));
+	d->p = data + (size < sizeof(hdr) ? size : sizeof(hdr));
+	d->end = data + size;
+	d->nr_kinds = fuzz_target_kinds(t, d->kinds);
+	d->ram_pfn = FUZZ_RAM_BASE >> HVMM_PAGE_SHIFT;
+	d->names.next_h = 1;
+	d->names.vm[0] = 0;
+	d->names.nr_vm = 1;
+	d->names.next_vm = 1;
+
+	sim_machine_config_default(cfg);
+	cfg->regions[0] = (struct sim_region_config){ SIM_REGION_RAM, FUZZ_RAM_BASE, FUZZ_RAM_SIZE };
+	cfg->nr_regions = 1;
+	if (t->extra_regions) {
+		cfg->regions[1] = (struct sim_region_config){
+			SIM_REGION_RAM, FUZZ_RAM_BASE + 2 * FUZZ_RAM_SIZE, 4ULL << 20 };
+		cfg->regions[2] = (struct sim_region_config){ SIM_REGION_MMIO, 0x09000000ULL, 1ULL << 20 };
+		cfg->nr_regions = 3;
+	}
+	if (nalloc)
+		snprintf(cfg->allocator, sizeof(cfg->allocator), "%s",
+			 t->allocators[((hdr[0] >> 2) & 3) % nalloc]);
+	cfg->vcpus = 1 + (hdr[0] & 3);
+	pool_pages = 1 + ((hdr[1] | (uint64_t)hdr[2] << 8) % FUZZ_POOL_MAX_PAGES);
+	reserved = hdr[3];
+	cfg->pool_pages = pool_pages;
+	cfg->pool_reserved = reserved < pool_pages ? reserved : pool_pages;
+	cfg->pool_base = FUZZ_RAM_BASE + ((uint64_t)hdr[4] << HVMM_PAGE_SHIFT);
+	cfg->oracles = SIM_ORACLES_INCREMENTAL;
+	cfg->sweep_interval = 0;
+	cfg->report_stream = NULL;
+}
+
+static bool get_name(struct fuzz_decoder *d, const uint32_t *table, unsigned int n,
+		     uint32_t *v)
+{
+	uint8_t b;
+	uint64_t raw;
+
+	if (!get_u8(d, &b))
+		return false;
+	if (b == FUZZ_ESCAPE) {
+		if (!get_leb(d, &raw))
+			return false;
+		*v = (uint32_t)(raw > UINT32_MAX ? UINT32_MAX : raw);
+		return true;
+	}
+	*v = n ? table[b % n] : 0;
+	return true;
+}
+
+static bool decode_arg(struct fuzz_decoder *d, struct sim_op *op, const struct sim_op_arg *a)
+{
+	struct fuzz_names *n = &d->names;
+	uint64_t v = 0;
+	uint32_t name;
+	uint8_t b;
+
+	switch (arg_codec(a)) {
+	case C_NEW_H: {
+		unsigned int order;
+		uint64_t count = bind_count(n, op, &order);
+
+		v = bind_h(n, count, order);
+		break;
+	}
+	case C_H:
+		if (!get_name(d, n->h, n->nr_h, &name))
+			return false;
+		v = name;
+		break;
+	case C_NEW_VM:
+		v = n->next_vm;
+		if (n->next_vm <= SIM_MAX_VM) {
+			n->next_vm++;
+			if (n->nr_vm < FUZZ_NAME_SLOTS)
+				n->vm[n->nr_vm++] = (uint32_t)v;
+		}
+		break;
+	case C_VM:
+		if (!get_name(d, n->vm, n->nr_vm, &name))
+			return false;
+		v = name;
+		break;
+	case C_ORDER:
+		if (!get_u8(d, &b))
+			return false;
+		v = b & 63;
+		break;
+	case C_PROT:
+		if (!get_u8(d, &b))
+			return false;
+		v = b & 7;
+		break;
+	case C_PFN:
+		if (!get_leb(d, &v))
+			return false;
+		v = d->ram_pfn + zigzag_decode(v);
+		break;
+	case C_IPA:
+		if (!get_leb(d, &v))
+			return false;
+		v = rotl64(v, HVMM_PAGE_SHIFT);
+		break;
+	case C_U64:
+		if (!get_leb(d, &v))
+			return false;
+		break;
+	}
+	sim_op_field_set(op, a->field, v);
+	return true;
+}
+
+bool fuzz_decoder_next(struct fuzz_decoder *d, struct sim_op *op)
+{
+	const struct sim_op_desc *desc;
+	uint8_t sel;
+
+	if (d->ops >= FUZZ_MAX_OPS || !d->nr_kinds || !get_u8(d, &sel))
+		return false;
+	memset(op, 0, sizeof(*op));
+	op->kind = d->kinds[sel % d->nr_kinds];
+	desc = &sim_op_descs[op->kind];
+	for (unsigned int i = 0; i < desc->nargs; i++)
+		if (!decode_arg(d, op, &desc->args[i])) {
+			d->p = d->end;
+			return false;
+		}
+	if (op->kind == SIM_OP_SPLIT)
+		after_split(&d->names, op);
+	model_use(&d->names, op);
+	d->ops++;
+	return true;
+}
+
+/* --- encoding ------------------------------------------------------------ */
+
+static int buf_grow(struct fuzz_buf *b, size_t more)
+{
+	uint8_t *n;
+	size_t cap = b->cap ? b->cap : 256;
+
+	if (b->len + more <= b->cap)
+		return 0;
+	while (cap < b->len + more)
+		cap *= 2;
+	n = realloc(b->data, cap);
+	if (!n)
+		return -1;
+	b->data = n;
+	b->cap = cap;
+	return 0;
+}
+
+static int put_u8(struct fuzz_buf *b, uint8_t v)
+{
+	if (buf_grow(b, 1))
+		return -1;
+	b->data[b->len++] = v;
+	return 0;
+}
+
+static int put_leb(struct fuzz_buf *b, uint64_t v)
+{
+	do {
+		uint8_t byte = v & 0x7f;
+
+		v >>= 7;
+		if (put_u8(b, byte | (v ? 0x80 : 0)))
+			return -1;
+	} while (v);
+	return 0;
+}
+
+void fuzz_buf_free(struct fuzz_buf *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof(*b));
+}
+
+int fuzz_encoder_init(struct fuzz_encoder *e, const struct fuzz_target *t,
+		      const struct sim_machine_config *cfg, char *err, size_t errlen)
+{
+	unsigned int nalloc = nr_allocators(t), ai = 0;
+	uint64_t base = cfg->pool_base ? cfg->pool_base : FUZZ_RAM_BASE;
+	uint64_t offset = (base - FUZZ_RAM_BASE) >> HVMM_PAGE_SHIFT;
+	struct sim_machine_config dcfg;
+
+	memset(e, 0, sizeof(*e));
+	for (; ai < nalloc; ai++)
+		if (!strcmp(t->allocators[ai], cfg->allocator))
+			break;
+	if (nalloc && ai == nalloc) {
+		snprintf(err, errlen, "target %s does not run allocator '%s'", t->name, cfg->allocator);
+		return -1;
+	}
+	if (cfg->vcpus < 1 || cfg->vcpus > 4 || !cfg->pool_pages ||
+	    cfg->pool_pages > FUZZ_POOL_MAX_PAGES || cfg->pool_reserved > 255 ||
+	    base < FUZZ_RAM_BASE || offset > 255 || base & (HVMM_PAGE_SIZE - 1)) {
+		snprintf(err, errlen, "machine configuration out of the fuzz input's range "
+			 "(1..4 vcpus, 1..%u pool pages, <= 255 reserved, pool within 255 pages of 0x%llx)",
+			 FUZZ_POOL_MAX_PAGES, (unsigned long long)FUZZ_RAM_BASE);
+		return -1;
+	}
+	if (put_u8(&e->out, (uint8_t)((cfg->vcpus - 1) | (ai << 2))) ||
+	    put_u8(&e->out, (uint8_t)((cfg->pool_pages - 1) & 0xff)) ||
+	    put_u8(&e->out, (uint8_t)((cfg->pool_pages - 1) >> 8)) ||
+	    put_u8(&e->out, (uint8_t)cfg->pool_reserved) ||
+	    put_u8(&e->out, (uint8_t)offset)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	fuzz_decoder_init(&e->d, t, e->out.data, e->out.len, &dcfg);
+	return 0;
+}
+
+void fuzz_encoder_fini(struct fuzz_encoder *e)
+{
+	fuzz_buf_free(&e->out);
+	free(e->hmap);
+	e->hmap = NULL;
+}
+
+static uint32_t map_h(const struct fuzz_encoder *e, uint64_t h)
+{
+	return h < e->nr_hmap ? e->hmap[h] : 0;
+}
+
+static int set_hmap(struct fuzz_encoder *e, uint64_t h, uint32_t to)
+{
+	if (h >= SIM_MAX_HANDLE)
+		return 0;
+	if (h >= e->nr_hmap) {
+		uint32_t cap = e->nr_hmap ? e->nr_hmap : 256;
+		uint32_t *n;
+
+		while (cap <= h)
+			cap *= 2;
+		n = realloc(e->hmap, cap * sizeof(*n));
+		if (!n)
+			return -1;
+		memset(n + e->nr_hmap, 0, (cap - e->nr_hmap) * sizeof(*n));
+		e->hmap = n;
+		e->nr_hmap = cap;
+	}
+	e->hmap[h] = to;
+	return 0;
+}
+
+/*
+ * Writes a used name: its index in the model's table, or escaped.
+ * encode_arg() returns 0, 1 for a value out of range (@err says which) or
+ * -1 when out of memory.
+ */
+static int put_name(struct fuzz_buf *b, int index, uint64_t raw)
+{
+	if (index >= 0)
+		return put_u8(b, (uint8_t)index);
+	return put_u8(b, FUZZ_ESCAPE) || put_leb(b, raw);
+}
+
+static int encode_arg(struct fuzz_encoder *e, const struct sim_op *op,
+		      const struct sim_op_arg *a, char *err, size_t errlen)
+{
+	const struct fuzz_names *n = &e->d.names;
+	uint64_t v = sim_op_field_get(op, a->field);
+	struct fuzz_buf *b = &e->out;
+	uint32_t mapped;
+
+	switch (arg_codec(a)) {
+	case C_NEW_H:
+	case C_NEW_VM:
+		return 0;	/* bound by the decoder: mapped after decoding */
+	case C_H:
+		mapped = map_h(e, v);
+		return put_name(b, mapped ? find_h(n, mapped) : -1, mapped ? mapped : v);
+	case C_VM:
+		mapped = v == 0 ? 0 : v <= SIM_MAX_VM ? e->vmap[v] : 0;
+		return put_name(b, v == 0 || mapped ? find_vm(n, mapped) : -1, v == 0 || mapped ? mapped : v);
+	case C_ORDER:
+	case C_PROT:
+		if (v > (arg_codec(a) == C_ORDER ? 63u : 7u)) {
+			snprintf(err, errlen, "%s %s=%llu out of range", sim_op_descs[op->kind].name,
+				 a->name, (unsigned long long)v);
+			return 1;
+		}
+		return put_u8(b, (uint8_t)v);
+	case C_PFN:
+		return put_leb(b, zigzag_encode(v - e->d.ram_pfn));
+	case C_IPA:
+		return put_leb(b, rotl64(v, 64 - HVMM_PAGE_SHIFT));
+	case C_U64:
+		return put_leb(b, v);
+	}
+	return 0;
+}
+
+int fuzz_encoder_add(struct fuzz_encoder *e, const struct sim_op *op, char *err, size_t errlen)
+{
+	const struct sim_op_desc *desc;
+	struct fuzz_decoder *d = &e->d;
+	uint32_t next_h = d->names.next_h;
+	size_t start = e->out.len;
+	unsigned int sel;
+	struct sim_op got;
+
+	for (sel = 0; sel < d->nr_kinds; sel++)
+		if (d->kinds[sel] == op->kind)
+			break;
+	if (op->kind >= SIM_OP__COUNT || sel == d->nr_kinds) {
+		snprintf(err, errlen, "target %s does not speak op '%s'", d->t->name,
+			 op->kind < SIM_OP__COUNT ? sim_op_descs[op->kind].name : "?");
+		return -1;
+	}
+	if (d->ops >= FUZZ_MAX_OPS) {
+		snprintf(err, errlen, "more than %u ops", FUZZ_MAX_OPS);
+		return -1;
+	}
+	desc = &sim_op_descs[op->kind];
+	if (put_u8(&e->out, (uint8_t)sel))
+		goto oom;
+	for (unsigned int i = 0; i < desc->nargs; i++) {
+		int ret = encode_arg(e, op, &desc->args[i], err, errlen);
+
+		if (ret < 0)
+			goto oom;
+		if (ret > 0)
+			return -1;
+	}
+
+	/* Step the model by decoding what was written, exactly as the fuzzer will. */
+	d->p = e->out.data + start;
+	d->end = e->out.data + e->out.len;
+	if (!fuzz_decoder_next(d, &got) || d->p != d->end) {
+		snprintf(err, errlen, "internal error: op %s does not decode back", desc->name);
+		return -1;
+	}
+	for (unsigned int i = 0; i < desc->nargs; i++) {
+		const struct sim_op_arg *a = &desc->args[i];
+		uint64_t v = sim_op_field_get(op, a->field), g = sim_op_field_get(&got, a->field);
+
+		if (arg_codec(a) == C_NEW_H) {
+			for (uint32_t k = 0; k < d->names.next_h - next_h || k == 0; k++)
+				if (set_hmap(e, v + k, (uint32_t)g + k))
+					goto oom;
+		} else if (arg_codec(a) == C_NEW_VM) {
+			if (v <= SIM_MAX_VM)
+				e->vmap[v] = (uint32_t)g;
+		} else if (a->type != SIM_ARG_HANDLE && a->type != SIM_ARG_VM && v != g) {
+			snprintf(err, errlen, "internal error: %s %s does not decode back",
+				 desc->name, a->name);
+			return -1;
+		}
+	}
+	return 0;
+oom:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The fuzz input format, shared by every fuzz target: fuzzer bytes become
+ * a machine configuration and a stream of struct sim_op, so that every
+ * input is meaningful to the executor and every crash can be written as a
+ * trace.
+ *
+ *   input  := header op*
+ *   header := flags:u8 pool:u16le reserved:u8 offset:u8
+ *   op     := selector:u8 arg*          (args as sim_op_descs[] lists them)
+ *
+ * The selector picks an op kind among those the target speaks (selector
+ * modulo their number). Arguments are encoded by what they name:
+ *   handle    a new name (alloc's h, split's first): no bytes, the next
+ *             number; an existing name: one byte indexing the table of
+ *             names bound so far (0xff escapes to a raw LEB128 number);
+ *   vm        as handles, over VMs (index 0 is the host, vm0);
+ *   order     one byte, low 6 bits;  prot: one byte, low 3 bits;
+ *   pfn       LEB128, zigzag offset from the first RAM page;
+ *   ipa       LEB128 x, ipa = rotl64(x, 12): small x are page numbers;
+ *   others    LEB128.
+ * Decoding depends on the bytes only (never on results), so the decoded
+ * ops of an input can be printed without running them, and the encoder
+ * (fuzz_encoder_*) is the decoder's inverse: decode(encode(ops)) == ops
+ * for any ops the decoder produced, and a trace's ops up to renaming.
+ * An input that ends inside an op ends before it.
+ */
+#ifndef FUZZ_DECODE_H
+#define FUZZ_DECODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "machine.h"
+#include "op.h"
+
+#define FUZZ_HEADER_BYTES	5
+#define FUZZ_MAX_OPS		4096	/* ops decoded from one input at most */
+#define FUZZ_NAME_SLOTS		255	/* names addressable by one byte */
+#define FUZZ_ESCAPE		0xff	/* raw name follows */
+
+/* Simulated memory of every target: RAM bank 0, where the pool lives. */
+#define FUZZ_RAM_BASE		0x80000000ULL
+#define FUZZ_RAM_SIZE		(32ULL << 20)
+#define FUZZ_POOL_MAX_PAGES	1024u
+
+/* One fuzz target: which ops its inputs speak and what they run on. */
+struct fuzz_target {
+	const char *name;
+	uint32_t classes;			/* SIM_OPC_* the inputs speak */
+	const uint16_t *kinds;			/* or this list (SIM_OP__COUNT-terminated) */
+	const char *const *allocators;		/* picked by the header; NULL-terminated */
+	bool extra_regions;			/* a second RAM bank and an MMIO window */
+};
+
+/* The names an op stream has bound, as the decoder models them. */
+struct fuzz_names {
+	uint32_t h[FUZZ_NAME_SLOTS];
+	uint8_t order[FUZZ_NAME_SLOTS];
+	uint32_t refs[FUZZ_NAME_SLOTS];
+	unsigned int nr_h;
+	uint32_t next_h;
+	uint32_t vm[FUZZ_NAME_SLOTS];		/* vm[0] is the host */
+	unsigned int nr_vm;
+	uint32_t next_vm;
+};
+
+struct fuzz_decoder {
+	const struct fuzz_target *t;
+	const uint8_t *p, *end;
+	uint16_t kinds[SIM_OP__COUNT];
+	unsigned int nr_kinds;
+	uint64_t ram_pfn;
+	uint64_t ops;
+	struct fuzz_names names;
+};
+
+/* Reads the header into @cfg (a complete, valid machine configuration). */
+void fuzz_decoder_init(struct fuzz_decoder *d, const struct fuzz_target *t,
+		       const uint8_t *data, size_t size, struct sim_machine_config *cfg);
+/* The next op; false at the end of the input. */
+bool fuzz_decoder_next(struct fuzz_decoder *d, struct sim_op *op);
+
+/* Growable byte buffer the encoder writes into. */
+struct fuzz_buf {
+	uint8_t *data;
+	size_t len, cap;
+};
+void fuzz_buf_free(struct fuzz_buf *b);
+
+/*
+ * The inverse: a configuration and ops in, input bytes out. Names in the
+ * ops are mapped to the decoder's numbering as they are bound; names used
+ * but never bound are escaped. Returns -1 (and says why in @err) for an op
+ * the target does not speak or a value the format cannot carry.
+ */
+struct fuzz_encoder {
+	struct fuzz_decoder d;		/* the model, kept in step */
+	struct fuzz_buf out;
+	uint32_t *hmap;			/* trace handle -> decoder handle, 0 if unbound */
+	uint32_t nr_hmap;
+	uint32_t vmap[SIM_MAX_VM + 1];
+};
+
+int fuzz_encoder_init(struct fuzz_encoder *e, const struct fuzz_target *t,
+		      const struct sim_machine_config *cfg, char *err, size_t errlen);
+int fuzz_encoder_add(struct fuzz_encoder *e, const struct sim_op *op, char *err, size_t errlen);
+void fuzz_encoder_fini(struct fuzz_encoder *e);
+
+/* The op kinds @t speaks, as the decoder orders them; returns their number. */
+unsigned int fuzz_target_kinds(const struct fuzz_target *t, uint16_t *kinds);
+
+#endif /* FUZZ_DECODE_H */
