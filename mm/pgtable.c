@@ -20,6 +20,9 @@ enum pgt_op_kind {
 	PGT_MAP,		/* install valid leaves */
 	PGT_SET_INVALID,	/* replace entries by an invalid value (0 or annotation) */
 	PGT_PROTECT,		/* replace valid leaves' attributes */
+	PGT_SET_SW,		/* replace valid leaves' software bits */
+	PGT_PARK,		/* valid leaves become invalid, keeping their bits */
+	PGT_UNPARK,		/* parked leaves become valid with new attributes */
 };
 
 struct pgt_op {
@@ -157,7 +160,7 @@ static void count_maps(struct hvmm_pgtable *pgt, u64 pte, u32 level, bool get)
 	struct hvmm_page *page;
 	u64 i, nr;
 
-	if (!(pgt->flags & HVMM_PGT_COUNT_MAPS) || !hvmm_s2_pte_valid(pte))
+	if (!(pgt->flags & HVMM_PGT_GUEST) || !hvmm_s2_pte_valid(pte))
 		return;
 	page = hvmm_phys_to_page(hvmm_s2_pte_oa(pte));
 	nr = hvmm_s2_level_size(level) >> HVMM_PAGE_SHIFT;
@@ -215,8 +218,9 @@ static void split_entry(struct hvmm_pgtable *pgt, u64 *ptep, u32 level, u64 addr
 	u32 i;
 
 	for (i = 0; i < HVMM_S2_PTRS_PER_TABLE; i++) {
-		if (hvmm_s2_pte_valid(old))
-			table[i] = mk_leaf(level + 1, hvmm_s2_pte_oa(old) + i * child_size, old);
+		if (hvmm_s2_pte_valid(old) || (pgt->flags & HVMM_PGT_GUEST))
+			table[i] = (mk_leaf(level + 1, hvmm_s2_pte_oa(old) + i * child_size, old) &
+				    ~HVMM_S2_PTE_VALID) | (old & HVMM_S2_PTE_VALID);
 		else
 			table[i] = old;
 		table_get(pgt, &table[i]);
@@ -280,6 +284,17 @@ static u64 new_leaf(const struct pgt_op *op, u64 pte, u32 level, u64 addr)
 		if (!hvmm_s2_pte_valid(pte))
 			return pte;
 		return (pte & ~HVMM_S2_PTE_ATTR_MASK) | (op->attrs & HVMM_S2_PTE_ATTR_MASK);
+	case PGT_SET_SW:
+		if (!hvmm_s2_pte_valid(pte))
+			return pte;
+		return (pte & ~HVMM_S2_PTE_SW_MASK) | (op->attrs & HVMM_S2_PTE_SW_MASK);
+	case PGT_PARK:
+		return pte & ~HVMM_S2_PTE_VALID;
+	case PGT_UNPARK:
+		if (hvmm_s2_pte_valid(pte) || !pte)
+			return pte;
+		return (pte & ~HVMM_S2_PTE_ATTR_MASK) | HVMM_S2_PTE_VALID |
+		       (op->attrs & HVMM_S2_PTE_ATTR_MASK);
 	}
 	return pte;
 }
@@ -289,8 +304,6 @@ static bool op_keeps(const struct pgt_op *op, u64 pte, u32 level, u64 addr)
 {
 	if (op->kind == PGT_MAP)
 		return false;
-	if (op->kind == PGT_PROTECT && !hvmm_s2_pte_valid(pte))
-		return true;
 	return new_leaf(op, pte, level, addr) == pte;
 }
 
@@ -372,8 +385,28 @@ static int run_update(struct pgt_op *op)
 	if (!ret)
 		update_table(op, pgt->pgd, HVMM_S2_PTRS_PER_TABLE * pgt->nr_roots,
 			     pgt->start_level, 0);
-	hvmm_page_cache_trim(&pgt->cache, PGT_CACHE_KEEP);
 	return ret;
+}
+
+u32 hvmm_pgtable_map_tables_needed(const struct hvmm_pgtable *pgt, u64 ipa, u64 size,
+				    phys_addr_t pa)
+{
+	struct pgt_op op = {
+		.pgt = (struct hvmm_pgtable *)pgt, .kind = PGT_MAP, .start = ipa,
+		.end = ipa + size, .pa = pa,
+	};
+
+	return size ? tables_needed(&op) : 0;
+}
+
+int hvmm_pgtable_reserve(struct hvmm_pgtable *pgt, u32 nr)
+{
+	return hvmm_page_cache_topup(&pgt->cache, nr);
+}
+
+void hvmm_pgtable_trim(struct hvmm_pgtable *pgt)
+{
+	hvmm_page_cache_trim(&pgt->cache, PGT_CACHE_KEEP);
 }
 
 static int found_entry(u64 addr, u32 level, u64 pte, void *arg)
@@ -424,15 +457,40 @@ int hvmm_pgtable_unmap(struct hvmm_pgtable *pgt, u64 ipa, u64 size)
 	return hvmm_pgtable_set_invalid(pgt, ipa, size, 0);
 }
 
-int hvmm_pgtable_protect(struct hvmm_pgtable *pgt, u64 ipa, u64 size, u64 attrs)
+static int update_leaves(struct hvmm_pgtable *pgt, enum pgt_op_kind kind, u64 ipa, u64 size,
+			 u64 attrs)
 {
 	struct pgt_op op = {
-		.pgt = pgt, .kind = PGT_PROTECT, .start = ipa, .end = ipa + size,
-		.attrs = attrs,
+		.pgt = pgt, .kind = kind, .start = ipa, .end = ipa + size, .attrs = attrs,
 	};
 	int ret = check_range(pgt, ipa, size);
 
 	return ret ? ret : run_update(&op);
+}
+
+int hvmm_pgtable_protect(struct hvmm_pgtable *pgt, u64 ipa, u64 size, u64 attrs)
+{
+	return update_leaves(pgt, PGT_PROTECT, ipa, size, attrs);
+}
+
+int hvmm_pgtable_set_sw(struct hvmm_pgtable *pgt, u64 ipa, u64 size, u32 sw)
+{
+	return update_leaves(pgt, PGT_SET_SW, ipa, size,
+			     ((u64)sw << HVMM_S2_PTE_SW_SHIFT) & HVMM_S2_PTE_SW_MASK);
+}
+
+int hvmm_pgtable_park(struct hvmm_pgtable *pgt, u64 ipa, u64 size)
+{
+	if (!(pgt->flags & HVMM_PGT_GUEST))
+		return -HVMM_EINVAL;
+	return update_leaves(pgt, PGT_PARK, ipa, size, 0);
+}
+
+int hvmm_pgtable_unpark(struct hvmm_pgtable *pgt, u64 ipa, u64 size, u64 attrs)
+{
+	if (!(pgt->flags & HVMM_PGT_GUEST))
+		return -HVMM_EINVAL;
+	return update_leaves(pgt, PGT_UNPARK, ipa, size, attrs);
 }
 
 /* --- lookups -------------------------------------------------------------- */

@@ -13,6 +13,7 @@
 
 #include <hvmm/types.h>
 
+#include "machine_vm.h"
 #include "platform.h"
 
 struct handle {
@@ -33,6 +34,7 @@ struct sim_machine {
 	uint32_t nr_handles;		/* capacity of handles[] */
 	bool dead;			/* mm/ panicked: state is no longer trustworthy */
 	bool alloc_ready;
+	struct sim_vmstate *vms;	/* the VM side (machine_vm.c) */
 };
 
 /* Pages per allocation stamp check: the first and last page of a block. */
@@ -50,6 +52,12 @@ void sim_machine_config_default(struct sim_machine_config *cfg)
 	cfg->seed = 1;
 	cfg->oracles = SIM_ORACLES_INCREMENTAL;
 	cfg->sweep_interval = 0;
+	cfg->ipa_bits = 40;
+	cfg->ipa_start_level = 4;
+	cfg->host_ia_bits = 40;
+	cfg->tlb_entries = 16;
+	cfg->tlb_policy = 2;	/* SIM_TLB_LRU */
+	cfg->hyp_pool_pages = 4096;
 }
 
 static const struct sim_region *first_ram(const struct sim_physmem *pm)
@@ -155,6 +163,10 @@ struct sim_machine *sim_machine_create(const struct sim_machine_config *cfg,
 		goto fail;
 	if (machine_setup(m, cfg, err, errlen))
 		goto fail;
+	m->vms = calloc(1, sizeof(*m->vms));
+	if (!m->vms || sim_vm_setup(m->vms, &m->cfg, &m->pm, &m->report, m->alloc.base_pfn,
+				    m->alloc.nr_pages, err, errlen))
+		goto fail;
 	return m;
 fail:
 	sim_machine_destroy(m);
@@ -183,6 +195,9 @@ void sim_machine_destroy(struct sim_machine *m)
 		return;
 	machine_teardown(m);
 	sim_alloc_shadow_fini(&m->shadow);
+	if (m->vms)
+		sim_vm_teardown(m->vms);
+	free(m->vms);
 	if (sim_platform_physmem() == &m->pm)
 		sim_platform_install(NULL, NULL);
 	sim_physmem_destroy(&m->pm);
@@ -195,6 +210,7 @@ const struct sim_machine_stats *sim_machine_stats(const struct sim_machine *m) {
 struct sim_allocator *sim_machine_allocator(struct sim_machine *m) { return &m->alloc; }
 struct sim_alloc_shadow *sim_machine_shadow(struct sim_machine *m) { return &m->shadow; }
 struct sim_physmem *sim_machine_physmem(struct sim_machine *m) { return &m->pm; }
+struct sim_vmstate *sim_machine_vms(struct sim_machine *m) { return m->vms; }
 const struct sim_machine_config *sim_machine_config(const struct sim_machine *m) { return &m->cfg; }
 
 /* --- handles ------------------------------------------------------------ */
@@ -313,6 +329,8 @@ void sim_machine_sweep(struct sim_machine *m)
 	m->stats.sweeps++;
 	if (m->alloc.ops->check_full)
 		m->alloc.ops->check_full(&m->alloc, &m->shadow, &m->report);
+	if (m->vms->enabled)
+		sim_vm_check_full(m->vms);
 }
 
 void sim_machine_finish(struct sim_machine *m)
@@ -605,8 +623,7 @@ static int dispatch(struct sim_machine *m, const struct sim_op *op, uint64_t *va
 	}
 	if (sim_op_descs[op->kind].cls & SIM_OPC_BITMAP)
 		return op_bitmap(m, op, value);
-	/* VMs, stage-2, ownership and accesses arrive with the stage-2 code. */
-	return -HVMM_ENOTSUP;
+	return sim_vm_exec(m->vms, op, value);
 }
 
 int sim_machine_exec(struct sim_machine *m, const struct sim_op *op, uint64_t *value)

@@ -40,6 +40,13 @@ struct sim_machine_config {
 	enum sim_oracle_level oracles;
 	uint64_t sweep_interval;	/* full sweep every N ops (0: only at the end) */
 	FILE *report_stream;		/* violations are printed here as found (may be NULL) */
+	/* VMs and stage-2 (VM ops return ENOTSUP if the hypervisor pool does not fit). */
+	unsigned int ipa_bits;		/* guest IPA size (default 40) */
+	unsigned int ipa_start_level;	/* guest stage-2 start level; 4: the fewest levels */
+	unsigned int host_ia_bits;	/* host stage-2 input size (default 40) */
+	unsigned int tlb_entries;	/* per vCPU (default 16) */
+	unsigned int tlb_policy;	/* enum sim_tlb_policy (default LRU) */
+	uint64_t hyp_pool_pages;	/* table pages, placed after the allocator pool (default 4096) */
 };
 
 /* Per-op-kind counters and the summary the CLI prints. */
@@ -87,6 +94,8 @@ const struct sim_machine_stats *sim_machine_stats(const struct sim_machine *m);
 struct sim_allocator *sim_machine_allocator(struct sim_machine *m);
 struct sim_alloc_shadow *sim_machine_shadow(struct sim_machine *m);
 struct sim_physmem *sim_machine_physmem(struct sim_machine *m);
+/* The VM side: VMs, TLBs, ideal machine (sim/machine_vm.h). */
+struct sim_vmstate *sim_machine_vms(struct sim_machine *m);
 const struct sim_machine_config *sim_machine_config(const struct sim_machine *m);
 
 /* The block behind a live allocation handle; false if @h is not live. */

@@ -13,6 +13,7 @@
 
 #include "machine.h"
 #include "workload/state.h"
+#include "workload_vm.h"
 
 static const struct wl_scenario scenarios[] = {
 	{ "alloc-random", "random alloc/get/put/split/free, orders 0..max skewed low, "
@@ -29,6 +30,9 @@ static const struct wl_scenario scenarios[] = {
 			 "back to the host", wl_plan_share_storm },
 	{ "day", "a day in the life: VMs boot in the morning, churn, balloon and share during "
 		 "the day amid hypervisor allocations, and shut down at night", wl_plan_day },
+	/* Its own generator (sim/workload_vm.c), not the planning queue. */
+	{ "vm-random", "several VMs at random: create, fault, map, unmap, protect, share, unshare, "
+		       "donate, reclaim, destroy, guest and host reads and writes", NULL },
 };
 
 #define NR_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
@@ -44,6 +48,8 @@ const struct sim_workload_scenario sim_workload_scenarios[NR_SCENARIOS + 1] = {
 	{ "share-storm", "host pages shared and unshared in bursts between the host and two VMs" },
 	{ "day", "a day in the life: boot, churn, balloon, sharing and hypervisor allocations, "
 		 "then shutdown" },
+	{ "vm-random", "several VMs at random: create, fault, map, unmap, protect, share, "
+		       "donate, reclaim, destroy, guest and host reads and writes" },
 	{ NULL, NULL },
 };
 
@@ -99,7 +105,8 @@ void sim_workload_params_for(struct sim_workload_params *p, const struct sim_mac
 		uint64_t pool_end = (cfg->pool_base ? cfg->pool_base >> HVMM_PAGE_SHIFT : base) +
 				    (cfg->pool_pages ? cfg->pool_pages : pages);
 
-		/* Host RAM: what the first RAM bank holds beyond the pool. */
+		/* Host RAM: what the first RAM bank holds beyond the pools. */
+		pool_end += cfg->hyp_pool_pages;
 		if (pool_end < base + pages && pool_end >= base) {
 			p->host_base_pfn = pool_end;
 			p->host_pages = base + pages - pool_end;
@@ -121,6 +128,13 @@ struct sim_workload *sim_workload_create(const char *scenario,
 	if (!w)
 		return NULL;
 	w->sc = &scenarios[i];
+	if (!w->sc->plan) {
+		w->vmr = sim_vm_workload_create(params);
+		if (!w->vmr) {
+			free(w);
+			return NULL;
+		}
+	}
 	w->p = *params;
 	if (!w->p.max_order)
 		w->p.max_order = 10;
@@ -137,6 +151,7 @@ void sim_workload_destroy(struct sim_workload *w)
 {
 	if (!w)
 		return;
+	sim_vm_workload_destroy(w->vmr);
 	for (unsigned int v = 0; v <= WL_MAX_VMS; v++)
 		free(w->vms[v].pages);
 	free(w->live);
@@ -352,6 +367,9 @@ bool sim_workload_next(struct sim_workload *w, struct sim_op *op)
 {
 	unsigned int empty_plans = 0;
 
+	if (w->vmr)
+		return sim_vm_workload_next(w->vmr, op);
+
 	while (w->emitted < w->p.ops) {
 		if (!w->q_len) {
 			w->sc->plan(w);
@@ -430,6 +448,10 @@ static void vm_result(struct sim_workload *w, const struct sim_op *op, int resul
 
 void sim_workload_result(struct sim_workload *w, const struct sim_op *op, int result)
 {
+	if (w->vmr) {
+		sim_vm_workload_result(w->vmr, op, result);
+		return;
+	}
 	struct wl_live *l = find_live(w, op->h);
 
 	switch (op->kind) {

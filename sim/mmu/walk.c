@@ -141,3 +141,39 @@ bool sim_translation_permits(const struct sim_translation *t, enum sim_access ac
 	}
 	return false;
 }
+
+static void enumerate(const struct sim_physmem *pm, uint64_t table, unsigned int entries,
+		      int level, uint64_t base, const struct sim_s2_visitor *v)
+{
+	const uint64_t *t = sim_physmem_pa_to_host(pm, table);
+
+	if (!t)
+		return;
+	for (unsigned int p = 0; p < entries / ENTRIES; p++) {
+		unsigned int nonzero = 0;
+
+		for (unsigned int i = p * ENTRIES; i < (p + 1) * ENTRIES; i++) {
+			uint64_t d = __atomic_load_n(&t[i], __ATOMIC_ACQUIRE);
+			uint64_t ipa = base + ((uint64_t)i << shift_of(level));
+
+			if (!d)
+				continue;
+			nonzero++;
+			if ((d & (D_VALID | D_TYPE)) == (D_VALID | D_TYPE) && level < 3)
+				enumerate(pm, d & oa_mask(3), ENTRIES, level + 1, ipa, v);
+			else if (v->leaf)
+				v->leaf(v->ctx, ipa, level, d);
+		}
+		if (v->table)
+			v->table(v->ctx, table + p * 4096ULL, level, nonzero);
+	}
+}
+
+void sim_s2_enumerate(const struct sim_physmem *pm, const struct sim_s2_regs *regs,
+		      const struct sim_s2_visitor *v)
+{
+	unsigned int roots = sim_s2_root_tables(regs->ia_bits, regs->start_level);
+
+	if (roots)
+		enumerate(pm, regs->baddr, ENTRIES * roots, (int)regs->start_level, 0, v);
+}

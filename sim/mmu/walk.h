@@ -68,4 +68,18 @@ void sim_s2_walk(const struct sim_physmem *pm, const struct sim_s2_regs *regs,
 
 bool sim_translation_permits(const struct sim_translation *t, enum sim_access access);
 
+
+
+/*
+ * Visits every table reachable from the root (@table: its PA, level and
+ * number of non-zero descriptors) and every leaf descriptor, valid or not
+ * but non-zero (@leaf: the IPA it starts at, level, descriptor).
+ */
+struct sim_s2_visitor {
+	void (*table)(void *ctx, uint64_t pa, int level, unsigned int nonzero);
+	void (*leaf)(void *ctx, uint64_t ipa, int level, uint64_t desc);
+	void *ctx;
+};
+void sim_s2_enumerate(const struct sim_physmem *pm, const struct sim_s2_regs *regs,
+		      const struct sim_s2_visitor *v);
 #endif /* SIM_MMU_WALK_H */

@@ -50,7 +50,10 @@ struct wl_scenario {
 	void (*plan)(struct sim_workload *w);
 };
 
+struct sim_vm_workload;
+
 struct sim_workload {
+	struct sim_vm_workload *vmr;	/* vm-random: its own generator (workload_vm.c) */
 	struct sim_workload_params p;
 	const struct wl_scenario *sc;
 	struct sim_rng rng;

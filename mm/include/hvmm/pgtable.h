@@ -16,10 +16,13 @@
  * Valid entries are replaced with break-before-make: invalid, TLB
  * invalidation, then the new entry.
  *
- * With HVMM_PGT_COUNT_MAPS (guest tables), every page a valid leaf points
- * at has its map_count raised before the leaf is written and lowered after
+ * With HVMM_PGT_GUEST (guest tables), every page a valid leaf points at
+ * has its map_count raised before the leaf is written and lowered after
  * the leaf is gone (Anaxagoros mapping counters); such pages must be
- * typed HVMM_PAGE_DATA.
+ * typed HVMM_PAGE_DATA. Guest tables may also hold parked leaves: a leaf
+ * made invalid with all its other bits kept, so the page it names is
+ * still known (the guest owns it) and can be mapped again on a fault.
+ * Host tables instead hold owner annotations in invalid entries.
  *
  * Locking: none inside; the owner of the table (host stage-2 lock, VM
  * lock) serialises every call on one table.
@@ -37,7 +40,7 @@
 #define HVMM_PROT_DEVICE	0x8u	/* Device-nGnRE instead of Normal WB */
 #define HVMM_PROT_RWX		(HVMM_PROT_R | HVMM_PROT_W | HVMM_PROT_X)
 
-#define HVMM_PGT_COUNT_MAPS	0x1u
+#define HVMM_PGT_GUEST		0x1u	/* map counts and parked leaves */
 
 struct hvmm_pgtable {
 	u64 *pgd;		/* root table(s), nr_roots concatenated pages */
@@ -89,6 +92,13 @@ int hvmm_pgtable_set_invalid(struct hvmm_pgtable *pgt, u64 ipa, u64 size, u64 an
  */
 int hvmm_pgtable_protect(struct hvmm_pgtable *pgt, u64 ipa, u64 size, u64 attrs);
 
+/* Replaces the software bits (page state) of every valid leaf in the range. */
+int hvmm_pgtable_set_sw(struct hvmm_pgtable *pgt, u64 ipa, u64 size, u32 sw);
+
+/* Guest tables: valid leaves in the range become parked, and back. */
+int hvmm_pgtable_park(struct hvmm_pgtable *pgt, u64 ipa, u64 size);
+int hvmm_pgtable_unpark(struct hvmm_pgtable *pgt, u64 ipa, u64 size, u64 attrs);
+
 /*
  * The entry translating @ipa: the leaf (valid, annotated or 0) and its
  * level. Never fails for an ipa inside the address space.
@@ -103,6 +113,19 @@ u64 hvmm_pgtable_get_leaf(const struct hvmm_pgtable *pgt, u64 ipa, u32 *level);
 typedef int (*hvmm_pgtable_visitor_fn)(u64 addr, u32 level, u64 pte, void *arg);
 int hvmm_pgtable_walk(const struct hvmm_pgtable *pgt, u64 ipa, u64 size,
 		      hvmm_pgtable_visitor_fn visit, void *arg);
+
+/*
+ * Table pages: an update tops up the table's cache with as many pages as
+ * it could need before changing anything. Callers that chain several
+ * updates and must not fail half-way reserve for all of them first:
+ * any update but a map needs at most HVMM_PGT_EDGE_TABLES pages.
+ */
+#define HVMM_PGT_EDGE_TABLES	(2 * (HVMM_S2_LEVELS - 1))
+u32 hvmm_pgtable_map_tables_needed(const struct hvmm_pgtable *pgt, u64 ipa, u64 size,
+				    phys_addr_t pa);
+int hvmm_pgtable_reserve(struct hvmm_pgtable *pgt, u32 nr);
+/* Gives back cached pages beyond a few, once a sequence of updates is done. */
+void hvmm_pgtable_trim(struct hvmm_pgtable *pgt);
 
 /* Clears everything, frees every table page and the cache. */
 void hvmm_pgtable_destroy(struct hvmm_pgtable *pgt);

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VMs: a VMID, a stage-2 page table (with its page cache) and vCPUs.
+ *
+ * VMIDs 1..HVMM_MAX_VMS are handed out by hvmm_vm_create; VMID 0 is the
+ * host's. A VM is destroyed only while none of its vCPUs runs.
+ *
+ * Locking: the VM table lock protects allocation of VMIDs and slots;
+ * vm->lock protects the VM's stage-2. Lock order as in mem_protect.h.
+ */
+#ifndef HVMM_VM_H
+#define HVMM_VM_H
+
+#include <hvmm/mem_protect.h>
+
+#define HVMM_MAX_VMS		255
+#define HVMM_MAX_VCPUS		64
+
+struct hvmm_vm {
+	hvmm_spinlock_t lock;
+	struct hvmm_pgtable pgt;
+	u16 vmid;
+	u16 owner_id;		/* HVMM_OWNER_GUEST(vmid) */
+	u32 nr_vcpus;
+	bool created;
+};
+
+/*
+ * Initialises the VM table; VMs take their table pages from @pool and have
+ * @ia_bits of IPA space translated from @start_level. Boot time.
+ */
+int hvmm_vms_init(struct hvmm_pool *pool, u32 ia_bits, u32 start_level);
+
+/* Creates a VM; *vmp receives it. -HVMM_EINVAL, -HVMM_ENOMEM, -HVMM_EBUSY (no VMID). */
+int hvmm_vm_create(u32 nr_vcpus, struct hvmm_vm **vmp);
+
+/*
+ * Reclaims everything, frees tables and cache, flushes the VMID and
+ * releases it. -HVMM_ENOMEM (VM intact) if the host stage-2 cannot get
+ * the table pages that giving the pages back needs.
+ */
+int hvmm_vm_destroy(struct hvmm_vm *vm);
+
+/* The VM with @vmid, or NULL. */
+struct hvmm_vm *hvmm_vm_get(u16 vmid);
+
+#endif /* HVMM_VM_H */

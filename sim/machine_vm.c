@@ -1,0 +1,499 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The VM side of the executor: VM lifecycle, stage-2, ownership, faults
+ * and guest accesses. Each op is validated against the executor's own
+ * tables (unknown VM, vCPU out of range, misaligned access) before it
+ * reaches mm/, which validates addresses and states itself. On success,
+ * the ideal machine and the ownership shadow are updated with what the op
+ * means, and the incremental oracles judge what it touched.
+ */
+#include "machine_vm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "machine.h"
+#include "platform.h"
+
+#define RWX (SIM_PROT_R | SIM_PROT_W | SIM_PROT_X)
+
+/* --- TLB maintenance from mm/ --------------------------------------------- */
+
+static void hook_ipa(void *ctx, uint16_t vmid, uint64_t ipa, uint32_t level)
+{
+	struct sim_vmstate *vs = ctx;
+
+	for (unsigned int c = 0; c < vs->nr_cpus; c++)
+		sim_tlb_flush_ipa(&vs->tlbs[c], vmid, ipa);
+}
+
+static void hook_range(void *ctx, uint16_t vmid, uint64_t ipa, uint64_t size)
+{
+	struct sim_vmstate *vs = ctx;
+
+	for (unsigned int c = 0; c < vs->nr_cpus; c++)
+		sim_tlb_flush_range(&vs->tlbs[c], vmid, ipa, size);
+}
+
+static void hook_vmid(void *ctx, uint16_t vmid)
+{
+	struct sim_vmstate *vs = ctx;
+
+	for (unsigned int c = 0; c < vs->nr_cpus; c++)
+		sim_tlb_flush_vmid(&vs->tlbs[c], vmid);
+}
+
+/* --- set-up ---------------------------------------------------------------- */
+
+static void shadow_hyp(struct sim_vmstate *vs, uint64_t pfn, uint64_t nr)
+{
+	for (uint64_t i = 0; i < nr; i++) {
+		struct sim_own *o = sim_ideal_own(&vs->ideal, pfn + i);
+
+		*o = (struct sim_own){ .owner = HVMM_OWNER_HYP, .host_state = HVMM_PAGE_NOPAGE,
+				       .hyp_boot = 1 };
+		sim_ideal_host_hide(&vs->ideal, pfn + i);
+	}
+}
+
+int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
+		 struct sim_physmem *pm, struct sim_report *report,
+		 uint64_t alloc_pfn, uint64_t alloc_pages, char *err, size_t errlen)
+{
+	static const struct sim_platform_hooks proto = {
+		.tlb_flush_ipa = hook_ipa, .tlb_flush_range = hook_range,
+		.tlb_flush_vmid = hook_vmid,
+	};
+	struct sim_platform_hooks hooks = proto;
+	struct hvmm_memblock ram[HVMM_MAX_MEMBLOCKS];
+	const struct sim_region *r = sim_physmem_region(pm, alloc_pfn << HVMM_PAGE_SHIFT);
+	unsigned int nr_ram = 0, start;
+	int ret;
+
+	memset(vs, 0, sizeof(*vs));
+	vs->pm = pm;
+	vs->report = report;
+	vs->oracles = cfg->oracles != SIM_ORACLES_OFF;
+	vs->alloc_pfn = alloc_pfn;
+	vs->alloc_pages = alloc_pages;
+	vs->hyp_pfn = alloc_pfn + alloc_pages;
+	vs->hyp_pages = cfg->hyp_pool_pages;
+	vs->tlb_entries = cfg->tlb_entries ? cfg->tlb_entries : 16;
+	vs->tlb_policy = (enum sim_tlb_policy)cfg->tlb_policy;
+	vs->nr_cpus = cfg->vcpus ? (cfg->vcpus < SIM_MAX_CPUS ? cfg->vcpus : SIM_MAX_CPUS) : 1;
+	/* No room for the hypervisor pool after the allocator's: no VMs. */
+	if (!r || !vs->hyp_pages ||
+	    ((r->base + r->size) >> HVMM_PAGE_SHIFT) < vs->hyp_pfn + vs->hyp_pages)
+		return 0;
+	for (unsigned int i = 0; i < pm->nr_regions && nr_ram < HVMM_MAX_MEMBLOCKS; i++)
+		if (pm->regions[i].kind == SIM_REGION_RAM)
+			ram[nr_ram++] = (struct hvmm_memblock){ pm->regions[i].base, pm->regions[i].size };
+	start = cfg->ipa_start_level <= 3 ? cfg->ipa_start_level :
+		(unsigned int)hvmm_pgtable_default_start_level(cfg->ipa_bits);
+	if (hvmm_pool_init(&vs->hyp_pool, vs->hyp_pfn, vs->hyp_pages, 0) ||
+	    (ret = hvmm_mem_protect_init(&vs->hyp_pool, ram, nr_ram, cfg->host_ia_bits)) ||
+	    (ret = hvmm_host_reserve_hyp(alloc_pfn, alloc_pages)) ||
+	    (ret = hvmm_vms_init(&vs->hyp_pool, cfg->ipa_bits, start))) {
+		snprintf(err, errlen, "cannot set up VMs (IPA %u bits from level %u, host %u bits, "
+			 "hypervisor pool of %llu pages)", cfg->ipa_bits, start, cfg->host_ia_bits,
+			 (unsigned long long)vs->hyp_pages);
+		return -1;
+	}
+	if (sim_ideal_init(&vs->ideal, pm->start_pfn, pm->end_pfn - pm->start_pfn)) {
+		snprintf(err, errlen, "cannot map the ownership shadow");
+		return -1;
+	}
+	shadow_hyp(vs, alloc_pfn, alloc_pages);
+	shadow_hyp(vs, vs->hyp_pfn, vs->hyp_pages);
+	for (unsigned int c = 0; c < vs->nr_cpus; c++)
+		if (sim_tlb_init(&vs->tlbs[c], vs->tlb_entries, vs->tlb_policy, cfg->seed + c)) {
+			snprintf(err, errlen, "out of host memory");
+			return -1;
+		}
+	vs->g[0] = (struct sim_guest){ .live = true, .vmid = HVMM_HOST_VMID, .nr_vcpus = vs->nr_cpus };
+	vs->pick_cursor = vs->hyp_pfn + vs->hyp_pages;
+	hooks.ctx = vs;
+	sim_platform_install(pm, &hooks);
+	vs->enabled = true;
+	return 0;
+}
+
+void sim_vm_teardown(struct sim_vmstate *vs)
+{
+	for (unsigned int c = 0; c < SIM_MAX_CPUS; c++)
+		sim_tlb_fini(&vs->tlbs[c]);
+	sim_ideal_fini(&vs->ideal);
+}
+
+struct sim_s2_regs sim_vm_regs(const struct sim_vmstate *vs, unsigned int v)
+{
+	const struct hvmm_pgtable *pgt = v ? &vs->g[v].vm->pgt : &hvmm_host.pgt;
+
+	return (struct sim_s2_regs){
+		.baddr = pgt->pgd_pa, .ia_bits = pgt->ia_bits,
+		.start_level = pgt->start_level, .vmid = pgt->vmid,
+	};
+}
+
+/* --- helpers --------------------------------------------------------------- */
+
+static void touch(struct sim_vmstate *vs, unsigned int vm, uint64_t ipa, uint64_t pages,
+		  uint64_t pfn, uint64_t nr)
+{
+	if (vs->nr_touch == SIM_TOUCH_MAX) {
+		vs->touch_all = true;
+		return;
+	}
+	vs->touch[vs->nr_touch++] = (struct sim_touch){ vm, ipa, pages, pfn, nr };
+}
+
+static struct sim_guest *guest_of(struct sim_vmstate *vs, uint32_t vm)
+{
+	if (vm == 0 || vm > SIM_MAX_VM || !vs->g[vm].live)
+		return NULL;
+	return &vs->g[vm];
+}
+
+static struct sim_own *own(struct sim_vmstate *vs, uint64_t pfn)
+{
+	return sim_ideal_own(&vs->ideal, pfn);
+}
+
+static struct sim_ipage *gpage(struct sim_vmstate *vs, unsigned int v, uint64_t ipa)
+{
+	return sim_space_find(&vs->ideal.spaces[v], ipa >> HVMM_PAGE_SHIFT);
+}
+
+static uint8_t prot_of(uint64_t d)
+{
+	return (uint8_t)(d & RWX);
+}
+
+/* --- ops ------------------------------------------------------------------- */
+
+static int op_vm_create(struct sim_vmstate *vs, const struct sim_op *op)
+{
+	unsigned int vcpus = op->a ? (unsigned int)op->a : 1;
+	struct hvmm_vm *vm;
+	int ret;
+
+	if (op->vm == 0 || op->vm > SIM_MAX_VM || op->a > HVMM_MAX_VCPUS)
+		return -HVMM_EINVAL;
+	if (vs->g[op->vm].live)
+		return -HVMM_EEXIST;
+	ret = hvmm_vm_create(vcpus, &vm);
+	if (ret)
+		return ret;
+	vs->g[op->vm] = (struct sim_guest){ .live = true, .vm = vm, .vmid = vm->vmid,
+					    .nr_vcpus = vcpus };
+	touch(vs, op->vm, 0, 0, 0, 0);
+	return 0;
+}
+
+static int op_vm_destroy(struct sim_vmstate *vs, const struct sim_op *op)
+{
+	struct sim_guest *g = guest_of(vs, op->vm);
+	struct sim_space *s;
+	int ret;
+
+	if (!g)
+		return -HVMM_ENOENT;
+	ret = hvmm_vm_destroy(g->vm);
+	if (ret)
+		return ret;
+	if (vs->oracles)
+		sim_vm_check_vmid_gone(vs, g->vmid);
+	/* The ideal machine: owned pages go back to the host, zeroed; borrowed ones are released. */
+	s = &vs->ideal.spaces[op->vm];
+	for (uint64_t i = 0; i < s->cap; i++) {
+		struct sim_ipage *e = &s->slots[i];
+		struct sim_own *o;
+
+		if (!e->used)
+			continue;
+		o = own(vs, e->pfn);
+		if (!e->parked)
+			o->maps--;
+		if (e->state == SIM_IDEAL_BORROWED) {
+			if (--o->share_count == 0)
+				o->host_state = HVMM_PAGE_OWNED;
+		} else {
+			o->owner = HVMM_OWNER_HOST;
+			o->host_state = HVMM_PAGE_OWNED;
+			sim_ideal_host_reset(&vs->ideal, e->pfn);
+		}
+		touch(vs, 0, 0, 0, e->pfn, 1);
+		sim_cell_put(e->cell);
+	}
+	free(s->slots);
+	memset(s, 0, sizeof(*s));
+	g->live = false;
+	return 0;
+}
+
+static void ideal_guest_map(struct sim_vmstate *vs, unsigned int v, uint64_t ipa, uint64_t pfn,
+			    struct sim_cell *cell, uint8_t prot, uint8_t state)
+{
+	struct sim_ipage *e = sim_space_insert(&vs->ideal.spaces[v], ipa >> HVMM_PAGE_SHIFT);
+
+	e->cell = cell;
+	e->pfn = pfn;
+	e->prot = prot;
+	e->state = state;
+	e->parked = false;
+	own(vs, pfn)->maps++;
+}
+
+static int donate_guest(struct sim_vmstate *vs, unsigned int v, uint64_t ipa, uint64_t pfn,
+			uint64_t nr)
+{
+	int ret = hvmm_host_donate_guest(vs->g[v].vm, ipa, pfn, nr);
+
+	if (ret)
+		return ret;
+	for (uint64_t i = 0; i < nr; i++) {
+		struct sim_cell *c = sim_cell_get(sim_ideal_host_cell(&vs->ideal, pfn + i, true));
+		struct sim_own *o = own(vs, pfn + i);
+
+		sim_ideal_host_hide(&vs->ideal, pfn + i);
+		ideal_guest_map(vs, v, ipa + (i << HVMM_PAGE_SHIFT), pfn + i, c, RWX, SIM_IDEAL_OWNED);
+		o->owner = HVMM_OWNER_GUEST(vs->g[v].vmid);
+		o->host_state = HVMM_PAGE_NOPAGE;
+	}
+	touch(vs, v, ipa, nr, pfn, nr);
+	return 0;
+}
+
+static int op_share_guest(struct sim_vmstate *vs, unsigned int v, const struct sim_op *op)
+{
+	int ret = hvmm_host_share_guest(vs->g[v].vm, op->a, op->b, op->c, (uint32_t)op->d);
+
+	if (ret)
+		return ret;
+	for (uint64_t i = 0; i < op->c; i++) {
+		struct sim_cell *c = sim_cell_get(sim_ideal_host_cell(&vs->ideal, op->b + i, true));
+		struct sim_own *o = own(vs, op->b + i);
+
+		ideal_guest_map(vs, v, op->a + (i << HVMM_PAGE_SHIFT), op->b + i, c,
+				prot_of(op->d), SIM_IDEAL_BORROWED);
+		o->host_state = HVMM_PAGE_SHARED_OWNED;
+		o->share_count++;
+	}
+	touch(vs, v, op->a, op->c, op->b, op->c);
+	return 0;
+}
+
+static int op_unshare_guest(struct sim_vmstate *vs, unsigned int v, const struct sim_op *op)
+{
+	int ret = hvmm_host_unshare_guest(vs->g[v].vm, op->a, op->b, op->c);
+
+	if (ret)
+		return ret;
+	for (uint64_t i = 0; i < op->c; i++) {
+		struct sim_ipage *e = gpage(vs, v, op->a + (i << HVMM_PAGE_SHIFT));
+		struct sim_own *o = own(vs, op->b + i);
+
+		if (e)
+			sim_cell_put(e->cell);
+		sim_space_remove(&vs->ideal.spaces[v], (op->a >> HVMM_PAGE_SHIFT) + i);
+		o->maps--;
+		if (--o->share_count == 0)
+			o->host_state = HVMM_PAGE_OWNED;
+	}
+	touch(vs, v, op->a, op->c, op->b, op->c);
+	return 0;
+}
+
+/* Ops on a guest's range that change the ideal page by page. */
+static int guest_range_op(struct sim_vmstate *vs, unsigned int v, const struct sim_op *op)
+{
+	struct hvmm_vm *vm = vs->g[v].vm;
+	int ret;
+
+	switch (op->kind) {
+	case SIM_OP_GUEST_SHARE_HOST: ret = hvmm_guest_share_host(vm, op->a, op->c); break;
+	case SIM_OP_GUEST_UNSHARE_HOST: ret = hvmm_guest_unshare_host(vm, op->a, op->c); break;
+	case SIM_OP_S2_MAP: ret = hvmm_guest_map(vm, op->a, op->b, op->c, (uint32_t)op->d); break;
+	case SIM_OP_S2_UNMAP: ret = hvmm_guest_unmap(vm, op->a, op->c); break;
+	case SIM_OP_S2_PROTECT: ret = hvmm_guest_protect(vm, op->a, op->c, (uint32_t)op->d); break;
+	default: return -HVMM_EINVAL;
+	}
+	if (ret)
+		return ret;
+	for (uint64_t i = 0; i < op->c; i++) {
+		struct sim_ipage *e = gpage(vs, v, op->a + (i << HVMM_PAGE_SHIFT));
+		struct sim_own *o;
+
+		if (!e) {
+			sim_report_violation(vs->report, SIM_ORACLE_OWNERSHIP,
+				"vm%u: mm/ accepted the op at ipa 0x%llx, where the guest has no page",
+				v, (unsigned long long)(op->a + (i << HVMM_PAGE_SHIFT)));
+			continue;
+		}
+		o = own(vs, e->pfn);
+		switch (op->kind) {
+		case SIM_OP_GUEST_SHARE_HOST:
+			e->state = SIM_IDEAL_SHARED_OWNED;
+			o->host_state = HVMM_PAGE_SHARED_BORROWED;
+			sim_ideal_host_set(&vs->ideal, e->pfn, sim_cell_get(e->cell));
+			break;
+		case SIM_OP_GUEST_UNSHARE_HOST:
+			e->state = SIM_IDEAL_OWNED;
+			o->host_state = HVMM_PAGE_NOPAGE;
+			sim_ideal_host_hide(&vs->ideal, e->pfn);
+			break;
+		case SIM_OP_S2_MAP:
+			e->parked = false;
+			e->prot = prot_of(op->d);
+			o->maps++;
+			break;
+		case SIM_OP_S2_UNMAP:
+			e->parked = true;
+			o->maps--;
+			break;
+		default:
+			e->prot = prot_of(op->d);
+			break;
+		}
+		touch(vs, v, op->a + (i << HVMM_PAGE_SHIFT), 1, e->pfn, 1);
+	}
+	return 0;
+}
+
+/* A page the host owns alone, for a guest fault: the host's choice, not mm/'s. */
+static uint64_t pick_host_page(struct sim_vmstate *vs)
+{
+	uint64_t n = vs->ideal.nr_pfns;
+
+	for (uint64_t tries = 0; tries < 4096; tries++) {
+		uint64_t pfn = vs->pick_cursor++;
+		struct sim_own *o;
+
+		if (vs->pick_cursor >= vs->ideal.base_pfn + n)
+			vs->pick_cursor = vs->ideal.base_pfn;
+		o = own(vs, pfn);
+		if (o && o->owner == HVMM_OWNER_HOST && o->host_state == HVMM_PAGE_OWNED &&
+		    !o->maps && sim_physmem_is_ram(vs->pm, pfn << HVMM_PAGE_SHIFT))
+			return pfn;
+	}
+	return UINT64_MAX;
+}
+
+static int op_fault(struct sim_vmstate *vs, const struct sim_op *op)
+{
+	struct sim_ipage *e;
+	uint64_t pfn, ipa = op->a & HVMM_PAGE_MASK;
+	int ret;
+
+	if (op->vm == 0)
+		return hvmm_host_handle_fault(op->a);
+	if (!guest_of(vs, op->vm))
+		return -HVMM_ENOENT;
+	ret = hvmm_guest_handle_fault(vs->g[op->vm].vm, op->a);
+	e = gpage(vs, op->vm, ipa);
+	if (ret == -HVMM_ENOENT) {
+		/* Nothing there: the host handles the exit by donating a page. */
+		pfn = pick_host_page(vs);
+		if (pfn == UINT64_MAX)
+			return -HVMM_ENOMEM;
+		return donate_guest(vs, op->vm, ipa, pfn, 1);
+	}
+	if (!ret && e && e->parked) {
+		e->parked = false;
+		e->prot = RWX;
+		own(vs, e->pfn)->maps++;
+		touch(vs, op->vm, ipa, 1, e->pfn, 1);
+	}
+	return ret;
+}
+
+static int op_access(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *value)
+{
+	bool write = op->kind == SIM_OP_STORE;
+	struct sim_guest *g = op->vm ? guest_of(vs, op->vm) : &vs->g[0];
+	struct sim_s2_regs regs;
+	enum sim_fault f;
+	uint64_t pa = 0, v = op->b, *host;
+
+	if (!g)
+		return -HVMM_ENOENT;
+	if (op->vcpu >= g->nr_vcpus || (op->a & 7))
+		return -HVMM_EINVAL;
+	regs = sim_vm_regs(vs, op->vm);
+	f = sim_mmu_access(&vs->tlbs[op->vcpu % vs->nr_cpus], vs->pm, &regs, op->a,
+			   write ? SIM_ACCESS_WRITE : SIM_ACCESS_READ, &pa);
+	/* The host's stage-2 fills in on demand: fault, then retry once. */
+	if (f == SIM_FAULT_TRANSLATION && op->vm == 0 && !hvmm_host_handle_fault(op->a))
+		f = sim_mmu_access(&vs->tlbs[op->vcpu % vs->nr_cpus], vs->pm, &regs, op->a,
+				   write ? SIM_ACCESS_WRITE : SIM_ACCESS_READ, &pa);
+	host = f ? NULL : sim_physmem_pa_to_host(vs->pm, pa);
+	if (host) {
+		if (write)
+			*host = v;
+		else
+			v = *host;
+	}
+	if (vs->oracles)
+		sim_vm_check_access(vs, op->vm, op->a, write, host != NULL, v, pa);
+	if (!host)
+		return -HVMM_EFAULT;
+	if (value && !write)
+		*value = v;
+	return 0;
+}
+
+int sim_vm_exec(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *value)
+{
+	unsigned int v = op->vm;
+	int ret;
+
+	if (!vs->enabled)
+		return -HVMM_ENOTSUP;
+	vs->nr_touch = 0;
+	vs->touch_all = false;
+	switch (op->kind) {
+	case SIM_OP_VM_CREATE: ret = op_vm_create(vs, op); break;
+	case SIM_OP_VM_DESTROY: ret = op_vm_destroy(vs, op); break;
+	case SIM_OP_HOST_DONATE_HYP:
+		ret = hvmm_host_donate_hyp(op->b, op->c);
+		for (uint64_t i = 0; !ret && i < op->c; i++) {
+			*own(vs, op->b + i) = (struct sim_own){ .owner = HVMM_OWNER_HYP,
+								.host_state = HVMM_PAGE_NOPAGE };
+			sim_ideal_host_hide(&vs->ideal, op->b + i);
+		}
+		if (!ret)
+			touch(vs, 0, 0, 0, op->b, op->c);
+		break;
+	case SIM_OP_HYP_DONATE_HOST:
+		ret = hvmm_hyp_donate_host(op->b, op->c);
+		for (uint64_t i = 0; !ret && i < op->c; i++) {
+			*own(vs, op->b + i) = (struct sim_own){ .owner = HVMM_OWNER_HOST };
+			sim_ideal_host_reset(&vs->ideal, op->b + i);
+		}
+		if (!ret)
+			touch(vs, 0, 0, 0, op->b, op->c);
+		break;
+	case SIM_OP_FAULT: ret = op_fault(vs, op); break;
+	case SIM_OP_LOAD:
+	case SIM_OP_STORE:
+		return op_access(vs, op, value);
+	case SIM_OP_SCHED:
+		return -HVMM_ENOTSUP;
+	default:
+		if (!guest_of(vs, v))
+			return v ? -HVMM_ENOENT : -HVMM_EINVAL;
+		if (op->kind == SIM_OP_HOST_DONATE_GUEST)
+			ret = donate_guest(vs, v, op->a, op->b, op->c);
+		else if (op->kind == SIM_OP_HOST_SHARE_GUEST)
+			ret = op_share_guest(vs, v, op);
+		else if (op->kind == SIM_OP_HOST_UNSHARE_GUEST)
+			ret = op_unshare_guest(vs, v, op);
+		else
+			ret = guest_range_op(vs, v, op);
+		break;
+	}
+	if (!ret && vs->oracles)
+		sim_vm_check_touched(vs);
+	return ret;
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The VM side of the executor: the hypervisor pool for table pages, the
+ * host and guest VMs with their vCPUs' TLBs, the ideal machine and the
+ * ownership shadow, and the stage-2 oracles (sim/oracle/vm_check.c).
+ */
+#ifndef SIM_MACHINE_VM_H
+#define SIM_MACHINE_VM_H
+
+#include <hvmm/vm.h>
+
+#include "mmu/tlb.h"
+#include "op.h"
+#include "oracle/ideal.h"
+#include "oracle/report.h"
+#include "physmem.h"
+
+struct sim_machine_config;
+
+struct sim_guest {
+	bool live;
+	struct hvmm_vm *vm;	/* NULL for the host */
+	uint16_t vmid;
+	unsigned int nr_vcpus;
+};
+
+/*
+ * TLBs belong to physical CPUs, tagged by VMID, as in hardware: vCPU i of
+ * any VM runs on physical CPU i % nr_cpus, so a VMID reused without
+ * invalidation would let a new VM use an old one's translations.
+ */
+#define SIM_MAX_CPUS 8
+
+/* What an op touched, for the incremental oracles. */
+#define SIM_TOUCH_MAX 8
+struct sim_touch {
+	unsigned int vm;	/* SIM_MAX_VM + 1: none */
+	uint64_t ipa, pages;
+	uint64_t pfn, nr;	/* physical pages (nr 0: none) */
+};
+
+struct sim_vmstate {
+	struct sim_physmem *pm;
+	struct sim_report *report;
+	bool oracles;
+	struct hvmm_pool hyp_pool;
+	uint64_t hyp_pfn, hyp_pages;
+	uint64_t alloc_pfn, alloc_pages;	/* the allocator-under-test pool: hypervisor's */
+	unsigned int tlb_entries;
+	enum sim_tlb_policy tlb_policy;
+	bool enabled;				/* the hypervisor pool fitted */
+	struct sim_guest g[SIM_MAX_VM + 1];	/* [0] the host */
+	struct sim_tlb tlbs[SIM_MAX_CPUS];
+	unsigned int nr_cpus;
+	struct sim_ideal ideal;
+	uint64_t pick_cursor;			/* next pfn tried for fault donations */
+	struct sim_touch touch[SIM_TOUCH_MAX];
+	unsigned int nr_touch;
+	bool touch_all;				/* too much touched: check everything */
+};
+
+int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
+		 struct sim_physmem *pm, struct sim_report *report,
+		 uint64_t alloc_pfn, uint64_t alloc_pages, char *err, size_t errlen);
+void sim_vm_teardown(struct sim_vmstate *vs);
+int sim_vm_exec(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *value);
+
+/* The stage-2 registers the hardware would hold for vm @v. */
+struct sim_s2_regs sim_vm_regs(const struct sim_vmstate *vs, unsigned int v);
+
+/* Oracles (sim/oracle/vm_check.c). */
+void sim_vm_check_touched(struct sim_vmstate *vs);
+void sim_vm_check_full(struct sim_vmstate *vs);
+/* IDEAL on one access; @ok: the real access succeeded, with @value. */
+void sim_vm_check_access(struct sim_vmstate *vs, unsigned int v, uint64_t ipa, bool write,
+			 bool ok, uint64_t value, uint64_t pa);
+/* TLB: no TLB holds anything tagged @vmid (after its VM was destroyed). */
+void sim_vm_check_vmid_gone(struct sim_vmstate *vs, uint16_t vmid);
+
+#endif /* SIM_MACHINE_VM_H */

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ideal machine (Spoq/SeKVM ideal-real method) and the ownership
+ * shadow: what the ops mean, kept by the executor from the ops alone,
+ * never from mm/'s data.
+ *
+ * Ideal memory: every address space (vm0 = the host, by PA; guests by IPA)
+ * maps pages to cells; a cell is one page of contents. A donation moves a
+ * cell, a share makes two spaces name the same cell, a reclaim gives the
+ * host a fresh zero cell. Every guest write goes to the ideal machine as
+ * well, and every read must return what the ideal machine holds.
+ *
+ * Ownership shadow: per PFN of RAM, the owner, the host's state, the share
+ * count and the number of guest leaves that map the page.
+ */
+#ifndef SIM_ORACLE_IDEAL_H
+#define SIM_ORACLE_IDEAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "op.h"
+
+struct sim_cell {
+	uint32_t refs;
+	uint64_t *words;	/* 512 words, NULL while all zero */
+};
+
+/* One page of an address space. */
+struct sim_ipage {
+	uint64_t page;		/* key: IPA (or PA) >> 12 */
+	struct sim_cell *cell;	/* NULL: no access (host: hidden) */
+	uint64_t pfn;		/* guests: the page behind it */
+	uint8_t prot;		/* SIM_PROT_* while mapped */
+	uint8_t state;		/* guests: SIM_IDEAL_OWNED / _SHARED_OWNED / _BORROWED */
+	bool parked;		/* guests: owned but unmapped */
+	bool used;
+};
+
+enum { SIM_IDEAL_OWNED, SIM_IDEAL_SHARED_OWNED, SIM_IDEAL_BORROWED };
+
+/* Open-addressing map of pages. */
+struct sim_space {
+	struct sim_ipage *slots;
+	uint64_t cap, nr;
+};
+
+/* Ownership shadow of one PFN. */
+struct sim_own {
+	uint16_t owner;		/* 0 host, 1 hypervisor, 1 + VMID for guests */
+	uint8_t host_state;	/* as hvmm's enum: 0 owned, 1 shared-owned, 2 shared-borrowed, 3 nopage */
+	uint8_t hyp_boot;
+	uint32_t share_count;
+	uint32_t maps;		/* guest leaves mapping it */
+};
+
+struct sim_ideal {
+	struct sim_space spaces[SIM_MAX_VM + 1];	/* [0] host: explicit entries only */
+	uint64_t base_pfn, nr_pfns;			/* shadow covers these */
+	struct sim_own *own;
+};
+
+int sim_ideal_init(struct sim_ideal *id, uint64_t base_pfn, uint64_t nr_pfns);
+void sim_ideal_fini(struct sim_ideal *id);
+
+struct sim_ipage *sim_space_find(struct sim_space *s, uint64_t page);
+struct sim_ipage *sim_space_insert(struct sim_space *s, uint64_t page);
+void sim_space_remove(struct sim_space *s, uint64_t page);
+
+struct sim_own *sim_ideal_own(struct sim_ideal *id, uint64_t pfn);
+
+/* Host view of PA page @pfn: the cell (materialised on demand) or NULL if hidden. */
+struct sim_cell *sim_ideal_host_cell(struct sim_ideal *id, uint64_t pfn, bool ram);
+/* Hides the host page (donated away) / gives the host a fresh zero page / a given cell. */
+void sim_ideal_host_hide(struct sim_ideal *id, uint64_t pfn);
+void sim_ideal_host_reset(struct sim_ideal *id, uint64_t pfn);
+void sim_ideal_host_set(struct sim_ideal *id, uint64_t pfn, struct sim_cell *cell);
+
+struct sim_cell *sim_cell_new(void);
+struct sim_cell *sim_cell_get(struct sim_cell *c);
+void sim_cell_put(struct sim_cell *c);
+uint64_t sim_cell_read(const struct sim_cell *c, uint64_t offset);
+void sim_cell_write(struct sim_cell *c, uint64_t offset, uint64_t value);
+
+#endif /* SIM_ORACLE_IDEAL_H */

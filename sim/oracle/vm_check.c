@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Stage-2 oracles: OWNERSHIP, TYPE, REFCOUNT, TLB, PT-WALK and IDEAL.
+ * They read mm/'s state (vmemmap, tables through the independent walker,
+ * TLB contents) and judge it against the ownership shadow and the ideal
+ * machine, which the executor keeps from the ops' meaning. No mm/
+ * function is called.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "machine_vm.h"
+
+/* mm/'s state encodings, as documented in hvmm/memory.h and mem_protect.h. */
+#define T_DATA		HVMM_PAGE_DATA
+#define T_PGTABLE	HVMM_PAGE_PGTABLE
+#define T_HYP		HVMM_PAGE_HYP
+#define PAGE		4096ULL
+#define TOUCH_CAP	4096	/* pages checked per touched range; the sweep sees all */
+
+static const char *const state_names[] = { "owned", "shared-owned", "shared-borrowed", "nopage" };
+
+static const char *state_name(unsigned int s)
+{
+	return s < 4 ? state_names[s] : "?";
+}
+
+/* --- per page: OWNERSHIP, TYPE, map counter --------------------------------- */
+
+static void check_page(struct sim_vmstate *vs, uint64_t pfn, bool counts)
+{
+	const struct sim_own *o = sim_ideal_own(&vs->ideal, pfn);
+	const struct hvmm_page *p;
+	unsigned int want_type;
+	uint32_t maps;
+
+	if (!o || !sim_physmem_is_ram(vs->pm, pfn * PAGE))
+		return;
+	p = &vs->pm->vmemmap[pfn - vs->pm->start_pfn];
+	if (p->owner != o->owner || p->host_state != o->host_state ||
+	    p->share_count != o->share_count)
+		sim_report_violation(vs->report, SIM_ORACLE_OWNERSHIP,
+			"pfn 0x%llx: owner %u, host %s, shared %u times; expected owner %u, host %s, "
+			"shared %u times", (unsigned long long)pfn, p->owner,
+			state_name(p->host_state), p->share_count, o->owner,
+			state_name(o->host_state), o->share_count);
+	want_type = o->owner == HVMM_OWNER_HYP ? T_HYP : T_DATA;
+	/* Hypervisor pool pages become table pages and back. */
+	if (o->hyp_boot && p->type == T_PGTABLE)
+		want_type = T_PGTABLE;
+	if (p->type != want_type)
+		sim_report_violation(vs->report, SIM_ORACLE_TYPE,
+			"pfn 0x%llx (owner %u): type %u, expected %u", (unsigned long long)pfn,
+			o->owner, p->type, want_type);
+	maps = atomic_load(&p->map_count);
+	if (counts && maps != o->maps)
+		sim_report_violation(vs->report, SIM_ORACLE_REFCOUNT,
+			"pfn 0x%llx: map_count %u, but %u guest leaves map it",
+			(unsigned long long)pfn, maps, o->maps);
+	if (maps && p->type != T_DATA)
+		sim_report_violation(vs->report, SIM_ORACLE_TYPE,
+			"pfn 0x%llx of type %u is mapped %u times: only data pages may be mapped",
+			(unsigned long long)pfn, p->type, maps);
+}
+
+/* --- per IPA page: PT-WALK -------------------------------------------------- */
+
+/* What the ideal machine says vm @v may do at @ipa: prot, or -1 if nothing. */
+static int ideal_prot(struct sim_vmstate *vs, unsigned int v, uint64_t ipa, uint64_t *pfn)
+{
+	const struct sim_ipage *e = sim_space_find(&vs->ideal.spaces[v], ipa / PAGE);
+
+	if (v == 0) {
+		const struct sim_own *o = sim_ideal_own(&vs->ideal, ipa / PAGE);
+
+		*pfn = ipa / PAGE;
+		if (e)
+			return e->cell ? e->prot : -1;
+		if (!o || !sim_physmem_is_ram(vs->pm, ipa))
+			return -2;	/* not RAM: not modelled */
+		return SIM_PROT_R | SIM_PROT_W | SIM_PROT_X;
+	}
+	if (!e || e->parked)
+		return -1;
+	*pfn = e->pfn;
+	return e->prot;
+}
+
+static uint8_t prot_of_t(const struct sim_translation *t)
+{
+	return (uint8_t)((t->read ? SIM_PROT_R : 0) | (t->write ? SIM_PROT_W : 0) |
+			 (t->exec ? SIM_PROT_X : 0));
+}
+
+static void check_walk(struct sim_vmstate *vs, unsigned int v, uint64_t ipa)
+{
+	struct sim_s2_regs regs = sim_vm_regs(vs, v);
+	struct sim_walk w;
+	uint64_t pfn = 0;
+	int prot = ideal_prot(vs, v, ipa, &pfn);
+
+	if (prot == -2)
+		return;
+	sim_s2_walk(vs->pm, &regs, ipa, &w);
+	if (w.fault && w.fault != SIM_FAULT_TRANSLATION) {
+		sim_report_violation(vs->report, SIM_ORACLE_PT_WALK,
+			"vm%u ipa 0x%llx: the walk ends in a %s at level %d", v,
+			(unsigned long long)ipa, sim_fault_name(w.fault), w.level);
+		return;
+	}
+	if (v == 0) {
+		/* The host's map is lazy: absent is fine, present must be allowed. */
+		if (!w.fault && (prot < 0 || w.t.pa_base + (ipa - w.t.ipa_base) != ipa))
+			sim_report_violation(vs->report, SIM_ORACLE_PT_WALK,
+				"host pa 0x%llx: mapped to 0x%llx, but the host %s",
+				(unsigned long long)ipa,
+				(unsigned long long)(w.t.pa_base + (ipa - w.t.ipa_base)),
+				prot < 0 ? "may not access it" : "maps by identity");
+		return;
+	}
+	if (prot < 0 && !w.fault)
+		sim_report_violation(vs->report, SIM_ORACLE_PT_WALK,
+			"vm%u ipa 0x%llx: mapped to pa 0x%llx, but the guest has no page there",
+			v, (unsigned long long)ipa,
+			(unsigned long long)(w.t.pa_base + (ipa - w.t.ipa_base)));
+	else if (prot >= 0 && w.fault)
+		sim_report_violation(vs->report, SIM_ORACLE_PT_WALK,
+			"vm%u ipa 0x%llx: not mapped, but the guest has pfn 0x%llx there",
+			v, (unsigned long long)ipa, (unsigned long long)pfn);
+	else if (prot >= 0 && (w.t.pa_base + (ipa - w.t.ipa_base) != pfn * PAGE ||
+			       prot_of_t(&w.t) != prot))
+		sim_report_violation(vs->report, SIM_ORACLE_PT_WALK,
+			"vm%u ipa 0x%llx: mapped to pa 0x%llx prot %u; expected pa 0x%llx prot %u",
+			v, (unsigned long long)ipa,
+			(unsigned long long)(w.t.pa_base + (ipa - w.t.ipa_base)),
+			prot_of_t(&w.t), (unsigned long long)(pfn * PAGE), prot);
+}
+
+/* --- TLB ------------------------------------------------------------------- */
+
+/* Every TLB entry of @vmid overlapping [ipa, ipa + size) still matches the tables. */
+static void check_tlbs(struct sim_vmstate *vs, unsigned int v, uint64_t ipa, uint64_t size)
+{
+	struct sim_s2_regs regs = sim_vm_regs(vs, v);
+
+	for (unsigned int c = 0; c < vs->nr_cpus; c++) {
+		const struct sim_tlb *tlb = &vs->tlbs[c];
+
+		for (unsigned int i = 0; i < tlb->size; i++) {
+			const struct sim_tlb_entry *e = &tlb->e[i];
+			struct sim_walk w;
+
+			if (!e->valid || e->vmid != regs.vmid || e->t.ipa_base >= ipa + size ||
+			    ipa >= e->t.ipa_base + e->t.size)
+				continue;
+			sim_s2_walk(vs->pm, &regs, e->t.ipa_base, &w);
+			if (w.fault || w.t.pa_base + (e->t.ipa_base - w.t.ipa_base) != e->t.pa_base ||
+			    (prot_of_t(&e->t) & ~prot_of_t(&w.t)) ||
+			    w.t.size < e->t.size)
+				sim_report_violation(vs->report, SIM_ORACLE_TLB,
+					"cpu%u TLB still maps vm%u ipa 0x%llx+0x%llx to pa 0x%llx prot %u; "
+					"the tables now say %s", c, v,
+					(unsigned long long)e->t.ipa_base, (unsigned long long)e->t.size,
+					(unsigned long long)e->t.pa_base, prot_of_t(&e->t),
+					w.fault ? sim_fault_name(w.fault) : "something else");
+		}
+	}
+}
+
+void sim_vm_check_vmid_gone(struct sim_vmstate *vs, uint16_t vmid)
+{
+	for (unsigned int c = 0; c < vs->nr_cpus; c++)
+		for (unsigned int i = 0; i < vs->tlbs[c].size; i++)
+			if (vs->tlbs[c].e[i].valid && vs->tlbs[c].e[i].vmid == vmid)
+				sim_report_violation(vs->report, SIM_ORACLE_TLB,
+					"VMID %u released while cpu%u's TLB still maps ipa 0x%llx to "
+					"pa 0x%llx", vmid, c,
+					(unsigned long long)vs->tlbs[c].e[i].t.ipa_base,
+					(unsigned long long)vs->tlbs[c].e[i].t.pa_base);
+}
+
+/* --- incremental ------------------------------------------------------------ */
+
+void sim_vm_check_touched(struct sim_vmstate *vs)
+{
+	if (vs->touch_all) {
+		sim_vm_check_full(vs);
+		return;
+	}
+	for (unsigned int t = 0; t < vs->nr_touch; t++) {
+		const struct sim_touch *to = &vs->touch[t];
+		uint64_t n = to->pages < TOUCH_CAP ? to->pages : TOUCH_CAP;
+
+		for (uint64_t i = 0; i < (to->nr < TOUCH_CAP ? to->nr : TOUCH_CAP); i++) {
+			check_page(vs, to->pfn + i, true);
+			check_walk(vs, 0, (to->pfn + i) * PAGE);
+		}
+		if (to->nr)
+			check_tlbs(vs, 0, to->pfn * PAGE, to->nr * PAGE);
+		if (!to->vm || !vs->g[to->vm].live)
+			continue;
+		for (uint64_t i = 0; i < n; i++)
+			check_walk(vs, to->vm, to->ipa + i * PAGE);
+		if (to->pages)
+			check_tlbs(vs, to->vm, to->ipa, to->pages * PAGE);
+	}
+}
+
+/* --- IDEAL on accesses -------------------------------------------------------- */
+
+void sim_vm_check_access(struct sim_vmstate *vs, unsigned int v, uint64_t ipa, bool write,
+			 bool ok, uint64_t value, uint64_t pa)
+{
+	uint64_t pfn = 0;
+	int prot = ideal_prot(vs, v, ipa, &pfn);
+	bool allowed = prot >= 0 && (prot & (write ? SIM_PROT_W : SIM_PROT_R));
+	struct sim_cell *cell;
+	const char *what = write ? "write" : "read";
+
+	if (prot == -2)
+		return;
+	if (ok && !allowed) {
+		sim_report_violation(vs->report, SIM_ORACLE_IDEAL,
+			"vm%u %s at ipa 0x%llx reached pa 0x%llx, but the ideal machine gives it "
+			"no such access", v, what, (unsigned long long)ipa, (unsigned long long)pa);
+		return;
+	}
+	if (!ok && allowed) {
+		sim_report_violation(vs->report, SIM_ORACLE_IDEAL,
+			"vm%u %s at ipa 0x%llx faulted, but the ideal machine allows it (pfn 0x%llx)",
+			v, what, (unsigned long long)ipa, (unsigned long long)pfn);
+		return;
+	}
+	if (!ok)
+		return;
+	if (pa / PAGE != pfn)
+		sim_report_violation(vs->report, SIM_ORACLE_OWNERSHIP,
+			"vm%u ipa 0x%llx reached pa 0x%llx, but its page is pfn 0x%llx",
+			v, (unsigned long long)ipa, (unsigned long long)pa, (unsigned long long)pfn);
+	if (v == 0)
+		cell = sim_ideal_host_cell(&vs->ideal, pfn, true);
+	else
+		cell = sim_space_find(&vs->ideal.spaces[v], ipa / PAGE)->cell;
+	if (write) {
+		sim_cell_write(cell, ipa, value);
+	} else if (sim_cell_read(cell, ipa) != value) {
+		sim_report_violation(vs->report, SIM_ORACLE_IDEAL,
+			"vm%u read 0x%llx at ipa 0x%llx (pa 0x%llx); the ideal machine holds 0x%llx",
+			v, (unsigned long long)value, (unsigned long long)ipa,
+			(unsigned long long)pa, (unsigned long long)sim_cell_read(cell, ipa));
+	}
+}
+
+/* --- full sweep ------------------------------------------------------------- */
+
+struct sweep {
+	struct sim_vmstate *vs;
+	unsigned int v;
+	uint32_t *maps;		/* recount of guest leaves per pfn */
+};
+
+static void sweep_table(void *ctx, uint64_t pa, int level, unsigned int nonzero)
+{
+	struct sweep *sw = ctx;
+	struct sim_vmstate *vs = sw->vs;
+	uint64_t pfn = pa / PAGE;
+	const struct hvmm_page *p;
+
+	if (pfn < vs->hyp_pfn || pfn >= vs->hyp_pfn + vs->hyp_pages) {
+		sim_report_violation(vs->report, SIM_ORACLE_PT_WALK,
+			"vm%u: level-%d table at pa 0x%llx lies outside the hypervisor pool",
+			sw->v, level, (unsigned long long)pa);
+		return;
+	}
+	p = &vs->pm->vmemmap[pfn - vs->pm->start_pfn];
+	if (p->type != T_PGTABLE || !p->refcount)
+		sim_report_violation(vs->report, SIM_ORACLE_PT_WALK,
+			"vm%u: level-%d table at pa 0x%llx is %s (type %u)", sw->v, level,
+			(unsigned long long)pa, p->refcount ? "allocated" : "free", p->type);
+	if (p->refcount != 1 + nonzero)
+		sim_report_violation(vs->report, SIM_ORACLE_REFCOUNT,
+			"vm%u: table page pa 0x%llx has refcount %u, but 1 + %u entries",
+			sw->v, (unsigned long long)pa, p->refcount, nonzero);
+}
+
+static void sweep_leaf(void *ctx, uint64_t ipa, int level, uint64_t desc)
+{
+	struct sweep *sw = ctx;
+	struct sim_vmstate *vs = sw->vs;
+	uint64_t size = 1ULL << (12 + 9 * (3 - level));
+	uint64_t pa = desc & 0xfffffffff000ULL & ~(size - 1);
+
+	if (!(desc & 1))
+		return;
+	for (uint64_t off = 0; off < size; off += PAGE) {
+		uint64_t pfn = (pa + off) / PAGE;
+		const struct sim_own *o = sim_ideal_own(&vs->ideal, pfn);
+		const struct hvmm_page *p;
+
+		if (!o || !sim_physmem_is_ram(vs->pm, pa + off))
+			continue;
+		p = &vs->pm->vmemmap[pfn - vs->pm->start_pfn];
+		if (p->type != T_DATA)
+			sim_report_violation(vs->report, SIM_ORACLE_TYPE,
+				"vm%u ipa 0x%llx maps pa 0x%llx of type %u", sw->v,
+				(unsigned long long)(ipa + off), (unsigned long long)(pa + off), p->type);
+		if (sw->v) {
+			sw->maps[pfn - vs->ideal.base_pfn]++;
+			if (p->owner != HVMM_OWNER_GUEST(vs->g[sw->v].vmid) &&
+			    !(p->owner == HVMM_OWNER_HOST && p->host_state == HVMM_PAGE_SHARED_OWNED))
+				sim_report_violation(vs->report, SIM_ORACLE_OWNERSHIP,
+					"vm%u ipa 0x%llx maps pfn 0x%llx owned by %u (host %s)", sw->v,
+					(unsigned long long)(ipa + off), (unsigned long long)pfn,
+					p->owner, state_name(p->host_state));
+		} else if (p->owner != HVMM_OWNER_HOST &&
+			   p->host_state != HVMM_PAGE_SHARED_BORROWED) {
+			sim_report_violation(vs->report, SIM_ORACLE_OWNERSHIP,
+				"host maps pfn 0x%llx owned by %u (host %s)", (unsigned long long)pfn,
+				p->owner, state_name(p->host_state));
+		}
+	}
+}
+
+/* IDEAL: a mapped guest page holds exactly what the ideal machine says. */
+static void check_contents(struct sim_vmstate *vs, unsigned int v)
+{
+	const struct sim_space *s = &vs->ideal.spaces[v];
+
+	for (uint64_t i = 0; i < s->cap; i++) {
+		const struct sim_ipage *e = &s->slots[i];
+		const uint64_t *real;
+
+		if (!e->used || !e->cell || (v && e->parked))
+			continue;
+		real = sim_physmem_pa_to_host(vs->pm, (v ? e->pfn : e->page) * PAGE);
+		if (!real)
+			continue;
+		for (unsigned int w = 0; w < 512; w++) {
+			uint64_t want = e->cell->words ? e->cell->words[w] : 0;
+
+			if (real[w] != want) {
+				sim_report_violation(vs->report, SIM_ORACLE_IDEAL,
+					"vm%u page 0x%llx (pfn 0x%llx) word %u holds 0x%llx; the ideal "
+					"machine holds 0x%llx", v, (unsigned long long)(e->page * PAGE),
+					(unsigned long long)(v ? e->pfn : e->page), w,
+					(unsigned long long)real[w], (unsigned long long)want);
+				break;
+			}
+		}
+		if (v)
+			check_walk(vs, v, e->page * PAGE);
+	}
+}
+
+void sim_vm_check_full(struct sim_vmstate *vs)
+{
+	struct sweep sw = { .vs = vs };
+	struct sim_s2_visitor vis = { .table = sweep_table, .leaf = sweep_leaf, .ctx = &sw };
+
+	if (!vs->enabled)
+		return;
+	sw.maps = calloc(vs->ideal.nr_pfns, sizeof(uint32_t));
+	if (!sw.maps)
+		return;
+	for (unsigned int v = 0; v <= SIM_MAX_VM; v++) {
+		struct sim_s2_regs regs;
+
+		if (!vs->g[v].live)
+			continue;
+		sw.v = v;
+		regs = sim_vm_regs(vs, v);
+		sim_s2_enumerate(vs->pm, &regs, &vis);
+		check_contents(vs, v);
+		check_tlbs(vs, v, 0, ~0ULL >> 1);
+	}
+	for (uint64_t i = 0; i < vs->ideal.nr_pfns; i++) {
+		uint64_t pfn = vs->ideal.base_pfn + i;
+		const struct hvmm_page *p = &vs->pm->vmemmap[i];
+
+		if (!sim_physmem_is_ram(vs->pm, pfn * PAGE))
+			continue;
+		check_page(vs, pfn, true);
+		if (atomic_load(&p->map_count) != sw.maps[i])
+			sim_report_violation(vs->report, SIM_ORACLE_REFCOUNT,
+				"pfn 0x%llx: map_count %u, but the tables hold %u leaves mapping it",
+				(unsigned long long)pfn, atomic_load(&p->map_count), sw.maps[i]);
+	}
+	free(sw.maps);
+}

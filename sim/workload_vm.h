@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/* The "vm-random" workload generator (see workload_vm.c). */
+#ifndef SIM_WORKLOAD_VM_H
+#define SIM_WORKLOAD_VM_H
+
+#include "workload.h"
+
+struct sim_vm_workload;
+
+struct sim_vm_workload *sim_vm_workload_create(const struct sim_workload_params *params);
+void sim_vm_workload_destroy(struct sim_vm_workload *w);
+bool sim_vm_workload_next(struct sim_vm_workload *w, struct sim_op *op);
+void sim_vm_workload_result(struct sim_vm_workload *w, const struct sim_op *op, int result);
+
+#endif /* SIM_WORKLOAD_VM_H */
