@@ -125,7 +125,15 @@ static int machine_setup(struct sim_machine *m, const struct sim_machine_config 
 	m->cfg = *cfg;
 	sim_report_init(&m->report, cfg->report_stream);
 	sim_platform_install(&m->pm, NULL);
-	return setup_allocator(m, err, errlen);
+	if (setup_allocator(m, err, errlen))
+		return -1;
+	m->vms = calloc(1, sizeof(*m->vms));
+	if (!m->vms) {
+		snprintf(err, errlen, "out of host memory");
+		return -1;
+	}
+	return sim_vm_setup(m->vms, &m->cfg, &m->pm, &m->report, m->alloc.base_pfn,
+			    m->alloc.nr_pages, err, errlen);
 }
 
 /*
@@ -137,6 +145,10 @@ static void machine_teardown(struct sim_machine *m)
 	if (m->alloc_ready && m->alloc.ops->fini)
 		m->alloc.ops->fini(&m->alloc);
 	m->alloc_ready = false;
+	if (m->vms)
+		sim_vm_teardown(m->vms);
+	free(m->vms);
+	m->vms = NULL;
 	free(m->handles);
 	m->handles = NULL;
 	m->nr_handles = 0;
@@ -163,10 +175,6 @@ struct sim_machine *sim_machine_create(const struct sim_machine_config *cfg,
 		goto fail;
 	if (machine_setup(m, cfg, err, errlen))
 		goto fail;
-	m->vms = calloc(1, sizeof(*m->vms));
-	if (!m->vms || sim_vm_setup(m->vms, &m->cfg, &m->pm, &m->report, m->alloc.base_pfn,
-				    m->alloc.nr_pages, err, errlen))
-		goto fail;
 	return m;
 fail:
 	sim_machine_destroy(m);
@@ -177,15 +185,23 @@ int sim_machine_reset(struct sim_machine *m, const struct sim_machine_config *cf
 		      char *err, size_t errlen)
 {
 	uint64_t pfn = m->alloc.base_pfn, nr = m->alloc.nr_pages;
+	bool vms;
 
 	if (cfg->nr_regions != m->cfg.nr_regions ||
 	    memcmp(cfg->regions, m->cfg.regions, cfg->nr_regions * sizeof(cfg->regions[0]))) {
 		snprintf(err, errlen, "a reset machine keeps its memory regions");
 		return -1;
 	}
+	vms = m->vms && m->vms->enabled;
 	machine_teardown(m);
-	/* The pool is where a run writes: zero it in place, drop the rest. */
-	sim_physmem_scrub(&m->pm, pfn, nr);
+	/*
+	 * The pool is where an allocator run writes: zero it in place. VMs
+	 * write everywhere, vmemmap included: then drop everything.
+	 */
+	if (vms)
+		sim_physmem_discard(&m->pm);
+	else
+		sim_physmem_scrub(&m->pm, pfn, nr);
 	return machine_setup(m, cfg, err, errlen);
 }
 
@@ -195,9 +211,6 @@ void sim_machine_destroy(struct sim_machine *m)
 		return;
 	machine_teardown(m);
 	sim_alloc_shadow_fini(&m->shadow);
-	if (m->vms)
-		sim_vm_teardown(m->vms);
-	free(m->vms);
 	if (sim_platform_physmem() == &m->pm)
 		sim_platform_install(NULL, NULL);
 	sim_physmem_destroy(&m->pm);
@@ -329,7 +342,7 @@ void sim_machine_sweep(struct sim_machine *m)
 	m->stats.sweeps++;
 	if (m->alloc.ops->check_full)
 		m->alloc.ops->check_full(&m->alloc, &m->shadow, &m->report);
-	if (m->vms->enabled)
+	if (m->vms && m->vms->enabled)
 		sim_vm_check_full(m->vms);
 }
 

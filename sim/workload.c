@@ -13,7 +13,7 @@
 
 #include "machine.h"
 #include "workload/state.h"
-#include "workload_vm.h"
+#include "workload/vm_random.h"
 
 static const struct wl_scenario scenarios[] = {
 	{ "alloc-random", "random alloc/get/put/split/free, orders 0..max skewed low, "
@@ -30,7 +30,7 @@ static const struct wl_scenario scenarios[] = {
 			 "back to the host", wl_plan_share_storm },
 	{ "day", "a day in the life: VMs boot in the morning, churn, balloon and share during "
 		 "the day amid hypervisor allocations, and shut down at night", wl_plan_day },
-	/* Its own generator (sim/workload_vm.c), not the planning queue. */
+	/* Its own generator (sim/workload/vm_random.c), not the planning queue. */
 	{ "vm-random", "several VMs at random: create, fault, map, unmap, protect, share, unshare, "
 		       "donate, reclaim, destroy, guest and host reads and writes", NULL },
 };

@@ -4,7 +4,7 @@
  * shared with and destroyed, with guest and host loads and stores, in a
  * small IPA window so that ops meet each other's pages often.
  */
-#include "workload_vm.h"
+#include "workload/vm_random.h"
 
 #include <stdlib.h>
 #include <string.h>

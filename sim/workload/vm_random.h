@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The "vm-random" workload generator (see workload_vm.c). */
-#ifndef SIM_WORKLOAD_VM_H
-#define SIM_WORKLOAD_VM_H
+/* The "vm-random" workload generator (see vm_random.c). */
+#ifndef SIM_WORKLOAD_VM_RANDOM_H
+#define SIM_WORKLOAD_VM_RANDOM_H
 
 #include "workload.h"
 
@@ -12,4 +12,4 @@ void sim_vm_workload_destroy(struct sim_vm_workload *w);
 bool sim_vm_workload_next(struct sim_vm_workload *w, struct sim_op *op);
 void sim_vm_workload_result(struct sim_vm_workload *w, const struct sim_op *op, int result);
 
-#endif /* SIM_WORKLOAD_VM_H */
+#endif /* SIM_WORKLOAD_VM_RANDOM_H */
