@@ -109,6 +109,7 @@ const struct bench_case *bench_cases(size_t *nr);
 /* Modules' register functions (called by bench_cases()). */
 void bench_register_alloc(void);
 void bench_register_sim(void);
+void bench_register_bitmap(void);
 
 /* --- running a case (used by the shim) ----------------------------------- */
 
