@@ -213,6 +213,18 @@ static bool get_leb(struct fuzz_decoder *d, uint64_t *v)
 	return true;
 }
 
+/*
+ * A run costs about what its pool's size does, so random headers mostly
+ * give small pools: 1..64 pages unless bits 2..4 of the second byte are
+ * clear, then 1..1024.
+ */
+static uint64_t pool_pages_of(uint8_t lo, uint8_t hi)
+{
+	if (hi & 0x1c)
+		return 1 + (lo & 0x3f);
+	return 1 + (lo | (uint64_t)(hi & 3) << 8);
+}
+
 void fuzz_decoder_init(struct fuzz_decoder *d, const struct fuzz_target *t,
 		       const uint8_t *data, size_t size, struct sim_machine_config *cfg)
 {
@@ -245,7 +257,7 @@ void fuzz_decoder_init(struct fuzz_decoder *d, const struct fuzz_target *t,
 		snprintf(cfg->allocator, sizeof(cfg->allocator), "%s",
 			 t->allocators[((hdr[0] >> 2) & 3) % nalloc]);
 	cfg->vcpus = 1 + (hdr[0] & 3);
-	pool_pages = 1 + ((hdr[1] | (uint64_t)hdr[2] << 8) % FUZZ_POOL_MAX_PAGES);
+	pool_pages = pool_pages_of(hdr[1], hdr[2]);
 	reserved = hdr[3];
 	cfg->pool_pages = pool_pages;
 	cfg->pool_reserved = reserved < pool_pages ? reserved : pool_pages;
@@ -428,7 +440,7 @@ int fuzz_encoder_init(struct fuzz_encoder *e, const struct fuzz_target *t,
 	}
 	if (put_u8(&e->out, (uint8_t)((cfg->vcpus - 1) | (ai << 2))) ||
 	    put_u8(&e->out, (uint8_t)((cfg->pool_pages - 1) & 0xff)) ||
-	    put_u8(&e->out, (uint8_t)((cfg->pool_pages - 1) >> 8)) ||
+	    put_u8(&e->out, (uint8_t)(cfg->pool_pages <= 64 ? 0x04 : (cfg->pool_pages - 1) >> 8)) ||
 	    put_u8(&e->out, (uint8_t)cfg->pool_reserved) ||
 	    put_u8(&e->out, (uint8_t)offset)) {
 		snprintf(err, errlen, "out of memory");

@@ -6,7 +6,9 @@
  * trace.
  *
  *   input  := header op*
- *   header := flags:u8 pool:u16le reserved:u8 offset:u8
+ *   header := flags:u8 pool:u8 pool_hi:u8 reserved:u8 offset:u8
+ * (flags: vcpus - 1 in bits 0-1, allocator in bits 2-3; pool pages: see
+ * pool_pages_of(); reserved pages; pool base in pages from RAM base)
  *   op     := selector:u8 arg*          (args as sim_op_descs[] lists them)
  *
  * The selector picks an op kind among those the target speaks (selector
