@@ -225,6 +225,14 @@ static uint64_t pool_pages_of(uint8_t lo, uint8_t hi)
 	return 1 + (lo | (uint64_t)(hi & 3) << 8);
 }
 
+static bool speaks_vms(const struct fuzz_decoder *d)
+{
+	for (unsigned int i = 0; i < d->nr_kinds; i++)
+		if (sim_op_descs[d->kinds[i]].cls & SIM_OPC_VM)
+			return true;
+	return false;
+}
+
 void fuzz_decoder_init(struct fuzz_decoder *d, const struct fuzz_target *t,
 		       const uint8_t *data, size_t size, struct sim_machine_config *cfg)
 {
@@ -262,6 +270,8 @@ void fuzz_decoder_init(struct fuzz_decoder *d, const struct fuzz_target *t,
 	cfg->pool_pages = pool_pages;
 	cfg->pool_reserved = reserved < pool_pages ? reserved : pool_pages;
 	cfg->pool_base = FUZZ_RAM_BASE + ((uint64_t)hdr[4] << HVMM_PAGE_SHIFT);
+	/* The hypervisor's table pool only where VMs run: it is set up per run. */
+	cfg->hyp_pool_pages = speaks_vms(d) ? FUZZ_HYP_POOL_PAGES : 0;
 	cfg->oracles = SIM_ORACLES_INCREMENTAL;
 	cfg->sweep_interval = 0;
 	cfg->report_stream = NULL;

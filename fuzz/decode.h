@@ -46,6 +46,7 @@
 #define FUZZ_RAM_BASE		0x80000000ULL
 #define FUZZ_RAM_SIZE		(32ULL << 20)
 #define FUZZ_POOL_MAX_PAGES	1024u
+#define FUZZ_HYP_POOL_PAGES	256u	/* stage-2 table pages, when the target runs VMs */
 
 /* One fuzz target: which ops its inputs speak and what they run on. */
 struct fuzz_target {
@@ -54,6 +55,7 @@ struct fuzz_target {
 	const uint16_t *kinds;			/* or this list (SIM_OP__COUNT-terminated) */
 	const char *const *allocators;		/* picked by the header; NULL-terminated */
 	bool extra_regions;			/* a second RAM bank and an MMIO window */
+	bool raw_trace;				/* inputs are trace files, not decoded */
 };
 
 /* The names an op stream has bound, as the decoder models them. */

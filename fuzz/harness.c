@@ -10,6 +10,7 @@
 
 #include <hvmm/types.h>
 
+#include "trace/trace.h"
 #include "workload.h"
 
 static void die_violation(struct sim_machine *m, const struct fuzz_target *t)
@@ -101,37 +102,47 @@ uint64_t fuzz_run_fresh(const struct fuzz_target *t, const uint8_t *data, size_t
 	return sig;
 }
 
-static void print_config(const struct fuzz_target *t, const struct sim_machine_config *cfg,
-			 FILE *out)
-{
-	fprintf(out, "# hvmm trace: decoded fuzz input of target %s\n", t->name);
-	fprintf(out, "# machine: allocator=%s", cfg->allocator);
-	for (unsigned int i = 0; i < cfg->nr_regions; i++) {
-		static const char *const kinds[] = { "ram", "reserved", "mmio" };
-
-		fprintf(out, " %s=0x%llx@0x%llx", kinds[cfg->regions[i].kind],
-			(unsigned long long)cfg->regions[i].size,
-			(unsigned long long)cfg->regions[i].base);
-	}
-	fprintf(out, " pool-base=0x%llx pool-pages=%llu pool-reserved=%llu vcpus=%u\n",
-		(unsigned long long)cfg->pool_base, (unsigned long long)cfg->pool_pages,
-		(unsigned long long)cfg->pool_reserved, cfg->vcpus);
-}
-
-int fuzz_print_trace(const struct fuzz_target *t, const uint8_t *data, size_t size, FILE *out)
+int fuzz_print_trace(const struct fuzz_target *t, const uint8_t *data, size_t size,
+		     const char *path)
 {
 	struct sim_machine_config cfg;
+	struct sim_trace_header h;
+	struct sim_trace_writer *w;
+	struct sim_trace_error err;
 	struct fuzz_decoder d;
 	struct sim_op op;
-	char line[256];
+	char line[64];
+	int ret = 0;
 
-	fuzz_decoder_init(&d, t, data, size, &cfg);
-	print_config(t, &cfg, out);
-	while (fuzz_decoder_next(&d, &op)) {
-		sim_op_format(&op, line, sizeof(line));
-		fprintf(out, "%s\n", line);
+	if (t->raw_trace) {
+		/* The input is the trace. */
+		FILE *f = strcmp(path, "-") ? fopen(path, "wb") : stdout;
+
+		if (!f || fwrite(data, 1, size, f) != size || (f != stdout && fclose(f)))
+			return -1;
+		return 0;
 	}
-	return ferror(out) ? -1 : 0;
+	fuzz_decoder_init(&d, t, data, size, &cfg);
+	sim_trace_header_init(&h);
+	if (sim_trace_header_from_config(&h, &cfg)) {
+		sim_trace_header_fini(&h);
+		return -1;
+	}
+	w = sim_trace_create(path, sim_trace_format_for_path(path), &h, &err);
+	sim_trace_header_fini(&h);
+	if (!w) {
+		fprintf(stderr, "%s\n", err.msg);
+		return -1;
+	}
+	snprintf(line, sizeof(line), "# decoded fuzz input of target %s", t->name);
+	ret |= sim_trace_write_line(w, line);
+	while (fuzz_decoder_next(&d, &op))
+		ret |= sim_trace_write_op(w, &op);
+	if (sim_trace_finish(w, &err)) {
+		fprintf(stderr, "%s\n", err.msg);
+		return -1;
+	}
+	return ret ? -1 : 0;
 }
 
 int fuzz_check_roundtrip(const struct fuzz_target *t, const uint8_t *data, size_t size)
@@ -143,6 +154,8 @@ int fuzz_check_roundtrip(const struct fuzz_target *t, const uint8_t *data, size_
 	char err[256], a[256], b[256];
 	int ret = -1;
 
+	if (t->raw_trace)
+		return 0;
 	fuzz_decoder_init(&d, t, data, size, &cfg);
 	if (fuzz_encoder_init(&e, t, &cfg, err, sizeof(err))) {
 		fprintf(stderr, "roundtrip: header: %s\n", err);
@@ -210,12 +223,17 @@ int fuzz_write_input(const char *dir, const uint8_t *data, size_t len)
 	return 0;
 }
 
-/* One seed: a workload's ops, run to learn their results, encoded. */
-static int make_seed(const struct fuzz_target *t, const char *dir, uint64_t seed,
-		     unsigned int ops, const struct sim_machine_config *cfg)
+/*
+ * One seed: a workload's ops, run to learn their results, encoded. Returns
+ * 0, 1 if the target speaks none of them, -1 on error.
+ */
+static int make_seed(const struct fuzz_target *t, const char *dir, const char *scenario,
+		     uint64_t seed, unsigned int ops, const struct sim_machine_config *cfg)
 {
 	struct sim_workload_params p = {
 		.ops = ops, .seed = seed, .pool_pages = cfg->pool_pages, .max_order = 0,
+		.vms = 3, .host_base_pfn = (FUZZ_RAM_BASE >> HVMM_PAGE_SHIFT) + 2048,
+		.host_pages = 2048,
 	};
 	struct sim_workload *w;
 	struct sim_machine *m;
@@ -226,7 +244,7 @@ static int make_seed(const struct fuzz_target *t, const char *dir, uint64_t seed
 
 	while ((1ULL << (p.max_order + 1)) <= cfg->pool_pages && p.max_order < 10)
 		p.max_order++;
-	w = sim_workload_create("alloc-random", &p);
+	w = sim_workload_create(scenario, &p);
 	m = sim_machine_create(cfg, err, sizeof(err));
 	if (!w || !m || fuzz_encoder_init(&e, t, cfg, err, sizeof(err))) {
 		fprintf(stderr, "seeds: %s\n", m ? err : "cannot create the machine");
@@ -237,7 +255,7 @@ static int make_seed(const struct fuzz_target *t, const char *dir, uint64_t seed
 		/* Ops the target does not speak are left out. */
 		fuzz_encoder_add(&e, &op, err, sizeof(err));
 	}
-	ret = fuzz_write_input(dir, e.out.data, e.out.len);
+	ret = e.d.ops ? fuzz_write_input(dir, e.out.data, e.out.len) : 1;
 	fuzz_encoder_fini(&e);
 out_free:
 	if (m)
@@ -253,8 +271,14 @@ int fuzz_make_seeds(const struct fuzz_target *t, const char *dir, unsigned int c
 	/* Mostly small pools: a run costs about what its pool's size does. */
 	static const uint16_t pools[] = { 8, 16, 61, 64, 128, 256, 1024 };
 	static const uint8_t reserved[] = { 0, 3 }, offsets[] = { 0, 1, 16 };
+	static const char *const scenarios[] = {
+		"alloc-random", "vm-random", "frag-pressure", "share-storm", "balloon", "vm-churn",
+		"boot",
+	};
 	int written = 0;
 
+	if (t->raw_trace)
+		count = 0;	/* its seeds come from traces */
 	if (mkdir(dir, 0755) && errno != EEXIST) {
 		fprintf(stderr, "seeds: cannot create %s: %s\n", dir, strerror(errno));
 		return -1;
@@ -270,9 +294,82 @@ int fuzz_make_seeds(const struct fuzz_target *t, const char *dir, unsigned int c
 		cfg.pool_reserved = reserved[(i / 7) % 2];
 		cfg.pool_base = FUZZ_RAM_BASE + ((uint64_t)offsets[(i / 14) % 3] << HVMM_PAGE_SHIFT);
 		cfg.report_stream = NULL;
-		if (make_seed(t, dir, 1 + i, ops, &cfg))
+		switch (make_seed(t, dir, scenarios[i % 7], 1 + i, ops, &cfg)) {
+		case 0:
+			written++;
+			break;
+		case 1:
+			break;	/* the target speaks none of the scenario's ops */
+		default:
 			return -1;
-		written++;
+		}
 	}
 	return written;
+}
+
+int fuzz_seed_from_trace(const struct fuzz_target *t, const char *trace, const char *dir,
+			 unsigned int max_ops)
+{
+	struct sim_trace_error terr;
+	struct sim_trace_reader *r = sim_trace_open(trace, &terr);
+	struct sim_machine_config cfg;
+	struct fuzz_encoder e;
+	struct fuzz_decoder d;
+	uint8_t hdr[FUZZ_HEADER_BYTES] = { 0 };
+	unsigned int nalloc = 0, kept = 0;
+	struct sim_op op;
+	char err[256];
+	int ret;
+
+	if (!r) {
+		fprintf(stderr, "%s\n", terr.msg);
+		return -1;
+	}
+	if (t->raw_trace) {
+		/* The parser target's seeds are traces: the first ops of this one. */
+		char *buf = NULL;
+		size_t blen = 0;
+		FILE *f = open_memstream(&buf, &blen);
+		struct sim_trace_writer *w = f ? sim_trace_create_stream(f, trace,
+			sim_trace_format_of(r), sim_trace_reader_header(r), &terr) : NULL;
+
+		while (w && kept < max_ops && sim_trace_read_op(r, &op, &terr) > 0) {
+			sim_trace_write_op(w, &op);
+			kept++;
+		}
+		ret = w ? sim_trace_finish(w, &terr) : -1;
+		if (f)
+			fclose(f);
+		if (!ret)
+			ret = fuzz_write_input(dir, (const uint8_t *)buf, blen);
+		free(buf);
+		sim_trace_close(r);
+		return ret ? -1 : (int)kept;
+	}
+	/* The trace's configuration, brought into what a fuzz header can say. */
+	cfg = sim_trace_reader_header(r)->cfg;
+	fuzz_decoder_init(&d, t, hdr, sizeof(hdr), &cfg);
+	{
+		const struct sim_machine_config *tc = &sim_trace_reader_header(r)->cfg;
+
+		while (t->allocators && t->allocators[nalloc])
+			if (!strcmp(t->allocators[nalloc++], tc->allocator))
+				snprintf(cfg.allocator, sizeof(cfg.allocator), "%s", tc->allocator);
+		cfg.vcpus = tc->vcpus >= 1 && tc->vcpus <= 4 ? tc->vcpus : 4;
+		cfg.pool_pages = tc->pool_pages && tc->pool_pages < 256 ? tc->pool_pages : 256;
+		cfg.pool_reserved = tc->pool_reserved <= 255 && tc->pool_reserved < cfg.pool_pages ?
+				    tc->pool_reserved : 0;
+	}
+	if (fuzz_encoder_init(&e, t, &cfg, err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\n", trace, err);
+		sim_trace_close(r);
+		return -1;
+	}
+	while (kept < max_ops && (ret = sim_trace_read_op(r, &op, &terr)) > 0)
+		if (!fuzz_encoder_add(&e, &op, err, sizeof(err)))	/* ops it does not speak are left out */
+			kept++;
+	sim_trace_close(r);
+	ret = kept ? fuzz_write_input(dir, e.out.data, e.out.len) : 0;
+	fuzz_encoder_fini(&e);
+	return ret < 0 ? -1 : (int)kept;
 }

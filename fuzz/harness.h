@@ -30,8 +30,12 @@ extern uint64_t fuzz_last_signature;
 /* The same on a freshly created machine; returns the signature. */
 uint64_t fuzz_run_fresh(const struct fuzz_target *t, const uint8_t *data, size_t size);
 
-/* Writes the input's configuration and ops as a trace. */
-int fuzz_print_trace(const struct fuzz_target *t, const uint8_t *data, size_t size, FILE *out);
+/*
+ * Writes the input's configuration and ops as a trace to @path ("-":
+ * stdout; binary if it ends in .htrace), which 'hvmm replay' reproduces.
+ */
+int fuzz_print_trace(const struct fuzz_target *t, const uint8_t *data, size_t size,
+		     const char *path);
 
 /*
  * Checks that the encoder inverts the decoder on this input: the decoded
@@ -47,6 +51,14 @@ int fuzz_check_roundtrip(const struct fuzz_target *t, const uint8_t *data, size_
  */
 int fuzz_make_seeds(const struct fuzz_target *t, const char *dir, unsigned int count,
 		    unsigned int ops);
+
+/*
+ * A seed input from a trace file: its first @max_ops ops that the target
+ * speaks, its configuration brought into the fuzz header's range. Returns
+ * the ops kept, -1 on error.
+ */
+int fuzz_seed_from_trace(const struct fuzz_target *t, const char *trace, const char *dir,
+			 unsigned int max_ops);
 
 /* Writes @len bytes to @dir/<hash of contents> atomically; 0 or -1. */
 int fuzz_write_input(const char *dir, const uint8_t *data, size_t len);

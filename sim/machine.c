@@ -195,13 +195,11 @@ int sim_machine_reset(struct sim_machine *m, const struct sim_machine_config *cf
 	vms = m->vms && m->vms->enabled;
 	machine_teardown(m);
 	/*
-	 * The pool is where an allocator run writes: zero it in place. VMs
-	 * write everywhere, vmemmap included: then drop everything.
+	 * The pools are where a run writes most: zero them in place (the
+	 * hypervisor's table pool follows the allocator's when VMs ran), drop
+	 * everything else, wherever guests wrote. Same end state as a discard.
 	 */
-	if (vms)
-		sim_physmem_discard(&m->pm);
-	else
-		sim_physmem_scrub(&m->pm, pfn, nr);
+	sim_physmem_scrub(&m->pm, pfn, nr + (vms ? m->cfg.hyp_pool_pages : 0));
 	return machine_setup(m, cfg, err, errlen);
 }
 

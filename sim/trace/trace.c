@@ -163,6 +163,27 @@ struct sim_trace_writer *sim_trace_create(const char *path, enum sim_trace_forma
 	return w;
 }
 
+struct sim_trace_writer *sim_trace_create_stream(FILE *f, const char *name,
+						 enum sim_trace_format format,
+						 const struct sim_trace_header *h,
+						 struct sim_trace_error *err)
+{
+	struct sim_trace_writer *w = calloc(1, sizeof(*w));
+
+	if (!w) {
+		snprintf(err->msg, sizeof(err->msg), "%s: out of memory", name);
+		return NULL;
+	}
+	snprintf(w->name, sizeof(w->name), "%s", name);
+	w->f = f;
+	if (format == SIM_TRACE_BINARY ? sim_trace_binary_start(w, h) : sim_trace_text_start(w, h)) {
+		snprintf(err->msg, sizeof(err->msg), "%s: cannot write: %s", name, strerror(errno));
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
 int sim_trace_write_op(struct sim_trace_writer *w, const struct sim_op *op)
 {
 	w->ops_written++;

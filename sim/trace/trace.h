@@ -141,6 +141,11 @@ struct sim_trace_writer;
 struct sim_trace_writer *sim_trace_create(const char *path, enum sim_trace_format format,
 					  const struct sim_trace_header *h,
 					  struct sim_trace_error *err);
+/* The same over an open stream (not closed by the writer); @name is used in messages. */
+struct sim_trace_writer *sim_trace_create_stream(FILE *f, const char *name,
+						 enum sim_trace_format format,
+						 const struct sim_trace_header *h,
+						 struct sim_trace_error *err);
 int sim_trace_write_op(struct sim_trace_writer *w, const struct sim_op *op);
 /* A comment or blank line; a comment must start with '#'. */
 int sim_trace_write_line(struct sim_trace_writer *w, const char *line);
