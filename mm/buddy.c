@@ -211,7 +211,32 @@ static u8 order_covering(u64 nr_pages)
 	return order;
 }
 
-int hvmm_pool_init(struct hvmm_pool *pool, u64 pfn, u64 nr_pages, u64 reserved_pages)
+/*
+ * Frees [pfn, end) as the largest naturally aligned blocks that fit: the
+ * state that putting every page in turn reaches (buddies maximally
+ * merged), in one list insertion per block instead of one put per page.
+ */
+static void attach_range(struct hvmm_pool *pool, u64 pfn, u64 end, bool scrub)
+{
+	struct hvmm_page *p;
+	u8 order;
+
+	while (pfn < end) {
+		order = 0;
+		while (order < pool->max_order && !(pfn & (1ULL << order)) &&
+		       pfn + (2ULL << order) <= end)
+			order++;
+		p = hvmm_pfn_to_page(pfn);
+		if (scrub)
+			hvmm_zero_pages(hvmm_page_to_virt(p), 1ULL << order);
+		p->order = order;
+		page_add_to_list(pool, p);
+		pfn += 1ULL << order;
+	}
+}
+
+static int pool_init(struct hvmm_pool *pool, u64 pfn, u64 nr_pages, u64 reserved_pages,
+		     bool scrub)
 {
 	struct hvmm_page *p;
 	u64 i;
@@ -229,14 +254,24 @@ int hvmm_pool_init(struct hvmm_pool *pool, u64 pfn, u64 nr_pages, u64 reserved_p
 	pool->range_start = hvmm_pfn_to_phys(pfn);
 	pool->range_end = hvmm_pfn_to_phys(pfn + nr_pages);
 
+	/* Reserved pages stay allocated; the rest start as tails, heads set below. */
 	p = hvmm_pfn_to_page(pfn);
 	for (i = 0; i < nr_pages; i++) {
-		p[i].order = 0;
-		p[i].refcount = 1;
+		p[i].order = i < reserved_pages ? 0 : HVMM_NO_ORDER;
+		p[i].refcount = i < reserved_pages ? 1 : 0;
 	}
-	for (i = reserved_pages; i < nr_pages; i++)
-		put_page_locked(pool, &p[i]);
+	attach_range(pool, pfn + reserved_pages, pfn + nr_pages, scrub);
 	return HVMM_OK;
+}
+
+int hvmm_pool_init(struct hvmm_pool *pool, u64 pfn, u64 nr_pages, u64 reserved_pages)
+{
+	return pool_init(pool, pfn, nr_pages, reserved_pages, true);
+}
+
+int hvmm_pool_init_zeroed(struct hvmm_pool *pool, u64 pfn, u64 nr_pages, u64 reserved_pages)
+{
+	return pool_init(pool, pfn, nr_pages, reserved_pages, false);
 }
 
 u64 hvmm_pool_free_pages(struct hvmm_pool *pool)

@@ -30,7 +30,12 @@ static int buddy_init(struct sim_allocator *a, const struct sim_alloc_config *cf
 		snprintf(err, errlen, "out of host memory");
 		return -1;
 	}
-	ret = hvmm_pool_init(pool, cfg->base_pfn, cfg->nr_pages, cfg->reserved_pages);
+	/*
+	 * The machine sets the allocator up on freshly mapped (zero) RAM:
+	 * nothing to scrub, so a large pool costs only the pages it uses.
+	 * The executor's zeroed-allocation check would catch a dirty page.
+	 */
+	ret = hvmm_pool_init_zeroed(pool, cfg->base_pfn, cfg->nr_pages, cfg->reserved_pages);
 	if (ret) {
 		snprintf(err, errlen, "hvmm_pool_init(pfn 0x%llx, %llu pages, %llu reserved) failed: %d",
 			 (unsigned long long)cfg->base_pfn, (unsigned long long)cfg->nr_pages,

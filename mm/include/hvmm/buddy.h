@@ -37,6 +37,14 @@ struct hvmm_pool {
  */
 int hvmm_pool_init(struct hvmm_pool *pool, u64 pfn, u64 nr_pages, u64 reserved_pages);
 
+/*
+ * The same for memory the caller guarantees is already zero (fresh from
+ * the host): the free pages are not scrubbed again, so setting up a large
+ * pool writes only its metadata and one list node per free block, and
+ * costs no page of the pool's memory that nobody uses.
+ */
+int hvmm_pool_init_zeroed(struct hvmm_pool *pool, u64 pfn, u64 nr_pages, u64 reserved_pages);
+
 /* A zeroed block of 2^@order pages with refcount 1, or NULL. */
 void *hvmm_alloc_pages(struct hvmm_pool *pool, u8 order);
 
