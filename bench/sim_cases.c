@@ -9,6 +9,7 @@
  * live block, so each step replays it from an empty pool and leaves the
  * pool empty again.
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 
 #include "bench.h"
 #include "machine.h"
+#include "trace/trace.h"
 
 #define POOL_PAGES	(1ULL << 14)	/* 64 MiB pool for throughput */
 #define RAM_BASE	0x80000000ULL
@@ -28,6 +30,7 @@ struct stream {
 
 struct sim_bench {
 	struct sim_machine *m;
+	struct sim_machine_config cfg;	/* trace replays: a fresh machine per step */
 	struct stream st;
 	uint64_t rss_before;
 	uint64_t failed;
@@ -56,6 +59,8 @@ static void machine_config(struct sim_machine_config *cfg, const char *allocator
 	cfg->regions[0].size = ram_pages << HVMM_PAGE_SHIFT;
 	cfg->pool_pages = pool_pages;
 	cfg->oracles = level;
+	/* The host stage-2 must reach the top of RAM (2^28 pages at 2 GiB: 41 bits). */
+	cfg->host_ia_bits = 44;
 	snprintf(cfg->allocator, sizeof(cfg->allocator), "%s", allocator);
 }
 
@@ -123,6 +128,23 @@ static struct sim_bench *sb(struct bench_state *s)
 }
 
 /*
+ * Writes the last word of every page of the allocator's pool (zero, as in
+ * any free page), so replays time the simulator, not the host's first-touch
+ * page faults.
+ */
+static void pretouch_pool(struct sim_machine *m)
+{
+	const struct sim_allocator *a = sim_machine_allocator(m);
+	struct sim_physmem *pm = sim_machine_physmem(m);
+
+	for (uint64_t pfn = a->base_pfn; pfn < a->base_pfn + a->nr_pages; pfn++) {
+		uint8_t *p = sim_physmem_pa_to_host(pm, pfn << HVMM_PAGE_SHIFT);
+
+		((volatile uint64_t *)(p + HVMM_PAGE_SIZE))[-1] = 0;
+	}
+}
+
+/*
  * arg packs the configuration: bits 0-7 oracle level, bits 8-15 log2 of
  * simulated RAM pages, bit 16 "the pool spans all RAM", bits 32-63 ops.
  */
@@ -150,6 +172,8 @@ static int setup_replay(struct bench_state *s)
 	b->m = sim_machine_create(&cfg, s->err, sizeof(s->err));
 	if (!b->m)
 		return -1;
+	if (!pool_all)
+		pretouch_pool(b->m);
 	s->items_per_step = b->st.n;
 	return 0;
 }
@@ -199,6 +223,64 @@ static void teardown_replay(struct bench_state *s)
 	s->priv = NULL;
 }
 
+/* --- traces ---------------------------------------------------------------- */
+
+/* The trace's ops in memory, its own machine configuration, oracles per case. */
+static int setup_trace(struct bench_state *s)
+{
+	struct sim_bench *b = calloc(1, sizeof(*b));
+	struct sim_trace_error terr;
+	struct sim_trace_reader *r;
+	struct sim_op op;
+	int ret;
+
+	if (!b)
+		return -1;
+	s->priv = b;
+	b->rss_before = bench_rss_bytes();
+	r = sim_trace_open(s->c->ptr, &terr);
+	if (!r) {
+		snprintf(s->err, sizeof(s->err), "%.200s", terr.msg);
+		return -1;
+	}
+	b->cfg = sim_trace_reader_header(r)->cfg;
+	b->cfg.oracles = (enum sim_oracle_level)(s->c->arg & 0xff);
+	/* Handles are symbolic: a trace replays on any allocator. */
+	snprintf(b->cfg.allocator, sizeof(b->cfg.allocator), "%.31s", s->c->subject);
+	b->cfg.report_stream = NULL;
+	while ((ret = sim_trace_read_op(r, &op, &terr)) == 1)
+		if (stream_push(&b->st, &op))
+			break;
+	sim_trace_close(r);
+	if (ret) {
+		snprintf(s->err, sizeof(s->err), "%.200s", ret < 0 ? terr.msg : "out of memory");
+		return -1;
+	}
+	s->items_per_step = b->st.n;
+	return 0;
+}
+
+/* A fresh, pre-touched machine (untimed), then the whole trace (timed). */
+static uint64_t step_trace(struct bench_state *s, struct bench_thread *t)
+{
+	struct sim_bench *b = sb(s);
+
+	sim_machine_destroy(b->m);
+	b->m = sim_machine_create(&b->cfg, s->err, sizeof(s->err));
+	if (!b->m) {
+		b->failed++;
+		return 0;
+	}
+	pretouch_pool(b->m);
+	return step_replay(s, t);
+}
+
+static void report_trace(struct bench_state *s)
+{
+	if (sb(s)->m)
+		report_replay(s);
+}
+
 static const char *const level_names[] = { "off", "incremental", "full" };
 
 static void add_replay(const char *allocator, const char *workload, uint64_t arg)
@@ -220,6 +302,64 @@ static void add_replay(const char *allocator, const char *workload, uint64_t arg
 	bench_case_add(&c);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Every *.trace in @dir, replayed with the oracles at @level, as
+ * "replay/<prefix><name>_<level>/<allocator in its header>". Tiny traces
+ * (the imported samples) get a fixed step count: a step is dominated by
+ * creating the machine, which is not timed.
+ */
+static void add_traces(const char *dir, const char *prefix, unsigned int level)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char *names[256];
+	size_t n = 0;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)) && n < 256) {
+		size_t len = strlen(e->d_name);
+
+		if (len > 6 && !strcmp(e->d_name + len - 6, ".trace"))
+			names[n++] = strdup(e->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(names[0]), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		struct bench_case c = {
+			.group = "replay",
+			.threads = 1,
+			.arg = level,
+			.setup = setup_trace,
+			.step = step_trace,
+			.report = report_trace,
+			.teardown = teardown_replay,
+		};
+		char path[512];
+
+		if (!names[i])
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		c.ptr = strdup(path);
+		names[i][strlen(names[i]) - 6] = '\0';
+		snprintf(c.workload, sizeof(c.workload), "%s%s_oracles_%s", prefix, names[i],
+			 level_names[level]);
+		if (!strcmp(prefix, "imported_"))
+			c.iterations = 200;
+		for (unsigned int a = 0; sim_allocators[a]; a++) {
+			snprintf(c.subject, sizeof(c.subject), "%s", sim_allocators[a]->name);
+			snprintf(c.name, sizeof(c.name), "replay/%.60s/%.24s", c.workload, c.subject);
+			bench_case_add(&c);
+		}
+		free(names[i]);
+	}
+}
+
 void bench_register_sim(void)
 {
 	for (unsigned int i = 0; sim_allocators[i]; i++) {
@@ -228,7 +368,7 @@ void bench_register_sim(void)
 
 		for (unsigned int level = 0; level < 3; level++) {
 			/* A full sweep after every op costs a pool walk: fewer ops. */
-			uint64_t ops = level == SIM_ORACLES_FULL ? 2000 : 100000;
+			uint64_t ops = level == SIM_ORACLES_FULL ? 200 : 100000;
 
 			snprintf(wl, sizeof(wl), "replay_oracles_%s", level_names[level]);
 			add_replay(name, wl, ARG(level, 18, 0, ops));
@@ -241,5 +381,9 @@ void bench_register_sim(void)
 			snprintf(wl, sizeof(wl), "scale_pool_all_ram2^%u", ram);
 			add_replay(name, wl, ARG(SIM_ORACLES_OFF, ram, 1, 100000));
 		}
+	}
+	for (unsigned int level = SIM_ORACLES_OFF; level <= SIM_ORACLES_INCREMENTAL; level++) {
+		add_traces(HVMM_TRACE_DIR, "", level);
+		add_traces(HVMM_IMPORTED_DIR, "imported_", level);
 	}
 }
