@@ -19,8 +19,11 @@
 #include <hvmm/memory.h>
 #include <hvmm/spinlock.h>
 
-/* Largest block order any pool supports: 2^18 pages = 1 GiB. */
-#define HVMM_BUDDY_MAX_ORDER	18
+/*
+ * Largest block order any pool supports: 2^16 pages = 256 MiB. Larger
+ * pools are handed out as several blocks of this order.
+ */
+#define HVMM_BUDDY_MAX_ORDER	16
 
 struct hvmm_pool {
 	hvmm_spinlock_t lock;

@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Functional tests of mm/buddy.c through its own API: capacity cases,
+ * coalescing, zeroing, refcounting, splitting, outside pages, and misuse
+ * that must end in the platform panic.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <hvmm/buddy.h>
+
+#include "tap.h"
+#include "testmem.h"
+
+#define RAM_BASE	0x80000000ULL		/* pfn 0x80000: aligned to 2^19 pages */
+#define RAM_PFN		(RAM_BASE >> HVMM_PAGE_SHIFT)
+
+static struct sim_physmem pm;
+static struct hvmm_pool pool;
+
+static uint64_t pfn_of(void *va)
+{
+	return sim_physmem_host_to_pa(&pm, va) >> HVMM_PAGE_SHIFT;
+}
+
+static uint64_t count_free_blocks(struct hvmm_pool *p, unsigned int order)
+{
+	uint64_t n = 0;
+
+	for (struct hvmm_list *l = p->free_area[order].next; l != &p->free_area[order]; l = l->next)
+		n++;
+	return n;
+}
+
+static void pow2_pool_is_one_block(void)
+{
+	for (unsigned int k = 0; k <= 12; k++) {
+		void *all, *one;
+
+		CHECK(hvmm_pool_init(&pool, RAM_PFN, 1ULL << k, 0) == 0);
+		CHECK_MSG(pool.max_order == k, "k=%u max_order=%u", k, pool.max_order);
+		CHECK(count_free_blocks(&pool, k) == 1);
+		all = hvmm_alloc_pages(&pool, (u8)k);
+		CHECK_MSG(all && pfn_of(all) == RAM_PFN, "k=%u", k);
+		one = hvmm_alloc_pages(&pool, 0);
+		CHECK(one == NULL);
+		if (all)
+			hvmm_put_page(&pool, all);
+		CHECK(hvmm_pool_free_pages(&pool) == 1ULL << k);
+	}
+}
+
+static void pool_of_2048_pages(void)
+{
+	void *all;
+
+	CHECK(hvmm_pool_init(&pool, RAM_PFN, 2048, 0) == 0);
+	CHECK(pool.max_order == 11);
+	all = hvmm_alloc_pages(&pool, 11);
+	CHECK(all && pfn_of(all) == RAM_PFN);
+	CHECK(hvmm_alloc_pages(&pool, 12) == NULL);
+	hvmm_put_page(&pool, all);
+	CHECK(count_free_blocks(&pool, 11) == 1);
+}
+
+static void max_order_is_capped(void)
+{
+	void *a;
+
+	CHECK(hvmm_pool_init(&pool, RAM_PFN, 1ULL << (HVMM_BUDDY_MAX_ORDER + 2), 0) == 0);
+	CHECK(pool.max_order == HVMM_BUDDY_MAX_ORDER);
+	CHECK(hvmm_alloc_pages(&pool, HVMM_BUDDY_MAX_ORDER + 1) == NULL);
+	CHECK(hvmm_alloc_pages(&pool, 255) == NULL);
+	a = hvmm_alloc_pages(&pool, HVMM_BUDDY_MAX_ORDER);
+	CHECK(a != NULL);
+	if (a)
+		hvmm_put_page(&pool, a);
+	CHECK(count_free_blocks(&pool, HVMM_BUDDY_MAX_ORDER) == 4);
+}
+
+static void freeing_everything_recoalesces(void)
+{
+	enum { N = 1024 };
+	void **pages = calloc(N, sizeof(*pages));
+	uint64_t seed = 12345;
+
+	CHECK(hvmm_pool_init(&pool, RAM_PFN, N, 0) == 0);
+	for (int i = 0; i < N; i++) {
+		pages[i] = hvmm_alloc_pages(&pool, 0);
+		CHECK(pages[i] != NULL);
+	}
+	CHECK(hvmm_alloc_pages(&pool, 0) == NULL);
+	/* Free in a shuffled order. */
+	for (int i = N - 1; i > 0; i--) {
+		int j;
+		void *t;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		j = (int)((seed >> 33) % (uint64_t)(i + 1));
+		t = pages[i];
+		pages[i] = pages[j];
+		pages[j] = t;
+	}
+	for (int i = 0; i < N; i++)
+		hvmm_put_page(&pool, pages[i]);
+	for (unsigned int o = 0; o < 10; o++)
+		CHECK_MSG(count_free_blocks(&pool, o) == 0, "order %u", o);
+	CHECK(count_free_blocks(&pool, 10) == 1);
+	free(pages);
+}
+
+static void reserved_pages_are_never_handed_out(void)
+{
+	uint64_t got = 0;
+	void *p;
+
+	CHECK(hvmm_pool_init(&pool, RAM_PFN, 64, 5) == 0);
+	CHECK(hvmm_pool_free_pages(&pool) == 59);
+	while ((p = hvmm_alloc_pages(&pool, 0))) {
+		CHECK(pfn_of(p) >= RAM_PFN + 5 && pfn_of(p) < RAM_PFN + 64);
+		got++;
+	}
+	CHECK(got == 59);
+}
+
+static void unaligned_pool_blocks_are_physically_aligned(void)
+{
+	void *p;
+
+	/* 100 pages from pfn 0x80003: blocks must still be aligned in PA space. */
+	CHECK(hvmm_pool_init(&pool, RAM_PFN + 3, 100, 0) == 0);
+	for (unsigned int o = 0; o <= 6; o++) {
+		p = hvmm_alloc_pages(&pool, (u8)o);
+		if (!p)
+			continue;
+		CHECK_MSG((pfn_of(p) & ((1ULL << o) - 1)) == 0, "order %u pfn 0x%llx", o,
+			  (unsigned long long)pfn_of(p));
+		CHECK(pfn_of(p) >= RAM_PFN + 3 && pfn_of(p) + (1ULL << o) <= RAM_PFN + 103);
+	}
+	/* 100 pages from an odd start hold no aligned 64-page block. */
+	CHECK(hvmm_alloc_pages(&pool, 7) == NULL);
+}
+
+static void freed_memory_is_zeroed(void)
+{
+	uint8_t *p, *q;
+
+	CHECK(hvmm_pool_init(&pool, RAM_PFN, 16, 0) == 0);
+	p = hvmm_alloc_pages(&pool, 2);
+	CHECK(p != NULL);
+	memset(p, 0xa5, 4 * HVMM_PAGE_SIZE);
+	hvmm_put_page(&pool, p);
+	q = hvmm_alloc_pages(&pool, 4);
+	CHECK(q != NULL);
+	for (size_t i = 0; q && i < 16 * HVMM_PAGE_SIZE; i++) {
+		if (q[i]) {
+			CHECK_MSG(q[i] == 0, "byte %zu is 0x%02x", i, q[i]);
+			break;
+		}
+	}
+}
+
+static void refcount_frees_at_zero(void)
+{
+	void *p;
+
+	CHECK(hvmm_pool_init(&pool, RAM_PFN, 4, 0) == 0);
+	p = hvmm_alloc_pages(&pool, 2);
+	CHECK(p != NULL);
+	hvmm_get_page(&pool, p);
+	hvmm_get_page(&pool, p);
+	CHECK(hvmm_virt_to_page(p)->refcount == 3);
+	hvmm_put_page(&pool, p);
+	hvmm_put_page(&pool, p);
+	CHECK(hvmm_alloc_pages(&pool, 0) == NULL);	/* still held */
+	hvmm_put_page(&pool, p);
+	CHECK(hvmm_pool_free_pages(&pool) == 4);
+}
+
+static void split_pages_free_independently(void)
+{
+	uint8_t *p;
+
+	CHECK(hvmm_pool_init(&pool, RAM_PFN, 8, 0) == 0);
+	p = hvmm_alloc_pages(&pool, 3);
+	CHECK(p != NULL);
+	hvmm_split_page(&pool, p);
+	for (int i = 0; i < 8; i++) {
+		struct hvmm_page *pg = hvmm_virt_to_page(p + i * HVMM_PAGE_SIZE);
+
+		CHECK(pg->order == 0 && pg->refcount == 1);
+	}
+	/* Free all but page 5: nothing reaches order 3. */
+	for (int i = 0; i < 8; i++)
+		if (i != 5)
+			hvmm_put_page(&pool, p + i * HVMM_PAGE_SIZE);
+	CHECK(hvmm_alloc_pages(&pool, 3) == NULL);
+	CHECK(count_free_blocks(&pool, 2) == 1 && count_free_blocks(&pool, 1) == 1 &&
+	      count_free_blocks(&pool, 0) == 1);
+	hvmm_put_page(&pool, p + 5 * HVMM_PAGE_SIZE);
+	CHECK(count_free_blocks(&pool, 3) == 1);
+}
+
+static void outside_pages_are_accepted_without_coalescing(void)
+{
+	struct hvmm_pool other;
+	void *foreign, *again;
+
+	/* Pool A at the start of RAM, pool B beyond it. */
+	CHECK(hvmm_pool_init(&pool, RAM_PFN, 16, 0) == 0);
+	CHECK(hvmm_pool_init(&other, RAM_PFN + 64, 16, 0) == 0);
+	foreign = hvmm_alloc_pages(&pool, 0);
+	CHECK(foreign != NULL);
+	memset(foreign, 0x5a, HVMM_PAGE_SIZE);
+	hvmm_put_page(&other, foreign);
+	CHECK(count_free_blocks(&other, 0) == 1);	/* not merged with anything */
+	CHECK(count_free_blocks(&other, 4) == 1);	/* B's own range is intact */
+	CHECK(hvmm_pool_free_pages(&other) == 17);
+	/* The only order-0 block is the foreign page: it comes back, scrubbed. */
+	again = hvmm_alloc_pages(&other, 0);
+	CHECK(again == foreign);
+	CHECK(again && ((uint8_t *)again)[100] == 0);
+	CHECK(count_free_blocks(&other, 4) == 1);
+}
+
+static void init_rejects_bad_ranges(void)
+{
+	CHECK(hvmm_pool_init(&pool, RAM_PFN, 0, 0) == -HVMM_EINVAL);
+	CHECK(hvmm_pool_init(&pool, RAM_PFN, 4, 5) == -HVMM_EINVAL);
+	CHECK(hvmm_pool_init(&pool, UINT64_MAX - 2, 8, 0) == -HVMM_EINVAL);
+	CHECK(hvmm_pool_init(&pool, RAM_PFN - 1, 8, 0) == -HVMM_ERANGE);
+	CHECK(hvmm_pool_init(&pool, RAM_PFN + (64ULL << 20 >> 12) - 4, 8, 0) == -HVMM_ERANGE);
+}
+
+/* --- misuse: reported through the platform panic ----------------------- */
+
+static void *misuse_page;
+
+static void do_put(void *arg) { hvmm_put_page(&pool, arg); }
+static void do_get(void *arg) { hvmm_get_page(&pool, arg); }
+static void do_split(void *arg) { hvmm_split_page(&pool, arg); }
+
+static void misuse_panics(void)
+{
+	const char *what = NULL;
+	int on_stack;
+	uint8_t *blk;
+
+	CHECK(hvmm_pool_init(&pool, RAM_PFN, 16, 0) == 0);
+	misuse_page = hvmm_alloc_pages(&pool, 0);
+	hvmm_put_page(&pool, misuse_page);
+
+	CHECK(testmem_panics(do_put, misuse_page, &what));
+	CHECK_MSG(what && strstr(what, "refcount 0"), "double free said: %s", what ? what : "nothing");
+
+	CHECK(hvmm_pool_init(&pool, RAM_PFN, 16, 0) == 0);
+	CHECK(testmem_panics(do_get, testmem_pfn(&pm, RAM_PFN + 3), &what));
+	CHECK_MSG(what && (strstr(what, "free page") || strstr(what, "heads no block")),
+		  "get on free page said: %s", what ? what : "nothing");
+
+	/* A panic leaves the pool as it was, lock held: start afresh each time. */
+	CHECK(hvmm_pool_init(&pool, RAM_PFN, 16, 0) == 0);
+	CHECK(testmem_panics(do_put, &on_stack, &what));
+	CHECK_MSG(what && strstr(what, "not in the linear map"), "wild put said: %s",
+		  what ? what : "nothing");
+
+	CHECK(hvmm_pool_init(&pool, RAM_PFN, 16, 0) == 0);
+	CHECK(testmem_panics(do_split, testmem_pfn(&pm, RAM_PFN), &what));
+	CHECK_MSG(what && strstr(what, "split"), "split of free block said: %s",
+		  what ? what : "nothing");
+
+	CHECK(hvmm_pool_init(&pool, RAM_PFN, 16, 0) == 0);
+	blk = hvmm_alloc_pages(&pool, 2);
+	CHECK(testmem_panics(do_put, blk + HVMM_PAGE_SIZE, &what));
+	CHECK_MSG(what && strstr(what, "heads no block"), "put on tail said: %s",
+		  what ? what : "nothing");
+}
+
+int main(void)
+{
+	testmem_init(&pm, RAM_BASE, 64ULL << 20);
+	TEST(pow2_pool_is_one_block);
+	TEST(pool_of_2048_pages);
+	TEST(freeing_everything_recoalesces);
+	TEST(reserved_pages_are_never_handed_out);
+	TEST(unaligned_pool_blocks_are_physically_aligned);
+	TEST(freed_memory_is_zeroed);
+	TEST(refcount_frees_at_zero);
+	TEST(split_pages_free_independently);
+	TEST(outside_pages_are_accepted_without_coalescing);
+	TEST(init_rejects_bad_ranges);
+	TEST(misuse_panics);
+	testmem_fini(&pm);
+
+	/* A machine big enough for four blocks of the largest order. */
+	testmem_init(&pm, RAM_BASE, HVMM_PAGE_SIZE << (HVMM_BUDDY_MAX_ORDER + 2));
+	TEST(max_order_is_capped);
+	testmem_fini(&pm);
+	return tap_done();
+}
