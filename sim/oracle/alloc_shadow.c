@@ -167,7 +167,8 @@ uint64_t sim_alloc_shadow_find_free(const struct sim_alloc_shadow *s, uint64_t n
 {
 	uint64_t end = s->nr_pages, i;
 
-	if (!nr || !align || (align & (align - 1)))
+	/* nr > nr_pages never fits (and cand + nr below would wrap). */
+	if (!nr || nr > s->nr_pages || !align || (align & (align - 1)))
 		return UINT64_MAX;
 	i = from > s->base_pfn ? from - s->base_pfn : 0;
 	while (i < end) {
