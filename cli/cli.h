@@ -31,6 +31,7 @@ int cmd_replay(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
 
 
 /* Prints "hvmm: " + message to stderr; returns EXIT_USAGE. */
