@@ -70,7 +70,8 @@ static const struct sim_region *first_ram(const struct sim_physmem *pm)
 
 static int setup_allocator(struct sim_machine *m, char *err, size_t errlen)
 {
-	const struct sim_allocator_ops *ops = sim_allocator_find(m->cfg.allocator);
+	const struct sim_allocator_ops *ops = m->cfg.allocator_ops ? m->cfg.allocator_ops :
+					      sim_allocator_find(m->cfg.allocator);
 	const struct sim_region *ram = first_ram(&m->pm);
 	struct sim_alloc_config acfg;
 	const struct sim_region *r;
@@ -291,15 +292,20 @@ static void check_zeroed_and_stamp(struct sim_machine *m, uint32_t h, uint64_t p
 	uint64_t *last, *first = stamp_slots(m, pfn, order, &last);
 
 	if (m->cfg.oracles != SIM_ORACLES_OFF) {
-		const uint8_t *head = sim_physmem_pa_to_host(&m->pm, pfn << HVMM_PAGE_SHIFT);
+		const uint64_t *head = sim_physmem_pa_to_host(&m->pm, pfn << HVMM_PAGE_SHIFT);
+		/* The words a previous owner could most likely have left behind. */
+		const uint64_t *words[] = { &head[0], &head[1], first, last };
 
-		if (*first || *last || *(const uint64_t *)head || ((const uint64_t *)head)[1])
+		for (unsigned int i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+			if (!*words[i])
+				continue;
 			sim_report_violation(&m->report, SIM_ORACLE_ALLOC_STRUCT,
-				"alloc returned pfn 0x%llx (order %u) with stale data 0x%llx/0x%llx: "
+				"alloc returned pfn 0x%llx (order %u) holding 0x%llx at byte offset 0x%llx: "
 				"allocations must be zeroed",
-				(unsigned long long)pfn, order,
-				(unsigned long long)(*first ? *first : *last),
-				(unsigned long long)*(const uint64_t *)head);
+				(unsigned long long)pfn, order, (unsigned long long)*words[i],
+				(unsigned long long)((const uint8_t *)words[i] - (const uint8_t *)head));
+			break;
+		}
 	}
 	*first = STAMP_MAGIC | h;
 	*last = STAMP_MAGIC | h;

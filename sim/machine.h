@@ -32,6 +32,8 @@ struct sim_machine_config {
 	struct sim_region_config regions[SIM_MAX_REGIONS];
 	unsigned int nr_regions;
 	char allocator[32];		/* name in sim_allocators[] */
+	/* If set, used instead of looking @allocator up (tests wrap adapters with faults). */
+	const struct sim_allocator_ops *allocator_ops;
 	uint64_t pool_base;		/* physical address; 0: start of the first RAM region */
 	uint64_t pool_pages;		/* 0: the whole first RAM region */
 	uint64_t pool_reserved;		/* pages at the pool start never handed out */

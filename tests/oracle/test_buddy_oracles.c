@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Negative tests of the buddy oracles: each breaks one rule from the test
+ * side (corrupting mm/ state, or wrapping the adapter with a fault) and
+ * checks that the right oracle fires with a message that says what broke.
+ * A clean run first shows that the oracles are quiet when nothing is wrong.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <hvmm/buddy.h>
+
+#include "machine.h"
+#include "tap.h"
+#include "workload.h"
+
+#define POOL_PAGES 256
+
+static const struct sim_allocator_ops *buddy;
+static struct sim_allocator_ops faulty;	/* buddy with one fault injected */
+
+static struct sim_machine *new_machine(const struct sim_allocator_ops *ops)
+{
+	struct sim_machine_config cfg;
+	char err[256];
+	struct sim_machine *m;
+
+	sim_machine_config_default(&cfg);
+	cfg.pool_pages = POOL_PAGES;
+	cfg.allocator_ops = ops;
+	cfg.report_stream = NULL;
+	m = sim_machine_create(&cfg, err, sizeof(err));
+	if (!m) {
+		printf("# cannot create machine: %s\n", err);
+		exit(99);
+	}
+	return m;
+}
+
+static int run(struct sim_machine *m, enum sim_op_kind kind, uint32_t h, uint64_t a)
+{
+	struct sim_op op = { .kind = kind, .h = h, .a = a };
+
+	return sim_machine_exec(m, &op, NULL);
+}
+
+/* True if @oracle fired and one of its kept violations mentions @needle. */
+static bool fired(struct sim_machine *m, enum sim_oracle_id oracle, const char *needle)
+{
+	const struct sim_report *r = sim_machine_report(m);
+
+	for (unsigned int i = 0; i < r->kept; i++) {
+		if (r->first[i].oracle == oracle && strstr(r->first[i].msg, needle)) {
+			printf("#   fired: %s: %s\n", sim_oracle_name(oracle), r->first[i].msg);
+			return true;
+		}
+	}
+	sim_report_print(r, stdout);
+	return false;
+}
+
+static struct hvmm_page *meta(struct sim_machine *m, uint64_t pfn)
+{
+	struct sim_physmem *pm = sim_machine_physmem(m);
+
+	return &pm->vmemmap[pfn - pm->start_pfn];
+}
+
+static void *host(struct sim_machine *m, uint64_t pfn)
+{
+	return sim_physmem_pa_to_host(sim_machine_physmem(m), pfn << HVMM_PAGE_SHIFT);
+}
+
+static struct hvmm_pool *pool_of(struct sim_machine *m)
+{
+	return sim_machine_allocator(m)->priv;
+}
+
+static void clean_run_is_quiet(void)
+{
+	struct sim_workload_params p = { .ops = 5000, .seed = 7, .pool_pages = POOL_PAGES, .max_order = 6 };
+	struct sim_workload *w = sim_workload_create("alloc-random", &p);
+	struct sim_machine *m = new_machine(buddy);
+	struct sim_op op;
+
+	while (sim_workload_next(w, &op))
+		sim_workload_result(w, &op, sim_machine_exec(m, &op, NULL));
+	sim_machine_finish(m);
+	CHECK(sim_machine_stats(m)->ops == 5000);
+	CHECK(sim_report_clean(sim_machine_report(m)));
+	sim_workload_destroy(w);
+	sim_machine_destroy(m);
+}
+
+static void struct_fires_on_a_tail_with_an_order(void)
+{
+	struct sim_machine *m = new_machine(buddy);
+	uint64_t pfn;
+
+	CHECK(run(m, SIM_OP_ALLOC, 1, 2) == 0);
+	CHECK(sim_machine_handle(m, 1, &pfn, NULL, NULL));
+	meta(m, pfn + 1)->order = 0;	/* a second head inside the block */
+	sim_machine_sweep(m);
+	CHECK(fired(m, SIM_ORACLE_ALLOC_STRUCT, "lies inside the order-2 block"));
+	sim_machine_destroy(m);
+}
+
+static void struct_fires_on_a_broken_back_link(void)
+{
+	struct sim_machine *m = new_machine(buddy);
+	struct hvmm_list *node;
+	uint64_t pfn;
+
+	/* Allocating one page leaves free blocks of orders 0..7 behind it. */
+	CHECK(run(m, SIM_OP_ALLOC, 1, 0) == 0);
+	CHECK(sim_machine_handle(m, 1, &pfn, NULL, NULL));
+	node = host(m, pfn ^ 1);		/* its free order-0 buddy */
+	node->prev = node;
+	sim_machine_sweep(m);
+	CHECK(fired(m, SIM_ORACLE_ALLOC_STRUCT, "back link"));
+	sim_machine_destroy(m);
+}
+
+static void struct_fires_on_unscrubbed_free_memory(void)
+{
+	struct sim_machine *m = new_machine(buddy);
+	uint64_t pfn;
+
+	CHECK(run(m, SIM_OP_ALLOC, 1, 0) == 0);
+	CHECK(sim_machine_handle(m, 1, &pfn, NULL, NULL));
+	CHECK(run(m, SIM_OP_FREE, 1, 0) == 0);
+	((uint8_t *)host(m, pfn))[100] = 0x42;	/* stale data in free memory */
+	sim_machine_sweep(m);
+	CHECK(fired(m, SIM_ORACLE_ALLOC_STRUCT, "must be scrubbed"));
+	sim_machine_destroy(m);
+}
+
+static void struct_fires_on_unmerged_buddies(void)
+{
+	struct sim_machine *m = new_machine(buddy);
+	struct hvmm_pool *pool = pool_of(m);
+	uint64_t base = sim_machine_allocator(m)->base_pfn;
+	struct hvmm_list *lo = host(m, base), *hi = host(m, base + 128);
+
+	/* The free pool is one order-8 block: cut it into two order-7 halves. */
+	CHECK(meta(m, base)->order == 8);
+	hvmm_list_del(lo);
+	meta(m, base)->order = 7;
+	meta(m, base + 128)->order = 7;
+	hvmm_list_add(lo, &pool->free_area[7]);
+	hvmm_list_add(hi, &pool->free_area[7]);
+	sim_machine_sweep(m);
+	CHECK(fired(m, SIM_ORACLE_ALLOC_STRUCT, "were not merged"));
+	sim_machine_destroy(m);
+}
+
+/* Faults injected around the real adapter. */
+static uint64_t last_pfn;
+
+static int alloc_returns_last_block_again(struct sim_allocator *a, unsigned int order, uint64_t *pfn)
+{
+	if (last_pfn) {
+		*pfn = last_pfn;
+		return 0;
+	}
+	return buddy->alloc(a, order, pfn) ?: (last_pfn = *pfn, 0);
+}
+
+static int put_does_nothing(struct sim_allocator *a, uint64_t pfn)
+{
+	return 0;
+}
+
+static int alloc_fails_above_order_0(struct sim_allocator *a, unsigned int order, uint64_t *pfn)
+{
+	return order ? -HVMM_ENOMEM : buddy->alloc(a, order, pfn);
+}
+
+static int alloc_leaves_junk(struct sim_allocator *a, unsigned int order, uint64_t *pfn)
+{
+	int ret = buddy->alloc(a, order, pfn);
+
+	if (!ret)
+		((uint8_t *)sim_physmem_pa_to_host(a->pm, *pfn << HVMM_PAGE_SHIFT))[8] = 0x99;
+	return ret;
+}
+
+static void conserve_fires_on_a_double_allocation(void)
+{
+	struct sim_machine *m;
+
+	faulty = *buddy;
+	faulty.alloc = alloc_returns_last_block_again;
+	last_pfn = 0;
+	m = new_machine(&faulty);
+	CHECK(run(m, SIM_OP_ALLOC, 1, 0) == 0);
+	CHECK(run(m, SIM_OP_ALLOC, 2, 0) == 0);
+	CHECK(fired(m, SIM_ORACLE_ALLOC_CONSERVE, "handed out a block that is not free"));
+	sim_machine_destroy(m);
+}
+
+static void conserve_fires_on_a_lost_free(void)
+{
+	struct sim_machine *m;
+
+	faulty = *buddy;
+	faulty.put = put_does_nothing;
+	m = new_machine(&faulty);
+	CHECK(run(m, SIM_OP_ALLOC, 1, 3) == 0);
+	CHECK(run(m, SIM_OP_FREE, 1, 0) == 0);	/* the pool never hears of it */
+	CHECK(fired(m, SIM_ORACLE_ALLOC_CONSERVE, "a free was lost"));
+	sim_machine_destroy(m);
+}
+
+static void avail_fires_when_a_fitting_block_is_refused(void)
+{
+	struct sim_machine *m;
+
+	faulty = *buddy;
+	faulty.alloc = alloc_fails_above_order_0;
+	m = new_machine(&faulty);
+	CHECK(run(m, SIM_OP_ALLOC, 1, 0) == 0);
+	CHECK(run(m, SIM_OP_ALLOC, 2, 4) == -HVMM_ENOMEM);
+	CHECK(fired(m, SIM_ORACLE_AVAIL, "alloc(order 4) failed, but pfn"));
+	/* And stays quiet when nothing fits: the pool is 256 pages. */
+	sim_report_init(sim_machine_report(m), NULL);
+	CHECK(run(m, SIM_OP_ALLOC, 3, 9) == -HVMM_ENOMEM);
+	CHECK(sim_machine_report(m)->by_oracle[SIM_ORACLE_AVAIL] == 0);
+	sim_machine_destroy(m);
+}
+
+static void struct_fires_on_a_dirty_allocation(void)
+{
+	struct sim_machine *m;
+
+	faulty = *buddy;
+	faulty.alloc = alloc_leaves_junk;
+	m = new_machine(&faulty);
+	CHECK(run(m, SIM_OP_ALLOC, 1, 1) == 0);
+	CHECK(fired(m, SIM_ORACLE_ALLOC_STRUCT, "allocations must be zeroed"));
+	sim_machine_destroy(m);
+}
+
+static void robust_fires_when_mm_panics(void)
+{
+	struct sim_machine *m = new_machine(buddy);
+	uint64_t pfn;
+
+	CHECK(run(m, SIM_OP_ALLOC, 1, 0) == 0);
+	CHECK(sim_machine_handle(m, 1, &pfn, NULL, NULL));
+	meta(m, pfn)->refcount = 0;	/* the executor still holds a reference */
+	CHECK(run(m, SIM_OP_PUT, 1, 0) == -HVMM_EFAULT);
+	CHECK(fired(m, SIM_ORACLE_ROBUST, "mm/ panicked"));
+	CHECK(sim_machine_dead(m));
+	CHECK(run(m, SIM_OP_ALLOC, 2, 0) == -HVMM_EFAULT);
+	sim_machine_destroy(m);
+}
+
+int main(void)
+{
+	buddy = sim_allocator_find("buddy");
+	TEST(clean_run_is_quiet);
+	TEST(struct_fires_on_a_tail_with_an_order);
+	TEST(struct_fires_on_a_broken_back_link);
+	TEST(struct_fires_on_unscrubbed_free_memory);
+	TEST(struct_fires_on_unmerged_buddies);
+	TEST(struct_fires_on_a_dirty_allocation);
+	TEST(conserve_fires_on_a_double_allocation);
+	TEST(conserve_fires_on_a_lost_free);
+	TEST(avail_fires_when_a_fitting_block_is_refused);
+	TEST(robust_fires_when_mm_panics);
+	return tap_done();
+}
