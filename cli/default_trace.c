@@ -25,6 +25,8 @@ bool cli_default_trace(char *path, size_t len)
 	char exe[PATH_MAX];
 	ssize_t n;
 
+	if (!path || !len)
+		return false;
 	if (env && *env) {
 		snprintf(path, len, "%s", env);
 		return true;	/* the user said so: a missing file is reported when opened */
