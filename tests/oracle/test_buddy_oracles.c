@@ -12,6 +12,7 @@
 
 #include "machine.h"
 #include "tap.h"
+#include "vmtest.h"
 #include "workload.h"
 
 #define POOL_PAGES 256
@@ -42,21 +43,6 @@ static int run(struct sim_machine *m, enum sim_op_kind kind, uint32_t h, uint64_
 	struct sim_op op = { .kind = kind, .h = h, .a = a };
 
 	return sim_machine_exec(m, &op, NULL);
-}
-
-/* True if @oracle fired and one of its kept violations mentions @needle. */
-static bool fired(struct sim_machine *m, enum sim_oracle_id oracle, const char *needle)
-{
-	const struct sim_report *r = sim_machine_report(m);
-
-	for (unsigned int i = 0; i < r->kept; i++) {
-		if (r->first[i].oracle == oracle && strstr(r->first[i].msg, needle)) {
-			printf("#   fired: %s: %s\n", sim_oracle_name(oracle), r->first[i].msg);
-			return true;
-		}
-	}
-	sim_report_print(r, stdout);
-	return false;
 }
 
 static struct hvmm_page *meta(struct sim_machine *m, uint64_t pfn)

@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Every page state against every ownership transition, as pKVM's own
+ * ownership selftest does: for each cell the expected result code; after
+ * a success the page's new state; after a failure a byte-for-byte
+ * comparison of the whole vmemmap, of the page's contents and of every
+ * stage-2 table page on the walks the transition looks at (the guest's at
+ * both IPAs it uses, the host's at the page), before and after. The
+ * oracles run throughout and must stay quiet.
+ *
+ * States of the page P (and, for guest-side transitions, of the guest IPA
+ * G it is or is not mapped at in vm1):
+ *  host-owned       the host's alone
+ *  shared-owned     the host's, shared with vm1 at G
+ *  shared-borrowed  vm1's (donated at G), lent back to the host
+ *  hyp-owned        donated to the hypervisor
+ *  guest-owned      donated to vm1 at G
+ *  no-page          a physical address with no memory behind it
+ *  MMIO             a device window
+ *  reserved         backed memory firmware keeps (not RAM for mm/)
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <hvmm/mem_protect.h>
+
+#include "tap.h"
+#include "vmtest.h"
+
+#define PAGE		4096ULL
+#define RAM_BASE	0x80000000ULL
+#define MMIO_BASE	0x10000000ULL
+#define RESV_BASE	0xc0000000ULL
+#define HOLE_PA		0xc0400000ULL
+#define HOST_PFN	0x90000ULL
+#define G		0x10000ULL	/* where P is (or would be) in vm1 */
+#define G2		0x20000ULL	/* a free IPA of vm1, for donations and shares */
+#define GUEST1		HVMM_OWNER_GUEST(1)
+
+enum state { HOST_OWNED, SHARED_OWNED, SHARED_BORROWED, HYP_OWNED, GUEST_OWNED, NO_PAGE, MMIO,
+	     RESERVED, NR_STATES };
+enum transition { HOST_DONATE_HYP, HYP_DONATE_HOST, HOST_DONATE_GUEST, HOST_SHARE_GUEST,
+		  HOST_UNSHARE_GUEST, GUEST_SHARE_HOST, GUEST_UNSHARE_HOST, TEARDOWN,
+		  NR_TRANSITIONS };
+
+static const char *const state_names[NR_STATES] = {
+	"host-owned", "shared-owned", "shared-borrowed", "hyp-owned", "guest-owned", "no-page",
+	"MMIO", "reserved",
+};
+static const char *const transition_names[NR_TRANSITIONS] = {
+	"host_donate_hyp", "hyp_donate_host", "host_donate_guest", "host_share_guest",
+	"host_unshare_guest", "guest_share_host", "guest_unshare_host", "teardown",
+};
+
+#define OK	0
+#define EPERM	(-HVMM_EPERM)
+#define ENOENT	(-HVMM_ENOENT)
+#define EFAULT	(-HVMM_EFAULT)
+
+/*
+ * The expected result of each cell. Host-side transitions name P and
+ * check it first (EFAULT: not RAM; EPERM: wrong state); guest-side ones
+ * name G and find nothing there (ENOENT) or the wrong state (EPERM).
+ */
+static const int expected[NR_STATES][NR_TRANSITIONS] = {
+	/*                 d_hyp   hyp_d   d_guest share  unshare g_share g_unshare teardown */
+	[HOST_OWNED]      = { OK,     EPERM,  OK,     OK,     ENOENT, ENOENT, ENOENT, OK },
+	[SHARED_OWNED]    = { EPERM,  EPERM,  EPERM,  OK,     OK,     EPERM,  EPERM,  OK },
+	[SHARED_BORROWED] = { EPERM,  EPERM,  EPERM,  EPERM,  EPERM,  EPERM,  OK,     OK },
+	[HYP_OWNED]       = { EPERM,  OK,     EPERM,  EPERM,  ENOENT, ENOENT, ENOENT, OK },
+	[GUEST_OWNED]     = { EPERM,  EPERM,  EPERM,  EPERM,  EPERM,  OK,     EPERM,  OK },
+	[NO_PAGE]         = { EFAULT, EFAULT, EFAULT, EFAULT, EFAULT, ENOENT, ENOENT, OK },
+	[MMIO]            = { EFAULT, EFAULT, EFAULT, EFAULT, EFAULT, ENOENT, ENOENT, OK },
+	[RESERVED]        = { EFAULT, EFAULT, EFAULT, EFAULT, EFAULT, ENOENT, ENOENT, OK },
+};
+
+/* A page's ownership as the vmemmap holds it. */
+struct own {
+	uint16_t owner;
+	uint8_t host_state;
+	uint32_t share_count;
+};
+
+#define HOST		{ HVMM_OWNER_HOST, HVMM_PAGE_OWNED, 0 }
+#define SAME		{ 0xffff, 0, 0 }	/* no page: nothing to look at */
+
+/* The state of P after each allowed transition. */
+static const struct own after[NR_STATES][NR_TRANSITIONS] = {
+	[HOST_OWNED] = {
+		[HOST_DONATE_HYP] = { HVMM_OWNER_HYP, HVMM_PAGE_NOPAGE, 0 },
+		[HOST_DONATE_GUEST] = { GUEST1, HVMM_PAGE_NOPAGE, 0 },
+		[HOST_SHARE_GUEST] = { HVMM_OWNER_HOST, HVMM_PAGE_SHARED_OWNED, 1 },
+		[TEARDOWN] = HOST,
+	},
+	[SHARED_OWNED] = {
+		[HOST_SHARE_GUEST] = { HVMM_OWNER_HOST, HVMM_PAGE_SHARED_OWNED, 2 },
+		[HOST_UNSHARE_GUEST] = HOST,
+		[TEARDOWN] = HOST,
+	},
+	[SHARED_BORROWED] = {
+		[GUEST_UNSHARE_HOST] = { GUEST1, HVMM_PAGE_NOPAGE, 0 },
+		[TEARDOWN] = HOST,
+	},
+	[HYP_OWNED] = {
+		[HYP_DONATE_HOST] = HOST,
+		[TEARDOWN] = { HVMM_OWNER_HYP, HVMM_PAGE_NOPAGE, 0 },
+	},
+	[GUEST_OWNED] = {
+		[GUEST_SHARE_HOST] = { GUEST1, HVMM_PAGE_SHARED_BORROWED, 0 },
+		[TEARDOWN] = HOST,
+	},
+	[NO_PAGE] = { [TEARDOWN] = SAME },
+	[MMIO] = { [TEARDOWN] = SAME },
+	[RESERVED] = { [TEARDOWN] = SAME },
+};
+
+static struct sim_machine *machine(void)
+{
+	struct sim_machine_config cfg;
+
+	sim_machine_config_default(&cfg);
+	cfg.regions[0] = (struct sim_region_config){ SIM_REGION_MMIO, MMIO_BASE, 2ULL << 20 };
+	cfg.regions[1] = (struct sim_region_config){ SIM_REGION_RAM, RAM_BASE, 1ULL << 30 };
+	cfg.regions[2] = (struct sim_region_config){ SIM_REGION_RESERVED, RESV_BASE, 2ULL << 20 };
+	cfg.nr_regions = 3;
+	return vmt_machine(&cfg);
+}
+
+static uint64_t page_of(enum state s)
+{
+	switch (s) {
+	case NO_PAGE: return HOLE_PA / PAGE;
+	case MMIO: return MMIO_BASE / PAGE + 3;
+	case RESERVED: return RESV_BASE / PAGE + 3;
+	default: return HOST_PFN;
+	}
+}
+
+/* Brings P into state @s (vm1 exists); false if the set-up itself failed. */
+static bool enter(struct sim_machine *m, enum state s, uint64_t p)
+{
+	if (vmt_op(m, SIM_OP_VM_CREATE, 1, 1, 0, 0, 0))
+		return false;
+	if (s >= NO_PAGE)
+		return true;
+	/* The host touches P first, so that its stage-2 maps it (a block). */
+	if (vmt_store(m, 0, p * PAGE + 8, 0x0123456789abcdefULL))
+		return false;
+	switch (s) {
+	case SHARED_OWNED:
+		return !vmt_op(m, SIM_OP_HOST_SHARE_GUEST, 1, G, p, 1, SIM_PROT_R | SIM_PROT_W) &&
+		       !vmt_store(m, 1, G + 16, 0x1111);
+	case SHARED_BORROWED:
+		return !vmt_op(m, SIM_OP_HOST_DONATE_GUEST, 1, G, p, 1, 0) &&
+		       !vmt_store(m, 1, G + 16, 0x2222) &&
+		       !vmt_op(m, SIM_OP_GUEST_SHARE_HOST, 1, G, 0, 1, 0);
+	case HYP_OWNED:
+		return !vmt_op(m, SIM_OP_HOST_DONATE_HYP, 0, 0, p, 1, 0);
+	case GUEST_OWNED:
+		return !vmt_op(m, SIM_OP_HOST_DONATE_GUEST, 1, G, p, 1, 0) &&
+		       !vmt_store(m, 1, G + 16, 0x3333);
+	default:
+		return true;
+	}
+}
+
+static int apply(struct sim_machine *m, enum transition t, uint64_t p)
+{
+	switch (t) {
+	case HOST_DONATE_HYP: return vmt_op(m, SIM_OP_HOST_DONATE_HYP, 0, 0, p, 1, 0);
+	case HYP_DONATE_HOST: return vmt_op(m, SIM_OP_HYP_DONATE_HOST, 0, 0, p, 1, 0);
+	case HOST_DONATE_GUEST: return vmt_op(m, SIM_OP_HOST_DONATE_GUEST, 1, G2, p, 1, 0);
+	case HOST_SHARE_GUEST:
+		return vmt_op(m, SIM_OP_HOST_SHARE_GUEST, 1, G2, p, 1, SIM_PROT_R);
+	case HOST_UNSHARE_GUEST: return vmt_op(m, SIM_OP_HOST_UNSHARE_GUEST, 1, G, p, 1, 0);
+	case GUEST_SHARE_HOST: return vmt_op(m, SIM_OP_GUEST_SHARE_HOST, 1, G, 0, 1, 0);
+	case GUEST_UNSHARE_HOST: return vmt_op(m, SIM_OP_GUEST_UNSHARE_HOST, 1, G, 0, 1, 0);
+	default: return vmt_op(m, SIM_OP_VM_DESTROY, 1, 0, 0, 0, 0);
+	}
+}
+
+/* --- snapshots --------------------------------------------------------------- */
+
+#define MAX_TABLES 12
+
+struct snapshot {
+	struct hvmm_page *vmemmap;
+	uint64_t vmemmap_bytes;
+	uint8_t page[PAGE];
+	bool page_backed;
+	unsigned int nr_tables;
+	uint64_t table_pa[MAX_TABLES];
+	uint8_t table[MAX_TABLES][PAGE];
+};
+
+static void snap_walk(struct sim_machine *m, struct snapshot *s, uint32_t vm, uint64_t ipa)
+{
+	struct sim_walk w;
+
+	vmt_walk(m, vm, ipa, &w);
+	for (unsigned int i = 0; i < w.nr_tables && s->nr_tables < MAX_TABLES; i++) {
+		s->table_pa[s->nr_tables] = w.tables[i];
+		memcpy(s->table[s->nr_tables++], vmt_host(m, w.tables[i] / PAGE), PAGE);
+	}
+}
+
+static void snap(struct sim_machine *m, struct snapshot *s, uint64_t p)
+{
+	struct sim_physmem *pm = sim_machine_physmem(m);
+	const void *host = vmt_host(m, p);
+
+	s->vmemmap_bytes = (pm->end_pfn - pm->start_pfn) * sizeof(struct hvmm_page);
+	s->vmemmap = malloc(s->vmemmap_bytes);
+	if (!s->vmemmap)
+		exit(99);
+	memcpy(s->vmemmap, pm->vmemmap, s->vmemmap_bytes);
+	s->page_backed = host != NULL;
+	if (host)
+		memcpy(s->page, host, PAGE);
+	s->nr_tables = 0;
+	snap_walk(m, s, 1, G);
+	snap_walk(m, s, 1, G2);
+	snap_walk(m, s, 0, p * PAGE);
+}
+
+/* Unchanged: the vmemmap, the page, the tables the walks read (and the walks themselves). */
+static bool unchanged(struct sim_machine *m, const struct snapshot *a, uint64_t p)
+{
+	struct snapshot *b = malloc(sizeof(*b));
+	bool same = true;
+
+	if (!b)
+		exit(99);
+	snap(m, b, p);
+	if (memcmp(a->vmemmap, b->vmemmap, a->vmemmap_bytes)) {
+		for (uint64_t i = 0; i < a->vmemmap_bytes / sizeof(struct hvmm_page); i++)
+			if (memcmp(&a->vmemmap[i], &b->vmemmap[i], sizeof(struct hvmm_page))) {
+				printf("#   vmemmap entry of pfn 0x%llx changed\n",
+				       (unsigned long long)(sim_machine_physmem(m)->start_pfn + i));
+				break;
+			}
+		same = false;
+	}
+	if (a->page_backed && memcmp(a->page, b->page, PAGE)) {
+		printf("#   the contents of pfn 0x%llx changed\n", (unsigned long long)p);
+		same = false;
+	}
+	if (a->nr_tables != b->nr_tables ||
+	    memcmp(a->table_pa, b->table_pa, a->nr_tables * sizeof(a->table_pa[0]))) {
+		printf("#   the stage-2 walks changed\n");
+		same = false;
+	}
+	for (unsigned int i = 0; same && i < a->nr_tables; i++)
+		if (memcmp(a->table[i], b->table[i], PAGE)) {
+			printf("#   stage-2 table page pa 0x%llx changed\n",
+			       (unsigned long long)a->table_pa[i]);
+			same = false;
+		}
+	free(b->vmemmap);
+	free(b);
+	return same;
+}
+
+/* --- the table ---------------------------------------------------------------- */
+
+static bool run_cell(enum state s, enum transition t)
+{
+	struct sim_machine *m = machine();
+	struct snapshot *before = malloc(sizeof(*before));
+	uint64_t p = page_of(s);
+	bool ok = true;
+	int ret;
+
+	if (!before)
+		exit(99);
+	if (!enter(m, s, p)) {
+		printf("#   %s: cannot set the page up\n", state_names[s]);
+		ok = false;
+		goto out;
+	}
+	snap(m, before, p);
+	ret = apply(m, t, p);
+	if (ret != expected[s][t]) {
+		printf("#   %s x %s: returned %s, expected %s\n", state_names[s], transition_names[t],
+		       sim_result_name(ret), sim_result_name(expected[s][t]));
+		ok = false;
+	} else if (ret) {
+		ok = unchanged(m, before, p);
+	} else if (after[s][t].owner != 0xffff) {
+		const struct hvmm_page *pg = vmt_meta(m, p);
+		const struct own *want = &after[s][t];
+
+		if (pg->owner != want->owner || pg->host_state != want->host_state ||
+		    pg->share_count != want->share_count) {
+			printf("#   %s x %s: page is owner %u state %u shared %u; expected %u %u %u\n",
+			       state_names[s], transition_names[t], pg->owner, pg->host_state,
+			       pg->share_count, want->owner, want->host_state, want->share_count);
+			ok = false;
+		}
+	}
+	sim_machine_finish(m);
+	if (!sim_report_clean(sim_machine_report(m))) {
+		printf("#   %s x %s: the oracles fired\n", state_names[s], transition_names[t]);
+		sim_report_print(sim_machine_report(m), stdout);
+		ok = false;
+	}
+	free(before->vmemmap);
+out:
+	free(before);
+	sim_machine_destroy(m);
+	return ok;
+}
+
+static void every_state_against_every_transition(void)
+{
+	unsigned int cells = 0, failed = 0;
+
+	for (unsigned int s = 0; s < NR_STATES; s++)
+		for (unsigned int t = 0; t < NR_TRANSITIONS; t++) {
+			cells++;
+			if (!run_cell(s, t)) {
+				printf("#   cell %s x %s failed\n", state_names[s], transition_names[t]);
+				failed++;
+			}
+		}
+	printf("#   %u cells, %u failed\n", cells, failed);
+	CHECK(cells == NR_STATES * NR_TRANSITIONS && failed == 0);
+}
+
+/* The table is not vacuous: a change the comparison must see is seen. */
+static void the_comparison_sees_changes(void)
+{
+	struct sim_machine *m = machine();
+	struct snapshot *before = malloc(sizeof(*before));
+	uint64_t *desc;
+
+	if (!before)
+		exit(99);
+	CHECK(enter(m, GUEST_OWNED, HOST_PFN));
+	snap(m, before, HOST_PFN);
+	CHECK(unchanged(m, before, HOST_PFN));
+	desc = vmt_desc(m, 1, G);
+	*desc ^= 1ULL << 6;		/* one permission bit of the guest's leaf */
+	CHECK(!unchanged(m, before, HOST_PFN));
+	*desc ^= 1ULL << 6;
+	vmt_meta(m, HOST_PFN)->flags ^= 0x80;
+	CHECK(!unchanged(m, before, HOST_PFN));
+	vmt_meta(m, HOST_PFN)->flags ^= 0x80;
+	CHECK(unchanged(m, before, HOST_PFN));
+	free(before->vmemmap);
+	free(before);
+	sim_machine_destroy(m);
+}
+
+int main(void)
+{
+	TEST(every_state_against_every_transition);
+	TEST(the_comparison_sees_changes);
+	return tap_done();
+}
