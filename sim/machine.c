@@ -309,6 +309,8 @@ static void check_zeroed_and_stamp(struct sim_machine *m, uint32_t h, uint64_t p
 	}
 	*first = STAMP_MAGIC | h;
 	*last = STAMP_MAGIC | h;
+	/* And so may its user have written all of it. */
+	sim_physmem_mark_dirty(&m->pm, pfn, 1ULL << order);
 }
 
 /* --- oracles -------------------------------------------------------------- */

@@ -46,6 +46,13 @@ static void hook_vmid(void *ctx, uint16_t vmid)
 
 /* --- set-up ---------------------------------------------------------------- */
 
+/* Concatenated roots are indexed from one pointer: all of them may be written. */
+static void mark_roots(struct sim_vmstate *vs, const struct hvmm_pgtable *pgt)
+{
+	if (pgt->pgd)
+		sim_physmem_mark_dirty(vs->pm, pgt->pgd_pa >> HVMM_PAGE_SHIFT, pgt->nr_roots);
+}
+
 static void shadow_hyp(struct sim_vmstate *vs, uint64_t pfn, uint64_t nr)
 {
 	for (uint64_t i = 0; i < nr; i++) {
@@ -91,7 +98,8 @@ int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
 			ram[nr_ram++] = (struct hvmm_memblock){ pm->regions[i].base, pm->regions[i].size };
 	start = cfg->ipa_start_level <= 3 ? cfg->ipa_start_level :
 		(unsigned int)hvmm_pgtable_default_start_level(cfg->ipa_bits);
-	if (hvmm_pool_init(&vs->hyp_pool, vs->hyp_pfn, vs->hyp_pages, 0) ||
+	/* Set up on fresh or scrubbed memory: the pool is zero already. */
+	if (hvmm_pool_init_zeroed(&vs->hyp_pool, vs->hyp_pfn, vs->hyp_pages, 0) ||
 	    (ret = hvmm_mem_protect_init(&vs->hyp_pool, ram, nr_ram, cfg->host_ia_bits)) ||
 	    (ret = hvmm_host_reserve_hyp(alloc_pfn, alloc_pages)) ||
 	    (ret = hvmm_vms_init(&vs->hyp_pool, cfg->ipa_bits, start))) {
@@ -100,6 +108,7 @@ int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
 			 (unsigned long long)vs->hyp_pages);
 		return -1;
 	}
+	mark_roots(vs, &hvmm_host.pgt);
 	if (sim_ideal_init(&vs->ideal, pm->start_pfn, pm->end_pfn - pm->start_pfn)) {
 		snprintf(err, errlen, "cannot map the ownership shadow");
 		return -1;
@@ -187,6 +196,7 @@ static int op_vm_create(struct sim_vmstate *vs, const struct sim_op *op)
 		return ret;
 	vs->g[op->vm] = (struct sim_guest){ .live = true, .vm = vm, .vmid = vm->vmid,
 					    .nr_vcpus = vcpus };
+	mark_roots(vs, &vm->pgt);
 	touch(vs, op->vm, 0, 0, 0, 0);
 	return 0;
 }
@@ -429,9 +439,10 @@ static int op_access(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *
 				   write ? SIM_ACCESS_WRITE : SIM_ACCESS_READ, &pa);
 	host = f ? NULL : sim_physmem_pa_to_host(vs->pm, pa);
 	if (host) {
-		if (write)
+		if (write) {
 			*host = v;
-		else
+			sim_physmem_mark_dirty(vs->pm, pa >> HVMM_PAGE_SHIFT, 1);
+		} else
 			v = *host;
 	}
 	if (vs->oracles)

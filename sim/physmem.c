@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -87,8 +88,25 @@ int sim_physmem_map(struct sim_physmem *pm, char *err, size_t errlen)
 			 (unsigned long long)(pm->vmemmap_bytes >> 20), strerror(errno));
 		return -1;
 	}
+	pm->dirty_words = (pm->end_pfn - pm->start_pfn + 63) / 64;
+	pm->dirty = map_noreserve(pm->dirty_words * sizeof(uint64_t));
+	if (!pm->dirty) {
+		snprintf(err, errlen, "cannot map the dirty-page bitmap: %s", strerror(errno));
+		return -1;
+	}
+	pm->dirty_lo = pm->dirty_words;
+	pm->dirty_hi = 0;
 	hvmm_memory_init(pm->vmemmap, pm->start_pfn, pm->end_pfn);
 	return 0;
+}
+
+/* Forgets every dirty mark (all memory is zero again). */
+static void clear_dirty(struct sim_physmem *pm)
+{
+	if (pm->dirty && pm->dirty_lo < pm->dirty_hi)
+		memset(pm->dirty + pm->dirty_lo, 0, (pm->dirty_hi - pm->dirty_lo) * sizeof(uint64_t));
+	pm->dirty_lo = pm->dirty_words;
+	pm->dirty_hi = 0;
 }
 
 void sim_physmem_destroy(struct sim_physmem *pm)
@@ -100,6 +118,8 @@ void sim_physmem_destroy(struct sim_physmem *pm)
 			munmap(pm->regions[i].host, pm->regions[i].size);
 	if (pm->vmemmap)
 		munmap(pm->vmemmap, pm->vmemmap_bytes);
+	if (pm->dirty)
+		munmap(pm->dirty, pm->dirty_words * sizeof(uint64_t));
 	memset(pm, 0, sizeof(*pm));
 }
 
@@ -112,27 +132,61 @@ void sim_physmem_discard(struct sim_physmem *pm)
 			madvise(pm->regions[i].host, pm->regions[i].size, MADV_DONTNEED);
 	if (pm->vmemmap)
 		madvise(pm->vmemmap, pm->vmemmap_bytes, MADV_DONTNEED);
+	clear_dirty(pm);
 }
 
 /*
- * Zeroes bytes [lo, hi) of the mapping [base, base + size), widened to
- * whole host pages and clamped to the mapping, and drops the rest.
+ * Keeps bytes [lo, hi) of the mapping [base, base + size), widened to
+ * whole host pages and clamped to the mapping, and drops the rest; the
+ * kept bytes are zeroed by the caller (all of them, or the dirty pages).
+ * Returns the kept range in @lo and @hi.
  */
-static void scrub_mapping(uint8_t *base, uint64_t size, uint64_t lo, uint64_t hi)
+static void drop_outside(uint8_t *base, uint64_t size, uint64_t *lo, uint64_t *hi)
 {
-	lo &= ~(uint64_t)(HVMM_PAGE_SIZE - 1);
-	hi = (hi + HVMM_PAGE_SIZE - 1) & ~(uint64_t)(HVMM_PAGE_SIZE - 1);
-	if (hi > size)
-		hi = size;
-	if (lo >= hi) {
+	*lo &= ~(uint64_t)(HVMM_PAGE_SIZE - 1);
+	*hi = (*hi + HVMM_PAGE_SIZE - 1) & ~(uint64_t)(HVMM_PAGE_SIZE - 1);
+	if (*hi > size)
+		*hi = size;
+	if (*lo >= *hi) {
 		madvise(base, size, MADV_DONTNEED);
+		*lo = *hi = 0;
 		return;
 	}
-	memset(base + lo, 0, hi - lo);
-	if (lo)
-		madvise(base, lo, MADV_DONTNEED);
-	if (hi < size)
-		madvise(base + hi, size - hi, MADV_DONTNEED);
+	if (*lo)
+		madvise(base, *lo, MADV_DONTNEED);
+	if (*hi < size)
+		madvise(base + *hi, size - *hi, MADV_DONTNEED);
+}
+
+/* Zeroes the dirty pages of [pfn, end) in the region mapped at @host from @first_pfn. */
+static void zero_dirty(const struct sim_physmem *pm, uint8_t *host, uint64_t first_pfn,
+		       uint64_t pfn, uint64_t end)
+{
+	while (pfn < end) {
+		uint64_t run;
+
+		if (!sim_physmem_dirty(pm, pfn)) {
+			pfn++;
+			continue;
+		}
+		for (run = 1; pfn + run < end && sim_physmem_dirty(pm, pfn + run); run++)
+			;
+		memset(host + ((pfn - first_pfn) << HVMM_PAGE_SHIFT), 0, run << HVMM_PAGE_SHIFT);
+		pfn += run;
+	}
+}
+
+bool sim_physmem_check_scrubs;
+
+static void check_scrubbed(const struct sim_physmem *pm, uint64_t pfn, uint64_t nr)
+{
+	uint64_t bad = sim_physmem_first_nonzero(pm, pfn, nr);
+
+	if (bad != UINT64_MAX) {
+		fprintf(stderr, "sim_physmem_scrub: page 0x%llx is not zero after a scrub: "
+			"a write to simulated memory was not marked dirty\n", (unsigned long long)bad);
+		abort();
+	}
 }
 
 void sim_physmem_scrub(struct sim_physmem *pm, uint64_t pfn, uint64_t nr)
@@ -142,19 +196,39 @@ void sim_physmem_scrub(struct sim_physmem *pm, uint64_t pfn, uint64_t nr)
 
 	for (i = 0; i < pm->nr_regions; i++) {
 		struct sim_region *r = &pm->regions[i];
+		uint64_t lo = pa > r->base ? pa - r->base : 0, hi = end > r->base ? end - r->base : 0;
 
 		if (!r->host)
 			continue;
-		scrub_mapping(r->host, r->size, pa > r->base ? pa - r->base : 0,
-			      end > r->base ? end - r->base : 0);
+		drop_outside(r->host, r->size, &lo, &hi);
+		zero_dirty(pm, r->host, r->base >> HVMM_PAGE_SHIFT, (r->base + lo) >> HVMM_PAGE_SHIFT,
+			   (r->base + hi) >> HVMM_PAGE_SHIFT);
 	}
 	if (pm->vmemmap) {
 		uint64_t lo = pfn > pm->start_pfn ? pfn - pm->start_pfn : 0;
 		uint64_t hi = pfn + nr > pm->start_pfn ? pfn + nr - pm->start_pfn : 0;
 
-		scrub_mapping((uint8_t *)pm->vmemmap, pm->vmemmap_bytes,
-			      lo * sizeof(struct hvmm_page), hi * sizeof(struct hvmm_page));
+		lo *= sizeof(struct hvmm_page);
+		hi *= sizeof(struct hvmm_page);
+		drop_outside((uint8_t *)pm->vmemmap, pm->vmemmap_bytes, &lo, &hi);
+		memset((uint8_t *)pm->vmemmap + lo, 0, hi - lo);
 	}
+	clear_dirty(pm);
+	if (sim_physmem_check_scrubs)
+		check_scrubbed(pm, pfn, nr);
+}
+
+uint64_t sim_physmem_first_nonzero(const struct sim_physmem *pm, uint64_t pfn, uint64_t nr)
+{
+	static const uint8_t zero[HVMM_PAGE_SIZE];
+
+	for (; nr; pfn++, nr--) {
+		const uint8_t *p = sim_physmem_pa_to_host(pm, pfn << HVMM_PAGE_SHIFT);
+
+		if (p && memcmp(p, zero, HVMM_PAGE_SIZE))
+			return pfn;
+	}
+	return UINT64_MAX;
 }
 
 const struct sim_region *sim_physmem_region(const struct sim_physmem *pm, uint64_t pa)

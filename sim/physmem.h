@@ -35,6 +35,16 @@ struct sim_physmem {
 	struct hvmm_page *vmemmap;
 	uint64_t vmemmap_bytes;
 	uint64_t start_pfn, end_pfn;
+	/*
+	 * Pages that may hold non-zero bytes since the last scrub or discard:
+	 * one bit per PFN of [start_pfn, end_pfn), set by whoever writes
+	 * simulated memory (mm/ through hvmm_phys_to_virt(), the executor's
+	 * stamps and guest stores). Lets a scrub zero only what a run wrote,
+	 * and a sweep skip reading pages that are zero by construction.
+	 * [dirty_lo, dirty_hi) bounds the words with bits set.
+	 */
+	uint64_t *dirty;
+	uint64_t dirty_words, dirty_lo, dirty_hi;
 };
 
 /* Adds a region; fails (returns -1 and says why in @err) on overlap or bad alignment. */
@@ -48,11 +58,41 @@ void sim_physmem_destroy(struct sim_physmem *pm);
 void sim_physmem_discard(struct sim_physmem *pm);
 /*
  * The same end state as sim_physmem_discard(), cheaper when a run keeps
- * to a few pages: [pfn, pfn + nr) and their vmemmap entries are zeroed in
- * place (they stay resident, so the next run does not fault them in
- * again), everything else is dropped.
+ * to a few pages: the dirty pages of [pfn, pfn + nr) and the vmemmap
+ * entries of the range are zeroed in place (they stay resident, so the
+ * next run does not fault them in again), everything else is dropped.
  */
 void sim_physmem_scrub(struct sim_physmem *pm, uint64_t pfn, uint64_t nr);
+/*
+ * Set: every scrub then reads back the range it kept and aborts if a page
+ * is not zero, i.e. a write was not marked dirty (slow; regression runs).
+ */
+extern bool sim_physmem_check_scrubs;
+
+/* Notes that [pfn, pfn + nr) may have been written (PFNs outside the map are ignored). */
+static inline void sim_physmem_mark_dirty(struct sim_physmem *pm, uint64_t pfn, uint64_t nr)
+{
+	for (; nr && pfn - pm->start_pfn < pm->end_pfn - pm->start_pfn; pfn++, nr--) {
+		uint64_t bit = pfn - pm->start_pfn, w = bit / 64;
+
+		pm->dirty[w] |= 1ULL << (bit % 64);
+		if (w < pm->dirty_lo)
+			pm->dirty_lo = w;
+		if (w >= pm->dirty_hi)
+			pm->dirty_hi = w + 1;
+	}
+}
+
+/* False if page @pfn is zero by construction (nothing wrote it since the last scrub). */
+static inline bool sim_physmem_dirty(const struct sim_physmem *pm, uint64_t pfn)
+{
+	uint64_t bit = pfn - pm->start_pfn;
+
+	return bit >= pm->end_pfn - pm->start_pfn || (pm->dirty[bit / 64] >> (bit % 64)) & 1;
+}
+
+/* The first non-zero page of [pfn, pfn + nr) that is backed, or UINT64_MAX (tests of scrub). */
+uint64_t sim_physmem_first_nonzero(const struct sim_physmem *pm, uint64_t pfn, uint64_t nr);
 
 const struct sim_region *sim_physmem_region(const struct sim_physmem *pm, uint64_t pa);
 void *sim_physmem_pa_to_host(const struct sim_physmem *pm, uint64_t pa);

@@ -67,6 +67,13 @@ void *hvmm_phys_to_virt(phys_addr_t pa)
 			 (unsigned long long)pa);
 		hvmm_panic(__FILE__, __LINE__, msg);
 	}
+	/*
+	 * mm/ reaches page contents only through here: what it is given a
+	 * pointer to may be written. Objects of several pages that mm/
+	 * indexes from one pointer (concatenated stage-2 roots, bitmap
+	 * metadata) are marked by the code that sets them up.
+	 */
+	sim_physmem_mark_dirty(cur_pm, pa >> HVMM_PAGE_SHIFT, 1);
 	return host;
 }
 

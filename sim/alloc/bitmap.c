@@ -58,6 +58,8 @@ static int place_metadata(struct sim_allocator *a, struct bitmap_adapter *ad,
 	if (cfg->reserved_pages >= pages) {
 		ret = hvmm_bitmap_init(&ad->bm, cfg->base_pfn, cfg->nr_pages,
 				       cfg->base_pfn << HVMM_PAGE_SHIFT, pages);
+		/* mm/ indexes all of them from one pointer. */
+		sim_physmem_mark_dirty(a->pm, cfg->base_pfn, pages);
 	} else {
 		ad->host_meta_bytes = pages << HVMM_PAGE_SHIFT;
 		ad->host_meta = mmap(NULL, ad->host_meta_bytes, PROT_READ | PROT_WRITE,

@@ -7,7 +7,9 @@
  *  - free heads (refcount 0) are on the free list of their own order,
  *    exactly once, with consistent back links, and their buddy of the same
  *    order is not also free (maximal merging);
- *  - the bytes of a free block past its list node are zero;
+ *  - the bytes of a free block past its list node are zero (a sweep reads
+ *    only the pages written since memory was last scrubbed: the others
+ *    are zero by construction, sim/physmem.h's dirty pages);
  *  - ALLOC-CONSERVE: the pool's free pages are exactly the shadow's.
  *
  * All pointers found in mm/ memory are validated through sim/physmem
@@ -119,6 +121,15 @@ static void check_zero(const struct view *v, uint64_t pfn, uint64_t from, uint64
 			return;
 		}
 	}
+}
+
+/* check_zero() over the pages of the free block at @head that may have been written. */
+static void check_zero_dirty(const struct view *v, uint64_t head, uint64_t nr)
+{
+	for (uint64_t i = 0; i < nr; i++)
+		if (sim_physmem_dirty(v->pm, head + i))
+			check_zero(v, head, hvmm_max(i << HVMM_PAGE_SHIFT, (uint64_t)NODE_BYTES),
+				   (i + 1) << HVMM_PAGE_SHIFT);
 }
 
 /* The head of the block that contains @pfn, or UINT64_MAX. */
@@ -241,7 +252,7 @@ static void check_block(const struct view *v, uint64_t head, enum depth depth)
 			     (unsigned long long)hvmm_max(head, buddy), order);
 	}
 	if (depth == FULL) {
-		check_zero(v, head, NODE_BYTES, nr << HVMM_PAGE_SHIFT);
+		check_zero_dirty(v, head, nr);
 	} else if (depth == TOUCHED) {
 		/* The head page past the node, and the last page. */
 		check_zero(v, head, NODE_BYTES, HVMM_PAGE_SIZE);
