@@ -56,11 +56,14 @@ static unsigned int victim(struct sim_tlb *tlb)
 	return best;
 }
 
-void sim_tlb_insert(struct sim_tlb *tlb, uint16_t vmid, const struct sim_translation *t)
+void sim_tlb_insert(struct sim_tlb *tlb, uint16_t vmid, const struct sim_walk *w)
 {
 	struct sim_tlb_entry *e = &tlb->e[victim(tlb)];
 
-	*e = (struct sim_tlb_entry){ .valid = true, .vmid = vmid, .stamp = ++tlb->clock, .t = *t };
+	*e = (struct sim_tlb_entry){ .valid = true, .vmid = vmid, .stamp = ++tlb->clock, .t = w->t,
+				     .nr_tables = w->nr_tables };
+	for (unsigned int i = 0; i < w->nr_tables; i++)
+		e->tables[i] = w->tables[i];
 }
 
 static void drop(struct sim_tlb *tlb, struct sim_tlb_entry *e)
@@ -112,7 +115,7 @@ enum sim_fault sim_mmu_access(struct sim_tlb *tlb, const struct sim_physmem *pm,
 		sim_s2_walk(pm, regs, ipa, &w);
 		if (w.fault)
 			return w.fault;
-		sim_tlb_insert(tlb, regs->vmid, &w.t);
+		sim_tlb_insert(tlb, regs->vmid, &w);
 		t = &w.t;
 	}
 	if (!sim_translation_permits(t, access))

@@ -22,6 +22,9 @@ struct sim_tlb_entry {
 	uint16_t vmid;
 	uint64_t stamp;		/* insertion (FIFO) or last use (LRU) */
 	struct sim_translation t;
+	/* The table pages the walk that filled it read: they must outlive it. */
+	uint64_t tables[4];
+	unsigned int nr_tables;
 };
 
 struct sim_tlb {
@@ -38,7 +41,8 @@ void sim_tlb_fini(struct sim_tlb *tlb);
 
 /* The cached translation of (vmid, ipa), or NULL. */
 const struct sim_translation *sim_tlb_lookup(struct sim_tlb *tlb, uint16_t vmid, uint64_t ipa);
-void sim_tlb_insert(struct sim_tlb *tlb, uint16_t vmid, const struct sim_translation *t);
+/* Caches the translation of walk @w (which must not have faulted). */
+void sim_tlb_insert(struct sim_tlb *tlb, uint16_t vmid, const struct sim_walk *w);
 
 /* TLBI IPAS2E1IS (entries of @vmid translating @ipa), RIPAS2E1IS, VMALLS12E1IS. */
 void sim_tlb_flush_ipa(struct sim_tlb *tlb, uint16_t vmid, uint64_t ipa);

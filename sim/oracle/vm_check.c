@@ -179,6 +179,42 @@ void sim_vm_check_vmid_gone(struct sim_vmstate *vs, uint16_t vmid)
 					(unsigned long long)vs->tlbs[c].e[i].t.pa_base);
 }
 
+/*
+ * Nothing is freed while a flush it needs is pending: every table page a
+ * cached translation was walked through is still a table page. A table
+ * freed without invalidating the entries derived through it would let a
+ * walk cache (or a TLB refill from partial walks) read a page that is now
+ * someone else's. Cost: the TLBs' size, not the machine's.
+ */
+static void check_tlb_tables(struct sim_vmstate *vs)
+{
+	for (unsigned int c = 0; c < vs->nr_cpus; c++) {
+		const struct sim_tlb *tlb = &vs->tlbs[c];
+
+		for (unsigned int i = 0; i < tlb->size; i++) {
+			const struct sim_tlb_entry *e = &tlb->e[i];
+
+			for (unsigned int l = 0; e->valid && l < e->nr_tables; l++) {
+				uint64_t pfn = e->tables[l] / PAGE;
+				const struct hvmm_page *p;
+
+				if (pfn < vs->pm->start_pfn || pfn >= vs->pm->end_pfn)
+					continue;
+				p = &vs->pm->vmemmap[pfn - vs->pm->start_pfn];
+				if (p->type == T_PGTABLE && p->refcount)
+					continue;
+				sim_report_violation(vs->report, SIM_ORACLE_TLB,
+					"cpu%u TLB entry VMID %u ipa 0x%llx (pa 0x%llx) was walked through "
+					"the level-%u table at pa 0x%llx, which was freed (type %u, "
+					"refcount %u) while the entry is still cached", c, e->vmid,
+					(unsigned long long)e->t.ipa_base, (unsigned long long)e->t.pa_base,
+					e->t.level - (e->nr_tables - 1 - l), (unsigned long long)e->tables[l],
+					p->type, p->refcount);
+			}
+		}
+	}
+}
+
 /* --- incremental ------------------------------------------------------------ */
 
 void sim_vm_check_touched(struct sim_vmstate *vs)
@@ -204,6 +240,8 @@ void sim_vm_check_touched(struct sim_vmstate *vs)
 		if (to->pages)
 			check_tlbs(vs, to->vm, to->ipa, to->pages * PAGE);
 	}
+	if (vs->nr_touch)
+		check_tlb_tables(vs);
 }
 
 /* --- IDEAL on accesses -------------------------------------------------------- */
@@ -373,6 +411,7 @@ void sim_vm_check_full(struct sim_vmstate *vs)
 		check_contents(vs, v);
 		check_tlbs(vs, v, 0, ~0ULL >> 1);
 	}
+	check_tlb_tables(vs);
 	for (uint64_t i = 0; i < vs->ideal.nr_pfns; i++) {
 		uint64_t pfn = vs->ideal.base_pfn + i;
 		const struct hvmm_page *p = &vs->pm->vmemmap[i];

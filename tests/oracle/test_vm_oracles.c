@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Negative tests of the stage-2 oracles (OWNERSHIP, TYPE, REFCOUNT, TLB,
+ * PT-WALK, IDEAL): each breaks one rule from the test side (corrupting
+ * mm/'s vmemmap or tables, dropping TLB invalidations, writing simulated
+ * memory behind the executor's back) and checks that the right oracle
+ * fires with a message that says what broke. mm/ itself is not changed.
+ * Each test first checks that the machine was clean before the break, and
+ * a clean vm-random run shows the oracles quiet when nothing is wrong.
+ */
+#include <string.h>
+
+#include <hvmm/mem_protect.h>
+
+#include "platform.h"
+#include "tap.h"
+#include "vmtest.h"
+#include "workload.h"
+
+#define PAGE		4096ULL
+#define OA_MASK		0x0000fffffffff000ULL	/* descriptor bits [47:12] */
+#define HOST_PFN	0x90000ULL
+#define G		0x10000ULL
+
+static struct sim_machine *machine(void)
+{
+	return vmt_machine(NULL);
+}
+
+static bool clean(struct sim_machine *m)
+{
+	if (sim_report_clean(sim_machine_report(m)))
+		return true;
+	sim_report_print(sim_machine_report(m), stdout);
+	return false;
+}
+
+/* vm1 owns HOST_PFN at G, written once. */
+static struct sim_machine *machine_with_guest_page(void)
+{
+	struct sim_machine *m = machine();
+
+	CHECK(vmt_op(m, SIM_OP_VM_CREATE, 1, 1, 0, 0, 0) == 0);
+	CHECK(vmt_op(m, SIM_OP_HOST_DONATE_GUEST, 1, G, HOST_PFN, 1, 0) == 0);
+	CHECK(vmt_store(m, 1, G + 8, 0x1234) == 0);
+	return m;
+}
+
+static void clean_vm_random_run_is_quiet(void)
+{
+	struct sim_machine_config cfg;
+	struct sim_workload_params p;
+	struct sim_workload *w;
+	struct sim_machine *m;
+	struct sim_op op;
+
+	sim_machine_config_default(&cfg);
+	cfg.sweep_interval = 2500;
+	m = vmt_machine(&cfg);
+	sim_workload_params_for(&p, &cfg);
+	p.ops = 20000;
+	p.seed = 11;
+	w = sim_workload_create("vm-random", &p);
+	CHECK(w != NULL);
+	while (w && sim_workload_next(w, &op))
+		sim_workload_result(w, &op, sim_machine_exec(m, &op, NULL));
+	sim_machine_finish(m);
+	CHECK(sim_machine_stats(m)->ops == 20000);
+	CHECK(sim_machine_stats(m)->sweeps >= 8);
+	CHECK(clean(m));
+	sim_workload_destroy(w);
+	sim_machine_destroy(m);
+}
+
+static void tlb_fires_when_an_unmap_is_not_flushed(void)
+{
+	struct sim_machine *m = machine_with_guest_page();
+	uint64_t v = 0;
+
+	CHECK(clean(m));
+	sim_platform_drop_tlb_flushes(1000);
+	CHECK(vmt_op(m, SIM_OP_S2_UNMAP, 1, G, 0, 1, 0) == 0);
+	sim_platform_drop_tlb_flushes(0);
+	CHECK(fired(m, SIM_ORACLE_TLB, "TLB still maps vm1 ipa 0x10000+0x1000"));
+	/* And the guest can indeed still reach the page it gave up. */
+	CHECK(vmt_load(m, 1, G + 8, &v) == 0 && v == 0x1234);
+	CHECK(fired(m, SIM_ORACLE_IDEAL, "but the ideal machine gives it no such access"));
+	sim_machine_destroy(m);
+}
+
+static void tlb_fires_when_a_table_is_freed_under_a_cached_walk(void)
+{
+	struct sim_machine *m = machine();
+	const uint64_t ipa = 0x40000000;	/* alone in its level-2 and level-3 tables */
+	struct sim_walk w;
+
+	CHECK(vmt_op(m, SIM_OP_VM_CREATE, 1, 1, 0, 0, 0) == 0);
+	CHECK(vmt_op(m, SIM_OP_HOST_SHARE_GUEST, 1, ipa, HOST_PFN, 1, SIM_PROT_R) == 0);
+	vmt_walk(m, 1, ipa, &w);
+	CHECK(!w.fault && w.nr_tables == 3);
+	CHECK(vmt_load(m, 1, ipa, NULL) == 0);
+	CHECK(clean(m));
+	/* Unsharing empties and frees both tables; their TLB invalidations are lost. */
+	sim_platform_drop_tlb_flushes(1000);
+	CHECK(vmt_op(m, SIM_OP_HOST_UNSHARE_GUEST, 1, ipa, HOST_PFN, 1, 0) == 0);
+	sim_platform_drop_tlb_flushes(0);
+	CHECK(vmt_meta(m, w.tables[2] / PAGE)->refcount == 0);
+	CHECK(fired(m, SIM_ORACLE_TLB, "was walked through the level-3 table"));
+	CHECK(fired(m, SIM_ORACLE_TLB, "which was freed"));
+	sim_machine_destroy(m);
+}
+
+static void type_and_pt_walk_fire_on_a_table_page_in_a_guest_leaf(void)
+{
+	struct sim_machine *m = machine_with_guest_page();
+	uint64_t *desc = vmt_desc(m, 1, G);
+	uint64_t table_pa = sim_machine_vms(m)->g[1].vm->pgt.pgd_pa;
+	char needle[64];
+
+	CHECK(clean(m));
+	*desc = (*desc & ~OA_MASK) | table_pa;	/* the guest's leaf now names its own root */
+	sim_machine_sweep(m);
+	snprintf(needle, sizeof(needle), "maps pa 0x%llx of type %u", (unsigned long long)table_pa,
+		 HVMM_PAGE_PGTABLE);
+	CHECK(fired(m, SIM_ORACLE_TYPE, needle));
+	snprintf(needle, sizeof(needle), "mapped to pa 0x%llx", (unsigned long long)table_pa);
+	CHECK(fired(m, SIM_ORACLE_PT_WALK, needle));
+	sim_machine_destroy(m);
+}
+
+static void pt_walk_fires_on_a_reachable_table_not_typed_as_one(void)
+{
+	struct sim_machine *m = machine_with_guest_page();
+	struct sim_walk w;
+	char needle[80];
+
+	vmt_walk(m, 1, G, &w);
+	CHECK(!w.fault && w.nr_tables == 3);
+	CHECK(clean(m));
+	vmt_meta(m, w.tables[2] / PAGE)->type = HVMM_PAGE_DATA;
+	sim_machine_sweep(m);
+	snprintf(needle, sizeof(needle), "level-3 table at pa 0x%llx is allocated (type 0)",
+		 (unsigned long long)w.tables[2]);
+	CHECK(fired(m, SIM_ORACLE_PT_WALK, needle));
+	sim_machine_destroy(m);
+}
+
+static void refcount_fires_on_a_table_refcount(void)
+{
+	struct sim_machine *m = machine_with_guest_page();
+	struct sim_walk w;
+	char needle[80];
+
+	vmt_walk(m, 1, G, &w);
+	CHECK(clean(m));
+	vmt_meta(m, w.tables[1] / PAGE)->refcount++;
+	sim_machine_sweep(m);
+	snprintf(needle, sizeof(needle), "table page pa 0x%llx has refcount 3, but 1 + 1 entries",
+		 (unsigned long long)w.tables[1]);
+	CHECK(fired(m, SIM_ORACLE_REFCOUNT, needle));
+	sim_machine_destroy(m);
+}
+
+static void refcount_fires_on_a_map_count(void)
+{
+	struct sim_machine *m = machine_with_guest_page();
+
+	CHECK(clean(m));
+	atomic_fetch_add(&vmt_meta(m, HOST_PFN)->map_count, 1);
+	sim_machine_sweep(m);
+	CHECK(fired(m, SIM_ORACLE_REFCOUNT, "pfn 0x90000: map_count 2, but 1 guest leaves map it"));
+	CHECK(fired(m, SIM_ORACLE_REFCOUNT, "the tables hold 1 leaves mapping it"));
+	sim_machine_destroy(m);
+}
+
+static void ownership_fires_on_a_flipped_owner(void)
+{
+	struct sim_machine *m = machine_with_guest_page();
+
+	CHECK(clean(m));
+	vmt_meta(m, HOST_PFN)->owner = HVMM_OWNER_GUEST(2);	/* another VM's, says the vmemmap */
+	sim_machine_sweep(m);
+	CHECK(fired(m, SIM_ORACLE_OWNERSHIP, "pfn 0x90000: owner 3, host nopage"));
+	CHECK(fired(m, SIM_ORACLE_OWNERSHIP, "vm1 ipa 0x10000 maps pfn 0x90000 owned by 3"));
+	sim_machine_destroy(m);
+}
+
+static void ownership_fires_incrementally_on_the_touched_page(void)
+{
+	struct sim_machine *m = machine_with_guest_page();
+
+	CHECK(clean(m));
+	vmt_meta(m, HOST_PFN)->share_count = 5;	/* a field protect does not look at */
+	/* The next op on that page sees it, without a sweep. */
+	CHECK(vmt_op(m, SIM_OP_S2_PROTECT, 1, G, 0, 1, SIM_PROT_R) == 0);
+	CHECK(fired(m, SIM_ORACLE_OWNERSHIP, "pfn 0x90000: owner 2, host nopage, shared 5 times; "
+		    "expected owner 2, host nopage, shared 0 times"));
+	CHECK(sim_machine_stats(m)->sweeps == 0);
+	sim_machine_destroy(m);
+}
+
+static void ideal_fires_on_a_write_behind_the_simulators_back(void)
+{
+	struct sim_machine *m = machine_with_guest_page();
+	uint64_t v = 0;
+
+	CHECK(clean(m));
+	((uint64_t *)vmt_host(m, HOST_PFN))[1] = 0xbad;
+	CHECK(vmt_load(m, 1, G + 8, &v) == 0 && v == 0xbad);
+	CHECK(fired(m, SIM_ORACLE_IDEAL, "vm1 read 0xbad at ipa 0x10008 (pa 0x90000008); the ideal "
+		    "machine holds 0x1234"));
+	sim_machine_destroy(m);
+}
+
+static void ideal_fires_when_a_vm_reaches_another_vms_page(void)
+{
+	struct sim_machine *m = machine_with_guest_page();
+	uint64_t *desc, v = 0;
+
+	CHECK(vmt_op(m, SIM_OP_VM_CREATE, 2, 1, 0, 0, 0) == 0);
+	CHECK(vmt_op(m, SIM_OP_HOST_DONATE_GUEST, 2, G, HOST_PFN + 1, 1, 0) == 0);
+	CHECK(vmt_store(m, 2, G + 8, 0x5ec2e7) == 0);
+	/* vm1's leaf is pointed at vm2's page; vm1's TLB entry goes, as a flush would. */
+	desc = vmt_desc(m, 1, G);
+	*desc = (*desc & ~OA_MASK) | ((HOST_PFN + 1) * PAGE);
+	sim_tlb_flush_all(&sim_machine_vms(m)->tlbs[0]);
+	CHECK(clean(m));
+	CHECK(vmt_load(m, 1, G + 8, &v) == 0 && v == 0x5ec2e7);
+	CHECK(fired(m, SIM_ORACLE_IDEAL, "vm1 read 0x5ec2e7 at ipa 0x10008 (pa 0x90001008); the "
+		    "ideal machine holds 0x1234"));
+	CHECK(fired(m, SIM_ORACLE_OWNERSHIP, "reached pa 0x90001008, but its page is pfn 0x90000"));
+	sim_machine_destroy(m);
+}
+
+int main(void)
+{
+	TEST(clean_vm_random_run_is_quiet);
+	TEST(tlb_fires_when_an_unmap_is_not_flushed);
+	TEST(tlb_fires_when_a_table_is_freed_under_a_cached_walk);
+	TEST(type_and_pt_walk_fire_on_a_table_page_in_a_guest_leaf);
+	TEST(pt_walk_fires_on_a_reachable_table_not_typed_as_one);
+	TEST(refcount_fires_on_a_table_refcount);
+	TEST(refcount_fires_on_a_map_count);
+	TEST(ownership_fires_on_a_flipped_owner);
+	TEST(ownership_fires_incrementally_on_the_touched_page);
+	TEST(ideal_fires_on_a_write_behind_the_simulators_back);
+	TEST(ideal_fires_when_a_vm_reaches_another_vms_page);
+	return tap_done();
+}
