@@ -32,6 +32,7 @@ int cmd_convert(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_minimize(int argc, char **argv);
 
 
 /* Prints "hvmm: " + message to stderr; returns EXIT_USAGE. */

@@ -10,6 +10,7 @@ const struct cli_command cli_commands[] = {
 	{ "record", "generate a trace from a named workload scenario", cmd_record },
 	{ "import", "convert ftrace or LTTng page-allocator traces into hvmm traces", cmd_import },
 	{ "convert", "convert a trace between the text and binary forms", cmd_convert },
+	{ "minimize", "shrink a trace to fewer ops that still show the same violation", cmd_minimize },
 	{ "stats", "describe a trace: ops, orders, live memory over time, leaks", cmd_stats },
 	{ "workload", "run a generated workload through the simulator with every oracle", cmd_workload },
 	{ NULL, NULL, NULL },
