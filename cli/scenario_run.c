@@ -7,6 +7,14 @@
 #include "trace/trace.h"
 #include "workload.h"
 
+static bool given(const struct cli_machine_options *mo, const char *opt)
+{
+	for (unsigned int i = 0; i < mo->nr_given; i++)
+		if (!strcmp(mo->given[i][0], opt))
+			return true;
+	return false;
+}
+
 int cli_run_scenario(const char *cmd, const char *scenario, struct sim_workload_params *params,
 		     const struct cli_machine_options *mo, bool json, const char *record)
 {
@@ -38,10 +46,20 @@ int cli_run_scenario(const char *cmd, const char *scenario, struct sim_workload_
 			sim_workload_destroy(w);
 			return cli_usage_error("%s", err.msg);
 		}
-		snprintf(msg, sizeof(msg), "# hvmm record %s --ops %llu --seed %llu --vms %u",
-			 scenario, (unsigned long long)params->ops, (unsigned long long)params->seed,
-			 params->vms ? params->vms : 4);
-		sim_trace_write_line(tw, msg);
+		char cmdline[1024];
+		size_t n;
+
+		n = (size_t)snprintf(cmdline, sizeof(cmdline), "# hvmm record %s --ops %llu --vms %u",
+				     scenario, (unsigned long long)params->ops,
+				     params->vms ? params->vms : 4);
+		/* The machine options given, so that the line remakes the trace. */
+		for (unsigned int i = 0; i < mo->nr_given && n < sizeof(cmdline); i++)
+			n += (size_t)snprintf(cmdline + n, sizeof(cmdline) - n, " %s %s",
+					      mo->given[i][0], mo->given[i][1]);
+		if (n < sizeof(cmdline) && !given(mo, "--seed"))
+			snprintf(cmdline + n, sizeof(cmdline) - n, " --seed %llu",
+				 (unsigned long long)params->seed);
+		sim_trace_write_line(tw, cmdline);
 	}
 	cli_run_start(&run, m, params->ops, json);
 	while (!sim_machine_dead(m) && sim_workload_next(w, &op)) {

@@ -21,7 +21,7 @@ static const struct wl_scenario scenarios[] = {
 	{ "frag-pressure", "fill the pool with small blocks, free every other one, then ask for "
 			   "large blocks (allocator only)", wl_plan_frag_pressure },
 	{ "balloon", "balloon inflate/deflate cycles: the hypervisor takes pages by the hundred "
-		     "and gives them back, VMs share pages back to the host", wl_plan_balloon },
+		     "and gives them back, VMs share pages back to the host", wl_plan_balloon_vms },
 	{ "boot", "boot N VMs (--vms): create, per-vCPU hypervisor state, donate guest RAM, "
 		  "touch every page", wl_plan_boot },
 	{ "vm-churn", "VMs created and destroyed continually, their memory reclaimed",

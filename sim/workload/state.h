@@ -101,6 +101,7 @@ unsigned int wl_nr_vms(const struct sim_workload *w);
 void wl_plan_alloc_random(struct sim_workload *w);
 void wl_plan_frag_pressure(struct sim_workload *w);
 void wl_plan_balloon(struct sim_workload *w);
+void wl_plan_balloon_vms(struct sim_workload *w);
 void wl_plan_boot(struct sim_workload *w);
 void wl_plan_vm_churn(struct sim_workload *w);
 void wl_plan_share_storm(struct sim_workload *w);

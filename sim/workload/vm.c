@@ -152,16 +152,29 @@ static void plan_share_burst(struct sim_workload *w)
 	}
 }
 
+/* Two VMs (one if --vms 1) with @pages of guest RAM each; false once they were planned. */
+static bool boot_two(struct sim_workload *w, unsigned int pages)
+{
+	if (w->booted)
+		return false;
+	wl_plan_vm_boot(w, 1, pages);
+	if (w->p.vms > 1)
+		wl_plan_vm_boot(w, 2, pages);
+	w->booted = true;
+	return true;
+}
+
 void wl_plan_share_storm(struct sim_workload *w)
 {
-	if (!w->booted) {
-		wl_plan_vm_boot(w, 1, 16);
-		if (w->p.vms > 1)
-			wl_plan_vm_boot(w, 2, 16);
-		w->booted = true;
-		return;
-	}
-	plan_share_burst(w);
+	if (!boot_two(w, 16))
+		plan_share_burst(w);
+}
+
+/* The balloon scenario: two VMs to share pages back to the host while it runs. */
+void wl_plan_balloon_vms(struct sim_workload *w)
+{
+	if (!boot_two(w, 64))
+		wl_plan_balloon(w);
 }
 
 /*
