@@ -133,6 +133,9 @@ void sim_vm_teardown(struct sim_vmstate *vs)
 	for (unsigned int c = 0; c < SIM_MAX_CPUS; c++)
 		sim_tlb_fini(&vs->tlbs[c]);
 	sim_ideal_fini(&vs->ideal);
+	free(vs->touch);
+	vs->touch = NULL;
+	vs->nr_touch = vs->touch_cap = 0;
 }
 
 struct sim_s2_regs sim_vm_regs(const struct sim_vmstate *vs, unsigned int v)
@@ -150,9 +153,25 @@ struct sim_s2_regs sim_vm_regs(const struct sim_vmstate *vs, unsigned int v)
 static void touch(struct sim_vmstate *vs, unsigned int vm, uint64_t ipa, uint64_t pages,
 		  uint64_t pfn, uint64_t nr)
 {
-	if (vs->nr_touch == SIM_TOUCH_MAX) {
-		vs->touch_all = true;
+	struct sim_touch *last = vs->nr_touch ? &vs->touch[vs->nr_touch - 1] : NULL;
+
+	/* Page after page of one range (a range op, a teardown) extends one entry. */
+	if (last && last->vm == vm && last->nr && nr && last->pfn + last->nr == pfn &&
+	    ((!last->pages && !pages) ||
+	     (last->nr == last->pages && nr == pages &&
+	      last->ipa + (last->pages << HVMM_PAGE_SHIFT) == ipa))) {
+		last->pages += pages;
+		last->nr += nr;
 		return;
+	}
+	if (vs->nr_touch == vs->touch_cap) {
+		unsigned int cap = vs->touch_cap ? 2 * vs->touch_cap : 16;
+		struct sim_touch *t = realloc(vs->touch, cap * sizeof(*t));
+
+		if (!t)
+			abort();
+		vs->touch = t;
+		vs->touch_cap = cap;
 	}
 	vs->touch[vs->nr_touch++] = (struct sim_touch){ vm, ipa, pages, pfn, nr };
 }
@@ -462,7 +481,6 @@ int sim_vm_exec(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *value
 	if (!vs->enabled)
 		return -HVMM_ENOTSUP;
 	vs->nr_touch = 0;
-	vs->touch_all = false;
 	switch (op->kind) {
 	case SIM_OP_VM_CREATE: ret = op_vm_create(vs, op); break;
 	case SIM_OP_VM_DESTROY: ret = op_vm_destroy(vs, op); break;

@@ -31,8 +31,11 @@ struct sim_guest {
  */
 #define SIM_MAX_CPUS 8
 
-/* What an op touched, for the incremental oracles. */
-#define SIM_TOUCH_MAX 8
+/*
+ * What an op touched, for the incremental oracles: a list that grows with
+ * the op (a VM's teardown touches every page it had), so that checking
+ * costs what the op touched, never a sweep of the machine.
+ */
 struct sim_touch {
 	unsigned int vm;	/* SIM_MAX_VM + 1: none */
 	uint64_t ipa, pages;
@@ -54,9 +57,8 @@ struct sim_vmstate {
 	unsigned int nr_cpus;
 	struct sim_ideal ideal;
 	uint64_t pick_cursor;			/* next pfn tried for fault donations */
-	struct sim_touch touch[SIM_TOUCH_MAX];
-	unsigned int nr_touch;
-	bool touch_all;				/* too much touched: check everything */
+	struct sim_touch *touch;
+	unsigned int nr_touch, touch_cap;
 };
 
 int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,

@@ -219,10 +219,6 @@ static void check_tlb_tables(struct sim_vmstate *vs)
 
 void sim_vm_check_touched(struct sim_vmstate *vs)
 {
-	if (vs->touch_all) {
-		sim_vm_check_full(vs);
-		return;
-	}
 	for (unsigned int t = 0; t < vs->nr_touch; t++) {
 		const struct sim_touch *to = &vs->touch[t];
 		uint64_t n = to->pages < TOUCH_CAP ? to->pages : TOUCH_CAP;
