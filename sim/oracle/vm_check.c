@@ -27,16 +27,13 @@ static const char *state_name(unsigned int s)
 
 /* --- per page: OWNERSHIP, TYPE, map counter --------------------------------- */
 
-static void check_page(struct sim_vmstate *vs, uint64_t pfn, bool counts)
+/* check_page() of a RAM page, given its shadow @o and vmemmap entry @p. */
+static void check_ram_page(struct sim_vmstate *vs, uint64_t pfn, const struct sim_own *o,
+			   const struct hvmm_page *p, bool counts)
 {
-	const struct sim_own *o = sim_ideal_own(&vs->ideal, pfn);
-	const struct hvmm_page *p;
 	unsigned int want_type;
 	uint32_t maps;
 
-	if (!o || !sim_physmem_is_ram(vs->pm, pfn * PAGE))
-		return;
-	p = &vs->pm->vmemmap[pfn - vs->pm->start_pfn];
 	if (p->owner != o->owner || p->host_state != o->host_state ||
 	    p->share_count != o->share_count)
 		sim_report_violation(vs->report, SIM_ORACLE_OWNERSHIP,
@@ -61,6 +58,15 @@ static void check_page(struct sim_vmstate *vs, uint64_t pfn, bool counts)
 		sim_report_violation(vs->report, SIM_ORACLE_TYPE,
 			"pfn 0x%llx of type %u is mapped %u times: only data pages may be mapped",
 			(unsigned long long)pfn, p->type, maps);
+}
+
+static void check_page(struct sim_vmstate *vs, uint64_t pfn, bool counts)
+{
+	const struct sim_own *o = sim_ideal_own(&vs->ideal, pfn);
+
+	if (!o || !sim_physmem_is_ram(vs->pm, pfn * PAGE))
+		return;
+	check_ram_page(vs, pfn, o, &vs->pm->vmemmap[pfn - vs->pm->start_pfn], counts);
 }
 
 /* --- per IPA page: PT-WALK -------------------------------------------------- */
@@ -408,17 +414,25 @@ void sim_vm_check_full(struct sim_vmstate *vs)
 		check_tlbs(vs, v, 0, ~0ULL >> 1);
 	}
 	check_tlb_tables(vs);
-	for (uint64_t i = 0; i < vs->ideal.nr_pfns; i++) {
-		uint64_t pfn = vs->ideal.base_pfn + i;
-		const struct hvmm_page *p = &vs->pm->vmemmap[i];
+	/* Every RAM page, region by region (holes between banks are not RAM). */
+	for (unsigned int r = 0; r < vs->pm->nr_regions; r++) {
+		const struct sim_region *reg = &vs->pm->regions[r];
+		uint64_t pfn = reg->base / PAGE, end = (reg->base + reg->size) / PAGE;
 
-		if (!sim_physmem_is_ram(vs->pm, pfn * PAGE))
+		if (reg->kind != SIM_REGION_RAM)
 			continue;
-		check_page(vs, pfn, true);
-		if (atomic_load(&p->map_count) != sw.maps[i])
-			sim_report_violation(vs->report, SIM_ORACLE_REFCOUNT,
-				"pfn 0x%llx: map_count %u, but the tables hold %u leaves mapping it",
-				(unsigned long long)pfn, atomic_load(&p->map_count), sw.maps[i]);
+		for (; pfn < end; pfn++) {
+			uint64_t i = pfn - vs->ideal.base_pfn;
+			const struct hvmm_page *p = &vs->pm->vmemmap[pfn - vs->pm->start_pfn];
+
+			if (i >= vs->ideal.nr_pfns)
+				continue;
+			check_ram_page(vs, pfn, &vs->ideal.own[i], p, true);
+			if (atomic_load(&p->map_count) != sw.maps[i])
+				sim_report_violation(vs->report, SIM_ORACLE_REFCOUNT,
+					"pfn 0x%llx: map_count %u, but the tables hold %u leaves mapping it",
+					(unsigned long long)pfn, atomic_load(&p->map_count), sw.maps[i]);
+		}
 	}
 	free(sw.maps);
 }
