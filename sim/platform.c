@@ -9,6 +9,21 @@
 #include <hvmm/platform.h>
 
 static struct sim_physmem *cur_pm;
+/* Bumped by every install: a thread's cached region below is stale once it moves. */
+static _Atomic uint64_t pm_generation = 1;
+
+/*
+ * The region the calling thread translated last, so that the translations
+ * mm/ makes on every list operation are a compare and an add instead of a
+ * search of the region table. Per thread, so threads never share a cache
+ * that another may be rewriting.
+ */
+struct region_cache {
+	uint64_t generation;
+	uint64_t base, size;
+	uint8_t *host;
+};
+static _Thread_local struct region_cache last_region;
 static struct sim_platform_hooks cur_hooks;
 static _Atomic unsigned int drop_flushes;
 static _Atomic uint64_t nr_flushes;
@@ -18,6 +33,7 @@ _Thread_local struct sim_panic_catcher *sim_panic_catcher;
 void sim_platform_install(struct sim_physmem *pm, const struct sim_platform_hooks *hooks)
 {
 	cur_pm = pm;
+	atomic_fetch_add_explicit(&pm_generation, 1, memory_order_relaxed);
 	/* mm/'s vmemmap is global too: the last machine installed owns it. */
 	if (pm && pm->vmemmap)
 		hvmm_memory_init(pm->vmemmap, pm->start_pfn, pm->end_pfn);
@@ -56,16 +72,55 @@ static bool flush_dropped(void)
 	return false;
 }
 
+/* Looks up the backed region holding @pa (or @host) and caches it; false if none. */
+static bool cache_region(const struct sim_region *r, uint64_t gen)
+{
+	if (!r || !r->host)
+		return false;
+	last_region = (struct region_cache){
+		.generation = gen, .base = r->base, .size = r->size, .host = r->host,
+	};
+	return true;
+}
+
+static bool cache_region_of_host(const void *host, uint64_t gen)
+{
+	uintptr_t h = (uintptr_t)host;
+
+	for (unsigned int i = 0; cur_pm && i < cur_pm->nr_regions; i++) {
+		const struct sim_region *r = &cur_pm->regions[i];
+
+		if (r->host && h - (uintptr_t)r->host < r->size)
+			return cache_region(r, gen);
+	}
+	return false;
+}
+
+static _Noreturn void bad_pa(phys_addr_t pa)
+{
+	static _Thread_local char msg[96];
+
+	snprintf(msg, sizeof(msg), "phys_to_virt of 0x%llx: not backed memory",
+		 (unsigned long long)pa);
+	hvmm_panic(__FILE__, __LINE__, msg);
+}
+
+static _Noreturn void bad_va(const void *va)
+{
+	static _Thread_local char msg[96];
+
+	snprintf(msg, sizeof(msg), "virt_to_phys of %p: not in the linear map", va);
+	hvmm_panic(__FILE__, __LINE__, msg);
+}
+
 void *hvmm_phys_to_virt(phys_addr_t pa)
 {
-	void *host = cur_pm ? sim_physmem_pa_to_host(cur_pm, pa) : NULL;
+	uint64_t gen = atomic_load_explicit(&pm_generation, memory_order_relaxed);
+	struct region_cache *c = &last_region;
 
-	if (!host) {
-		static _Thread_local char msg[96];
-
-		snprintf(msg, sizeof(msg), "phys_to_virt of 0x%llx: not backed memory",
-			 (unsigned long long)pa);
-		hvmm_panic(__FILE__, __LINE__, msg);
+	if (hvmm_unlikely(c->generation != gen || pa - c->base >= c->size)) {
+		if (!cur_pm || !cache_region(sim_physmem_region(cur_pm, pa), gen))
+			bad_pa(pa);
 	}
 	/*
 	 * mm/ reaches page contents only through here: what it is given a
@@ -74,20 +129,20 @@ void *hvmm_phys_to_virt(phys_addr_t pa)
 	 * metadata) are marked by the code that sets them up.
 	 */
 	sim_physmem_mark_dirty(cur_pm, pa >> HVMM_PAGE_SHIFT, 1);
-	return host;
+	return c->host + (pa - c->base);
 }
 
 phys_addr_t hvmm_virt_to_phys(const void *va)
 {
-	uint64_t pa = cur_pm ? sim_physmem_host_to_pa(cur_pm, va) : UINT64_MAX;
+	uint64_t gen = atomic_load_explicit(&pm_generation, memory_order_relaxed);
+	struct region_cache *c = &last_region;
+	uintptr_t off = (uintptr_t)va - (uintptr_t)c->host;
 
-	if (pa == UINT64_MAX) {
-		static _Thread_local char msg[96];
-
-		snprintf(msg, sizeof(msg), "virt_to_phys of %p: not in the linear map", va);
-		hvmm_panic(__FILE__, __LINE__, msg);
-	}
-	return pa;
+	if (hvmm_likely(c->generation == gen && c->host && off < c->size))
+		return c->base + off;
+	if (!cache_region_of_host(va, gen))
+		bad_va(va);
+	return c->base + ((uintptr_t)va - (uintptr_t)c->host);
 }
 
 void hvmm_tlb_flush_ipa(u16 vmid, u64 ipa, u32 level)
