@@ -15,9 +15,26 @@ static struct hvmm_pool *pool_of(struct sim_allocator *a)
 	return a->priv;
 }
 
+/*
+ * Block addresses are the pool's linear map: the pool lies in one region
+ * (the executor checks), so PFN and address convert by the pool's offset.
+ */
 static void *pfn_to_host(struct sim_allocator *a, uint64_t pfn)
 {
+	struct hvmm_pool *pool = pool_of(a);
+
+	if (pfn - a->base_pfn < a->nr_pages)
+		return pool->va + ((pfn - a->base_pfn) << HVMM_PAGE_SHIFT);
 	return sim_physmem_pa_to_host(a->pm, pfn << HVMM_PAGE_SHIFT);
+}
+
+static uint64_t host_to_pfn(struct sim_allocator *a, const void *va)
+{
+	uintptr_t off = (uintptr_t)va - (uintptr_t)pool_of(a)->va;
+
+	if (off < (a->nr_pages << HVMM_PAGE_SHIFT))
+		return a->base_pfn + (off >> HVMM_PAGE_SHIFT);
+	return sim_physmem_host_to_pa(a->pm, va) >> HVMM_PAGE_SHIFT;
 }
 
 static int buddy_init(struct sim_allocator *a, const struct sim_alloc_config *cfg,
@@ -66,7 +83,7 @@ static int buddy_alloc(struct sim_allocator *a, unsigned int order, uint64_t *pf
 	va = hvmm_alloc_pages(pool_of(a), (u8)order);
 	if (!va)
 		return -HVMM_ENOMEM;
-	*pfn = sim_physmem_host_to_pa(a->pm, va) >> HVMM_PAGE_SHIFT;
+	*pfn = host_to_pfn(a, va);
 	return 0;
 }
 

@@ -2,7 +2,7 @@
 /*
  * The buddy pool invariant (CN's Hyp_pool), checked from outside:
  *  - every page of the range is either a block head (order set) or a tail
- *    of exactly one head's block (HVMM_NO_ORDER, refcount 0);
+ *    of exactly one head's block (no order, refcount 0);
  *  - a head's block is aligned to its order and lies inside the pool;
  *  - free heads (refcount 0) are on the free list of their own order,
  *    exactly once, with consistent back links, and their buddy of the same
@@ -42,6 +42,17 @@ unsigned int sim_buddy_expected_max_order(uint64_t nr_pages)
 	while (order < HVMM_BUDDY_MAX_ORDER && (1ULL << order) < nr_pages)
 		order++;
 	return order;
+}
+
+/*
+ * The order a vmemmap entry records, decoded here on its own: mm/ stores
+ * order + 1 in a head and 0 in a tail (so zeroed metadata is all tails).
+ */
+#define NO_ORDER 0xffu
+
+static unsigned int meta_order(const struct hvmm_page *p)
+{
+	return p->order_plus1 ? p->order_plus1 - 1u : NO_ORDER;
 }
 
 struct view {
@@ -141,7 +152,7 @@ static uint64_t find_head(const struct view *v, uint64_t pfn)
 
 		if (head < v->start)
 			break;
-		if (p && p->order == o)
+		if (p && meta_order(p) == o)
 			return head;
 	}
 	return UINT64_MAX;
@@ -178,7 +189,7 @@ static void check_linked(const struct view *v, uint64_t pfn, unsigned int order)
 static void check_block(const struct view *v, uint64_t head, enum depth depth)
 {
 	const struct hvmm_page *p = page_meta(v, head);
-	unsigned int order = p->order;
+	unsigned int order = meta_order(p);
 	uint64_t nr = 1ULL << order;
 
 	if (order > HVMM_BUDDY_MAX_ORDER || order > v->max_order) {
@@ -201,12 +212,12 @@ static void check_block(const struct view *v, uint64_t head, enum depth depth)
 	for (uint64_t i = 1; depth != NEIGHBOUR && i < nr; i++) {
 		const struct hvmm_page *t = page_meta(v, head + i);
 
-		if (t->order != HVMM_NO_ORDER || t->refcount) {
+		if (t->order_plus1 || t->refcount) {
 			FAIL(v, SIM_ORACLE_ALLOC_STRUCT,
 			     "pfn 0x%llx lies inside the order-%u block at pfn 0x%llx but has order %u refcount %u "
 			     "(expected no order, refcount 0)",
 			     (unsigned long long)(head + i), order, (unsigned long long)head,
-			     t->order == HVMM_NO_ORDER ? 255u : t->order, t->refcount);
+			     meta_order(t), t->refcount);
 			return;
 		}
 	}
@@ -245,7 +256,7 @@ static void check_block(const struct view *v, uint64_t head, enum depth depth)
 		uint64_t buddy = head ^ nr;
 		const struct hvmm_page *b = page_meta(v, buddy);
 
-		if (in_pool(v, buddy) && b && b->order == order && !b->refcount)
+		if (in_pool(v, buddy) && b && meta_order(b) == order && !b->refcount)
 			FAIL(v, SIM_ORACLE_ALLOC_STRUCT,
 			     "free buddies at pfn 0x%llx and 0x%llx (order %u) were not merged",
 			     (unsigned long long)hvmm_min(head, buddy),
@@ -284,14 +295,14 @@ void sim_buddy_check_touched(struct sim_allocator *a, const struct sim_alloc_sha
 			return;
 		}
 		p = page_meta(&v, head);
-		if (head + (1ULL << p->order) <= cur) {
+		if (head + (1ULL << meta_order(p)) <= cur) {
 			FAIL(&v, SIM_ORACLE_ALLOC_STRUCT,
 			     "pfn 0x%llx is in no block: the nearest head 0x%llx (order %u) ends before it",
-			     (unsigned long long)cur, (unsigned long long)head, p->order);
+			     (unsigned long long)cur, (unsigned long long)head, meta_order(p));
 			return;
 		}
 		check_block(&v, head, TOUCHED);
-		cur = head + (1ULL << p->order);
+		cur = head + (1ULL << meta_order(p));
 	}
 	/* Free blocks split off around it (alloc) or merged into it (free). */
 	for (unsigned int j = 0; j < v.max_order; j++) {
@@ -300,7 +311,7 @@ void sim_buddy_check_touched(struct sim_allocator *a, const struct sim_alloc_sha
 
 		if ((1ULL << j) < nr || !in_pool(&v, buddy) || !b)
 			continue;
-		if (b->order == j && !b->refcount)
+		if (meta_order(b) == j && !b->refcount)
 			check_block(&v, buddy, NEIGHBOUR);
 	}
 }
@@ -331,11 +342,11 @@ static void check_free_lists(const struct view *v, uint8_t *listed, uint64_t *fr
 				     o, (unsigned long long)pfn);
 				break;
 			}
-			if (p->order != o || p->refcount) {
+			if (meta_order(p) != o || p->refcount) {
 				FAIL(v, SIM_ORACLE_ALLOC_STRUCT,
 				     "free list %u holds pfn 0x%llx, which has order %u refcount %u "
 				     "(expected a free head of order %u)",
-				     o, (unsigned long long)pfn, p->order == HVMM_NO_ORDER ? 255u : p->order,
+				     o, (unsigned long long)pfn, meta_order(p),
 				     p->refcount, o);
 			}
 			if (in_pool(v, pfn)) {
@@ -380,15 +391,15 @@ void sim_buddy_check_full(struct sim_allocator *a, const struct sim_alloc_shadow
 		const struct hvmm_page *p = page_meta(&v, pfn);
 		uint64_t nr;
 
-		if (p->order == HVMM_NO_ORDER) {
+		if (meta_order(p) == NO_ORDER) {
 			FAIL(&v, SIM_ORACLE_ALLOC_STRUCT,
 			     "pfn 0x%llx is in no block: it has no order and no head before it covers it",
 			     (unsigned long long)pfn);
 			pfn++;
 			continue;
 		}
-		nr = 1ULL << hvmm_min(p->order, 63u);
-		if (p->order > v.max_order || (pfn & (nr - 1)) || pfn + nr > v.end) {
+		nr = 1ULL << hvmm_min(meta_order(p), 63u);
+		if (meta_order(p) > v.max_order || (pfn & (nr - 1)) || pfn + nr > v.end) {
 			check_block(&v, pfn, FULL);	/* reports why */
 			pfn++;
 			continue;
@@ -396,7 +407,7 @@ void sim_buddy_check_full(struct sim_allocator *a, const struct sim_alloc_shadow
 		if (!p->refcount && !listed[pfn - v.start])
 			FAIL(&v, SIM_ORACLE_ALLOC_STRUCT,
 			     "free block at pfn 0x%llx (order %u) is on no free list",
-			     (unsigned long long)pfn, p->order);
+			     (unsigned long long)pfn, meta_order(p));
 		check_block(&v, pfn, FULL);
 		if (p->refcount)
 			walked_used += nr;

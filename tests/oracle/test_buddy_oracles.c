@@ -85,7 +85,7 @@ static void struct_fires_on_a_tail_with_an_order(void)
 
 	CHECK(run(m, SIM_OP_ALLOC, 1, 2) == 0);
 	CHECK(sim_machine_handle(m, 1, &pfn, NULL, NULL));
-	meta(m, pfn + 1)->order = 0;	/* a second head inside the block */
+	hvmm_page_set_order(meta(m, pfn + 1), 0);	/* a second head inside the block */
 	sim_machine_sweep(m);
 	CHECK(fired(m, SIM_ORACLE_ALLOC_STRUCT, "lies inside the order-2 block"));
 	sim_machine_destroy(m);
@@ -129,10 +129,10 @@ static void struct_fires_on_unmerged_buddies(void)
 	struct hvmm_list *lo = host(m, base), *hi = host(m, base + 128);
 
 	/* The free pool is one order-8 block: cut it into two order-7 halves. */
-	CHECK(meta(m, base)->order == 8);
+	CHECK(hvmm_page_order(meta(m, base)) == 8);
 	hvmm_list_del(lo);
-	meta(m, base)->order = 7;
-	meta(m, base + 128)->order = 7;
+	hvmm_page_set_order(meta(m, base), 7);
+	hvmm_page_set_order(meta(m, base + 128), 7);
 	hvmm_list_add(lo, &pool->free_area[7]);
 	hvmm_list_add(hi, &pool->free_area[7]);
 	sim_machine_sweep(m);

@@ -188,7 +188,7 @@ static void split_pages_free_independently(void)
 	for (int i = 0; i < 8; i++) {
 		struct hvmm_page *pg = hvmm_virt_to_page(p + i * HVMM_PAGE_SIZE);
 
-		CHECK(pg->order == 0 && pg->refcount == 1);
+		CHECK(hvmm_page_is_head(pg) && hvmm_page_order(pg) == 0 && pg->refcount == 1);
 	}
 	/* Free all but page 5: nothing reaches order 3. */
 	for (int i = 0; i < 8; i++)

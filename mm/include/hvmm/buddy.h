@@ -30,21 +30,34 @@ struct hvmm_pool {
 	struct hvmm_list free_area[HVMM_BUDDY_MAX_ORDER + 1];
 	phys_addr_t range_start;
 	phys_addr_t range_end;
+	/*
+	 * The range as the allocator reaches it, fixed at init: its vmemmap
+	 * entries and its linear-map address. In-pool metadata is found by
+	 * index and node pointers map back to pages by offset, so finding
+	 * buddies makes no platform call.
+	 */
+	struct hvmm_page *pages;	/* vmemmap entry of range_start */
+	u8 *va;				/* hvmm_phys_to_virt(range_start) */
+	u64 nr_pages;
 	u8 max_order;		/* inclusive: largest order this pool can return */
 };
 
 /*
  * Takes ownership of @nr_pages pages from @pfn; the first @reserved_pages
- * stay allocated (refcount 1 each). Returns HVMM_EINVAL if the range is
- * empty, overflows or leaves the vmemmap.
+ * stay allocated (refcount 1 each). The range must be one range of the
+ * linear map (contiguous hypervisor virtual addresses), as a hypervisor's
+ * linear map is. Returns HVMM_EINVAL if the range is empty or overflows,
+ * HVMM_ERANGE if it leaves the vmemmap or is not one linear-map range.
  */
 int hvmm_pool_init(struct hvmm_pool *pool, u64 pfn, u64 nr_pages, u64 reserved_pages);
 
 /*
- * The same for memory the caller guarantees is already zero (fresh from
- * the host): the free pages are not scrubbed again, so setting up a large
- * pool writes only its metadata and one list node per free block, and
- * costs no page of the pool's memory that nobody uses.
+ * The same for memory whose contents AND vmemmap entries the caller
+ * guarantees are zero (fresh from the host): the free pages are not
+ * scrubbed, and since zeroed metadata already reads as tails with refcount
+ * 0, only the reserved pages and the heads of the free blocks are written
+ * (one vmemmap entry and one list node per free block). A large pool costs
+ * no page of memory or metadata that nobody uses.
  */
 int hvmm_pool_init_zeroed(struct hvmm_pool *pool, u64 pfn, u64 nr_pages, u64 reserved_pages);
 

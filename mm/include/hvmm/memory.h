@@ -17,8 +17,6 @@
 #include <hvmm/bug.h>
 #include <hvmm/types.h>
 
-#define HVMM_NO_ORDER		0xff
-
 /*
  * Page types (Anaxagoros typing): what a page may be used as. A page
  * changes type only when no stage-2 leaf maps it (map_count 0), and is
@@ -35,7 +33,7 @@ enum hvmm_page_type {
 
 struct hvmm_page {
 	u16 refcount;		/* buddy references; 0 while free */
-	u8 order;		/* order of the block headed here, or HVMM_NO_ORDER */
+	u8 order_plus1;		/* block head: its order + 1; 0: a tail (see below) */
 	u8 type;		/* enum hvmm_page_type (mem_protect) */
 	u8 host_state;		/* enum hvmm_page_state as the host sees it */
 	u8 flags;		/* reserved for mem_protect */
@@ -43,6 +41,33 @@ struct hvmm_page {
 	u32 share_count;	/* guests this host page is shared with */
 	_Atomic u32 map_count;	/* stage-2 leaves pointing here */
 };
+
+/*
+ * A page heads a buddy block when order_plus1 is non-zero; 0 marks a tail,
+ * or a page no pool has claimed. Zeroed metadata is therefore all tails,
+ * and a pool set up on it writes only the heads of its free blocks (a
+ * terabyte pool costs a few pages of vmemmap, not one entry per page).
+ */
+static inline bool hvmm_page_is_head(const struct hvmm_page *p)
+{
+	return p->order_plus1 != 0;
+}
+
+/* The order of the block @p heads; only meaningful if hvmm_page_is_head(). */
+static inline u8 hvmm_page_order(const struct hvmm_page *p)
+{
+	return (u8)(p->order_plus1 - 1);
+}
+
+static inline void hvmm_page_set_order(struct hvmm_page *p, u8 order)
+{
+	p->order_plus1 = (u8)(order + 1);
+}
+
+static inline void hvmm_page_set_tail(struct hvmm_page *p)
+{
+	p->order_plus1 = 0;
+}
 
 extern struct hvmm_page *hvmm_vmemmap;
 extern u64 hvmm_vmemmap_start_pfn;
