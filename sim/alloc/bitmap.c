@@ -123,7 +123,7 @@ static int bitmap_init(struct sim_allocator *a, const struct sim_alloc_config *c
 	}
 	a->max_order = floor_log2(cfg->nr_pages);
 	sim_alloc_shadow_set(shadow, cfg->base_pfn, cfg->reserved_pages, SIM_SHADOW_RESERVED);
-	sim_alloc_shadow_set(shadow, ad->reserved_end, nr_free, SIM_SHADOW_FREE);
+	sim_alloc_shadow_set_initial_free(shadow, ad->reserved_end, nr_free);
 	return 0;
 fail:
 	bitmap_fini(a);

@@ -63,8 +63,8 @@ static int buddy_init(struct sim_allocator *a, const struct sim_alloc_config *cf
 	a->priv = pool;
 	a->max_order = sim_buddy_expected_max_order(cfg->nr_pages);
 	sim_alloc_shadow_set(shadow, cfg->base_pfn, cfg->reserved_pages, SIM_SHADOW_RESERVED);
-	sim_alloc_shadow_set(shadow, cfg->base_pfn + cfg->reserved_pages,
-			     cfg->nr_pages - cfg->reserved_pages, SIM_SHADOW_FREE);
+	sim_alloc_shadow_set_initial_free(shadow, cfg->base_pfn + cfg->reserved_pages,
+					  cfg->nr_pages - cfg->reserved_pages);
 	return 0;
 }
 

@@ -30,6 +30,7 @@ int sim_alloc_shadow_init(struct sim_alloc_shadow *s, uint64_t base_pfn, uint64_
 	s->nr_pages = nr_pages;
 	s->state = map_zeroed(nr_pages);
 	s->free_bits = map_zeroed(bits_bytes(nr_pages));
+	s->written_lo = UINT64_MAX;
 	if (!s->state || !s->free_bits) {
 		sim_alloc_shadow_fini(s);
 		return -1;
@@ -57,6 +58,9 @@ void sim_alloc_shadow_reset(struct sim_alloc_shadow *s)
 		madvise(s->free_bits, bits_bytes(s->nr_pages), MADV_DONTNEED);
 	}
 	s->nr_free = s->nr_allocated = s->nr_reserved = 0;
+	s->init_free_lo = s->init_free_hi = 0;
+	s->written_lo = UINT64_MAX;
+	s->written_hi = 0;
 }
 
 static void count(struct sim_alloc_shadow *s, enum sim_shadow_state st, int64_t delta)
@@ -69,17 +73,43 @@ static void count(struct sim_alloc_shadow *s, enum sim_shadow_state st, int64_t 
 	}
 }
 
+/* Bits of free_bits word @w that are initially free. */
+static uint64_t initial_free_mask(const struct sim_alloc_shadow *s, uint64_t w)
+{
+	uint64_t lo = w * 64, hi = lo + 64;
+
+	if (s->init_free_hi <= lo || s->init_free_lo >= hi)
+		return 0;
+	lo = hvmm_max(lo, s->init_free_lo) - w * 64;
+	hi = hvmm_min(hi, s->init_free_hi) - w * 64;
+	return (hi == 64 ? ~0ULL : (1ULL << hi) - 1) & ~((1ULL << lo) - 1);
+}
+
+/* Word @w of the free bits, as states: bit set <=> the page is free. */
+static uint64_t free_word(const struct sim_alloc_shadow *s, uint64_t w)
+{
+	return s->free_bits[w] ^ initial_free_mask(s, w);
+}
+
 static void set_one(struct sim_alloc_shadow *s, uint64_t i, enum sim_shadow_state to)
 {
+	uint8_t initial = sim_alloc_shadow_initial(s, i);
 	uint64_t bit = 1ULL << (i & 63);
+	bool free_now = (to == SIM_SHADOW_FREE) != (initial == SIM_SHADOW_FREE);
 
-	count(s, s->state[i], -1);
+	count(s, s->state[i] ^ initial, -1);
 	count(s, to, 1);
-	s->state[i] = to;
-	if (to == SIM_SHADOW_FREE)
+	s->state[i] = to ^ initial;
+	if (free_now)
 		s->free_bits[i / 64] |= bit;
 	else
 		s->free_bits[i / 64] &= ~bit;
+}
+
+static void note_written(struct sim_alloc_shadow *s, uint64_t i, uint64_t nr)
+{
+	s->written_lo = hvmm_min(s->written_lo, i);
+	s->written_hi = hvmm_max(s->written_hi, i + nr);
 }
 
 void sim_alloc_shadow_set(struct sim_alloc_shadow *s, uint64_t pfn, uint64_t nr,
@@ -87,8 +117,26 @@ void sim_alloc_shadow_set(struct sim_alloc_shadow *s, uint64_t pfn, uint64_t nr,
 {
 	if (!sim_alloc_shadow_covers(s, pfn, nr))
 		return;
+	note_written(s, pfn - s->base_pfn, nr);
 	for (uint64_t i = pfn - s->base_pfn; nr--; i++)
 		set_one(s, i, to);
+}
+
+void sim_alloc_shadow_set_initial_free(struct sim_alloc_shadow *s, uint64_t pfn, uint64_t nr)
+{
+	uint64_t i = pfn - s->base_pfn;
+
+	if (!nr || !sim_alloc_shadow_covers(s, pfn, nr))
+		return;
+	/* Only one initial range, and only over pages that still hold their 0. */
+	if (s->init_free_hi != s->init_free_lo ||
+	    (i < s->written_hi && s->written_lo < i + nr)) {
+		sim_alloc_shadow_set(s, pfn, nr, SIM_SHADOW_FREE);
+		return;
+	}
+	s->init_free_lo = i;
+	s->init_free_hi = i + nr;
+	s->nr_free += nr;
 }
 
 uint64_t sim_alloc_shadow_move(struct sim_alloc_shadow *s, struct sim_report *r,
@@ -111,6 +159,7 @@ uint64_t sim_alloc_shadow_move(struct sim_alloc_shadow *s, struct sim_report *r,
 			bad++;
 			continue;
 		}
+		note_written(s, pfn + k - s->base_pfn, 1);
 		set_one(s, pfn + k - s->base_pfn, to);
 	}
 	return bad;
@@ -125,13 +174,13 @@ bool sim_alloc_shadow_all_free(const struct sim_alloc_shadow *s, uint64_t pfn, u
 	i = pfn - s->base_pfn;
 	end = i + nr;
 	for (; i < end && (i & 63); i++)
-		if (!(s->free_bits[i / 64] >> (i & 63) & 1))
+		if (!(free_word(s, i / 64) >> (i & 63) & 1))
 			return false;
 	for (; i + 64 <= end; i += 64)
-		if (s->free_bits[i / 64] != UINT64_MAX)
+		if (free_word(s, i / 64) != UINT64_MAX)
 			return false;
 	for (; i < end; i++)
-		if (!(s->free_bits[i / 64] >> (i & 63) & 1))
+		if (!(free_word(s, i / 64) >> (i & 63) & 1))
 			return false;
 	return true;
 }
@@ -140,7 +189,7 @@ bool sim_alloc_shadow_all_free(const struct sim_alloc_shadow *s, uint64_t pfn, u
 static uint64_t next_busy(const struct sim_alloc_shadow *s, uint64_t i, uint64_t end)
 {
 	while (i < end) {
-		uint64_t w = ~s->free_bits[i / 64] >> (i & 63);
+		uint64_t w = ~free_word(s, i / 64) >> (i & 63);
 
 		if (w)
 			return hvmm_min(i + __builtin_ctzll(w), end);
@@ -153,7 +202,7 @@ static uint64_t next_busy(const struct sim_alloc_shadow *s, uint64_t i, uint64_t
 static uint64_t next_free(const struct sim_alloc_shadow *s, uint64_t i, uint64_t end)
 {
 	while (i < end) {
-		uint64_t w = s->free_bits[i / 64] >> (i & 63);
+		uint64_t w = free_word(s, i / 64) >> (i & 63);
 
 		if (w)
 			return hvmm_min(i + __builtin_ctzll(w), end);

@@ -8,7 +8,12 @@
  *
  * Storage is one byte of state per page plus one bit "free" per page, over
  * [base_pfn, base_pfn + nr_pages), in NORESERVE mappings: a large, mostly
- * untouched range costs only what is touched.
+ * untouched range costs only what is touched. Both are stored relative to
+ * an initial state: pages in [init_free_lo, init_free_hi) start FREE, the
+ * others UNMANAGED, and a stored 0 (byte or bit) means "still the initial
+ * state" (the stored value is the state XOR the initial one). So declaring
+ * a huge range initially free (sim_alloc_shadow_set_initial_free) writes
+ * nothing per page.
  */
 #ifndef SIM_ORACLE_ALLOC_SHADOW_H
 #define SIM_ORACLE_ALLOC_SHADOW_H
@@ -30,8 +35,10 @@ enum sim_shadow_state {
 struct sim_alloc_shadow {
 	uint64_t base_pfn;
 	uint64_t nr_pages;
-	uint8_t *state;			/* enum sim_shadow_state per page */
-	uint64_t *free_bits;		/* bit set <=> state == FREE */
+	uint8_t *state;			/* enum sim_shadow_state per page, XOR initial */
+	uint64_t *free_bits;		/* bit set <=> (state == FREE) XOR initially free */
+	uint64_t init_free_lo, init_free_hi;	/* initially free pages (indices) */
+	uint64_t written_lo, written_hi;	/* indices written since init/reset */
 	uint64_t nr_free, nr_allocated, nr_reserved;
 };
 
@@ -47,12 +54,21 @@ static inline bool sim_alloc_shadow_covers(const struct sim_alloc_shadow *s,
 	       pfn - s->base_pfn <= s->nr_pages - nr;
 }
 
+/* The initial state of page index @i (see the top of the file). */
+static inline uint8_t sim_alloc_shadow_initial(const struct sim_alloc_shadow *s, uint64_t i)
+{
+	return i - s->init_free_lo < s->init_free_hi - s->init_free_lo ? SIM_SHADOW_FREE :
+									 SIM_SHADOW_UNMANAGED;
+}
+
 static inline enum sim_shadow_state
 sim_alloc_shadow_get(const struct sim_alloc_shadow *s, uint64_t pfn)
 {
+	uint64_t i = pfn - s->base_pfn;
+
 	if (!sim_alloc_shadow_covers(s, pfn, 1))
 		return SIM_SHADOW_UNMANAGED;
-	return (enum sim_shadow_state)s->state[pfn - s->base_pfn];
+	return (enum sim_shadow_state)(s->state[i] ^ sim_alloc_shadow_initial(s, i));
 }
 
 /*
@@ -68,6 +84,13 @@ uint64_t sim_alloc_shadow_move(struct sim_alloc_shadow *s, struct sim_report *r,
 /* Sets pages to @to whatever they were (initial state, test set-up). */
 void sim_alloc_shadow_set(struct sim_alloc_shadow *s, uint64_t pfn, uint64_t nr,
 			  enum sim_shadow_state to);
+
+/*
+ * Declares [pfn, pfn + nr) free, as an allocator's initial state: O(1) when
+ * no page of the range has been written since init or reset (the usual
+ * set-up), else the same as sim_alloc_shadow_set(..., SIM_SHADOW_FREE).
+ */
+void sim_alloc_shadow_set_initial_free(struct sim_alloc_shadow *s, uint64_t pfn, uint64_t nr);
 
 /* True if every page of [pfn, pfn + nr) is free in the shadow. */
 bool sim_alloc_shadow_all_free(const struct sim_alloc_shadow *s, uint64_t pfn, uint64_t nr);
