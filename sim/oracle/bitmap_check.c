@@ -97,26 +97,47 @@ static bool node_stale(const struct hvmm_bitmap *bm, unsigned int level, uint64_
 	return (node_at(bm, level + 1, j / FANOUT)->stale >> (j % FANOUT)) & 1;
 }
 
-/* Run summary of a level-1 node straight from its frames' free bits. */
+/* Extends the runs being summed in @out by one frame. */
+static void runs_add_frame(struct runs *out, bool free, uint64_t *run, bool *head)
+{
+	if (free) {
+		(*run)++;
+		if (*run > out->longest)
+			out->longest = *run;
+		return;
+	}
+	if (*head)
+		out->prefix = *run;
+	*head = false;
+	*run = 0;
+}
+
+/*
+ * Run summary of a level-1 node straight from its frames' free bits, frame
+ * by frame; a word that is all free or all taken is taken whole (the same
+ * sums, 64 frames at a time).
+ */
 static void runs_from_frames(const struct hvmm_bitmap *bm, uint64_t j, struct runs *out)
 {
 	uint64_t span = span_of(1), first = j * span, run = 0;
 	bool head = true;
 
 	out->prefix = out->longest = 0;
-	for (uint64_t i = first; i < first + span; i++) {
-		bool free = i < bm->nr_frames && bit(bm->free, i);
+	for (uint64_t i = first; i < first + span; i += 64) {
+		uint64_t w = i < bm->nr_frames ? bm->free[i / 64] : 0;
 
-		if (free) {
-			run++;
+		if (i + 64 <= bm->nr_frames && w == ~0ULL) {
+			run += 64;
 			if (run > out->longest)
 				out->longest = run;
 			continue;
 		}
-		if (head)
-			out->prefix = run;
-		head = false;
-		run = 0;
+		if (w == 0) {
+			runs_add_frame(out, false, &run, &head);
+			continue;
+		}
+		for (uint64_t k = i; k < i + 64; k++)
+			runs_add_frame(out, k < bm->nr_frames && bit(bm->free, k), &run, &head);
 	}
 	if (head)
 		out->prefix = run;
