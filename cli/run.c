@@ -7,6 +7,7 @@
 #include <hvmm/types.h>
 
 #include "cli.h"
+#include "machine_vm.h"
 
 uint64_t cli_now_ns(void)
 {
@@ -72,6 +73,13 @@ static void print_text(const struct cli_run *run, const char *title, double secs
 	       (double)(st->peak_pages_in_use << HVMM_PAGE_SHIFT) / (1 << 20));
 	printf("in use at end: %llu pages; fragmentation of free memory: %.3f\n",
 	       (unsigned long long)st->pages_in_use, sim_machine_fragmentation(m));
+	if (st->by_kind[SIM_OP_VM_CREATE]) {
+		uint64_t guest_pages;
+		unsigned int vms = sim_vm_live(sim_machine_vms(m), &guest_pages);
+
+		printf("VMs live at end: %u (%llu guest pages)\n", vms,
+		       (unsigned long long)guest_pages);
+	}
 	if (st->expect_mismatches)
 		printf("recorded outcomes not reproduced: %llu\n",
 		       (unsigned long long)st->expect_mismatches);
@@ -106,6 +114,8 @@ static void print_json(const struct cli_run *run, const char *title, double secs
 	const struct sim_report *r = sim_machine_report(m);
 	static const char *const levels[] = { "off", "incremental", "full" };
 	bool first = true;
+	uint64_t guest_pages;
+	unsigned int vms;
 
 	printf("{\"title\": ");
 	json_string(title);
@@ -126,6 +136,8 @@ static void print_json(const struct cli_run *run, const char *title, double secs
 	printf("}, \"peak_pages_in_use\": %llu, \"pages_in_use\": %llu, \"fragmentation\": %.4f",
 	       (unsigned long long)st->peak_pages_in_use, (unsigned long long)st->pages_in_use,
 	       sim_machine_fragmentation(m));
+	vms = sim_vm_live(sim_machine_vms(m), &guest_pages);
+	printf(", \"vms_live\": %u, \"guest_pages\": %llu", vms, (unsigned long long)guest_pages);
 	printf(", \"expect_mismatches\": %llu, \"sweeps\": %llu, \"violations\": %llu",
 	       (unsigned long long)st->expect_mismatches, (unsigned long long)st->sweeps,
 	       (unsigned long long)r->total);

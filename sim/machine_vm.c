@@ -138,6 +138,18 @@ void sim_vm_teardown(struct sim_vmstate *vs)
 	vs->nr_touch = vs->touch_cap = 0;
 }
 
+unsigned int sim_vm_live(const struct sim_vmstate *vs, uint64_t *guest_pages)
+{
+	unsigned int n = 0;
+
+	*guest_pages = 0;
+	for (unsigned int v = 1; vs->enabled && v <= SIM_MAX_VM; v++) {
+		n += vs->g[v].live;
+		*guest_pages += vs->ideal.spaces[v].nr;
+	}
+	return n;
+}
+
 struct sim_s2_regs sim_vm_regs(const struct sim_vmstate *vs, unsigned int v)
 {
 	const struct hvmm_pgtable *pgt = v ? &vs->g[v].vm->pgt : &hvmm_host.pgt;

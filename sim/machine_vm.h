@@ -67,6 +67,9 @@ int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
 void sim_vm_teardown(struct sim_vmstate *vs);
 int sim_vm_exec(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *value);
 
+/* Live VMs (the host aside); *@guest_pages: the IPA pages they hold, mapped or parked. */
+unsigned int sim_vm_live(const struct sim_vmstate *vs, uint64_t *guest_pages);
+
 /* The stage-2 registers the hardware would hold for vm @v. */
 struct sim_s2_regs sim_vm_regs(const struct sim_vmstate *vs, unsigned int v);
 

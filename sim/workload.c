@@ -90,6 +90,22 @@ uint64_t sim_rng_below(struct sim_rng *rng, uint64_t bound)
 	return bound ? (uint64_t)(((unsigned __int128)sim_rng_next(rng) * bound) >> 64) : 0;
 }
 
+/* The first MMIO or reserved page, else the page below the lowest RAM (or above the highest). */
+static uint64_t nonram_pfn(const struct sim_machine_config *cfg)
+{
+	uint64_t lo = UINT64_MAX, hi = 0;
+
+	for (unsigned int i = 0; i < cfg->nr_regions; i++) {
+		const struct sim_region_config *r = &cfg->regions[i];
+
+		if (r->kind != SIM_REGION_RAM)
+			return r->base >> HVMM_PAGE_SHIFT;
+		lo = hvmm_min(lo, r->base >> HVMM_PAGE_SHIFT);
+		hi = hvmm_max(hi, (r->base + r->size) >> HVMM_PAGE_SHIFT);
+	}
+	return lo && lo != UINT64_MAX ? lo - 1 : hi;
+}
+
 void sim_workload_params_for(struct sim_workload_params *p, const struct sim_machine_config *cfg)
 {
 	const struct sim_region_config *ram = NULL;
@@ -100,6 +116,7 @@ void sim_workload_params_for(struct sim_workload_params *p, const struct sim_mac
 	p->seed = cfg->seed;
 	p->pool_pages = cfg->pool_pages;
 	p->host_base_pfn = p->host_pages = 0;
+	p->nonram_pfn = nonram_pfn(cfg);
 	if (ram) {
 		uint64_t base = ram->base >> HVMM_PAGE_SHIFT, pages = ram->size >> HVMM_PAGE_SHIFT;
 		uint64_t pool_end = (cfg->pool_base ? cfg->pool_base >> HVMM_PAGE_SHIFT : base) +
@@ -210,6 +227,7 @@ static void add_live(struct sim_workload *w, struct wl_live l)
 	w->live[w->nr_live++] = l;
 	w->slot[l.h] = w->nr_live;
 	w->pages_live += 1ULL << l.order;
+	w->refs_live += l.refs;
 }
 
 static void drop_live(struct sim_workload *w, uint32_t h)
@@ -217,6 +235,7 @@ static void drop_live(struct sim_workload *w, uint32_t h)
 	uint32_t i = w->slot[h] - 1;
 
 	w->pages_live -= 1ULL << w->live[i].order;
+	w->refs_live -= w->live[i].refs;
 	w->slot[h] = 0;
 	w->live[i] = w->live[--w->nr_live];
 	if (i < w->nr_live)
@@ -462,12 +481,17 @@ void sim_workload_result(struct sim_workload *w, const struct sim_op *op, int re
 			add_live(w, (struct wl_live){ op->h, (uint8_t)op->a, w->current.owner, 1 });
 		return;
 	case SIM_OP_GET:
-		if (!result && l)
+		if (!result && l) {
 			l->refs++;
+			w->refs_live++;
+		}
 		return;
 	case SIM_OP_PUT:
 	case SIM_OP_FREE:
-		if (!result && l && --l->refs == 0)
+		if (result || !l)
+			return;
+		w->refs_live--;
+		if (--l->refs == 0)
 			drop_live(w, op->h);
 		return;
 	case SIM_OP_SPLIT: {

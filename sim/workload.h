@@ -20,6 +20,7 @@ struct sim_workload_params {
 	unsigned int vms;	/* VMs the VM scenarios boot (0: 4) */
 	uint64_t host_base_pfn;	/* host RAM the VM scenarios donate and share */
 	uint64_t host_pages;
+	uint64_t nonram_pfn;	/* a PFN that is not RAM (MMIO, reserved, a hole): invalid ops */
 };
 
 struct sim_workload;

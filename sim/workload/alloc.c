@@ -38,7 +38,7 @@ void wl_plan_alloc_random(struct sim_workload *w)
 }
 
 /* Every reference of every live handle of @owner (all if @owner < 0) dropped. */
-static void plan_release(struct sim_workload *w, int owner, unsigned int max_ops)
+void wl_plan_release(struct sim_workload *w, int owner, unsigned int max_ops)
 {
 	for (uint32_t i = 0; i < w->nr_live && max_ops; i++) {
 		const struct wl_live *l = &w->live[i];
@@ -88,7 +88,7 @@ void wl_plan_frag_pressure(struct sim_workload *w)
 		}
 		break;
 	case 3:
-		plan_release(w, -1, WL_QUEUE - 8);
+		wl_plan_release(w, -1, WL_QUEUE - 8);
 		if (w->q_len)
 			return;
 		break;

@@ -65,6 +65,8 @@ struct sim_workload {
 	bool booted;			/* boot and share-storm: the VMs were planned */
 	uint32_t next_handle;
 	uint64_t pages_live;
+	uint64_t refs_live;		/* references held over all live handles */
+	bool night;			/* day: the shutdown began */
 	struct wl_live *live;		/* live handles, unordered */
 	uint32_t nr_live, cap_live;
 	uint32_t *slot;			/* handle -> index in live[] + 1, 0 if not live */
@@ -86,6 +88,8 @@ void wl_queue(struct sim_workload *w, const struct sim_op *op, uint8_t owner);
 bool wl_queue_full(const struct sim_workload *w);
 void wl_plan_alloc(struct sim_workload *w, unsigned int order, uint8_t owner);
 void wl_plan_free(struct sim_workload *w, uint32_t h);
+/* Puts for every reference @owner's handles hold (all handles if @owner < 0), at most @max_ops. */
+void wl_plan_release(struct sim_workload *w, int owner, unsigned int max_ops);
 unsigned int wl_pick_order(struct sim_workload *w);
 uint64_t wl_occupancy_pct(const struct sim_workload *w);
 /* Host PFN for a guest; UINT64_MAX if the host has none left. */

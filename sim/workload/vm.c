@@ -177,37 +177,68 @@ void wl_plan_balloon_vms(struct sim_workload *w)
 		wl_plan_balloon(w);
 }
 
+/* The host alone, reading and writing its own memory. */
+static void plan_host_idle(struct sim_workload *w)
+{
+	for (unsigned int i = 0; i < 8 && w->p.host_pages; i++) {
+		uint64_t pfn = w->p.host_base_pfn + sim_rng_below(&w->rng, w->p.host_pages);
+
+		plan_access(w, 0, (pfn << HVMM_PAGE_SHIFT) + 8 * sim_rng_below(&w->rng, 512),
+			    sim_rng_below(&w->rng, 2));
+	}
+	if (!w->q_len)
+		wl_plan_alloc(w, 0, WL_OWNER_HOST);	/* no host RAM: something all the same */
+}
+
+/*
+ * Night: every VM shuts down, the hypervisor frees everything it holds,
+ * and the host idles on its own memory until the day's ops are spent.
+ */
+static void plan_night(struct sim_workload *w)
+{
+	unsigned int vm = wl_random_vm(w);
+
+	if (vm) {
+		wl_plan_vm_teardown(w, vm);
+		return;
+	}
+	wl_plan_release(w, -1, WL_QUEUE - 8);
+	if (!w->q_len)
+		plan_host_idle(w);
+}
+
+/* Night falls at 90% of the ops, or earlier if the shutdown would not fit in what is left. */
+static bool nightfall(struct sim_workload *w)
+{
+	uint64_t left = w->p.ops - hvmm_min(w->emitted, w->p.ops);
+	/* One op per VM and per reference held, and room for what one plan may add. */
+	uint64_t need = wl_nr_vms(w) + w->refs_live + hvmm_min(2 * WL_QUEUE, w->p.ops / 20);
+
+	if (!w->night)
+		w->night = left * 10 <= w->p.ops || left <= need;
+	return w->night;
+}
+
 /*
  * Morning (first 10% of the ops): VMs boot amid host activity. Day: a mix
- * of everything. Night (last 10%): every VM shuts down and the hypervisor
- * frees what it holds.
+ * of everything. Night (the last 10%, or as much as the shutdown needs):
+ * every VM shuts down and all memory is returned.
  */
 void wl_plan_day(struct sim_workload *w)
 {
 	uint64_t pct = w->p.ops ? w->emitted * 100 / w->p.ops : 100, dice;
 	unsigned int vm;
 
+	if (nightfall(w)) {
+		plan_night(w);
+		return;
+	}
 	if (pct < 10) {
 		vm = wl_free_vm(w);
 		if (vm && sim_rng_below(&w->rng, 4) == 0)
 			wl_plan_vm_boot(w, vm, 32 + (unsigned int)sim_rng_below(&w->rng, 96));
 		else
 			wl_plan_alloc_random(w);
-		return;
-	}
-	if (pct >= 90) {
-		vm = wl_random_vm(w);
-		if (vm) {
-			wl_plan_vm_teardown(w, vm);
-			return;
-		}
-		for (uint32_t i = 0; i < w->nr_live && !wl_queue_full(w); i++) {
-			struct sim_op op = { .kind = SIM_OP_PUT, .h = w->live[i].h };
-
-			wl_queue(w, &op, w->live[i].owner);
-		}
-		if (!w->q_len)
-			wl_plan_alloc(w, 0, WL_OWNER_HOST);
 		return;
 	}
 	dice = sim_rng_below(&w->rng, 100);

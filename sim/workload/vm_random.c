@@ -3,6 +3,22 @@
  * The "vm-random" workload: several VMs created, faulted, donated to,
  * shared with and destroyed, with guest and host loads and stores, in a
  * small IPA window so that ops meet each other's pages often.
+ *
+ * Most ops are valid and meant to succeed; a fixed share (INVALID_PCT) of
+ * every kind is deliberately wrong (wrong state, unknown VM, misaligned,
+ * out of range, non-RAM or hypervisor pages) and must fail, so that the
+ * oracles judge both paths. Choosing either needs to know what the earlier
+ * ops did: the generator keeps a plain model of the host pages it plays
+ * with and of each VM's IPA window, updated from each op's result (never
+ * from the machine). It is the generator's memory, not an oracle: if it is
+ * wrong, ops merely succeed or fail other than planned.
+ *
+ * A fault on an empty IPA makes the host donate a page of its own choice,
+ * which the generator cannot name: such guest pages are modelled with an
+ * unknown PFN (usable by every op that takes only an IPA), and the host
+ * span the generator donates from lies at the top of host RAM, away from
+ * where the executor's choice starts. A page the generator believed free
+ * but that a donation or share found taken is set aside for good.
  */
 #include "workload/vm_random.h"
 
@@ -10,27 +26,67 @@
 #include <string.h>
 
 #include <hvmm/types.h>
+#include <hvmm/vm.h>
 
 #define NR_VMS		6
-#define WINDOW_PAGES	128		/* guest IPAs [0, 128 pages) and one 2 MiB block slot */
-#define BLOCK_IPA	0x40000000ULL
+#define MAX_VCPUS	2
+#define WINDOW_PAGES	128		/* guest IPAs [0, 128 pages) ... */
+#define BLOCK_IPA	0x40000000ULL	/* ... and one 2 MiB block slot */
+#define BLOCK_PAGES	512
+#define SLOTS		(WINDOW_PAGES + BLOCK_PAGES)
 #define HOST_SPAN	32768		/* host pfns the workload plays with */
-#define MAX_SHARES	256
+#define MAX_RANGE	8		/* pages per range op (blocks aside) */
+#define INVALID_PCT	12		/* ops deliberately invalid */
+#define NO_PFN		UINT64_MAX	/* a guest page the host chose on a fault */
+#define FAR_IPA		(1ULL << 56)	/* beyond any IPA size */
+#define MAX_HYP		1024		/* pages held by the hypervisor, remembered */
 
-struct share {
-	uint32_t vm;
-	uint64_t ipa, pfn;
+/* A host page of the span, as the generator believes it to be. */
+enum host_state {
+	H_FREE,				/* the host's alone */
+	H_SHARED,			/* the host's, shared into guests @shares times */
+	H_GUEST,			/* donated to a guest */
+	H_LENT,				/* donated to a guest, which shares it back */
+	H_HYP,				/* donated to the hypervisor */
+	H_LOST,				/* not where the model thought: set aside */
+};
+
+struct host_page {
+	uint8_t state;
+	uint16_t shares;
+};
+
+/* An IPA page of a VM's window. */
+enum slot_state {
+	S_EMPTY,
+	S_OWNED,			/* the guest's, mapped */
+	S_PARKED,			/* the guest's, unmapped (s2_unmap) */
+	S_LENT,				/* the guest's, shared back with the host */
+	S_BORROWED,			/* the host's, shared into the guest */
+};
+
+struct slot {
+	uint8_t state;
+	uint8_t prot;			/* while mapped */
+	uint64_t pfn;			/* NO_PFN: chosen by the host on a fault */
+};
+
+struct vm {
+	bool live, ever;		/* ever: named by a vm_create, so traces may name it */
+	unsigned int vcpus;
+	struct slot slots[SLOTS];
 };
 
 struct sim_vm_workload {
 	struct sim_workload_params p;
 	struct sim_rng rng;
 	uint64_t emitted;
-	uint64_t host_pfn;		/* first host pfn played with */
-	bool live[NR_VMS + 1];
-	struct share shares[MAX_SHARES];
-	unsigned int nr_shares;
-	int pending_share;		/* index of the share an unshare op consumes */
+	uint64_t host_pfn, host_span;	/* the host pfns played with */
+	struct host_page *host;
+	struct vm vms[NR_VMS + 1];
+	uint64_t hyp[MAX_HYP];		/* pfns donated to the hypervisor (unordered) */
+	unsigned int nr_hyp;
+	bool valid;			/* the op in flight was meant to succeed */
 };
 
 struct sim_vm_workload *sim_vm_workload_create(const struct sim_workload_params *params)
@@ -41,155 +97,752 @@ struct sim_vm_workload *sim_vm_workload_create(const struct sim_workload_params 
 		return NULL;
 	w->p = *params;
 	sim_rng_seed(&w->rng, params->seed);
-	w->host_pfn = params->host_base_pfn;
+	w->host_span = params->host_pages < HOST_SPAN ? params->host_pages : HOST_SPAN;
+	w->host_pfn = params->host_base_pfn + params->host_pages - w->host_span;
+	w->host = calloc(w->host_span ? w->host_span : 1, sizeof(*w->host));
+	if (!w->host) {
+		free(w);
+		return NULL;
+	}
 	return w;
 }
 
 void sim_vm_workload_destroy(struct sim_vm_workload *w)
 {
+	if (!w)
+		return;
+	free(w->host);
 	free(w);
 }
+
+/* --- the model ------------------------------------------------------------- */
 
 static uint64_t below(struct sim_vm_workload *w, uint64_t n)
 {
 	return sim_rng_below(&w->rng, n);
 }
 
-static uint32_t live_vm(struct sim_vm_workload *w)
+static struct host_page *hpage(struct sim_vm_workload *w, uint64_t pfn)
+{
+	return pfn - w->host_pfn < w->host_span ? &w->host[pfn - w->host_pfn] : NULL;
+}
+
+static uint64_t slot_ipa(unsigned int i)
+{
+	return i < WINDOW_PAGES ? (uint64_t)i << HVMM_PAGE_SHIFT :
+	       BLOCK_IPA + ((uint64_t)(i - WINDOW_PAGES) << HVMM_PAGE_SHIFT);
+}
+
+static struct slot *slot_at(struct sim_vm_workload *w, uint32_t v, uint64_t ipa)
+{
+	uint64_t n = ipa >> HVMM_PAGE_SHIFT;
+
+	if (v == 0 || v > NR_VMS || (ipa & ~HVMM_PAGE_MASK))
+		return NULL;
+	if (n < WINDOW_PAGES)
+		return &w->vms[v].slots[n];
+	if (ipa >= BLOCK_IPA && n - (BLOCK_IPA >> HVMM_PAGE_SHIFT) < BLOCK_PAGES)
+		return &w->vms[v].slots[WINDOW_PAGES + n - (BLOCK_IPA >> HVMM_PAGE_SHIFT)];
+	return NULL;
+}
+
+static bool mapped(const struct slot *s)
+{
+	return s->state == S_OWNED || s->state == S_LENT || s->state == S_BORROWED;
+}
+
+static void host_give_back(struct sim_vm_workload *w, uint64_t pfn)
+{
+	struct host_page *h = hpage(w, pfn);
+
+	if (h && h->state != H_LOST)
+		*h = (struct host_page){ H_FREE, 0 };
+}
+
+static void host_unshare(struct sim_vm_workload *w, uint64_t pfn)
+{
+	struct host_page *h = hpage(w, pfn);
+
+	if (h && h->state == H_SHARED && --h->shares == 0)
+		h->state = H_FREE;
+}
+
+static void vm_destroyed(struct sim_vm_workload *w, struct vm *vm)
+{
+	for (unsigned int i = 0; i < SLOTS; i++) {
+		struct slot *s = &vm->slots[i];
+
+		if (s->state == S_BORROWED)
+			host_unshare(w, s->pfn);
+		else if (s->state != S_EMPTY)
+			host_give_back(w, s->pfn);
+		*s = (struct slot){ 0 };
+	}
+	vm->live = false;
+}
+
+/* Applies a successful op to the model, page by page. */
+static void apply(struct sim_vm_workload *w, const struct sim_op *op)
+{
+	struct vm *vm = op->vm <= NR_VMS ? &w->vms[op->vm] : NULL;
+
+	switch (op->kind) {
+	case SIM_OP_VM_CREATE:
+		vm->live = true;
+		vm->vcpus = op->a ? (unsigned int)op->a : 1;
+		return;
+	case SIM_OP_VM_DESTROY:
+		vm_destroyed(w, vm);
+		return;
+	default:
+		break;
+	}
+	for (uint64_t i = 0; i < (op->kind == SIM_OP_FAULT ? 1 : op->c); i++) {
+		uint64_t ipa = op->a + (i << HVMM_PAGE_SHIFT), pfn = op->b + i;
+		struct slot *s = vm ? slot_at(w, op->vm, ipa & HVMM_PAGE_MASK) : NULL;
+		struct host_page *h = hpage(w, pfn);
+
+		switch (op->kind) {
+		case SIM_OP_HOST_DONATE_HYP:
+			if (h)
+				*h = (struct host_page){ H_HYP, 0 };
+			if (h && w->nr_hyp < MAX_HYP)
+				w->hyp[w->nr_hyp++] = pfn;
+			break;
+		case SIM_OP_HYP_DONATE_HOST:
+			host_give_back(w, pfn);
+			for (unsigned int k = 0; k < w->nr_hyp; k++)
+				if (w->hyp[k] == pfn)
+					w->hyp[k--] = w->hyp[--w->nr_hyp];
+			break;
+		case SIM_OP_HOST_DONATE_GUEST:
+			if (h)
+				*h = (struct host_page){ H_GUEST, 0 };
+			if (s)
+				*s = (struct slot){ S_OWNED, SIM_PROT_R | SIM_PROT_W | SIM_PROT_X, pfn };
+			break;
+		case SIM_OP_HOST_SHARE_GUEST:
+			if (h) {
+				h->state = H_SHARED;
+				h->shares++;
+			}
+			if (s)
+				*s = (struct slot){ S_BORROWED, (uint8_t)op->d, pfn };
+			break;
+		case SIM_OP_HOST_UNSHARE_GUEST:
+			host_unshare(w, pfn);
+			if (s)
+				*s = (struct slot){ 0 };
+			break;
+		case SIM_OP_GUEST_SHARE_HOST:
+		case SIM_OP_GUEST_UNSHARE_HOST:
+			if (!s)
+				break;
+			s->state = op->kind == SIM_OP_GUEST_SHARE_HOST ? S_LENT : S_OWNED;
+			h = hpage(w, s->pfn);
+			if (h)
+				h->state = s->state == S_LENT ? H_LENT : H_GUEST;
+			break;
+		case SIM_OP_S2_UNMAP:
+			if (s)
+				s->state = S_PARKED;
+			break;
+		case SIM_OP_S2_MAP:
+		case SIM_OP_S2_PROTECT:
+			if (s) {
+				s->state = S_OWNED;
+				s->prot = (uint8_t)op->d;
+			}
+			break;
+		case SIM_OP_FAULT:
+			/* Empty: the host donated a page of its choice. Parked: mapped again. */
+			if (s && (s->state == S_EMPTY || s->state == S_PARKED))
+				*s = (struct slot){ S_OWNED, SIM_PROT_R | SIM_PROT_W | SIM_PROT_X,
+						    s->state == S_EMPTY ? NO_PFN : s->pfn };
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* A donation or share the model thought valid failed: its host pages are not what it thought. */
+static void set_aside(struct sim_vm_workload *w, const struct sim_op *op)
+{
+	for (uint64_t i = 0; i < op->c; i++) {
+		struct host_page *h = hpage(w, op->b + i);
+
+		if (h && (h->state == H_FREE || h->state == H_SHARED))
+			h->state = H_LOST;
+	}
+}
+
+/* --- picking ----------------------------------------------------------------- */
+
+/* A live VM; a dead one (@named: one a vm_create named already); 0 if none. */
+static uint32_t pick_vm(struct sim_vm_workload *w, bool live, bool named)
 {
 	uint32_t v = 1 + (uint32_t)below(w, NR_VMS);
 
-	for (int i = 0; i < NR_VMS && !w->live[v]; i++)
-		v = v % NR_VMS + 1;
-	return w->live[v] ? v : 0;
+	for (int i = 0; i < NR_VMS; i++, v = v % NR_VMS + 1)
+		if (w->vms[v].live == live && (live || !named || w->vms[v].ever))
+			return v;
+	return 0;
 }
 
-static uint64_t guest_ipa(struct sim_vm_workload *w)
+/* A slot of @v in @state (any mapped one if @state is S_MAPPED), or -1. */
+#define S_MAPPED	0xff
+static int pick_slot(struct sim_vm_workload *w, uint32_t v, uint8_t state)
 {
-	if (below(w, 16) == 0)
-		return BLOCK_IPA + (below(w, 512) << HVMM_PAGE_SHIFT);
-	return below(w, WINDOW_PAGES) << HVMM_PAGE_SHIFT;
+	const struct slot *slots = w->vms[v].slots;
+	unsigned int base = 0, n = WINDOW_PAGES;
+
+	if (below(w, 16) == 0) {
+		base = WINDOW_PAGES;
+		n = BLOCK_PAGES;
+	}
+	for (int tries = 0; tries < 2; tries++) {
+		unsigned int start = (unsigned int)below(w, n);
+
+		for (unsigned int k = 0; k < n; k++) {
+			unsigned int i = base + (start + k) % n;
+
+			if (state == S_MAPPED ? mapped(&slots[i]) : slots[i].state == state)
+				return (int)i;
+		}
+		base = base ? 0 : WINDOW_PAGES;
+		n = base ? BLOCK_PAGES : WINDOW_PAGES;
+	}
+	return -1;
 }
 
-static uint64_t host_page(struct sim_vm_workload *w)
+static uint64_t range_len(struct sim_vm_workload *w)
 {
-	return w->host_pfn + below(w, HOST_SPAN);
+	return below(w, 4) == 0 ? 1 + below(w, MAX_RANGE) : 1;
+}
+
+/*
+ * How many slots from @i (at most @max) share @i's state, and, with
+ * @pfn_runs, continue its pfns: the pages one range op may take.
+ */
+static uint64_t slot_run(const struct vm *vm, unsigned int i, uint64_t max, bool pfn_runs)
+{
+	const struct slot *s = &vm->slots[i];
+	uint64_t n = 1;
+	unsigned int end = i < WINDOW_PAGES ? WINDOW_PAGES : SLOTS;
+
+	while (n < max && i + n < end) {
+		const struct slot *t = &vm->slots[i + n];
+
+		if (t->state != s->state ||
+		    (pfn_runs && (s->pfn == NO_PFN || t->pfn != s->pfn + n)))
+			break;
+		n++;
+	}
+	return n;
+}
+
+static bool host_ok(const struct host_page *h, bool share)
+{
+	return h->state == H_FREE || (share && h->state == H_SHARED && h->shares < 64);
+}
+
+/* @nr host pages from the span the host may donate (or share): first pfn, NO_PFN if none. */
+static uint64_t pick_host(struct sim_vm_workload *w, uint64_t nr, bool share)
+{
+	for (int tries = 0; tries < 16 && w->host_span >= nr; tries++) {
+		uint64_t first = below(w, w->host_span - nr + 1), i;
+
+		if (nr == BLOCK_PAGES)
+			first = HVMM_ALIGN_DOWN(w->host_pfn + first, BLOCK_PAGES) - w->host_pfn;
+		if (first + nr > w->host_span)
+			continue;
+		for (i = 0; i < nr && host_ok(&w->host[first + i], share); i++)
+			;
+		if (i == nr)
+			return w->host_pfn + first;
+	}
+	return NO_PFN;
+}
+
+/* A span pfn in @state, NO_PFN if none found. */
+static uint64_t pick_host_in(struct sim_vm_workload *w, uint8_t state)
+{
+	for (int tries = 0; tries < 32 && w->host_span; tries++) {
+		uint64_t i = below(w, w->host_span);
+
+		if (w->host[i].state == state)
+			return w->host_pfn + i;
+	}
+	return NO_PFN;
+}
+
+/* A page the host cannot give: not RAM, or the hypervisor's own (boot) memory. */
+static uint64_t foreign_pfn(struct sim_vm_workload *w)
+{
+	uint64_t pfn;
+
+	switch (below(w, 3)) {
+	case 0:
+		return w->p.nonram_pfn;
+	case 1:
+		return w->p.host_base_pfn - 1;	/* the hypervisor pool's last page */
+	default:
+		pfn = pick_host_in(w, H_GUEST);
+		return pfn != NO_PFN ? pfn : w->p.host_base_pfn - 1;
+	}
+}
+
+/* --- ops --------------------------------------------------------------------- */
+
+/*
+ * Each generator fills @op for @v, valid (meant to succeed) or not, and
+ * returns false if the model offers no such op now.
+ */
+
+static bool gen_vm_create(struct sim_vm_workload *w, struct sim_op *op, bool valid)
+{
+	op->kind = SIM_OP_VM_CREATE;
+	op->a = 1 + below(w, MAX_VCPUS);
+	op->vm = valid ? pick_vm(w, false, false) : pick_vm(w, true, true);
+	if (!valid && below(w, 2)) {
+		op->vm = op->vm ? op->vm : 1 + (uint32_t)below(w, NR_VMS);
+		op->a = HVMM_MAX_VCPUS + 1;	/* too many vCPUs */
+	}
+	return op->vm != 0;
+}
+
+static bool gen_vm_destroy(struct sim_vm_workload *w, struct sim_op *op, bool valid)
+{
+	op->kind = SIM_OP_VM_DESTROY;
+	op->vm = pick_vm(w, valid, true);
+	return op->vm != 0;
+}
+
+/* Fields of a wrong-in-itself range op on @v: misaligned, too long, out of range, empty. */
+static void bad_range(struct sim_vm_workload *w, struct sim_op *op)
+{
+	switch (below(w, 4)) {
+	case 0:
+		op->a |= 8 << below(w, 9);
+		break;
+	case 1:
+		op->c = 0;
+		break;
+	case 2:
+		op->a = FAR_IPA;
+		break;
+	default:
+		op->a = UINT64_MAX & HVMM_PAGE_MASK;	/* the range wraps around */
+		op->c = 2;
+		break;
+	}
+}
+
+/* An invalid op on a VM: an unknown VM, a bad range, or a slot in @wrong (a wrong state). */
+static bool bad_vm_op(struct sim_vm_workload *w, struct sim_op *op, uint8_t wrong)
+{
+	uint32_t dead = pick_vm(w, false, true);
+	int i;
+
+	switch (below(w, 3)) {
+	case 0:
+		if (dead) {
+			op->vm = dead;
+			return true;
+		}
+		/* fall through */
+	case 1:
+		i = pick_slot(w, op->vm, wrong);
+		if (i >= 0) {
+			op->a = slot_ipa((unsigned int)i);
+			op->b = w->vms[op->vm].slots[i].pfn;
+			if (op->b == NO_PFN)
+				op->b = foreign_pfn(w);
+			return true;
+		}
+		/* fall through */
+	default:
+		bad_range(w, op);
+		return true;
+	}
+}
+
+static bool gen_fault(struct sim_vm_workload *w, struct sim_op *op, bool valid)
+{
+	static const uint8_t states[] = { S_PARKED, S_PARKED, S_MAPPED, S_EMPTY };
+	int i = pick_slot(w, op->vm, states[below(w, 4)]);
+	uint64_t pfn;
+
+	op->kind = SIM_OP_FAULT;
+	op->vcpu = (uint32_t)below(w, w->vms[op->vm].vcpus);
+	if (!valid) {
+		switch (below(w, 3)) {
+		case 0:
+			op->vm = pick_vm(w, false, true);
+			op->a = slot_ipa((unsigned int)below(w, SLOTS));
+			op->vcpu = 0;
+			return op->vm != 0;
+		case 1:
+			op->a = FAR_IPA + below(w, 1 << 20);
+			return true;
+		default:
+			/* The host touching a page it gave away. */
+			pfn = foreign_pfn(w);
+			op->vm = 0;
+			op->vcpu = 0;
+			op->a = pfn << HVMM_PAGE_SHIFT;
+			return pfn != w->p.nonram_pfn;
+		}
+	}
+	if (below(w, 8) == 0) {
+		/* The host faulting in its own memory. */
+		pfn = pick_host(w, 1, true);
+		op->vm = 0;
+		op->vcpu = 0;
+		op->a = pfn << HVMM_PAGE_SHIFT;
+		return pfn != NO_PFN;
+	}
+	/* Every slot is valid: mapped (nothing to do), parked (mapped again), empty (donated). */
+	op->a = slot_ipa(i >= 0 ? (unsigned int)i : (unsigned int)below(w, WINDOW_PAGES)) +
+		below(w, HVMM_PAGE_SIZE);
+	return true;
+}
+
+static bool gen_donate_guest(struct sim_vm_workload *w, struct sim_op *op, bool valid)
+{
+	struct vm *vm = &w->vms[op->vm];
+	int i;
+
+	op->kind = SIM_OP_HOST_DONATE_GUEST;
+	if (valid && below(w, 16) == 0 && slot_run(vm, WINDOW_PAGES, BLOCK_PAGES, false) ==
+	    BLOCK_PAGES && vm->slots[WINDOW_PAGES].state == S_EMPTY) {
+		op->a = BLOCK_IPA;		/* a 2 MiB block */
+		op->c = BLOCK_PAGES;
+	} else {
+		i = pick_slot(w, op->vm, S_EMPTY);
+		if (i < 0)
+			return false;
+		op->a = slot_ipa((unsigned int)i);
+		op->c = slot_run(vm, (unsigned int)i, range_len(w), false);
+	}
+	op->b = pick_host(w, op->c, false);
+	if (op->b == NO_PFN)
+		return false;
+	if (valid)
+		return true;
+	if (below(w, 3) == 0) {
+		op->b = foreign_pfn(w);
+		return true;
+	}
+	return bad_vm_op(w, op, S_MAPPED);
+}
+
+static bool gen_share_guest(struct sim_vm_workload *w, struct sim_op *op, bool valid)
+{
+	int i = pick_slot(w, op->vm, S_EMPTY);
+
+	op->kind = SIM_OP_HOST_SHARE_GUEST;
+	op->d = below(w, 8);
+	if (i < 0)
+		return false;
+	op->a = slot_ipa((unsigned int)i);
+	op->c = slot_run(&w->vms[op->vm], (unsigned int)i, range_len(w), false);
+	op->b = pick_host(w, op->c, true);
+	if (op->b == NO_PFN)
+		return false;
+	if (valid)
+		return true;
+	if (below(w, 3) == 0) {
+		op->b = below(w, 2) && w->nr_hyp ? w->hyp[below(w, w->nr_hyp)] : foreign_pfn(w);
+		return true;
+	}
+	return bad_vm_op(w, op, S_MAPPED);
+}
+
+/* Ops on a run of slots in @state of @v: @pfn_runs if the op names the pfns. */
+static bool gen_slot_range(struct sim_vm_workload *w, struct sim_op *op, bool valid,
+			   uint8_t state, uint8_t wrong, bool pfn_runs)
+{
+	int i = pick_slot(w, op->vm, state);
+
+	/* Parked pages the host chose on a fault cannot be named to s2_map. */
+	for (int tries = 0; pfn_runs && i >= 0 && w->vms[op->vm].slots[i].pfn == NO_PFN &&
+	     tries < 4; tries++)
+		i = pick_slot(w, op->vm, state);
+	if (i < 0 && valid)
+		return false;
+	op->a = slot_ipa(i < 0 ? 0 : (unsigned int)i);
+	op->c = i < 0 ? 1 : slot_run(&w->vms[op->vm], (unsigned int)i, range_len(w), pfn_runs);
+	op->b = i < 0 ? 0 : w->vms[op->vm].slots[i].pfn;
+	if (pfn_runs && op->b == NO_PFN)
+		return false;
+	if (valid)
+		return true;
+	if (pfn_runs && i >= 0 && below(w, 4) == 0) {
+		op->b += 1 + below(w, 4);	/* the wrong pages */
+		return true;
+	}
+	return bad_vm_op(w, op, below(w, 4) ? wrong : S_EMPTY);
+}
+
+static bool gen_unshare_guest(struct sim_vm_workload *w, struct sim_op *op, bool valid)
+{
+	op->kind = SIM_OP_HOST_UNSHARE_GUEST;
+	return gen_slot_range(w, op, valid, S_BORROWED, S_OWNED, true);
+}
+
+static bool gen_guest_share(struct sim_vm_workload *w, struct sim_op *op, bool valid)
+{
+	op->kind = SIM_OP_GUEST_SHARE_HOST;
+	if (!gen_slot_range(w, op, valid, S_OWNED, below(w, 2) ? S_LENT : S_PARKED, false))
+		return false;
+	op->b = 0;
+	return true;
+}
+
+static bool gen_guest_unshare(struct sim_vm_workload *w, struct sim_op *op, bool valid)
+{
+	op->kind = SIM_OP_GUEST_UNSHARE_HOST;
+	if (!gen_slot_range(w, op, valid, S_LENT, below(w, 2) ? S_OWNED : S_BORROWED, false))
+		return false;
+	op->b = 0;
+	return true;
+}
+
+static bool gen_s2_unmap(struct sim_vm_workload *w, struct sim_op *op, bool valid)
+{
+	op->kind = SIM_OP_S2_UNMAP;
+	if (!gen_slot_range(w, op, valid, S_OWNED, below(w, 2) ? S_BORROWED : S_LENT, false))
+		return false;
+	op->b = 0;
+	return true;
+}
+
+static bool gen_s2_map(struct sim_vm_workload *w, struct sim_op *op, bool valid)
+{
+	op->kind = SIM_OP_S2_MAP;
+	op->d = below(w, 8);
+	return gen_slot_range(w, op, valid, S_PARKED, below(w, 2) ? S_OWNED : S_BORROWED, true);
+}
+
+static bool gen_s2_protect(struct sim_vm_workload *w, struct sim_op *op, bool valid)
+{
+	op->kind = SIM_OP_S2_PROTECT;
+	op->d = below(w, 8);
+	if (!gen_slot_range(w, op, valid, S_OWNED, below(w, 2) ? S_PARKED : S_BORROWED, false))
+		return false;
+	op->b = 0;
+	return true;
+}
+
+/* Host and hypervisor: @to_hyp gives pages, else takes them back. */
+static bool gen_hyp(struct sim_vm_workload *w, struct sim_op *op, bool valid, bool to_hyp)
+{
+	uint64_t n;
+
+	op->kind = to_hyp ? SIM_OP_HOST_DONATE_HYP : SIM_OP_HYP_DONATE_HOST;
+	op->vm = 0;
+	op->c = range_len(w);
+	if (valid && to_hyp) {
+		op->b = pick_host(w, op->c, false);
+		return op->b != NO_PFN;
+	}
+	if (valid) {
+		op->b = w->nr_hyp ? w->hyp[below(w, w->nr_hyp)] : NO_PFN;
+		for (n = 1; op->b != NO_PFN && n < op->c; n++)
+			if (hpage(w, op->b + n) == NULL || hpage(w, op->b + n)->state != H_HYP)
+				break;
+		op->c = n;
+		return op->b != NO_PFN;
+	}
+	switch (below(w, 4)) {
+	case 0:
+		op->b = foreign_pfn(w);
+		break;
+	case 1:
+		op->b = pick_host_in(w, to_hyp ? H_SHARED : H_FREE);
+		break;
+	case 2:
+		op->b = (w->host_pfn + below(w, w->host_span)) | (UINT64_MAX << 40);
+		break;		/* beyond any physical address */
+	default:
+		op->b = pick_host(w, 1, false);
+		op->c = 0;
+		break;
+	}
+	if (op->b == NO_PFN)
+		op->b = foreign_pfn(w);
+	return true;
+}
+
+static bool gen_guest_access(struct sim_vm_workload *w, struct sim_op *op, bool valid)
+{
+	bool store = below(w, 2);
+	uint8_t need = store ? SIM_PROT_W : SIM_PROT_R;
+	const struct slot *slots = w->vms[op->vm].slots;
+	int i = -1;
+
+	op->kind = store ? SIM_OP_STORE : SIM_OP_LOAD;
+	op->vcpu = (uint32_t)below(w, w->vms[op->vm].vcpus);
+	op->b = store ? sim_rng_next(&w->rng) | 1 : 0;
+	for (int tries = 0; tries < 8 && i < 0; tries++) {
+		i = pick_slot(w, op->vm, S_MAPPED);
+		if (i >= 0 && !(slots[i].prot & need) == valid)
+			i = -1;
+	}
+	if (i < 0 && valid)
+		return false;
+	op->a = slot_ipa(i < 0 ? (unsigned int)below(w, SLOTS) : (unsigned int)i) +
+		(below(w, HVMM_PAGE_SIZE / 8) << 3);
+	if (valid || (i >= 0 && below(w, 2)))
+		return true;		/* not allowed by the page's permissions */
+	switch (below(w, 4)) {
+	case 0:
+		op->a |= 1 + below(w, 7);	/* misaligned */
+		return true;
+	case 1:
+		op->vcpu = w->vms[op->vm].vcpus + (uint32_t)below(w, 4);
+		return true;
+	case 2:
+		op->vm = pick_vm(w, false, true);
+		op->vcpu = 0;
+		return op->vm != 0;
+	default:
+		/* Nothing mapped there. */
+		i = pick_slot(w, op->vm, below(w, 2) ? S_PARKED : S_EMPTY);
+		op->a = i < 0 ? FAR_IPA : slot_ipa((unsigned int)i) + (below(w, HVMM_PAGE_SIZE / 8) << 3);
+		return true;
+	}
+}
+
+/* The host's own memory, identity-mapped: valid on pages it holds (or was lent). */
+static bool gen_host_access(struct sim_vm_workload *w, struct sim_op *op, bool valid)
+{
+	uint64_t pfn = NO_PFN;
+	int i;
+
+	op->kind = below(w, 2) ? SIM_OP_STORE : SIM_OP_LOAD;
+	op->vm = 0;
+	op->vcpu = 0;
+	op->b = op->kind == SIM_OP_STORE ? sim_rng_next(&w->rng) | 1 : 0;
+	if (valid && below(w, 4) == 0) {
+		uint32_t v = pick_vm(w, true, true);
+
+		i = v ? pick_slot(w, v, S_LENT) : -1;
+		if (i >= 0)
+			pfn = w->vms[v].slots[i].pfn;
+	}
+	if (valid && pfn == NO_PFN)
+		pfn = pick_host(w, 1, true);
+	if (!valid)
+		pfn = below(w, 4) || !w->nr_hyp ? foreign_pfn(w) : w->hyp[below(w, w->nr_hyp)];
+	if (pfn == NO_PFN)
+		return false;
+	op->a = (pfn << HVMM_PAGE_SHIFT) + (below(w, HVMM_PAGE_SIZE / 8) << 3);
+	if (!valid && below(w, 4) == 0)
+		op->a = (pick_host(w, 1, true) << HVMM_PAGE_SHIFT) + 4;	/* misaligned */
+	return true;
+}
+
+/* --- the stream ------------------------------------------------------------ */
+
+typedef bool (*gen_fn)(struct sim_vm_workload *w, struct sim_op *op, bool valid);
+
+static bool gen_donate_hyp(struct sim_vm_workload *w, struct sim_op *op, bool valid)
+{
+	return gen_hyp(w, op, valid, true);
+}
+
+static bool gen_hyp_donate(struct sim_vm_workload *w, struct sim_op *op, bool valid)
+{
+	return gen_hyp(w, op, valid, false);
+}
+
+/* Op kinds and their weights (per 1000 ops). */
+static const struct {
+	gen_fn gen;
+	unsigned int weight;
+} mix[] = {
+	{ gen_vm_create, 8 },
+	{ gen_vm_destroy, 6 },
+	{ gen_fault, 110 },
+	{ gen_donate_guest, 60 },
+	{ gen_share_guest, 60 },
+	{ gen_unshare_guest, 45 },
+	{ gen_guest_share, 40 },
+	{ gen_guest_unshare, 35 },
+	{ gen_s2_unmap, 40 },
+	{ gen_s2_map, 35 },
+	{ gen_s2_protect, 35 },
+	{ gen_donate_hyp, 13 },
+	{ gen_hyp_donate, 13 },
+	{ gen_guest_access, 380 },
+	{ gen_host_access, 80 },
+};
+
+static gen_fn pick_gen(struct sim_vm_workload *w)
+{
+	uint64_t total = 0, dice;
+
+	for (unsigned int k = 0; k < sizeof(mix) / sizeof(mix[0]); k++)
+		total += mix[k].weight;
+	dice = below(w, total);
+	for (unsigned int k = 0;; k++) {
+		if (dice < mix[k].weight)
+			return mix[k].gen;
+		dice -= mix[k].weight;
+	}
+}
+
+static bool emit(struct sim_vm_workload *w, const struct sim_op *op)
+{
+	if (op->kind == SIM_OP_VM_CREATE)
+		w->vms[op->vm].ever = true;
+	return true;
 }
 
 bool sim_vm_workload_next(struct sim_vm_workload *w, struct sim_op *op)
 {
-	uint64_t dice;
 	uint32_t vm;
+	gen_fn gen;
 
 	if (w->emitted >= w->p.ops)
 		return false;
 	w->emitted++;
-	memset(op, 0, sizeof(*op));
-	w->pending_share = -1;
-	vm = live_vm(w);
-	dice = below(w, 1000);
-	if (!vm || dice < 8) {
-		op->kind = SIM_OP_VM_CREATE;
-		op->vm = 1 + (uint32_t)below(w, NR_VMS);
-		op->a = 1 + below(w, 2);
-		return true;
-	}
-	op->vm = vm;
-	op->c = 1 + (below(w, 4) == 0 ? below(w, 8) : 0);
-	if (dice < 14) {
-		op->kind = SIM_OP_VM_DESTROY;
-	} else if (dice < 200) {
-		op->kind = SIM_OP_FAULT;
-		op->a = guest_ipa(w);
-	} else if (dice < 230) {
-		op->kind = SIM_OP_HOST_DONATE_GUEST;
-		op->a = guest_ipa(w);
-		op->b = host_page(w);
-		if (below(w, 8) == 0) {		/* a 2 MiB block */
-			op->a = BLOCK_IPA;
-			op->b = HVMM_ALIGN_DOWN(op->b, 512ULL);
-			op->c = 512;
+	for (int tries = 0;; tries++) {
+		memset(op, 0, sizeof(*op));
+		w->valid = below(w, 100) >= INVALID_PCT;
+		vm = pick_vm(w, true, true);
+		if (!vm || tries >= 16) {
+			/* Nothing else to do: a VM comes up (or an invalid create is made). */
+			if (!gen_vm_create(w, op, vm == 0 || w->valid))
+				gen_vm_create(w, op, false);
+			w->valid = !w->vms[op->vm].live && op->a <= HVMM_MAX_VCPUS;
+			return emit(w, op);
 		}
-	} else if (dice < 300) {
-		op->kind = SIM_OP_HOST_SHARE_GUEST;
-		op->a = guest_ipa(w);
-		op->b = host_page(w);
-		op->c = 1;
-		op->d = 1 + below(w, 7);
-	} else if (dice < 350 && w->nr_shares) {
-		struct share *s;
-
-		w->pending_share = (int)below(w, w->nr_shares);
-		s = &w->shares[w->pending_share];
-		op->kind = SIM_OP_HOST_UNSHARE_GUEST;
-		op->vm = s->vm;
-		op->a = s->ipa;
-		op->b = s->pfn;
-		op->c = 1;
-	} else if (dice < 390) {
-		op->kind = SIM_OP_GUEST_SHARE_HOST;
-		op->a = guest_ipa(w);
-	} else if (dice < 420) {
-		op->kind = SIM_OP_GUEST_UNSHARE_HOST;
-		op->a = guest_ipa(w);
-	} else if (dice < 460) {
-		op->kind = SIM_OP_S2_UNMAP;
-		op->a = guest_ipa(w);
-	} else if (dice < 470) {
-		op->kind = SIM_OP_S2_MAP;
-		op->a = guest_ipa(w);
-		op->b = host_page(w);
-		op->d = SIM_PROT_R | SIM_PROT_W;
-	} else if (dice < 500) {
-		op->kind = SIM_OP_S2_PROTECT;
-		op->a = guest_ipa(w);
-		op->d = below(w, 8);
-	} else if (dice < 510) {
-		op->kind = below(w, 2) ? SIM_OP_HOST_DONATE_HYP : SIM_OP_HYP_DONATE_HOST;
-		op->vm = 0;
-		op->b = host_page(w);
-	} else if (dice < 900) {
-		op->kind = below(w, 2) ? SIM_OP_LOAD : SIM_OP_STORE;
-		op->vcpu = (uint32_t)below(w, 2);
-		op->a = guest_ipa(w) + (below(w, 512) << 3);
-		op->b = sim_rng_next(&w->rng);
-		op->c = 0;
-	} else {
-		op->kind = below(w, 2) ? SIM_OP_LOAD : SIM_OP_STORE;
-		op->vm = 0;
-		op->vcpu = 0;
-		op->a = (host_page(w) << HVMM_PAGE_SHIFT) + (below(w, 512) << 3);
-		op->b = sim_rng_next(&w->rng);
-		op->c = 0;
+		op->vm = vm;
+		gen = pick_gen(w);
+		/* Invalid ops of a kind only as often as its valid ones can be made. */
+		if (!gen(w, op, true))
+			continue;
+		if (w->valid)
+			return emit(w, op);
+		memset(op, 0, sizeof(*op));
+		op->vm = vm;
+		if (gen(w, op, false))
+			return emit(w, op);
 	}
-	return true;
 }
 
 void sim_vm_workload_result(struct sim_vm_workload *w, const struct sim_op *op, int result)
 {
-	if (result)
-		return;
-	switch (op->kind) {
-	case SIM_OP_VM_CREATE:
-		w->live[op->vm] = true;
-		return;
-	case SIM_OP_VM_DESTROY:
-		w->live[op->vm] = false;
-		for (unsigned int i = 0; i < w->nr_shares;)
-			if (w->shares[i].vm == op->vm)
-				w->shares[i] = w->shares[--w->nr_shares];
-			else
-				i++;
-		return;
-	case SIM_OP_HOST_SHARE_GUEST:
-		if (w->nr_shares < MAX_SHARES)
-			w->shares[w->nr_shares++] = (struct share){ op->vm, op->a, op->b };
-		return;
-	case SIM_OP_HOST_UNSHARE_GUEST:
-		if (w->pending_share >= 0)
-			w->shares[w->pending_share] = w->shares[--w->nr_shares];
-		return;
-	default:
+	if (!result) {
+		apply(w, op);
 		return;
 	}
+	if (w->valid && (op->kind == SIM_OP_HOST_DONATE_GUEST ||
+			 op->kind == SIM_OP_HOST_SHARE_GUEST || op->kind == SIM_OP_HOST_DONATE_HYP) &&
+	    result == -HVMM_EPERM)
+		set_aside(w, op);
 }
