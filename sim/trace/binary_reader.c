@@ -22,26 +22,42 @@ static int fail(struct sim_trace_reader *r, struct sim_trace_error *err, uint64_
 	return -1;
 }
 
-/* 0 and the value, or -1 with @err naming @what (truncation or overflow). */
-static int get_varint(struct sim_trace_reader *r, uint64_t *v, const char *what,
-		      struct sim_trace_error *err)
+/*
+ * 0 and the value, or -1 with @err naming what was expected (truncation or
+ * overflow): "@op's @what" if @op is set, else @what. The description is
+ * only formatted on failure: this is the replay hot path.
+ */
+static int get_arg_varint(struct sim_trace_reader *r, uint64_t *v, const char *op,
+			  const char *what, struct sim_trace_error *err)
 {
 	uint64_t at = r->pos, x = 0;
+	char both[96];
 
 	for (unsigned int shift = 0; ; shift += 7) {
 		int c = getc_unlocked(r->f);
 
-		if (c == EOF)
-			return fail(r, err, r->pos, "%s (the file is truncated)", what);
-		r->pos++;
-		if (shift == 63 && (c & 0xfe))
+		if (c == EOF || (shift == 63 && (c & 0xfe))) {
+			if (op) {
+				snprintf(both, sizeof(both), "%s's %s", op, what);
+				what = both;
+			}
+			if (c == EOF)
+				return fail(r, err, r->pos, "%s (the file is truncated)", what);
 			return fail(r, err, at, "%s as a varint below 2^64", what);
+		}
+		r->pos++;
 		x |= (uint64_t)(c & 0x7f) << shift;
 		if (!(c & 0x80))
 			break;
 	}
 	*v = x;
 	return 0;
+}
+
+static int get_varint(struct sim_trace_reader *r, uint64_t *v, const char *what,
+		      struct sim_trace_error *err)
+{
+	return get_arg_varint(r, v, NULL, what, err);
 }
 
 /* @n bytes into r->buf, NUL-terminated. */
@@ -95,11 +111,12 @@ static int read_op(struct sim_trace_reader *r, uint64_t tag, struct sim_op *op,
 		const struct sim_op_arg *arg = &d->args[i];
 
 		at = r->pos;
-		snprintf(what, sizeof(what), "%s's %s", d->name, arg->name);
-		if (get_varint(r, &v, what, err))
+		if (get_arg_varint(r, &v, d->name, arg->name, err))
 			return -1;
-		if (!value_ok(arg, v))
+		if (!value_ok(arg, v)) {
+			snprintf(what, sizeof(what), "%s's %s", d->name, arg->name);
 			return fail(r, err, at, "%s in range", what);
+		}
 		sim_op_field_set(op, (enum sim_op_field)arg->field, v);
 	}
 	if (sim_trace_handles_check(&r->handles, op, what, sizeof(what)))
