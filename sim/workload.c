@@ -153,8 +153,6 @@ struct sim_workload *sim_workload_create(const char *scenario,
 		}
 	}
 	w->p = *params;
-	if (!w->p.max_order)
-		w->p.max_order = 10;
 	if (!w->p.vms)
 		w->p.vms = 4;
 	if (w->p.vms > WL_MAX_VMS)

@@ -16,7 +16,7 @@ struct sim_workload_params {
 	uint64_t ops;		/* ops to generate */
 	uint64_t seed;
 	uint64_t pool_pages;	/* size of the pool the ops will run against */
-	unsigned int max_order;	/* largest order to request */
+	unsigned int max_order;	/* largest order to request (0: order-0 pages only) */
 	unsigned int vms;	/* VMs the VM scenarios boot (0: 4) */
 	uint64_t host_base_pfn;	/* host RAM the VM scenarios donate and share */
 	uint64_t host_pages;
