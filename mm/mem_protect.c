@@ -365,18 +365,9 @@ static int check_guest_range(struct guest_range *g)
 	return ret;
 }
 
-static int found_entry(u64 addr, u32 level, u64 pte, void *arg)
-{
-	(void)addr;
-	(void)level;
-	(void)pte;
-	(void)arg;
-	return -HVMM_EEXIST;
-}
-
 static int check_guest_empty(const struct hvmm_vm *vm, u64 ipa, u64 nr)
 {
-	return hvmm_pgtable_walk(&vm->pgt, ipa, nr << HVMM_PAGE_SHIFT, found_entry, NULL);
+	return hvmm_pgtable_check_empty(&vm->pgt, ipa, nr << HVMM_PAGE_SHIFT);
 }
 
 static void lock_guest(struct hvmm_vm *vm)

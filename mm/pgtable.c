@@ -418,6 +418,11 @@ static int found_entry(u64 addr, u32 level, u64 pte, void *arg)
 	return -HVMM_EEXIST;
 }
 
+int hvmm_pgtable_check_empty(const struct hvmm_pgtable *pgt, u64 ipa, u64 size)
+{
+	return hvmm_pgtable_walk(pgt, ipa, size, found_entry, NULL);
+}
+
 int hvmm_pgtable_map(struct hvmm_pgtable *pgt, u64 ipa, u64 size, phys_addr_t pa, u64 attrs)
 {
 	struct pgt_op op = {
@@ -431,7 +436,7 @@ int hvmm_pgtable_map(struct hvmm_pgtable *pgt, u64 ipa, u64 size, phys_addr_t pa
 	if (!HVMM_ALIGNED(pa, HVMM_PAGE_SIZE) || pa + size < pa ||
 	    pa + size - 1 > HVMM_S2_PTE_OA_MASK)
 		return -HVMM_EINVAL;
-	ret = hvmm_pgtable_walk(pgt, ipa, size, found_entry, NULL);
+	ret = hvmm_pgtable_check_empty(pgt, ipa, size);
 	if (ret)
 		return ret;
 	return run_update(&op);

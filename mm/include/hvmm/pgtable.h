@@ -114,6 +114,9 @@ typedef int (*hvmm_pgtable_visitor_fn)(u64 addr, u32 level, u64 pte, void *arg);
 int hvmm_pgtable_walk(const struct hvmm_pgtable *pgt, u64 ipa, u64 size,
 		      hvmm_pgtable_visitor_fn visit, void *arg);
 
+/* 0 if no entry (valid or annotated) overlaps [ipa, ipa + size), else -HVMM_EEXIST. */
+int hvmm_pgtable_check_empty(const struct hvmm_pgtable *pgt, u64 ipa, u64 size);
+
 /*
  * Table pages: an update tops up the table's cache with as many pages as
  * it could need before changing anything. Callers that chain several
