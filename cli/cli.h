@@ -48,7 +48,7 @@ int cli_usage_error(const char *fmt, ...);
 "Machine options:\n"								\
 "  --allocator NAME       allocator under test (buddy, bitmap, ...; default buddy)\n" \
 "  --ram SIZE[@BASE]      a RAM region (repeatable; default 1G@0x80000000)\n"	\
-"  --reserved SIZE@BASE   a reserved region inside RAM (repeatable)\n"	\
+"  --reserved SIZE@BASE   reserved memory, carved out of RAM if inside it (repeatable)\n"	\
 "  --mmio SIZE@BASE       an MMIO window (repeatable)\n"			\
 "  --pool-pages N         pages managed by the allocator (default 16384)\n"	\
 "  --pool-reserved N      pages at the pool start never handed out (default 0)\n" \

@@ -166,11 +166,16 @@ struct sim_machine *sim_machine_create(const struct sim_machine_config *cfg,
 		snprintf(err, errlen, "out of host memory");
 		return NULL;
 	}
-	for (unsigned int i = 0; i < cfg->nr_regions; i++) {
-		const struct sim_region_config *rc = &cfg->regions[i];
+	/* RAM and MMIO first, so reserved regions can be carved out of RAM. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned int i = 0; i < cfg->nr_regions; i++) {
+			const struct sim_region_config *rc = &cfg->regions[i];
 
-		if (sim_physmem_add(&m->pm, rc->kind, rc->base, rc->size, err, errlen))
-			goto fail;
+			if ((rc->kind == SIM_REGION_RESERVED) != (pass == 1))
+				continue;
+			if (sim_physmem_add(&m->pm, rc->kind, rc->base, rc->size, err, errlen))
+				goto fail;
+		}
 	}
 	if (sim_physmem_map(&m->pm, err, errlen))
 		goto fail;

@@ -12,6 +12,47 @@ static bool overlaps(uint64_t a, uint64_t asz, uint64_t b, uint64_t bsz)
 	return a < b + bsz && b < a + asz;
 }
 
+static void insert_region(struct sim_physmem *pm, enum sim_region_kind kind,
+			  uint64_t base, uint64_t size)
+{
+	unsigned int i;
+
+	for (i = pm->nr_regions; i > 0 && pm->regions[i - 1].base > base; i--)
+		pm->regions[i] = pm->regions[i - 1];
+	pm->regions[i] = (struct sim_region){ .base = base, .size = size, .kind = kind };
+	pm->nr_regions++;
+}
+
+static void remove_region(struct sim_physmem *pm, unsigned int i)
+{
+	for (; i + 1 < pm->nr_regions; i++)
+		pm->regions[i] = pm->regions[i + 1];
+	pm->nr_regions--;
+}
+
+/*
+ * Carves the reserved range [base, base + size) out of RAM region @i,
+ * leaving RAM on either side of it.
+ */
+static int carve_reserved(struct sim_physmem *pm, unsigned int i, uint64_t base, uint64_t size,
+			  char *err, size_t errlen)
+{
+	struct sim_region ram = pm->regions[i];
+	unsigned int pieces = 1 + (base > ram.base) + (base + size < ram.base + ram.size);
+
+	if (pm->nr_regions - 1 + pieces > SIM_MAX_REGIONS) {
+		snprintf(err, errlen, "too many regions (at most %d)", SIM_MAX_REGIONS);
+		return -1;
+	}
+	remove_region(pm, i);
+	if (base > ram.base)
+		insert_region(pm, SIM_REGION_RAM, ram.base, base - ram.base);
+	insert_region(pm, SIM_REGION_RESERVED, base, size);
+	if (base + size < ram.base + ram.size)
+		insert_region(pm, SIM_REGION_RAM, base + size, ram.base + ram.size - base - size);
+	return 0;
+}
+
 int sim_physmem_add(struct sim_physmem *pm, enum sim_region_kind kind,
 		    uint64_t base, uint64_t size, char *err, size_t errlen)
 {
@@ -27,23 +68,26 @@ int sim_physmem_add(struct sim_physmem *pm, enum sim_region_kind kind,
 			 (unsigned long long)base, (unsigned long long)size);
 		return -1;
 	}
+	for (i = 0; i < pm->nr_regions; i++) {
+		const struct sim_region *r = &pm->regions[i];
+
+		if (!overlaps(base, size, r->base, r->size))
+			continue;
+		/* Reserved memory is carved out of the RAM bank that holds it. */
+		if (kind == SIM_REGION_RESERVED && r->kind == SIM_REGION_RAM &&
+		    base >= r->base && base + size <= r->base + r->size)
+			return carve_reserved(pm, i, base, size, err, errlen);
+		snprintf(err, errlen, "region 0x%llx+0x%llx overlaps region 0x%llx+0x%llx%s",
+			 (unsigned long long)base, (unsigned long long)size,
+			 (unsigned long long)r->base, (unsigned long long)r->size,
+			 kind == SIM_REGION_RESERVED ? " (reserved memory must lie inside one RAM region)" : "");
+		return -1;
+	}
 	if (pm->nr_regions == SIM_MAX_REGIONS) {
 		snprintf(err, errlen, "too many regions (at most %d)", SIM_MAX_REGIONS);
 		return -1;
 	}
-	for (i = 0; i < pm->nr_regions; i++) {
-		if (overlaps(base, size, pm->regions[i].base, pm->regions[i].size)) {
-			snprintf(err, errlen, "region 0x%llx+0x%llx overlaps region 0x%llx+0x%llx",
-				 (unsigned long long)base, (unsigned long long)size,
-				 (unsigned long long)pm->regions[i].base,
-				 (unsigned long long)pm->regions[i].size);
-			return -1;
-		}
-	}
-	for (i = pm->nr_regions; i > 0 && pm->regions[i - 1].base > base; i--)
-		pm->regions[i] = pm->regions[i - 1];
-	pm->regions[i] = (struct sim_region){ .base = base, .size = size, .kind = kind };
-	pm->nr_regions++;
+	insert_region(pm, kind, base, size);
 	return 0;
 }
 

@@ -47,7 +47,11 @@ struct sim_physmem {
 	uint64_t dirty_words, dirty_lo, dirty_hi;
 };
 
-/* Adds a region; fails (returns -1 and says why in @err) on overlap or bad alignment. */
+/*
+ * Adds a region; fails (returns -1 and says why in @err) on overlap or bad
+ * alignment. A reserved region inside a RAM region is carved out of it,
+ * leaving RAM on either side; add RAM before the reserved parts of it.
+ */
 int sim_physmem_add(struct sim_physmem *pm, enum sim_region_kind kind,
 		    uint64_t base, uint64_t size, char *err, size_t errlen);
 /* Maps every backed region and the vmemmap, and hands the vmemmap to mm/. */
