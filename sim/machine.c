@@ -314,8 +314,9 @@ static void check_zeroed_and_stamp(struct sim_machine *m, uint32_t h, uint64_t p
 	}
 	*first = STAMP_MAGIC | h;
 	*last = STAMP_MAGIC | h;
-	/* And so may its user have written all of it. */
-	sim_physmem_mark_dirty(&m->pm, pfn, 1ULL << order);
+	/* The stamps are all the executor writes: the pages between stay zero. */
+	sim_physmem_mark_dirty(&m->pm, pfn, 1);
+	sim_physmem_mark_dirty(&m->pm, pfn + (1ULL << order) - 1, 1);
 }
 
 /* --- oracles -------------------------------------------------------------- */
