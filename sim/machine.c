@@ -128,7 +128,9 @@ static int machine_setup(struct sim_machine *m, const struct sim_machine_config 
 	sim_platform_install(&m->pm, NULL);
 	if (setup_allocator(m, err, errlen))
 		return -1;
-	m->vms = calloc(1, sizeof(*m->vms));
+	/* Kept across resets (sim_vm_setup clears it): no allocation per run. */
+	if (!m->vms)
+		m->vms = calloc(1, sizeof(*m->vms));
 	if (!m->vms) {
 		snprintf(err, errlen, "out of host memory");
 		return -1;
@@ -138,21 +140,21 @@ static int machine_setup(struct sim_machine *m, const struct sim_machine_config 
 }
 
 /*
- * Undoes machine_setup() and forgets the run; physical memory and the
- * shadow's mapping stay (setup reuses or replaces the shadow).
+ * Undoes machine_setup() and forgets the run; physical memory, the
+ * shadow's mapping and the host memory of the VM state and the handle
+ * table stay (setup reuses or replaces the shadow).
  */
 static void machine_teardown(struct sim_machine *m)
 {
 	if (m->alloc_ready && m->alloc.ops->fini)
 		m->alloc.ops->fini(&m->alloc);
 	m->alloc_ready = false;
-	if (m->vms)
+	if (m->vms) {
 		sim_vm_teardown(m->vms);
-	free(m->vms);
-	m->vms = NULL;
-	free(m->handles);
-	m->handles = NULL;
-	m->nr_handles = 0;
+		memset(m->vms, 0, sizeof(*m->vms));	/* torn down: nothing to free twice */
+	}
+	if (m->handles)
+		memset(m->handles, 0, (size_t)m->nr_handles * sizeof(*m->handles));
 	memset(&m->stats, 0, sizeof(m->stats));
 	m->dead = false;
 }
@@ -214,6 +216,8 @@ void sim_machine_destroy(struct sim_machine *m)
 	if (!m)
 		return;
 	machine_teardown(m);
+	free(m->vms);
+	free(m->handles);
 	sim_alloc_shadow_fini(&m->shadow);
 	if (sim_platform_physmem() == &m->pm)
 		sim_platform_install(NULL, NULL);
