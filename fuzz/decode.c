@@ -233,6 +233,18 @@ static bool speaks_vms(const struct fuzz_decoder *d)
 	return false;
 }
 
+/* True if an op of the input from @d on reaches the VM side (not only the allocator). */
+static bool runs_vm_side(const struct fuzz_decoder *d)
+{
+	struct fuzz_decoder scan = *d;
+	struct sim_op op;
+
+	while (fuzz_decoder_next(&scan, &op))
+		if (!(sim_op_descs[op.kind].cls & (SIM_OPC_ALLOC | SIM_OPC_BITMAP)))
+			return true;
+	return false;
+}
+
 void fuzz_decoder_init(struct fuzz_decoder *d, const struct fuzz_target *t,
 		       const uint8_t *data, size_t size, struct sim_machine_config *cfg)
 {
@@ -270,8 +282,15 @@ void fuzz_decoder_init(struct fuzz_decoder *d, const struct fuzz_target *t,
 	cfg->pool_pages = pool_pages;
 	cfg->pool_reserved = reserved < pool_pages ? reserved : pool_pages;
 	cfg->pool_base = FUZZ_RAM_BASE + ((uint64_t)hdr[4] << HVMM_PAGE_SHIFT);
-	/* The hypervisor's table pool only where VMs run: it is set up per run. */
+	/*
+	 * The hypervisor's table pool only where VMs run: it is set up per run,
+	 * and is most of the cost of an input of allocator ops only (which then
+	 * runs without the VM side). Decided from the bytes, as all decoding
+	 * is, so that a run, its trace and its replay agree.
+	 */
 	cfg->hyp_pool_pages = speaks_vms(d) ? FUZZ_HYP_POOL_PAGES : 0;
+	if (cfg->hyp_pool_pages && size > FUZZ_HEADER_BYTES && !runs_vm_side(d))
+		cfg->hyp_pool_pages = 0;
 	cfg->oracles = SIM_ORACLES_INCREMENTAL;
 	cfg->sweep_interval = 0;
 	cfg->report_stream = NULL;

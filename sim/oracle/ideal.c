@@ -147,6 +147,8 @@ void sim_ideal_fini(struct sim_ideal *id)
 	for (unsigned int v = 0; v <= SIM_MAX_VM; v++) {
 		struct sim_space *s = &id->spaces[v];
 
+		if (!s->cap)
+			continue;	/* never used (most of them) */
 		for (uint64_t i = 0; i < s->cap; i++)
 			if (s->slots[i].used)
 				sim_cell_put(s->slots[i].cell);
