@@ -296,8 +296,13 @@ void fuzz_decoder_init(struct fuzz_decoder *d, const struct fuzz_target *t,
 	cfg->report_stream = NULL;
 }
 
+/*
+ * A name: by index into @table, or raw. Only names defined earlier in the
+ * stream, [@lo, @end), come out (a raw one outside is folded in), so that
+ * every decoded op stream is a valid trace; @end > @lo.
+ */
 static bool get_name(struct fuzz_decoder *d, const uint32_t *table, unsigned int n,
-		     uint32_t *v)
+		     uint32_t lo, uint32_t end, uint32_t *v)
 {
 	uint8_t b;
 	uint64_t raw;
@@ -307,10 +312,10 @@ static bool get_name(struct fuzz_decoder *d, const uint32_t *table, unsigned int
 	if (b == FUZZ_ESCAPE) {
 		if (!get_leb(d, &raw))
 			return false;
-		*v = (uint32_t)(raw > UINT32_MAX ? UINT32_MAX : raw);
+		*v = raw >= lo && raw < end ? (uint32_t)raw : lo + (uint32_t)(raw % (end - lo));
 		return true;
 	}
-	*v = n ? table[b % n] : 0;
+	*v = n ? table[b % n] : lo + b % (end - lo);
 	return true;
 }
 
@@ -324,18 +329,32 @@ static bool decode_arg(struct fuzz_decoder *d, struct sim_op *op, const struct s
 	switch (arg_codec(a)) {
 	case C_NEW_H: {
 		unsigned int order;
-		uint64_t count = bind_count(n, op, &order);
+		uint64_t count;
+
+		if (d->skip)
+			break;	/* a skipped op binds nothing */
+		count = bind_count(n, op, &order);
 
 		v = bind_h(n, count, order);
 		break;
 	}
 	case C_H:
-		if (!get_name(d, n->h, n->nr_h, &name))
+		if (n->next_h == 1) {
+			/* No handle defined yet: the op has nothing to name and is skipped. */
+			d->skip = true;
+			if (!get_u8(d, &b) || (b == FUZZ_ESCAPE && !get_leb(d, &v)))
+				return false;
+			break;
+		}
+		if (!get_name(d, n->h, n->nr_h, 1, n->next_h, &name))
 			return false;
 		v = name;
 		break;
 	case C_NEW_VM:
-		v = n->next_vm;
+		if (d->skip)
+			break;
+		/* Past the last VM number, creates name the last one again. */
+		v = n->next_vm <= SIM_MAX_VM ? n->next_vm : SIM_MAX_VM;
 		if (n->next_vm <= SIM_MAX_VM) {
 			n->next_vm++;
 			if (n->nr_vm < FUZZ_NAME_SLOTS)
@@ -343,7 +362,7 @@ static bool decode_arg(struct fuzz_decoder *d, struct sim_op *op, const struct s
 		}
 		break;
 	case C_VM:
-		if (!get_name(d, n->vm, n->nr_vm, &name))
+		if (!get_name(d, n->vm, n->nr_vm, 0, n->next_vm, &name))
 			return false;
 		v = name;
 		break;
@@ -381,16 +400,20 @@ bool fuzz_decoder_next(struct fuzz_decoder *d, struct sim_op *op)
 	const struct sim_op_desc *desc;
 	uint8_t sel;
 
+again:
 	if (d->ops >= FUZZ_MAX_OPS || !d->nr_kinds || !get_u8(d, &sel))
 		return false;
 	memset(op, 0, sizeof(*op));
 	op->kind = d->kinds[sel % d->nr_kinds];
 	desc = &sim_op_descs[op->kind];
+	d->skip = false;
 	for (unsigned int i = 0; i < desc->nargs; i++)
 		if (!decode_arg(d, op, &desc->args[i])) {
 			d->p = d->end;
 			return false;
 		}
+	if (d->skip)
+		goto again;
 	if (op->kind == SIM_OP_SPLIT)
 		after_split(&d->names, op);
 	model_use(&d->names, op);

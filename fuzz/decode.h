@@ -15,7 +15,10 @@
  * modulo their number). Arguments are encoded by what they name:
  *   handle    a new name (alloc's h, split's first): no bytes, the next
  *             number; an existing name: one byte indexing the table of
- *             names bound so far (0xff escapes to a raw LEB128 number);
+ *             names bound so far (0xff escapes to a raw LEB128 number,
+ *             folded into the names bound so far: every decoded stream
+ *             is a valid trace; an op naming a handle before any was
+ *             bound is skipped);
  *   vm        as handles, over VMs (index 0 is the host, vm0);
  *   order     one byte, low 6 bits;  prot: one byte, low 3 bits;
  *   pfn       LEB128, zigzag offset from the first RAM page;
@@ -77,6 +80,7 @@ struct fuzz_decoder {
 	unsigned int nr_kinds;
 	uint64_t ram_pfn;
 	uint64_t ops;
+	bool skip;			/* the op being decoded names nothing defined */
 	struct fuzz_names names;
 };
 

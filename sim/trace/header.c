@@ -164,8 +164,15 @@ static int apply(struct sim_trace_header *h, const char *key, const char *val,
 		h->given |= SIM_TRACE_HAS_SEED;
 		return 0;
 	}
+	if (!strcmp(key, "hyp-pool-pages")) {
+		if (parse_number(key, val, MAX_REGION_BYTES >> HVMM_PAGE_SHIFT, &v, err, errlen))
+			return -1;
+		h->cfg.hyp_pool_pages = v;
+		h->given |= SIM_TRACE_HAS_HYP_POOL_PAGES;
+		return 0;
+	}
 	snprintf(err, errlen, "an op or a configuration line (ram, reserved, mmio, allocator, "
-		 "pool-base, pool-pages, pool-reserved, vcpus, seed); got '%s'", key);
+		 "pool-base, pool-pages, pool-reserved, vcpus, seed, hyp-pool-pages); got '%s'", key);
 	return -1;
 }
 
@@ -173,7 +180,7 @@ static bool known_key(const char *key)
 {
 	static const char *const keys[] = {
 		"ram", "reserved", "mmio", "allocator", "pool-base", "pool-pages", "pool-reserved",
-		"vcpus", "seed",
+		"vcpus", "seed", "hyp-pool-pages",
 	};
 
 	for (unsigned int i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -258,6 +265,14 @@ const char *sim_trace_header_text(const struct sim_trace_header *h, char *buf, s
 		OUT("pool-reserved %llu\n", (unsigned long long)c->pool_reserved);
 	OUT("vcpus %u\n", c->vcpus);
 	OUT("seed %llu\n", (unsigned long long)c->seed);
+	{
+		struct sim_machine_config def;
+
+		/* Only where it is not the default (fuzz targets' machines). */
+		sim_machine_config_default(&def);
+		if (c->hyp_pool_pages != def.hyp_pool_pages)
+			OUT("hyp-pool-pages %llu\n", (unsigned long long)c->hyp_pool_pages);
+	}
 #undef OUT
 	return buf;
 }

@@ -45,6 +45,7 @@ enum sim_trace_format {
 #define SIM_TRACE_HAS_POOL_RESERVED	0x10u
 #define SIM_TRACE_HAS_VCPUS		0x20u
 #define SIM_TRACE_HAS_SEED		0x40u
+#define SIM_TRACE_HAS_HYP_POOL_PAGES	0x80u
 
 struct sim_trace_header {
 	unsigned int version;
