@@ -233,6 +233,14 @@ static bool speaks_vms(const struct fuzz_decoder *d)
 	return false;
 }
 
+uint64_t fuzz_target_hyp_pool_pages(const struct fuzz_target *t)
+{
+	struct fuzz_decoder d;
+
+	d.nr_kinds = fuzz_target_kinds(t, d.kinds);
+	return speaks_vms(&d) ? FUZZ_HYP_POOL_PAGES : 0;
+}
+
 /* True if an op of the input from @d on reaches the VM side (not only the allocator). */
 static bool runs_vm_side(const struct fuzz_decoder *d)
 {
@@ -289,7 +297,7 @@ void fuzz_decoder_init(struct fuzz_decoder *d, const struct fuzz_target *t,
 	 * is, so that a run, its trace and its replay agree.
 	 */
 	cfg->hyp_pool_pages = speaks_vms(d) ? FUZZ_HYP_POOL_PAGES : 0;
-	if (cfg->hyp_pool_pages && size > FUZZ_HEADER_BYTES && !runs_vm_side(d))
+	if (cfg->hyp_pool_pages && !runs_vm_side(d))
 		cfg->hyp_pool_pages = 0;
 	cfg->oracles = SIM_ORACLES_INCREMENTAL;
 	cfg->sweep_interval = 0;

@@ -116,6 +116,12 @@ int fuzz_encoder_init(struct fuzz_encoder *e, const struct fuzz_target *t,
 int fuzz_encoder_add(struct fuzz_encoder *e, const struct sim_op *op, char *err, size_t errlen);
 void fuzz_encoder_fini(struct fuzz_encoder *e);
 
+/*
+ * The hypervisor pool of @t's machines when an input runs VM-side ops (an
+ * input of allocator ops only runs without: see fuzz_decoder_init()).
+ */
+uint64_t fuzz_target_hyp_pool_pages(const struct fuzz_target *t);
+
 /* The op kinds @t speaks, as the decoder orders them; returns their number. */
 unsigned int fuzz_target_kinds(const struct fuzz_target *t, uint16_t *kinds);
 

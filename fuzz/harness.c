@@ -150,6 +150,7 @@ int fuzz_check_roundtrip(const struct fuzz_target *t, const uint8_t *data, size_
 	struct sim_machine_config cfg, cfg2;
 	struct fuzz_decoder d, d2;
 	struct fuzz_encoder e;
+	struct sim_trace_handles names;
 	struct sim_op op, op2;
 	char err[256], a[256], b[256];
 	int ret = -1;
@@ -161,7 +162,14 @@ int fuzz_check_roundtrip(const struct fuzz_target *t, const uint8_t *data, size_
 		fprintf(stderr, "roundtrip: header: %s\n", err);
 		return -1;
 	}
+	sim_trace_handles_init(&names);
 	while (fuzz_decoder_next(&d, &op)) {
+		/* What a trace reader demands: --print-trace must write a valid trace. */
+		if (sim_trace_handles_check(&names, &op, err, sizeof(err))) {
+			fprintf(stderr, "roundtrip: op %llu is no valid trace op: expected %s\n",
+				(unsigned long long)d.ops - 1, err);
+			goto out;
+		}
 		if (fuzz_encoder_add(&e, &op, err, sizeof(err))) {
 			fprintf(stderr, "roundtrip: op %llu: %s\n", (unsigned long long)d.ops - 1, err);
 			goto out;
@@ -193,6 +201,7 @@ int fuzz_check_roundtrip(const struct fuzz_target *t, const uint8_t *data, size_
 	}
 	ret = 0;
 out:
+	sim_trace_handles_fini(&names);
 	fuzz_encoder_fini(&e);
 	return ret;
 }
@@ -290,6 +299,7 @@ int fuzz_make_seeds(const struct fuzz_target *t, const char *dir, unsigned int c
 
 		/* Start from the configuration of an all-zero header, then vary it. */
 		fuzz_decoder_init(&d, t, hdr, sizeof(hdr), &cfg);
+		cfg.hyp_pool_pages = fuzz_target_hyp_pool_pages(t);	/* the workloads run VMs */
 		cfg.pool_pages = pools[i % 7];
 		cfg.pool_reserved = reserved[(i / 7) % 2];
 		cfg.pool_base = FUZZ_RAM_BASE + ((uint64_t)offsets[(i / 14) % 3] << HVMM_PAGE_SHIFT);
@@ -349,6 +359,7 @@ int fuzz_seed_from_trace(const struct fuzz_target *t, const char *trace, const c
 	/* The trace's configuration, brought into what a fuzz header can say. */
 	cfg = sim_trace_reader_header(r)->cfg;
 	fuzz_decoder_init(&d, t, hdr, sizeof(hdr), &cfg);
+	cfg.hyp_pool_pages = fuzz_target_hyp_pool_pages(t);
 	{
 		const struct sim_machine_config *tc = &sim_trace_reader_header(r)->cfg;
 

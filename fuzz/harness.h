@@ -39,7 +39,8 @@ int fuzz_print_trace(const struct fuzz_target *t, const uint8_t *data, size_t si
 
 /*
  * Checks that the encoder inverts the decoder on this input: the decoded
- * ops, encoded and decoded again, are the same ops. Returns 0 or -1 (and
+ * ops, encoded and decoded again, are the same ops; and that they are a
+ * valid trace (every name defined before its use). Returns 0 or -1 (and
  * says why on stderr).
  */
 int fuzz_check_roundtrip(const struct fuzz_target *t, const uint8_t *data, size_t size);
