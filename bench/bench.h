@@ -110,6 +110,7 @@ const struct bench_case *bench_cases(size_t *nr);
 void bench_register_alloc(void);
 void bench_register_sim(void);
 void bench_register_bitmap(void);
+void bench_register_floor(void);
 
 /* --- running a case (used by the shim) ----------------------------------- */
 

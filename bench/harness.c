@@ -31,6 +31,7 @@ const struct bench_case *bench_cases(size_t *nr)
 	if (!nr_cases) {
 		bench_register_alloc();
 		bench_register_bitmap();
+		bench_register_floor();
 		bench_register_sim();
 	}
 	*nr = nr_cases;

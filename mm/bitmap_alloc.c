@@ -571,30 +571,45 @@ static bool lowest_free_word(struct hvmm_bitmap *bm, u64 *word)
 	return true;
 }
 
-int hvmm_bitmap_alloc(struct hvmm_bitmap *bm, u64 *pfn)
+/*
+ * The bodies of the operations that have a lock-held variant are static,
+ * so that both the locked API and the __hvmm_bitmap_* entry points inline
+ * them: with -fPIC a call to an exported function could not be inlined
+ * (it might be interposed), and the single-frame ops are a few ns.
+ */
+static int alloc_frame(struct hvmm_bitmap *bm, u64 *pfn)
 {
 	u64 w, old, bit;
 
-	hvmm_spin_lock(&bm->lock);
-	if (!lowest_free_word(bm, &w)) {
-		hvmm_spin_unlock(&bm->lock);
+	if (!lowest_free_word(bm, &w))
 		return -HVMM_ENOMEM;
-	}
 	old = bm->free[w];
 	bit = __builtin_ctzll(old);
 	bm->free[w] = old & (old - 1);
 	bm->nr_free--;
 	word_changed(bm, w, old);
-	hvmm_spin_unlock(&bm->lock);
 	*pfn = bm->base_pfn + (w << 6) + bit;
 	return HVMM_OK;
 }
 
-int hvmm_bitmap_alloc_contiguous(struct hvmm_bitmap *bm, u64 count, u32 align_log2,
-				 u64 *pfn)
+int hvmm_bitmap_alloc(struct hvmm_bitmap *bm, u64 *pfn)
+{
+	int ret;
+
+	hvmm_spin_lock(&bm->lock);
+	ret = alloc_frame(bm, pfn);
+	hvmm_spin_unlock(&bm->lock);
+	return ret;
+}
+
+int __hvmm_bitmap_alloc(struct hvmm_bitmap *bm, u64 *pfn)
+{
+	return alloc_frame(bm, pfn);
+}
+
+static int alloc_fit(struct hvmm_bitmap *bm, u64 count, u32 align_log2, u64 *pfn)
 {
 	struct fit_search s;
-	int ret = -HVMM_ENOMEM;
 
 	if (!count || align_log2 >= 64)
 		return -HVMM_EINVAL;
@@ -607,15 +622,29 @@ int hvmm_bitmap_alloc_contiguous(struct hvmm_bitmap *bm, u64 count, u32 align_lo
 	s.run_start = 0;
 	s.found = 0;
 
-	hvmm_spin_lock(&bm->lock);
 	refresh_summaries(bm);
-	if (find_fit(bm, &s)) {
-		take_range(bm, s.found, count);
-		*pfn = bm->base_pfn + s.found;
-		ret = HVMM_OK;
-	}
+	if (!find_fit(bm, &s))
+		return -HVMM_ENOMEM;
+	take_range(bm, s.found, count);
+	*pfn = bm->base_pfn + s.found;
+	return HVMM_OK;
+}
+
+int hvmm_bitmap_alloc_contiguous(struct hvmm_bitmap *bm, u64 count, u32 align_log2,
+				 u64 *pfn)
+{
+	int ret;
+
+	hvmm_spin_lock(&bm->lock);
+	ret = alloc_fit(bm, count, align_log2, pfn);
 	hvmm_spin_unlock(&bm->lock);
 	return ret;
+}
+
+int __hvmm_bitmap_alloc_contiguous(struct hvmm_bitmap *bm, u64 count, u32 align_log2,
+				   u64 *pfn)
+{
+	return alloc_fit(bm, count, align_log2, pfn);
 }
 
 int hvmm_bitmap_alloc_at(struct hvmm_bitmap *bm, u64 pfn, u64 count, u32 align_log2)
@@ -637,43 +666,69 @@ int hvmm_bitmap_alloc_at(struct hvmm_bitmap *bm, u64 pfn, u64 count, u32 align_l
 	return ret;
 }
 
+static int free_frame(struct hvmm_bitmap *bm, u64 pfn)
+{
+	u64 i, old;
+	int ret;
+
+	ret = frame_index(bm, pfn, &i);
+	if (ret)
+		return ret;
+	if (!test_bit(bm->present, i))
+		return -HVMM_ENOENT;
+	if (test_bit(bm->free, i))
+		return -HVMM_EEXIST;
+	old = bm->free[i >> 6];
+	bm->free[i >> 6] = old | (1ULL << (i & 63));
+	bm->nr_free++;
+	word_changed(bm, i >> 6, old);
+	return HVMM_OK;
+}
+
 int hvmm_bitmap_dealloc(struct hvmm_bitmap *bm, u64 pfn)
 {
-	u64 i;
 	int ret;
 
 	hvmm_spin_lock(&bm->lock);
-	ret = frame_index(bm, pfn, &i);
-	if (!ret && !test_bit(bm->present, i))
-		ret = -HVMM_ENOENT;
-	if (!ret && test_bit(bm->free, i))
-		ret = -HVMM_EEXIST;
-	if (!ret) {
-		u64 old = bm->free[i >> 6];
-
-		bm->free[i >> 6] = old | (1ULL << (i & 63));
-		bm->nr_free++;
-		word_changed(bm, i >> 6, old);
-	}
+	ret = free_frame(bm, pfn);
 	hvmm_spin_unlock(&bm->lock);
 	return ret;
 }
 
-int hvmm_bitmap_dealloc_contiguous(struct hvmm_bitmap *bm, u64 pfn, u64 count)
+int __hvmm_bitmap_dealloc(struct hvmm_bitmap *bm, u64 pfn)
+{
+	return free_frame(bm, pfn);
+}
+
+static int free_run(struct hvmm_bitmap *bm, u64 pfn, u64 count)
 {
 	u64 i;
 	int ret;
 
-	hvmm_spin_lock(&bm->lock);
 	ret = range_index(bm, pfn, count, &i);
-	if (!ret && !range_all(bm->present, i, count, true))
-		ret = -HVMM_ENOENT;
-	if (!ret && !range_all(bm->free, i, count, false))
-		ret = -HVMM_EEXIST;
-	if (!ret)
-		give_range(bm, i, count);
+	if (ret)
+		return ret;
+	if (!range_all(bm->present, i, count, true))
+		return -HVMM_ENOENT;
+	if (!range_all(bm->free, i, count, false))
+		return -HVMM_EEXIST;
+	give_range(bm, i, count);
+	return HVMM_OK;
+}
+
+int hvmm_bitmap_dealloc_contiguous(struct hvmm_bitmap *bm, u64 pfn, u64 count)
+{
+	int ret;
+
+	hvmm_spin_lock(&bm->lock);
+	ret = free_run(bm, pfn, count);
 	hvmm_spin_unlock(&bm->lock);
 	return ret;
+}
+
+int __hvmm_bitmap_dealloc_contiguous(struct hvmm_bitmap *bm, u64 pfn, u64 count)
+{
+	return free_run(bm, pfn, count);
 }
 
 int hvmm_bitmap_test(struct hvmm_bitmap *bm, u64 pfn)

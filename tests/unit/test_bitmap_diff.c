@@ -3,7 +3,10 @@
  * Differential test: random op sequences, valid and invalid, run against
  * mm/bitmap_alloc.c and a linear-scan reference (bitmap_ref.h); every
  * result, every returned frame and the free count must agree, and the
- * whole free map is compared at intervals and at the end.
+ * whole free map is compared at intervals and at the end. Alloc and
+ * dealloc go through the locked API or, half the time, through the
+ * __hvmm_bitmap_* variants with the lock taken here; the lock must be free
+ * after every operation.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -131,6 +134,43 @@ static void expect_same(struct run *t, const char *what, int got, int want,
 		fail(t, what, got, want, a, b);
 }
 
+/* Either way of calling: the locked API (@locked) or lock-held variant (@held). */
+#define EITHER(t, locked, held)						\
+	({								\
+		int __r;						\
+		if (below(2)) {						\
+			__r = (locked);					\
+		} else {						\
+			hvmm_spin_lock(&(t)->bm.lock);			\
+			__r = (held);					\
+			hvmm_spin_unlock(&(t)->bm.lock);		\
+		}							\
+		__r;							\
+	})
+
+static int bm_alloc(struct run *t, uint64_t *pfn)
+{
+	return EITHER(t, hvmm_bitmap_alloc(&t->bm, pfn), __hvmm_bitmap_alloc(&t->bm, pfn));
+}
+
+static int bm_alloc_contiguous(struct run *t, uint64_t count, unsigned int align,
+			       uint64_t *pfn)
+{
+	return EITHER(t, hvmm_bitmap_alloc_contiguous(&t->bm, count, align, pfn),
+		      __hvmm_bitmap_alloc_contiguous(&t->bm, count, align, pfn));
+}
+
+static int bm_dealloc(struct run *t, uint64_t pfn)
+{
+	return EITHER(t, hvmm_bitmap_dealloc(&t->bm, pfn), __hvmm_bitmap_dealloc(&t->bm, pfn));
+}
+
+static int bm_dealloc_contiguous(struct run *t, uint64_t pfn, uint64_t count)
+{
+	return EITHER(t, hvmm_bitmap_dealloc_contiguous(&t->bm, pfn, count),
+		      __hvmm_bitmap_dealloc_contiguous(&t->bm, pfn, count));
+}
+
 static void step(struct run *t)
 {
 	uint64_t pfn = 0, rpfn = 0, count = 0, c = below(100);
@@ -151,7 +191,7 @@ static void step(struct run *t)
 		want = ref_remove(&t->ref, pfn, count);
 		expect_same(t, "remove", got, want, pfn, count);
 	} else if (c < 30) {
-		got = hvmm_bitmap_alloc(&t->bm, &pfn);
+		got = bm_alloc(t, &pfn);
 		want = ref_alloc(&t->ref, &rpfn);
 		expect_same(t, "alloc", got, want, 0, 0);
 		if (!got && !want && pfn != rpfn)
@@ -161,7 +201,7 @@ static void step(struct run *t)
 	} else if (c < 50) {
 		count = below(3) ? 1 + below(16) : pick_count(t);
 		align = pick_align();
-		got = hvmm_bitmap_alloc_contiguous(&t->bm, count, align, &pfn);
+		got = bm_alloc_contiguous(t, count, align, &pfn);
 		want = ref_alloc_contig(&t->ref, count, align, &rpfn);
 		expect_same(t, "alloc_contiguous", got, want, count, align);
 		if (!got && !want && pfn != rpfn)
@@ -185,10 +225,10 @@ static void step(struct run *t)
 
 		t->live[k] = t->live[--t->nr_live];
 		if (b.count == 1 && below(2)) {
-			got = hvmm_bitmap_dealloc(&t->bm, b.pfn);
+			got = bm_dealloc(t, b.pfn);
 			want = ref_dealloc_range(&t->ref, b.pfn, 1);
 		} else {
-			got = hvmm_bitmap_dealloc_contiguous(&t->bm, b.pfn, b.count);
+			got = bm_dealloc_contiguous(t, b.pfn, b.count);
 			want = ref_dealloc_range(&t->ref, b.pfn, b.count);
 		}
 		expect_same(t, "dealloc(tracked)", got, want, b.pfn, b.count);
@@ -196,10 +236,10 @@ static void step(struct run *t)
 		pfn = pick_pfn(t);
 		count = below(2) ? 1 : pick_count(t);
 		if (count == 1 && below(2)) {
-			got = hvmm_bitmap_dealloc(&t->bm, pfn);
+			got = bm_dealloc(t, pfn);
 			want = ref_dealloc_range(&t->ref, pfn, 1);
 		} else {
-			got = hvmm_bitmap_dealloc_contiguous(&t->bm, pfn, count);
+			got = bm_dealloc_contiguous(t, pfn, count);
 			want = ref_dealloc_range(&t->ref, pfn, count);
 		}
 		expect_same(t, "dealloc(random)", got, want, pfn, count);
@@ -215,6 +255,10 @@ static void step(struct run *t)
 		expect_same(t, "next", got, want, pfn, 0);
 		if (!got && !want && rpfn != count)
 			fail(t, "next frame", 0, 1, rpfn, count);
+	}
+	if (hvmm_spin_is_locked(&t->bm.lock)) {
+		fail(t, "lock free after the op", 1, 0, pfn, count);
+		return;
 	}
 	if (hvmm_bitmap_nr_free(&t->bm) != t->ref.nr_free)
 		fail(t, "nr_free", (int)hvmm_bitmap_nr_free(&t->bm), (int)t->ref.nr_free, 0, 0);

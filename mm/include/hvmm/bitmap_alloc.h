@@ -45,8 +45,13 @@
  *	EBUSY	some frame is allocated (remove, alloc_at)
  *	ENOMEM	no fit (alloc, alloc_contiguous)
  *
- * Locking: bm->lock protects everything behind the struct; all functions
- * take it. Initialisation is done before the bitmap is shared.
+ * Locking: bm->lock protects everything behind the struct; the hvmm_bitmap_*
+ * functions take it. The __hvmm_bitmap_* variants of the hot operations are
+ * the same operations without the lock: the caller must hold bm->lock (or
+ * otherwise own the bitmap exclusively) around them, e.g. one lock around a
+ * batch of allocations. Nothing checks that it does: a held-lock assertion
+ * would cost loads on every operation. Initialisation is done before the
+ * bitmap is shared.
  */
 #ifndef HVMM_BITMAP_ALLOC_H
 #define HVMM_BITMAP_ALLOC_H
@@ -134,6 +139,13 @@ int hvmm_bitmap_test(struct hvmm_bitmap *bm, u64 pfn);
 
 /* The first free frame at or after @pfn. */
 int hvmm_bitmap_next(struct hvmm_bitmap *bm, u64 pfn, u64 *out);
+
+/* The operations above without taking bm->lock: the caller holds it. */
+int __hvmm_bitmap_alloc(struct hvmm_bitmap *bm, u64 *pfn);
+int __hvmm_bitmap_alloc_contiguous(struct hvmm_bitmap *bm, u64 count, u32 align_log2,
+				   u64 *pfn);
+int __hvmm_bitmap_dealloc(struct hvmm_bitmap *bm, u64 pfn);
+int __hvmm_bitmap_dealloc_contiguous(struct hvmm_bitmap *bm, u64 pfn, u64 count);
 
 /* Number of free frames. */
 u64 hvmm_bitmap_nr_free(struct hvmm_bitmap *bm);

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Floors: what an allocator operation cannot go below on this host, so its
+ * figure can be read as floor + allocator work.
+ *  - scrub_4k: zeroing one 4 KiB page, as the buddy does on every free
+ *    (pKVM zero-on-free), with mm/'s hvmm_memzero and with glibc's memset
+ *    for comparison. The page is the same every time, so it is L1/L2-hot,
+ *    as the page of an alloc+free pair on an idle pool is.
+ *  - spin_lock_unlock: one uncontended hvmm_spin_lock + hvmm_spin_unlock
+ *    (a locked xadd, an acquire load, a release store), the cost every
+ *    locked allocator call pays.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hvmm/spinlock.h>
+#include <hvmm/string.h>
+
+#include "bench.h"
+
+struct floor_bench {
+	void *page;
+	hvmm_spinlock_t lock;
+};
+
+static struct floor_bench *fb(struct bench_state *s)
+{
+	return s->priv;
+}
+
+static int setup(struct bench_state *s)
+{
+	struct floor_bench *f = calloc(1, sizeof(*f));
+
+	s->priv = f;
+	if (!f || !(f->page = aligned_alloc(HVMM_PAGE_SIZE, HVMM_PAGE_SIZE))) {
+		snprintf(s->err, sizeof(s->err), "out of memory");
+		return -1;
+	}
+	memset(f->page, 0xa5, HVMM_PAGE_SIZE);
+	hvmm_spin_lock_init(&f->lock);
+	return 0;
+}
+
+static void teardown(struct bench_state *s)
+{
+	struct floor_bench *f = fb(s);
+
+	if (!f)
+		return;
+	free(f->page);
+	free(f);
+	s->priv = NULL;
+}
+
+/* The compiler must believe the page is read afterwards. */
+static inline void keep(void *p)
+{
+	__asm__ volatile("" : : "r"(p) : "memory");
+}
+
+static uint64_t step_memzero(struct bench_state *s, struct bench_thread *t)
+{
+	void *page = fb(s)->page;
+	uint64_t t0 = bench_time_begin();
+
+	hvmm_memzero(page, HVMM_PAGE_SIZE);
+	keep(page);
+	return bench_time_end(s, t0);
+}
+
+static uint64_t step_memset(struct bench_state *s, struct bench_thread *t)
+{
+	void *page = fb(s)->page;
+	uint64_t t0 = bench_time_begin();
+
+	memset(page, 0, HVMM_PAGE_SIZE);
+	keep(page);
+	return bench_time_end(s, t0);
+}
+
+static uint64_t step_lock_unlock(struct bench_state *s, struct bench_thread *t)
+{
+	hvmm_spinlock_t *lock = &fb(s)->lock;
+	uint64_t t0 = bench_time_begin();
+
+	hvmm_spin_lock(lock);
+	hvmm_spin_unlock(lock);
+	return bench_time_end(s, t0);
+}
+
+static const struct {
+	const char *name;
+	uint64_t (*step)(struct bench_state *s, struct bench_thread *t);
+} cases[] = {
+	{ "scrub_4k_hvmm_memzero", step_memzero },
+	{ "scrub_4k_memset", step_memset },
+	{ "spin_lock_unlock", step_lock_unlock },
+};
+
+void bench_register_floor(void)
+{
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct bench_case c = {
+			.group = "floor",
+			.threads = 1,
+			.setup = setup,
+			.step = cases[i].step,
+			.teardown = teardown,
+		};
+
+		snprintf(c.workload, sizeof(c.workload), "%s", cases[i].name);
+		snprintf(c.subject, sizeof(c.subject), "host");
+		snprintf(c.name, sizeof(c.name), "floor/%s", cases[i].name);
+		bench_case_add(&c);
+	}
+}
