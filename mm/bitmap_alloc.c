@@ -170,19 +170,32 @@ static bool range_all(const u64 *map, u64 i, u64 n, bool want)
 
 /* ---- summaries and propagation ------------------------------------------ */
 
-/* Length of the longest run of ones in @w, by doubling run lengths. */
+/*
+ * Length of the longest run of ones in @w (not 0), by doubling run lengths
+ * for as long as some run is twice as long, then refining the length
+ * downwards: O(log longest) steps, so the fragmented words that make a
+ * refresh expensive are also the cheapest.
+ */
 static u64 word_longest_run(u64 w)
 {
 	u64 starts[6];	/* starts[s]: bits that start a run of >= 2^s ones */
-	u64 cur = ~0ULL, len = 0;
-	int s;
+	u64 cur, len;
+	int s, top;
 
 	if (w == ~0ULL)
 		return 64;
 	starts[0] = w;
-	for (s = 1; s < 6; s++)
-		starts[s] = starts[s - 1] & (starts[s - 1] >> (1U << (s - 1)));
-	for (s = 5; s >= 0; s--) {
+	for (top = 0; top < 5; top++) {
+		u64 longer = starts[top] & (starts[top] >> (1U << top));
+
+		if (!longer)
+			break;
+		starts[top + 1] = longer;
+	}
+	/* Every run counted in cur is at least len long; none reaches 2^(top + 1). */
+	cur = starts[top];
+	len = 1ULL << top;
+	for (s = top - 1; s >= 0; s--) {
 		u64 t = cur & (starts[s] >> len);
 
 		if (t) {
@@ -204,25 +217,33 @@ static void word_summary(u64 w, struct run_summary *rs)
 	rs->longest = w ? word_longest_run(w) : 0;
 }
 
-static void child_summary(const struct hvmm_bitmap *bm, u32 level, u64 child,
-			  struct run_summary *rs)
-{
-	const struct hvmm_bitmap_node *n;
+/* A free run carried across the children of a node, left to right. */
+struct run_fold {
+	u64 run;	/* free frames ending at the current child's end */
+	u64 prefix, longest;
+	bool head;	/* every child so far was wholly free */
+};
 
-	if (level == 1) {
-		word_summary(bm->free[child], rs);
+static void fold_child(struct run_fold *f, const struct run_summary *rs, u64 child_span)
+{
+	if (rs->prefix == child_span) {
+		f->run += child_span;
 		return;
 	}
-	n = &bm->nodes[level - 1][child];
-	rs->prefix = n->prefix;
-	rs->suffix = n->suffix;
-	rs->longest = n->longest;
+	if (f->head) {
+		f->prefix = f->run + rs->prefix;
+		f->head = false;
+	}
+	f->longest = hvmm_max(f->longest, hvmm_max(f->run + rs->prefix, rs->longest));
+	f->run = rs->suffix;
 }
 
 /*
  * Recomputes the run summary of node (@level, @j) from its children, which
  * must be up to date. Children that do not exist (past the last word or
- * node) count as not free.
+ * node) count as not free. A child without its avail bit has no free frame
+ * and an all-zero summary; a level-1 node folds its words directly (an
+ * empty word's summary is zero too), which is most of a full refresh.
  */
 static void recompute_node(struct hvmm_bitmap *bm, u32 level, u64 j)
 {
@@ -230,34 +251,34 @@ static void recompute_node(struct hvmm_bitmap *bm, u32 level, u64 j)
 	u64 child_span = hvmm_bitmap_span(level - 1);
 	u64 first = j << HVMM_BITMAP_FANOUT_SHIFT;
 	u64 nr = hvmm_min((u64)HVMM_BITMAP_FANOUT, bm->nr_nodes[level - 1] - first);
-	u64 run = 0, prefix = 0, longest = 0, c;
-	bool head = true;
+	struct run_fold f = { .run = 0, .prefix = 0, .longest = 0, .head = true };
 	struct run_summary rs;
+	u64 c;
 
-	for (c = 0; c < nr; c++) {
-		if (!(node->avail & (1ULL << c))) {
+	if (level == 1) {
+		for (c = 0; c < nr; c++) {
+			word_summary(bm->free[first + c], &rs);
+			fold_child(&f, &rs, child_span);
+		}
+	} else {
+		for (c = 0; c < nr; c++) {
+			const struct hvmm_bitmap_node *child = &bm->nodes[level - 1][first + c];
+
 			rs.prefix = rs.suffix = rs.longest = 0;
-		} else {
-			child_summary(bm, level, first + c, &rs);
-			if (rs.prefix == child_span) {
-				run += child_span;
-				continue;
+			if (node->avail & (1ULL << c)) {
+				rs.prefix = child->prefix;
+				rs.suffix = child->suffix;
+				rs.longest = child->longest;
 			}
+			fold_child(&f, &rs, child_span);
 		}
-		if (head) {
-			prefix = run + rs.prefix;
-			head = false;
-		}
-		longest = hvmm_max(longest, hvmm_max(run + rs.prefix, rs.longest));
-		run = rs.suffix;
 	}
-	if (head)
-		prefix = run;
-	longest = hvmm_max(longest, run);
-	node->prefix = (u32)prefix;
-	node->longest = (u32)longest;
+	if (f.head)
+		f.prefix = f.run;
+	node->prefix = (u32)f.prefix;
+	node->longest = (u32)hvmm_max(f.longest, f.run);
 	/* A node cut short by the end of the bitmap ends in frames that are not free. */
-	node->suffix = nr < HVMM_BITMAP_FANOUT ? 0 : (u32)run;
+	node->suffix = nr < HVMM_BITMAP_FANOUT ? 0 : (u32)f.run;
 }
 
 /*
