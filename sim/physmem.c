@@ -222,6 +222,9 @@ static void zero_dirty(const struct sim_physmem *pm, uint8_t *host, uint64_t fir
 
 bool sim_physmem_check_scrubs;
 
+/* A vmemmap up to this size is zeroed whole by a scrub (the oracles read all of it). */
+#define SCRUB_ALL_VMEMMAP	(1u << 20)
+
 static void check_scrubbed(const struct sim_physmem *pm, uint64_t pfn, uint64_t nr)
 {
 	uint64_t bad = sim_physmem_first_nonzero(pm, pfn, nr);
@@ -248,7 +251,10 @@ void sim_physmem_scrub(struct sim_physmem *pm, uint64_t pfn, uint64_t nr)
 		zero_dirty(pm, r->host, r->base >> HVMM_PAGE_SHIFT, (r->base + lo) >> HVMM_PAGE_SHIFT,
 			   (r->base + hi) >> HVMM_PAGE_SHIFT);
 	}
-	if (pm->vmemmap) {
+	if (pm->vmemmap && pm->vmemmap_bytes <= SCRUB_ALL_VMEMMAP) {
+		/* Small (a fuzzer's machine): all of it in place, no page to fault in again. */
+		memset(pm->vmemmap, 0, pm->vmemmap_bytes);
+	} else if (pm->vmemmap) {
 		uint64_t lo = pfn > pm->start_pfn ? pfn - pm->start_pfn : 0;
 		uint64_t hi = pfn + nr > pm->start_pfn ? pfn + nr - pm->start_pfn : 0;
 

@@ -127,14 +127,27 @@ void sim_space_remove(struct sim_space *s, uint64_t page)
 
 /* --- the ideal machine ----------------------------------------------------- */
 
+/*
+ * The ownership shadow of the last machine torn down, zeroed, for the next
+ * one of the same size (a fuzzer's reset machine): mapping it afresh made
+ * every run fault its pages in again.
+ */
+static _Thread_local struct { void *own; uint64_t bytes; } spare;
+
 int sim_ideal_init(struct sim_ideal *id, uint64_t base_pfn, uint64_t nr_pfns)
 {
+	uint64_t bytes = nr_pfns * sizeof(struct sim_own);
 	void *p;
 
 	memset(id, 0, sizeof(*id));
 	id->base_pfn = base_pfn;
 	id->nr_pfns = nr_pfns;
-	p = mmap(NULL, nr_pfns * sizeof(struct sim_own), PROT_READ | PROT_WRITE,
+	if (spare.own && spare.bytes == bytes) {
+		id->own = spare.own;
+		spare.own = NULL;
+		return 0;
+	}
+	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
@@ -154,8 +167,18 @@ void sim_ideal_fini(struct sim_ideal *id)
 				sim_cell_put(s->slots[i].cell);
 		free(s->slots);
 	}
-	if (id->own)
-		munmap(id->own, id->nr_pfns * sizeof(struct sim_own));
+	if (id->own) {
+		uint64_t bytes = id->nr_pfns * sizeof(struct sim_own);
+
+		/* Kept if small (a fuzzer's machine): zeroing costs less than faulting. */
+		if (!spare.own && bytes <= (1u << 20)) {
+			memset(id->own, 0, bytes);
+			spare.own = id->own;
+			spare.bytes = bytes;
+		} else {
+			munmap(id->own, bytes);
+		}
+	}
 	memset(id, 0, sizeof(*id));
 }
 

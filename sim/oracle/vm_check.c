@@ -416,6 +416,25 @@ static bool pristine(const struct sim_vmstate *vs, const uint32_t *maps, uint64_
 	       all_zero(&maps[i], n * sizeof(*maps));
 }
 
+/*
+ * The leaf counts of a sweep, zeroed: one buffer kept across sweeps (a
+ * fresh allocation per sweep faulted its pages in every time under ASan).
+ */
+static uint32_t *maps_buffer(uint64_t nr)
+{
+	static _Thread_local uint32_t *buf;
+	static _Thread_local uint64_t cap;
+
+	if (nr > cap) {
+		free(buf);
+		buf = calloc(nr, sizeof(*buf));
+		cap = buf ? nr : 0;
+		return buf;
+	}
+	memset(buf, 0, nr * sizeof(*buf));
+	return buf;
+}
+
 void sim_vm_check_full(struct sim_vmstate *vs)
 {
 	struct sweep sw = { .vs = vs };
@@ -423,7 +442,7 @@ void sim_vm_check_full(struct sim_vmstate *vs)
 
 	if (!vs->enabled)
 		return;
-	sw.maps = calloc(vs->ideal.nr_pfns, sizeof(uint32_t));
+	sw.maps = maps_buffer(vs->ideal.nr_pfns);
 	if (!sw.maps)
 		return;
 	for (unsigned int v = 0; v <= SIM_MAX_VM; v++) {
@@ -463,5 +482,4 @@ void sim_vm_check_full(struct sim_vmstate *vs)
 					(unsigned long long)pfn, atomic_load(&p->map_count), sw.maps[i]);
 		}
 	}
-	free(sw.maps);
 }
