@@ -73,17 +73,29 @@ void sim_physmem_scrub(struct sim_physmem *pm, uint64_t pfn, uint64_t nr);
  */
 extern bool sim_physmem_check_scrubs;
 
-/* Notes that [pfn, pfn + nr) may have been written (PFNs outside the map are ignored). */
+/*
+ * Notes that [pfn, pfn + nr) may have been written (PFNs outside the map
+ * are ignored). mm/ reaches memory through hvmm_phys_to_virt() from several
+ * threads at once, so the bitmap and its bounds are updated atomically;
+ * a page already marked costs one relaxed load.
+ */
 static inline void sim_physmem_mark_dirty(struct sim_physmem *pm, uint64_t pfn, uint64_t nr)
 {
 	for (; nr && pfn - pm->start_pfn < pm->end_pfn - pm->start_pfn; pfn++, nr--) {
-		uint64_t bit = pfn - pm->start_pfn, w = bit / 64;
+		uint64_t bit = pfn - pm->start_pfn, w = bit / 64, mask = 1ULL << (bit % 64);
+		uint64_t lo, hi;
 
-		pm->dirty[w] |= 1ULL << (bit % 64);
-		if (w < pm->dirty_lo)
-			pm->dirty_lo = w;
-		if (w >= pm->dirty_hi)
-			pm->dirty_hi = w + 1;
+		if (__atomic_load_n(&pm->dirty[w], __ATOMIC_RELAXED) & mask)
+			continue;
+		__atomic_fetch_or(&pm->dirty[w], mask, __ATOMIC_RELAXED);
+		lo = __atomic_load_n(&pm->dirty_lo, __ATOMIC_RELAXED);
+		while (w < lo && !__atomic_compare_exchange_n(&pm->dirty_lo, &lo, w, true,
+							      __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			;
+		hi = __atomic_load_n(&pm->dirty_hi, __ATOMIC_RELAXED);
+		while (w >= hi && !__atomic_compare_exchange_n(&pm->dirty_hi, &hi, w + 1, true,
+							       __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			;
 	}
 }
 
