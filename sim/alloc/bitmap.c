@@ -130,7 +130,11 @@ fail:
 	return -1;
 }
 
-/* Zeroes frames just returned to the bitmap (see the top of the file). */
+/*
+ * Zeroes frames being returned to the bitmap (see the top of the file).
+ * Only their owner may do it, before it lets them go: once the bitmap has
+ * them, another thread may already have been handed them.
+ */
 static void scrub(struct sim_allocator *a, uint64_t pfn, uint64_t count)
 {
 	for (uint64_t i = 0; i < count; i++) {
@@ -150,21 +154,33 @@ static int bitmap_alloc(struct sim_allocator *a, unsigned int order, uint64_t *p
 	return hvmm_bitmap_alloc_contiguous(bm_of(a), 1ULL << order, order, pfn);
 }
 
+static int dealloc(struct sim_allocator *a, uint64_t pfn, uint64_t count)
+{
+	return count == 1 ? hvmm_bitmap_dealloc(bm_of(a), pfn) :
+			    hvmm_bitmap_dealloc_contiguous(bm_of(a), pfn, count);
+}
+
+/*
+ * Raw frames named by a trace, which may not be allocated at all: scrubbed
+ * only once the bitmap has accepted them. The executor runs raw ops on one
+ * thread, so nobody can have been handed them in between.
+ */
 static int bitmap_dealloc_range(struct sim_allocator *a, uint64_t pfn, uint64_t count)
 {
-	int ret = count == 1 ? hvmm_bitmap_dealloc(bm_of(a), pfn) :
-			       hvmm_bitmap_dealloc_contiguous(bm_of(a), pfn, count);
+	int ret = dealloc(a, pfn, count);
 
 	if (!ret)
 		scrub(a, pfn, count);
 	return ret;
 }
 
+/* A block the caller owns: scrubbed before it is given back. */
 static int bitmap_free(struct sim_allocator *a, uint64_t pfn, unsigned int order)
 {
 	if (order >= 64)
 		return -HVMM_EINVAL;
-	return bitmap_dealloc_range(a, pfn, 1ULL << order);
+	scrub(a, pfn, 1ULL << order);
+	return dealloc(a, pfn, 1ULL << order);
 }
 
 /* True if [pfn, pfn + count) reaches into the reserved frames. */
