@@ -344,14 +344,31 @@ static void update_table(struct pgt_op *op, u64 *table, u32 nr_entries, u32 leve
 }
 
 /*
+ * Entries of @size that [start, end) covers only in part: those holding an
+ * edge of the range that is not aligned to them (one entry if both edges
+ * fall in the same one).
+ */
+static u64 cut_entries(u64 start, u64 end, u32 shift)
+{
+	u64 size = 1ULL << shift;
+	bool cut_lo = !HVMM_ALIGNED(start, size), cut_hi = !HVMM_ALIGNED(end, size);
+
+	if (cut_lo && cut_hi && (start >> shift) == ((end - 1) >> shift))
+		return 1;
+	return (u64)cut_lo + (u64)cut_hi;
+}
+
+/*
  * Upper bound of the table pages an update can allocate: a new table per
  * entry it makes finer. Entries the range covers entirely get a leaf (or
- * are left alone), except where a map cannot use a block there; all
- * other entries needing a table are at the two edges of the range.
+ * are left alone), except where a map cannot use a block there; the only
+ * other entries that can need a table are the ones an unaligned edge of
+ * the range cuts. So unmapping a whole address space (VM teardown) needs
+ * no memory at all.
  */
 static u32 tables_needed(const struct pgt_op *op)
 {
-	u64 nr = 0, spans;
+	u64 nr = 0;
 	u32 level;
 
 	for (level = op->pgt->start_level + 1; level <= HVMM_S2_LAST_LEVEL; level++) {
@@ -359,11 +376,10 @@ static u32 tables_needed(const struct pgt_op *op)
 		bool blocks = level - 1 >= 1 &&
 			      HVMM_ALIGNED(op->pa - op->start, hvmm_s2_level_size(level - 1));
 
-		spans = ((op->end - 1) >> shift) - (op->start >> shift) + 1;
 		if (op->kind == PGT_MAP && !blocks)
-			nr += spans;
+			nr += ((op->end - 1) >> shift) - (op->start >> shift) + 1;
 		else
-			nr += hvmm_min(spans, 2);
+			nr += cut_entries(op->start, op->end, shift);
 	}
 	return nr > UINT32_MAX ? UINT32_MAX : (u32)nr;
 }
