@@ -211,6 +211,48 @@ static uint64_t next_free(const struct sim_alloc_shadow *s, uint64_t i, uint64_t
 	return end;
 }
 
+/*
+ * find_free for a naturally aligned block (nr == align, a power of two) of
+ * a shadow whose base is aligned to it: blocks are then aligned in page
+ * indices too, so a block below 64 pages lies in one word and the ones
+ * above are whole words. Word by word, not run by run, so a fragmented
+ * shadow costs no more than an empty one. Pages past nr_pages have no
+ * free bit, so no block found here leaves the shadow.
+ */
+static uint64_t find_free_block(const struct sim_alloc_shadow *s, uint64_t nr, uint64_t i)
+{
+	uint64_t nr_words = (s->nr_pages + 63) / 64;
+
+	i = (i + nr - 1) & ~(nr - 1);
+	if (nr < 64) {
+		/* Bits at multiples of nr: the block starts a word may hold. */
+		uint64_t starts = ~0ULL / ((1ULL << nr) - 1);
+
+		for (uint64_t w = i / 64; w < nr_words; w++) {
+			uint64_t m = free_word(s, w);
+
+			if (w == i / 64)
+				m &= ~0ULL << (i & 63);
+			/* After the step for sh, bit p: pages p .. p + 2 sh - 1 are free. */
+			for (uint64_t sh = 1; sh < nr && m; sh <<= 1)
+				m &= m >> sh;
+			m &= starts;
+			if (m)
+				return s->base_pfn + w * 64 + __builtin_ctzll(m);
+		}
+		return UINT64_MAX;
+	}
+	for (uint64_t w = i / 64; w + nr / 64 <= nr_words; w += nr / 64) {
+		uint64_t k = 0;
+
+		while (k < nr / 64 && free_word(s, w + k) == UINT64_MAX)
+			k++;
+		if (k == nr / 64)
+			return s->base_pfn + w * 64;
+	}
+	return UINT64_MAX;
+}
+
 uint64_t sim_alloc_shadow_find_free(const struct sim_alloc_shadow *s, uint64_t nr,
 				    uint64_t align, uint64_t from)
 {
@@ -220,6 +262,8 @@ uint64_t sim_alloc_shadow_find_free(const struct sim_alloc_shadow *s, uint64_t n
 	if (!nr || nr > s->nr_pages || !align || (align & (align - 1)))
 		return UINT64_MAX;
 	i = from > s->base_pfn ? from - s->base_pfn : 0;
+	if (nr == align && !(s->base_pfn & (nr - 1)))
+		return i < end ? find_free_block(s, nr, i) : UINT64_MAX;
 	while (i < end) {
 		uint64_t run_start = next_free(s, i, end), run_end, cand;
 

@@ -97,47 +97,70 @@ static bool node_stale(const struct hvmm_bitmap *bm, unsigned int level, uint64_
 	return (node_at(bm, level + 1, j / FANOUT)->stale >> (j % FANOUT)) & 1;
 }
 
-/* Extends the runs being summed in @out by one frame. */
-static void runs_add_frame(struct runs *out, bool free, uint64_t *run, bool *head)
+/*
+ * Free run lengths of one word: prefix and suffix by counting trailing and
+ * leading ones, longest by shrinking every run by one frame per step (the
+ * step count is the longest run; fragmented words end fast).
+ */
+static void runs_of_word(uint64_t w, struct runs *out)
 {
-	if (free) {
-		(*run)++;
-		if (*run > out->longest)
-			out->longest = *run;
+	uint64_t len = 0;
+
+	if (w == ~0ULL) {
+		out->prefix = out->suffix = out->longest = 64;
 		return;
 	}
-	if (*head)
-		out->prefix = *run;
-	*head = false;
-	*run = 0;
+	out->prefix = __builtin_ctzll(~w);
+	out->suffix = __builtin_clzll(~w);
+	for (; w; len++)
+		w &= w >> 1;
+	out->longest = len;
 }
 
 /*
- * Run summary of a level-1 node straight from its frames' free bits, frame
- * by frame; a word that is all free or all taken is taken whole (the same
- * sums, 64 frames at a time).
+ * Appends a segment of @seg_span frames with run summary @seg to the runs
+ * being summed in @out; @run is the free run ending at the previous
+ * segment's end, @head whether every segment so far was wholly free.
+ */
+static void runs_append(struct runs *out, const struct runs *seg, uint64_t seg_span,
+			uint64_t *run, bool *head)
+{
+	if (seg->prefix == seg_span && seg->suffix == seg_span && seg->longest == seg_span) {
+		*run += seg_span;
+	} else {
+		if (*head)
+			out->prefix = *run + seg->prefix;
+		*head = false;
+		if (*run + seg->prefix > out->longest)
+			out->longest = *run + seg->prefix;
+		*run = seg->suffix;
+	}
+	if (seg->longest > out->longest)
+		out->longest = seg->longest;
+	if (*run > out->longest)
+		out->longest = *run;
+}
+
+/*
+ * Run summary of a level-1 node straight from its frames' free bits, word
+ * by word (frames past the capacity count as not free).
  */
 static void runs_from_frames(const struct hvmm_bitmap *bm, uint64_t j, struct runs *out)
 {
-	uint64_t span = span_of(1), first = j * span, run = 0;
+	uint64_t first = j * FANOUT, run = 0;
 	bool head = true;
 
 	out->prefix = out->longest = 0;
-	for (uint64_t i = first; i < first + span; i += 64) {
-		uint64_t w = i < bm->nr_frames ? bm->free[i / 64] : 0;
+	for (uint64_t w = first; w < first + FANOUT; w++) {
+		uint64_t bits = 0, i = w * 64;
+		struct runs seg;
 
-		if (i + 64 <= bm->nr_frames && w == ~0ULL) {
-			run += 64;
-			if (run > out->longest)
-				out->longest = run;
-			continue;
-		}
-		if (w == 0) {
-			runs_add_frame(out, false, &run, &head);
-			continue;
-		}
-		for (uint64_t k = i; k < i + 64; k++)
-			runs_add_frame(out, k < bm->nr_frames && bit(bm->free, k), &run, &head);
+		if (i < bm->nr_frames)
+			bits = bm->free[w];
+		if (i < bm->nr_frames && bm->nr_frames - i < 64)
+			bits &= (1ULL << (bm->nr_frames - i)) - 1;
+		runs_of_word(bits, &seg);
+		runs_append(out, &seg, 64, &run, &head);
 	}
 	if (head)
 		out->prefix = run;
@@ -158,40 +181,93 @@ static void runs_from_children(const struct hvmm_bitmap *bm, unsigned int level,
 	out->prefix = out->longest = 0;
 	for (uint64_t c = 0; c < FANOUT; c++) {
 		uint64_t child = j * FANOUT + c;
-		uint64_t p = 0, sfx = 0, l = 0;
+		struct runs seg = { 0, 0, 0 };
 
 		if (child < bm->nr_nodes[level - 1]) {
 			const struct hvmm_bitmap_node *n = node_at(bm, level - 1, child);
 
-			p = n->prefix;
-			sfx = n->suffix;
-			l = n->longest;
+			seg.prefix = n->prefix;
+			seg.suffix = n->suffix;
+			seg.longest = n->longest;
 		}
-		if (p == cspan && sfx == cspan && l == cspan) {
-			run += cspan;
-		} else {
-			if (head)
-				out->prefix = run + p;
-			head = false;
-			if (run + p > out->longest)
-				out->longest = run + p;
-			run = sfx;
-		}
-		if (l > out->longest)
-			out->longest = l;
-		if (run > out->longest)
-			out->longest = run;
+		runs_append(out, &seg, cspan, &run, &head);
 	}
 	if (head)
 		out->prefix = run;
 	out->suffix = run;
 }
 
-static bool child_has_free(const struct hvmm_bitmap *bm, unsigned int level, uint64_t child)
+/* Children of node (@level, @j) that exist, as a mask. */
+static uint64_t existing_children(const struct hvmm_bitmap *bm, unsigned int level, uint64_t j)
 {
-	if (level == 1)
-		return bm->free[child] != 0;
-	return node_at(bm, level - 1, child)->avail != 0;
+	uint64_t nr = bm->nr_nodes[level - 1] - j * FANOUT;
+
+	return nr >= FANOUT ? ~0ULL : (1ULL << nr) - 1;
+}
+
+/* Children of node (@level, @j) holding a free frame, read from each child. */
+static uint64_t children_with_free(const struct hvmm_bitmap *bm, unsigned int level, uint64_t j,
+				   uint64_t exists)
+{
+	uint64_t first = j * FANOUT, mask = 0;
+
+	if (exists != ~0ULL) {
+		for (uint64_t c = 0; (exists >> c) & 1; c++)
+			mask |= (uint64_t)(level == 1 ? bm->free[first + c] != 0 :
+					   node_at(bm, level - 1, first + c)->avail != 0) << c;
+		return mask;
+	}
+	/* Full nodes: branch-free loops the compiler can unroll. */
+	if (level == 1) {
+		const uint64_t *w = &bm->free[first];
+
+		for (uint64_t c = 0; c < FANOUT; c++)
+			mask |= (uint64_t)(w[c] != 0) << c;
+	} else {
+		const struct hvmm_bitmap_node *n = node_at(bm, level - 1, first);
+
+		for (uint64_t c = 0; c < FANOUT; c++)
+			mask |= (uint64_t)(n[c].avail != 0) << c;
+	}
+	return mask;
+}
+
+/*
+ * Every child's avail and stale bit, 64 at a time: the masks of what the
+ * children say against the node's own bits, one report per wrong bit.
+ */
+static void check_child_bits(const struct hvmm_bitmap *bm, struct sim_report *r,
+			     unsigned int level, uint64_t j, bool stale)
+{
+	const struct hvmm_bitmap_node *n = node_at(bm, level, j);
+	uint64_t span = span_of(level);
+	unsigned long long first_pfn = bm->base_pfn + j * span;
+	uint64_t exists = existing_children(bm, level, j);
+	uint64_t want = children_with_free(bm, level, j, exists);
+	uint64_t bad_avail = n->avail ^ want;
+	/* Level-1 children are words, which have no summary to be stale. */
+	uint64_t no_summary = n->stale & (level == 1 ? ~0ULL : ~exists);
+	uint64_t stale_under_fresh = stale ? 0 : n->stale & ~no_summary;
+
+	for (; bad_avail; bad_avail &= bad_avail - 1) {
+		unsigned int c = __builtin_ctzll(bad_avail);
+		bool want_has = (want >> c) & 1;
+
+		sim_report_violation(r, SIM_ORACLE_ALLOC_STRUCT,
+			"bitmap node L%u#%llu (pfn 0x%llx+%llu): avail bit %u is %d, "
+			"child %s a free frame",
+			level, (unsigned long long)j, first_pfn, (unsigned long long)span,
+			c, !want_has, want_has ? "holds" : "holds no");
+	}
+	for (; no_summary; no_summary &= no_summary - 1)
+		sim_report_violation(r, SIM_ORACLE_ALLOC_STRUCT,
+			"bitmap node L%u#%llu: stale bit %u set for a child that has no summary",
+			level, (unsigned long long)j, (unsigned int)__builtin_ctzll(no_summary));
+	for (; stale_under_fresh; stale_under_fresh &= stale_under_fresh - 1)
+		sim_report_violation(r, SIM_ORACLE_ALLOC_STRUCT,
+			"bitmap node L%u#%llu: child %u is stale but the node is not",
+			level, (unsigned long long)j,
+			(unsigned int)__builtin_ctzll(stale_under_fresh));
 }
 
 static void check_node(const struct hvmm_bitmap *bm, struct sim_report *r,
@@ -203,27 +279,7 @@ static void check_node(const struct hvmm_bitmap *bm, struct sim_report *r,
 	bool stale = node_stale(bm, level, j);
 	struct runs want;
 
-	for (uint64_t c = 0; c < FANOUT; c++) {
-		uint64_t child = j * FANOUT + c;
-		bool exists = child < bm->nr_nodes[level - 1];
-		bool has = (n->avail >> c) & 1, want_has = exists && child_has_free(bm, level, child);
-		bool cstale = (n->stale >> c) & 1;
-
-		if (has != want_has)
-			sim_report_violation(r, SIM_ORACLE_ALLOC_STRUCT,
-				"bitmap node L%u#%llu (pfn 0x%llx+%llu): avail bit %llu is %d, "
-				"child %s a free frame",
-				level, (unsigned long long)j, first_pfn, (unsigned long long)span,
-				(unsigned long long)c, has, want_has ? "holds" : "holds no");
-		if (cstale && (level == 1 || !exists))
-			sim_report_violation(r, SIM_ORACLE_ALLOC_STRUCT,
-				"bitmap node L%u#%llu: stale bit %llu set for a child that has no summary",
-				level, (unsigned long long)j, (unsigned long long)c);
-		else if (cstale && !stale)
-			sim_report_violation(r, SIM_ORACLE_ALLOC_STRUCT,
-				"bitmap node L%u#%llu: child %llu is stale but the node is not",
-				level, (unsigned long long)j, (unsigned long long)c);
-	}
+	check_child_bits(bm, r, level, j, stale);
 	if (stale)
 		return;
 	if (level == 1)

@@ -200,6 +200,61 @@ static void test_avail_bit(void)
 	teardown(&f);
 }
 
+/*
+ * ALLOC-STRUCT through the 64-at-a-time child masks: an avail bit for a
+ * child past the end of the bitmap, a stale bit on a level-1 node (words
+ * have no summary), an avail bit set over an empty last child; and a
+ * longest run that lies inside one word and is off by one.
+ */
+static void test_child_masks(void)
+{
+	struct fixture f;
+	uint64_t pfn;
+
+	setup(&f);
+	populate(&f);
+	f.bm.nodes[1][3].avail |= 1ULL << 10;	/* L1#3 has 2 words */
+	sim_bitmap_check_touched(&f.bm, &f.shadow, &f.report, BASE + NR - 1, 1);
+	expect(&f, SIM_ORACLE_ALLOC_STRUCT, "avail bit of a missing child");
+	teardown(&f);
+
+	setup(&f);
+	populate(&f);
+	f.bm.nodes[1][0].stale |= 1ULL << 63;
+	sim_bitmap_check_touched(&f.bm, &f.shadow, &f.report, BASE + 10, 1);
+	expect(&f, SIM_ORACLE_ALLOC_STRUCT, "stale bit on a level-1 node");
+	teardown(&f);
+
+	setup(&f);
+	populate(&f);
+	/* Empty word 63 of L1#0 (it has free frames 4053.. in populate). */
+	for (pfn = BASE + 63 * 64; pfn < BASE + 64 * 64; pfn++) {
+		if (hvmm_bitmap_test(&f.bm, pfn) != 1)
+			continue;
+		must(hvmm_bitmap_alloc_at(&f.bm, pfn, 1, 0), "alloc_at");
+		sim_alloc_shadow_set(&f.shadow, pfn, 1, SIM_SHADOW_ALLOCATED);
+	}
+	hvmm_bitmap_alloc_contiguous(&f.bm, NR - 1, 0, &pfn);	/* fails, refreshes */
+	f.bm.nodes[1][0].avail |= 1ULL << 63;
+	sim_bitmap_check_touched(&f.bm, &f.shadow, &f.report, BASE + 63 * 64, 1);
+	expect(&f, SIM_ORACLE_ALLOC_STRUCT, "avail bit over an empty last child");
+	teardown(&f);
+
+	setup(&f);
+	populate(&f);
+	/* A 40-frame run inside word 130 (L1#2), the node's longest. */
+	for (pfn = BASE + 130 * 64 + 12; pfn < BASE + 130 * 64 + 52; pfn++)
+		if (hvmm_bitmap_test(&f.bm, pfn) == 0)
+			do_dealloc(&f, pfn, 1);
+	hvmm_bitmap_alloc_contiguous(&f.bm, NR - 1, 0, &pfn);	/* fails, refreshes */
+	sim_bitmap_check_touched(&f.bm, &f.shadow, &f.report, BASE + 130 * 64, 1);
+	expect_clean(&f, "40-frame run inside a word");
+	f.bm.nodes[1][2].longest--;
+	sim_bitmap_check_touched(&f.bm, &f.shadow, &f.report, BASE + 130 * 64, 1);
+	expect(&f, SIM_ORACLE_ALLOC_STRUCT, "longest run inside a word, off by one");
+	teardown(&f);
+}
+
 /* ALLOC-STRUCT: an up-to-date run summary that is wrong. */
 static void test_run_summary(void)
 {
@@ -336,6 +391,77 @@ static void test_machine_avail(void)
 	sim_machine_destroy(m);
 }
 
+/* Lowest aligned free window of @nr pages, page by page: what find_free must return. */
+static uint64_t slow_find_free(const struct sim_alloc_shadow *s, uint64_t nr, uint64_t align)
+{
+	for (uint64_t pfn = (s->base_pfn + align - 1) & ~(align - 1);
+	     pfn + nr <= s->base_pfn + s->nr_pages; pfn += align) {
+		uint64_t k = 0;
+
+		while (k < nr && sim_alloc_shadow_get(s, pfn + k) == SIM_SHADOW_FREE)
+			k++;
+		if (k == nr)
+			return pfn;
+	}
+	return UINT64_MAX;
+}
+
+/*
+ * The shadow's search (its word-level path for naturally aligned blocks
+ * and the run by run one) against the page by page answer, on random
+ * shadows from sparse to nearly all free, with and without an initially
+ * free range and with a base that is not block-aligned.
+ */
+static void test_find_free(void)
+{
+	static const uint64_t bases[] = { BASE, BASE + 3 };
+	uint64_t seed = 7, bad = 0, checked = 0;
+
+	for (unsigned int b = 0; b < 2; b++) {
+		for (unsigned int round = 0; round < 24; round++) {
+			struct sim_alloc_shadow s;
+			uint64_t nr_pages = 1000 + round * 97;
+			unsigned int busy_in_16 = round % 8;
+
+			if (sim_alloc_shadow_init(&s, bases[b], nr_pages))
+				exit(1);
+			if (round & 1)
+				sim_alloc_shadow_set_initial_free(&s, bases[b] + 5, nr_pages - 40);
+			for (uint64_t i = 0; i < nr_pages; i++) {
+				seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+				/* Free in long stretches: busy pages in short bursts. */
+				if ((seed >> 60) < busy_in_16 && (seed >> 40 & 7) == 0)
+					sim_alloc_shadow_set(&s, bases[b] + i, 1 + (seed >> 20 & 3),
+							     SIM_SHADOW_ALLOCATED);
+				else if ((round & 1) == 0 && (seed >> 30 & 3))
+					sim_alloc_shadow_set(&s, bases[b] + i, 1, SIM_SHADOW_FREE);
+			}
+			for (uint64_t nr = 1; nr <= 1024; nr <<= 1) {
+				uint64_t want = slow_find_free(&s, nr, nr);
+
+				checked++;
+				if (sim_alloc_shadow_find_free(&s, nr, nr, 0) != want && !bad++)
+					fprintf(stderr, "FAIL find_free(%llu, align %llu), base 0x%llx "
+						"round %u: 0x%llx, page by page 0x%llx\n",
+						(unsigned long long)nr, (unsigned long long)nr,
+						(unsigned long long)bases[b], round,
+						(unsigned long long)sim_alloc_shadow_find_free(&s, nr, nr, 0),
+						(unsigned long long)want);
+				want = slow_find_free(&s, nr + 1, nr);
+				if (sim_alloc_shadow_find_free(&s, nr + 1, nr, 0) != want && !bad++)
+					fprintf(stderr, "FAIL find_free(%llu, align %llu) round %u\n",
+						(unsigned long long)nr + 1, (unsigned long long)nr, round);
+			}
+			sim_alloc_shadow_fini(&s);
+		}
+	}
+	if (bad)
+		failures++;
+	else
+		printf("ok find_free: %llu searches agree with the page by page answer\n",
+		       (unsigned long long)checked);
+}
+
 int main(void)
 {
 	test_clean();
@@ -344,11 +470,13 @@ int main(void)
 	test_free_absent();
 	test_avail_bit();
 	test_run_summary();
+	test_child_masks();
 	test_stale_mark();
 	test_counter_and_tail();
 	test_hint();
 	test_avail();
 	test_machine_avail();
+	test_find_free();
 	if (failures) {
 		fprintf(stderr, "%d oracle tests failed\n", failures);
 		return 1;
