@@ -255,9 +255,9 @@ static void check_child_bits(const struct hvmm_bitmap *bm, struct sim_report *r,
 
 		sim_report_violation(r, SIM_ORACLE_ALLOC_STRUCT,
 			"bitmap node L%u#%llu (pfn 0x%llx+%llu): avail bit %u is %d, "
-			"child %s a free frame",
+			"but the child holds %s free frame",
 			level, (unsigned long long)j, first_pfn, (unsigned long long)span,
-			c, !want_has, want_has ? "holds" : "holds no");
+			c, !want_has, want_has ? "a" : "no");
 	}
 	for (; no_summary; no_summary &= no_summary - 1)
 		sim_report_violation(r, SIM_ORACLE_ALLOC_STRUCT,
