@@ -202,21 +202,26 @@ static void drop_outside(uint8_t *base, uint64_t size, uint64_t *lo, uint64_t *h
 		madvise(base + *hi, size - *hi, MADV_DONTNEED);
 }
 
-/* Zeroes the dirty pages of [pfn, end) in the region mapped at @host from @first_pfn. */
-static void zero_dirty(const struct sim_physmem *pm, uint8_t *host, uint64_t first_pfn,
-		       uint64_t pfn, uint64_t end)
+/*
+ * Zeroes every dirty page in place, wherever it is: walking the dirty
+ * bitmap costs the words between the lowest and highest mark, and the
+ * pages stay resident, so a next run whose pool lies elsewhere (every
+ * fuzz input picks its own) does not fault them in again.
+ */
+static void zero_dirty(const struct sim_physmem *pm)
 {
-	while (pfn < end) {
-		uint64_t run;
+	for (uint64_t w = pm->dirty_lo; w < pm->dirty_hi; w++) {
+		uint64_t bits = pm->dirty[w];
 
-		if (!sim_physmem_dirty(pm, pfn)) {
-			pfn++;
-			continue;
+		while (bits) {
+			unsigned int b = (unsigned int)__builtin_ctzll(bits);
+			uint64_t pfn = pm->start_pfn + w * 64 + b;
+			uint8_t *p = sim_physmem_pa_to_host(pm, pfn << HVMM_PAGE_SHIFT);
+
+			if (p)
+				memset(p, 0, HVMM_PAGE_SIZE);
+			bits &= bits - 1;
 		}
-		for (run = 1; pfn + run < end && sim_physmem_dirty(pm, pfn + run); run++)
-			;
-		memset(host + ((pfn - first_pfn) << HVMM_PAGE_SHIFT), 0, run << HVMM_PAGE_SHIFT);
-		pfn += run;
 	}
 }
 
@@ -225,32 +230,27 @@ bool sim_physmem_check_scrubs;
 /* A vmemmap up to this size is zeroed whole by a scrub (the oracles read all of it). */
 #define SCRUB_ALL_VMEMMAP	(1u << 20)
 
-static void check_scrubbed(const struct sim_physmem *pm, uint64_t pfn, uint64_t nr)
+/* Every page of every RAM region must read zero after a scrub. */
+static void check_scrubbed(const struct sim_physmem *pm)
 {
-	uint64_t bad = sim_physmem_first_nonzero(pm, pfn, nr);
+	for (unsigned int i = 0; i < pm->nr_regions; i++) {
+		const struct sim_region *r = &pm->regions[i];
+		uint64_t bad = r->host ? sim_physmem_first_nonzero(pm, r->base >> HVMM_PAGE_SHIFT,
+								     r->size >> HVMM_PAGE_SHIFT) :
+					 UINT64_MAX;
 
-	if (bad != UINT64_MAX) {
-		fprintf(stderr, "sim_physmem_scrub: page 0x%llx is not zero after a scrub: "
-			"a write to simulated memory was not marked dirty\n", (unsigned long long)bad);
-		abort();
+		if (bad != UINT64_MAX) {
+			fprintf(stderr, "sim_physmem_scrub: page 0x%llx is not zero after a scrub: "
+				"a write to simulated memory was not marked dirty\n",
+				(unsigned long long)bad);
+			abort();
+		}
 	}
 }
 
 void sim_physmem_scrub(struct sim_physmem *pm, uint64_t pfn, uint64_t nr)
 {
-	uint64_t pa = pfn << HVMM_PAGE_SHIFT, end = (pfn + nr) << HVMM_PAGE_SHIFT;
-	unsigned int i;
-
-	for (i = 0; i < pm->nr_regions; i++) {
-		struct sim_region *r = &pm->regions[i];
-		uint64_t lo = pa > r->base ? pa - r->base : 0, hi = end > r->base ? end - r->base : 0;
-
-		if (!r->host)
-			continue;
-		drop_outside(r->host, r->size, &lo, &hi);
-		zero_dirty(pm, r->host, r->base >> HVMM_PAGE_SHIFT, (r->base + lo) >> HVMM_PAGE_SHIFT,
-			   (r->base + hi) >> HVMM_PAGE_SHIFT);
-	}
+	zero_dirty(pm);
 	if (pm->vmemmap && pm->vmemmap_bytes <= SCRUB_ALL_VMEMMAP) {
 		/* Small (a fuzzer's machine): all of it in place, no page to fault in again. */
 		memset(pm->vmemmap, 0, pm->vmemmap_bytes);
@@ -265,7 +265,7 @@ void sim_physmem_scrub(struct sim_physmem *pm, uint64_t pfn, uint64_t nr)
 	}
 	clear_dirty(pm);
 	if (sim_physmem_check_scrubs)
-		check_scrubbed(pm, pfn, nr);
+		check_scrubbed(pm);
 }
 
 uint64_t sim_physmem_first_nonzero(const struct sim_physmem *pm, uint64_t pfn, uint64_t nr)

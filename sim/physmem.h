@@ -62,14 +62,15 @@ void sim_physmem_destroy(struct sim_physmem *pm);
 void sim_physmem_discard(struct sim_physmem *pm);
 /*
  * The same end state as sim_physmem_discard(), cheaper when a run keeps
- * to a few pages: the dirty pages of [pfn, pfn + nr) and the vmemmap
- * entries of the range are zeroed in place (they stay resident, so the
- * next run does not fault them in again), everything else is dropped.
+ * to a few pages: every dirty page and the vmemmap entries of [pfn, pfn +
+ * nr) (all of a small vmemmap) are zeroed in place, so they stay resident
+ * and the next run does not fault them in again; the rest of a large
+ * vmemmap is dropped. Every write to simulated memory marks its page dirty.
  */
 void sim_physmem_scrub(struct sim_physmem *pm, uint64_t pfn, uint64_t nr);
 /*
- * Set: every scrub then reads back the range it kept and aborts if a page
- * is not zero, i.e. a write was not marked dirty (slow; regression runs).
+ * Set: every scrub then reads back all RAM and aborts if a page is not
+ * zero, i.e. a write was not marked dirty (slow; regression runs).
  */
 extern bool sim_physmem_check_scrubs;
 
