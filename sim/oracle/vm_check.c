@@ -293,6 +293,21 @@ void sim_vm_check_access(struct sim_vmstate *vs, unsigned int v, uint64_t ipa, b
 
 /* --- full sweep ------------------------------------------------------------- */
 
+/*
+ * Most of RAM is the host's and untouched: vmemmap entry, shadow and leaf
+ * count all zero, which check_ram_page() and the map count check pass.
+ * Chunks of such pages are recognised with three compares; any non-zero
+ * byte sends the chunk through the checks page by page.
+ */
+#define CHUNK 64
+
+static bool all_zero(const void *p, size_t n)
+{
+	static const uint8_t zero[CHUNK * sizeof(struct hvmm_page)];
+
+	return !memcmp(p, zero, n);
+}
+
 struct sweep {
 	struct sim_vmstate *vs;
 	unsigned int v;
@@ -323,20 +338,45 @@ static void sweep_table(void *ctx, uint64_t pa, int level, unsigned int nonzero)
 			sw->v, (unsigned long long)pa, p->refcount, nonzero);
 }
 
+/*
+ * A chunk of RAM pages the host maps that sweep_leaf() passes with one
+ * compare: all in one RAM region and in the ideal machine's range, every
+ * vmemmap entry zero (type HVMM_PAGE_DATA, owner HVMM_OWNER_HOST). The
+ * host's block mappings cover all of RAM, so this is most of its leaves.
+ */
+static bool host_chunk_pristine(const struct sim_vmstate *vs, uint64_t pfn)
+{
+	const struct sim_region *r = sim_physmem_region(vs->pm, pfn * PAGE);
+
+	return r && r->kind == SIM_REGION_RAM && (pfn + CHUNK) * PAGE <= r->base + r->size &&
+	       pfn >= vs->ideal.base_pfn && pfn - vs->ideal.base_pfn + CHUNK <= vs->ideal.nr_pfns &&
+	       all_zero(&vs->pm->vmemmap[pfn - vs->pm->start_pfn], CHUNK * sizeof(struct hvmm_page));
+}
+
 static void sweep_leaf(void *ctx, uint64_t ipa, int level, uint64_t desc)
 {
 	struct sweep *sw = ctx;
 	struct sim_vmstate *vs = sw->vs;
 	uint64_t size = 1ULL << (12 + 9 * (3 - level));
 	uint64_t pa = desc & 0xfffffffff000ULL & ~(size - 1);
+	uint64_t lo = vs->ideal.base_pfn * PAGE, hi = lo + vs->ideal.nr_pfns * PAGE;
 
-	if (!(desc & 1))
+	/*
+	 * Pages outside the ideal machine's range are not checked (no sim_own):
+	 * skip them whole rather than one by one (a 1 GiB block holds 2^18).
+	 */
+	if (!(desc & 1) || pa >= hi || pa + size <= lo)
 		return;
-	for (uint64_t off = 0; off < size; off += PAGE) {
+	for (uint64_t off = pa < lo ? lo - pa : 0; off < size && pa + off < hi; off += PAGE) {
 		uint64_t pfn = (pa + off) / PAGE;
 		const struct sim_own *o = sim_ideal_own(&vs->ideal, pfn);
 		const struct hvmm_page *p;
 
+		if (!sw->v && !(pfn % CHUNK) && size - off >= CHUNK * PAGE &&
+		    host_chunk_pristine(vs, pfn)) {
+			off += (CHUNK - 1) * PAGE;
+			continue;
+		}
 		if (!o || !sim_physmem_is_ram(vs->pm, pa + off))
 			continue;
 		p = &vs->pm->vmemmap[pfn - vs->pm->start_pfn];
@@ -390,21 +430,6 @@ static void check_contents(struct sim_vmstate *vs, unsigned int v)
 		if (v)
 			check_walk(vs, v, e->page * PAGE);
 	}
-}
-
-/*
- * Most of RAM is the host's and untouched: vmemmap entry, shadow and leaf
- * count all zero, which check_ram_page() and the map count check pass.
- * Chunks of such pages are recognised with three compares; any non-zero
- * byte sends the chunk through the checks page by page.
- */
-#define CHUNK 64
-
-static bool all_zero(const void *p, size_t n)
-{
-	static const uint8_t zero[CHUNK * sizeof(struct hvmm_page)];
-
-	return !memcmp(p, zero, n);
 }
 
 static bool pristine(const struct sim_vmstate *vs, const uint32_t *maps, uint64_t i,
