@@ -15,6 +15,7 @@
 
 #include "machine.h"
 #include "platform.h"
+#include "recycle.h"
 
 #define RWX (SIM_PROT_R | SIM_PROT_W | SIM_PROT_X)
 
@@ -133,7 +134,7 @@ void sim_vm_teardown(struct sim_vmstate *vs)
 	for (unsigned int c = 0; c < SIM_MAX_CPUS; c++)
 		sim_tlb_fini(&vs->tlbs[c]);
 	sim_ideal_fini(&vs->ideal);
-	free(vs->touch);
+	sim_recycle_put(vs->touch, vs->touch_cap * sizeof(*vs->touch));
 	vs->touch = NULL;
 	vs->nr_touch = vs->touch_cap = 0;
 }
@@ -178,10 +179,11 @@ static void touch(struct sim_vmstate *vs, unsigned int vm, uint64_t ipa, uint64_
 	}
 	if (vs->nr_touch == vs->touch_cap) {
 		unsigned int cap = vs->touch_cap ? 2 * vs->touch_cap : 16;
-		struct sim_touch *t = realloc(vs->touch, cap * sizeof(*t));
+		struct sim_touch *t = sim_recycle_get(cap * sizeof(*t));
 
-		if (!t)
-			abort();
+		if (vs->nr_touch)
+			memcpy(t, vs->touch, vs->nr_touch * sizeof(*t));
+		sim_recycle_put(vs->touch, vs->touch_cap * sizeof(*t));
 		vs->touch = t;
 		vs->touch_cap = cap;
 	}
@@ -267,7 +269,7 @@ static int op_vm_destroy(struct sim_vmstate *vs, const struct sim_op *op)
 		touch(vs, 0, 0, 0, e->pfn, 1);
 		sim_cell_put(e->cell);
 	}
-	free(s->slots);
+	sim_space_free(s);
 	memset(s, 0, sizeof(*s));
 	g->live = false;
 	return 0;

@@ -24,6 +24,7 @@
 #include <hvmm/bitmap_alloc.h>
 
 #include "alloc/allocator.h"
+#include "recycle.h"
 #include "oracle/bitmap_check.h"
 
 struct bitmap_adapter {
@@ -89,7 +90,7 @@ static void bitmap_fini(struct sim_allocator *a)
 		return;
 	if (ad->host_meta)
 		munmap(ad->host_meta, ad->host_meta_bytes);
-	free(ad);
+	sim_recycle_put(ad, sizeof(*ad));
 	a->priv = NULL;
 }
 
@@ -101,14 +102,10 @@ static unsigned int floor_log2(uint64_t x)
 static int bitmap_init(struct sim_allocator *a, const struct sim_alloc_config *cfg,
 		       struct sim_alloc_shadow *shadow, char *err, size_t errlen)
 {
-	struct bitmap_adapter *ad = calloc(1, sizeof(*ad));
+	struct bitmap_adapter *ad = sim_recycle_get(sizeof(*ad));
 	uint64_t nr_free = cfg->nr_pages - cfg->reserved_pages;
 	int ret;
 
-	if (!ad) {
-		snprintf(err, errlen, "out of host memory");
-		return -1;
-	}
 	a->priv = ad;
 	if (place_metadata(a, ad, cfg, err, errlen))
 		goto fail;

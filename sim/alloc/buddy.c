@@ -8,6 +8,7 @@
 #include <hvmm/buddy.h>
 
 #include "alloc/allocator.h"
+#include "recycle.h"
 #include "oracle/buddy_check.h"
 
 static struct hvmm_pool *pool_of(struct sim_allocator *a)
@@ -40,13 +41,9 @@ static uint64_t host_to_pfn(struct sim_allocator *a, const void *va)
 static int buddy_init(struct sim_allocator *a, const struct sim_alloc_config *cfg,
 		      struct sim_alloc_shadow *shadow, char *err, size_t errlen)
 {
-	struct hvmm_pool *pool = calloc(1, sizeof(*pool));
+	struct hvmm_pool *pool = sim_recycle_get(sizeof(*pool));
 	int ret;
 
-	if (!pool) {
-		snprintf(err, errlen, "out of host memory");
-		return -1;
-	}
 	/*
 	 * The machine sets the allocator up on freshly mapped (zero) RAM:
 	 * nothing to scrub, so a large pool costs only the pages it uses.
@@ -57,7 +54,7 @@ static int buddy_init(struct sim_allocator *a, const struct sim_alloc_config *cf
 		snprintf(err, errlen, "hvmm_pool_init(pfn 0x%llx, %llu pages, %llu reserved) failed: %d",
 			 (unsigned long long)cfg->base_pfn, (unsigned long long)cfg->nr_pages,
 			 (unsigned long long)cfg->reserved_pages, ret);
-		free(pool);
+		sim_recycle_put(pool, sizeof(*pool));
 		return -1;
 	}
 	a->priv = pool;
@@ -70,7 +67,7 @@ static int buddy_init(struct sim_allocator *a, const struct sim_alloc_config *cf
 
 static void buddy_fini(struct sim_allocator *a)
 {
-	free(a->priv);
+	sim_recycle_put(a->priv, sizeof(struct hvmm_pool));
 	a->priv = NULL;
 }
 

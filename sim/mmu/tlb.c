@@ -3,16 +3,18 @@
 
 #include <stdlib.h>
 
+#include "recycle.h"
+
 int sim_tlb_init(struct sim_tlb *tlb, unsigned int size, enum sim_tlb_policy policy, uint64_t seed)
 {
 	*tlb = (struct sim_tlb){ .size = size ? size : 1, .policy = policy, .rng = seed | 1 };
-	tlb->e = calloc(tlb->size, sizeof(*tlb->e));
-	return tlb->e ? 0 : -1;
+	tlb->e = sim_recycle_get(tlb->size * sizeof(*tlb->e));
+	return 0;
 }
 
 void sim_tlb_fini(struct sim_tlb *tlb)
 {
-	free(tlb->e);
+	sim_recycle_put(tlb->e, tlb->size * sizeof(*tlb->e));
 	tlb->e = NULL;
 }
 

@@ -5,12 +5,12 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "recycle.h"
+
 struct sim_cell *sim_cell_new(void)
 {
-	struct sim_cell *c = calloc(1, sizeof(*c));
+	struct sim_cell *c = sim_recycle_get(sizeof(*c));
 
-	if (!c)
-		abort();
 	c->refs = 1;
 	return c;
 }
@@ -24,8 +24,8 @@ struct sim_cell *sim_cell_get(struct sim_cell *c)
 void sim_cell_put(struct sim_cell *c)
 {
 	if (c && --c->refs == 0) {
-		free(c->words);
-		free(c);
+		sim_recycle_put(c->words, SIM_CELL_BYTES);
+		sim_recycle_put(c, sizeof(*c));
 	}
 }
 
@@ -39,9 +39,7 @@ void sim_cell_write(struct sim_cell *c, uint64_t offset, uint64_t value)
 	if (!c->words) {
 		if (!value)
 			return;
-		c->words = calloc(512, sizeof(uint64_t));
-		if (!c->words)
-			abort();
+		c->words = sim_recycle_get(SIM_CELL_BYTES);
 	}
 	c->words[(offset & 0xfff) >> 3] = value;
 }
@@ -71,9 +69,7 @@ static void grow(struct sim_space *s)
 {
 	struct sim_space n = { .cap = s->cap ? s->cap * 2 : 64 };
 
-	n.slots = calloc(n.cap, sizeof(*n.slots));
-	if (!n.slots)
-		abort();
+	n.slots = sim_recycle_get(n.cap * sizeof(*n.slots));
 	for (uint64_t i = 0; i < s->cap; i++) {
 		if (s->slots[i].used) {
 			uint64_t j = hash(s->slots[i].page) & (n.cap - 1);
@@ -84,8 +80,14 @@ static void grow(struct sim_space *s)
 			n.nr++;
 		}
 	}
-	free(s->slots);
+	sim_space_free(s);
 	*s = n;
+}
+
+void sim_space_free(struct sim_space *s)
+{
+	sim_recycle_put(s->slots, s->cap * sizeof(*s->slots));
+	s->slots = NULL;
 }
 
 struct sim_ipage *sim_space_insert(struct sim_space *s, uint64_t page)
@@ -165,7 +167,7 @@ void sim_ideal_fini(struct sim_ideal *id)
 		for (uint64_t i = 0; i < s->cap; i++)
 			if (s->slots[i].used)
 				sim_cell_put(s->slots[i].cell);
-		free(s->slots);
+		sim_space_free(s);
 	}
 	if (id->own) {
 		uint64_t bytes = id->nr_pfns * sizeof(struct sim_own);

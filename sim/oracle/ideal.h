@@ -21,6 +21,9 @@
 
 #include "op.h"
 
+/* A cell's contents: one page of words. */
+#define SIM_CELL_BYTES 4096
+
 struct sim_cell {
 	uint32_t refs;
 	uint64_t *words;	/* 512 words, NULL while all zero */
@@ -66,6 +69,8 @@ void sim_ideal_fini(struct sim_ideal *id);
 struct sim_ipage *sim_space_find(struct sim_space *s, uint64_t page);
 struct sim_ipage *sim_space_insert(struct sim_space *s, uint64_t page);
 void sim_space_remove(struct sim_space *s, uint64_t page);
+/* Gives the slot table back (entries' cells are the caller's to put). */
+void sim_space_free(struct sim_space *s);
 
 struct sim_own *sim_ideal_own(struct sim_ideal *id, uint64_t pfn);
 
