@@ -68,6 +68,16 @@ static const struct sim_region *first_ram(const struct sim_physmem *pm)
 	return NULL;
 }
 
+static uint64_t largest_ram_pages(const struct sim_physmem *pm)
+{
+	uint64_t size = 0;
+
+	for (unsigned int i = 0; i < pm->nr_regions; i++)
+		if (pm->regions[i].kind == SIM_REGION_RAM)
+			size = hvmm_max(size, pm->regions[i].size);
+	return size >> HVMM_PAGE_SHIFT;
+}
+
 static int setup_allocator(struct sim_machine *m, char *err, size_t errlen)
 {
 	const struct sim_allocator_ops *ops = m->cfg.allocator_ops ? m->cfg.allocator_ops :
@@ -100,13 +110,15 @@ static int setup_allocator(struct sim_machine *m, char *err, size_t errlen)
 			 (unsigned long long)acfg.reserved_pages, (unsigned long long)acfg.nr_pages);
 		return -1;
 	}
-	/* A reset machine keeps its shadow's mapping if the range is the same. */
-	if (m->shadow.state && m->shadow.base_pfn == acfg.base_pfn &&
-	    m->shadow.nr_pages == acfg.nr_pages)
-		sim_alloc_shadow_reset(&m->shadow);
-	else
+	/*
+	 * One mapping for the largest pool the machine can have (a RAM
+	 * region; NORESERVE, so only touched pages cost): a reset machine
+	 * re-bases it wherever the next pool lies.
+	 */
+	if (m->shadow.state && !sim_alloc_shadow_rebase(&m->shadow, acfg.base_pfn, acfg.nr_pages))
 		sim_alloc_shadow_fini(&m->shadow);
-	if (!m->shadow.state && sim_alloc_shadow_init(&m->shadow, acfg.base_pfn, acfg.nr_pages)) {
+	if (!m->shadow.state &&
+	    sim_alloc_shadow_init_cap(&m->shadow, acfg.base_pfn, acfg.nr_pages, largest_ram_pages(&m->pm))) {
 		snprintf(err, errlen, "cannot map the allocator shadow");
 		return -1;
 	}

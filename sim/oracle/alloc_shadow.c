@@ -25,11 +25,18 @@ static uint64_t bits_bytes(uint64_t nr_pages)
 
 int sim_alloc_shadow_init(struct sim_alloc_shadow *s, uint64_t base_pfn, uint64_t nr_pages)
 {
+	return sim_alloc_shadow_init_cap(s, base_pfn, nr_pages, nr_pages);
+}
+
+int sim_alloc_shadow_init_cap(struct sim_alloc_shadow *s, uint64_t base_pfn, uint64_t nr_pages,
+			      uint64_t cap_pages)
+{
 	memset(s, 0, sizeof(*s));
 	s->base_pfn = base_pfn;
 	s->nr_pages = nr_pages;
-	s->state = map_zeroed(nr_pages);
-	s->free_bits = map_zeroed(bits_bytes(nr_pages));
+	s->cap_pages = hvmm_max(cap_pages, nr_pages);
+	s->state = map_zeroed(s->cap_pages);
+	s->free_bits = map_zeroed(bits_bytes(s->cap_pages));
 	s->written_lo = UINT64_MAX;
 	if (!s->state || !s->free_bits) {
 		sim_alloc_shadow_fini(s);
@@ -41,26 +48,43 @@ int sim_alloc_shadow_init(struct sim_alloc_shadow *s, uint64_t base_pfn, uint64_
 void sim_alloc_shadow_fini(struct sim_alloc_shadow *s)
 {
 	if (s->state)
-		munmap(s->state, s->nr_pages ? s->nr_pages : 1);
+		munmap(s->state, s->cap_pages ? s->cap_pages : 1);
 	if (s->free_bits)
-		munmap(s->free_bits, bits_bytes(s->nr_pages));
+		munmap(s->free_bits, bits_bytes(s->cap_pages));
 	memset(s, 0, sizeof(*s));
 }
 
 void sim_alloc_shadow_reset(struct sim_alloc_shadow *s)
 {
-	/* Small shadows stay resident: faulting them in again costs more than zeroing. */
-	if (s->nr_pages <= (1u << 20)) {
-		memset(s->state, 0, s->nr_pages);
-		memset(s->free_bits, 0, bits_bytes(s->nr_pages));
+	/*
+	 * Only what was written holds non-zero bytes (state and free bits
+	 * change together). Small ranges stay resident: faulting them in
+	 * again costs more than zeroing.
+	 */
+	if (s->written_lo >= s->written_hi) {
+		/* nothing written */
+	} else if (s->written_hi - s->written_lo <= (1u << 20)) {
+		memset(s->state + s->written_lo, 0, s->written_hi - s->written_lo);
+		memset(s->free_bits + s->written_lo / 64, 0,
+		       ((s->written_hi + 63) / 64 - s->written_lo / 64) * sizeof(uint64_t));
 	} else {
-		madvise(s->state, s->nr_pages ? s->nr_pages : 1, MADV_DONTNEED);
-		madvise(s->free_bits, bits_bytes(s->nr_pages), MADV_DONTNEED);
+		madvise(s->state, s->cap_pages ? s->cap_pages : 1, MADV_DONTNEED);
+		madvise(s->free_bits, bits_bytes(s->cap_pages), MADV_DONTNEED);
 	}
 	s->nr_free = s->nr_allocated = s->nr_reserved = 0;
 	s->init_free_lo = s->init_free_hi = 0;
 	s->written_lo = UINT64_MAX;
 	s->written_hi = 0;
+}
+
+bool sim_alloc_shadow_rebase(struct sim_alloc_shadow *s, uint64_t base_pfn, uint64_t nr_pages)
+{
+	if (nr_pages > s->cap_pages)
+		return false;
+	sim_alloc_shadow_reset(s);
+	s->base_pfn = base_pfn;
+	s->nr_pages = nr_pages;
+	return true;
 }
 
 static void count(struct sim_alloc_shadow *s, enum sim_shadow_state st, int64_t delta)

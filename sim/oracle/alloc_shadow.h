@@ -35,6 +35,7 @@ enum sim_shadow_state {
 struct sim_alloc_shadow {
 	uint64_t base_pfn;
 	uint64_t nr_pages;
+	uint64_t cap_pages;		/* what the mapping can hold: nr_pages or more */
 	uint8_t *state;			/* enum sim_shadow_state per page, XOR initial */
 	uint64_t *free_bits;		/* bit set <=> (state == FREE) XOR initially free */
 	uint64_t init_free_lo, init_free_hi;	/* initially free pages (indices) */
@@ -43,9 +44,14 @@ struct sim_alloc_shadow {
 };
 
 int sim_alloc_shadow_init(struct sim_alloc_shadow *s, uint64_t base_pfn, uint64_t nr_pages);
+/* The same, mapped (NORESERVE) for up to @cap_pages, so it can be re-based. */
+int sim_alloc_shadow_init_cap(struct sim_alloc_shadow *s, uint64_t base_pfn, uint64_t nr_pages,
+			      uint64_t cap_pages);
 void sim_alloc_shadow_fini(struct sim_alloc_shadow *s);
 /* Forgets everything (all pages unmanaged) without unmapping. */
 void sim_alloc_shadow_reset(struct sim_alloc_shadow *s);
+/* Resets and moves to @nr_pages at @base_pfn; false if beyond the mapping. */
+bool sim_alloc_shadow_rebase(struct sim_alloc_shadow *s, uint64_t base_pfn, uint64_t nr_pages);
 
 static inline bool sim_alloc_shadow_covers(const struct sim_alloc_shadow *s,
 					   uint64_t pfn, uint64_t nr)
