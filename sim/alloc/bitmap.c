@@ -31,7 +31,8 @@ struct bitmap_adapter {
 	struct hvmm_bitmap bm;
 	uint64_t reserved_end;		/* first pfn after the reserved frames */
 	void *host_meta;		/* metadata mapping when not in reserved frames */
-	uint64_t host_meta_bytes;
+	uint64_t host_meta_bytes;	/* used by the bitmap */
+	uint64_t host_meta_mapped;	/* the mapping's size: as much or more */
 };
 
 static struct bitmap_adapter *adapter_of(struct sim_allocator *a)
@@ -42,6 +43,46 @@ static struct bitmap_adapter *adapter_of(struct sim_allocator *a)
 static struct hvmm_bitmap *bm_of(struct sim_allocator *a)
 {
 	return &adapter_of(a)->bm;
+}
+
+/*
+ * The host metadata mapping of the last adapter torn down, zeroed, for the
+ * next one (a fuzzer's reset machine): mapping it afresh made every run
+ * fault its pages in again. Kept only if small: zeroing costs less than
+ * faulting.
+ */
+#define SPARE_META_MAX	(1u << 20)
+static _Thread_local struct { void *p; uint64_t bytes; } spare_meta;
+
+/* A zeroed mapping of at least @bytes; its size in *@mapped. */
+static void *get_meta(uint64_t bytes, uint64_t *mapped)
+{
+	void *p;
+
+	if (spare_meta.p && spare_meta.bytes >= bytes) {
+		p = spare_meta.p;
+		*mapped = spare_meta.bytes;
+		spare_meta.p = NULL;
+		return p;
+	}
+	*mapped = bytes;
+	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* @bytes used of a mapping of @mapped bytes. */
+static void put_meta(void *p, uint64_t bytes, uint64_t mapped)
+{
+	if (mapped <= SPARE_META_MAX && (!spare_meta.p || spare_meta.bytes < mapped)) {
+		memset(p, 0, bytes);
+		if (spare_meta.p)
+			munmap(spare_meta.p, spare_meta.bytes);
+		spare_meta.p = p;
+		spare_meta.bytes = mapped;
+	} else {
+		munmap(p, mapped);
+	}
 }
 
 static int place_metadata(struct sim_allocator *a, struct bitmap_adapter *ad,
@@ -63,10 +104,8 @@ static int place_metadata(struct sim_allocator *a, struct bitmap_adapter *ad,
 		sim_physmem_mark_dirty(a->pm, cfg->base_pfn, pages);
 	} else {
 		ad->host_meta_bytes = pages << HVMM_PAGE_SHIFT;
-		ad->host_meta = mmap(NULL, ad->host_meta_bytes, PROT_READ | PROT_WRITE,
-				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (ad->host_meta == MAP_FAILED) {
-			ad->host_meta = NULL;
+		ad->host_meta = get_meta(ad->host_meta_bytes, &ad->host_meta_mapped);
+		if (!ad->host_meta) {
 			snprintf(err, errlen, "bitmap: cannot map %llu bytes of metadata",
 				 (unsigned long long)ad->host_meta_bytes);
 			return -1;
@@ -89,7 +128,7 @@ static void bitmap_fini(struct sim_allocator *a)
 	if (!ad)
 		return;
 	if (ad->host_meta)
-		munmap(ad->host_meta, ad->host_meta_bytes);
+		put_meta(ad->host_meta, ad->host_meta_bytes, ad->host_meta_mapped);
 	sim_recycle_put(ad, sizeof(*ad));
 	a->priv = NULL;
 }
