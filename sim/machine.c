@@ -219,7 +219,10 @@ int sim_machine_reset(struct sim_machine *m, const struct sim_machine_config *cf
 	 * hypervisor's table pool follows the allocator's when VMs ran), drop
 	 * everything else, wherever guests wrote. Same end state as a discard.
 	 */
-	sim_physmem_scrub(&m->pm, pfn, nr + (vms ? m->cfg.hyp_pool_pages : 0));
+	if (vms)
+		sim_physmem_scrub(&m->pm, pfn, nr + m->cfg.hyp_pool_pages);
+	else
+		sim_physmem_scrub_within(&m->pm, pfn, nr);	/* only the allocator wrote the vmemmap */
 	return machine_setup(m, cfg, err, errlen);
 }
 

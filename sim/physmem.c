@@ -246,6 +246,39 @@ static void check_scrubbed(const struct sim_physmem *pm)
 			abort();
 		}
 	}
+	for (uint64_t i = 0; pm->vmemmap && i < pm->vmemmap_bytes; i++) {
+		if (((const uint8_t *)pm->vmemmap)[i]) {
+			fprintf(stderr, "sim_physmem_scrub: the vmemmap entry of pfn 0x%llx is not "
+				"zero after a scrub: it was written outside the range scrubbed\n",
+				(unsigned long long)(pm->start_pfn + i / sizeof(struct hvmm_page)));
+			abort();
+		}
+	}
+}
+
+/* Byte offsets in the vmemmap of [pfn, pfn + nr), clamped to it. */
+static void vmemmap_span(const struct sim_physmem *pm, uint64_t pfn, uint64_t nr,
+			 uint64_t *lo, uint64_t *hi)
+{
+	*lo = pfn > pm->start_pfn ? pfn - pm->start_pfn : 0;
+	*hi = pfn + nr > pm->start_pfn ? pfn + nr - pm->start_pfn : 0;
+	*lo = hvmm_min(*lo * sizeof(struct hvmm_page), pm->vmemmap_bytes);
+	*hi = hvmm_min(*hi * sizeof(struct hvmm_page), pm->vmemmap_bytes);
+}
+
+void sim_physmem_scrub_within(struct sim_physmem *pm, uint64_t pfn, uint64_t nr)
+{
+	uint64_t lo, hi;
+
+	zero_dirty(pm);
+	if (pm->vmemmap) {
+		vmemmap_span(pm, pfn, nr, &lo, &hi);
+		if (lo < hi)
+			memset((uint8_t *)pm->vmemmap + lo, 0, hi - lo);
+	}
+	clear_dirty(pm);
+	if (sim_physmem_check_scrubs)
+		check_scrubbed(pm);
 }
 
 void sim_physmem_scrub(struct sim_physmem *pm, uint64_t pfn, uint64_t nr)
@@ -255,11 +288,9 @@ void sim_physmem_scrub(struct sim_physmem *pm, uint64_t pfn, uint64_t nr)
 		/* Small (a fuzzer's machine): all of it in place, no page to fault in again. */
 		memset(pm->vmemmap, 0, pm->vmemmap_bytes);
 	} else if (pm->vmemmap) {
-		uint64_t lo = pfn > pm->start_pfn ? pfn - pm->start_pfn : 0;
-		uint64_t hi = pfn + nr > pm->start_pfn ? pfn + nr - pm->start_pfn : 0;
+		uint64_t lo, hi;
 
-		lo *= sizeof(struct hvmm_page);
-		hi *= sizeof(struct hvmm_page);
+		vmemmap_span(pm, pfn, nr, &lo, &hi);
 		drop_outside((uint8_t *)pm->vmemmap, pm->vmemmap_bytes, &lo, &hi);
 		memset((uint8_t *)pm->vmemmap + lo, 0, hi - lo);
 	}

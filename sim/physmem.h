@@ -69,6 +69,12 @@ void sim_physmem_discard(struct sim_physmem *pm);
  */
 void sim_physmem_scrub(struct sim_physmem *pm, uint64_t pfn, uint64_t nr);
 /*
+ * The same, for a run that wrote vmemmap entries only within [pfn, pfn +
+ * nr) (an allocator's pool, no VMs): only those are zeroed, however small
+ * the vmemmap.
+ */
+void sim_physmem_scrub_within(struct sim_physmem *pm, uint64_t pfn, uint64_t nr);
+/*
  * Set: every scrub then reads back all RAM and aborts if a page is not
  * zero, i.e. a write was not marked dirty (slow; regression runs).
  */
