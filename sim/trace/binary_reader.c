@@ -144,6 +144,14 @@ static int binary_read(struct sim_trace_reader *r, struct sim_trace_record *rec,
 		if (strchr(r->buf, '\n') || (r->buf[strspn(r->buf, " \t")] &&
 					      r->buf[strspn(r->buf, " \t")] != '#'))
 			return fail(r, err, rec->where, "%s", "a comment ('#...') or blank line");
+		/*
+		 * The text form cannot tell lines before the first op from
+		 * header lines, so they belong in the header: a line record
+		 * there would not survive binary -> text -> binary.
+		 */
+		if (!r->ops_read)
+			return fail(r, err, rec->where, "%s",
+				    "an op record (lines before the first op belong in the header)");
 		rec->type = SIM_TRACE_REC_LINE;
 		rec->line = r->buf;
 		return 1;

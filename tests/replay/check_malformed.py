@@ -59,6 +59,8 @@ CASES = [
     ('bin-varint-overflow', binary(records=b'\x02' + b'\xff' * 10 + b'\x01'), "{f}: byte 11: expected alloc's h as a varint below 2^64"),
     ('bin-absurd-line', binary(records=b'\x00\xff\xff\xff\x7f'), "{f}: byte 11: expected a line of at most 4096 bytes"),
     ('bin-line-not-comment', binary(records=b'\x00\x03abc\x01\x00'), "{f}: byte 10: expected a comment"),
+    ('bin-line-before-first-op', binary(records=b'\x00\x00\x01\x00'),
+     "{f}: byte 10: expected an op record (lines before the first op belong in the header)"),
     ('bin-bad-header', binary(header=b'colour blue\n', records=b'\x01\x00'), "{f}: byte 10: expected an op or a configuration line"),
     ('bin-absurd-header', MAGIC + b'\x01\xff\xff\xff\x0f', "{f}: byte 12: expected a header of at most 65535 bytes"),
     ('bin-wrong-count', binary(records=b'\x01\x05'), "{f}: byte 11: expected 5 ops as the end record says; the trace has 0"),
