@@ -86,7 +86,7 @@ static int release(struct sim_allocator *a, const struct block *b)
 {
 	if (b->count)
 		return a->ops->dealloc_range(a, b->pfn, b->count);
-	return a->ops->free(a, b->pfn, b->order);
+	return a->ops->free(a, b->pfn, 1ULL << b->order);
 }
 
 /* A machine whose pool is exactly @pages pages of RAM, oracles off. */
@@ -254,7 +254,7 @@ static uint64_t step_pair(struct bench_state *s, struct bench_thread *t)
 	int ret = a->ops->alloc(a, order, &pfn);
 
 	if (!ret)
-		a->ops->free(a, pfn, order);
+		a->ops->free(a, pfn, 1ULL << order);
 	d = bench_time_end(s, t0);
 	if (ret)
 		ab(s)->held[t->index].failed++;

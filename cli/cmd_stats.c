@@ -272,19 +272,18 @@ static void print_text(const struct stats *st, struct sim_machine *m, const char
 		       (unsigned long long)c->peak_total, (unsigned long long)c->peak_total_op);
 	}
 	for (uint32_t h = 0; h < st->max_handle; h++) {
-		uint64_t pfn;
-		unsigned int order;
+		uint64_t pfn, pages;
 		uint32_t refs;
 
-		if (!sim_machine_handle(m, h, &pfn, &order, &refs))
+		if (!sim_machine_handle(m, h, &pfn, &pages, &refs))
 			continue;
 		live++;
-		live_pages += 1ULL << order;
+		live_pages += pages;
 		if (listed++ == 0)
 			printf("handles never freed:\n");
 		if (listed <= list)
-			printf("  h%-10u order %-2u pfn 0x%-10llx refs %-3u allocated at op %llu\n", h,
-			       order, (unsigned long long)pfn, refs,
+			printf("  h%-10u pages %-6llu pfn 0x%-10llx refs %-3u allocated at op %llu\n", h,
+			       (unsigned long long)pages, (unsigned long long)pfn, refs,
 			       h < st->nr_born ? (unsigned long long)st->born[h] : 0ULL);
 	}
 	if (listed > list)
@@ -364,16 +363,15 @@ static void print_json(const struct stats *st, struct sim_machine *m, const char
 		       (unsigned long long)c->b[i].max[1]);
 	printf("]}, \"never_freed\": [");
 	for (uint32_t h = 0; h < st->max_handle; h++) {
-		uint64_t pfn;
-		unsigned int order;
+		uint64_t pfn, pages;
 		uint32_t refs;
 
-		if (!sim_machine_handle(m, h, &pfn, &order, &refs))
+		if (!sim_machine_handle(m, h, &pfn, &pages, &refs))
 			continue;
-		live_pages += 1ULL << order;
+		live_pages += pages;
 		if (live++ < list)
-			printf("%s{\"handle\": %u, \"order\": %u, \"pfn\": %llu, \"refs\": %u, \"op\": %llu}",
-			       live > 1 ? ", " : "", h, order, (unsigned long long)pfn, refs,
+			printf("%s{\"handle\": %u, \"pages\": %llu, \"pfn\": %llu, \"refs\": %u, \"op\": %llu}",
+			       live > 1 ? ", " : "", h, (unsigned long long)pages, (unsigned long long)pfn, refs,
 			       h < st->nr_born ? (unsigned long long)st->born[h] : 0ULL);
 	}
 	printf("], \"never_freed_count\": %llu, \"never_freed_pages\": %llu, \"vms_never_destroyed\": [",
@@ -399,12 +397,12 @@ static int run_trace(struct stats *st, struct sim_trace_reader *r, struct sim_ma
 	int ret;
 
 	while ((ret = sim_trace_read_op(r, &op, err)) > 0) {
-		unsigned int order = 0;
+		uint64_t pages = 1;
 
-		/* A split's new handles depend on the block's order before it. */
-		if (op.kind != SIM_OP_SPLIT || !sim_machine_handle(m, op.h, NULL, &order, NULL))
-			order = 0;
-		account(st, m, &op, sim_machine_exec(m, &op, NULL), 1ULL << order);
+		/* A split's new handles depend on the block's size before it. */
+		if (op.kind != SIM_OP_SPLIT || !sim_machine_handle(m, op.h, NULL, &pages, NULL))
+			pages = 1;
+		account(st, m, &op, sim_machine_exec(m, &op, NULL), pages);
 		cli_run_tick(run);
 	}
 	return ret;

@@ -16,11 +16,15 @@
 #include "machine_vm.h"
 #include "platform.h"
 
+/*
+ * An allocation: a buddy-style block (pages a power of two) or a bitmap run
+ * of any length. Freeing it gives back all of its pages.
+ */
 struct handle {
 	uint64_t pfn;
-	uint8_t order;
-	uint8_t live;
+	uint64_t pages;
 	uint32_t refs;
+	uint8_t live;
 };
 
 struct sim_machine {
@@ -279,14 +283,14 @@ static struct handle *live_handle(struct sim_machine *m, uint32_t h)
 }
 
 bool sim_machine_handle(const struct sim_machine *m, uint32_t h, uint64_t *pfn,
-			unsigned int *order, uint32_t *refs)
+			uint64_t *pages, uint32_t *refs)
 {
 	if (h >= m->nr_handles || !m->handles[h].live)
 		return false;
 	if (pfn)
 		*pfn = m->handles[h].pfn;
-	if (order)
-		*order = m->handles[h].order;
+	if (pages)
+		*pages = m->handles[h].pages;
 	if (refs)
 		*refs = m->handles[h].refs;
 	return true;
@@ -413,7 +417,7 @@ static void took_block(struct sim_machine *m, uint32_t h, uint64_t pfn, unsigned
 	sim_alloc_shadow_move(&m->shadow, &m->report, SIM_ORACLE_ALLOC_CONSERVE,
 			      "the allocator handed out a block that is not free",
 			      pfn, nr, SIM_SHADOW_FREE, SIM_SHADOW_ALLOCATED);
-	*hd = (struct handle){ .pfn = pfn, .order = (uint8_t)order, .live = 1, .refs = 1 };
+	*hd = (struct handle){ .pfn = pfn, .pages = nr, .live = 1, .refs = 1 };
 	account(m, (int64_t)nr);
 	if (sim_alloc_shadow_covers(&m->shadow, pfn, nr))
 		check_zeroed_and_stamp(m, h, pfn, order);
@@ -423,7 +427,7 @@ static void took_block(struct sim_machine *m, uint32_t h, uint64_t pfn, unsigned
 /* A handle's last reference went: the block is free again. */
 static void released_block(struct sim_machine *m, struct handle *hd)
 {
-	uint64_t nr = 1ULL << hd->order;
+	uint64_t nr = hd->pages;
 
 	sim_alloc_shadow_move(&m->shadow, &m->report, SIM_ORACLE_ALLOC_CONSERVE,
 			      "freeing a block the shadow does not hold as allocated",
@@ -475,14 +479,14 @@ static int drop_ref(struct sim_machine *m, struct handle *hd)
 		ret = m->alloc.ops->put ? m->alloc.ops->put(&m->alloc, hd->pfn) : 0;
 		if (!ret) {
 			hd->refs--;
-			check_touched(m, hd->pfn, 1ULL << hd->order);
+			check_touched(m, hd->pfn, hd->pages);
 		}
 		return ret;
 	}
 	if (m->alloc.ops->put)
 		ret = m->alloc.ops->put(&m->alloc, hd->pfn);
 	else
-		ret = m->alloc.ops->free(&m->alloc, hd->pfn, hd->order);
+		ret = m->alloc.ops->free(&m->alloc, hd->pfn, hd->pages);
 	if (!ret)
 		released_block(m, hd);
 	return ret;
@@ -529,7 +533,7 @@ static int op_split(struct sim_machine *m, const struct sim_op *op)
 
 	if (!hd)
 		return -HVMM_ENOENT;
-	nr = 1ULL << hd->order;
+	nr = hd->pages;
 	if (nr > 1 && ((uint64_t)op->h2 + nr - 1 > SIM_MAX_HANDLE))
 		return -HVMM_EINVAL;
 	for (i = 1; i < nr; i++) {
@@ -540,14 +544,16 @@ static int op_split(struct sim_machine *m, const struct sim_op *op)
 			return -HVMM_EEXIST;
 	}
 	hd = live_handle(m, op->h);	/* handle_slot() may have moved the table */
-	ret = m->alloc.ops->split ? m->alloc.ops->split(&m->alloc, hd->pfn, hd->order) : 0;
+	/* Only allocators that made the block a power-of-two block split it themselves. */
+	ret = m->alloc.ops->split ? m->alloc.ops->split(&m->alloc, hd->pfn,
+							(unsigned int)__builtin_ctzll(nr)) : 0;
 	if (ret)
 		return ret;
 	for (i = 1; i < nr; i++)
 		m->handles[op->h2 + i - 1] = (struct handle){
-			.pfn = hd->pfn + i, .order = 0, .live = 1, .refs = 1,
+			.pfn = hd->pfn + i, .pages = 1, .live = 1, .refs = 1,
 		};
-	hd->order = 0;
+	hd->pages = 1;
 	check_touched(m, hd->pfn, nr);
 	return 0;
 }
@@ -613,7 +619,7 @@ static int op_bitmap(struct sim_machine *m, const struct sim_op *op, uint64_t *v
 				      "the allocator handed out frames that are not free",
 				      pfn, count, SIM_SHADOW_FREE, SIM_SHADOW_ALLOCATED);
 		hd = handle_slot(m, op->h);
-		*hd = (struct handle){ .pfn = pfn, .order = 0, .live = 1, .refs = 1 };
+		*hd = (struct handle){ .pfn = pfn, .pages = count, .live = 1, .refs = 1 };
 		account(m, (int64_t)count);
 		check_touched(m, pfn, count);
 		if (value)

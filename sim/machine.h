@@ -100,9 +100,12 @@ struct sim_physmem *sim_machine_physmem(struct sim_machine *m);
 struct sim_vmstate *sim_machine_vms(struct sim_machine *m);
 const struct sim_machine_config *sim_machine_config(const struct sim_machine *m);
 
-/* The block behind a live allocation handle; false if @h is not live. */
+/*
+ * The block behind a live allocation handle (first pfn, number of pages,
+ * references); false if @h is not live.
+ */
 bool sim_machine_handle(const struct sim_machine *m, uint32_t h, uint64_t *pfn,
-			unsigned int *order, uint32_t *refs);
+			uint64_t *pages, uint32_t *refs);
 
 /*
  * Fragmentation of the allocator's free memory as the shadow sees it:

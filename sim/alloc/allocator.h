@@ -42,7 +42,8 @@ struct sim_allocator_ops {
 
 	/* Generic ops; return 0 or -HVMM_E*. */
 	int (*alloc)(struct sim_allocator *a, unsigned int order, uint64_t *pfn);
-	int (*free)(struct sim_allocator *a, uint64_t pfn, unsigned int order);
+	/* Gives back all @pages of a block alloc() or alloc_contig() returned. */
+	int (*free)(struct sim_allocator *a, uint64_t pfn, uint64_t pages);
 
 	/* Optional (NULL: emulated by the executor). */
 	int (*get)(struct sim_allocator *a, uint64_t pfn);

@@ -211,12 +211,10 @@ static int bitmap_dealloc_range(struct sim_allocator *a, uint64_t pfn, uint64_t 
 }
 
 /* A block the caller owns: scrubbed before it is given back. */
-static int bitmap_free(struct sim_allocator *a, uint64_t pfn, unsigned int order)
+static int bitmap_free(struct sim_allocator *a, uint64_t pfn, uint64_t pages)
 {
-	if (order >= 64)
-		return -HVMM_EINVAL;
-	scrub(a, pfn, 1ULL << order);
-	return dealloc(a, pfn, 1ULL << order);
+	scrub(a, pfn, pages);
+	return dealloc(a, pfn, pages);
 }
 
 /* True if [pfn, pfn + count) reaches into the reserved frames. */

@@ -96,7 +96,7 @@ static int buddy_put(struct sim_allocator *a, uint64_t pfn)
 	return 0;
 }
 
-static int buddy_free(struct sim_allocator *a, uint64_t pfn, unsigned int order)
+static int buddy_free(struct sim_allocator *a, uint64_t pfn, uint64_t pages)
 {
 	return buddy_put(a, pfn);
 }

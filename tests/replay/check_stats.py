@@ -52,7 +52,7 @@ def check_small(hvmm, tmp):
     assert (live['peak'], live['peak_op'], live['peak_allocator']) == (5, 1, 5), live
     assert [(p['op'], p['allocator'], p['guests']) for p in live['curve']] == \
         [(0, 4, 0), (1, 5, 0), (2, 1, 0), (3, 1, 0), (4, 1, 0), (5, 1, 2)], live['curve']
-    assert d['never_freed'] == [{'handle': 2, 'order': 0, 'pfn': d['never_freed'][0]['pfn'],
+    assert d['never_freed'] == [{'handle': 2, 'pages': 1, 'pfn': d['never_freed'][0]['pfn'],
                                  'refs': 1, 'op': 1}], d['never_freed']
     assert d['vms_never_destroyed'] == [{'vm': 1, 'op': 4, 'guest_pages': 2}], d
     r = subprocess.run([hvmm, 'stats', text], stdout=subprocess.PIPE, text=True, check=True)
