@@ -84,6 +84,8 @@ static int ideal_prot(struct sim_vmstate *vs, unsigned int v, uint64_t ipa, uint
 			return e->cell ? e->prot : -1;
 		if (!o || !sim_physmem_is_ram(vs->pm, ipa))
 			return -2;	/* not RAM: not modelled */
+		if (sim_ideal_host_boot_hidden(&vs->ideal, *pfn))
+			return -1;
 		return SIM_PROT_R | SIM_PROT_W | SIM_PROT_X;
 	}
 	if (!e || e->parked)
@@ -401,6 +403,8 @@ static void sweep_leaf(void *ctx, uint64_t ipa, int level, uint64_t desc)
 	}
 }
 
+static const uint64_t zero_page[PAGE / sizeof(uint64_t)];
+
 /* IDEAL: a mapped guest page holds exactly what the ideal machine says. */
 static void check_contents(struct sim_vmstate *vs, unsigned int v)
 {
@@ -415,6 +419,9 @@ static void check_contents(struct sim_vmstate *vs, unsigned int v)
 		real = sim_physmem_pa_to_host(vs->pm, (v ? e->pfn : e->page) * PAGE);
 		if (!real)
 			continue;
+		/* One compare of the page first: most pages match, and are not walked word by word. */
+		if (!memcmp(real, e->cell->words ? e->cell->words : zero_page, PAGE))
+			goto walk;
 		for (unsigned int w = 0; w < 512; w++) {
 			uint64_t want = e->cell->words ? e->cell->words[w] : 0;
 
@@ -427,6 +434,7 @@ static void check_contents(struct sim_vmstate *vs, unsigned int v)
 				break;
 			}
 		}
+walk:
 		if (v)
 			check_walk(vs, v, e->page * PAGE);
 	}
