@@ -111,7 +111,9 @@ static inline bool sim_physmem_dirty(const struct sim_physmem *pm, uint64_t pfn)
 {
 	uint64_t bit = pfn - pm->start_pfn;
 
-	return bit >= pm->end_pfn - pm->start_pfn || (pm->dirty[bit / 64] >> (bit % 64)) & 1;
+	/* Relaxed: other threads may be marking other pages of the same word. */
+	return bit >= pm->end_pfn - pm->start_pfn ||
+	       (__atomic_load_n(&pm->dirty[bit / 64], __ATOMIC_RELAXED) >> (bit % 64)) & 1;
 }
 
 /* The first non-zero page of [pfn, pfn + nr) that is backed, or UINT64_MAX (tests of scrub). */

@@ -174,8 +174,12 @@ fail:
 static void scrub(struct sim_allocator *a, uint64_t pfn, uint64_t count)
 {
 	for (uint64_t i = 0; i < count; i++) {
-		void *p = sim_physmem_pa_to_host(a->pm, (pfn + i) << HVMM_PAGE_SHIFT);
+		void *p;
 
+		/* A page nobody wrote since the last scrub of memory is zero already. */
+		if (!sim_physmem_dirty(a->pm, pfn + i))
+			continue;
+		p = sim_physmem_pa_to_host(a->pm, (pfn + i) << HVMM_PAGE_SHIFT);
 		if (p)
 			memset(p, 0, HVMM_PAGE_SIZE);
 	}
