@@ -61,8 +61,8 @@ static void shadow_hyp(struct sim_vmstate *vs, uint64_t pfn, uint64_t nr)
 
 		*o = (struct sim_own){ .owner = HVMM_OWNER_HYP, .host_state = HVMM_PAGE_NOPAGE,
 				       .hyp_boot = 1 };
-		sim_ideal_host_hide(&vs->ideal, pfn + i);
 	}
+	sim_ideal_host_hide_boot(&vs->ideal, pfn, nr);
 }
 
 int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,

@@ -172,9 +172,15 @@ void sim_ideal_fini(struct sim_ideal *id)
 	if (id->own) {
 		uint64_t bytes = id->nr_pfns * sizeof(struct sim_own);
 
-		/* Kept if small (a fuzzer's machine): zeroing costs less than faulting. */
+		/*
+		 * Kept if small (a fuzzer's machine): zeroing costs less than
+		 * faulting, and only what sim_ideal_own() handed out can have
+		 * been written.
+		 */
 		if (!spare.own && bytes <= (1u << 20)) {
-			memset(id->own, 0, bytes);
+			if (id->own_lo < id->own_hi)
+				memset(&id->own[id->own_lo], 0,
+				       (id->own_hi - id->own_lo) * sizeof(struct sim_own));
 			spare.own = id->own;
 			spare.bytes = bytes;
 		} else {
@@ -186,7 +192,36 @@ void sim_ideal_fini(struct sim_ideal *id)
 
 struct sim_own *sim_ideal_own(struct sim_ideal *id, uint64_t pfn)
 {
-	return pfn - id->base_pfn < id->nr_pfns ? &id->own[pfn - id->base_pfn] : NULL;
+	uint64_t i = pfn - id->base_pfn;
+
+	if (i >= id->nr_pfns)
+		return NULL;
+	if (id->own_lo >= id->own_hi) {
+		id->own_lo = i;
+		id->own_hi = i + 1;
+	} else if (i < id->own_lo) {
+		id->own_lo = i;
+	} else if (i >= id->own_hi) {
+		id->own_hi = i + 1;
+	}
+	return &id->own[i];
+}
+
+bool sim_ideal_host_boot_hidden(const struct sim_ideal *id, uint64_t pfn)
+{
+	for (unsigned int r = 0; r < id->nr_boot; r++)
+		if (pfn - id->boot[r].pfn < id->boot[r].nr)
+			return true;
+	return false;
+}
+
+int sim_ideal_host_hide_boot(struct sim_ideal *id, uint64_t pfn, uint64_t nr)
+{
+	if (id->nr_boot == SIM_IDEAL_BOOT_RANGES)
+		return -1;
+	id->boot[id->nr_boot].pfn = pfn;
+	id->boot[id->nr_boot++].nr = nr;
+	return 0;
 }
 
 /*
@@ -199,7 +234,7 @@ struct sim_cell *sim_ideal_host_cell(struct sim_ideal *id, uint64_t pfn, bool ra
 
 	if (p)
 		return p->cell;
-	if (!ram)
+	if (!ram || sim_ideal_host_boot_hidden(id, pfn))
 		return NULL;
 	p = sim_space_insert(&id->spaces[0], pfn);
 	p->cell = sim_cell_new();
@@ -225,6 +260,11 @@ void sim_ideal_host_reset(struct sim_ideal *id, uint64_t pfn)
 {
 	struct sim_ipage *p = sim_space_find(&id->spaces[0], pfn);
 
+	if (sim_ideal_host_boot_hidden(id, pfn)) {
+		/* No entry would mean hidden here: a fresh zero page, explicitly. */
+		sim_ideal_host_set(id, pfn, sim_cell_new());
+		return;
+	}
 	if (p)
 		sim_cell_put(p->cell);
 	sim_space_remove(&id->spaces[0], pfn);

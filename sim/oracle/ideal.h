@@ -57,10 +57,16 @@ struct sim_own {
 	uint32_t maps;		/* guest leaves mapping it */
 };
 
+/* Ranges of pages the hypervisor took at boot, hidden from the host for good. */
+#define SIM_IDEAL_BOOT_RANGES 4
+
 struct sim_ideal {
 	struct sim_space spaces[SIM_MAX_VM + 1];	/* [0] host: explicit entries only */
 	uint64_t base_pfn, nr_pfns;			/* shadow covers these */
 	struct sim_own *own;
+	uint64_t own_lo, own_hi;			/* indices handed out by sim_ideal_own */
+	struct { uint64_t pfn, nr; } boot[SIM_IDEAL_BOOT_RANGES];
+	unsigned int nr_boot;
 };
 
 int sim_ideal_init(struct sim_ideal *id, uint64_t base_pfn, uint64_t nr_pfns);
@@ -78,6 +84,14 @@ struct sim_own *sim_ideal_own(struct sim_ideal *id, uint64_t pfn);
 struct sim_cell *sim_ideal_host_cell(struct sim_ideal *id, uint64_t pfn, bool ram);
 /* Hides the host page (donated away) / gives the host a fresh zero page / a given cell. */
 void sim_ideal_host_hide(struct sim_ideal *id, uint64_t pfn);
+/*
+ * Hides @nr pages from @pfn that the hypervisor takes at boot and never
+ * gives back, without an entry per page; an explicit entry (a later
+ * set, hide or reset of one of them) still wins. -1 if out of ranges.
+ */
+int sim_ideal_host_hide_boot(struct sim_ideal *id, uint64_t pfn, uint64_t nr);
+/* True if @pfn lies in such a range (whatever its explicit entry says). */
+bool sim_ideal_host_boot_hidden(const struct sim_ideal *id, uint64_t pfn);
 void sim_ideal_host_reset(struct sim_ideal *id, uint64_t pfn);
 void sim_ideal_host_set(struct sim_ideal *id, uint64_t pfn, struct sim_cell *cell);
 
