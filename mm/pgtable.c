@@ -12,6 +12,7 @@
  */
 #include <hvmm/bug.h>
 #include <hvmm/pgtable.h>
+#include <hvmm/string.h>
 
 /* Pages kept in a table's cache between operations. */
 #define PGT_CACHE_KEEP		4
@@ -331,6 +332,12 @@ static void update_entry(struct pgt_op *op, u64 *ptep, u32 level, u64 addr)
 	descend(op, ptep, level, addr);
 }
 
+/* True if the op leaves every empty entry empty (all but maps and annotations). */
+static bool op_skips_empty(const struct pgt_op *op)
+{
+	return op->kind != PGT_MAP && !(op->kind == PGT_SET_INVALID && op->attrs);
+}
+
 static void update_table(struct pgt_op *op, u64 *table, u32 nr_entries, u32 level, u64 base)
 {
 	u64 size = hvmm_s2_level_size(level);
@@ -338,9 +345,17 @@ static void update_table(struct pgt_op *op, u64 *table, u32 nr_entries, u32 leve
 	u64 last = hvmm_min(op->end - 1, base + (u64)nr_entries * size - 1);
 	u64 i, first = (lo - base) >> hvmm_s2_level_shift(level);
 	u64 stop = (last - base) >> hvmm_s2_level_shift(level);
+	bool skip_empty = op_skips_empty(op);
 
-	for (i = first; i <= stop; i++)
+	/* A teardown or a wide unmap mostly crosses empty entries: skip them in one scan. */
+	for (i = first; i <= stop; i++) {
+		if (skip_empty) {
+			i = hvmm_next_nonzero_u64(table, i, stop + 1);
+			if (i > stop)
+				break;
+		}
 		update_entry(op, &table[i], level, base + i * size);
+	}
 }
 
 /*
@@ -540,7 +555,8 @@ static int walk_table(const u64 *table, u32 nr_entries, u32 level, u64 base,
 	u64 i;
 	int ret;
 
-	for (i = first; i <= stop; i++) {
+	for (i = hvmm_next_nonzero_u64(table, first, stop + 1); i <= stop;
+	     i = hvmm_next_nonzero_u64(table, i + 1, stop + 1)) {
 		u64 pte = pte_read(&table[i]);
 
 		if (hvmm_s2_pte_is_table(pte, level))

@@ -54,3 +54,10 @@ bool hvmm_is_zero(const void *buf, size_t len)
 		acc |= *p++;
 	return acc == 0;
 }
+
+u64 hvmm_next_nonzero_u64(const u64 *words, u64 from, u64 to)
+{
+	while (from < to && !__atomic_load_n(&words[from], __ATOMIC_RELAXED))
+		from++;
+	return from;
+}
