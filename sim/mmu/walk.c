@@ -150,9 +150,13 @@ static void enumerate(const struct sim_physmem *pm, uint64_t table, unsigned int
 	if (!t)
 		return;
 	for (unsigned int p = 0; p < entries / ENTRIES; p++) {
+		static const uint64_t empty[ENTRIES];
 		unsigned int nonzero = 0;
 
-		for (unsigned int i = p * ENTRIES; i < (p + 1) * ENTRIES; i++) {
+		/* Most of a root is empty: a whole empty page in one compare. */
+		bool all_empty = !memcmp(&t[p * ENTRIES], empty, sizeof(empty));
+
+		for (unsigned int i = p * ENTRIES; !all_empty && i < (p + 1) * ENTRIES; i++) {
 			uint64_t d = __atomic_load_n(&t[i], __ATOMIC_ACQUIRE);
 			uint64_t ipa = base + ((uint64_t)i << shift_of(level));
 
