@@ -29,7 +29,8 @@ static void usage(FILE *out, bool record)
 		"%s"
 		"  --ops N                ops to run (default 100000)\n"
 		"  --max-order N          largest allocation order requested (default 10)\n"
-		"  --vms N                VMs the VM scenarios run (default 4, at most 16)\n"
+		"  --vms N                VMs the VM scenarios run (default 4, vm-random 6;\n"
+		"                         at most 16)\n"
 		"  --json                 print the summary as JSON\n"
 		"  -h, --help             this help\n"
 		"\n" CLI_MACHINE_OPTIONS_HELP,

@@ -50,8 +50,7 @@ int cli_run_scenario(const char *cmd, const char *scenario, struct sim_workload_
 		size_t n;
 
 		n = (size_t)snprintf(cmdline, sizeof(cmdline), "# hvmm record %s --ops %llu --vms %u",
-				     scenario, (unsigned long long)params->ops,
-				     params->vms ? params->vms : 4);
+				     scenario, (unsigned long long)params->ops, sim_workload_vms(w));
 		/* The machine options given, so that the line remakes the trace. */
 		for (unsigned int i = 0; i < mo->nr_given && n < sizeof(cmdline); i++)
 			n += (size_t)snprintf(cmdline + n, sizeof(cmdline) - n, " %s %s",

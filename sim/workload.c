@@ -162,6 +162,11 @@ struct sim_workload *sim_workload_create(const char *scenario,
 	return w;
 }
 
+unsigned int sim_workload_vms(const struct sim_workload *w)
+{
+	return w->vmr ? sim_vm_workload_vms(w->vmr) : w->p.vms;
+}
+
 void sim_workload_destroy(struct sim_workload *w)
 {
 	if (!w)

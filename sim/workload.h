@@ -17,7 +17,7 @@ struct sim_workload_params {
 	uint64_t seed;
 	uint64_t pool_pages;	/* size of the pool the ops will run against */
 	unsigned int max_order;	/* largest order to request (0: order-0 pages only) */
-	unsigned int vms;	/* VMs the VM scenarios boot (0: 4) */
+	unsigned int vms;	/* VMs the VM scenarios run (0: the scenario's default) */
 	uint64_t host_base_pfn;	/* host RAM the VM scenarios donate and share */
 	uint64_t host_pages;
 	uint64_t nonram_pfn;	/* a PFN that is not RAM (MMIO, reserved, a hole): invalid ops */
@@ -36,6 +36,8 @@ extern const struct sim_workload_scenario sim_workload_scenarios[];
 struct sim_workload *sim_workload_create(const char *scenario,
 					 const struct sim_workload_params *params);
 void sim_workload_destroy(struct sim_workload *w);
+/* The VMs it runs: params->vms, or the scenario's default (4; vm-random: 6). */
+unsigned int sim_workload_vms(const struct sim_workload *w);
 
 /* The params a machine with @cfg implies (pool size, host RAM beyond the pool). */
 struct sim_machine_config;

@@ -28,7 +28,8 @@
 #include <hvmm/types.h>
 #include <hvmm/vm.h>
 
-#define NR_VMS		6
+#define DEFAULT_VMS	6		/* without --vms */
+#define MAX_VMS		16
 #define MAX_VCPUS	2
 #define WINDOW_PAGES	128		/* guest IPAs [0, 128 pages) ... */
 #define BLOCK_IPA	0x40000000ULL	/* ... and one 2 MiB block slot */
@@ -83,7 +84,8 @@ struct sim_vm_workload {
 	uint64_t emitted;
 	uint64_t host_pfn, host_span;	/* the host pfns played with */
 	struct host_page *host;
-	struct vm vms[NR_VMS + 1];
+	unsigned int nr_vms;		/* VMs played with: vm1..vmN */
+	struct vm vms[MAX_VMS + 1];
 	uint64_t hyp[MAX_HYP];		/* pfns donated to the hypervisor (unordered) */
 	unsigned int nr_hyp;
 	bool valid;			/* the op in flight was meant to succeed */
@@ -96,6 +98,7 @@ struct sim_vm_workload *sim_vm_workload_create(const struct sim_workload_params 
 	if (!w)
 		return NULL;
 	w->p = *params;
+	w->nr_vms = !params->vms ? DEFAULT_VMS : params->vms < MAX_VMS ? params->vms : MAX_VMS;
 	sim_rng_seed(&w->rng, params->seed);
 	w->host_span = params->host_pages < HOST_SPAN ? params->host_pages : HOST_SPAN;
 	w->host_pfn = params->host_base_pfn + params->host_pages - w->host_span;
@@ -105,6 +108,11 @@ struct sim_vm_workload *sim_vm_workload_create(const struct sim_workload_params 
 		return NULL;
 	}
 	return w;
+}
+
+unsigned int sim_vm_workload_vms(const struct sim_vm_workload *w)
+{
+	return w->nr_vms;
 }
 
 void sim_vm_workload_destroy(struct sim_vm_workload *w)
@@ -137,7 +145,7 @@ static struct slot *slot_at(struct sim_vm_workload *w, uint32_t v, uint64_t ipa)
 {
 	uint64_t n = ipa >> HVMM_PAGE_SHIFT;
 
-	if (v == 0 || v > NR_VMS || (ipa & ~HVMM_PAGE_MASK))
+	if (v == 0 || v > w->nr_vms || (ipa & ~HVMM_PAGE_MASK))
 		return NULL;
 	if (n < WINDOW_PAGES)
 		return &w->vms[v].slots[n];
@@ -184,7 +192,7 @@ static void vm_destroyed(struct sim_vm_workload *w, struct vm *vm)
 /* Applies a successful op to the model, page by page. */
 static void apply(struct sim_vm_workload *w, const struct sim_op *op)
 {
-	struct vm *vm = op->vm <= NR_VMS ? &w->vms[op->vm] : NULL;
+	struct vm *vm = op->vm <= w->nr_vms ? &w->vms[op->vm] : NULL;
 
 	switch (op->kind) {
 	case SIM_OP_VM_CREATE:
@@ -282,9 +290,9 @@ static void set_aside(struct sim_vm_workload *w, const struct sim_op *op)
 /* A live VM; a dead one (@named: one a vm_create named already); 0 if none. */
 static uint32_t pick_vm(struct sim_vm_workload *w, bool live, bool named)
 {
-	uint32_t v = 1 + (uint32_t)below(w, NR_VMS);
+	uint32_t v = 1 + (uint32_t)below(w, w->nr_vms);
 
-	for (int i = 0; i < NR_VMS; i++, v = v % NR_VMS + 1)
+	for (unsigned int i = 0; i < w->nr_vms; i++, v = v % w->nr_vms + 1)
 		if (w->vms[v].live == live && (live || !named || w->vms[v].ever))
 			return v;
 	return 0;
@@ -406,7 +414,7 @@ static bool gen_vm_create(struct sim_vm_workload *w, struct sim_op *op, bool val
 	op->a = 1 + below(w, MAX_VCPUS);
 	op->vm = valid ? pick_vm(w, false, false) : pick_vm(w, true, true);
 	if (!valid && below(w, 2)) {
-		op->vm = op->vm ? op->vm : 1 + (uint32_t)below(w, NR_VMS);
+		op->vm = op->vm ? op->vm : 1 + (uint32_t)below(w, w->nr_vms);
 		op->a = HVMM_MAX_VCPUS + 1;	/* too many vCPUs */
 	}
 	return op->vm != 0;
