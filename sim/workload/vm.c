@@ -80,9 +80,15 @@ static void plan_guest_activity(struct sim_workload *w, unsigned int n)
 
 	for (unsigned int i = 0; vm && v->nr_pages && i < n; i++) {
 		const struct wl_page *pg = &v->pages[sim_rng_below(&w->rng, v->nr_pages)];
+		/*
+		 * One draw per statement: C leaves the order of a call's
+		 * arguments open, and compilers differ, so the same seed would
+		 * make different traces.
+		 */
+		bool store = sim_rng_below(&w->rng, 3) == 0;
+		uint64_t word = sim_rng_below(&w->rng, HVMM_PAGE_SIZE / 8);
 
-		plan_access(w, vm, pg->ipa + 8 * sim_rng_below(&w->rng, HVMM_PAGE_SIZE / 8),
-			    sim_rng_below(&w->rng, 3) == 0);
+		plan_access(w, vm, pg->ipa + 8 * word, store);
 	}
 	if (!w->q_len)
 		wl_plan_alloc_random(w);	/* no VM ran: the host does something */
@@ -182,9 +188,10 @@ static void plan_host_idle(struct sim_workload *w)
 {
 	for (unsigned int i = 0; i < 8 && w->p.host_pages; i++) {
 		uint64_t pfn = w->p.host_base_pfn + sim_rng_below(&w->rng, w->p.host_pages);
+		bool store = sim_rng_below(&w->rng, 2);	/* one draw per statement, as above */
+		uint64_t word = sim_rng_below(&w->rng, 512);
 
-		plan_access(w, 0, (pfn << HVMM_PAGE_SHIFT) + 8 * sim_rng_below(&w->rng, 512),
-			    sim_rng_below(&w->rng, 2));
+		plan_access(w, 0, (pfn << HVMM_PAGE_SHIFT) + 8 * word, store);
 	}
 	if (!w->q_len)
 		wl_plan_alloc(w, 0, WL_OWNER_HOST);	/* no host RAM: something all the same */

@@ -512,8 +512,9 @@ static bool gen_fault(struct sim_vm_workload *w, struct sim_op *op, bool valid)
 		return pfn != NO_PFN;
 	}
 	/* Every slot is valid: mapped (nothing to do), parked (mapped again), empty (donated). */
-	op->a = slot_ipa(i >= 0 ? (unsigned int)i : (unsigned int)below(w, WINDOW_PAGES)) +
-		below(w, HVMM_PAGE_SIZE);
+	/* One draw per statement: C leaves the order of the operands of + open. */
+	op->a = slot_ipa(i >= 0 ? (unsigned int)i : (unsigned int)below(w, WINDOW_PAGES));
+	op->a += below(w, HVMM_PAGE_SIZE);
 	return true;
 }
 
@@ -701,8 +702,8 @@ static bool gen_guest_access(struct sim_vm_workload *w, struct sim_op *op, bool 
 	}
 	if (i < 0 && valid)
 		return false;
-	op->a = slot_ipa(i < 0 ? (unsigned int)below(w, SLOTS) : (unsigned int)i) +
-		(below(w, HVMM_PAGE_SIZE / 8) << 3);
+	op->a = slot_ipa(i < 0 ? (unsigned int)below(w, SLOTS) : (unsigned int)i);
+	op->a += below(w, HVMM_PAGE_SIZE / 8) << 3;	/* a draw of its own, as above */
 	if (valid || (i >= 0 && below(w, 2)))
 		return true;		/* not allowed by the page's permissions */
 	switch (below(w, 4)) {
