@@ -303,11 +303,13 @@ void sim_vm_check_access(struct sim_vmstate *vs, unsigned int v, uint64_t ipa, b
  */
 #define CHUNK 64
 
+/* A page of zeros to compare with. */
+static const uint64_t zero_page[PAGE / sizeof(uint64_t)];
+
+/* @n is at most a page. */
 static bool all_zero(const void *p, size_t n)
 {
-	static const uint8_t zero[CHUNK * sizeof(struct hvmm_page)];
-
-	return !memcmp(p, zero, n);
+	return !memcmp(p, zero_page, n);
 }
 
 struct sweep {
@@ -403,7 +405,21 @@ static void sweep_leaf(void *ctx, uint64_t ipa, int level, uint64_t desc)
 	}
 }
 
-static const uint64_t zero_page[PAGE / sizeof(uint64_t)];
+/* Reports the first word of page @e of vm@v where memory (@real) and the ideal machine differ. */
+static void report_contents(struct sim_vmstate *vs, unsigned int v, const struct sim_ipage *e,
+			    const uint64_t *real, const uint64_t *want)
+{
+	for (unsigned int w = 0; w < 512; w++) {
+		if (real[w] == want[w])
+			continue;
+		sim_report_violation(vs->report, SIM_ORACLE_IDEAL,
+			"vm%u page 0x%llx (pfn 0x%llx) word %u holds 0x%llx; the ideal "
+			"machine holds 0x%llx", v, (unsigned long long)(e->page * PAGE),
+			(unsigned long long)(v ? e->pfn : e->page), w,
+			(unsigned long long)real[w], (unsigned long long)want[w]);
+		return;
+	}
+}
 
 /* IDEAL: a mapped guest page holds exactly what the ideal machine says. */
 static void check_contents(struct sim_vmstate *vs, unsigned int v)
@@ -412,29 +428,17 @@ static void check_contents(struct sim_vmstate *vs, unsigned int v)
 
 	for (uint64_t i = 0; i < s->cap; i++) {
 		const struct sim_ipage *e = &s->slots[i];
-		const uint64_t *real;
+		const uint64_t *real, *want;
 
 		if (!e->used || !e->cell || (v && e->parked))
 			continue;
 		real = sim_physmem_pa_to_host(vs->pm, (v ? e->pfn : e->page) * PAGE);
 		if (!real)
 			continue;
-		/* One compare of the page first: most pages match, and are not walked word by word. */
-		if (!memcmp(real, e->cell->words ? e->cell->words : zero_page, PAGE))
-			goto walk;
-		for (unsigned int w = 0; w < 512; w++) {
-			uint64_t want = e->cell->words ? e->cell->words[w] : 0;
-
-			if (real[w] != want) {
-				sim_report_violation(vs->report, SIM_ORACLE_IDEAL,
-					"vm%u page 0x%llx (pfn 0x%llx) word %u holds 0x%llx; the ideal "
-					"machine holds 0x%llx", v, (unsigned long long)(e->page * PAGE),
-					(unsigned long long)(v ? e->pfn : e->page), w,
-					(unsigned long long)real[w], (unsigned long long)want);
-				break;
-			}
-		}
-walk:
+		/* One compare per page; word by word only to say where it differs. */
+		want = e->cell->words ? e->cell->words : zero_page;
+		if (memcmp(real, want, PAGE))
+			report_contents(vs, v, e, real, want);
 		if (v)
 			check_walk(vs, v, e->page * PAGE);
 	}
