@@ -62,7 +62,10 @@ static void shadow_hyp(struct sim_vmstate *vs, uint64_t pfn, uint64_t nr)
 		*o = (struct sim_own){ .owner = HVMM_OWNER_HYP, .host_state = HVMM_PAGE_NOPAGE,
 				       .hyp_boot = 1 };
 	}
-	sim_ideal_host_hide_boot(&vs->ideal, pfn, nr);
+	/* Out of boot ranges (not with today's two pools): an entry per page then. */
+	if (sim_ideal_host_hide_boot(&vs->ideal, pfn, nr))
+		for (uint64_t i = 0; i < nr; i++)
+			sim_ideal_host_hide(&vs->ideal, pfn + i);
 }
 
 int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
