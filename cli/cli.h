@@ -121,6 +121,12 @@ int cli_args_unknown(const struct cli_args *a);
 /* The bundled default trace (cli/default_trace.c); false if none is found. */
 bool cli_default_trace(char *path, size_t len);
 
+/*
+ * 0 if @out may be written; else (after saying why) EXIT_USAGE: @out is the
+ * same file as @in. Call before opening anything for writing.
+ */
+int cli_refuse_overwrite(const char *cmd, const char *in, const char *out);
+
 /* Parses an unsigned integer (decimal or 0x hex); false on junk or overflow. */
 bool cli_parse_u64(const char *s, uint64_t *out);
 

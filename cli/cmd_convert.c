@@ -70,6 +70,8 @@ int cmd_convert(int argc, char **argv)
 		return cli_usage_error("convert: expected IN OUT (try 'hvmm convert --help')");
 	format = to ? (strcmp(to, "binary") ? SIM_TRACE_TEXT : SIM_TRACE_BINARY) :
 		 sim_trace_format_for_path(files[1]);
+	if (cli_refuse_overwrite("convert", files[0], files[1]))
+		return EXIT_USAGE;
 	r = sim_trace_open(files[0], &err);
 	if (!r) {
 		fprintf(stderr, "hvmm: %s\n", err.msg);
@@ -82,15 +84,15 @@ int cmd_convert(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	ret = copy(r, w, &err);
-	if (sim_trace_finish(w, &err2) && ret >= 0) {
+	if (ret < 0)
+		sim_trace_discard(w);	/* OUT stays as it was */
+	else if (sim_trace_finish(w, &err2)) {
 		err = err2;
 		ret = -1;
 	}
 	sim_trace_close(r);
 	if (ret < 0) {
 		fprintf(stderr, "hvmm: %s\n", err.msg);
-		if (strcmp(files[1], "-"))
-			remove(files[1]);
 		return EXIT_USAGE;
 	}
 	return EXIT_CLEAN;

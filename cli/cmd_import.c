@@ -112,7 +112,7 @@ static int convert(const struct import *ip, FILE *f, struct kmem_import *im)
 }
 
 /* The final trace: a header sized for the peak, a comment with the counts, then the ops. */
-static int finish(const struct import *ip, const char *tmp, const struct kmem_counts *c)
+static int finish(const struct import *ip, FILE *tmp, const struct kmem_counts *c)
 {
 	struct sim_machine_config cfg;
 	struct sim_trace_header h;
@@ -131,7 +131,8 @@ static int finish(const struct import *ip, const char *tmp, const struct kmem_co
 	if ((pool << HVMM_PAGE_SHIFT) > cfg.regions[0].size)
 		cfg.regions[0].size = pool << HVMM_PAGE_SHIFT;
 	sim_trace_header_from_config(&h, &cfg);
-	r = sim_trace_open(tmp, &err);
+	rewind(tmp);
+	r = sim_trace_open_stream(tmp, ip->in, &err);
 	w = r ? sim_trace_create(ip->out, sim_trace_format_for_path(ip->out), &h, &err) : NULL;
 	if (!w) {
 		fprintf(stderr, "hvmm: %s\n", err.msg);
@@ -144,11 +145,17 @@ static int finish(const struct import *ip, const char *tmp, const struct kmem_co
 		 (unsigned long long)c->allocs, (unsigned long long)c->frees,
 		 (unsigned long long)c->unknown_frees, (unsigned long long)c->reallocs,
 		 (unsigned long long)c->peak_pages);
-	sim_trace_write_line(w, note);
-	while ((ret = sim_trace_read_op(r, &op, &err)) > 0)
-		sim_trace_write_op(w, &op);
+	ret = sim_trace_write_line(w, note) ? -1 : 1;
+	while (ret > 0 && (ret = sim_trace_read_op(r, &op, &err)) > 0)
+		if (sim_trace_write_op(w, &op))
+			ret = -1;
 	sim_trace_close(r);
-	if (sim_trace_finish(w, &err) || ret < 0) {
+	if (ret < 0) {
+		sim_trace_discard(w);
+		fprintf(stderr, "hvmm: %s: write failed\n", ip->out);
+		return -1;
+	}
+	if (sim_trace_finish(w, &err)) {
 		fprintf(stderr, "hvmm: %s\n", err.msg);
 		return -1;
 	}
@@ -177,16 +184,17 @@ static void report(const struct import *ip, const struct kmem_counts *c)
 
 static int import(const struct import *ip)
 {
-	char tmp[] = "/tmp/hvmm-import-XXXXXX";
 	struct sim_trace_header h;
 	struct sim_trace_writer *w;
 	struct sim_trace_error err;
 	struct kmem_import *im;
 	struct stat st;
 	pid_t pid = 0;
-	FILE *f;
-	int fd, ret, status;
+	FILE *f, *tmp;
+	int ret, status;
 
+	if (cli_refuse_overwrite("import", ip->in, ip->out))
+		return EXIT_USAGE;
 	if (strcmp(ip->in, "-") && stat(ip->in, &st) == 0 && S_ISDIR(st.st_mode)) {
 		if (ip->src != KMEM_BABELTRACE)
 			return cli_usage_error("import: %s is a directory: only lttng reads CTF directories",
@@ -201,12 +209,12 @@ static int import(const struct import *ip)
 		if (!f)
 			return cli_usage_error("import: %s: cannot open: %s", ip->in, strerror(errno));
 	}
-	fd = mkstemp(tmp);
-	if (fd < 0)
+	/* Ops go to an anonymous file first: the header needs the peak, known at the end. */
+	tmp = tmpfile();
+	if (!tmp)
 		return cli_usage_error("import: cannot create a temporary file: %s", strerror(errno));
-	close(fd);
 	sim_trace_header_init(&h);
-	w = sim_trace_create(tmp, SIM_TRACE_BINARY, &h, &err);
+	w = sim_trace_create_stream(tmp, ip->in, SIM_TRACE_BINARY, &h, &err);
 	im = w ? kmem_import_create(w, ip->pre_existing) : NULL;
 	ret = im ? convert(ip, f, im) : -1;
 	if (f != stdin)
@@ -225,7 +233,7 @@ static int import(const struct import *ip)
 	if (!ret)
 		report(ip, kmem_import_counts(im));
 	kmem_import_destroy(im);
-	unlink(tmp);
+	fclose(tmp);
 	return ret ? EXIT_USAGE : EXIT_CLEAN;
 }
 

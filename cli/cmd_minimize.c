@@ -244,8 +244,7 @@ static int write_out(struct minimizer *mz, const char *out, const struct sim_tra
 	w = sim_trace_create(out, sim_trace_format_for_path(out), h, &err);
 	if (!w || fresh_machine(mz, line, sizeof(line))) {
 		fprintf(stderr, "hvmm: %s\n", w ? line : err.msg);
-		if (w)
-			sim_trace_finish(w, &err);
+		sim_trace_discard(w);
 		return -1;
 	}
 	snprintf(line, sizeof(line), "# hvmm minimize %s: %u of %u ops, keeps %s", from, n,
@@ -257,8 +256,13 @@ static int write_out(struct minimizer *mz, const char *out, const struct sim_tra
 		sim_trace_set_outcome(&op, sim_machine_exec(mz->m, &op, NULL));
 		ret |= sim_trace_write_op(w, &op);
 	}
-	if (sim_trace_finish(w, &err) || ret) {
-		fprintf(stderr, "hvmm: %s\n", ret ? "minimize: write failed" : err.msg);
+	if (ret) {
+		sim_trace_discard(w);
+		fprintf(stderr, "hvmm: minimize: %s: write failed\n", out);
+		return -1;
+	}
+	if (sim_trace_finish(w, &err)) {
+		fprintf(stderr, "hvmm: %s\n", err.msg);
 		return -1;
 	}
 	return 0;
@@ -360,6 +364,8 @@ int cmd_minimize(int argc, char **argv)
 	}
 	if (!path || !out)
 		return cli_usage_error("minimize: expected TRACE -o OUT (try 'hvmm minimize --help')");
+	if (cli_refuse_overwrite("minimize", path, out))
+		return EXIT_USAGE;
 	r = sim_trace_open(path, &err);
 	if (!r) {
 		fprintf(stderr, "hvmm: %s\n", err.msg);

@@ -70,6 +70,8 @@ static int replay_one(struct replay *rp, const char *path)
 	char msg[256];
 	int ret;
 
+	if (cli_refuse_overwrite("replay --record", path, rp->record))
+		return EXIT_USAGE;
 	r = sim_trace_open(path, &err);
 	if (!r) {
 		fprintf(stderr, "hvmm: %s\n", err.msg);
@@ -97,10 +99,12 @@ static int replay_one(struct replay *rp, const char *path)
 	}
 	cli_run_start(&run, m, 0, rp->json);
 	ret = run_ops(r, m, &run, w, &err);
-	if (w) {
+	if (w && ret < 0) {
+		sim_trace_discard(w);
+	} else if (w) {
 		struct sim_trace_error werr;
 
-		if (sim_trace_finish(w, &werr) && ret >= 0) {
+		if (sim_trace_finish(w, &werr)) {
 			err = werr;
 			ret = -1;
 		}

@@ -138,7 +138,12 @@ int sim_trace_read_op(struct sim_trace_reader *r, struct sim_op *op, struct sim_
 
 struct sim_trace_writer;
 
-/* Creates @path ("-" is stdout) and writes the header. NULL with @err on failure. */
+/*
+ * Creates @path ("-" is stdout) and writes the header. NULL with @err on
+ * failure. A regular file is written as a temporary file beside @path and
+ * renamed over it by sim_trace_finish() only if everything was written, so
+ * a failed or interrupted command leaves @path as it was.
+ */
 struct sim_trace_writer *sim_trace_create(const char *path, enum sim_trace_format format,
 					  const struct sim_trace_header *h,
 					  struct sim_trace_error *err);
@@ -152,6 +157,8 @@ int sim_trace_write_op(struct sim_trace_writer *w, const struct sim_op *op);
 int sim_trace_write_line(struct sim_trace_writer *w, const char *line);
 /* Ends the trace and closes the file; -1 with @err if anything failed to write. */
 int sim_trace_finish(struct sim_trace_writer *w, struct sim_trace_error *err);
+/* Gives up a trace: closes it and removes the temporary file; @path is left as it was. */
+void sim_trace_discard(struct sim_trace_writer *w);
 
 /*
  * Records @result as @op's expected outcome, as a recorder does. ENOTSUP
@@ -203,6 +210,9 @@ struct sim_trace_writer {
 	bool own_file;
 	char name[256];
 	uint64_t ops_written;
+	char *path, *tmp;	/* renamed tmp -> path on success; NULL when written in place */
+	char *pending;		/* binary: header text not yet written (lines before the first op join it) */
+	size_t pending_len;
 };
 
 int sim_trace_text_start(struct sim_trace_writer *w, const struct sim_trace_header *h);
