@@ -15,7 +15,11 @@
 #include "import/kmem.h"
 #include "trace/trace.h"
 
-#define MAX_LINE 8192
+#define MAX_LINE	8192
+#define MAX_WARNINGS	10	/* warnings shown one by one; the rest are counted */
+
+/* trace-cmd's binary trace.dat starts with these bytes (trace-cmd.dat(5)). */
+static const char trace_dat_magic[] = "\x17\x08\x44tracing";
 
 extern char **environ;
 
@@ -27,34 +31,55 @@ static void usage(FILE *out)
 		"Converts Linux page-allocator events (kmem:mm_page_alloc, mm_page_free,\n"
 		"mm_page_free_batched, mm_page_alloc_zone_locked) into an hvmm trace on\n"
 		"symbolic handles, which replays on any allocator.\n"
-		"  ftrace  text from /sys/kernel/tracing/trace or 'trace-cmd report'\n"
-		"          (pfn in hex or decimal, gfp flags symbolic or numeric)\n"
+		"  ftrace  text from /sys/kernel/tracing/trace or 'trace-cmd report', or a\n"
+		"          trace-cmd trace.dat (converted by running 'trace-cmd report', or\n"
+		"          $HVMM_TRACE_CMD); pfn in hex or decimal\n"
 		"  lttng   babeltrace2 text, or a CTF trace directory (converted by running\n"
 		"          babeltrace2, or $HVMM_BABELTRACE2); events with or without the\n"
 		"          kmem_ prefix, with a pfn or only a struct page pointer\n"
-		"FILE '-' is stdin. Counts are reported on stderr.\n"
+		"FILE '-' is stdin. The summary goes to stderr.\n"
+		"\n"
+		"The kernel's rules: mm_page_alloc is an allocation (pfn -1 or a NULL page:\n"
+		"a failed one, imported as an alloc expecting ENOMEM);\n"
+		"mm_page_alloc_zone_locked fills a per-CPU list or precedes an\n"
+		"mm_page_alloc and is not an allocation; mm_page_free and\n"
+		"mm_page_free_batched of the same page are one free. Pages without a pfn\n"
+		"are told apart by their struct page pointer.\n"
 		"\n"
 		"Options:\n"
 		"  -o, --output OUT       the trace (default stdout; binary if OUT ends in .htrace)\n"
-		"  --strict               a free of an unknown page or a re-allocation is an error\n"
-		"                         (default: pre-existing state, as real traces start mid-run)\n"
+		"  --strict               a free of a page not allocated in the trace, a\n"
+		"                         re-allocation, an order mismatch, a free inside a\n"
+		"                         live block or an order of %d or more is an error\n"
+		"                         (default: warnings, as real traces start mid-run)\n"
 		"  -h, --help             this help\n"
 		"\n"
-		"Exit status: 0 done, 2 usage or input error (FILE:LINE: what was expected).\n");
+		"Exit status: 0 done, 2 usage or input error (FILE:LINE: what was expected).\n",
+		KMEM_MAX_ORDER);
 }
 
-/* babeltrace2 DIR, its stdout as a stream. */
-static FILE *run_babeltrace(const char *dir, pid_t *pid)
+struct import {
+	enum kmem_source src;
+	bool strict;
+	const char *in, *out;
+	const char *converter;	/* the program whose output is read, if any */
+	FILE *converter_err;	/* its stderr */
+	uint64_t warnings;
+};
+
+/* @argv's stdout as a stream, its stderr to ip->converter_err. */
+static FILE *run_converter(struct import *ip, char **argv, pid_t *pid)
 {
-	const char *prog = getenv("HVMM_BABELTRACE2");
-	char *argv[] = { (char *)(prog && *prog ? prog : "babeltrace2"), (char *)dir, NULL };
 	posix_spawn_file_actions_t fa;
 	int fds[2], ret;
 
-	if (pipe(fds))
+	ip->converter = argv[0];
+	ip->converter_err = tmpfile();
+	if (!ip->converter_err || pipe(fds))
 		return NULL;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, fileno(ip->converter_err), STDERR_FILENO);
 	posix_spawn_file_actions_addclose(&fa, fds[0]);
 	posix_spawn_file_actions_addclose(&fa, fds[1]);
 	ret = posix_spawnp(pid, argv[0], &fa, NULL, argv, environ);
@@ -68,28 +93,70 @@ static FILE *run_babeltrace(const char *dir, pid_t *pid)
 	return fdopen(fds[0], "r");
 }
 
-struct import {
-	enum kmem_source src;
-	bool pre_existing;
-	const char *in, *out;
-};
-
-/* Lines to events to a temporary binary trace (the header needs the peak, known at the end). */
-static int convert(const struct import *ip, FILE *f, struct kmem_import *im)
+static const char *program(const char *env, const char *def)
 {
-	char line[MAX_LINE + 2], what[256];
-	uint64_t lineno = 0;
+	const char *p = getenv(env);
 
-	while (fgets(line, sizeof(line), f)) {
+	return p && *p ? p : def;
+}
+
+/* The converter's exit: 0, or -1 after saying what it said. */
+static int converter_status(struct import *ip, pid_t pid)
+{
+	char line[512];
+	int status;
+
+	if (waitpid(pid, &status, 0) < 0) {
+		fprintf(stderr, "hvmm: %s: waiting for %s: %s\n", ip->in, ip->converter,
+			strerror(errno));
+		return -1;
+	}
+	if (WIFEXITED(status) && !WEXITSTATUS(status))
+		return 0;
+	if (WIFEXITED(status))
+		fprintf(stderr, "hvmm: %s: %s failed (exit %d)%s\n", ip->in, ip->converter,
+			WEXITSTATUS(status), WEXITSTATUS(status) == 127 ? ": not installed?" : "; it said:");
+	else
+		fprintf(stderr, "hvmm: %s: %s was killed by signal %d\n", ip->in, ip->converter,
+			WTERMSIG(status));
+	rewind(ip->converter_err);
+	for (int n = 0; n < 20 && fgets(line, sizeof(line), ip->converter_err); n++)
+		fprintf(stderr, "  %s%s", line, strchr(line, '\n') ? "" : "\n");
+	return -1;
+}
+
+static void warn(struct import *ip, uint64_t lineno, const char *msg)
+{
+	if (++ip->warnings <= MAX_WARNINGS)
+		fprintf(stderr, "hvmm: %s:%llu: warning: %s\n", ip->in, (unsigned long long)lineno,
+			msg);
+}
+
+/* Lines to events to ops in @im. */
+static int convert(struct import *ip, FILE *f, struct kmem_import *im, uint64_t *lines)
+{
+	char *line = NULL, what[512];
+	size_t cap = 0;
+	uint64_t lineno = 0;
+	ssize_t got;
+	int ret = 0;
+
+	while ((got = getline(&line, &cap, f)) >= 0) {
 		struct kmem_event ev;
-		size_t n = strlen(line);
-		int ret;
+		size_t n = (size_t)got;
 
 		lineno++;
 		if (n > MAX_LINE) {
 			fprintf(stderr, "hvmm: %s:%llu: expected a line of at most %d bytes\n", ip->in,
 				(unsigned long long)lineno, MAX_LINE);
-			return -1;
+			ret = -1;
+			break;
+		}
+		if (memchr(line, '\0', n)) {
+			fprintf(stderr, "hvmm: %s:%llu: expected text without NUL bytes\n", ip->in,
+				(unsigned long long)lineno);
+			ret = -1;
+			break;
 		}
 		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = '\0';
@@ -98,20 +165,30 @@ static int convert(const struct import *ip, FILE *f, struct kmem_import *im)
 			((struct kmem_counts *)kmem_import_counts(im))->lines_skipped++;
 			continue;
 		}
-		if (ret < 0 || kmem_import_event(im, &ev, what, sizeof(what))) {
+		if (ret < 0) {
 			fprintf(stderr, "hvmm: %s:%llu: expected %s\n", ip->in,
 				(unsigned long long)lineno, what);
-			return -1;
+			break;
 		}
+		ret = kmem_import_event(im, &ev, lineno, what, sizeof(what));
+		if (ret < 0) {
+			fprintf(stderr, "hvmm: %s:%llu: %s\n", ip->in, (unsigned long long)lineno, what);
+			break;
+		}
+		if (ret > 0)
+			warn(ip, lineno, what);
+		ret = 0;
 	}
-	if (ferror(f)) {
+	free(line);
+	if (!ret && ferror(f)) {
 		fprintf(stderr, "hvmm: %s: read error: %s\n", ip->in, strerror(errno));
-		return -1;
+		ret = -1;
 	}
-	return 0;
+	*lines = lineno;
+	return ret;
 }
 
-/* The final trace: a header sized for the peak, a comment with the counts, then the ops. */
+/* The final trace: a header sized for the peak with the counts as comments, then the ops. */
 static int finish(const struct import *ip, FILE *tmp, const struct kmem_counts *c)
 {
 	struct sim_machine_config cfg;
@@ -139,12 +216,12 @@ static int finish(const struct import *ip, FILE *tmp, const struct kmem_counts *
 		sim_trace_close(r);
 		return -1;
 	}
-	snprintf(note, sizeof(note), "# imported from %s %s: %llu allocs, %llu frees; "
-		 "pre-existing: %llu unknown frees, %llu re-allocations; peak %llu pages",
-		 ip->src == KMEM_FTRACE ? "ftrace" : "lttng", ip->in,
-		 (unsigned long long)c->allocs, (unsigned long long)c->frees,
-		 (unsigned long long)c->unknown_frees, (unsigned long long)c->reallocs,
-		 (unsigned long long)c->peak_pages);
+	snprintf(note, sizeof(note), "# imported from %s %s: %llu allocations, %llu failed "
+		 "allocations, %llu frees matched, %llu frees of pages allocated before tracing, "
+		 "%llu pages never freed", ip->src == KMEM_FTRACE ? "ftrace" : "lttng", ip->in,
+		 (unsigned long long)c->allocs, (unsigned long long)c->failed_allocs,
+		 (unsigned long long)c->frees_matched, (unsigned long long)c->frees_before,
+		 (unsigned long long)c->never_freed);
 	ret = sim_trace_write_line(w, note) ? -1 : 1;
 	while (ret > 0 && (ret = sim_trace_read_op(r, &op, &err)) > 0)
 		if (sim_trace_write_op(w, &op))
@@ -162,84 +239,165 @@ static int finish(const struct import *ip, FILE *tmp, const struct kmem_counts *
 	return 0;
 }
 
-static void report(const struct import *ip, const struct kmem_counts *c)
+#define U(x) ((unsigned long long)(x))
+
+static void report(const struct import *ip, const struct kmem_counts *c, uint64_t lines)
 {
 	fprintf(stderr,
-		"import %s: events: %llu mm_page_alloc, %llu mm_page_alloc_zone_locked, "
-		"%llu mm_page_free, %llu mm_page_free_batched, %llu other mm_page; "
-		"%llu other lines skipped\n"
-		"ops: %llu alloc, %llu free; pcp hand-overs: %llu\n"
-		"pre-existing state: %llu frees of unknown pages, %llu re-allocations\n"
-		"peak live: %llu pages; handles never freed: %llu\n",
-		ip->in, (unsigned long long)c->events[KMEM_ALLOC],
-		(unsigned long long)c->events[KMEM_ALLOC_ZONE_LOCKED],
-		(unsigned long long)c->events[KMEM_FREE],
-		(unsigned long long)c->events[KMEM_FREE_BATCHED],
-		(unsigned long long)c->events[KMEM_OTHER], (unsigned long long)c->lines_skipped,
-		(unsigned long long)c->allocs, (unsigned long long)c->frees,
-		(unsigned long long)c->pcp_handovers, (unsigned long long)c->unknown_frees,
-		(unsigned long long)c->reallocs, (unsigned long long)c->peak_pages,
-		(unsigned long long)c->never_freed);
+		"import %s: %llu lines; page-allocator events: %llu mm_page_alloc, "
+		"%llu mm_page_alloc_zone_locked, %llu mm_page_free, %llu mm_page_free_batched, "
+		"%llu other mm_page\n"
+		"  allocations:                                  %llu\n"
+		"  failed allocations:                           %llu\n"
+		"  frees matched to an allocation in the trace:  %llu\n"
+		"  frees of pages allocated before tracing:      %llu\n"
+		"  pages never freed:                            %llu blocks, %llu pages\n"
+		"  per-CPU refills (not allocations):            %llu\n"
+		"  zone-locked before an allocation:             %llu\n"
+		"  mm_page_free_batched of a page just freed:    %llu (one free with its mm_page_free)\n"
+		"  re-allocations (free not traced):             %llu\n"
+		"  order mismatches, frees inside a block, orders >= %d: %llu, %llu, %llu\n"
+		"  ops: %llu alloc (%llu expecting ENOMEM), %llu free; peak live %llu pages\n",
+		ip->in, U(lines), U(c->events[KMEM_ALLOC]), U(c->events[KMEM_ALLOC_ZONE_LOCKED]),
+		U(c->events[KMEM_FREE]), U(c->events[KMEM_FREE_BATCHED]), U(c->events[KMEM_OTHER]),
+		U(c->allocs), U(c->failed_allocs), U(c->frees_matched), U(c->frees_before),
+		U(c->never_freed), U(c->never_freed_pages), U(c->pcp_refills), U(c->zone_direct),
+		U(c->frees_paired), U(c->reallocs), KMEM_MAX_ORDER, U(c->order_mismatches),
+		U(c->inside_frees), U(c->big_orders), U(c->allocs + c->failed_allocs),
+		U(c->failed_allocs), U(c->free_ops), U(c->peak_pages));
+	if (c->page_size)
+		fprintf(stderr, "  struct page size: %llu bytes (%s)\n", U(c->page_size),
+			c->page_size_from_pfn ? "from page and pfn printed together" :
+			"the greatest common divisor of the distances between page pointers; "
+			"pages are told apart by their pointer");
+	if (ip->warnings > MAX_WARNINGS)
+		fprintf(stderr, "  warnings: %llu (the first %d shown)\n", U(ip->warnings),
+			MAX_WARNINGS);
+	else if (ip->warnings)
+		fprintf(stderr, "  warnings: %llu\n", U(ip->warnings));
 }
 
-static int import(const struct import *ip)
+static bool is_trace_dat(FILE *f)
+{
+	char magic[sizeof(trace_dat_magic) - 1];
+	size_t n = fread(magic, 1, sizeof(magic), f);
+	bool dat = n == sizeof(magic) && !memcmp(magic, trace_dat_magic, sizeof(magic));
+
+	rewind(f);
+	return dat;
+}
+
+/* The input as a stream of text lines, through a converter if it is not text. */
+static FILE *open_input(struct import *ip, pid_t *pid)
+{
+	struct stat st;
+	FILE *f;
+
+	if (!strcmp(ip->in, "-"))
+		return stdin;
+	if (stat(ip->in, &st) == 0 && S_ISDIR(st.st_mode)) {
+		char *argv[] = { (char *)program("HVMM_BABELTRACE2", "babeltrace2"), (char *)ip->in, NULL };
+
+		if (ip->src != KMEM_BABELTRACE) {
+			cli_usage_error("import: %s is a directory: only lttng reads CTF directories",
+					ip->in);
+			return NULL;
+		}
+		f = run_converter(ip, argv, pid);
+		if (!f)
+			cli_usage_error("import: cannot run %s on %s: %s (install Debian's "
+					"babeltrace2 or set HVMM_BABELTRACE2)", argv[0], ip->in,
+					strerror(errno));
+		return f;
+	}
+	f = fopen(ip->in, "r");
+	if (!f) {
+		cli_usage_error("import: %s: cannot open: %s", ip->in, strerror(errno));
+		return NULL;
+	}
+	if (is_trace_dat(f)) {
+		char *argv[] = { (char *)program("HVMM_TRACE_CMD", "trace-cmd"), "report", "-i",
+				 (char *)ip->in, NULL };
+
+		fclose(f);
+		if (ip->src != KMEM_FTRACE) {
+			cli_usage_error("import: %s is a trace-cmd trace.dat: import it as ftrace",
+					ip->in);
+			return NULL;
+		}
+		f = run_converter(ip, argv, pid);
+		if (!f)
+			cli_usage_error("import: cannot run %s on %s: %s (install Debian's "
+					"trace-cmd or set HVMM_TRACE_CMD)", argv[0], ip->in,
+					strerror(errno));
+	}
+	return f;
+}
+
+static int import(struct import *ip)
 {
 	struct sim_trace_header h;
 	struct sim_trace_writer *w;
 	struct sim_trace_error err;
-	struct kmem_import *im;
-	struct stat st;
+	struct kmem_import *im = NULL;
+	const struct kmem_counts *c;
+	uint64_t lines = 0, events = 0;
 	pid_t pid = 0;
 	FILE *f, *tmp;
-	int ret, status;
+	int ret;
 
 	if (cli_refuse_overwrite("import", ip->in, ip->out))
 		return EXIT_USAGE;
-	if (strcmp(ip->in, "-") && stat(ip->in, &st) == 0 && S_ISDIR(st.st_mode)) {
-		if (ip->src != KMEM_BABELTRACE)
-			return cli_usage_error("import: %s is a directory: only lttng reads CTF directories",
-					       ip->in);
-		f = run_babeltrace(ip->in, &pid);
-		if (!f)
-			return cli_usage_error("import: cannot run babeltrace2 on %s: %s (install "
-					       "Debian's babeltrace2 or set HVMM_BABELTRACE2)",
-					       ip->in, strerror(errno));
-	} else {
-		f = strcmp(ip->in, "-") ? fopen(ip->in, "r") : stdin;
-		if (!f)
-			return cli_usage_error("import: %s: cannot open: %s", ip->in, strerror(errno));
-	}
+	f = open_input(ip, &pid);
+	if (!f)
+		return EXIT_USAGE;
 	/* Ops go to an anonymous file first: the header needs the peak, known at the end. */
 	tmp = tmpfile();
-	if (!tmp)
-		return cli_usage_error("import: cannot create a temporary file: %s", strerror(errno));
 	sim_trace_header_init(&h);
-	w = sim_trace_create_stream(tmp, ip->in, SIM_TRACE_BINARY, &h, &err);
-	im = w ? kmem_import_create(w, ip->pre_existing) : NULL;
-	ret = im ? convert(ip, f, im) : -1;
+	w = tmp ? sim_trace_create_stream(tmp, ip->in, SIM_TRACE_BINARY, &h, &err) : NULL;
+	if (w)
+		im = kmem_import_create(w, ip->strict);
+	if (!im)
+		fprintf(stderr, "hvmm: import: cannot create a temporary file: %s\n", strerror(errno));
+	ret = im ? convert(ip, f, im, &lines) : -1;
 	if (f != stdin)
 		fclose(f);
-	if (pid) {
-		if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
-			fprintf(stderr, "hvmm: %s: babeltrace2 failed (status %d): not a CTF trace?\n",
-				ip->in, status);
-			ret = -1;
-		}
-	}
-	if (w && sim_trace_finish(w, &err))
+	if (pid && converter_status(ip, pid))
 		ret = -1;
+	if (w && sim_trace_finish(w, &err) && !ret) {
+		fprintf(stderr, "hvmm: import: temporary file: %s\n", err.msg);
+		ret = -1;
+	}
+	c = im ? kmem_import_counts(im) : NULL;
+	for (unsigned int k = 0; c && k < KMEM__COUNT; k++)
+		events += c->events[k];
+	if (!ret && !events) {
+		if (ip->converter)
+			fprintf(stderr, "hvmm: %s: expected page-allocator events (kmem:mm_page_*); "
+				"none in the %llu lines %s printed\n", ip->in, U(lines),
+				ip->converter);
+		else
+			fprintf(stderr, "hvmm: %s: expected page-allocator events (kmem:mm_page_*); "
+				"none in %llu lines%s\n", ip->in, U(lines),
+				ip->src == KMEM_FTRACE ? " (is it ftrace text or a trace.dat?)" :
+				" (is it babeltrace2 text or a CTF directory?)");
+		ret = -1;
+	}
 	if (!ret)
-		ret = finish(ip, tmp, kmem_import_counts(im));
+		ret = finish(ip, tmp, c);
 	if (!ret)
-		report(ip, kmem_import_counts(im));
+		report(ip, c, lines);
 	kmem_import_destroy(im);
-	fclose(tmp);
+	if (tmp)
+		fclose(tmp);
+	if (ip->converter_err)
+		fclose(ip->converter_err);
 	return ret ? EXIT_USAGE : EXIT_CLEAN;
 }
 
 int cmd_import(int argc, char **argv)
 {
-	struct import ip = { .pre_existing = true, .out = "-" };
+	struct import ip = { .out = "-" };
 	const char *operands[2], *operand;
 	unsigned int nr = 0;
 	struct cli_args a;
@@ -255,7 +413,7 @@ int cmd_import(int argc, char **argv)
 			usage(stdout);
 			return EXIT_CLEAN;
 		} else if (cli_args_is(&a, "--strict")) {
-			ip.pre_existing = false;
+			ip.strict = true;
 		} else if (cli_args_is(&a, "-o") || cli_args_is(&a, "--output")) {
 			if (!(ip.out = cli_args_value(&a)))
 				return EXIT_USAGE;

@@ -1,38 +1,72 @@
 // SPDX-License-Identifier: MIT
 /*
- * Following pages across kmem events. A block is live from its allocation
- * to its free, under one symbolic handle. mm_page_alloc_zone_locked is the
- * buddy handing pages to a per-CPU list (or straight to a caller): the
- * block leaves the allocator there, so that is the alloc op, and the
- * mm_page_alloc that later gives the same page to a caller is a hand-over
- * inside the kernel, not a second allocation.
+ * Following pages across kmem events by the kernel's rules
+ * (include/trace/events/kmem.h, mm/page_alloc.c of 4.x to 6.1):
  *
- * A real trace starts mid-run: a free of a page never seen allocated, or an
- * allocation of a page thought live (its free happened on an untraced CPU),
- * is pre-existing state. In pre-existing mode those are counted and
- * skipped (a re-allocation frees the stale handle first if the order
- * differs); otherwise they are errors.
+ * - mm_page_alloc is the allocation a caller sees: the alloc op. A pfn of
+ *   -1UL (or a NULL page) is an allocation that failed: an alloc op that
+ *   expects ENOMEM, on a handle of its own that nothing frees.
+ * - mm_page_alloc_zone_locked is __rmqueue_smallest() handing a block out
+ *   under the zone lock. With percpu_refill=1 (or, on kernels that do not
+ *   print it, order 0: rmqueue_bulk() was the only order-0 path) it fills a
+ *   per-CPU list, and the page reaches a caller, if ever, as a later
+ *   mm_page_alloc; otherwise it precedes the mm_page_alloc of the same
+ *   block. Either way it is not an allocation: counted, no op.
+ * - free_unref_page_list() traces mm_page_free and then
+ *   mm_page_free_batched for the same page (6.1); 4.x traced
+ *   mm_page_free_batched first. The two events of one page are one free.
+ * - A trace starts mid-run: a free of a page not allocated in it is a free
+ *   of a page allocated before tracing began; an allocation of a pfn
+ *   thought live means its free was not traced (another CPU's stream). In
+ *   strict mode those are errors; otherwise they are counted, and a
+ *   re-allocation frees the stale handle first.
+ * - A free whose order is not the live block's, a free inside a larger live
+ *   block and an order beyond MAX_ORDER are reported with their line
+ *   (errors in strict mode); a mismatched free frees the live block, a free
+ *   inside one is not applied.
+ *
+ * Page identity is the pfn, or, for events that carry only a struct page
+ * pointer, the pointer itself: no assumption about sizeof(struct page) can
+ * merge two pages. That size is still worked out from the trace (page and
+ * pfn printed together, else the greatest common divisor of the distances
+ * between pointers) and reported; blocks of pointer-keyed pages span
+ * 2^order times that size.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include <hvmm/types.h>
+
 #include "import/kmem.h"
 
-struct block {
-	uint64_t pfn;		/* key; UINT64_MAX: empty slot */
+enum slot_state {
+	SLOT_EMPTY,
+	SLOT_LIVE,		/* a block allocated in the trace, under handle h */
+	SLOT_FREED_BY_FREE,	/* last freed by mm_page_free: a batched event may follow */
+	SLOT_FREED_BY_BATCHED,	/* last freed by mm_page_free_batched: mm_page_free may follow */
+	SLOT_FREED,		/* freed, both events seen */
+};
+
+struct slot {
+	uint64_t pfn;
+	uint64_t line;		/* where it was allocated or freed */
 	uint32_t h;
 	uint8_t order;
-	uint8_t pcp;		/* taken by zone_locked, not yet given to a caller */
+	uint8_t state;
 };
 
 struct kmem_import {
 	struct sim_trace_writer *w;
-	bool pre_existing;
+	bool strict;
 	struct kmem_counts c;
-	struct block *tab;
+	struct slot *tab;
 	uint64_t cap, used;	/* cap is a power of two */
+	uint64_t live_blocks;
 	uint32_t *free_handles;
 	uint32_t nr_free, cap_free, next_handle;
+	/* struct page size: page/pfn pairs, else the gcd of pointer distances */
+	bool have_pair, have_ptr;
+	uint64_t pair_page, pair_pfn, first_ptr, ptr_gcd;
 };
 
 static uint64_t hash(uint64_t pfn)
@@ -42,34 +76,34 @@ static uint64_t hash(uint64_t pfn)
 	return pfn ^ (pfn >> 33);
 }
 
-static struct block *lookup(struct kmem_import *im, uint64_t pfn)
+static struct slot *lookup(struct kmem_import *im, uint64_t pfn)
 {
 	for (uint64_t i = hash(pfn) & (im->cap - 1); ; i = (i + 1) & (im->cap - 1)) {
+		if (im->tab[i].state == SLOT_EMPTY)
+			return NULL;
 		if (im->tab[i].pfn == pfn)
 			return &im->tab[i];
-		if (im->tab[i].pfn == UINT64_MAX)
-			return NULL;
 	}
 }
 
 static int rehash(struct kmem_import *im, uint64_t cap)
 {
-	struct block *old = im->tab;
+	struct slot *old = im->tab;
 	uint64_t old_cap = im->cap;
 
-	im->tab = malloc(cap * sizeof(*im->tab));
+	im->tab = calloc(cap, sizeof(*im->tab));
 	if (!im->tab) {
 		im->tab = old;
 		return -1;
 	}
-	memset(im->tab, 0xff, cap * sizeof(*im->tab));
 	im->cap = cap;
 	for (uint64_t i = 0; i < old_cap; i++) {
 		uint64_t j;
 
-		if (old[i].pfn == UINT64_MAX)
+		if (old[i].state == SLOT_EMPTY)
 			continue;
-		for (j = hash(old[i].pfn) & (cap - 1); im->tab[j].pfn != UINT64_MAX; j = (j + 1) & (cap - 1))
+		for (j = hash(old[i].pfn) & (cap - 1); im->tab[j].state != SLOT_EMPTY;
+		     j = (j + 1) & (cap - 1))
 			;
 		im->tab[j] = old[i];
 	}
@@ -77,52 +111,31 @@ static int rehash(struct kmem_import *im, uint64_t cap)
 	return 0;
 }
 
-static struct block *insert(struct kmem_import *im, uint64_t pfn)
+/* The slot of @pfn, created empty-handed (state set by the caller) if absent. */
+static struct slot *slot_for(struct kmem_import *im, uint64_t pfn)
 {
+	struct slot *s = lookup(im, pfn);
 	uint64_t i;
 
+	if (s)
+		return s;
 	if ((im->used + 1) * 2 > im->cap && rehash(im, im->cap * 2))
 		return NULL;
-	for (i = hash(pfn) & (im->cap - 1); im->tab[i].pfn != UINT64_MAX; i = (i + 1) & (im->cap - 1))
+	for (i = hash(pfn) & (im->cap - 1); im->tab[i].state != SLOT_EMPTY; i = (i + 1) & (im->cap - 1))
 		;
 	im->used++;
 	im->tab[i].pfn = pfn;
 	return &im->tab[i];
 }
 
-/* Linear-probing delete: shift later entries of the cluster back. */
-static void erase(struct kmem_import *im, struct block *b)
-{
-	uint64_t i = (uint64_t)(b - im->tab), j = i;
-
-	for (;;) {
-		uint64_t k;
-
-		im->tab[i].pfn = UINT64_MAX;
-		for (;;) {
-			j = (j + 1) & (im->cap - 1);
-			if (im->tab[j].pfn == UINT64_MAX) {
-				im->used--;
-				return;
-			}
-			k = hash(im->tab[j].pfn) & (im->cap - 1);
-			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-				continue;
-			break;
-		}
-		im->tab[i] = im->tab[j];
-		i = j;
-	}
-}
-
-struct kmem_import *kmem_import_create(struct sim_trace_writer *w, bool pre_existing)
+struct kmem_import *kmem_import_create(struct sim_trace_writer *w, bool strict)
 {
 	struct kmem_import *im = calloc(1, sizeof(*im));
 
 	if (!im)
 		return NULL;
 	im->w = w;
-	im->pre_existing = pre_existing;
+	im->strict = strict;
 	im->next_handle = 1;
 	if (rehash(im, 1024)) {
 		free(im);
@@ -140,10 +153,55 @@ void kmem_import_destroy(struct kmem_import *im)
 	free(im);
 }
 
+static uint64_t gcd(uint64_t a, uint64_t b)
+{
+	while (b) {
+		uint64_t t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
 const struct kmem_counts *kmem_import_counts(struct kmem_import *im)
 {
-	im->c.never_freed = im->used;
+	im->c.never_freed = im->live_blocks;
+	im->c.never_freed_pages = im->c.live_pages;
+	if (im->have_ptr && im->ptr_gcd)
+		im->c.page_size = im->ptr_gcd;
 	return &im->c;
+}
+
+/* Learns sizeof(struct page) from what the event shows. */
+static void learn_page_size(struct kmem_import *im, const struct kmem_event *ev)
+{
+	if (ev->has_page && !ev->by_pointer && ev->page) {
+		if (!im->have_pair) {
+			im->have_pair = true;
+			im->pair_page = ev->page;
+			im->pair_pfn = ev->pfn;
+		} else if (!im->c.page_size && ev->pfn != im->pair_pfn) {
+			uint64_t dp = ev->page - im->pair_page, dn = ev->pfn - im->pair_pfn;
+
+			/* Hashed %p values (ftrace since 4.15) give no size. */
+			if (dp % dn == 0 && dp / dn >= 16 && dp / dn <= 1024) {
+				im->c.page_size = dp / dn;
+				im->c.page_size_from_pfn = true;
+			}
+		}
+	}
+	if (ev->by_pointer && !im->c.page_size_from_pfn) {
+		if (!im->have_ptr) {
+			im->have_ptr = true;
+			im->first_ptr = ev->pfn;
+		} else {
+			uint64_t d = ev->pfn > im->first_ptr ? ev->pfn - im->first_ptr :
+							      im->first_ptr - ev->pfn;
+
+			im->ptr_gcd = gcd(im->ptr_gcd, d);
+		}
+	}
 }
 
 static uint32_t take_handle(struct kmem_import *im)
@@ -151,100 +209,208 @@ static uint32_t take_handle(struct kmem_import *im)
 	return im->nr_free ? im->free_handles[--im->nr_free] : im->next_handle++;
 }
 
-static void give_handle(struct kmem_import *im, uint32_t h)
+static int give_handle(struct kmem_import *im, uint32_t h)
 {
 	if (im->nr_free == im->cap_free) {
 		uint32_t cap = im->cap_free ? im->cap_free * 2 : 256;
 		uint32_t *n = realloc(im->free_handles, cap * sizeof(*n));
 
 		if (!n)
-			return;
+			return -1;
 		im->free_handles = n;
 		im->cap_free = cap;
 	}
 	im->free_handles[im->nr_free++] = h;
+	return 0;
 }
 
-static int emit_alloc(struct kmem_import *im, uint64_t pfn, unsigned int order, bool pcp)
+static int emit_alloc(struct kmem_import *im, struct slot *s, unsigned int order, uint64_t line)
 {
-	struct block *b = insert(im, pfn);
 	struct sim_op op = { .kind = SIM_OP_ALLOC, .a = order };
 
-	if (!b)
+	if (im->next_handle >= SIM_MAX_HANDLE && !im->nr_free)
 		return -1;
-	op.h = b->h = take_handle(im);
-	b->order = (uint8_t)order;
-	b->pcp = pcp;
+	op.h = s->h = take_handle(im);
+	s->order = (uint8_t)order;
+	s->state = SLOT_LIVE;
+	s->line = line;
 	im->c.allocs++;
+	im->live_blocks++;
 	im->c.live_pages += 1ULL << order;
 	if (im->c.live_pages > im->c.peak_pages)
 		im->c.peak_pages = im->c.live_pages;
 	return sim_trace_write_op(im->w, &op);
 }
 
-static int emit_free(struct kmem_import *im, struct block *b)
+static int emit_free(struct kmem_import *im, struct slot *s, enum slot_state freed_by,
+		     uint64_t line)
 {
-	struct sim_op op = { .kind = SIM_OP_FREE, .h = b->h };
+	struct sim_op op = { .kind = SIM_OP_FREE, .h = s->h };
 
-	im->c.frees++;
-	im->c.live_pages -= 1ULL << b->order;
-	give_handle(im, b->h);
-	erase(im, b);
+	im->c.free_ops++;
+	im->live_blocks--;
+	im->c.live_pages -= 1ULL << s->order;
+	s->state = (uint8_t)freed_by;
+	s->line = line;
+	if (give_handle(im, s->h))
+		return -1;
 	return sim_trace_write_op(im->w, &op);
 }
 
-static int inconsistent(struct kmem_import *im, char *err, size_t errlen, const char *what,
-			uint64_t pfn)
+/* A failed allocation: its own handle, never given back, expecting ENOMEM. */
+static int emit_failed_alloc(struct kmem_import *im, unsigned int order)
 {
-	if (im->pre_existing)
-		return 0;
-	snprintf(err, errlen, "%s pfn %llu (use pre-existing mode for traces that start mid-run)",
-		 what, (unsigned long long)pfn);
-	return -1;
+	struct sim_op op = { .kind = SIM_OP_ALLOC, .a = order };
+
+	if (im->next_handle >= SIM_MAX_HANDLE)
+		return -1;
+	op.h = im->next_handle++;
+	sim_trace_set_outcome(&op, -HVMM_ENOMEM);
+	im->c.failed_allocs++;
+	return sim_trace_write_op(im->w, &op);
 }
 
-int kmem_import_event(struct kmem_import *im, const struct kmem_event *ev, char *err, size_t errlen)
+/* The live block of order > 0 that contains @pfn without starting at it, if any. */
+static struct slot *live_block_around(struct kmem_import *im, uint64_t pfn)
 {
-	struct block *b;
+	for (unsigned int order = 1; order < 64 && order <= KMEM_MAX_ORDER + 2; order++) {
+		uint64_t base = pfn & ~((1ULL << order) - 1);
+		struct slot *s;
 
-	im->c.events[ev->kind]++;
-	switch (ev->kind) {
-	case KMEM_ALLOC:
-	case KMEM_ALLOC_ZONE_LOCKED:
-		b = lookup(im, ev->pfn);
-		if (b && b->pcp && ev->kind == KMEM_ALLOC && b->order == ev->order) {
-			b->pcp = 0;
-			im->c.pcp_handovers++;
-			return 0;
+		if (base == pfn)
+			continue;
+		s = lookup(im, base);
+		if (s && s->state == SLOT_LIVE && s->order >= order)
+			return s;
+	}
+	return NULL;
+}
+
+/* 1 with a warning in @msg, or -1 with it as an error in strict mode. */
+static int inconsistent(struct kmem_import *im)
+{
+	return im->strict ? -1 : 1;
+}
+
+static int on_alloc(struct kmem_import *im, const struct kmem_event *ev, uint64_t line,
+		    char *msg, size_t msglen)
+{
+	struct slot *s;
+	int ret = 0;
+
+	if (ev->failed)
+		return emit_failed_alloc(im, ev->order) ? -2 : 0;
+	s = slot_for(im, ev->pfn);
+	if (!s)
+		return -2;
+	if (s->state == SLOT_LIVE) {
+		im->c.reallocs++;
+		if (im->strict) {
+			snprintf(msg, msglen, "allocation of pfn %s, already allocated at line %llu "
+				 "and not freed in this trace (without --strict its free counts as "
+				 "untraced)", ev->pfn_text, (unsigned long long)s->line);
+			return -1;
 		}
-		if (b) {
-			im->c.reallocs++;
-			if (inconsistent(im, err, errlen, "allocation of live", ev->pfn))
-				return -1;
-			if (b->order == ev->order) {
-				b->pcp = ev->kind == KMEM_ALLOC_ZONE_LOCKED;
-				return 0;
-			}
-			if (emit_free(im, b))
-				goto write_error;
-		}
-		if (emit_alloc(im, ev->pfn, ev->order, ev->kind == KMEM_ALLOC_ZONE_LOCKED))
-			goto write_error;
-		return 0;
-	case KMEM_FREE:
-	case KMEM_FREE_BATCHED:
-		b = lookup(im, ev->pfn);
-		if (!b) {
-			im->c.unknown_frees++;
-			return inconsistent(im, err, errlen, "free of never allocated", ev->pfn);
-		}
-		if (emit_free(im, b))
-			goto write_error;
-		return 0;
-	default:
+		if (emit_free(im, s, SLOT_FREED_BY_FREE, line))
+			return -2;
+	}
+	return emit_alloc(im, s, ev->order, line) ? -2 : ret;
+}
+
+static int on_free(struct kmem_import *im, const struct kmem_event *ev, uint64_t line,
+		   char *msg, size_t msglen)
+{
+	enum slot_state by = ev->kind == KMEM_FREE ? SLOT_FREED_BY_FREE : SLOT_FREED_BY_BATCHED;
+	enum slot_state other = by == SLOT_FREED_BY_FREE ? SLOT_FREED_BY_BATCHED : SLOT_FREED_BY_FREE;
+	unsigned int order = ev->kind == KMEM_FREE ? ev->order : 0;
+	struct slot *s = lookup(im, ev->pfn), *around;
+	int ret = 0;
+
+	if (s && s->state == other) {
+		/* The other event of the same free (free_unref_page_list()). */
+		im->c.frees_paired++;
+		s->state = SLOT_FREED;	/* a third event for this page is a free of its own */
+		s->line = line;
 		return 0;
 	}
-write_error:
-	snprintf(err, errlen, "output written (out of memory or disk)");
-	return -1;
+	if (s && s->state == SLOT_LIVE) {
+		im->c.frees_matched++;
+		if (s->order != order) {
+			im->c.order_mismatches++;
+			snprintf(msg, msglen, "free of pfn %s with order %u; it was allocated with "
+				 "order %u at line %llu", ev->pfn_text, order, s->order,
+				 (unsigned long long)s->line);
+			ret = inconsistent(im);
+			if (ret < 0)
+				return ret;
+		}
+		return emit_free(im, s, by, line) ? -2 : ret;
+	}
+	around = ev->by_pointer ? NULL : live_block_around(im, ev->pfn);
+	if (around) {
+		im->c.inside_frees++;
+		snprintf(msg, msglen, "free of pfn %s inside the order-%u block at pfn 0x%llx "
+			 "allocated at line %llu (not applied)", ev->pfn_text, around->order,
+			 (unsigned long long)around->pfn, (unsigned long long)around->line);
+		return inconsistent(im);
+	}
+	im->c.frees_before++;
+	if (im->strict) {
+		snprintf(msg, msglen, "free of pfn %s, never allocated in this trace (without "
+			 "--strict it counts as a page allocated before tracing began)", ev->pfn_text);
+		return -1;
+	}
+	s = slot_for(im, ev->pfn);
+	if (!s)
+		return -2;
+	s->state = (uint8_t)by;
+	s->line = line;
+	return 0;
+}
+
+int kmem_import_event(struct kmem_import *im, const struct kmem_event *ev, uint64_t line,
+		      char *msg, size_t msglen)
+{
+	char why[256] = "";
+	int ret = 0, ret2;
+
+	im->c.events[ev->kind]++;
+	if (ev->kind == KMEM_OTHER)
+		return 0;
+	learn_page_size(im, ev);
+	if (ev->kind != KMEM_FREE_BATCHED && ev->order >= KMEM_MAX_ORDER) {
+		im->c.big_orders++;
+		snprintf(msg, msglen, "order %u, beyond the kernel's MAX_ORDER %d (orders 0..%d)",
+			 ev->order, KMEM_MAX_ORDER, KMEM_MAX_ORDER - 1);
+		ret = inconsistent(im);
+		if (ret < 0)
+			return ret;
+	}
+	switch (ev->kind) {
+	case KMEM_ALLOC_ZONE_LOCKED:
+		if (ev->percpu_refill == 1 || (ev->percpu_refill < 0 && ev->order == 0))
+			im->c.pcp_refills++;
+		else
+			im->c.zone_direct++;
+		return ret;
+	case KMEM_ALLOC:
+		ret2 = on_alloc(im, ev, line, why, sizeof(why));
+		break;
+	default:
+		ret2 = on_free(im, ev, line, why, sizeof(why));
+		break;
+	}
+	if (ret2 == -2) {
+		snprintf(msg, msglen, "room for the output (out of memory or disk, or more than "
+			 "%u live handles)", SIM_MAX_HANDLE);
+		return -1;
+	}
+	if (ret2 && ret) {
+		size_t n = strlen(msg);
+
+		snprintf(msg + n, msglen - n, "; %s", why);
+	} else if (ret2) {
+		snprintf(msg, msglen, "%s", why);
+	}
+	return ret2 < 0 ? -1 : (ret || ret2);
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """A table of malformed traces: each must give its message (file:line or file: byte N)
-and exit status 2 from 'hvmm replay', never a crash or a hang."""
+and exit status 2 from 'hvmm replay', never a crash or a hang. A second table does
+the same for 'hvmm import' on malformed or inconsistent kernel traces, which must
+also leave no output behind."""
 import argparse
 import os
 import subprocess
@@ -68,6 +70,90 @@ CASES = [
     ('bin-handle-before-defined', binary(records=b'\x04\x07\x01\x01'), "{f}: byte 11: expected h7 to be defined"),
 ]
 
+FT = b'            bash-1402    [001] .....   812.100101: '
+BT = b'[10:00:00.000000100] (+?.?????????) host kmem_'
+ALLOC = FT + b'mm_page_alloc: page=00000000d1e0a8a4 pfn=0x1041c0 order=0 migratetype=0 gfp_flags=GFP_KERNEL\n'
+
+# name, format, extra options, file content, the message expected on stderr
+IMPORT_CASES = [
+    ('imp-bad-pfn', 'ftrace', [], FT + b'mm_page_free: page=0000000062a0c1f3 pfn=0xZZ order=0\n',
+     "{f}:1: expected mm_page_free with pfn=N, N decimal or 0x hex below 2^64; got '0xZZ'"),
+    ('imp-pfn-overflow', 'ftrace', [], FT + b'mm_page_free: page=0000000062a0c1f3 pfn=99999999999999999999 order=0\n',
+     "{f}:1: expected mm_page_free with pfn=N, N decimal or 0x hex below 2^64"),
+    ('imp-pfn-too-big', 'ftrace', [], FT + b'mm_page_free: page=0000000062a0c1f3 pfn=0x10000000000000 order=0\n',
+     "{f}:1: expected mm_page_free with a pfn of a 64-bit physical address (at most 0xfffffffffffff); got 0x10000000000000"),
+    ('imp-negative-pfn', 'ftrace', [], FT + b'mm_page_free: page=0000000062a0c1f3 pfn=-5 order=0\n',
+     "{f}:1: expected mm_page_free with pfn=N"),
+    ('imp-no-pfn', 'ftrace', [], FT + b'mm_page_free: order=0\n',
+     "{f}:1: expected mm_page_free with pfn=N or page=P"),
+    ('imp-no-order', 'ftrace', [], FT + b'mm_page_alloc: page=00000000d1e0a8a4 pfn=0x1041c0 migratetype=0\n',
+     "{f}:1: expected mm_page_alloc with order=N, N 0..63"),
+    ('imp-order-64', 'ftrace', [], FT + b'mm_page_alloc: page=00000000d1e0a8a4 pfn=0x1041c0 order=64\n',
+     "{f}:1: expected mm_page_alloc with order=N, N 0..63"),
+    ('imp-repeated-field', 'ftrace', [], FT + b'mm_page_free: page=0000000062a0c1f3 pfn=0x1 pfn=0x2 order=0\n',
+     "{f}:1: expected mm_page_free: each field once; pfn is repeated"),
+    ('imp-not-key-value', 'ftrace', [], FT + b'mm_page_free: page=0000000062a0c1f3 pfn=0x1 order=0 junk\n',
+     "{f}:1: expected mm_page_free: key=value fields; got 'junk'"),
+    ('imp-bad-refill', 'ftrace', [], FT + b'mm_page_alloc_zone_locked: page=000000001b2c3d4e pfn=0x2f100 order=0 migratetype=1 percpu_refill=2\n',
+     "{f}:1: expected mm_page_alloc_zone_locked with percpu_refill=0 or 1; got '2'"),
+    ('imp-no-blank-after-name', 'ftrace', [], FT + b'mm_page_free:page=0000000062a0c1f3 pfn=0xZZ order=0\n',
+     "{f}:1: expected mm_page_free with pfn=N"),
+    ('imp-nul-byte', 'ftrace', [], ALLOC + ALLOC.replace(b'pfn=', b'pfn\x00='),
+     "{f}:2: expected text without NUL bytes"),
+    ('imp-long-line', 'ftrace', [], ALLOC + b'#' + b'x' * 9000 + b'\n',
+     "{f}:2: expected a line of at most 8192 bytes"),
+    ('imp-no-events', 'ftrace', [], b'# tracer: nop\n',
+     "{f}: expected page-allocator events (kmem:mm_page_*); none in 1 lines"),
+    ('imp-empty', 'lttng', [], b'',
+     "{f}: expected page-allocator events (kmem:mm_page_*); none in 0 lines"),
+    ('imp-lttng-no-brace', 'lttng', [], BT + b'mm_page_free: { cpu_id = 0 }, { page = 0x1, pfn = 5, order = 0\n',
+     "{f}:1: expected mm_page_free: '{{ field = value, ... }}' at the end of the line"),
+    ('imp-lttng-bad-item', 'lttng', [], BT + b'mm_page_free: { cpu_id = 0 }, { page = 0x1, pfn 5, order = 0 }\n',
+     "{f}:1: expected mm_page_free: 'field = value' items; got 'pfn 5'"),
+    ('imp-lttng-bad-page', 'lttng', [], BT + b'mm_page_free: { cpu_id = 0 }, { page = lots, order = 0 }\n',
+     "{f}:1: expected mm_page_free with page = a pointer; got 'lots'"),
+    ('imp-strict-unknown-free', 'ftrace', ['--strict'], FT + b'mm_page_free: page=0000000062a0c1f3 pfn=0x2f106 order=0\n',
+     "{f}:1: free of pfn 0x2f106, never allocated in this trace (without --strict it counts as a page allocated before tracing began)"),
+    ('imp-strict-realloc', 'ftrace', ['--strict'], ALLOC + ALLOC,
+     "{f}:2: allocation of pfn 0x1041c0, already allocated at line 1 and not freed in this trace (without --strict"),
+    ('imp-strict-order-mismatch', 'ftrace', ['--strict'], ALLOC + FT + b'mm_page_free: page=00000000d1e0a8a4 pfn=0x1041c0 order=2\n',
+     "{f}:2: free of pfn 0x1041c0 with order 2; it was allocated with order 0 at line 1"),
+    ('imp-strict-free-inside', 'ftrace', ['--strict'], ALLOC.replace(b'order=0', b'order=3') + FT + b'mm_page_free: page=00000000d1e0a8a4 pfn=0x1041c5 order=0\n',
+     "{f}:2: free of pfn 0x1041c5 inside the order-3 block at pfn 0x1041c0 allocated at line 1 (not applied)"),
+    ('imp-strict-big-order', 'ftrace', ['--strict'], ALLOC.replace(b'order=0', b'order=11'),
+     "{f}:1: order 11, beyond the kernel's MAX_ORDER 11 (orders 0..10)"),
+    ('imp-ctf-not-ctf', 'lttng', [], None,
+     "{f}: babeltrace2 failed (exit 1); it said:"),
+    ('imp-dat-truncated', 'ftrace', [], b'\x17\x08\x44tracing',
+     "{f}: trace-cmd failed (exit 255); it said:"),
+]
+
+
+def import_cases(hvmm, tmp):
+    failed = 0
+    for name, fmt, opts, content, want in IMPORT_CASES:
+        path = os.path.join(tmp, name + '.txt')
+        if content is None:
+            os.mkdir(path)  # a directory that is no CTF trace
+        else:
+            with open(path, 'wb') as f:
+                f.write(content)
+        out = os.path.join(tmp, name + '.out.trace')
+        try:
+            r = subprocess.run([hvmm, 'import', fmt, path, '-o', out] + opts,
+                               capture_output=True, timeout=60)
+            err = r.stderr.decode(errors='replace')
+            status = r.returncode
+        except subprocess.TimeoutExpired:
+            err, status = 'timed out', None
+        expected = want.format(f=path)
+        ok = status == 2 and expected in err and not os.path.exists(out)
+        print('%-26s %s' % (name, 'ok' if ok else 'FAIL: exit %s, stderr %r, wanted %r%s'
+                            % (status, err.strip(), expected,
+                               ', output left' if os.path.exists(out) else '')))
+        failed += not ok
+    return failed
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -90,7 +176,8 @@ def main():
             print('%-26s %s' % (name, 'ok' if ok else 'FAIL: exit %s, stderr %r, wanted %r'
                                 % (status, err.strip(), expected)))
             failed += not ok
-    print('%d cases, %d failed' % (len(CASES), failed))
+        failed += import_cases(args.hvmm, tmp)
+    print('%d cases, %d failed' % (len(CASES) + len(IMPORT_CASES), failed))
     return 1 if failed else 0
 
 
