@@ -53,7 +53,8 @@ int cli_usage_error(const char *fmt, ...);
 "  --pool-pages N         pages managed by the allocator (default 16384)\n"	\
 "  --pool-reserved N      pages at the pool start never handed out (default 0)\n" \
 "  --oracles LEVEL        off, incremental (default) or full\n"		\
-"  --sweep-every N        full oracle sweep every N ops (default: only at the end)\n" \
+"  --sweep-every N        full oracle sweep every N ops (0, the default: only at\n" \
+"                         the end)\n" \
 "  --seed N               seed for anything random (default 1)\n"
 
 #define CLI_MAX_MACHINE_ARGS 64

@@ -30,17 +30,38 @@ bool cli_is_machine_option(const char *opt)
 	return false;
 }
 
+/*
+ * As strict as the trace reader: decimal (leading zeros are decimal, not
+ * octal) or 0x hex, digits only: no sign, no blanks, no suffix.
+ */
 bool cli_parse_u64(const char *s, uint64_t *out)
 {
-	char *end;
-	unsigned long long v;
+	unsigned int base = 10;
+	uint64_t v = 0;
 
-	if (!s || !*s || *s == '-')
+	if (!s || !*s)
 		return false;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || *end)
-		return false;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+		if (!*s)
+			return false;
+	}
+	for (; *s; s++) {
+		unsigned int d;
+
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned int)(*s - '0');
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = (unsigned int)(*s - 'a' + 10);
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = (unsigned int)(*s - 'A' + 10);
+		else
+			return false;
+		if (v > (UINT64_MAX - d) / base)
+			return false;
+		v = v * base + d;
+	}
 	*out = v;
 	return true;
 }
@@ -79,7 +100,8 @@ static int parse_region(struct cli_machine_options *o, enum sim_region_kind kind
 
 static int bad_number(const char *opt, const char *val)
 {
-	fprintf(stderr, "hvmm: %s %s: expected a non-negative integer\n", opt, val);
+	fprintf(stderr, "hvmm: %s %s: expected a number, decimal or 0x hex (digits only, "
+		"below 2^64)\n", opt, val);
 	return -1;
 }
 

@@ -112,6 +112,16 @@ static int parse_number(const char *key, const char *val, uint64_t max, uint64_t
 	return 0;
 }
 
+/* A key other than a region is given once: a second line would contradict or repeat it. */
+static int once(struct sim_trace_header *h, uint32_t flag, const char *key, char *err,
+		size_t errlen)
+{
+	if (!(h->given & flag))
+		return 0;
+	snprintf(err, errlen, "'%s' once; an earlier header line gave it already", key);
+	return -1;
+}
+
 static int apply(struct sim_trace_header *h, const char *key, const char *val,
 		 char *err, size_t errlen)
 {
@@ -121,6 +131,8 @@ static int apply(struct sim_trace_header *h, const char *key, const char *val,
 		if (!strcmp(key, region_keys[k]))
 			return parse_region(h, (enum sim_region_kind)k, val, err, errlen);
 	if (!strcmp(key, "allocator")) {
+		if (once(h, SIM_TRACE_HAS_ALLOCATOR, key, err, errlen))
+			return -1;
 		if (!*val || strlen(val) >= sizeof(h->cfg.allocator) || strchr(val, ' ')) {
 			snprintf(err, errlen, "allocator NAME; got '%s'", val);
 			return -1;
@@ -130,6 +142,8 @@ static int apply(struct sim_trace_header *h, const char *key, const char *val,
 		return 0;
 	}
 	if (!strcmp(key, "pool-base")) {
+		if (once(h, SIM_TRACE_HAS_POOL_BASE, key, err, errlen))
+			return -1;
 		if (parse_number(key, val, UINT64_MAX - MAX_REGION_BYTES, &v, err, errlen))
 			return -1;
 		h->cfg.pool_base = v;
@@ -137,6 +151,8 @@ static int apply(struct sim_trace_header *h, const char *key, const char *val,
 		return 0;
 	}
 	if (!strcmp(key, "pool-pages")) {
+		if (once(h, SIM_TRACE_HAS_POOL_PAGES, key, err, errlen))
+			return -1;
 		if (parse_number(key, val, MAX_REGION_BYTES >> HVMM_PAGE_SHIFT, &v, err, errlen))
 			return -1;
 		h->cfg.pool_pages = v;
@@ -144,6 +160,8 @@ static int apply(struct sim_trace_header *h, const char *key, const char *val,
 		return 0;
 	}
 	if (!strcmp(key, "pool-reserved")) {
+		if (once(h, SIM_TRACE_HAS_POOL_RESERVED, key, err, errlen))
+			return -1;
 		if (parse_number(key, val, MAX_REGION_BYTES >> HVMM_PAGE_SHIFT, &v, err, errlen))
 			return -1;
 		h->cfg.pool_reserved = v;
@@ -151,6 +169,8 @@ static int apply(struct sim_trace_header *h, const char *key, const char *val,
 		return 0;
 	}
 	if (!strcmp(key, "vcpus")) {
+		if (once(h, SIM_TRACE_HAS_VCPUS, key, err, errlen))
+			return -1;
 		if (parse_number(key, val, MAX_VCPUS, &v, err, errlen))
 			return -1;
 		h->cfg.vcpus = (unsigned int)v;
@@ -158,6 +178,8 @@ static int apply(struct sim_trace_header *h, const char *key, const char *val,
 		return 0;
 	}
 	if (!strcmp(key, "seed")) {
+		if (once(h, SIM_TRACE_HAS_SEED, key, err, errlen))
+			return -1;
 		if (parse_number(key, val, UINT64_MAX, &v, err, errlen))
 			return -1;
 		h->cfg.seed = v;
@@ -165,6 +187,8 @@ static int apply(struct sim_trace_header *h, const char *key, const char *val,
 		return 0;
 	}
 	if (!strcmp(key, "hyp-pool-pages")) {
+		if (once(h, SIM_TRACE_HAS_HYP_POOL_PAGES, key, err, errlen))
+			return -1;
 		if (parse_number(key, val, MAX_REGION_BYTES >> HVMM_PAGE_SHIFT, &v, err, errlen))
 			return -1;
 		h->cfg.hyp_pool_pages = v;

@@ -31,6 +31,14 @@ CASES = [
     ('wrapping-ram', H + b'ram 1G@0xffffffffffff0000\n', "{f}:2: expected a region of 1 byte to 1T that does not wrap"),
     ('absurd-pool', H + b'pool-pages 99999999999999\n', "{f}:2: expected pool-pages N with N a number up to"),
     ('absurd-vcpus', H + b'vcpus 100000\n', "{f}:2: expected vcpus N with N a number up to 256"),
+    ('repeated-pool-pages', H + b'pool-pages 100\nallocator buddy\npool-pages 200\n',
+     "{f}:4: expected 'pool-pages' once; an earlier header line gave it already"),
+    ('repeated-allocator', H + b'allocator buddy\nallocator bitmap\n',
+     "{f}:3: expected 'allocator' once; an earlier header line gave it already"),
+    ('repeated-seed-same-value', H + b'seed 5\nseed 5\n',
+     "{f}:3: expected 'seed' once; an earlier header line gave it already"),
+    ('bin-repeated-vcpus', binary(header=b'vcpus 2\nvcpus 4\n', records=b'\x01\x00'),
+     "{f}: byte 18: expected 'vcpus' once; an earlier header line gave it already"),
     ('config-after-ops', H + b'alloc h1 order=0\npool-pages 5\n', "{f}:3: expected an op; configuration lines belong in the header"),
     ('unknown-op', H + b'allocate h1 order=0\n', "{f}:2: expected an op or a configuration line"),
     ('unknown-op-later', H + b'alloc h1 order=0\nfrobnicate h1\n', "{f}:3: expected an op name"),
@@ -128,6 +136,41 @@ IMPORT_CASES = [
      "{f}: trace-cmd failed (exit 255); it said:"),
 ]
 
+# Numbers on the command line are read as strictly as in traces.
+CLI_CASES = [
+    (['--pool-pages', '+5'], "--pool-pages +5: expected a number, decimal or 0x hex"),
+    (['--pool-pages', ' -1'], "--pool-pages  -1: expected a number, decimal or 0x hex"),
+    (['--pool-pages', '-1'], "--pool-pages -1: expected a number, decimal or 0x hex"),
+    (['--pool-pages', '5 '], "--pool-pages 5 : expected a number, decimal or 0x hex"),
+    (['--pool-pages', '0x'], "--pool-pages 0x: expected a number, decimal or 0x hex"),
+    (['--pool-pages', '99999999999999999999'], "--pool-pages 99999999999999999999: expected a number"),
+    (['--seed', '1e3'], "--seed 1e3: expected a number, decimal or 0x hex"),
+    (['--sweep-every', '0b1'], "--sweep-every 0b1: expected a number, decimal or 0x hex"),
+]
+
+
+def cli_cases(hvmm, tmp):
+    failed = 0
+    trace = os.path.join(tmp, 'cli.trace')
+    with open(trace, 'wb') as f:
+        f.write(H + b'alloc h1 order=0\nfree h1\n')
+    for opts, want in CLI_CASES:
+        r = subprocess.run([hvmm, 'replay', trace] + opts, capture_output=True, timeout=60)
+        err = r.stderr.decode(errors='replace')
+        ok = r.returncode == 2 and want in err
+        print('%-26s %s' % (' '.join(opts), 'ok' if ok else 'FAIL: exit %s, stderr %r, wanted %r'
+                            % (r.returncode, err.strip(), want)))
+        failed += not ok
+    # 010 is ten, not eight: a pool of 10 pages holds an order-3 and an order-1 block.
+    with open(trace, 'wb') as f:
+        f.write(H + b'alloc h1 order=3 = ok\nalloc h2 order=1 = ok\n')
+    r = subprocess.run([hvmm, 'replay', trace, '--pool-pages', '010'], capture_output=True,
+                       timeout=60)
+    ok = r.returncode == 0
+    print('%-26s %s' % ('--pool-pages 010 is 10', 'ok' if ok else 'FAIL: exit %d %s'
+                        % (r.returncode, r.stdout.decode() + r.stderr.decode())))
+    return failed + (not ok)
+
 
 def import_cases(hvmm, tmp):
     failed = 0
@@ -177,7 +220,8 @@ def main():
                                 % (status, err.strip(), expected)))
             failed += not ok
         failed += import_cases(args.hvmm, tmp)
-    print('%d cases, %d failed' % (len(CASES) + len(IMPORT_CASES), failed))
+        failed += cli_cases(args.hvmm, tmp)
+    print('%d cases, %d failed' % (len(CASES) + len(IMPORT_CASES) + len(CLI_CASES) + 1, failed))
     return 1 if failed else 0
 
 
