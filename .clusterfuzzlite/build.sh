@@ -22,7 +22,7 @@ rm -rf "$BUILD"
 # werror off: OSS-Fuzz's flags are not ours to keep warning-free.
 meson setup "$BUILD" "$SRC_DIR" -Dfuzz_engine=oss-fuzz -Dbench=disabled -Dwerror=false \
 	-Db_lundef=false -Dlib_fuzzing_engine="$LIB_FUZZING_ENGINE" >/dev/null
-TARGETS="buddy bitmap stage2 machine trace"
+TARGETS="buddy bitmap stage2 machine trace ftrace lttng"
 ninja -C "$BUILD" $(for t in $TARGETS; do echo "fuzz/fuzz-$t"; done) >/dev/null
 
 for t in $TARGETS; do

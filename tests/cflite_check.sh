@@ -11,7 +11,7 @@ command -v zip >/dev/null || { echo "no zip: skipped"; exit 77; }
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 OUT=$T/out WORK=$T/work CC=clang CXX=clang++ "$SRC/.clusterfuzzlite/build.sh"
-for t in buddy bitmap stage2 machine trace; do
+for t in buddy bitmap stage2 machine trace ftrace lttng; do
 	for f in "$t" "$t.dict" "$t.options" "${t}_seed_corpus.zip"; do
 		[ -s "$T/out/$f" ] || { echo "FAIL: $f missing from \$OUT"; exit 1; }
 	done
