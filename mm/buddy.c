@@ -161,8 +161,10 @@ static void set_page_refcounted(struct hvmm_page *p)
 
 static void put_page_locked(struct hvmm_pool *pool, struct hvmm_page *p)
 {
-	if (page_ref_dec_and_test(p))
-		attach_page(pool, p);
+	if (!page_ref_dec_and_test(p))
+		return;
+	hvmm_trace(HVMM_TRACE_PAGE_FREE, hvmm_page_to_phys(p), hvmm_page_order(p), 0, 0);
+	attach_page(pool, p);
 }
 
 void hvmm_put_page(struct hvmm_pool *pool, void *addr)
@@ -215,6 +217,7 @@ void *hvmm_alloc_pages(struct hvmm_pool *pool, u8 order)
 	p = node_to_page(pool, pool->free_area[i].next);
 	p = extract_page(pool, p, order);
 	set_page_refcounted(p);
+	hvmm_trace(HVMM_TRACE_PAGE_ALLOC, hvmm_page_to_phys(p), order, 0, 0);
 	hvmm_spin_unlock(&pool->lock);
 
 	return page_to_node(p);

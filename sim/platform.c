@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "platform.h"
 
+#include "event/event.h"
+
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,37 +147,54 @@ phys_addr_t hvmm_virt_to_phys(const void *va)
 	return c->base + ((uintptr_t)va - (uintptr_t)c->host);
 }
 
+/*
+ * A TLBI is reported to the event stream when it completes: the hooks
+ * below model its effect on the TLBs, the event layer its place in the
+ * order of what mm/ did.
+ */
 void hvmm_tlb_flush_ipa(u16 vmid, u64 ipa, u32 level)
 {
-	if (!flush_dropped() && cur_hooks.tlb_flush_ipa)
+	if (flush_dropped())
+		return;
+	if (cur_hooks.tlb_flush_ipa)
 		cur_hooks.tlb_flush_ipa(cur_hooks.ctx, vmid, ipa, level);
+	sim_event_platform(SIM_EV_TLBI_IPA, vmid, ipa, level, 0);
 }
 
 void hvmm_tlb_flush_range(u16 vmid, u64 ipa, u64 size)
 {
-	if (!flush_dropped() && cur_hooks.tlb_flush_range)
+	if (flush_dropped())
+		return;
+	if (cur_hooks.tlb_flush_range)
 		cur_hooks.tlb_flush_range(cur_hooks.ctx, vmid, ipa, size);
+	sim_event_platform(SIM_EV_TLBI_RANGE, vmid, ipa, size, 0);
 }
 
 void hvmm_tlb_flush_vmid(u16 vmid)
 {
-	if (!flush_dropped() && cur_hooks.tlb_flush_vmid)
+	if (flush_dropped())
+		return;
+	if (cur_hooks.tlb_flush_vmid)
 		cur_hooks.tlb_flush_vmid(cur_hooks.ctx, vmid);
+	sim_event_platform(SIM_EV_TLBI_VMID, vmid, 0, 0, 0);
 }
 
 void hvmm_dsb_ishst(void)
 {
 	atomic_thread_fence(memory_order_release);
+	sim_event_platform(SIM_EV_DSB_ISHST, 0, 0, 0, 0);
 }
 
 void hvmm_dsb_ish(void)
 {
 	atomic_thread_fence(memory_order_seq_cst);
+	sim_event_platform(SIM_EV_DSB_ISH, 0, 0, 0, 0);
 }
 
 void hvmm_isb(void)
 {
 	atomic_signal_fence(memory_order_seq_cst);
+	sim_event_platform(SIM_EV_ISB, 0, 0, 0, 0);
 }
 
 void hvmm_cpu_relax(void)
@@ -187,8 +206,18 @@ void hvmm_cpu_relax(void)
 #endif
 }
 
+static const enum sim_ev_kind trace_event_kind[] = {
+	[HVMM_TRACE_PAGE_ALLOC] = SIM_EV_PAGE_ALLOC,
+	[HVMM_TRACE_PAGE_FREE] = SIM_EV_PAGE_FREE,
+	[HVMM_TRACE_S2_MAP] = SIM_EV_S2_MAP,
+	[HVMM_TRACE_S2_UNMAP] = SIM_EV_S2_UNMAP,
+	[HVMM_TRACE_OWNERSHIP] = SIM_EV_OWNERSHIP,
+};
+
 void hvmm_trace(enum hvmm_trace_event ev, u64 a, u64 b, u64 c, u64 d)
 {
+	if ((unsigned int)ev < sizeof(trace_event_kind) / sizeof(trace_event_kind[0]))
+		sim_event_platform(trace_event_kind[ev], a, b, c, d);
 	if (cur_hooks.trace)
 		cur_hooks.trace(cur_hooks.ctx, ev, a, b, c, d);
 }

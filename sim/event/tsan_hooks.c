@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The compiler's ThreadSanitizer callbacks, implemented by the simulator.
+ *
+ * Why this hook: mm/ must stay production code, unchanged and free of any
+ * simulator conditional, yet the oracles and the interleaver need every
+ * descriptor write, atomic and lock operation it makes, at the instant it
+ * makes it. Compiling mm/ with -fsanitize=thread makes gcc and clang call
+ * __tsan_readN and __tsan_writeN before each load and store, and replace each
+ * atomic by a call to __tsan_atomicN_* that must perform it; with the
+ * "distinguish volatile" parameter, READ_ONCE/WRITE_ONCE-style accesses
+ * get calls of their own. The binaries do not link the TSan runtime: these
+ * definitions take its place and feed sim/event/event.c. Linux's KCSAN
+ * takes control of unchanged kernel code through the same compiler
+ * instrumentation, and Huawei's Lotto schedules programs this way.
+ *
+ * The alternatives were worse: a patched mm/ (or macros in it) is not the
+ * code that ships; watchpoints or page protection see a page at a time and
+ * cost a fault per store; binary rewriting needs a toolchain of its own.
+ * A real ThreadSanitizer build (b_sanitize=thread, for the real-threads
+ * mode) links the runtime instead and leaves this file out.
+ *
+ * Atomics are performed here sequentially consistent: whatever ordering
+ * mm/ asked for, only one vCPU runs mm/ code at a time in the interleaver,
+ * so the order of events is the program order the scheduler picked.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "event.h"
+
+typedef unsigned __int128 sim_u128;
+
+/* The declarations the compiler would otherwise see in the TSan runtime's headers. */
+
+void __tsan_init(void);
+void __tsan_func_entry(void *pc);
+void __tsan_func_exit(void);
+void __tsan_ignore_thread_begin(void);
+void __tsan_ignore_thread_end(void);
+void __tsan_read_range(void *addr, unsigned long size);
+void __tsan_write_range(void *addr, unsigned long size);
+void __tsan_atomic_thread_fence(int mo);
+void __tsan_atomic_signal_fence(int mo);
+
+void __tsan_init(void)
+{
+}
+
+void __tsan_func_entry(void *pc)
+{
+	(void)pc;
+}
+
+void __tsan_func_exit(void)
+{
+}
+
+void __tsan_ignore_thread_begin(void)
+{
+}
+
+void __tsan_ignore_thread_end(void)
+{
+}
+
+#define ACCESS_HOOKS(n)								\
+	void __tsan_read##n(void *addr);					\
+	void __tsan_write##n(void *addr);					\
+	void __tsan_unaligned_read##n(void *addr);				\
+	void __tsan_unaligned_write##n(void *addr);				\
+	void __tsan_volatile_read##n(void *addr);				\
+	void __tsan_volatile_write##n(void *addr);				\
+	void __tsan_unaligned_volatile_read##n(void *addr);			\
+	void __tsan_unaligned_volatile_write##n(void *addr);			\
+	void __tsan_read##n(void *addr) { sim_event_access(addr, n, false, 0); }	\
+	void __tsan_write##n(void *addr) { sim_event_access(addr, n, true, 0); }	\
+	void __tsan_unaligned_read##n(void *addr) { sim_event_access(addr, n, false, 0); } \
+	void __tsan_unaligned_write##n(void *addr) { sim_event_access(addr, n, true, 0); } \
+	void __tsan_volatile_read##n(void *addr)				\
+	{ sim_event_access(addr, n, false, SIM_EV_F_VOLATILE); }		\
+	void __tsan_volatile_write##n(void *addr)				\
+	{ sim_event_access(addr, n, true, SIM_EV_F_VOLATILE); }			\
+	void __tsan_unaligned_volatile_read##n(void *addr)			\
+	{ sim_event_access(addr, n, false, SIM_EV_F_VOLATILE); }		\
+	void __tsan_unaligned_volatile_write##n(void *addr)			\
+	{ sim_event_access(addr, n, true, SIM_EV_F_VOLATILE); }
+
+ACCESS_HOOKS(1)
+ACCESS_HOOKS(2)
+ACCESS_HOOKS(4)
+ACCESS_HOOKS(8)
+ACCESS_HOOKS(16)
+
+void __tsan_read_range(void *addr, unsigned long size)
+{
+	sim_event_access(addr, (uint32_t)size, false, 0);
+}
+
+void __tsan_write_range(void *addr, unsigned long size)
+{
+	sim_event_access(addr, (uint32_t)size, true, 0);
+}
+
+void __tsan_atomic_thread_fence(int mo)
+{
+	(void)mo;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	sim_event_fence();
+}
+
+void __tsan_atomic_signal_fence(int mo)
+{
+	(void)mo;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+/*
+ * One width of atomics: load, store, exchange, the fetch-ops and the three
+ * compare-exchange flavours, each performed and then reported.
+ */
+#define ATOMIC_HOOKS(n, T)							\
+	T __tsan_atomic##n##_load(const volatile T *a, int mo);			\
+	void __tsan_atomic##n##_store(volatile T *a, T v, int mo);		\
+	T __tsan_atomic##n##_exchange(volatile T *a, T v, int mo);		\
+	T __tsan_atomic##n##_fetch_add(volatile T *a, T v, int mo);		\
+	T __tsan_atomic##n##_fetch_sub(volatile T *a, T v, int mo);		\
+	T __tsan_atomic##n##_fetch_and(volatile T *a, T v, int mo);		\
+	T __tsan_atomic##n##_fetch_or(volatile T *a, T v, int mo);		\
+	T __tsan_atomic##n##_fetch_xor(volatile T *a, T v, int mo);		\
+	T __tsan_atomic##n##_fetch_nand(volatile T *a, T v, int mo);		\
+	int __tsan_atomic##n##_compare_exchange_strong(volatile T *a, T *c, T v, int mo, int fmo); \
+	int __tsan_atomic##n##_compare_exchange_weak(volatile T *a, T *c, T v, int mo, int fmo); \
+	T __tsan_atomic##n##_compare_exchange_val(volatile T *a, T c, T v, int mo, int fmo); \
+										\
+	T __tsan_atomic##n##_load(const volatile T *a, int mo)			\
+	{									\
+		T v;								\
+		(void)mo;							\
+		sim_event_atomic_before((void *)a, n / 8, SIM_EV_AT_LOAD);	\
+		v = __atomic_load_n(a, __ATOMIC_SEQ_CST);			\
+		sim_event_atomic_done((void *)a, n / 8, SIM_EV_AT_LOAD, (uint64_t)v, (uint64_t)v); \
+		return v;							\
+	}									\
+	void __tsan_atomic##n##_store(volatile T *a, T v, int mo)		\
+	{									\
+		T old;								\
+		(void)mo;							\
+		sim_event_atomic_before((void *)a, n / 8, SIM_EV_AT_STORE);	\
+		old = __atomic_exchange_n(a, v, __ATOMIC_SEQ_CST);		\
+		sim_event_atomic_done((void *)a, n / 8, SIM_EV_AT_STORE, (uint64_t)old, (uint64_t)v); \
+	}									\
+	T __tsan_atomic##n##_exchange(volatile T *a, T v, int mo)		\
+	{									\
+		T old;								\
+		(void)mo;							\
+		sim_event_atomic_before((void *)a, n / 8, SIM_EV_AT_XCHG);	\
+		old = __atomic_exchange_n(a, v, __ATOMIC_SEQ_CST);		\
+		sim_event_atomic_done((void *)a, n / 8, SIM_EV_AT_XCHG, (uint64_t)old, (uint64_t)v); \
+		return old;							\
+	}									\
+	FETCH_OP(n, T, add, SIM_EV_AT_ADD, old + v)				\
+	FETCH_OP(n, T, sub, SIM_EV_AT_SUB, old - v)				\
+	FETCH_OP(n, T, and, SIM_EV_AT_AND, old & v)				\
+	FETCH_OP(n, T, or, SIM_EV_AT_OR, old | v)				\
+	FETCH_OP(n, T, xor, SIM_EV_AT_XOR, old ^ v)				\
+	FETCH_OP(n, T, nand, SIM_EV_AT_NAND, ~(old & v))			\
+	int __tsan_atomic##n##_compare_exchange_strong(volatile T *a, T *c, T v, int mo, int fmo) \
+	{									\
+		T expected = *c;						\
+		bool ok;							\
+		(void)mo;							\
+		(void)fmo;							\
+		sim_event_atomic_before((void *)a, n / 8, SIM_EV_AT_CMPXCHG);	\
+		ok = __atomic_compare_exchange_n(a, c, v, false, __ATOMIC_SEQ_CST, \
+						 __ATOMIC_SEQ_CST);		\
+		sim_event_atomic_done((void *)a, n / 8, SIM_EV_AT_CMPXCHG,	\
+				      (uint64_t)(ok ? expected : *c), (uint64_t)(ok ? v : *c)); \
+		return ok;							\
+	}									\
+	int __tsan_atomic##n##_compare_exchange_weak(volatile T *a, T *c, T v, int mo, int fmo) \
+	{									\
+		return __tsan_atomic##n##_compare_exchange_strong(a, c, v, mo, fmo); \
+	}									\
+	T __tsan_atomic##n##_compare_exchange_val(volatile T *a, T c, T v, int mo, int fmo) \
+	{									\
+		__tsan_atomic##n##_compare_exchange_strong(a, &c, v, mo, fmo);	\
+		return c;							\
+	}
+
+#define FETCH_OP(n, T, name, op, expr)						\
+	T __tsan_atomic##n##_fetch_##name(volatile T *a, T v, int mo)		\
+	{									\
+		T old;								\
+		(void)mo;							\
+		sim_event_atomic_before((void *)a, n / 8, op);			\
+		old = __atomic_fetch_##name(a, v, __ATOMIC_SEQ_CST);		\
+		sim_event_atomic_done((void *)a, n / 8, op, (uint64_t)old, (uint64_t)(T)(expr)); \
+		return old;							\
+	}
+
+ATOMIC_HOOKS(8, uint8_t)
+ATOMIC_HOOKS(16, uint16_t)
+ATOMIC_HOOKS(32, uint32_t)
+ATOMIC_HOOKS(64, uint64_t)
