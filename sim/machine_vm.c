@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event/event.h"
 #include "machine.h"
 #include "platform.h"
 #include "recycle.h"
@@ -68,6 +69,132 @@ static void shadow_hyp(struct sim_vmstate *vs, uint64_t pfn, uint64_t nr)
 			sim_ideal_host_hide(&vs->ideal, pfn + i);
 }
 
+/* --- oracles on the events inside ops (sim/event/) --------------------------- */
+
+static void event_oracles_stop(struct sim_vmstate *vs)
+{
+	sim_event_end();
+	if (vs->bbm)
+		sim_event_unobserve(sim_bbm_event, vs->bbm);
+	if (vs->hyp_conserve)
+		sim_event_unobserve(sim_hyp_conserve_event, vs->hyp_conserve);
+	sim_bbm_destroy(vs->bbm);
+	sim_hyp_conserve_destroy(vs->hyp_conserve);
+	free(vs->cached);
+	vs->bbm = NULL;
+	vs->hyp_conserve = NULL;
+	vs->cached = NULL;
+	vs->cached_cap = 0;
+}
+
+/* Memory events are wanted from simulated RAM only. */
+static void event_window(const struct sim_physmem *pm)
+{
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+
+	for (unsigned int i = 0; i < pm->nr_regions; i++) {
+		const struct sim_region *r = &pm->regions[i];
+
+		if (!r->host)
+			continue;
+		if ((uintptr_t)r->host < lo)
+			lo = (uintptr_t)r->host;
+		if ((uintptr_t)r->host + r->size > hi)
+			hi = (uintptr_t)r->host + r->size;
+	}
+	sim_event_set_window((const void *)lo, (const void *)hi);
+}
+
+/* Armed before mm/ sets up the hypervisor pool, so every allocation from it is seen. */
+static void event_oracles_start(struct sim_vmstate *vs)
+{
+	/* The last machine set up owns the event layer, as it owns the platform. */
+	sim_event_reset_observers();
+	vs->bbm = sim_bbm_create(vs->pm, vs->report);
+	vs->hyp_conserve = sim_hyp_conserve_create(vs->report, vs->hyp_pfn, vs->hyp_pages);
+	if (!vs->bbm || !vs->hyp_conserve ||
+	    !sim_event_observe(sim_bbm_event, vs->bbm, SIM_BBM_EVENTS) ||
+	    !sim_event_observe(sim_hyp_conserve_event, vs->hyp_conserve,
+			       SIM_HYP_CONSERVE_EVENTS)) {
+		event_oracles_stop(vs);
+		return;
+	}
+	sim_bbm_count_range(vs->bbm, vs->hyp_pfn, vs->hyp_pages);
+	event_window(vs->pm);
+	sim_event_begin();
+}
+
+static void roots_to_bbm(struct sim_vmstate *vs, unsigned int v)
+{
+	struct sim_s2_regs regs = sim_vm_regs(vs, v);
+	unsigned int shift = 12 + 9 * (3 - regs.start_level);
+	unsigned int nr = regs.ia_bits > shift + 9 ? 1u << (regs.ia_bits - shift - 9) : 1;
+
+	sim_bbm_add_roots(vs->bbm, regs.baddr, nr, regs.start_level, regs.vmid);
+}
+
+/* Set-up is done: a build of mm/ without the instrumentation sent no event. */
+static void event_oracles_started(struct sim_vmstate *vs)
+{
+	if (!vs->bbm)
+		return;
+	sim_event_end();
+	if (!sim_event_count()) {
+		event_oracles_stop(vs);
+		return;
+	}
+	roots_to_bbm(vs, 0);
+}
+
+static void list_cache(struct sim_vmstate *vs, const struct hvmm_page_cache *c, unsigned int *n)
+{
+	uint64_t pa = c->head;
+
+	for (uint32_t i = 0; i < c->nr && pa; i++) {
+		const uint64_t *page = sim_physmem_pa_to_host(vs->pm, pa);
+
+		if (*n == vs->cached_cap) {
+			vs->cached_cap = vs->cached_cap ? 2 * vs->cached_cap : 64;
+			vs->cached = realloc(vs->cached, vs->cached_cap * sizeof(*vs->cached));
+			if (!vs->cached)
+				abort();
+		}
+		vs->cached[(*n)++] = pa >> HVMM_PAGE_SHIFT;
+		if (!page)
+			break;
+		pa = page[0];
+	}
+}
+
+/* The pages in the page caches of every live stage-2 (mm/'s memcaches). */
+static unsigned int list_cached(struct sim_vmstate *vs)
+{
+	unsigned int n = 0;
+
+	list_cache(vs, &hvmm_host.pgt.cache, &n);
+	for (unsigned int v = 1; v <= SIM_MAX_VM; v++)
+		if (vs->g[v].live)
+			list_cache(vs, &vs->g[v].vm->pgt.cache, &n);
+	return n;
+}
+
+/* After an op: obligations left open, the tables of VMs made or gone, the pool's account. */
+static void event_oracles_op_end(struct sim_vmstate *vs, const struct sim_op *op, int ret,
+				 uint16_t vmid_gone)
+{
+	unsigned int nr;
+
+	sim_event_end();
+	sim_bbm_op_end(vs->bbm);
+	if (!ret && op->kind == SIM_OP_VM_CREATE)
+		roots_to_bbm(vs, op->vm);
+	if (!ret && op->kind == SIM_OP_VM_DESTROY)
+		sim_bbm_drop_vmid(vs->bbm, vmid_gone);
+	/* Listed first: the list may move. */
+	nr = list_cached(vs);
+	sim_hyp_conserve_check(vs->hyp_conserve, vs->bbm, vs->cached, nr);
+}
+
 int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
 		 struct sim_physmem *pm, struct sim_report *report,
 		 uint64_t alloc_pfn, uint64_t alloc_pages, char *err, size_t errlen)
@@ -83,6 +210,7 @@ int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
 	int ret;
 
 	memset(vs, 0, sizeof(*vs));
+	sim_event_end();
 	vs->pm = pm;
 	vs->report = report;
 	vs->oracles = cfg->oracles != SIM_ORACLES_OFF;
@@ -102,6 +230,8 @@ int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
 			ram[nr_ram++] = (struct hvmm_memblock){ pm->regions[i].base, pm->regions[i].size };
 	start = cfg->ipa_start_level <= 3 ? cfg->ipa_start_level :
 		(unsigned int)hvmm_pgtable_default_start_level(cfg->ipa_bits);
+	if (vs->oracles)
+		event_oracles_start(vs);
 	/* Set up on fresh or scrubbed memory: the pool is zero already. */
 	if (hvmm_pool_init_zeroed(&vs->hyp_pool, vs->hyp_pfn, vs->hyp_pages, 0) ||
 	    (ret = hvmm_mem_protect_init(&vs->hyp_pool, ram, nr_ram, cfg->host_ia_bits)) ||
@@ -113,6 +243,7 @@ int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
 		return -1;
 	}
 	mark_roots(vs, &hvmm_host.pgt);
+	event_oracles_started(vs);
 	if (sim_ideal_init(&vs->ideal, pm->start_pfn, pm->end_pfn - pm->start_pfn)) {
 		snprintf(err, errlen, "cannot map the ownership shadow");
 		return -1;
@@ -134,6 +265,7 @@ int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
 
 void sim_vm_teardown(struct sim_vmstate *vs)
 {
+	event_oracles_stop(vs);
 	for (unsigned int c = 0; c < SIM_MAX_CPUS; c++)
 		sim_tlb_fini(&vs->tlbs[c]);
 	sim_ideal_fini(&vs->ideal);
@@ -490,13 +622,11 @@ static int op_access(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *
 	return 0;
 }
 
-int sim_vm_exec(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *value)
+static int exec_op(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *value)
 {
 	unsigned int v = op->vm;
 	int ret;
 
-	if (!vs->enabled)
-		return -HVMM_ENOTSUP;
 	vs->nr_touch = 0;
 	switch (op->kind) {
 	case SIM_OP_VM_CREATE: ret = op_vm_create(vs, op); break;
@@ -541,5 +671,23 @@ int sim_vm_exec(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *value
 	}
 	if (!ret && vs->oracles)
 		sim_vm_check_touched(vs);
+	return ret;
+}
+
+int sim_vm_exec(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *value)
+{
+	uint16_t vmid = 0;
+	int ret;
+
+	if (!vs->enabled)
+		return -HVMM_ENOTSUP;
+	if (!vs->bbm || op->kind == SIM_OP_LOAD || op->kind == SIM_OP_STORE)
+		return exec_op(vs, op, value);
+	if (op->kind == SIM_OP_VM_DESTROY && op->vm <= SIM_MAX_VM && op->vm && vs->g[op->vm].live)
+		vmid = vs->g[op->vm].vmid;
+	sim_hyp_conserve_set_op(vs->hyp_conserve, vs->report->op_index);
+	sim_event_begin();
+	ret = exec_op(vs, op, value);
+	event_oracles_op_end(vs, op, ret, vmid);
 	return ret;
 }

@@ -11,6 +11,8 @@
 
 #include "mmu/tlb.h"
 #include "op.h"
+#include "oracle/bbm.h"
+#include "oracle/hyp_conserve.h"
 #include "oracle/ideal.h"
 #include "oracle/report.h"
 #include "physmem.h"
@@ -59,6 +61,11 @@ struct sim_vmstate {
 	uint64_t pick_cursor;			/* next pfn tried for fault donations */
 	struct sim_touch *touch;
 	unsigned int nr_touch, touch_cap;
+	/* Oracles on the events inside ops (NULL: off, or mm/ not instrumented). */
+	struct sim_bbm *bbm;
+	struct sim_hyp_conserve *hyp_conserve;
+	uint64_t *cached;			/* scratch: pfns in page caches */
+	unsigned int cached_cap;
 };
 
 int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,

@@ -56,6 +56,12 @@ void sim_event_unobserve(sim_event_observer_fn fn, void *ctx)
 	nr_observers = j;
 }
 
+void sim_event_reset_observers(void)
+{
+	nr_observers = 0;
+	observed_kinds = 0;
+}
+
 void sim_event_set_scheduler(sim_event_sched_fn fn, void *ctx)
 {
 	sched_fn = fn;

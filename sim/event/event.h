@@ -92,6 +92,8 @@ typedef void (*sim_event_sched_fn)(void *ctx, const struct sim_event *ev);
  */
 bool sim_event_observe(sim_event_observer_fn fn, void *ctx, uint32_t kinds);
 void sim_event_unobserve(sim_event_observer_fn fn, void *ctx);
+/* Forgets every observer (a new machine takes the layer over). */
+void sim_event_reset_observers(void);
 void sim_event_set_scheduler(sim_event_sched_fn fn, void *ctx);
 
 /*

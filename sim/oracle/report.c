@@ -17,6 +17,8 @@ static const char *const oracle_names[SIM_ORACLE__COUNT] = {
 	[SIM_ORACLE_IDEAL] = "IDEAL",
 	[SIM_ORACLE_CONC] = "CONC",
 	[SIM_ORACLE_ROBUST] = "ROBUST",
+	[SIM_ORACLE_BBM] = "BBM",
+	[SIM_ORACLE_HYP_CONSERVE] = "HYP-CONSERVE",
 };
 
 const char *sim_oracle_name(enum sim_oracle_id id)

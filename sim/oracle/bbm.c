@@ -1,0 +1,672 @@
+// SPDX-License-Identifier: MIT
+/*
+ * BBM: break-before-make and TLB maintenance, per descriptor and per table
+ * page (see bbm.h for the rules and where they come from).
+ */
+#include "bbm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+/* VMSAv8-64 stage-2 descriptors, 4 KiB granule (Arm ARM D8.3). */
+#define DESC_VALID	(1ULL << 0)
+#define DESC_TABLE	(1ULL << 1)	/* levels 0-2: table; level 3: page */
+#define DESC_OA_MASK	0x0000fffffffff000ULL
+#define DESC_MEMATTR	(0xfULL << 2)
+#define DESC_S2AP_R	(1ULL << 6)
+#define DESC_S2AP_W	(1ULL << 7)
+#define DESC_SH		(3ULL << 8)
+#define DESC_AF		(1ULL << 10)
+#define DESC_XN		(3ULL << 53)
+#define PAGE_SHIFT	12
+#define ENTRIES		512
+#define LAST_LEVEL	3
+
+enum table_state {
+	TABLE_LIVE,		/* a root, or linked from a live table */
+	TABLE_UNLINKED,		/* unlinked; a walk cache may still hold it */
+};
+
+struct table {
+	uint64_t pfn, base;	/* page, first IPA it translates */
+	uint16_t vmid;
+	uint8_t level;
+	uint8_t state;
+	bool root;
+	bool reported;		/* a write after unlinking was reported */
+	uint64_t desc[ENTRIES];	/* descriptors as last written */
+};
+
+struct range {
+	uint64_t lo, hi;	/* pfns, [lo, hi) */
+};
+
+/* An invalidation owed for a broken or downgraded descriptor. */
+struct obligation {
+	uint16_t vmid;
+	uint8_t level;
+	bool table;		/* a table descriptor was removed */
+	bool visible;		/* a DSB made the write visible to walkers */
+	bool early_tlbi;	/* a covering TLBI came before that DSB */
+	uint64_t ipa, size;
+	uint64_t old;
+	uint64_t event;		/* the write that opened it */
+	uint64_t tpfn;		/* the entry: table page and index */
+	unsigned int idx;
+	struct range *prot;	/* pages a stale translation may reach */
+	unsigned int nr_prot, cap_prot;
+	uint64_t *tables;	/* unlinked table pages under it */
+	unsigned int nr_tables, cap_tables;
+};
+
+struct sim_bbm {
+	struct sim_physmem *pm;
+	struct sim_report *report;
+	uint64_t start_pfn, nr_pfns;
+	uint32_t *slot_of;	/* per pfn: 1 + index in tables[], 0 if not a table */
+	size_t slot_bytes;
+	struct table **tables;
+	unsigned int nr_tables, cap_tables;
+	unsigned int *free_slots;
+	unsigned int nr_free;
+	struct obligation *obs;
+	unsigned int nr_obs, cap_obs;
+	uint64_t count_lo, count_hi, counted;	/* tables in [count_lo, count_hi) */
+	/* The region last translated. */
+	uintptr_t host_lo, host_hi;
+	uint64_t host_base;
+};
+
+static uint32_t level_shift(unsigned int level)
+{
+	return PAGE_SHIFT + 9 * (LAST_LEVEL - level);
+}
+
+static uint64_t level_size(unsigned int level)
+{
+	return 1ULL << level_shift(level);
+}
+
+static bool desc_valid(uint64_t d)
+{
+	return d & DESC_VALID;
+}
+
+static bool desc_is_table(uint64_t d, unsigned int level)
+{
+	return desc_valid(d) && level < LAST_LEVEL && (d & DESC_TABLE);
+}
+
+static uint64_t desc_oa(uint64_t d)
+{
+	return d & DESC_OA_MASK;
+}
+
+/* Fewer rights, or access flag cleared: a TLB may still grant the old ones. */
+static bool desc_downgrades(uint64_t old, uint64_t new)
+{
+	uint64_t rights = DESC_S2AP_R | DESC_S2AP_W | DESC_AF;
+
+	return (old & rights & ~new) || (~old & new & DESC_XN);
+}
+
+/* A change that D8.16.1 allows only through an invalid entry. */
+static bool desc_needs_bbm(uint64_t old, uint64_t new, unsigned int level)
+{
+	return desc_oa(old) != desc_oa(new) ||
+	       desc_is_table(old, level) != desc_is_table(new, level) ||
+	       ((old ^ new) & (DESC_MEMATTR | DESC_SH));
+}
+
+/* --- memory ----------------------------------------------------------------- */
+
+static uint64_t host_to_pa(struct sim_bbm *b, const void *addr)
+{
+	uintptr_t h = (uintptr_t)addr;
+	const struct sim_region *r;
+
+	if (h - b->host_lo < b->host_hi - b->host_lo)
+		return b->host_base + (h - b->host_lo);
+	for (unsigned int i = 0; i < b->pm->nr_regions; i++) {
+		r = &b->pm->regions[i];
+		if (r->host && h - (uintptr_t)r->host < r->size) {
+			b->host_lo = (uintptr_t)r->host;
+			b->host_hi = (uintptr_t)r->host + r->size;
+			b->host_base = r->base;
+			return r->base + (h - (uintptr_t)r->host);
+		}
+	}
+	return UINT64_MAX;
+}
+
+static const uint64_t *page_words(struct sim_bbm *b, uint64_t pfn)
+{
+	return sim_physmem_pa_to_host(b->pm, pfn << PAGE_SHIFT);
+}
+
+static bool pfn_tracked(const struct sim_bbm *b, uint64_t pfn)
+{
+	return pfn - b->start_pfn < b->nr_pfns;
+}
+
+static struct table *table_of(const struct sim_bbm *b, uint64_t pfn)
+{
+	uint32_t s;
+
+	if (!pfn_tracked(b, pfn))
+		return NULL;
+	s = b->slot_of[pfn - b->start_pfn];
+	return s ? b->tables[s - 1] : NULL;
+}
+
+/* --- reports ----------------------------------------------------------------- */
+
+static void violation(struct sim_bbm *b, enum sim_oracle_id oracle, const struct sim_event *ev,
+		      const char *fmt, uint64_t x, uint64_t y, uint64_t z)
+{
+	char what[200], at[128] = "";
+
+	snprintf(what, sizeof(what), fmt, (unsigned long long)x, (unsigned long long)y,
+		 (unsigned long long)z);
+	if (ev)
+		sim_event_describe(ev, at, sizeof(at));
+	sim_report_violation(b->report, oracle, "%s%s%s", what, ev ? "; at " : "", at);
+}
+
+/* --- table pages ------------------------------------------------------------- */
+
+static struct table *table_add(struct sim_bbm *b, uint64_t pfn, uint64_t base, uint16_t vmid,
+			       unsigned int level, bool root)
+{
+	struct table *t;
+	const uint64_t *words = page_words(b, pfn);
+	unsigned int s;
+
+	if (!pfn_tracked(b, pfn) || !words)
+		return NULL;
+	t = malloc(sizeof(*t));
+	if (!t)
+		abort();
+	*t = (struct table){ .pfn = pfn, .base = base, .vmid = vmid, .level = (uint8_t)level,
+			     .root = root };
+	memcpy(t->desc, words, sizeof(t->desc));
+	if (b->nr_free) {
+		s = b->free_slots[--b->nr_free];
+	} else {
+		if (b->nr_tables == b->cap_tables) {
+			b->cap_tables = b->cap_tables ? 2 * b->cap_tables : 64;
+			b->tables = realloc(b->tables, b->cap_tables * sizeof(*b->tables));
+			b->free_slots = realloc(b->free_slots, b->cap_tables * sizeof(*b->free_slots));
+			if (!b->tables || !b->free_slots)
+				abort();
+		}
+		s = b->nr_tables++;
+	}
+	b->tables[s] = t;
+	b->slot_of[pfn - b->start_pfn] = s + 1;
+	if (pfn >= b->count_lo && pfn < b->count_hi)
+		b->counted++;
+	return t;
+}
+
+static void table_remove(struct sim_bbm *b, struct table *t)
+{
+	uint32_t s = b->slot_of[t->pfn - b->start_pfn];
+
+	b->slot_of[t->pfn - b->start_pfn] = 0;
+	b->tables[s - 1] = NULL;
+	b->free_slots[b->nr_free++] = s - 1;
+	if (t->pfn >= b->count_lo && t->pfn < b->count_hi)
+		b->counted--;
+	free(t);
+}
+
+static void link_table(struct sim_bbm *b, const struct sim_event *ev, uint64_t pfn,
+		       uint64_t base, uint16_t vmid, unsigned int level);
+
+/* Tracks the tables already linked below @t (a tree linked whole, or found at start). */
+static void link_children(struct sim_bbm *b, const struct sim_event *ev, struct table *t)
+{
+	for (unsigned int i = 0; i < ENTRIES; i++)
+		if (desc_is_table(t->desc[i], t->level))
+			link_table(b, ev, desc_oa(t->desc[i]) >> PAGE_SHIFT,
+				   t->base + i * level_size(t->level), t->vmid, t->level + 1u);
+}
+
+static void link_table(struct sim_bbm *b, const struct sim_event *ev, uint64_t pfn,
+		       uint64_t base, uint16_t vmid, unsigned int level)
+{
+	struct table *t = table_of(b, pfn);
+
+	if (t) {
+		violation(b, SIM_ORACLE_BBM, ev, t->state == TABLE_LIVE ?
+			  "table page pfn 0x%llx linked at IPA 0x%llx while already linked "
+			  "(at IPA 0x%llx)" :
+			  "table page pfn 0x%llx linked at IPA 0x%llx before the TLBI that must "
+			  "follow its unlinking (from IPA 0x%llx)", pfn, base, t->base);
+		return;
+	}
+	t = table_add(b, pfn, base, vmid, level, false);
+	if (t)
+		link_children(b, ev, t);
+}
+
+/* --- obligations ------------------------------------------------------------- */
+
+static void ob_protect(struct obligation *o, uint64_t lo, uint64_t hi)
+{
+	if (o->nr_prot && o->prot[o->nr_prot - 1].hi == lo) {
+		o->prot[o->nr_prot - 1].hi = hi;
+		return;
+	}
+	if (o->nr_prot == o->cap_prot) {
+		o->cap_prot = o->cap_prot ? 2 * o->cap_prot : 4;
+		o->prot = realloc(o->prot, o->cap_prot * sizeof(*o->prot));
+		if (!o->prot)
+			abort();
+	}
+	o->prot[o->nr_prot++] = (struct range){ lo, hi };
+}
+
+static void ob_add_table(struct obligation *o, uint64_t pfn)
+{
+	if (o->nr_tables == o->cap_tables) {
+		o->cap_tables = o->cap_tables ? 2 * o->cap_tables : 4;
+		o->tables = realloc(o->tables, o->cap_tables * sizeof(*o->tables));
+		if (!o->tables)
+			abort();
+	}
+	o->tables[o->nr_tables++] = pfn;
+}
+
+/* The subtree under a removed table descriptor: unlinked, and what its leaves map. */
+static void ob_take_subtree(struct sim_bbm *b, struct obligation *o, uint64_t pfn)
+{
+	struct table *t = table_of(b, pfn);
+
+	if (!t || t->state != TABLE_LIVE || t->root)
+		return;
+	t->state = TABLE_UNLINKED;
+	ob_add_table(o, pfn);
+	for (unsigned int i = 0; i < ENTRIES; i++) {
+		uint64_t d = t->desc[i];
+
+		if (desc_is_table(d, t->level))
+			ob_take_subtree(b, o, desc_oa(d) >> PAGE_SHIFT);
+		else if (desc_valid(d))
+			ob_protect(o, desc_oa(d) >> PAGE_SHIFT,
+				   (desc_oa(d) + level_size(t->level)) >> PAGE_SHIFT);
+	}
+}
+
+static struct obligation *ob_open(struct sim_bbm *b, const struct sim_event *ev, struct table *t,
+				  unsigned int idx, uint64_t old)
+{
+	struct obligation *o;
+
+	if (b->nr_obs == b->cap_obs) {
+		b->cap_obs = b->cap_obs ? 2 * b->cap_obs : 16;
+		b->obs = realloc(b->obs, b->cap_obs * sizeof(*b->obs));
+		if (!b->obs)
+			abort();
+	}
+	o = &b->obs[b->nr_obs++];
+	*o = (struct obligation){
+		.vmid = t->vmid, .level = t->level, .table = desc_is_table(old, t->level),
+		.ipa = t->base + idx * level_size(t->level), .size = level_size(t->level),
+		.old = old, .event = ev->index, .tpfn = t->pfn, .idx = idx,
+	};
+	return o;
+}
+
+static void ob_break(struct sim_bbm *b, const struct sim_event *ev, struct table *t,
+		     unsigned int idx, uint64_t old)
+{
+	struct obligation *o = ob_open(b, ev, t, idx, old);
+
+	if (o->table)
+		ob_take_subtree(b, o, desc_oa(old) >> PAGE_SHIFT);
+	else
+		ob_protect(o, desc_oa(old) >> PAGE_SHIFT,
+			   (desc_oa(old) + o->size) >> PAGE_SHIFT);
+}
+
+/* The invalidation completed: the unlinked tables under it are plain pages again. */
+static void ob_discharge(struct sim_bbm *b, unsigned int i)
+{
+	struct obligation *o = &b->obs[i];
+
+	for (unsigned int k = 0; k < o->nr_tables; k++) {
+		struct table *t = table_of(b, o->tables[k]);
+
+		if (t && t->state == TABLE_UNLINKED)
+			table_remove(b, t);
+	}
+	free(o->prot);
+	free(o->tables);
+	b->obs[i] = b->obs[--b->nr_obs];
+}
+
+static struct obligation *ob_of_entry(struct sim_bbm *b, uint64_t tpfn, unsigned int idx)
+{
+	for (unsigned int i = 0; i < b->nr_obs; i++)
+		if (b->obs[i].tpfn == tpfn && b->obs[i].idx == idx)
+			return &b->obs[i];
+	return NULL;
+}
+
+/* The open obligation whose stale translations may reach @pfn, if any. */
+static struct obligation *ob_reaching(struct sim_bbm *b, uint64_t pfn, uint64_t nr)
+{
+	for (unsigned int i = 0; i < b->nr_obs; i++) {
+		struct obligation *o = &b->obs[i];
+
+		for (unsigned int k = 0; k < o->nr_prot; k++)
+			if (o->prot[k].lo < pfn + nr && pfn < o->prot[k].hi)
+				return o;
+	}
+	return NULL;
+}
+
+/* --- descriptor writes -------------------------------------------------------- */
+
+static void descriptor_written(struct sim_bbm *b, const struct sim_event *ev, struct table *t,
+			       unsigned int idx, uint64_t new)
+{
+	uint64_t old = t->desc[idx], ipa = t->base + idx * level_size(t->level);
+	struct obligation *o;
+
+	if (old == new)
+		return;
+	t->desc[idx] = new;
+	if (desc_valid(old) && desc_valid(new)) {
+		if (desc_needs_bbm(old, new, t->level)) {
+			violation(b, SIM_ORACLE_BBM, ev,
+				  "valid descriptor 0x%llx at IPA 0x%llx replaced by valid 0x%llx "
+				  "without break-before-make", old, ipa, new);
+			ob_break(b, ev, t, idx, old);
+			if (desc_is_table(new, t->level))
+				link_table(b, ev, desc_oa(new) >> PAGE_SHIFT, ipa, t->vmid,
+					   t->level + 1u);
+		} else if (desc_downgrades(old, new)) {
+			ob_open(b, ev, t, idx, old);
+		}
+		return;
+	}
+	if (desc_valid(old)) {
+		ob_break(b, ev, t, idx, old);
+		return;
+	}
+	if (!desc_valid(new))
+		return;
+	o = ob_of_entry(b, t->pfn, idx);
+	if (o && o->old != new)
+		violation(b, SIM_ORACLE_BBM, ev,
+			  "descriptor at IPA 0x%llx made valid (0x%llx) before the TLBI owed for "
+			  "breaking 0x%llx completed", ipa, new, o->old);
+	if (desc_is_table(new, t->level))
+		link_table(b, ev, desc_oa(new) >> PAGE_SHIFT, ipa, t->vmid, t->level + 1u);
+}
+
+static void memory_written(struct sim_bbm *b, const struct sim_event *ev)
+{
+	uint64_t pa = host_to_pa(b, ev->addr), pfn = pa >> PAGE_SHIFT;
+	struct table *t;
+	struct obligation *o;
+
+	if (pa == UINT64_MAX)
+		return;
+	t = table_of(b, pfn);
+	if (t) {
+		unsigned int idx = (unsigned int)((pa & ((1u << PAGE_SHIFT) - 1)) >> 3);
+		uint64_t word = ev->val;
+
+		/* A narrower atomic changed part of a descriptor: judge the whole word. */
+		if (ev->kind == SIM_EV_ATOMIC && ev->size < 8)
+			word = *(const uint64_t *)((uintptr_t)ev->addr & ~(uintptr_t)7);
+		if (t->state == TABLE_UNLINKED) {
+			if (!t->reported)
+				violation(b, SIM_ORACLE_BBM, ev,
+					  "table page pfn 0x%llx (IPA 0x%llx) written after it was "
+					  "unlinked, before the TLBI covering it (value 0x%llx)",
+					  pfn, t->base, word);
+			t->reported = true;
+			t->desc[idx] = word;
+			return;
+		}
+		descriptor_written(b, ev, t, idx, word);
+		return;
+	}
+	if (!b->nr_obs)
+		return;
+	o = ob_reaching(b, pfn, 1);
+	if (o)
+		violation(b, SIM_ORACLE_BBM, ev,
+			  "page pfn 0x%llx written while a stale translation of IPA 0x%llx (vmid "
+			  "%llu) may still map it: no TLBI yet", pfn, o->ipa, o->vmid);
+}
+
+/* --- barriers and invalidations ------------------------------------------------ */
+
+static bool tlbi_covers(const struct obligation *o, const struct sim_event *ev)
+{
+	if (o->vmid != ev->a)
+		return false;
+	switch (ev->kind) {
+	case SIM_EV_TLBI_VMID:
+		return true;
+	case SIM_EV_TLBI_RANGE:
+		return ev->b <= o->ipa && o->ipa + o->size - 1 <= ev->b + ev->c - 1 && ev->c;
+	case SIM_EV_TLBI_IPA:
+		/* One IPA; the level hint (TTL) limits it to leaves of that level. */
+		return !o->table && o->level == ev->c && ev->b - o->ipa < o->size;
+	default:
+		return false;
+	}
+}
+
+static void tlbi(struct sim_bbm *b, const struct sim_event *ev)
+{
+	for (unsigned int i = 0; i < b->nr_obs;) {
+		struct obligation *o = &b->obs[i];
+
+		if (tlbi_covers(o, ev)) {
+			if (o->visible) {
+				ob_discharge(b, i);
+				continue;
+			}
+			o->early_tlbi = true;
+		}
+		i++;
+	}
+}
+
+/* --- frees, allocations and owner changes ---------------------------------------- */
+
+static void table_freed(struct sim_bbm *b, const struct sim_event *ev, struct table *t)
+{
+	bool empty = true;
+
+	for (unsigned int i = 0; i < ENTRIES && empty; i++)
+		empty = !desc_valid(t->desc[i]);
+	if (t->state == TABLE_UNLINKED)
+		violation(b, SIM_ORACLE_BBM, ev,
+			  "table page pfn 0x%llx (IPA 0x%llx, vmid %llu) freed before the TLBI "
+			  "covering its unlinking completed", t->pfn, t->base, t->vmid);
+	else if (!t->root)
+		violation(b, SIM_ORACLE_BBM, ev,
+			  "table page pfn 0x%llx (IPA 0x%llx, vmid %llu) freed while still linked",
+			  t->pfn, t->base, t->vmid);
+	else if (!empty)
+		violation(b, SIM_ORACLE_BBM, ev,
+			  "root table pfn 0x%llx of vmid %llu freed while it holds valid entries "
+			  "(%llu)", t->pfn, t->vmid, 1);
+	if (t->state == TABLE_LIVE)
+		table_remove(b, t);
+}
+
+static void pages_released(struct sim_bbm *b, const struct sim_event *ev, uint64_t pfn,
+			   uint64_t nr)
+{
+	struct obligation *o;
+
+	for (uint64_t i = 0; i < nr; i++) {
+		struct table *t = table_of(b, pfn + i);
+
+		if (!t)
+			continue;
+		if (ev->kind == SIM_EV_PAGE_FREE)
+			table_freed(b, ev, t);
+		else
+			violation(b, SIM_ORACLE_BBM, ev, ev->kind == SIM_EV_PAGE_ALLOC ?
+				  "table page pfn 0x%llx (IPA 0x%llx, vmid %llu) allocated again" :
+				  "table page pfn 0x%llx (IPA 0x%llx, vmid %llu) changes owner",
+				  t->pfn, t->base, t->vmid);
+	}
+	o = b->nr_obs ? ob_reaching(b, pfn, nr) : NULL;
+	if (o)
+		violation(b, SIM_ORACLE_BBM, ev,
+			  "page pfn 0x%llx freed, reused or given away while a stale translation of "
+			  "IPA 0x%llx (vmid %llu) may still map it: no TLBI yet", pfn, o->ipa, o->vmid);
+}
+
+void sim_bbm_event(void *ctx, const struct sim_event *ev)
+{
+	struct sim_bbm *b = ctx;
+
+	switch (ev->kind) {
+	case SIM_EV_STORE:
+	case SIM_EV_ATOMIC:
+		if ((ev->flags & SIM_EV_F_OP_MASK) == SIM_EV_AT_LOAD && ev->kind == SIM_EV_ATOMIC)
+			return;
+		memory_written(b, ev);
+		break;
+	case SIM_EV_DSB_ISHST:
+	case SIM_EV_DSB_ISH:
+		for (unsigned int i = 0; i < b->nr_obs; i++)
+			b->obs[i].visible = true;
+		break;
+	case SIM_EV_TLBI_IPA:
+	case SIM_EV_TLBI_RANGE:
+	case SIM_EV_TLBI_VMID:
+		if (b->nr_obs)
+			tlbi(b, ev);
+		break;
+	case SIM_EV_PAGE_FREE:
+	case SIM_EV_PAGE_ALLOC:
+		pages_released(b, ev, ev->a >> PAGE_SHIFT, 1ULL << (ev->b & 63));
+		break;
+	case SIM_EV_OWNERSHIP:
+		pages_released(b, ev, ev->a >> PAGE_SHIFT, 1);
+		break;
+	default:
+		break;
+	}
+}
+
+void sim_bbm_op_end(struct sim_bbm *b)
+{
+	while (b->nr_obs) {
+		struct obligation *o = &b->obs[b->nr_obs - 1];
+		char what[320];
+
+		snprintf(what, sizeof(what),
+			 "vmid %u IPA 0x%llx level %u: descriptor 0x%llx %s at event %llu and no "
+			 "TLBI covering it completed before the op returned%s",
+			 o->vmid, (unsigned long long)o->ipa, o->level, (unsigned long long)o->old,
+			 o->table ? "(a table) was removed" : "was broken or downgraded",
+			 (unsigned long long)o->event,
+			 o->early_tlbi ? " (a TLBI came before the DSB that makes the write "
+					 "visible to walkers)" : "");
+		sim_report_violation(b->report, SIM_ORACLE_TLB, "%s", what);
+		ob_discharge(b, b->nr_obs - 1);
+	}
+}
+
+/* --- set-up ------------------------------------------------------------------- */
+
+struct sim_bbm *sim_bbm_create(struct sim_physmem *pm, struct sim_report *report)
+{
+	struct sim_bbm *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return NULL;
+	b->pm = pm;
+	b->report = report;
+	b->start_pfn = pm->start_pfn;
+	b->nr_pfns = pm->end_pfn - pm->start_pfn;
+	b->slot_bytes = b->nr_pfns * sizeof(*b->slot_of);
+	b->slot_of = mmap(NULL, b->slot_bytes, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (b->slot_of == MAP_FAILED) {
+		free(b);
+		return NULL;
+	}
+	return b;
+}
+
+void sim_bbm_destroy(struct sim_bbm *b)
+{
+	if (!b)
+		return;
+	while (b->nr_obs)
+		ob_discharge(b, b->nr_obs - 1);
+	for (unsigned int i = 0; i < b->nr_tables; i++)
+		free(b->tables[i]);
+	free(b->tables);
+	free(b->free_slots);
+	free(b->obs);
+	munmap(b->slot_of, b->slot_bytes);
+	free(b);
+}
+
+void sim_bbm_count_range(struct sim_bbm *b, uint64_t pfn, uint64_t nr)
+{
+	b->count_lo = pfn;
+	b->count_hi = pfn + nr;
+	b->counted = 0;
+	for (unsigned int i = 0; i < b->nr_tables; i++)
+		if (b->tables[i] && b->tables[i]->pfn >= pfn && b->tables[i]->pfn < pfn + nr)
+			b->counted++;
+}
+
+void sim_bbm_add_roots(struct sim_bbm *b, uint64_t pa, unsigned int nr, unsigned int start_level,
+		       uint16_t vmid)
+{
+	for (unsigned int i = 0; i < nr; i++) {
+		uint64_t pfn = (pa >> PAGE_SHIFT) + i;
+		struct table *t;
+
+		if (table_of(b, pfn))
+			continue;
+		t = table_add(b, pfn, (uint64_t)i * ENTRIES * level_size(start_level), vmid,
+			      start_level, true);
+		if (t)
+			link_children(b, NULL, t);
+	}
+}
+
+void sim_bbm_drop_vmid(struct sim_bbm *b, uint16_t vmid)
+{
+	for (unsigned int i = 0; i < b->nr_obs;) {
+		if (b->obs[i].vmid == vmid)
+			ob_discharge(b, i);
+		else
+			i++;
+	}
+	for (unsigned int i = 0; i < b->nr_tables; i++)
+		if (b->tables[i] && b->tables[i]->vmid == vmid)
+			table_remove(b, b->tables[i]);
+}
+
+uint64_t sim_bbm_tables_counted(const struct sim_bbm *b)
+{
+	return b->counted;
+}
+
+bool sim_bbm_is_table(const struct sim_bbm *b, uint64_t pfn)
+{
+	return table_of(b, pfn) != NULL;
+}
