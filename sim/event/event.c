@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
+static void update_fast_flags(void);
+
 struct observer {
 	sim_event_observer_fn fn;
 	void *ctx;
@@ -27,11 +29,19 @@ static sim_event_sched_fn sched_fn;
 static void *sched_ctx;
 static uintptr_t win_lo, win_hi;
 
-/* Per host thread: real-threads runs never arm it (they use the TSan runtime). */
-static _Thread_local bool armed;
-static _Thread_local uint64_t next_index;
-static _Thread_local void *pending_addr;
-static _Thread_local uint32_t pending_size, pending_flags;
+/*
+ * Per host thread: real-threads runs never arm it (they use the TSan
+ * runtime). Initial-exec TLS: the hooks run on every access mm/ makes, and
+ * the general-dynamic model of position-independent code would make each
+ * of them a call to __tls_get_addr.
+ */
+SIM_EVENT_TLS struct sim_event_cpu sim_event_cpu;
+bool sim_event_loads_wanted;
+#define armed (sim_event_cpu.armed)
+#define next_index (sim_event_cpu.next_index)
+#define pending_addr (sim_event_cpu.pending_addr)
+#define pending_end (sim_event_cpu.pending_end)
+#define pending_flags (sim_event_cpu.pending_flags)
 
 bool sim_event_observe(sim_event_observer_fn fn, void *ctx, uint32_t kinds)
 {
@@ -39,6 +49,7 @@ bool sim_event_observe(sim_event_observer_fn fn, void *ctx, uint32_t kinds)
 		return false;
 	observers[nr_observers++] = (struct observer){ fn, ctx, kinds };
 	observed_kinds |= kinds;
+	update_fast_flags();
 	return true;
 }
 
@@ -54,18 +65,21 @@ void sim_event_unobserve(sim_event_observer_fn fn, void *ctx)
 		observed_kinds |= observers[i].kinds;
 	}
 	nr_observers = j;
+	update_fast_flags();
 }
 
 void sim_event_reset_observers(void)
 {
 	nr_observers = 0;
 	observed_kinds = 0;
+	update_fast_flags();
 }
 
 void sim_event_set_scheduler(sim_event_sched_fn fn, void *ctx)
 {
 	sched_fn = fn;
 	sched_ctx = ctx;
+	update_fast_flags();
 }
 
 void sim_event_set_window(const void *lo, const void *hi)
@@ -79,6 +93,18 @@ static bool in_window(const void *addr)
 	return (uintptr_t)addr - win_lo < win_hi - win_lo;
 }
 
+static void update_fast_flags(void)
+{
+	sim_event_loads_wanted = sched_fn || (observed_kinds & (1u << SIM_EV_LOAD));
+	sim_event_cpu.join_at = NULL;
+}
+
+/* Adjacent plain stores join the run only when nobody needs to see them one by one. */
+static bool may_join(void)
+{
+	return armed && !sched_fn && !pending_flags;
+}
+
 static void deliver(struct sim_event *ev)
 {
 	unsigned int i;
@@ -89,25 +115,28 @@ static void deliver(struct sim_event *ev)
 			observers[i].fn(observers[i].ctx, ev);
 }
 
-/* Reports the pending plain store, one event per aligned 64-bit word it touched. */
+/*
+ * Reports the pending plain stores: a run of adjacent ones (a scrub, a
+ * struct copy) as one event over whole 64-bit words, whose values the
+ * observers read from memory.
+ */
 static void flush_store(void)
 {
-	uintptr_t w, end;
+	uintptr_t lo, hi;
+	struct sim_event ev = { .kind = SIM_EV_STORE };
 
 	if (!pending_addr)
 		return;
-	w = (uintptr_t)pending_addr & ~(uintptr_t)7;
-	end = (uintptr_t)pending_addr + pending_size;
+	lo = (uintptr_t)pending_addr & ~(uintptr_t)7;
+	hi = ((uintptr_t)pending_end + 7) & ~(uintptr_t)7;
 	pending_addr = NULL;
-	for (; w < end; w += 8) {
-		struct sim_event ev = {
-			.kind = SIM_EV_STORE, .size = 8, .flags = pending_flags,
-			.addr = (void *)w,
-		};
-
-		ev.val = __atomic_load_n((uint64_t *)w, __ATOMIC_RELAXED);
-		deliver(&ev);
-	}
+	pending_end = NULL;
+	sim_event_cpu.join_at = NULL;
+	ev.addr = (void *)lo;
+	ev.size = (uint32_t)(hi - lo);
+	ev.flags = pending_flags;
+	ev.val = __atomic_load_n((uint64_t *)lo, __ATOMIC_RELAXED);
+	deliver(&ev);
 }
 
 void sim_event_begin(void)
@@ -115,6 +144,8 @@ void sim_event_begin(void)
 	armed = true;
 	next_index = 0;
 	pending_addr = NULL;
+	pending_end = NULL;
+	update_fast_flags();
 }
 
 void sim_event_end(void)
@@ -123,6 +154,7 @@ void sim_event_end(void)
 		return;
 	flush_store();
 	armed = false;
+	sim_event_cpu.join_at = NULL;
 }
 
 bool sim_event_armed(void)
@@ -146,22 +178,35 @@ void sim_event_access(void *addr, uint32_t size, bool write, uint32_t flags)
 {
 	if (!armed)
 		return;
-	flush_store();
-	if (sched_fn)
+	/* A load changes nothing an observer judges: only the scheduler may want it. */
+	if (!write && !sched_fn && !(observed_kinds & (1u << SIM_EV_LOAD)))
+		return;
+	if (sched_fn) {
+		flush_store();
 		schedule(write ? SIM_EV_STORE : SIM_EV_LOAD, addr, size, flags);
+	}
 	if (!in_window(addr))
 		return;
 	if (write) {
-		if (observed_kinds & (1u << SIM_EV_STORE)) {
-			pending_addr = addr;
-			pending_size = size;
-			pending_flags = flags;
+		if (!(observed_kinds & (1u << SIM_EV_STORE)))
+			return;
+		/* The next word of a run (a scrub): one event for the run. */
+		if ((uint8_t *)addr == pending_end && pending_end && flags == pending_flags) {
+			pending_end += size;
+			return;
 		}
+		flush_store();
+		pending_addr = addr;
+		pending_end = (uint8_t *)addr + size;
+		pending_flags = flags;
+		if (may_join())
+			sim_event_cpu.join_at = pending_end;
 	} else if (observed_kinds & (1u << SIM_EV_LOAD)) {
 		struct sim_event ev = {
 			.kind = SIM_EV_LOAD, .size = size, .flags = flags, .addr = addr,
 		};
 
+		flush_store();
 		deliver(&ev);
 	}
 }
@@ -178,13 +223,17 @@ void sim_event_atomic_before(void *addr, uint32_t size, uint32_t flags)
 void sim_event_atomic_done(void *addr, uint32_t size, uint32_t flags, uint64_t old,
 			   uint64_t val)
 {
-	struct sim_event ev = {
-		.kind = SIM_EV_ATOMIC, .size = size, .flags = flags, .addr = addr,
-		.old = old, .val = val,
-	};
+	struct sim_event ev;
 
 	if (!armed || !in_window(addr) || !(observed_kinds & (1u << SIM_EV_ATOMIC)))
 		return;
+	/* An atomic load changes nothing: reported only to those who watch loads. */
+	if ((flags & SIM_EV_F_OP_MASK) == SIM_EV_AT_LOAD && !(observed_kinds & (1u << SIM_EV_LOAD)))
+		return;
+	ev = (struct sim_event){
+		.kind = SIM_EV_ATOMIC, .size = size, .flags = flags, .addr = addr,
+		.old = old, .val = val,
+	};
 	deliver(&ev);
 }
 

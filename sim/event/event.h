@@ -12,8 +12,10 @@
  *
  * Two kinds of consumer share it:
  *  - observers (the protocol oracles) receive each event once it has
- *    happened, with its effect: a plain store is reported with the value it
- *    left in memory, an atomic with the value before and after;
+ *    happened, with its effect: a plain store is reported over the 64-bit
+ *    words it touched, whose new values are in memory (a run of adjacent
+ *    stores with nothing in between, as a scrub makes, is one event); an
+ *    atomic comes with the value before and after;
  *  - one scheduler (the deterministic interleaver) is called before every
  *    access to shared memory and may switch to another vCPU there.
  *
@@ -29,8 +31,8 @@
 
 enum sim_ev_kind {
 	SIM_EV_LOAD,		/* addr, size; flags: SIM_EV_F_VOLATILE */
-	SIM_EV_STORE,		/* addr, size, val: the value in memory after it */
-	SIM_EV_ATOMIC,		/* addr, size, old -> val; flags: op, SIM_EV_F_* */
+	SIM_EV_STORE,		/* addr, size (whole 64-bit words), val: the first word after it */
+	SIM_EV_ATOMIC,		/* addr, size, old -> val; flags: op, SIM_EV_F_*; loads only to load observers */
 	SIM_EV_FENCE,		/* a C11 fence inside mm/ */
 	SIM_EV_DSB_ISHST,
 	SIM_EV_DSB_ISH,
@@ -119,11 +121,51 @@ const char *sim_event_kind_name(enum sim_ev_kind kind);
 /* One line describing @ev, e.g. "store [0x...] = 0x...", into @buf. */
 void sim_event_describe(const struct sim_event *ev, char *buf, size_t len);
 
-/* For the instrumentation hooks (tsan_hooks.c) only. */
 void sim_event_access(void *addr, uint32_t size, bool write, uint32_t flags);
 void sim_event_atomic_done(void *addr, uint32_t size, uint32_t flags, uint64_t old,
 			   uint64_t val);
 void sim_event_atomic_before(void *addr, uint32_t size, uint32_t flags);
 void sim_event_fence(void);
+
+/*
+ * For the instrumentation hooks (tsan_hooks.c) only: the state their fast
+ * paths read, per host thread. Initial-exec TLS, because the hooks run on
+ * every access mm/ makes and the general-dynamic model of position-
+ * independent code would make each a call to __tls_get_addr.
+ */
+#define SIM_EVENT_TLS _Thread_local __attribute__((tls_model("initial-exec")))
+struct sim_event_cpu {
+	/*
+	 * Where the next plain store must land to join the pending run (a
+	 * scrub), NULL when no store may join: disarmed, a scheduler wants
+	 * every store, or the pending store is not a plain one.
+	 */
+	uint8_t *join_at;
+	bool armed;
+	uint32_t pending_flags;
+	uint8_t *pending_addr, *pending_end;	/* plain stores not yet reported */
+	uint64_t next_index;
+};
+extern SIM_EVENT_TLS struct sim_event_cpu sim_event_cpu;
+extern bool sim_event_loads_wanted;
+
+static inline void sim_event_hook_store(void *addr, uint32_t size, uint32_t flags)
+{
+	struct sim_event_cpu *c = &sim_event_cpu;
+
+	if ((uint8_t *)addr == c->join_at && !flags) {
+		c->join_at += size;
+		c->pending_end = c->join_at;
+		return;
+	}
+	if (c->armed)
+		sim_event_access(addr, size, true, flags);
+}
+
+static inline void sim_event_hook_load(void *addr, uint32_t size, uint32_t flags)
+{
+	if (sim_event_cpu.armed && sim_event_loads_wanted)
+		sim_event_access(addr, size, false, flags);
+}
 
 #endif /* SIM_EVENT_EVENT_H */

@@ -73,18 +73,18 @@ void __tsan_ignore_thread_end(void)
 	void __tsan_volatile_write##n(void *addr);				\
 	void __tsan_unaligned_volatile_read##n(void *addr);			\
 	void __tsan_unaligned_volatile_write##n(void *addr);			\
-	void __tsan_read##n(void *addr) { sim_event_access(addr, n, false, 0); }	\
-	void __tsan_write##n(void *addr) { sim_event_access(addr, n, true, 0); }	\
-	void __tsan_unaligned_read##n(void *addr) { sim_event_access(addr, n, false, 0); } \
-	void __tsan_unaligned_write##n(void *addr) { sim_event_access(addr, n, true, 0); } \
+	void __tsan_read##n(void *addr) { sim_event_hook_load(addr, n, 0); }	\
+	void __tsan_write##n(void *addr) { sim_event_hook_store(addr, n, 0); }	\
+	void __tsan_unaligned_read##n(void *addr) { sim_event_hook_load(addr, n, 0); } \
+	void __tsan_unaligned_write##n(void *addr) { sim_event_hook_store(addr, n, 0); } \
 	void __tsan_volatile_read##n(void *addr)				\
-	{ sim_event_access(addr, n, false, SIM_EV_F_VOLATILE); }		\
+	{ sim_event_hook_load(addr, n, SIM_EV_F_VOLATILE); }			\
 	void __tsan_volatile_write##n(void *addr)				\
-	{ sim_event_access(addr, n, true, SIM_EV_F_VOLATILE); }			\
+	{ sim_event_hook_store(addr, n, SIM_EV_F_VOLATILE); }			\
 	void __tsan_unaligned_volatile_read##n(void *addr)			\
-	{ sim_event_access(addr, n, false, SIM_EV_F_VOLATILE); }		\
+	{ sim_event_hook_load(addr, n, SIM_EV_F_VOLATILE); }			\
 	void __tsan_unaligned_volatile_write##n(void *addr)			\
-	{ sim_event_access(addr, n, true, SIM_EV_F_VOLATILE); }
+	{ sim_event_hook_store(addr, n, SIM_EV_F_VOLATILE); }
 
 ACCESS_HOOKS(1)
 ACCESS_HOOKS(2)

@@ -74,6 +74,10 @@ struct sim_bbm {
 	struct obligation *obs;
 	unsigned int nr_obs, cap_obs;
 	uint64_t count_lo, count_hi, counted;	/* tables in [count_lo, count_hi) */
+	/* Per page of that range: the words written since it was last allocated. */
+	uint64_t (*written)[ENTRIES / 64];
+	/* Per VMID: a VM ran with it and no TLBI by VMID followed. */
+	bool stale_vmid[1u << 16];
 	/* The region last translated. */
 	uintptr_t host_lo, host_hi;
 	uint64_t host_base;
@@ -226,6 +230,34 @@ static void table_remove(struct sim_bbm *b, struct table *t)
 static void link_table(struct sim_bbm *b, const struct sim_event *ev, uint64_t pfn,
 		       uint64_t base, uint16_t vmid, unsigned int level);
 
+static bool in_count_range(const struct sim_bbm *b, uint64_t pfn)
+{
+	return pfn >= b->count_lo && pfn < b->count_hi && b->written;
+}
+
+/*
+ * A table is linked only when zeroed: every entry it holds was written
+ * since its page was allocated (the rest must be zero), or a walker would
+ * find whatever the page held before.
+ */
+static void check_zeroed(struct sim_bbm *b, const struct sim_event *ev, const struct table *t)
+{
+	const uint64_t *w;
+
+	if (!in_count_range(b, t->pfn))
+		return;
+	w = b->written[t->pfn - b->count_lo];
+	for (unsigned int i = 0; i < ENTRIES; i++) {
+		if (!t->desc[i] || (w[i / 64] >> (i % 64)) & 1)
+			continue;
+		violation(b, SIM_ORACLE_BBM, ev,
+			  "table page pfn 0x%llx linked while not zeroed: entry %llu holds 0x%llx, "
+			  "not written since the page was allocated", t->pfn, i, t->desc[i]);
+		return;
+	}
+}
+
+
 /* Tracks the tables already linked below @t (a tree linked whole, or found at start). */
 static void link_children(struct sim_bbm *b, const struct sim_event *ev, struct table *t)
 {
@@ -249,8 +281,11 @@ static void link_table(struct sim_bbm *b, const struct sim_event *ev, uint64_t p
 		return;
 	}
 	t = table_add(b, pfn, base, vmid, level, false);
-	if (t)
-		link_children(b, ev, t);
+	if (!t)
+		return;
+	if (ev)
+		check_zeroed(b, ev, t);
+	link_children(b, ev, t);
 }
 
 /* --- obligations ------------------------------------------------------------- */
@@ -410,33 +445,48 @@ static void descriptor_written(struct sim_bbm *b, const struct sim_event *ev, st
 		link_table(b, ev, desc_oa(new) >> PAGE_SHIFT, ipa, t->vmid, t->level + 1u);
 }
 
-static void memory_written(struct sim_bbm *b, const struct sim_event *ev)
+/* One 64-bit word of a table page changed: judge it. */
+static void table_word_written(struct sim_bbm *b, const struct sim_event *ev, struct table *t,
+			       unsigned int idx, uint64_t word)
 {
-	uint64_t pa = host_to_pa(b, ev->addr), pfn = pa >> PAGE_SHIFT;
+	if (t->state == TABLE_UNLINKED) {
+		if (!t->reported)
+			violation(b, SIM_ORACLE_BBM, ev,
+				  "table page pfn 0x%llx (IPA 0x%llx) written after it was unlinked, "
+				  "before the TLBI covering it (value 0x%llx)", t->pfn, t->base, word);
+		t->reported = true;
+		t->desc[idx] = word;
+		return;
+	}
+	descriptor_written(b, ev, t, idx, word);
+}
+
+/* Stores into [pa, pa + len) of one page, whose new values are at @host. */
+static void page_written(struct sim_bbm *b, const struct sim_event *ev, uint64_t pa,
+			 const uint64_t *host, uint64_t len)
+{
+	uint64_t pfn = pa >> PAGE_SHIFT;
+	unsigned int first = (unsigned int)((pa >> 3) & (ENTRIES - 1));
+	unsigned int nr = (unsigned int)(len >> 3);
 	struct table *t;
 	struct obligation *o;
 
-	if (pa == UINT64_MAX)
-		return;
+	if (in_count_range(b, pfn)) {
+		uint64_t *w = b->written[pfn - b->count_lo];
+
+		for (unsigned int i = first; i < first + nr;) {
+			unsigned int bit = i % 64, n = 64 - bit;
+
+			if (n > first + nr - i)
+				n = first + nr - i;
+			w[i / 64] |= (n == 64 ? ~0ULL : ((1ULL << n) - 1)) << bit;
+			i += n;
+		}
+	}
 	t = table_of(b, pfn);
 	if (t) {
-		unsigned int idx = (unsigned int)((pa & ((1u << PAGE_SHIFT) - 1)) >> 3);
-		uint64_t word = ev->val;
-
-		/* A narrower atomic changed part of a descriptor: judge the whole word. */
-		if (ev->kind == SIM_EV_ATOMIC && ev->size < 8)
-			word = *(const uint64_t *)((uintptr_t)ev->addr & ~(uintptr_t)7);
-		if (t->state == TABLE_UNLINKED) {
-			if (!t->reported)
-				violation(b, SIM_ORACLE_BBM, ev,
-					  "table page pfn 0x%llx (IPA 0x%llx) written after it was "
-					  "unlinked, before the TLBI covering it (value 0x%llx)",
-					  pfn, t->base, word);
-			t->reported = true;
-			t->desc[idx] = word;
-			return;
-		}
-		descriptor_written(b, ev, t, idx, word);
+		for (unsigned int i = 0; i < nr; i++)
+			table_word_written(b, ev, t, first + i, host[i]);
 		return;
 	}
 	if (!b->nr_obs)
@@ -446,6 +496,31 @@ static void memory_written(struct sim_bbm *b, const struct sim_event *ev)
 		violation(b, SIM_ORACLE_BBM, ev,
 			  "page pfn 0x%llx written while a stale translation of IPA 0x%llx (vmid "
 			  "%llu) may still map it: no TLBI yet", pfn, o->ipa, o->vmid);
+}
+
+static void memory_written(struct sim_bbm *b, const struct sim_event *ev)
+{
+	uint64_t pa = host_to_pa(b, ev->addr), len = ev->size;
+	const uint64_t *host = ev->addr;
+
+	if (pa == UINT64_MAX)
+		return;
+	if (ev->kind == SIM_EV_ATOMIC) {
+		/* A narrower atomic changed part of a word: judge the whole word. */
+		host = (const uint64_t *)((uintptr_t)ev->addr & ~(uintptr_t)7);
+		pa &= ~7ULL;
+		len = 8;
+	}
+	while (len) {
+		uint64_t chunk = ((pa | ((1u << PAGE_SHIFT) - 1)) + 1) - pa;
+
+		if (chunk > len)
+			chunk = len;
+		page_written(b, ev, pa, host, chunk);
+		pa += chunk;
+		host += chunk >> 3;
+		len -= chunk;
+	}
 }
 
 /* --- barriers and invalidations ------------------------------------------------ */
@@ -532,6 +607,13 @@ static void pages_released(struct sim_bbm *b, const struct sim_event *ev, uint64
 			  "IPA 0x%llx (vmid %llu) may still map it: no TLBI yet", pfn, o->ipa, o->vmid);
 }
 
+static void pages_allocated(struct sim_bbm *b, uint64_t pfn, uint64_t nr)
+{
+	for (uint64_t p = pfn; p < pfn + nr; p++)
+		if (in_count_range(b, p))
+			memset(b->written[p - b->count_lo], 0, sizeof(b->written[0]));
+}
+
 void sim_bbm_event(void *ctx, const struct sim_event *ev)
 {
 	struct sim_bbm *b = ctx;
@@ -548,14 +630,19 @@ void sim_bbm_event(void *ctx, const struct sim_event *ev)
 		for (unsigned int i = 0; i < b->nr_obs; i++)
 			b->obs[i].visible = true;
 		break;
+	case SIM_EV_TLBI_VMID:
+		b->stale_vmid[ev->a & 0xffff] = false;
+		/* fall through */
 	case SIM_EV_TLBI_IPA:
 	case SIM_EV_TLBI_RANGE:
-	case SIM_EV_TLBI_VMID:
 		if (b->nr_obs)
 			tlbi(b, ev);
 		break;
-	case SIM_EV_PAGE_FREE:
 	case SIM_EV_PAGE_ALLOC:
+		pages_allocated(b, ev->a >> PAGE_SHIFT, 1ULL << (ev->b & 63));
+		pages_released(b, ev, ev->a >> PAGE_SHIFT, 1ULL << (ev->b & 63));
+		break;
+	case SIM_EV_PAGE_FREE:
 		pages_released(b, ev, ev->a >> PAGE_SHIFT, 1ULL << (ev->b & 63));
 		break;
 	case SIM_EV_OWNERSHIP:
@@ -618,6 +705,7 @@ void sim_bbm_destroy(struct sim_bbm *b)
 	free(b->tables);
 	free(b->free_slots);
 	free(b->obs);
+	free(b->written);
 	munmap(b->slot_of, b->slot_bytes);
 	free(b);
 }
@@ -627,6 +715,10 @@ void sim_bbm_count_range(struct sim_bbm *b, uint64_t pfn, uint64_t nr)
 	b->count_lo = pfn;
 	b->count_hi = pfn + nr;
 	b->counted = 0;
+	free(b->written);
+	b->written = calloc(nr ? nr : 1, sizeof(*b->written));
+	if (!b->written)
+		abort();
 	for (unsigned int i = 0; i < b->nr_tables; i++)
 		if (b->tables[i] && b->tables[i]->pfn >= pfn && b->tables[i]->pfn < pfn + nr)
 			b->counted++;
@@ -635,6 +727,15 @@ void sim_bbm_count_range(struct sim_bbm *b, uint64_t pfn, uint64_t nr)
 void sim_bbm_add_roots(struct sim_bbm *b, uint64_t pa, unsigned int nr, unsigned int start_level,
 		       uint16_t vmid)
 {
+	/*
+	 * A new VM may run under a VMID only once no TLB holds an entry of the
+	 * last VM that had it (TLBI VMALLS12E1IS after its teardown).
+	 */
+	if (vmid && b->stale_vmid[vmid])
+		sim_report_violation(b->report, SIM_ORACLE_BBM,
+				     "VMID %u reused before a TLBI by VMID since the last VM that had it",
+				     vmid);
+	b->stale_vmid[vmid] = vmid != 0;
 	for (unsigned int i = 0; i < nr; i++) {
 		uint64_t pfn = (pa >> PAGE_SHIFT) + i;
 		struct table *t;
