@@ -111,6 +111,7 @@ static void clean_vm_random_run_is_quiet(void)
 	struct sim_machine *m;
 	struct sim_op op;
 	unsigned int ok[SIM_OP__COUNT] = { 0 };
+	uint64_t events = 0;
 
 	sim_machine_config_default(&cfg);
 	cfg.sweep_interval = 5000;
@@ -124,6 +125,9 @@ static void clean_vm_random_run_is_quiet(void)
 	while (w && sim_workload_next(w, &op)) {
 		int ret = sim_machine_exec(m, &op, NULL);
 
+		/* Guest loads and stores do not enter mm/: their ops see no event. */
+		if (op.kind != SIM_OP_LOAD && op.kind != SIM_OP_STORE)
+			events += sim_event_count();
 		ok[op.kind] += !ret;
 		sim_workload_result(w, &op, ret);
 	}
@@ -135,7 +139,7 @@ static void clean_vm_random_run_is_quiet(void)
 		  ok[SIM_OP_HOST_UNSHARE_GUEST] >= 50, "%u donations, %u shares, %u unshares",
 		  ok[SIM_OP_HOST_DONATE_GUEST], ok[SIM_OP_HOST_SHARE_GUEST],
 		  ok[SIM_OP_HOST_UNSHARE_GUEST]);
-	CHECK(sim_event_count() > 0);
+	CHECK_MSG(events > 100000, "%llu events", (unsigned long long)events);
 	CHECK(clean(m));
 	sim_workload_destroy(w);
 	sim_machine_destroy(m);
