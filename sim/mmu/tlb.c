@@ -74,10 +74,11 @@ static void drop(struct sim_tlb *tlb, struct sim_tlb_entry *e)
 	tlb->invalidated++;
 }
 
-void sim_tlb_flush_ipa(struct sim_tlb *tlb, uint16_t vmid, uint64_t ipa)
+void sim_tlb_flush_ipa(struct sim_tlb *tlb, uint16_t vmid, uint64_t ipa, int level)
 {
 	for (unsigned int i = 0; i < tlb->size; i++)
-		if (tlb->e[i].valid && tlb->e[i].vmid == vmid && contains(&tlb->e[i].t, ipa))
+		if (tlb->e[i].valid && tlb->e[i].vmid == vmid && contains(&tlb->e[i].t, ipa) &&
+		    (level == SIM_TLB_ANY_LEVEL || tlb->e[i].t.level == level))
 			drop(tlb, &tlb->e[i]);
 }
 

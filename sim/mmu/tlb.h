@@ -44,8 +44,13 @@ const struct sim_translation *sim_tlb_lookup(struct sim_tlb *tlb, uint16_t vmid,
 /* Caches the translation of walk @w (which must not have faulted). */
 void sim_tlb_insert(struct sim_tlb *tlb, uint16_t vmid, const struct sim_walk *w);
 
-/* TLBI IPAS2E1IS (entries of @vmid translating @ipa), RIPAS2E1IS, VMALLS12E1IS. */
-void sim_tlb_flush_ipa(struct sim_tlb *tlb, uint16_t vmid, uint64_t ipa);
+/*
+ * TLBI IPAS2E1IS (entries of @vmid translating @ipa; with a level hint, as
+ * the TTL field gives one, only entries of a leaf at @level: the
+ * architecture lets the others survive), RIPAS2E1IS, VMALLS12E1IS.
+ */
+#define SIM_TLB_ANY_LEVEL (-1)
+void sim_tlb_flush_ipa(struct sim_tlb *tlb, uint16_t vmid, uint64_t ipa, int level);
 void sim_tlb_flush_range(struct sim_tlb *tlb, uint16_t vmid, uint64_t ipa, uint64_t size);
 void sim_tlb_flush_vmid(struct sim_tlb *tlb, uint16_t vmid);
 void sim_tlb_flush_all(struct sim_tlb *tlb);

@@ -24,7 +24,7 @@ static struct sim_tlb tlbs[2];
 static void hook_ipa(void *ctx, uint16_t vmid, uint64_t ipa, uint32_t level)
 {
 	for (int i = 0; i < 2; i++)
-		sim_tlb_flush_ipa(&tlbs[i], vmid, ipa);
+		sim_tlb_flush_ipa(&tlbs[i], vmid, ipa, (int)level);
 }
 
 static void hook_range(void *ctx, uint16_t vmid, uint64_t ipa, uint64_t size)
