@@ -22,6 +22,7 @@
 #include <hvmm/types.h>
 
 #include "cli.h"
+#include "event/event.h"
 #include "trace/trace.h"
 
 static void usage(FILE *out)
@@ -40,7 +41,9 @@ static void usage(FILE *out)
 		"  -o, --output OUT       the minimized trace (required)\n"
 		"  --oracle NAME          keep a violation of NAME (ALLOC-STRUCT, TLB, ...)\n"
 		"                         anywhere in the run (default: keep the original\n"
-		"                         run's first violation's oracle as the first)\n"
+		"                         run's first violation's oracle as the first, and\n"
+		"                         when it fired at an event inside an op (BBM), the\n"
+		"                         same kind of event: a write, a free, a TLBI, ...)\n"
 		"  --max-seconds N        stop shrinking after N seconds (default 120)\n"
 		"  --max-runs N           stop shrinking after N candidate runs (default: none)\n"
 		"  -h, --help             this help\n"
@@ -55,6 +58,7 @@ struct minimizer {
 	struct sim_op *ops;		/* the trace's ops, outcomes dropped */
 	uint32_t nr_ops;
 	int oracle;			/* target oracle */
+	int event_kind;			/* and the kind of event it fired at (-1: any) */
 	bool any;			/* any violation of it, not only the first */
 	uint64_t runs, max_runs;
 	uint64_t start_ns, deadline_ns, last_progress_ns;
@@ -78,6 +82,36 @@ static int fresh_machine(struct minimizer *mz, char *msg, size_t len)
 	return mz->m ? 0 : -1;
 }
 
+/*
+ * The kind of event inside an op that a violation names ("...; at event N:
+ * page free pa ..."), as the event oracles report it; -1 if it names none.
+ */
+static int violation_event_kind(const char *msg)
+{
+	const char *at = strstr(msg, "; at event ");
+	int best = -1;
+	size_t best_len = 0;
+
+	if (!at)
+		return -1;
+	at += strlen("; at event ");
+	while (*at >= '0' && *at <= '9')
+		at++;
+	if (strncmp(at, ": ", 2))
+		return -1;
+	at += 2;
+	for (int k = 0; k < SIM_EV_NR_KINDS; k++) {
+		const char *name = sim_event_kind_name((enum sim_ev_kind)k);
+		size_t len = strlen(name);
+
+		if (len > best_len && !strncmp(at, name, len) && (at[len] == ' ' || !at[len])) {
+			best = k;
+			best_len = len;
+		}
+	}
+	return best;
+}
+
 /* The run's violation of interest so far, if any. */
 static bool shows(struct minimizer *mz)
 {
@@ -85,7 +119,10 @@ static bool shows(struct minimizer *mz)
 
 	if (mz->any)
 		return r->by_oracle[mz->oracle] > 0;
-	return r->total && (mz->oracle < 0 || (int)r->first[0].oracle == mz->oracle);
+	if (!r->total || (mz->oracle >= 0 && (int)r->first[0].oracle != mz->oracle))
+		return false;
+	/* A violation found at an event inside an op keeps its kind of event. */
+	return mz->event_kind < 0 || violation_event_kind(r->first[0].msg) == mz->event_kind;
 }
 
 static void remember_violation(struct minimizer *mz)
@@ -126,8 +163,11 @@ static int run(struct minimizer *mz, const uint32_t *idx, uint32_t *n)
 		if (!shows(mz))
 			return 0;
 	}
-	if (mz->oracle < 0)
+	if (mz->oracle < 0) {
 		mz->oracle = (int)sim_machine_report(mz->m)->first[0].oracle;
+		if (!mz->any)
+			mz->event_kind = violation_event_kind(sim_machine_report(mz->m)->first[0].msg);
+	}
 	remember_violation(mz);
 	return 1;
 }
@@ -317,7 +357,7 @@ out:
 
 int cmd_minimize(int argc, char **argv)
 {
-	struct minimizer mz = { .oracle = -1 };
+	struct minimizer mz = { .oracle = -1, .event_kind = -1 };
 	struct cli_machine_options mo;
 	const char *path = NULL, *out = NULL, *operand, *val;
 	struct sim_trace_reader *r;
