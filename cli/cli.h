@@ -84,6 +84,7 @@ struct cli_run {
 	bool json;
 	bool progress;		/* progress lines on stderr (only if it is a terminal) */
 	uint64_t expected_ops;	/* for the ETA; 0 if unknown */
+	bool no_expectations;	/* the ops carry no recorded outcomes: failures go unflagged */
 	uint64_t last_progress_ns;
 	uint64_t start_ns;
 };

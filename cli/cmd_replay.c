@@ -49,6 +49,8 @@ static int run_ops(struct sim_trace_reader *r, struct sim_machine *m, struct cli
 				sim_trace_write_line(w, rec.line);
 			continue;
 		}
+		if (rec.op.flags & SIM_OP_F_EXPECT)
+			run->no_expectations = false;
 		result = sim_machine_exec(m, &rec.op, NULL);
 		if (w) {
 			sim_trace_set_outcome(&rec.op, result);
@@ -98,6 +100,7 @@ static int replay_one(struct replay *rp, const char *path)
 		}
 	}
 	cli_run_start(&run, m, 0, rp->json);
+	run.no_expectations = true;
 	ret = run_ops(r, m, &run, w, &err);
 	if (w && ret < 0) {
 		sim_trace_discard(w);

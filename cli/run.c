@@ -7,6 +7,7 @@
 #include <hvmm/types.h>
 
 #include "cli.h"
+#include "alloc/allocator.h"
 #include "machine_vm.h"
 
 uint64_t cli_now_ns(void)
@@ -22,6 +23,7 @@ void cli_run_start(struct cli_run *run, struct sim_machine *m, uint64_t expected
 	run->m = m;
 	run->json = json;
 	run->expected_ops = expected_ops;
+	run->no_expectations = false;	/* a replay sets it while it reads the trace */
 	run->progress = isatty(STDERR_FILENO);
 	run->start_ns = run->last_progress_ns = cli_now_ns();
 }
@@ -49,6 +51,37 @@ void cli_run_tick(struct cli_run *run)
 			(double)(run->expected_ops - hvmm_min(st->ops, run->expected_ops)) / rate);
 	else
 		fprintf(stderr, "\r%llu ops, %.0f ops/s   ", (unsigned long long)st->ops, rate);
+}
+
+/*
+ * Why ops failed, when the machine rather than the allocator is the cause:
+ * VM ops with no room for the hypervisor pool, or most ops out of memory.
+ * One line each into @buf (empty if neither).
+ */
+static void failure_causes(const struct cli_run *run, char *buf, size_t len)
+{
+	struct sim_machine *m = run->m;
+	const struct sim_machine_stats *st = sim_machine_stats(m);
+	const struct sim_machine_config *cfg = sim_machine_config(m);
+	const struct sim_vmstate *vs = sim_machine_vms(m);
+	uint64_t failed = 0;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned int k = 0; k < SIM_OP__COUNT; k++)
+		failed += st->failed_by_kind[k];
+	if (st->failed_enotsup && vs && !vs->enabled)
+		n += (size_t)snprintf(buf + n, len - n, "%llu ops could not run: VMs need a "
+				      "hypervisor pool of %llu pages after the allocator pool, in the "
+				      "same RAM region, and it does not fit (a smaller --pool-pages "
+				      "or a larger --ram)\n", (unsigned long long)st->failed_enotsup,
+				      (unsigned long long)cfg->hyp_pool_pages);
+	if (n < len && st->ops && failed * 2 > st->ops && st->failed_enomem * 2 > failed)
+		snprintf(buf + n, len - n, "most ops failed (%llu of %llu, %llu out of memory): "
+			 "the pool of %llu pages cannot hold this trace (a larger --pool-pages)\n",
+			 (unsigned long long)failed, (unsigned long long)st->ops,
+			 (unsigned long long)st->failed_enomem,
+			 (unsigned long long)sim_machine_allocator(m)->nr_pages);
 }
 
 static void print_text(const struct cli_run *run, const char *title, double secs)
@@ -83,6 +116,12 @@ static void print_text(const struct cli_run *run, const char *title, double secs
 	if (st->expect_mismatches)
 		printf("recorded outcomes not reproduced: %llu\n",
 		       (unsigned long long)st->expect_mismatches);
+	{
+		char causes[1024];
+
+		failure_causes(run, causes, sizeof(causes));
+		fputs(causes, stdout);
+	}
 	printf("oracle sweeps: %llu\n", (unsigned long long)st->sweeps);
 	printf("violations: %llu\n", (unsigned long long)r->total);
 	for (unsigned int i = 0; i < SIM_ORACLE__COUNT; i++)
@@ -141,6 +180,8 @@ static void print_json(const struct cli_run *run, const char *title, double secs
 	printf(", \"expect_mismatches\": %llu, \"sweeps\": %llu, \"violations\": %llu",
 	       (unsigned long long)st->expect_mismatches, (unsigned long long)st->sweeps,
 	       (unsigned long long)r->total);
+	printf(", \"failed_enomem\": %llu, \"failed_enotsup\": %llu",
+	       (unsigned long long)st->failed_enomem, (unsigned long long)st->failed_enotsup);
 	printf(", \"violations_by_oracle\": {");
 	first = true;
 	for (unsigned int i = 0; i < SIM_ORACLE__COUNT; i++) {
@@ -174,6 +215,15 @@ int cli_run_finish(struct cli_run *run, const char *title)
 	else
 		print_text(run, title, secs);
 	st = sim_machine_stats(run->m);
+	if (run->no_expectations) {
+		char causes[1024];
+
+		/* Nothing in the trace flags these failures: say so where it is seen. */
+		failure_causes(run, causes, sizeof(causes));
+		if (causes[0])
+			fprintf(stderr, "hvmm: warning: %s: the trace records no outcomes, and %s",
+				title, causes);
+	}
 	if (sim_machine_report(run->m)->total || st->expect_mismatches)
 		return EXIT_VIOLATION;
 	return EXIT_CLEAN;

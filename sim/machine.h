@@ -57,6 +57,8 @@ struct sim_machine_stats {
 	uint64_t by_kind[SIM_OP__COUNT];
 	uint64_t failed_by_kind[SIM_OP__COUNT];	/* ops that returned an error */
 	uint64_t expect_mismatches;		/* recorded outcome differed */
+	uint64_t failed_enomem;			/* ops that failed for lack of memory */
+	uint64_t failed_enotsup;		/* ops this machine cannot run */
 	uint64_t pages_in_use, peak_pages_in_use;
 	uint64_t sweeps;
 };
