@@ -65,6 +65,8 @@ struct cli_machine_options {
 	/* The options as given, so that they can override a trace's header. */
 	const char *given[CLI_MAX_MACHINE_ARGS][2];
 	unsigned int nr_given;
+	/* The option (and value) behind each region of cfg, NULL for the trace's own. */
+	const char *region_given[SIM_MAX_REGIONS][2];
 };
 
 void cli_machine_options_init(struct cli_machine_options *o);
@@ -74,6 +76,14 @@ void cli_machine_options_init(struct cli_machine_options *o);
  */
 int cli_machine_options_rebase(struct cli_machine_options *o, const struct sim_machine_config *base);
 int cli_machine_option(struct cli_machine_options *o, const char *opt, const char *val);
+/*
+ * Checks that a machine can be built from o->cfg and that a run on it ends
+ * in bounded time: 0, or -1 after naming the option at fault, else the
+ * line of @h (read from @file; both may be NULL) at fault.
+ */
+struct sim_trace_header;
+int cli_machine_options_check(const struct cli_machine_options *o, const char *file,
+			      const struct sim_trace_header *h);
 /* True if @opt is a machine option that takes a value. */
 bool cli_is_machine_option(const char *opt);
 

@@ -412,6 +412,8 @@ int cmd_minimize(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	ret = cli_machine_options_rebase(&mo, &sim_trace_reader_header(r)->cfg);
+	if (!ret)
+		ret = cli_machine_options_check(&mo, path, sim_trace_reader_header(r));
 	if (!ret && load(&mz, r, &err) < 0) {
 		fprintf(stderr, "hvmm: %s\n", err.msg);
 		ret = -1;

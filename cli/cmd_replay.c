@@ -79,7 +79,8 @@ static int replay_one(struct replay *rp, const char *path)
 		fprintf(stderr, "hvmm: %s\n", err.msg);
 		return EXIT_USAGE;
 	}
-	if (cli_machine_options_rebase(&rp->mo, &sim_trace_reader_header(r)->cfg)) {
+	if (cli_machine_options_rebase(&rp->mo, &sim_trace_reader_header(r)->cfg) ||
+	    cli_machine_options_check(&rp->mo, path, sim_trace_reader_header(r))) {
 		sim_trace_close(r);
 		return EXIT_USAGE;
 	}

@@ -458,7 +458,8 @@ int cmd_stats(int argc, char **argv)
 		fprintf(stderr, "hvmm: %s\n", err.msg);
 		return EXIT_USAGE;
 	}
-	if (cli_machine_options_rebase(&mo, &sim_trace_reader_header(r)->cfg)) {
+	if (cli_machine_options_rebase(&mo, &sim_trace_reader_header(r)->cfg) ||
+	    cli_machine_options_check(&mo, path, sim_trace_reader_header(r))) {
 		sim_trace_close(r);
 		return EXIT_USAGE;
 	}

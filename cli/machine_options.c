@@ -8,6 +8,7 @@
 #include <hvmm/types.h>
 
 #include "cli.h"
+#include "trace/trace.h"
 
 static const char *const machine_opts[] = {
 	"--allocator", "--ram", "--reserved", "--mmio", "--pool-pages", "--pool-reserved",
@@ -94,6 +95,8 @@ static int parse_region(struct cli_machine_options *o, enum sim_region_kind kind
 		o->ram_given = true;
 		o->cfg.nr_regions = 0;	/* replace the default RAM */
 	}
+	o->region_given[o->cfg.nr_regions][0] = opt;
+	o->region_given[o->cfg.nr_regions][1] = val;
 	o->cfg.regions[o->cfg.nr_regions++] = (struct sim_region_config){ kind, base, size };
 	return 1;
 }
@@ -130,10 +133,92 @@ int cli_machine_options_rebase(struct cli_machine_options *o, const struct sim_m
 	o->cfg = *base;
 	o->cfg.report_stream = stream;
 	o->ram_given = false;
+	memset(o->region_given, 0, sizeof(o->region_given));
 	for (unsigned int i = 0; i < o->nr_given; i++)
 		if (apply_option(o, o->given[i][0], o->given[i][1]) < 0)
 			return -1;
 	return 0;
+}
+
+/* The last value given for @opt, or NULL. */
+static const char *given_value(const struct cli_machine_options *o, const char *opt)
+{
+	const char *val = NULL;
+
+	for (unsigned int i = 0; i < o->nr_given; i++)
+		if (!strcmp(o->given[i][0], opt))
+			val = o->given[i][1];
+	return val;
+}
+
+/*
+ * A full sweep after every op reads the whole pool: beyond this many pages
+ * a short trace takes minutes (4 GiB: about 17 ms per op on a 2-core
+ * machine), so the combination is refused up front.
+ */
+#define FULL_ORACLES_MAX_POOL_PAGES	(1ULL << 20)
+
+static uint64_t pool_pages(const struct sim_machine_config *cfg)
+{
+	if (cfg->pool_pages)
+		return cfg->pool_pages;
+	for (unsigned int i = 0; i < cfg->nr_regions; i++)
+		if (cfg->regions[i].kind == SIM_REGION_RAM)
+			return cfg->regions[i].size >> HVMM_PAGE_SHIFT;
+	return 0;
+}
+
+int cli_machine_options_check(const struct cli_machine_options *o, const char *file,
+			      const struct sim_trace_header *h)
+{
+	const char *opt = NULL, *val = NULL;
+	enum sim_config_part part;
+	unsigned int index = 0;
+	char why[256];
+
+	part = sim_machine_config_check(&o->cfg, &index, why, sizeof(why));
+	switch (part) {
+	case SIM_CONFIG_OK:
+		if (o->cfg.oracles == SIM_ORACLES_FULL &&
+		    pool_pages(&o->cfg) > FULL_ORACLES_MAX_POOL_PAGES)
+			return cli_usage_error("--oracles full sweeps the whole pool after every op: "
+					       "at most %llu pool pages (4 GiB) with it, and this pool "
+					       "has %llu (use --oracles incremental, with --sweep-every "
+					       "N for a sweep every N ops)",
+					       FULL_ORACLES_MAX_POOL_PAGES,
+					       (unsigned long long)pool_pages(&o->cfg));
+		return 0;
+	case SIM_CONFIG_REGION:
+		opt = o->region_given[index][0];
+		val = o->region_given[index][1];
+		break;
+	case SIM_CONFIG_ALLOCATOR:
+		val = given_value(o, opt = "--allocator");
+		break;
+	case SIM_CONFIG_POOL:
+		/* The pool option if given, else the RAM option that cannot hold the pool. */
+		if (!(val = given_value(o, opt = "--pool-pages")))
+			val = given_value(o, opt = "--ram");
+		break;
+	case SIM_CONFIG_POOL_RESERVED:
+		val = given_value(o, opt = "--pool-reserved");
+		break;
+	}
+	if (opt && val && file)
+		return cli_usage_error("%s %s: %s (on top of the configuration of %s)", opt, val, why,
+				       file);
+	if (opt && val)
+		return cli_usage_error("%s %s: %s", opt, val, why);
+	if (h && file) {
+		uint64_t at = 0;
+		char what[512];
+
+		if (sim_trace_header_check(h, &at, what, sizeof(what)) && at)
+			return cli_usage_error("%s:%llu: expected %s", file, (unsigned long long)at,
+					       what);
+	}
+	return cli_usage_error("%s%smachine configuration: %s", file ? file : "", file ? ": " : "",
+			       why);
 }
 
 static int apply_option(struct cli_machine_options *o, const char *opt, const char *val)

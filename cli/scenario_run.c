@@ -28,6 +28,8 @@ int cli_run_scenario(const char *cmd, const char *scenario, struct sim_workload_
 	char msg[256];
 	int ret;
 
+	if (cli_machine_options_check(mo, NULL, NULL))
+		return EXIT_USAGE;
 	sim_workload_params_for(params, &mo->cfg);
 	w = sim_workload_create(scenario, params);
 	if (!w)

@@ -82,38 +82,50 @@ static uint64_t largest_ram_pages(const struct sim_physmem *pm)
 	return size >> HVMM_PAGE_SHIFT;
 }
 
-static int setup_allocator(struct sim_machine *m, char *err, size_t errlen)
+/* The allocator and its pool on @pm: SIM_CONFIG_OK with @acfg filled, or the part at fault. */
+static enum sim_config_part pool_config(const struct sim_machine_config *cfg,
+					const struct sim_physmem *pm,
+					const struct sim_allocator_ops **ops,
+					struct sim_alloc_config *acfg, char *err, size_t errlen)
 {
-	const struct sim_allocator_ops *ops = m->cfg.allocator_ops ? m->cfg.allocator_ops :
-					      sim_allocator_find(m->cfg.allocator);
-	const struct sim_region *ram = first_ram(&m->pm);
-	struct sim_alloc_config acfg;
+	const struct sim_region *ram = first_ram(pm);
 	const struct sim_region *r;
 
-	if (!ops) {
-		snprintf(err, errlen, "unknown allocator '%s'", m->cfg.allocator);
-		return -1;
+	*ops = cfg->allocator_ops ? cfg->allocator_ops : sim_allocator_find(cfg->allocator);
+	if (!*ops) {
+		snprintf(err, errlen, "unknown allocator '%s'", cfg->allocator);
+		return SIM_CONFIG_ALLOCATOR;
 	}
 	if (!ram) {
 		snprintf(err, errlen, "no RAM region for the allocator pool");
-		return -1;
+		return SIM_CONFIG_POOL;
 	}
-	acfg.base_pfn = (m->cfg.pool_base ? m->cfg.pool_base : ram->base) >> HVMM_PAGE_SHIFT;
-	acfg.nr_pages = m->cfg.pool_pages ? m->cfg.pool_pages : ram->size >> HVMM_PAGE_SHIFT;
-	acfg.reserved_pages = m->cfg.pool_reserved;
-	r = sim_physmem_region(&m->pm, acfg.base_pfn << HVMM_PAGE_SHIFT);
+	acfg->base_pfn = (cfg->pool_base ? cfg->pool_base : ram->base) >> HVMM_PAGE_SHIFT;
+	acfg->nr_pages = cfg->pool_pages ? cfg->pool_pages : ram->size >> HVMM_PAGE_SHIFT;
+	acfg->reserved_pages = cfg->pool_reserved;
+	r = sim_physmem_region(pm, acfg->base_pfn << HVMM_PAGE_SHIFT);
 	if (!r || r->kind != SIM_REGION_RAM ||
-	    acfg.nr_pages > (r->base + r->size - (acfg.base_pfn << HVMM_PAGE_SHIFT)) >> HVMM_PAGE_SHIFT) {
+	    acfg->nr_pages > (r->base + r->size - (acfg->base_pfn << HVMM_PAGE_SHIFT)) >> HVMM_PAGE_SHIFT) {
 		snprintf(err, errlen, "pool of %llu pages at 0x%llx does not fit in one RAM region",
-			 (unsigned long long)acfg.nr_pages,
-			 (unsigned long long)(acfg.base_pfn << HVMM_PAGE_SHIFT));
-		return -1;
+			 (unsigned long long)acfg->nr_pages,
+			 (unsigned long long)(acfg->base_pfn << HVMM_PAGE_SHIFT));
+		return SIM_CONFIG_POOL;
 	}
-	if (acfg.reserved_pages > acfg.nr_pages) {
+	if (acfg->reserved_pages > acfg->nr_pages) {
 		snprintf(err, errlen, "pool reserves %llu of its %llu pages",
-			 (unsigned long long)acfg.reserved_pages, (unsigned long long)acfg.nr_pages);
-		return -1;
+			 (unsigned long long)acfg->reserved_pages, (unsigned long long)acfg->nr_pages);
+		return SIM_CONFIG_POOL_RESERVED;
 	}
+	return SIM_CONFIG_OK;
+}
+
+static int setup_allocator(struct sim_machine *m, char *err, size_t errlen)
+{
+	const struct sim_allocator_ops *ops;
+	struct sim_alloc_config acfg;
+
+	if (pool_config(&m->cfg, &m->pm, &ops, &acfg, err, errlen) != SIM_CONFIG_OK)
+		return -1;
 	/*
 	 * One mapping for the largest pool the machine can have (a RAM
 	 * region; NORESERVE, so only touched pages cost): a reset machine
@@ -175,15 +187,10 @@ static void machine_teardown(struct sim_machine *m)
 	m->dead = false;
 }
 
-struct sim_machine *sim_machine_create(const struct sim_machine_config *cfg,
-				       char *err, size_t errlen)
+/* @cfg's regions into @pm: 0, or -1 with the index of the one at fault. */
+static int add_regions(struct sim_physmem *pm, const struct sim_machine_config *cfg,
+		       unsigned int *index, char *err, size_t errlen)
 {
-	struct sim_machine *m = calloc(1, sizeof(*m));
-
-	if (!m) {
-		snprintf(err, errlen, "out of host memory");
-		return NULL;
-	}
 	/* RAM and MMIO first, so reserved regions can be carved out of RAM. */
 	for (int pass = 0; pass < 2; pass++) {
 		for (unsigned int i = 0; i < cfg->nr_regions; i++) {
@@ -191,10 +198,40 @@ struct sim_machine *sim_machine_create(const struct sim_machine_config *cfg,
 
 			if ((rc->kind == SIM_REGION_RESERVED) != (pass == 1))
 				continue;
-			if (sim_physmem_add(&m->pm, rc->kind, rc->base, rc->size, err, errlen))
-				goto fail;
+			if (sim_physmem_add(pm, rc->kind, rc->base, rc->size, err, errlen)) {
+				*index = i;
+				return -1;
+			}
 		}
 	}
+	return 0;
+}
+
+enum sim_config_part sim_machine_config_check(const struct sim_machine_config *cfg,
+					      unsigned int *index, char *err, size_t errlen)
+{
+	const struct sim_allocator_ops *ops;
+	struct sim_alloc_config acfg;
+	struct sim_physmem pm;
+
+	memset(&pm, 0, sizeof(pm));	/* regions only: nothing is mapped */
+	if (add_regions(&pm, cfg, index, err, errlen))
+		return SIM_CONFIG_REGION;
+	return pool_config(cfg, &pm, &ops, &acfg, err, errlen);
+}
+
+struct sim_machine *sim_machine_create(const struct sim_machine_config *cfg,
+				       char *err, size_t errlen)
+{
+	struct sim_machine *m = calloc(1, sizeof(*m));
+	unsigned int index;
+
+	if (!m) {
+		snprintf(err, errlen, "out of host memory");
+		return NULL;
+	}
+	if (add_regions(&m->pm, cfg, &index, err, errlen))
+		goto fail;
 	if (sim_physmem_map(&m->pm, err, errlen))
 		goto fail;
 	if (machine_setup(m, cfg, err, errlen))

@@ -66,6 +66,23 @@ struct sim_machine_stats {
 /* 1 GiB of RAM at 0x80000000, a buddy pool over its first 64 MiB, incremental oracles. */
 void sim_machine_config_default(struct sim_machine_config *cfg);
 
+/* The part of a configuration sim_machine_config_check() found at fault. */
+enum sim_config_part {
+	SIM_CONFIG_OK,
+	SIM_CONFIG_REGION,		/* regions[*index] */
+	SIM_CONFIG_ALLOCATOR,
+	SIM_CONFIG_POOL,		/* pool_base and pool_pages against the RAM regions */
+	SIM_CONFIG_POOL_RESERVED,
+};
+
+/*
+ * What sim_machine_create() checks before it maps anything (regions,
+ * allocator, pool), without mapping anything: SIM_CONFIG_OK, or the part at
+ * fault with why in @err (a region's index in @cfg in *@index).
+ */
+enum sim_config_part sim_machine_config_check(const struct sim_machine_config *cfg,
+					      unsigned int *index, char *err, size_t errlen);
+
 struct sim_machine *sim_machine_create(const struct sim_machine_config *cfg,
 				       char *err, size_t errlen);
 void sim_machine_destroy(struct sim_machine *m);

@@ -197,10 +197,17 @@ static int parse_header(struct sim_trace_reader *r, uint64_t at, struct sim_trac
 			break;
 		}
 		*nl = '\0';
+		r->header.at = line_at;
 		if (sim_trace_header_line(&r->header, line, what, sizeof(what)))
 			ret = fail(r, err, line_at, "%s", what);
 	}
 	free(text);
+	if (!ret) {
+		uint64_t fault = 0;
+
+		if (sim_trace_header_check(&r->header, &fault, what, sizeof(what)))
+			ret = fail(r, err, fault ? fault : at, "%s", what);
+	}
 	return ret;
 }
 

@@ -97,6 +97,7 @@ static int parse_region(struct sim_trace_header *h, enum sim_region_kind kind, c
 		h->given |= SIM_TRACE_HAS_RAM;
 		h->cfg.nr_regions = 0;	/* the first ram line replaces the default RAM */
 	}
+	h->at_region[h->cfg.nr_regions] = h->at;
 	h->cfg.regions[h->cfg.nr_regions++] = (struct sim_region_config){ kind, base, size };
 	return 0;
 }
@@ -139,6 +140,7 @@ static int apply(struct sim_trace_header *h, const char *key, const char *val,
 		}
 		snprintf(h->cfg.allocator, sizeof(h->cfg.allocator), "%s", val);
 		h->given |= SIM_TRACE_HAS_ALLOCATOR;
+		h->at_allocator = h->at;
 		return 0;
 	}
 	if (!strcmp(key, "pool-base")) {
@@ -148,6 +150,7 @@ static int apply(struct sim_trace_header *h, const char *key, const char *val,
 			return -1;
 		h->cfg.pool_base = v;
 		h->given |= SIM_TRACE_HAS_POOL_BASE;
+		h->at_pool_base = h->at;
 		return 0;
 	}
 	if (!strcmp(key, "pool-pages")) {
@@ -157,6 +160,7 @@ static int apply(struct sim_trace_header *h, const char *key, const char *val,
 			return -1;
 		h->cfg.pool_pages = v;
 		h->given |= SIM_TRACE_HAS_POOL_PAGES;
+		h->at_pool_pages = h->at;
 		return 0;
 	}
 	if (!strcmp(key, "pool-reserved")) {
@@ -166,6 +170,7 @@ static int apply(struct sim_trace_header *h, const char *key, const char *val,
 			return -1;
 		h->cfg.pool_reserved = v;
 		h->given |= SIM_TRACE_HAS_POOL_RESERVED;
+		h->at_pool_reserved = h->at;
 		return 0;
 	}
 	if (!strcmp(key, "vcpus")) {
@@ -242,6 +247,34 @@ int sim_trace_header_line(struct sim_trace_header *h, const char *line, char *er
 			return -1;
 	}
 	return append_text(h, line, err, errlen);
+}
+
+int sim_trace_header_check(const struct sim_trace_header *h, uint64_t *at, char *err,
+			   size_t errlen)
+{
+	char why[256];
+	unsigned int i = 0;
+
+	switch (sim_machine_config_check(&h->cfg, &i, why, sizeof(why))) {
+	case SIM_CONFIG_OK:
+		return 0;
+	case SIM_CONFIG_REGION:
+		*at = h->at_region[i];
+		break;
+	case SIM_CONFIG_ALLOCATOR:
+		*at = h->at_allocator;
+		break;
+	case SIM_CONFIG_POOL:
+		/* The pool line if there is one, else the RAM that cannot hold the pool. */
+		*at = h->at_pool_pages ? h->at_pool_pages :
+		      h->at_pool_base ? h->at_pool_base : h->at_region[0];
+		break;
+	case SIM_CONFIG_POOL_RESERVED:
+		*at = h->at_pool_reserved;
+		break;
+	}
+	snprintf(err, errlen, "a machine this simulator can build: %s", why);
+	return -1;
 }
 
 /* Sizes as the user would write them: 1G, 64M, 4K, else hex. */

@@ -288,6 +288,22 @@ static int fail(struct sim_trace_reader *r, struct sim_trace_error *err, uint64_
 	return -1;
 }
 
+/* A header describing a machine that cannot be built is wrong where the line at fault is. */
+static int check_header(struct sim_trace_reader *r, struct sim_trace_error *err)
+{
+	char what[512];
+	uint64_t at = 0;
+
+	if (!sim_trace_header_check(&r->header, &at, what, sizeof(what)))
+		return 0;
+	if (!at) {
+		snprintf(err->msg, sizeof(err->msg), "%s: expected %s (from the defaults)", r->name,
+			 what);
+		return -1;
+	}
+	return fail(r, err, at, what);
+}
+
 static int text_read(struct sim_trace_reader *r, struct sim_trace_record *rec,
 		     struct sim_trace_error *err)
 {
@@ -359,13 +375,14 @@ int sim_trace_text_open(struct sim_trace_reader *r, struct sim_trace_error *err)
 			return -1;
 		if (ret == 0) {
 			r->done = true;
-			return 0;
+			return check_header(r, err);
 		}
 		r->pos++;
 		if (is_op_line(r->buf)) {
 			r->buf[SIM_TRACE_MAX_LINE + 1] = 1;
-			return 0;
+			return check_header(r, err);
 		}
+		r->header.at = r->pos;
 		if (sim_trace_header_line(&r->header, r->buf, what, sizeof(what)))
 			return fail(r, err, r->pos, what);
 	}

@@ -59,6 +59,14 @@ struct sim_trace_header {
 	 */
 	char *text;
 	size_t text_len;
+	/*
+	 * Where each setting came from, for messages: the reader sets @at to
+	 * the line (text) or byte offset (binary) of the line it passes to
+	 * sim_trace_header_line(); 0 is a default.
+	 */
+	uint64_t at;
+	uint64_t at_region[SIM_MAX_REGIONS], at_allocator, at_pool_base, at_pool_pages,
+		 at_pool_reserved;
 };
 
 /* A malformed trace: "file:line: what was expected" (binary: "file: byte N: ..."). */
@@ -89,6 +97,13 @@ int sim_trace_header_from_config(struct sim_trace_header *h, const struct sim_ma
  * Returns 0, or -1 with what was expected in @err (no location).
  */
 int sim_trace_header_line(struct sim_trace_header *h, const char *line, char *err, size_t errlen);
+/*
+ * Checks that a machine can be built from @h (regions, allocator, pool):
+ * 0, or -1 with what was expected in @err and the line at fault in *@at
+ * (0 if the defaults are at fault).
+ */
+int sim_trace_header_check(const struct sim_trace_header *h, uint64_t *at, char *err,
+			   size_t errlen);
 /*
  * The header lines after the version line: h->text if the header was read,
  * else rendered from h->cfg into @buf. Returns the text.

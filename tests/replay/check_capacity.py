@@ -57,6 +57,23 @@ def no_hyp_pool(hvmm, traces, tmp):
     return None
 
 
+def absurd_sizes(hvmm, tmp):
+    trace = os.path.join(tmp, 'a.trace')
+    r = run([hvmm, 'record', 'alloc-random', '--ops', '606', '-o', trace])
+    if r.returncode:
+        return 'record: ' + r.stderr
+    # Refused at once, the limit named (it ran for minutes).
+    r = run([hvmm, 'replay', trace, '--ram', '64G', '--pool-pages', '0', '--oracles', 'full'],
+            timeout=20)
+    if r.returncode != 2 or 'at most 1048576 pool pages (4 GiB)' not in r.stderr:
+        return '--oracles full on a 64 GiB pool: exit %d %s' % (r.returncode, r.stderr)
+    # A large pool with incremental oracles runs to the end (0.7 s on a quiet machine).
+    r = run([hvmm, 'replay', trace, '--ram', '64G', '--pool-pages', '0'], timeout=100)
+    if r.returncode != 0:
+        return '64 GiB pool: exit %d %s' % (r.returncode, r.stderr)
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--hvmm', required=True)
@@ -67,7 +84,8 @@ def main():
         for name, fn in [('imported trace on a tiny pool',
                           lambda: tiny_pool(args.hvmm, tmp)),
                          ('VM ops without room for the hypervisor pool',
-                          lambda: no_hyp_pool(args.hvmm, args.traces, tmp))]:
+                          lambda: no_hyp_pool(args.hvmm, args.traces, tmp)),
+                         ('absurd sizes', lambda: absurd_sizes(args.hvmm, tmp))]:
             try:
                 why = fn()
             except subprocess.TimeoutExpired as e:

@@ -39,6 +39,20 @@ CASES = [
      "{f}:3: expected 'seed' once; an earlier header line gave it already"),
     ('bin-repeated-vcpus', binary(header=b'vcpus 2\nvcpus 4\n', records=b'\x01\x00'),
      "{f}: byte 18: expected 'vcpus' once; an earlier header line gave it already"),
+    ('overlapping-ram', H + b'ram 64M@0x80000000\nallocator buddy\nram 64M@0x82000000\n',
+     "{f}:4: expected a machine this simulator can build: region 0x82000000+0x4000000 overlaps region 0x80000000+0x4000000"),
+    ('unaligned-ram', H + b'ram 4097@0x80000000\n',
+     "{f}:2: expected a machine this simulator can build: region 0x80000000+0x1001: base and size must be non-zero page multiples"),
+    ('ram-beyond-pa', H + b'ram 64M@0x10000000000000\n',
+     "{f}:2: expected a machine this simulator can build: region 0x10000000000000+0x4000000: beyond the 52-bit physical address space"),
+    ('pool-larger-than-ram', H + b'ram 64M@0x80000000\npool-pages 99999\nalloc h1 order=0\n',
+     "{f}:3: expected a machine this simulator can build: pool of 99999 pages at 0x80000000 does not fit in one RAM region"),
+    ('unknown-allocator', H + b'seed 3\nallocator slab\nalloc h1 order=0\n',
+     "{f}:3: expected a machine this simulator can build: unknown allocator 'slab'"),
+    ('pool-reserved-too-many', H + b'pool-pages 10\npool-reserved 11\n',
+     "{f}:3: expected a machine this simulator can build: pool reserves 11 of its 10 pages"),
+    ('bin-overlapping-ram', binary(header=b'ram 64M@0x80000000\nram 64M@0x82000000\n', records=b'\x01\x00'),
+     "{f}: byte 29: expected a machine this simulator can build: region 0x82000000+0x4000000 overlaps"),
     ('config-after-ops', H + b'alloc h1 order=0\npool-pages 5\n', "{f}:3: expected an op; configuration lines belong in the header"),
     ('unknown-op', H + b'allocate h1 order=0\n', "{f}:2: expected an op or a configuration line"),
     ('unknown-op-later', H + b'alloc h1 order=0\nfrobnicate h1\n', "{f}:3: expected an op name"),
@@ -146,6 +160,14 @@ CLI_CASES = [
     (['--pool-pages', '99999999999999999999'], "--pool-pages 99999999999999999999: expected a number"),
     (['--seed', '1e3'], "--seed 1e3: expected a number, decimal or 0x hex"),
     (['--sweep-every', '0b1'], "--sweep-every 0b1: expected a number, decimal or 0x hex"),
+    # Machine configurations an option makes impossible name the option.
+    (['--pool-pages', '999999'], "--pool-pages 999999: pool of 999999 pages at 0x80000000 does not fit in one RAM region (on top of the configuration of {f})"),
+    (['--ram', '1M'], "--ram 1M: pool of 16384 pages at 0x80000000 does not fit in one RAM region"),
+    (['--ram', '1G@0x80000000', '--mmio', '4K@0x80001000'], "--mmio 4K@0x80001000: region 0x80001000+0x1000 overlaps region 0x80000000+0x40000000"),
+    (['--ram', '64M@0x10000000000000'], "--ram 64M@0x10000000000000: region 0x10000000000000+0x4000000: beyond the 52-bit physical address space"),
+    (['--pool-reserved', '99999'], "--pool-reserved 99999: pool reserves 99999 of its 16384 pages"),
+    (['--oracles', 'full', '--pool-pages', '0', '--ram', '64G'],
+     "--oracles full sweeps the whole pool after every op: at most 1048576 pool pages (4 GiB) with it, and this pool has 16777216"),
 ]
 
 
@@ -157,10 +179,22 @@ def cli_cases(hvmm, tmp):
     for opts, want in CLI_CASES:
         r = subprocess.run([hvmm, 'replay', trace] + opts, capture_output=True, timeout=60)
         err = r.stderr.decode(errors='replace')
+        want = want.format(f=trace)
         ok = r.returncode == 2 and want in err
         print('%-26s %s' % (' '.join(opts), 'ok' if ok else 'FAIL: exit %s, stderr %r, wanted %r'
                             % (r.returncode, err.strip(), want)))
         failed += not ok
+    # convert reads headers as replay does: an impossible machine is rejected, no output left.
+    bad = os.path.join(tmp, 'overlap.trace')
+    with open(bad, 'wb') as f:
+        f.write(H + b'ram 64M@0x80000000\nram 64M@0x82000000\nalloc h1 order=0\n')
+    out = os.path.join(tmp, 'overlap.htrace')
+    r = subprocess.run([hvmm, 'convert', bad, out], capture_output=True, timeout=60)
+    ok = r.returncode == 2 and ('%s:3: expected a machine this simulator can build' % bad) in \
+        r.stderr.decode() and not os.path.exists(out)
+    print('%-26s %s' % ('convert of an impossible machine', 'ok' if ok else 'FAIL: exit %d %s'
+                        % (r.returncode, r.stderr.decode())))
+    failed += not ok
     # 010 is ten, not eight: a pool of 10 pages holds an order-3 and an order-1 block.
     with open(trace, 'wb') as f:
         f.write(H + b'alloc h1 order=3 = ok\nalloc h2 order=1 = ok\n')
@@ -221,7 +255,7 @@ def main():
             failed += not ok
         failed += import_cases(args.hvmm, tmp)
         failed += cli_cases(args.hvmm, tmp)
-    print('%d cases, %d failed' % (len(CASES) + len(IMPORT_CASES) + len(CLI_CASES) + 1, failed))
+    print('%d cases, %d failed' % (len(CASES) + len(IMPORT_CASES) + len(CLI_CASES) + 2, failed))
     return 1 if failed else 0
 
 
