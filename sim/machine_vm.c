@@ -108,9 +108,12 @@ static void event_window(const struct sim_physmem *pm)
 /* Armed before mm/ sets up the hypervisor pool, so every allocation from it is seen. */
 static void event_oracles_start(struct sim_vmstate *vs)
 {
+	struct sim_memview mem;
+
 	/* The last machine set up owns the event layer, as it owns the platform. */
 	sim_event_reset_observers();
-	vs->bbm = sim_bbm_create(vs->pm, vs->report);
+	sim_physmem_view(vs->pm, &mem);
+	vs->bbm = sim_bbm_create(&mem, vs->report);
 	vs->hyp_conserve = sim_hyp_conserve_create(vs->report, vs->hyp_pfn, vs->hyp_pages);
 	if (!vs->bbm || !vs->hyp_conserve ||
 	    !sim_event_observe(sim_bbm_event, vs->bbm, SIM_BBM_EVENTS) ||

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "physmem.h"
 
+#include "oracle/memview.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,6 +334,19 @@ void *sim_physmem_pa_to_host(const struct sim_physmem *pm, uint64_t pa)
 	if (!r || !r->host)
 		return NULL;
 	return r->host + (pa - r->base);
+}
+
+void sim_physmem_view(const struct sim_physmem *pm, struct sim_memview *view)
+{
+	view->nr = 0;
+	view->start_pfn = pm->start_pfn;
+	view->end_pfn = pm->end_pfn;
+	for (unsigned int i = 0; i < pm->nr_regions && view->nr < SIM_MEMVIEW_MAX_RANGES; i++) {
+		const struct sim_region *r = &pm->regions[i];
+
+		if (r->host)
+			view->r[view->nr++] = (struct sim_memview_range){ r->base, r->size, r->host };
+	}
 }
 
 uint64_t sim_physmem_host_to_pa(const struct sim_physmem *pm, const void *host)

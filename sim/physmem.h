@@ -119,6 +119,10 @@ static inline bool sim_physmem_dirty(const struct sim_physmem *pm, uint64_t pfn)
 /* The first non-zero page of [pfn, pfn + nr) that is backed, or UINT64_MAX (tests of scrub). */
 uint64_t sim_physmem_first_nonzero(const struct sim_physmem *pm, uint64_t pfn, uint64_t nr);
 
+struct sim_memview;
+/* The backed RAM of @pm as the event oracles see it (sim/oracle/memview.h). */
+void sim_physmem_view(const struct sim_physmem *pm, struct sim_memview *view);
+
 const struct sim_region *sim_physmem_region(const struct sim_physmem *pm, uint64_t pa);
 void *sim_physmem_pa_to_host(const struct sim_physmem *pm, uint64_t pa);
 /* ~0 if @host points into no backed region. */

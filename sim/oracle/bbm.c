@@ -62,7 +62,7 @@ struct obligation {
 };
 
 struct sim_bbm {
-	struct sim_physmem *pm;
+	struct sim_memview mem;
 	struct sim_report *report;
 	uint64_t start_pfn, nr_pfns;
 	uint32_t *slot_of;	/* per pfn: 1 + index in tables[], 0 if not a table */
@@ -129,13 +129,13 @@ static bool desc_needs_bbm(uint64_t old, uint64_t new, unsigned int level)
 static uint64_t host_to_pa(struct sim_bbm *b, const void *addr)
 {
 	uintptr_t h = (uintptr_t)addr;
-	const struct sim_region *r;
+	const struct sim_memview_range *r;
 
 	if (h - b->host_lo < b->host_hi - b->host_lo)
 		return b->host_base + (h - b->host_lo);
-	for (unsigned int i = 0; i < b->pm->nr_regions; i++) {
-		r = &b->pm->regions[i];
-		if (r->host && h - (uintptr_t)r->host < r->size) {
+	for (unsigned int i = 0; i < b->mem.nr; i++) {
+		r = &b->mem.r[i];
+		if (h - (uintptr_t)r->host < r->size) {
 			b->host_lo = (uintptr_t)r->host;
 			b->host_hi = (uintptr_t)r->host + r->size;
 			b->host_base = r->base;
@@ -147,7 +147,7 @@ static uint64_t host_to_pa(struct sim_bbm *b, const void *addr)
 
 static const uint64_t *page_words(struct sim_bbm *b, uint64_t pfn)
 {
-	return sim_physmem_pa_to_host(b->pm, pfn << PAGE_SHIFT);
+	return sim_memview_host(&b->mem, pfn << PAGE_SHIFT);
 }
 
 static bool pfn_tracked(const struct sim_bbm *b, uint64_t pfn)
@@ -674,16 +674,16 @@ void sim_bbm_op_end(struct sim_bbm *b)
 
 /* --- set-up ------------------------------------------------------------------- */
 
-struct sim_bbm *sim_bbm_create(struct sim_physmem *pm, struct sim_report *report)
+struct sim_bbm *sim_bbm_create(const struct sim_memview *mem, struct sim_report *report)
 {
 	struct sim_bbm *b = calloc(1, sizeof(*b));
 
 	if (!b)
 		return NULL;
-	b->pm = pm;
+	b->mem = *mem;
 	b->report = report;
-	b->start_pfn = pm->start_pfn;
-	b->nr_pfns = pm->end_pfn - pm->start_pfn;
+	b->start_pfn = mem->start_pfn;
+	b->nr_pfns = mem->end_pfn - mem->start_pfn;
 	b->slot_bytes = b->nr_pfns * sizeof(*b->slot_of);
 	b->slot_of = mmap(NULL, b->slot_bytes, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

@@ -47,11 +47,11 @@
 
 #include "event/event.h"
 #include "oracle/report.h"
-#include "physmem.h"
+#include "oracle/memview.h"
 
 struct sim_bbm;
 
-struct sim_bbm *sim_bbm_create(struct sim_physmem *pm, struct sim_report *report);
+struct sim_bbm *sim_bbm_create(const struct sim_memview *mem, struct sim_report *report);
 void sim_bbm_destroy(struct sim_bbm *b);
 
 /*
