@@ -174,6 +174,27 @@ static void count_maps(struct hvmm_pgtable *pgt, u64 pte, u32 level, bool get)
 }
 
 /*
+ * A guest leaf that brings memory into the guest (not one re-made with the
+ * output address it had): clean it to PoC first, and invalidate the
+ * instruction cache if it is executable, so that a guest without
+ * FEAT_S2FWB reading it uncached sees what the hypervisor wrote (a scrub).
+ */
+static void sync_guest_leaf(struct hvmm_pgtable *pgt, u64 old, u64 new, u32 level)
+{
+	phys_addr_t pa = hvmm_s2_pte_oa(new);
+	u64 size = hvmm_s2_level_size(level);
+
+	if (!(pgt->flags & HVMM_PGT_GUEST) || !hvmm_s2_pte_valid(new) ||
+	    hvmm_s2_pte_oa(old) == pa)
+		return;
+	if (((new >> HVMM_S2_PTE_MEMATTR_SHIFT) & 0xf) == HVMM_S2_MEMATTR_DEVICE_nGnRE)
+		return;
+	hvmm_dcache_clean_inval_poc(pa, size);
+	if (!((new >> HVMM_S2_PTE_XN_SHIFT) & HVMM_S2_XN_ALL))
+		hvmm_icache_inval_pou(pa, size);
+}
+
+/*
  * Writes @new into the entry @ptep of @level covering @addr. A valid old
  * entry is broken first (break-before-make) and its translation
  * invalidated before anything else can be made of it.
@@ -182,6 +203,7 @@ static void set_entry(struct hvmm_pgtable *pgt, u64 *ptep, u32 level, u64 addr, 
 {
 	u64 old = pte_read(ptep);
 
+	sync_guest_leaf(pgt, old, new, level);
 	count_maps(pgt, new, level, true);
 	if (!old && new)
 		table_get(pgt, ptep);

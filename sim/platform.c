@@ -179,6 +179,17 @@ void hvmm_tlb_flush_vmid(u16 vmid)
 	sim_event_platform(SIM_EV_TLBI_VMID, vmid, 0, 0, 0);
 }
 
+/* Simulated memory is coherent: maintenance matters only for its order, as an event. */
+void hvmm_dcache_clean_inval_poc(phys_addr_t pa, u64 size)
+{
+	sim_event_platform(SIM_EV_DCACHE_CLEAN, pa, size, 0, 0);
+}
+
+void hvmm_icache_inval_pou(phys_addr_t pa, u64 size)
+{
+	sim_event_platform(SIM_EV_ICACHE_INVAL, pa, size, 0, 0);
+}
+
 void hvmm_dsb_ishst(void)
 {
 	atomic_thread_fence(memory_order_release);

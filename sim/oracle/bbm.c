@@ -76,6 +76,11 @@ struct sim_bbm {
 	uint64_t count_lo, count_hi, counted;	/* tables in [count_lo, count_hi) */
 	/* Per page of that range: the words written since it was last allocated. */
 	uint64_t (*written)[ENTRIES / 64];
+	/* This op: ranges cleaned to PoC, and entries valid earlier in it. */
+	struct range cleaned[32];
+	unsigned int nr_cleaned;
+	struct { uint64_t tpfn; unsigned int idx; uint64_t oa; } was_valid[32];
+	unsigned int nr_was_valid;
 	/* Per VMID: a VM ran with it and no TLBI by VMID followed. */
 	bool stale_vmid[1u << 16];
 	/* The region last translated. */
@@ -405,6 +410,73 @@ static struct obligation *ob_reaching(struct sim_bbm *b, uint64_t pfn, uint64_t 
 	return NULL;
 }
 
+/* --- cache maintenance ----------------------------------------------------------- */
+
+#define DESC_MEMATTR_DEVICE(d)	((((d) >> 2) & 0xc) == 0)	/* MemAttr[3:2] == 0b00 */
+
+static void note_cleaned(struct sim_bbm *b, uint64_t pa, uint64_t size)
+{
+	if (b->nr_cleaned < sizeof(b->cleaned) / sizeof(b->cleaned[0]))
+		b->cleaned[b->nr_cleaned++] = (struct range){ pa >> PAGE_SHIFT,
+							       (pa + size) >> PAGE_SHIFT };
+}
+
+static bool cleaned(const struct sim_bbm *b, uint64_t lo, uint64_t hi)
+{
+	/* Cleans in this op, merged greedily from @lo upwards. */
+	for (bool grew = true; grew && lo < hi;) {
+		grew = false;
+		for (unsigned int i = 0; i < b->nr_cleaned; i++) {
+			if (b->cleaned[i].lo <= lo && b->cleaned[i].hi > lo) {
+				lo = b->cleaned[i].hi;
+				grew = true;
+			}
+		}
+	}
+	return lo >= hi;
+}
+
+static void note_was_valid(struct sim_bbm *b, const struct table *t, unsigned int idx, uint64_t d)
+{
+	unsigned int n = b->nr_was_valid;
+
+	if (n == sizeof(b->was_valid) / sizeof(b->was_valid[0]))
+		n = --b->nr_was_valid;	/* keep the latest */
+	b->was_valid[n].tpfn = t->pfn;
+	b->was_valid[n].idx = idx;
+	b->was_valid[n].oa = desc_oa(d);
+	b->nr_was_valid++;
+}
+
+static bool re_made(const struct sim_bbm *b, const struct table *t, unsigned int idx, uint64_t oa)
+{
+	for (unsigned int i = 0; i < b->nr_was_valid; i++)
+		if (b->was_valid[i].tpfn == t->pfn && b->was_valid[i].idx == idx &&
+		    b->was_valid[i].oa == oa)
+			return true;
+	return false;
+}
+
+/*
+ * Memory comes into a guest (a cacheable leaf with a new output address)
+ * only once it was cleaned to PoC in this op: without FEAT_S2FWB the guest
+ * may read it uncached, past what the hypervisor wrote into the caches.
+ */
+static void check_guest_make(struct sim_bbm *b, const struct sim_event *ev, const struct table *t,
+			     unsigned int idx, uint64_t old, uint64_t new)
+{
+	uint64_t oa = desc_oa(new), size = level_size(t->level);
+
+	if (!t->vmid || desc_is_table(new, t->level) || DESC_MEMATTR_DEVICE(new) ||
+	    desc_oa(old) == oa || re_made(b, t, idx, oa))
+		return;
+	if (!cleaned(b, oa >> PAGE_SHIFT, (oa + size) >> PAGE_SHIFT))
+		violation(b, SIM_ORACLE_BBM, ev,
+			  "vmid %llu maps pa 0x%llx at IPA 0x%llx before it was cleaned to PoC "
+			  "(DC CIVAC): without FEAT_S2FWB the guest may read stale memory",
+			  t->vmid, oa, t->base + idx * size);
+}
+
 /* --- descriptor writes -------------------------------------------------------- */
 
 static void descriptor_written(struct sim_bbm *b, const struct sim_event *ev, struct table *t,
@@ -416,6 +488,8 @@ static void descriptor_written(struct sim_bbm *b, const struct sim_event *ev, st
 	if (old == new)
 		return;
 	t->desc[idx] = new;
+	if (desc_valid(old))
+		note_was_valid(b, t, idx, old);
 	if (desc_valid(old) && desc_valid(new)) {
 		if (desc_needs_bbm(old, new, t->level)) {
 			violation(b, SIM_ORACLE_BBM, ev,
@@ -436,6 +510,7 @@ static void descriptor_written(struct sim_bbm *b, const struct sim_event *ev, st
 	}
 	if (!desc_valid(new))
 		return;
+	check_guest_make(b, ev, t, idx, old, new);
 	o = ob_of_entry(b, t->pfn, idx);
 	if (o && o->old != new)
 		violation(b, SIM_ORACLE_BBM, ev,
@@ -648,6 +723,9 @@ void sim_bbm_event(void *ctx, const struct sim_event *ev)
 	case SIM_EV_OWNERSHIP:
 		pages_released(b, ev, ev->a >> PAGE_SHIFT, 1);
 		break;
+	case SIM_EV_DCACHE_CLEAN:
+		note_cleaned(b, ev->a, ev->b);
+		break;
 	default:
 		break;
 	}
@@ -655,6 +733,8 @@ void sim_bbm_event(void *ctx, const struct sim_event *ev)
 
 void sim_bbm_op_end(struct sim_bbm *b)
 {
+	b->nr_cleaned = 0;
+	b->nr_was_valid = 0;
 	while (b->nr_obs) {
 		struct obligation *o = &b->obs[b->nr_obs - 1];
 		char what[320];

@@ -18,7 +18,10 @@
  *  - invalid -> valid at an entry whose break is still owed an invalidation
  *    is a violation (the make came before the TLBI);
  *  - a table descriptor links its child table page: it must not already be
- *    linked, and is tracked from then on.
+ *    linked (and must hold only entries written since its allocation), and
+ *    is tracked from then on;
+ *  - a cacheable guest leaf that brings a page into a guest comes after a
+ *    clean of that page to PoC in the same op (no FEAT_S2FWB assumed).
  *
  * While an obligation is open, what the old translation reached is
  * protected: its pages (for a table: the whole subtree and the pages its
@@ -70,7 +73,8 @@ void sim_bbm_event(void *ctx, const struct sim_event *ev);
 			 (1u << SIM_EV_DSB_ISHST) | (1u << SIM_EV_DSB_ISH) |		\
 			 (1u << SIM_EV_TLBI_IPA) | (1u << SIM_EV_TLBI_RANGE) |		\
 			 (1u << SIM_EV_TLBI_VMID) | (1u << SIM_EV_PAGE_FREE) |		\
-			 (1u << SIM_EV_PAGE_ALLOC) | (1u << SIM_EV_OWNERSHIP))
+			 (1u << SIM_EV_PAGE_ALLOC) | (1u << SIM_EV_OWNERSHIP) |		\
+			 (1u << SIM_EV_DCACHE_CLEAN))
 
 /* An operation ends: obligations still open are TLB violations. */
 void sim_bbm_op_end(struct sim_bbm *b);

@@ -358,6 +358,31 @@ static void bbm_fires_on_a_table_linked_while_not_zeroed(void)
 	sim_machine_destroy(m);
 }
 
+static void bbm_fires_on_guest_memory_mapped_before_its_clean(void)
+{
+	struct sim_machine *m = machine_with_guest_page();
+	uint64_t *d = vmt_desc(m, 1, G), leaf = *d;
+	uint64_t *next = d + 1;		/* G + 4 KiB: empty */
+	uint64_t other = (leaf & ~OA_MASK) | (OTHER_PFN * PAGE);
+
+	CHECK(*next == 0);
+	op_begin();
+	write_desc(next, other);
+	op_end(m);
+	CHECK(fired(m, SIM_ORACLE_BBM, "before it was cleaned to PoC"));
+	sim_machine_destroy(m);
+
+	/* Cleaned first: quiet. */
+	m = machine_with_guest_page();
+	d = vmt_desc(m, 1, G);
+	op_begin();
+	sim_event_platform(SIM_EV_DCACHE_CLEAN, OTHER_PFN * PAGE, PAGE, 0, 0);
+	write_desc(d + 1, other);
+	op_end(m);
+	CHECK(clean(m));
+	sim_machine_destroy(m);
+}
+
 static void bbm_fires_on_a_vmid_reused_before_a_tlbi_by_vmid(void)
 {
 	struct sim_machine *m = machine_with_guest_page();
@@ -403,6 +428,7 @@ int main(void)
 	TEST(hyp_conserve_fires_on_a_page_held_by_nothing);
 	TEST(hyp_conserve_fires_on_a_double_free);
 	TEST(bbm_fires_on_a_table_linked_while_not_zeroed);
+	TEST(bbm_fires_on_guest_memory_mapped_before_its_clean);
 	TEST(bbm_fires_on_a_vmid_reused_before_a_tlbi_by_vmid);
 	return tap_done();
 }

@@ -29,6 +29,20 @@ void hvmm_tlb_flush_ipa(u16 vmid, u64 ipa, u32 level);
 void hvmm_tlb_flush_range(u16 vmid, u64 ipa, u64 size);
 void hvmm_tlb_flush_vmid(u16 vmid);
 
+/*
+ * Cache maintenance by physical range, complete when the call returns.
+ * Without FEAT_S2FWB a guest may map memory non-cacheable and read it from
+ * the point of coherency, so whatever the hypervisor wrote there (a scrub)
+ * must be cleaned to PoC before the page is mapped into a guest, and the
+ * instruction cache invalidated to PoU before it is mapped executable (as
+ * KVM's stage-2 map does through mm_ops).
+ *
+ * hvmm_dcache_clean_inval_poc: DC CIVAC over [pa, pa + size).
+ * hvmm_icache_inval_pou: IC IVAU over [pa, pa + size).
+ */
+void hvmm_dcache_clean_inval_poc(phys_addr_t pa, u64 size);
+void hvmm_icache_inval_pou(phys_addr_t pa, u64 size);
+
 /* Barriers: DSB ISHST (make table writes visible to walkers), DSB ISH, ISB. */
 void hvmm_dsb_ishst(void);
 void hvmm_dsb_ish(void);
