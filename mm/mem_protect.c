@@ -236,12 +236,11 @@ int hvmm_host_handle_fault(phys_addr_t pa)
 	u64 pte;
 	int ret;
 
-	if (pa >= hvmm_pgtable_ia_size(&hvmm_host.pgt))
-		return -HVMM_ERANGE;
 	hvmm_spin_lock(&hvmm_host.lock);
-	pte = hvmm_pgtable_get_leaf(&hvmm_host.pgt, pa, &level);
-	if (hvmm_s2_pte_valid(pte))
-		ret = HVMM_OK;		/* another CPU mapped it, or a stale TLB entry */
+	/* -HVMM_ERANGE beyond the host's address space. */
+	ret = hvmm_pgtable_get_leaf(&hvmm_host.pgt, pa, &pte, &level);
+	if (ret || hvmm_s2_pte_valid(pte))
+		;			/* mapped by another CPU, or a stale TLB entry */
 	else if (pte)
 		ret = -HVMM_EPERM;	/* owned by someone else */
 	else
@@ -316,9 +315,12 @@ struct guest_range {
 	u32 sw;			/* page state in the leaves */
 	phys_addr_t pa;		/* expected output address of start, or ~0 */
 	bool (*page_ok)(const struct hvmm_page *p, const struct hvmm_vm *vm);
-	u32 leaves;
 	/* Applied per leaf once the whole range passed the check. */
 	void (*apply)(phys_addr_t pa, u64 size, const struct hvmm_vm *vm);
+	/* If apply marks the host stage-2 with host_annotation: the pages that takes. */
+	bool marks_host;
+	u64 host_annotation;
+	u64 host_tables;
 };
 
 static int guest_leaf_check(u64 addr, u32 level, u64 pte, void *arg)
@@ -338,8 +340,10 @@ static int guest_leaf_check(u64 addr, u32 level, u64 pte, void *arg)
 	for (i = 0; i < (hi - lo) >> HVMM_PAGE_SHIFT; i++)
 		if (!g->page_ok(hvmm_phys_to_page(pa + (i << HVMM_PAGE_SHIFT)), g->vm))
 			return -HVMM_EPERM;
+	if (g->marks_host)
+		g->host_tables += hvmm_pgtable_set_invalid_tables_needed(&hvmm_host.pgt, pa, hi - lo,
+									 g->host_annotation);
 	g->next = hi;
-	g->leaves++;
 	return 0;
 }
 
@@ -358,7 +362,7 @@ static int check_guest_range(struct guest_range *g)
 	int ret;
 
 	g->next = g->start;
-	g->leaves = 0;
+	g->host_tables = 0;
 	ret = hvmm_pgtable_walk(&g->vm->pgt, g->start, g->end - g->start, guest_leaf_check, g);
 	if (!ret && g->next != g->end)
 		ret = -HVMM_ENOENT;
@@ -464,6 +468,9 @@ static void release_borrowed(phys_addr_t pa, u64 size)
 	for (i = 0; i < size >> HVMM_PAGE_SHIFT; i++) {
 		struct hvmm_page *p = hvmm_phys_to_page(pa + (i << HVMM_PAGE_SHIFT));
 
+		/* A guest leaf borrowing a page the host lends to nobody: leave the page be. */
+		if (HVMM_WARN_ON(!p->share_count))
+			continue;
 		if (--p->share_count == 0)
 			set_pages(hvmm_page_to_pfn(p), 1, HVMM_OWNER_HOST, HVMM_PAGE_OWNED);
 	}
@@ -528,6 +535,9 @@ static int guest_host_sharing(struct hvmm_vm *vm, u64 ipa, u64 nr, bool share)
 		.sw = share ? HVMM_PAGE_OWNED : HVMM_PAGE_SHARED_OWNED, .pa = ~0ULL,
 		.page_ok = share ? guest_owns : guest_lends,
 		.apply = share ? lend_to_host : take_back_from_host,
+		.marks_host = true,
+		.host_annotation = share ? owner_annotation(HVMM_OWNER_HOST) :
+					   owner_annotation(vm->owner_id),
 	};
 	int ret = check_ipas(vm, ipa, nr);
 
@@ -535,8 +545,14 @@ static int guest_host_sharing(struct hvmm_vm *vm, u64 ipa, u64 nr, bool share)
 		return ret;
 	lock_guest(vm);
 	ret = check_guest_range(&g);
+	/*
+	 * The host stage-2 changes leaf by leaf, all to the same value: what
+	 * each leaf's update would take from the table as it is now, summed,
+	 * is enough for all of them (hvmm_pgtable_set_invalid_tables_needed).
+	 */
 	if (!ret)
-		ret = hvmm_pgtable_reserve(&hvmm_host.pgt, HVMM_PGT_EDGE_TABLES * g.leaves);
+		ret = g.host_tables > UINT32_MAX ? -HVMM_ENOMEM :
+		      hvmm_pgtable_reserve(&hvmm_host.pgt, (u32)g.host_tables);
 	if (!ret)
 		ret = hvmm_pgtable_reserve(&vm->pgt, HVMM_PGT_EDGE_TABLES);
 	if (!ret) {
@@ -626,12 +642,11 @@ int hvmm_guest_handle_fault(struct hvmm_vm *vm, u64 ipa)
 	u32 level;
 	int ret;
 
-	if (ipa >= hvmm_pgtable_ia_size(&vm->pgt))
-		return -HVMM_ERANGE;
 	lock_guest(vm);
-	pte = hvmm_pgtable_get_leaf(&vm->pgt, ipa, &level);
-	if (hvmm_s2_pte_valid(pte)) {
-		ret = HVMM_OK;
+	/* -HVMM_ERANGE beyond the IPA space; a valid leaf: another vCPU got there first. */
+	ret = hvmm_pgtable_get_leaf(&vm->pgt, ipa, &pte, &level);
+	if (ret || hvmm_s2_pte_valid(pte)) {
+		;
 	} else if (!pte) {
 		ret = -HVMM_ENOENT;
 	} else {
@@ -648,15 +663,15 @@ int hvmm_guest_handle_fault(struct hvmm_vm *vm, u64 ipa)
 
 /* --- teardown -------------------------------------------------------------- */
 
-static int count_leaf(u64 addr, u32 level, u64 pte, void *arg)
-{
-	(void)addr;
-	(void)level;
-	(void)pte;
-	(*(u64 *)arg)++;
-	return 0;
-}
-
+/*
+ * Gives one guest leaf's pages back: borrowed ones to the host's count,
+ * owned ones scrubbed to the host. The host stage-2 annotations naming the
+ * guest are cleared whole, never split: every page they cover is the
+ * guest's and goes back in this same teardown (owned pages never leave the
+ * guest's table, parked or not), and the host lock, held throughout, keeps
+ * the host from faulting any of them in before all are scrubbed. So
+ * reclaiming needs no table page, and a VM can always be destroyed.
+ */
 static int reclaim_leaf(u64 addr, u32 level, u64 pte, void *arg)
 {
 	const struct hvmm_vm *vm = arg;
@@ -668,7 +683,6 @@ static int reclaim_leaf(u64 addr, u32 level, u64 pte, void *arg)
 		release_borrowed(pa, size);
 		return 0;
 	}
-	/* The guest's own pages: scrubbed before the host may see them again. */
 	for (i = 0; i < size >> HVMM_PAGE_SHIFT; i++) {
 		struct hvmm_page *p = hvmm_phys_to_page(pa + (i << HVMM_PAGE_SHIFT));
 
@@ -676,22 +690,15 @@ static int reclaim_leaf(u64 addr, u32 level, u64 pte, void *arg)
 		hvmm_zero_pages(hvmm_page_to_virt(p), 1);
 	}
 	set_pages(hvmm_phys_to_pfn(pa), size >> HVMM_PAGE_SHIFT, HVMM_OWNER_HOST, HVMM_PAGE_OWNED);
-	host_set_owner(pa, size, HVMM_OWNER_HOST);
+	HVMM_BUG_ON(hvmm_pgtable_clear_annotation(&hvmm_host.pgt, pa, size,
+						  owner_annotation(vm->owner_id)));
 	return 0;
-}
-
-int hvmm_reserve_reclaim(struct hvmm_vm *vm)
-{
-	u64 leaves = 0;
-
-	hvmm_pgtable_walk(&vm->pgt, 0, hvmm_pgtable_ia_size(&vm->pgt), count_leaf, &leaves);
-	if (leaves > UINT32_MAX / HVMM_PGT_EDGE_TABLES)
-		return -HVMM_ENOMEM;
-	return hvmm_pgtable_reserve(&hvmm_host.pgt, (u32)leaves * HVMM_PGT_EDGE_TABLES);
 }
 
 void hvmm_reclaim_guest_pages(struct hvmm_vm *vm)
 {
+	hvmm_assert_spin_locked(&hvmm_host.lock);
+	hvmm_assert_spin_locked(&vm->lock);
 	/* The VM runs no more: its TLB entries go before its pages do. */
 	hvmm_tlb_flush_vmid(vm->vmid);
 	hvmm_pgtable_walk(&vm->pgt, 0, hvmm_pgtable_ia_size(&vm->pgt), reclaim_leaf, vm);

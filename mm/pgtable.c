@@ -24,6 +24,7 @@ enum pgt_op_kind {
 	PGT_SET_SW,		/* replace valid leaves' software bits */
 	PGT_PARK,		/* valid leaves become invalid, keeping their bits */
 	PGT_UNPARK,		/* parked leaves become valid with new attributes */
+	PGT_CLEAR_ANNOTATION,	/* entries equal to an annotation become empty, whole */
 };
 
 struct pgt_op {
@@ -318,6 +319,8 @@ static u64 new_leaf(const struct pgt_op *op, u64 pte, u32 level, u64 addr)
 			return pte;
 		return (pte & ~HVMM_S2_PTE_ATTR_MASK) | HVMM_S2_PTE_VALID |
 		       (op->attrs & HVMM_S2_PTE_ATTR_MASK);
+	case PGT_CLEAR_ANNOTATION:
+		return pte == op->attrs ? 0 : pte;
 	}
 	return pte;
 }
@@ -330,10 +333,17 @@ static bool op_keeps(const struct pgt_op *op, u64 pte, u32 level, u64 addr)
 	return new_leaf(op, pte, level, addr) == pte;
 }
 
+/* True if the entry at @addr of @level lies entirely inside the op's range. */
+static bool op_covers(const struct pgt_op *op, u32 level, u64 addr)
+{
+	return addr >= op->start && addr + hvmm_s2_level_size(level) - 1 <= op->end - 1;
+}
+
 static void update_entry(struct pgt_op *op, u64 *ptep, u32 level, u64 addr)
 {
-	u64 size = hvmm_s2_level_size(level), pte = pte_read(ptep);
-	bool covered = addr >= op->start && addr + size - 1 <= op->end - 1;
+	u64 pte = pte_read(ptep);
+	/* An annotation clear takes whole entries, so it never splits one. */
+	bool covered = op_covers(op, level, addr) || op->kind == PGT_CLEAR_ANNOTATION;
 
 	if (hvmm_s2_pte_is_table(pte, level)) {
 		descend(op, ptep, level, addr);
@@ -408,6 +418,9 @@ static u32 tables_needed(const struct pgt_op *op)
 	u64 nr = 0;
 	u32 level;
 
+	if (op->kind == PGT_CLEAR_ANNOTATION)
+		return 0;
+
 	for (level = op->pgt->start_level + 1; level <= HVMM_S2_LAST_LEVEL; level++) {
 		u32 shift = hvmm_s2_level_shift(level - 1);
 		bool blocks = level - 1 >= 1 &&
@@ -419,6 +432,44 @@ static u32 tables_needed(const struct pgt_op *op)
 			nr += cut_entries(op->start, op->end, shift);
 	}
 	return nr > UINT32_MAX ? UINT32_MAX : (u32)nr;
+}
+
+/*
+ * Table pages that making the entry at @addr of @level finer would
+ * allocate: its own new table, then one per entry of each lower level
+ * that an edge of the range cuts inside it.
+ */
+static u64 finer_entry_tables(const struct pgt_op *op, u32 level, u64 addr)
+{
+	u64 lo = hvmm_max(op->start, addr);
+	u64 hi = hvmm_min(op->end - 1, addr + hvmm_s2_level_size(level) - 1) + 1;
+	u64 nr = 1;
+	u32 l;
+
+	for (l = level + 1; l < HVMM_S2_LAST_LEVEL; l++)
+		nr += cut_entries(lo, hi, hvmm_s2_level_shift(l));
+	return nr;
+}
+
+/* What update_table would allocate for a non-map op, on the table as it is now. */
+static u64 count_update_tables(const struct pgt_op *op, const u64 *table, u32 nr_entries,
+			       u32 level, u64 base)
+{
+	u64 size = hvmm_s2_level_size(level);
+	u64 lo = hvmm_max(op->start, base);
+	u64 last = hvmm_min(op->end - 1, base + (u64)nr_entries * size - 1);
+	u64 i, nr = 0, stop = (last - base) >> hvmm_s2_level_shift(level);
+
+	for (i = (lo - base) >> hvmm_s2_level_shift(level); i <= stop; i++) {
+		u64 pte = pte_read(&table[i]), addr = base + i * size;
+
+		if (hvmm_s2_pte_is_table(pte, level))
+			nr += count_update_tables(op, pte_table(pte), HVMM_S2_PTRS_PER_TABLE,
+						  level + 1, addr);
+		else if (!op_keeps(op, pte, level, addr) && !op_covers(op, level, addr))
+			nr += finer_entry_tables(op, level, addr);
+	}
+	return nr;
 }
 
 static int check_range(const struct hvmm_pgtable *pgt, u64 ipa, u64 size)
@@ -450,6 +501,22 @@ u32 hvmm_pgtable_map_tables_needed(const struct hvmm_pgtable *pgt, u64 ipa, u64 
 	};
 
 	return size ? tables_needed(&op) : 0;
+}
+
+u32 hvmm_pgtable_set_invalid_tables_needed(const struct hvmm_pgtable *pgt, u64 ipa, u64 size,
+					    u64 annotation)
+{
+	struct pgt_op op = {
+		.pgt = (struct hvmm_pgtable *)pgt, .kind = PGT_SET_INVALID, .start = ipa,
+		.end = ipa + size, .attrs = annotation,
+	};
+	u64 nr;
+
+	if (check_range(pgt, ipa, size))
+		return 0;
+	nr = count_update_tables(&op, pgt->pgd, HVMM_S2_PTRS_PER_TABLE * pgt->nr_roots,
+				 pgt->start_level, 0);
+	return nr > UINT32_MAX ? UINT32_MAX : (u32)nr;
 }
 
 int hvmm_pgtable_reserve(struct hvmm_pgtable *pgt, u32 nr)
@@ -515,6 +582,21 @@ int hvmm_pgtable_unmap(struct hvmm_pgtable *pgt, u64 ipa, u64 size)
 	return hvmm_pgtable_set_invalid(pgt, ipa, size, 0);
 }
 
+int hvmm_pgtable_clear_annotation(struct hvmm_pgtable *pgt, u64 ipa, u64 size, u64 annotation)
+{
+	struct pgt_op op = {
+		.pgt = pgt, .kind = PGT_CLEAR_ANNOTATION, .start = ipa, .end = ipa + size,
+		.attrs = annotation,
+	};
+	int ret = check_range(pgt, ipa, size);
+
+	if (ret)
+		return ret;
+	if (!annotation || hvmm_s2_pte_valid(annotation))
+		return -HVMM_EINVAL;
+	return run_update(&op);
+}
+
 static int update_leaves(struct hvmm_pgtable *pgt, enum pgt_op_kind kind, u64 ipa, u64 size,
 			 u64 attrs)
 {
@@ -553,18 +635,23 @@ int hvmm_pgtable_unpark(struct hvmm_pgtable *pgt, u64 ipa, u64 size, u64 attrs)
 
 /* --- lookups -------------------------------------------------------------- */
 
-u64 hvmm_pgtable_get_leaf(const struct hvmm_pgtable *pgt, u64 ipa, u32 *level)
+int hvmm_pgtable_get_leaf(const struct hvmm_pgtable *pgt, u64 ipa, u64 *ptep, u32 *level)
 {
 	u32 l = pgt->start_level;
-	u64 pte = pte_read(&pgt->pgd[root_index(pgt, ipa)]);
+	u64 pte;
 
+	/* The root index would wrap: an IPA beyond the space must not alias one inside. */
+	if (ipa >= hvmm_pgtable_ia_size(pgt))
+		return -HVMM_ERANGE;
+	pte = pte_read(&pgt->pgd[root_index(pgt, ipa)]);
 	while (hvmm_s2_pte_is_table(pte, l)) {
 		l++;
 		pte = pte_read(&pte_table(pte)[entry_index(ipa, l)]);
 	}
+	*ptep = pte;
 	if (level)
 		*level = l;
-	return pte;
+	return HVMM_OK;
 }
 
 static int walk_table(const u64 *table, u32 nr_entries, u32 level, u64 base,

@@ -62,21 +62,22 @@ unlock:
 
 int hvmm_vm_destroy(struct hvmm_vm *vm)
 {
-	int ret;
+	int ret = HVMM_OK;
 
 	hvmm_spin_lock(&vm_table.lock);
-	HVMM_BUG_ON(!vm->created);
+	/* The host names the VM: a stale handle is refused, not fatal. */
+	if (HVMM_WARN_ON(!vm->created)) {
+		ret = -HVMM_ENOENT;
+		goto unlock;
+	}
 	hvmm_spin_lock(&hvmm_host.lock);
 	hvmm_spin_lock(&vm->lock);
-	ret = hvmm_reserve_reclaim(vm);
-	if (!ret)
-		hvmm_reclaim_guest_pages(vm);
-	hvmm_pgtable_trim(&hvmm_host.pgt);
+	hvmm_reclaim_guest_pages(vm);
 	hvmm_spin_unlock(&vm->lock);
 	hvmm_spin_unlock(&hvmm_host.lock);
 	/* The VMID is free only once no TLB holds anything tagged with it. */
-	if (!ret)
-		vm->created = false;
+	vm->created = false;
+unlock:
 	hvmm_spin_unlock(&vm_table.lock);
 	return ret;
 }

@@ -15,6 +15,7 @@
 
 #include "event/event.h"
 #include "machine.h"
+#include "oracle/teardown.h"
 #include "platform.h"
 #include "recycle.h"
 
@@ -381,6 +382,8 @@ static int op_vm_destroy(struct sim_vmstate *vs, const struct sim_op *op)
 	if (!g)
 		return -HVMM_ENOENT;
 	ret = hvmm_vm_destroy(g->vm);
+	if (vs->oracles)
+		sim_check_destroy(vs->report, op->vm, vs->ideal.spaces[op->vm].nr, ret);
 	if (ret)
 		return ret;
 	if (vs->oracles)

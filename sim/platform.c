@@ -29,6 +29,8 @@ static _Thread_local struct region_cache last_region;
 static struct sim_platform_hooks cur_hooks;
 static _Atomic unsigned int drop_flushes;
 static _Atomic uint64_t nr_flushes;
+static _Atomic uint64_t nr_warnings;
+static _Thread_local struct sim_panic last_warning;
 
 _Thread_local struct sim_panic_catcher *sim_panic_catcher;
 
@@ -231,6 +233,19 @@ void hvmm_trace(enum hvmm_trace_event ev, u64 a, u64 b, u64 c, u64 d)
 		sim_event_platform(trace_event_kind[ev], a, b, c, d);
 	if (cur_hooks.trace)
 		cur_hooks.trace(cur_hooks.ctx, ev, a, b, c, d);
+}
+
+void hvmm_warn(const char *file, u32 line, const char *what)
+{
+	atomic_fetch_add(&nr_warnings, 1);
+	last_warning = (struct sim_panic){ .file = file, .line = line, .what = what };
+}
+
+uint64_t sim_platform_warnings(struct sim_panic *last)
+{
+	if (last)
+		*last = last_warning;
+	return atomic_load(&nr_warnings);
 }
 
 _Noreturn void hvmm_panic(const char *file, u32 line, const char *what)

@@ -41,6 +41,13 @@ void sim_platform_drop_tlb_flushes(unsigned int count);
 uint64_t sim_platform_tlb_flushes(void);
 
 /*
+ * Warnings mm/ raised (HVMM_WARN_ON: it backed out with an error and went
+ * on), counted over the process; *@last (if not NULL) gets this thread's
+ * latest.
+ */
+uint64_t sim_platform_warnings(struct sim_panic *last);
+
+/*
  * Catching mm/ panics, per thread:
  *
  *	struct sim_panic_catcher c;

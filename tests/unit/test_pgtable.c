@@ -170,7 +170,7 @@ static void test_split(void)
 	struct hvmm_pgtable pgt;
 	struct sim_s2_regs regs;
 	u64 rw = hvmm_pgtable_leaf_attrs(HVMM_PROT_R | HVMM_PROT_W, 0);
-	u64 ro = hvmm_pgtable_leaf_attrs(HVMM_PROT_R, 0), pa;
+	u64 ro = hvmm_pgtable_leaf_attrs(HVMM_PROT_R, 0), pa, pte;
 	u64 free0 = hvmm_pool_free_pages(&pool);
 	int level;
 
@@ -209,8 +209,12 @@ static void test_split(void)
 	CHECK_EQ(hw_translate(&pgt, 0x80000000, &level), 0x80000000);
 	CHECK_EQ(level, 2);
 	CHECK_EQ(hvmm_pgtable_set_invalid(&pgt, 0x80001000, 0x1000, 7 << 2), 0);
-	CHECK_EQ(hvmm_pgtable_get_leaf(&pgt, 0x80001000, (u32 *)&level), 7 << 2);
+	CHECK_EQ(hvmm_pgtable_get_leaf(&pgt, 0x80001000, &pte, (u32 *)&level), 0);
+	CHECK_EQ(pte, 7 << 2);
 	CHECK_EQ(level, 3);
+	/* Beyond the address space: refused, not aliased to an entry inside it. */
+	CHECK_EQ(hvmm_pgtable_get_leaf(&pgt, (1ULL << 40) + 0x80001000, &pte, NULL),
+		 -HVMM_ERANGE);
 	check_refcounts(&pgt);
 	CHECK_EQ(hvmm_pgtable_unmap(&pgt, 0, 1ULL << 40), 0);
 	CHECK_EQ(check_refcounts(&pgt), 2);

@@ -108,11 +108,10 @@ int hvmm_guest_handle_fault(struct hvmm_vm *vm, u64 ipa);
 
 /*
  * VM teardown: every page the guest owns is scrubbed and returned to the
- * host, every borrowed page released; the guest table is left empty.
- * Called with the VM's lock held by vm.c.
+ * host, every borrowed page released; the guest table is destroyed. Takes
+ * no memory, so it cannot fail. Called by vm.c with the host lock and the
+ * VM's lock held, once no vCPU of the VM runs.
  */
-/* Reserves the host table pages reclaiming needs; -HVMM_ENOMEM changes nothing. */
-int hvmm_reserve_reclaim(struct hvmm_vm *vm);
 void hvmm_reclaim_guest_pages(struct hvmm_vm *vm);
 
 #endif /* HVMM_MEM_PROTECT_H */

@@ -86,6 +86,15 @@ int hvmm_pgtable_unmap(struct hvmm_pgtable *pgt, u64 ipa, u64 size);
 int hvmm_pgtable_set_invalid(struct hvmm_pgtable *pgt, u64 ipa, u64 size, u64 annotation);
 
 /*
+ * Clears every entry of the range that holds exactly the invalid
+ * descriptor @annotation (non-zero), whole: an entry that reaches beyond
+ * the range is cleared too, never split. So it needs no table page and
+ * cannot fail on a valid range; use it only where everything @annotation
+ * marks beyond the range goes away as well (a dead VM's pages).
+ */
+int hvmm_pgtable_clear_annotation(struct hvmm_pgtable *pgt, u64 ipa, u64 size, u64 annotation);
+
+/*
  * Replaces the attributes of every valid leaf in the range by @attrs,
  * keeping output addresses; blocks are split at the edges. Empty entries
  * are left alone.
@@ -100,10 +109,11 @@ int hvmm_pgtable_park(struct hvmm_pgtable *pgt, u64 ipa, u64 size);
 int hvmm_pgtable_unpark(struct hvmm_pgtable *pgt, u64 ipa, u64 size, u64 attrs);
 
 /*
- * The entry translating @ipa: the leaf (valid, annotated or 0) and its
- * level. Never fails for an ipa inside the address space.
+ * The entry translating @ipa: *@pte gets the leaf (valid, annotated or 0)
+ * and *@level (if not NULL) its level. -HVMM_ERANGE, with nothing written,
+ * for an @ipa beyond the address space.
  */
-u64 hvmm_pgtable_get_leaf(const struct hvmm_pgtable *pgt, u64 ipa, u32 *level);
+int hvmm_pgtable_get_leaf(const struct hvmm_pgtable *pgt, u64 ipa, u64 *pte, u32 *level);
 
 /*
  * Calls @visit on every non-zero leaf entry overlapping [ipa, ipa + size),
@@ -126,6 +136,15 @@ int hvmm_pgtable_check_empty(const struct hvmm_pgtable *pgt, u64 ipa, u64 size);
 #define HVMM_PGT_EDGE_TABLES	(2 * (HVMM_S2_LEVELS - 1))
 u32 hvmm_pgtable_map_tables_needed(const struct hvmm_pgtable *pgt, u64 ipa, u64 size,
 				    phys_addr_t pa);
+/*
+ * Table pages hvmm_pgtable_set_invalid(@ipa, @size, @annotation) would take
+ * from the table as it is now: one per entry it has to make finer. Updates
+ * of disjoint ranges in a row need at most the sum of their counts taken
+ * up front, as long as none of them empties entries (annotations only, or
+ * plain unmaps only): an earlier update only ever leaves finer tables behind.
+ */
+u32 hvmm_pgtable_set_invalid_tables_needed(const struct hvmm_pgtable *pgt, u64 ipa, u64 size,
+					    u64 annotation);
 int hvmm_pgtable_reserve(struct hvmm_pgtable *pgt, u32 nr);
 /* Gives back cached pages beyond a few, once a sequence of updates is done. */
 void hvmm_pgtable_trim(struct hvmm_pgtable *pgt);

@@ -58,6 +58,12 @@ void hvmm_cpu_relax(void);
 _Noreturn void hvmm_panic(const char *file, u32 line, const char *what);
 
 /*
+ * Non-fatal error in mm/ (HVMM_WARN_ON): a condition that should not occur,
+ * which mm/ backs out of with an error code. Returns; the platform reports it.
+ */
+void hvmm_warn(const char *file, u32 line, const char *what);
+
+/*
  * Optional trace hook: production builds may record the same events the
  * simulator replays. Implementations that do not trace make it a no-op.
  */

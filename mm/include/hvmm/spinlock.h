@@ -8,6 +8,7 @@
 #define HVMM_SPINLOCK_H
 
 #include <stdatomic.h>
+#include <hvmm/bug.h>
 #include <hvmm/platform.h>
 
 typedef struct {
@@ -41,5 +42,8 @@ static inline bool hvmm_spin_is_locked(hvmm_spinlock_t *lock)
 	return atomic_load_explicit(&lock->owner, memory_order_relaxed) !=
 	       atomic_load_explicit(&lock->next, memory_order_relaxed);
 }
+
+/* Held by someone: a simple lock cannot say by whom, as hyp_assert_lock_held. */
+#define hvmm_assert_spin_locked(lock)	HVMM_BUG_ON(!hvmm_spin_is_locked(lock))
 
 #endif /* HVMM_SPINLOCK_H */

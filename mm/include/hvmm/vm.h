@@ -36,8 +36,8 @@ int hvmm_vm_create(u32 nr_vcpus, struct hvmm_vm **vmp);
 
 /*
  * Reclaims everything, frees tables and cache, flushes the VMID and
- * releases it. -HVMM_ENOMEM (VM intact) if the host stage-2 cannot get
- * the table pages that giving the pages back needs.
+ * releases it. Needs no memory, so it never fails for a created VM;
+ * -HVMM_ENOENT (and a warning) for one that is not.
  */
 int hvmm_vm_destroy(struct hvmm_vm *vm);
 
