@@ -34,7 +34,7 @@ static uint64_t count_free_blocks(struct hvmm_pool *p, unsigned int order)
 
 static void pow2_pool_is_one_block(void)
 {
-	for (unsigned int k = 0; k <= 12; k++) {
+	for (unsigned int k = 0; k <= HVMM_BUDDY_MAX_ORDER; k++) {
 		void *all, *one;
 
 		CHECK(hvmm_pool_init(&pool, RAM_PFN, 1ULL << k, 0) == 0);
@@ -50,17 +50,24 @@ static void pow2_pool_is_one_block(void)
 	}
 }
 
-static void pool_of_2048_pages(void)
+/* Twice the largest block: two blocks of the largest order, never merged. */
+static void pool_of_two_max_blocks(void)
 {
-	void *all;
+	enum { MAX = HVMM_BUDDY_MAX_ORDER };
+	void *a, *b;
 
-	CHECK(hvmm_pool_init(&pool, RAM_PFN, 2048, 0) == 0);
-	CHECK(pool.max_order == 11);
-	all = hvmm_alloc_pages(&pool, 11);
-	CHECK(all && pfn_of(all) == RAM_PFN);
-	CHECK(hvmm_alloc_pages(&pool, 12) == NULL);
-	hvmm_put_page(&pool, all);
-	CHECK(count_free_blocks(&pool, 11) == 1);
+	CHECK(hvmm_pool_init(&pool, RAM_PFN, 2ULL << MAX, 0) == 0);
+	CHECK(pool.max_order == MAX);
+	CHECK(count_free_blocks(&pool, MAX) == 2);
+	a = hvmm_alloc_pages(&pool, MAX);
+	b = hvmm_alloc_pages(&pool, MAX);
+	CHECK(a && b && a != b);
+	CHECK(hvmm_alloc_pages(&pool, 0) == NULL);
+	if (a)
+		hvmm_put_page(&pool, a);
+	if (b)
+		hvmm_put_page(&pool, b);
+	CHECK(count_free_blocks(&pool, MAX) == 2);
 }
 
 static void max_order_is_capped(void)
@@ -102,7 +109,8 @@ static void freeing_everything_recoalesces(void)
 		pages[j] = t;
 	}
 	for (int i = 0; i < N; i++)
-		hvmm_put_page(&pool, pages[i]);
+		if (pages[i])
+			hvmm_put_page(&pool, pages[i]);
 	for (unsigned int o = 0; o < 10; o++)
 		CHECK_MSG(count_free_blocks(&pool, o) == 0, "order %u", o);
 	CHECK(count_free_blocks(&pool, 10) == 1);
@@ -127,17 +135,23 @@ static void unaligned_pool_blocks_are_physically_aligned(void)
 {
 	void *p;
 
-	/* 100 pages from pfn 0x80003: blocks must still be aligned in PA space. */
+	/*
+	 * 100 pages from pfn 0x80003: blocks must still be aligned in PA space.
+	 * The range holds aligned blocks of every order up to 5 (two of 32
+	 * pages, at +32 and +64), so each of these allocations must succeed.
+	 */
 	CHECK(hvmm_pool_init(&pool, RAM_PFN + 3, 100, 0) == 0);
-	for (unsigned int o = 0; o <= 6; o++) {
+	for (unsigned int o = 0; o <= 5; o++) {
 		p = hvmm_alloc_pages(&pool, (u8)o);
+		CHECK_MSG(p != NULL, "order %u", o);
 		if (!p)
 			continue;
 		CHECK_MSG((pfn_of(p) & ((1ULL << o) - 1)) == 0, "order %u pfn 0x%llx", o,
 			  (unsigned long long)pfn_of(p));
 		CHECK(pfn_of(p) >= RAM_PFN + 3 && pfn_of(p) + (1ULL << o) <= RAM_PFN + 103);
 	}
-	/* 100 pages from an odd start hold no aligned 64-page block. */
+	/* ... but no aligned 64-page block. */
+	CHECK(hvmm_alloc_pages(&pool, 6) == NULL);
 	CHECK(hvmm_alloc_pages(&pool, 7) == NULL);
 }
 
@@ -248,7 +262,9 @@ static void misuse_panics(void)
 
 	CHECK(hvmm_pool_init(&pool, RAM_PFN, 16, 0) == 0);
 	misuse_page = hvmm_alloc_pages(&pool, 0);
-	hvmm_put_page(&pool, misuse_page);
+	CHECK(misuse_page != NULL);
+	if (misuse_page)
+		hvmm_put_page(&pool, misuse_page);
 
 	CHECK(testmem_panics(do_put, misuse_page, &what));
 	CHECK_MSG(what && strstr(what, "refcount 0"), "double free said: %s", what ? what : "nothing");
@@ -271,6 +287,7 @@ static void misuse_panics(void)
 
 	CHECK(hvmm_pool_init(&pool, RAM_PFN, 16, 0) == 0);
 	blk = hvmm_alloc_pages(&pool, 2);
+	CHECK(blk != NULL);
 	CHECK(testmem_panics(do_put, blk + HVMM_PAGE_SIZE, &what));
 	CHECK_MSG(what && strstr(what, "heads no block"), "put on tail said: %s",
 		  what ? what : "nothing");
@@ -280,7 +297,7 @@ int main(void)
 {
 	testmem_init(&pm, RAM_BASE, 64ULL << 20);
 	TEST(pow2_pool_is_one_block);
-	TEST(pool_of_2048_pages);
+	TEST(pool_of_two_max_blocks);
 	TEST(freeing_everything_recoalesces);
 	TEST(reserved_pages_are_never_handed_out);
 	TEST(unaligned_pool_blocks_are_physically_aligned);
