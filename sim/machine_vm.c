@@ -199,6 +199,23 @@ static void event_oracles_op_end(struct sim_vmstate *vs, const struct sim_op *op
 	sim_hyp_conserve_check(vs->hyp_conserve, vs->bbm, vs->cached, nr);
 }
 
+/*
+ * Pages of the host stage-2's pool, as pKVM sizes host_s2_pool: enough
+ * tables to map every page of RAM one by one, at every level, plus 16 for
+ * device memory. Never more than three quarters of the hypervisor's
+ * pages, so that small pools given to test exhaustion leave guests some.
+ */
+static uint64_t host_s2_pool_pages(const struct hvmm_memblock *ram, unsigned int nr_ram,
+				   uint64_t hyp_pages)
+{
+	uint64_t nr = 16;
+
+	for (unsigned int i = 0; i < nr_ram; i++)
+		for (uint64_t n = ram[i].size >> HVMM_PAGE_SHIFT; n > 1; )
+			nr += n = (n + HVMM_S2_PTRS_PER_TABLE - 1) / HVMM_S2_PTRS_PER_TABLE;
+	return nr < hyp_pages - hyp_pages / 4 ? nr : hyp_pages - hyp_pages / 4;
+}
+
 int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
 		 struct sim_physmem *pm, struct sim_report *report,
 		 uint64_t alloc_pfn, uint64_t alloc_pages, char *err, size_t errlen)
@@ -234,13 +251,19 @@ int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
 			ram[nr_ram++] = (struct hvmm_memblock){ pm->regions[i].base, pm->regions[i].size };
 	start = cfg->ipa_start_level <= 3 ? cfg->ipa_start_level :
 		(unsigned int)hvmm_pgtable_default_start_level(cfg->ipa_bits);
+	vs->host_s2_pages = host_s2_pool_pages(ram, nr_ram, vs->hyp_pages);
 	if (vs->oracles)
 		event_oracles_start(vs);
-	/* Set up on fresh or scrubbed memory: the pool is zero already. */
-	if (hvmm_pool_init_zeroed(&vs->hyp_pool, vs->hyp_pfn, vs->hyp_pages, 0) ||
-	    (ret = hvmm_mem_protect_init(&vs->hyp_pool, ram, nr_ram, cfg->host_ia_bits)) ||
+	/* Set up on fresh or scrubbed memory: the pools are zero already. */
+	if (!vs->host_s2_pages ||
+	    hvmm_pool_init_zeroed(&vs->host_s2_pool, vs->hyp_pfn, vs->host_s2_pages, 0) ||
+	    hvmm_pool_init_zeroed(&vs->guest_pool, vs->hyp_pfn + vs->host_s2_pages,
+				  vs->hyp_pages - vs->host_s2_pages, 0) ||
+	    (ret = hvmm_mem_protect_init(&vs->host_s2_pool, ram, nr_ram, cfg->host_ia_bits)) ||
 	    (ret = hvmm_host_reserve_hyp(alloc_pfn, alloc_pages)) ||
-	    (ret = hvmm_vms_init(&vs->hyp_pool, cfg->ipa_bits, start))) {
+	    (ret = hvmm_host_reserve_hyp(vs->hyp_pfn + vs->host_s2_pages,
+					 vs->hyp_pages - vs->host_s2_pages)) ||
+	    (ret = hvmm_vms_init(&vs->guest_pool, cfg->ipa_bits, start))) {
 		snprintf(err, errlen, "cannot set up VMs (IPA %u bits from level %u, host %u bits, "
 			 "hypervisor pool of %llu pages)", cfg->ipa_bits, start, cfg->host_ia_bits,
 			 (unsigned long long)vs->hyp_pages);

@@ -48,8 +48,13 @@ struct sim_vmstate {
 	struct sim_physmem *pm;
 	struct sim_report *report;
 	bool oracles;
-	struct hvmm_pool hyp_pool;
-	uint64_t hyp_pfn, hyp_pages;
+	/*
+	 * The hypervisor's pages, [hyp_pfn, hyp_pfn + hyp_pages): the host
+	 * stage-2's own pool first (pKVM's host_s2_pool), then the pool every
+	 * guest's tables come from, so no guest can take what the host needs.
+	 */
+	struct hvmm_pool host_s2_pool, guest_pool;
+	uint64_t hyp_pfn, hyp_pages, host_s2_pages;
 	uint64_t alloc_pfn, alloc_pages;	/* the allocator-under-test pool: hypervisor's */
 	unsigned int tlb_entries;
 	enum sim_tlb_policy tlb_policy;

@@ -6,7 +6,8 @@
  *  - a VM's secret does not survive its destruction into another VM;
  *  - shares and unshares keep both sides' views right, both ways;
  *  - block mappings split correctly on a partial unmap, unshare or
- *    permission change.
+ *    permission change;
+ *  - a guest that takes every table page it can leaves the host's own.
  */
 #include <string.h>
 
@@ -261,6 +262,42 @@ static void shared_block_splits_on_partial_unshare(void)
 	sim_machine_destroy(m);
 }
 
+/*
+ * A guest faulting at IPAs 2 MiB apart needs a new table page per fault,
+ * until its tables' pool runs dry. The host's stage-2 has a pool of
+ * its own: afterwards the host still maps memory on its faults and still
+ * splits its blocks to give pages to the hypervisor.
+ */
+static void guest_cannot_exhaust_the_host_tables(void)
+{
+	struct sim_machine *m = machine();
+	struct sim_vmstate *vs = sim_machine_vms(m);
+	uint64_t ipa, faults = 0, v;
+	int ret = 0;
+
+	CHECK(vmt_op(m, SIM_OP_VM_CREATE, 1, 1, 0, 0, 0) == 0);
+	for (ipa = 0; ipa < (1ULL << 40) && !ret; ipa += 2ULL << 20) {
+		ret = vmt_op(m, SIM_OP_FAULT, 1, ipa, 0, 0, 0);
+		faults += !ret;
+	}
+	CHECK_MSG(ret == -HVMM_ENOMEM, "fault %llu at ipa 0x%llx: %d",
+		  (unsigned long long)faults, (unsigned long long)ipa, ret);
+	CHECK_MSG(faults > 2000, "%llu faults", (unsigned long long)faults);
+	CHECK(hvmm_pool_free_pages(&vs->guest_pool) < 2);
+	CHECK(hvmm_pool_free_pages(&vs->host_s2_pool) > 0);
+	/* One page from each of 64 host blocks of 2 MiB, each split for it. */
+	for (uint64_t i = 0; i < 64; i++) {
+		uint64_t pfn = HOST_PFN + 0x1000 + i * 512 + 7;
+
+		CHECK(vmt_load(m, 0, pfn * PAGE, &v) == 0);
+		CHECK_MSG(vmt_op(m, SIM_OP_HOST_DONATE_HYP, 0, 0, pfn, 1, 0) == 0, "pfn 0x%llx",
+			  (unsigned long long)pfn);
+	}
+	CHECK(vmt_op(m, SIM_OP_VM_DESTROY, 1, 0, 0, 0, 0) == 0);
+	CHECK(quiet(m));
+	sim_machine_destroy(m);
+}
+
 int main(void)
 {
 	TEST(secret_does_not_survive_into_the_next_vm);
@@ -269,5 +306,6 @@ int main(void)
 	TEST(guest_share_is_seen_both_ways_until_unshared);
 	TEST(donated_block_splits_on_partial_unmap);
 	TEST(shared_block_splits_on_partial_unshare);
+	TEST(guest_cannot_exhaust_the_host_tables);
 	return tap_done();
 }
