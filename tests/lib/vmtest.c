@@ -94,3 +94,20 @@ uint64_t *vmt_desc(struct sim_machine *m, uint32_t vm, uint64_t ipa)
 						   w.tables[w.nr_tables - 1]) +
 	       ((ipa >> shift) & (entries - 1));
 }
+
+bool most_ops_succeeded(struct sim_machine *m)
+{
+	const struct sim_machine_stats *st = sim_machine_stats(m);
+	bool ok = st->ops > 0;
+
+	for (unsigned int k = 0; k < SIM_OP__COUNT; k++) {
+		uint64_t done = st->by_kind[k] - st->failed_by_kind[k];
+
+		if (!st->by_kind[k] || (done && 2 * done >= st->by_kind[k]))
+			continue;
+		printf("#   %s: %llu of %llu succeeded\n", sim_op_descs[k].name,
+		       (unsigned long long)done, (unsigned long long)st->by_kind[k]);
+		ok = false;
+	}
+	return ok;
+}

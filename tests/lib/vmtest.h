@@ -23,6 +23,13 @@ int vmt_op(struct sim_machine *m, enum sim_op_kind kind, uint32_t vm, uint64_t a
 int vmt_load(struct sim_machine *m, uint32_t vm, uint64_t addr, uint64_t *value);
 int vmt_store(struct sim_machine *m, uint32_t vm, uint64_t addr, uint64_t value);
 
+/*
+ * True if at least half of the ops of each kind the run issued succeeded,
+ * and every kind some: a quiet run proves nothing about an mm/ that refuses
+ * everything. Prints the kinds that fall short.
+ */
+bool most_ops_succeeded(struct sim_machine *m);
+
 /* True if @oracle fired and one of its kept violations mentions @needle (else prints the report). */
 bool fired(struct sim_machine *m, enum sim_oracle_id oracle, const char *needle);
 

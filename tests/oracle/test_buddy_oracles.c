@@ -73,6 +73,7 @@ static void clean_run_is_quiet(void)
 		sim_workload_result(w, &op, sim_machine_exec(m, &op, NULL));
 	sim_machine_finish(m);
 	CHECK(sim_machine_stats(m)->ops == 5000);
+	CHECK(most_ops_succeeded(m));
 	CHECK(sim_report_clean(sim_machine_report(m)));
 	sim_workload_destroy(w);
 	sim_machine_destroy(m);

@@ -67,6 +67,7 @@ static void clean_vm_random_run_is_quiet(void)
 	sim_machine_finish(m);
 	CHECK(sim_machine_stats(m)->ops == 20000);
 	CHECK(sim_machine_stats(m)->sweeps >= 8);
+	CHECK(most_ops_succeeded(m));
 	CHECK(clean(m));
 	sim_workload_destroy(w);
 	sim_machine_destroy(m);

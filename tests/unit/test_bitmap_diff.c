@@ -15,6 +15,7 @@
 #include <hvmm/bitmap_alloc.h>
 
 #include "bitmap_ref.h"
+#include "tap.h"
 
 static uint64_t rng_state;
 
@@ -123,8 +124,8 @@ static void remember(struct run *t, uint64_t pfn, uint64_t count)
 static void fail(struct run *t, const char *what, int got, int want, uint64_t a, uint64_t b)
 {
 	if (t->failures++ < 10)
-		fprintf(stderr, "FAIL %s op %" PRIu64 ": %s(0x%" PRIx64 ", 0x%" PRIx64
-			"): bitmap %d, reference %d\n", t->name, t->op, what, a, b, got, want);
+		TAP_FAIL("%s op %" PRIu64 ": %s(0x%" PRIx64 ", 0x%" PRIx64
+			 "): bitmap %d, reference %d", t->name, t->op, what, a, b, got, want);
 }
 
 static void expect_same(struct run *t, const char *what, int got, int want,
@@ -292,8 +293,8 @@ static void run_one(const char *name, uint64_t base, uint64_t n, uint64_t ops, u
 	}
 	ret = hvmm_bitmap_init_va(&t.bm, base, n, t.meta, bytes);
 	if (ret) {
-		fprintf(stderr, "FAIL %s: init returned %d\n", name, ret);
-		exit(1);
+		TAP_FAIL("%s: init returned %d", name, ret);
+		return;
 	}
 	/* Start from a mostly inserted map so that allocations have work to do. */
 	expect_same(&t, "insert(initial)", hvmm_bitmap_insert(&t.bm, base + n / 8, n - n / 4),
@@ -304,27 +305,27 @@ static void run_one(const char *name, uint64_t base, uint64_t n, uint64_t ops, u
 			compare_all(&t);
 	}
 	compare_all(&t);
-	printf("%-24s base 0x%-8" PRIx64 " %8" PRIu64 " frames %7" PRIu64
-	       " ops: %s (free %" PRIu64 ")\n", name, base, n, t.op,
-	       t.failures ? "FAIL" : "ok", t.ref.nr_free);
-	if (t.failures)
-		exit(1);
+	printf("# %-24s base 0x%-8" PRIx64 " %8" PRIu64 " frames %7" PRIu64
+	       " ops (free %" PRIu64 ")\n", name, base, n, t.op, t.ref.nr_free);
 	free(t.meta);
 	free(t.ref.st);
 	free(t.live);
 }
 
+/* One TAP case per run, named by its shape. */
+#define RUN(name, ...)	TAP_CASE(name, run_one(name, __VA_ARGS__))
+
 int main(void)
 {
-	run_one("16 frames", 0, 16, 20000, 1);
-	run_one("16 frames, odd base", 0x80003, 16, 20000, 2);
-	run_one("4K frames", 0x80000, 4096, 20000, 3);
-	run_one("4K+3 frames, odd base", 0x12345, 4099, 20000, 4);
-	run_one("64K frames", 0x100000, 65536, 8000, 5);
-	run_one("64K-1 frames, odd base", 0x3, 65535, 8000, 6);
-	run_one("1M frames", 0x80000, 1 << 20, 1500, 7);
-	run_one("1M+65 frames, odd base", 0x40001, (1 << 20) + 65, 1500, 8);
-	run_one("1 frame", 0x7, 1, 2000, 9);
-	run_one("63 frames", 0x1, 63, 5000, 10);
-	return 0;
+	RUN("16 frames", 0, 16, 20000, 1);
+	RUN("16 frames, odd base", 0x80003, 16, 20000, 2);
+	RUN("4K frames", 0x80000, 4096, 20000, 3);
+	RUN("4K+3 frames, odd base", 0x12345, 4099, 20000, 4);
+	RUN("64K frames", 0x100000, 65536, 8000, 5);
+	RUN("64K-1 frames, odd base", 0x3, 65535, 8000, 6);
+	RUN("1M frames", 0x80000, 1 << 20, 1500, 7);
+	RUN("1M+65 frames, odd base", 0x40001, (1 << 20) + 65, 1500, 8);
+	RUN("1 frame", 0x7, 1, 2000, 9);
+	RUN("63 frames", 0x1, 63, 5000, 10);
+	return tap_done();
 }

@@ -2,16 +2,19 @@
 /*
  * Stage-2 page tables (mm/pgtable.c) against the independent walker and
  * TLB model (sim/mmu): page, block and concatenated-root mappings, block
- * splitting on partial unmap and permission change, break-before-make
- * with TLB invalidation, table refcounts and freeing of empty tables.
+ * splitting on partial unmap and permission change, table refcounts and
+ * freeing of empty tables, TLB invalidation (a dropped one is visible),
+ * and break-before-make as the TLB maintenance sees it: at every
+ * invalidation of an address, the walk of that address already faults.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <hvmm/pgtable.h>
 
 #include "mmu/tlb.h"
 #include "platform.h"
-#include "test.h"
+#include "tap.h"
 
 #define RAM_BASE	0x80000000ULL
 #define POOL_PAGES	4096ULL
@@ -21,14 +24,39 @@ static struct sim_physmem pm;
 static struct hvmm_pool pool;
 static struct sim_tlb tlbs[2];
 
+static uint64_t hw_translate(const struct hvmm_pgtable *pgt, uint64_t ipa, int *level);
+
+/*
+ * Break-before-make, observed from the TLB maintenance: when mm/
+ * invalidates an address of the watched table, the entry that translated
+ * it must already be broken (the walk faults), and nothing new may be
+ * made there before the invalidation has completed.
+ */
+static const struct hvmm_pgtable *bbm_watched;
+static unsigned int bbm_flushes, bbm_unbroken;
+
+static void bbm_check(uint16_t vmid, uint64_t ipa)
+{
+	if (!bbm_watched || vmid != bbm_watched->vmid)
+		return;
+	bbm_flushes++;
+	if (hw_translate(bbm_watched, ipa, NULL) != ~0ULL) {
+		bbm_unbroken++;
+		printf("#   ipa 0x%llx still translates when it is invalidated\n",
+		       (unsigned long long)ipa);
+	}
+}
+
 static void hook_ipa(void *ctx, uint16_t vmid, uint64_t ipa, uint32_t level)
 {
+	bbm_check(vmid, ipa);
 	for (int i = 0; i < 2; i++)
 		sim_tlb_flush_ipa(&tlbs[i], vmid, ipa, (int)level);
 }
 
 static void hook_range(void *ctx, uint16_t vmid, uint64_t ipa, uint64_t size)
 {
+	bbm_check(vmid, ipa);
 	for (int i = 0; i < 2; i++)
 		sim_tlb_flush_range(&tlbs[i], vmid, ipa, size);
 }
@@ -242,17 +270,100 @@ static void test_dropped_flush_is_visible(void)
 	hvmm_pgtable_destroy(&pgt);
 }
 
+/* Every change of a valid entry: splits, permission changes, unmaps, a table unlinked. */
+static void test_break_before_make(void)
+{
+	struct hvmm_pgtable pgt;
+	u64 rw = hvmm_pgtable_leaf_attrs(HVMM_PROT_R | HVMM_PROT_W, 0);
+	u64 ro = hvmm_pgtable_leaf_attrs(HVMM_PROT_R, 0);
+
+	CHECK_EQ(hvmm_pgtable_init(&pgt, &pool, 40, 1, VMID, 0), 0);
+	CHECK_EQ(hvmm_pgtable_map(&pgt, 0x40000000, 0x40000000, 0x80000000, rw), 0);
+	bbm_watched = &pgt;
+	bbm_flushes = bbm_unbroken = 0;
+	CHECK_EQ(hvmm_pgtable_protect(&pgt, 0x40200000, 0x200000, ro), 0);	/* 1 GiB split */
+	CHECK_EQ(hvmm_pgtable_protect(&pgt, 0x40201000, 0x1000, rw), 0);	/* 2 MiB split */
+	CHECK_EQ(hvmm_pgtable_protect(&pgt, 0x40000000, 0x200000, ro), 0);	/* block to block */
+	CHECK_EQ(hvmm_pgtable_unmap(&pgt, 0x40200000, 0x200000), 0);	/* table unlinked */
+	CHECK_EQ(hvmm_pgtable_unmap(&pgt, 0x40000000, 0x40000000), 0);
+	bbm_watched = NULL;
+	CHECK_MSG(bbm_flushes >= 5, "%u invalidations", bbm_flushes);
+	CHECK_EQ(bbm_unbroken, 0);
+	CHECK_EQ(check_refcounts(&pgt), pgt.nr_roots);
+	hvmm_pgtable_destroy(&pgt);
+}
+
+/*
+ * Annotations: what an update would allocate is counted on the table as
+ * it is (and the update then allocates exactly that here), and clearing
+ * an annotation takes whole entries, never splitting one.
+ */
+static void test_annotation_updates(void)
+{
+	struct hvmm_pgtable pgt;
+	const u64 a = 5 << 2, b = 6 << 2;
+	unsigned int tables;
+	u64 pte;
+	u32 level;
+
+	CHECK_EQ(hvmm_pgtable_init(&pgt, &pool, 40, 1, VMID, 0), 0);
+	CHECK_EQ(hvmm_pgtable_set_invalid(&pgt, 0x40200000, 0x200000, a), 0);
+	CHECK_EQ(hvmm_pgtable_set_invalid(&pgt, 0x40400000, 0x200000, b), 0);
+	tables = check_refcounts(&pgt);
+	CHECK_EQ(hvmm_pgtable_get_leaf(&pgt, 0x40201000, &pte, &level), 0);
+	CHECK(pte == a && level == 2);
+
+	/* A page out of an annotated 2 MiB entry: one level-3 table. */
+	CHECK_EQ(hvmm_pgtable_set_invalid_tables_needed(&pgt, 0x40201000, 0x1000, 0), 1);
+	/* A page in an empty 1 GiB entry: a level-2 and a level-3 table. */
+	CHECK_EQ(hvmm_pgtable_set_invalid_tables_needed(&pgt, 0x80001000, 0x1000, a), 2);
+	/* Plain unmaps of empty space, whole entries, the whole space: none. */
+	CHECK_EQ(hvmm_pgtable_set_invalid_tables_needed(&pgt, 0x80001000, 0x1000, 0), 0);
+	CHECK_EQ(hvmm_pgtable_set_invalid_tables_needed(&pgt, 0x40200000, 0x200000, b), 0);
+	CHECK_EQ(hvmm_pgtable_set_invalid_tables_needed(&pgt, 0, 1ULL << 40, 0), 0);
+	CHECK_EQ(hvmm_pgtable_set_invalid(&pgt, 0x80001000, 0x1000, a), 0);
+	CHECK_EQ(check_refcounts(&pgt), tables + 2);
+	CHECK_EQ(hvmm_pgtable_set_invalid(&pgt, 0x40201000, 0x1000, 0), 0);
+	CHECK_EQ(check_refcounts(&pgt), tables + 3);
+
+	/* A page's worth of b's 2 MiB entry clears all of it, and allocates nothing. */
+	CHECK_EQ(hvmm_pgtable_clear_annotation(&pgt, 0x40401000, 0x1000, b), 0);
+	CHECK_EQ(hvmm_pgtable_get_leaf(&pgt, 0x40400000, &pte, NULL), 0);
+	CHECK_EQ(pte, 0);
+	CHECK_EQ(check_refcounts(&pgt), tables + 3);
+	/* In a's split entry, one page of a; the rest stays a's. */
+	CHECK_EQ(hvmm_pgtable_clear_annotation(&pgt, 0x40202000, 0x1000, a), 0);
+	CHECK_EQ(hvmm_pgtable_get_leaf(&pgt, 0x40202000, &pte, NULL), 0);
+	CHECK_EQ(pte, 0);
+	CHECK_EQ(hvmm_pgtable_get_leaf(&pgt, 0x403ff000, &pte, NULL), 0);
+	CHECK_EQ(pte, a);
+	CHECK_EQ(hvmm_pgtable_clear_annotation(&pgt, 0x40200000, 0x200000, b), 0);
+	CHECK_EQ(hvmm_pgtable_get_leaf(&pgt, 0x403ff000, &pte, NULL), 0);
+	CHECK_EQ(pte, a);
+	CHECK_EQ(hvmm_pgtable_clear_annotation(&pgt, 0x40200000, 0x200000, a), 0);
+	CHECK_EQ(check_refcounts(&pgt), tables + 1);	/* emptied, its tables went */
+	CHECK_EQ(hvmm_pgtable_clear_annotation(&pgt, 0, 1ULL << 40, a), 0);
+	CHECK_EQ(hvmm_pgtable_get_leaf(&pgt, 0x80001000, &pte, NULL), 0);
+	CHECK_EQ(pte, 0);
+	CHECK_EQ(hvmm_pgtable_clear_annotation(&pgt, 0, 0x1000, 0), -HVMM_EINVAL);
+	CHECK_EQ(hvmm_pgtable_unmap(&pgt, 0, 1ULL << 40), 0);
+	CHECK_EQ(check_refcounts(&pgt), pgt.nr_roots);
+	hvmm_pgtable_destroy(&pgt);
+}
+
 int main(void)
 {
 	setup();
-	test_geometry();
-	test_map_and_walk(40, 1);
-	test_map_and_walk(48, 0);
-	test_map_and_walk(39, 1);
-	test_map_and_walk(32, 2);
-	test_map_and_walk(34, 2);
-	test_map_and_walk(43, 1);
-	test_split();
-	test_dropped_flush_is_visible();
-	return test_result("test_pgtable");
+	TEST(test_geometry);
+	TAP_CASE("map_and_walk 40 bits from level 1", test_map_and_walk(40, 1));
+	TAP_CASE("map_and_walk 48 bits from level 0", test_map_and_walk(48, 0));
+	TAP_CASE("map_and_walk 39 bits from level 1", test_map_and_walk(39, 1));
+	TAP_CASE("map_and_walk 32 bits from level 2", test_map_and_walk(32, 2));
+	TAP_CASE("map_and_walk 34 bits from level 2", test_map_and_walk(34, 2));
+	TAP_CASE("map_and_walk 43 bits from level 1", test_map_and_walk(43, 1));
+	TEST(test_split);
+	TEST(test_dropped_flush_is_visible);
+	TEST(test_break_before_make);
+	TEST(test_annotation_updates);
+	return tap_done();
 }

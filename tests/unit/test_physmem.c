@@ -15,17 +15,19 @@
 
 static char err[256];
 
-static uint64_t rss_bytes(void)
+/* Resident bytes of this process; false if the system does not say. */
+static bool rss_bytes(uint64_t *bytes)
 {
-	unsigned long long pages = 0, resident = 0;
+	unsigned long long pages, resident;
 	FILE *f = fopen("/proc/self/statm", "r");
+	bool ok;
 
-	if (f) {
-		if (fscanf(f, "%llu %llu", &pages, &resident) != 2)
-			resident = 0;
-		fclose(f);
-	}
-	return resident * 4096;
+	if (!f)
+		return false;
+	ok = fscanf(f, "%llu %llu", &pages, &resident) == 2;
+	fclose(f);
+	*bytes = resident * 4096;
+	return ok;
 }
 
 static void reserved_is_carved_out_of_ram(void)
@@ -79,15 +81,19 @@ static void translation_and_holes(void)
 static void terabyte_costs_what_is_touched(void)
 {
 	struct sim_physmem pm = { 0 };
-	uint64_t before = rss_bytes();
+	uint64_t before, after;
 
+	/* Without a resident size to compare, the case proves nothing: skip it. */
+	if (!rss_bytes(&before))
+		TAP_SKIP("/proc/self/statm cannot be read");
 	CHECK(sim_physmem_add(&pm, SIM_REGION_RAM, 0x80000000, 1024 * G, err, sizeof(err)) == 0);
 	CHECK_MSG(sim_physmem_map(&pm, err, sizeof(err)) == 0, "map: %s", err);
 	for (uint64_t pa = 0x80000000; pa < 0x80000000 + 1024 * G; pa += 64 * G)
 		*(volatile uint64_t *)sim_physmem_pa_to_host(&pm, pa) = pa;
 	/* 16 pages and their vmemmap entries, far below a gigabyte. */
-	CHECK_MSG(rss_bytes() - before < 64 * M, "RSS grew by %llu MiB",
-		  (unsigned long long)((rss_bytes() - before) >> 20));
+	CHECK(rss_bytes(&after));
+	CHECK_MSG(after - before < 64 * M, "RSS grew by %llu MiB",
+		  (unsigned long long)((after - before) >> 20));
 	sim_physmem_destroy(&pm);
 }
 

@@ -14,11 +14,10 @@
 
 #include "machine.h"
 #include "oracle/bitmap_check.h"
+#include "tap.h"
 
 #define BASE	0x80000ULL
 #define NR	(3 * 4096ULL + 100)	/* three full level-1 nodes and a partial one */
-
-static int failures;
 
 struct fixture {
 	struct hvmm_bitmap bm;
@@ -35,7 +34,7 @@ static void setup(struct fixture *f)
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (f->meta == MAP_FAILED || hvmm_bitmap_init_va(&f->bm, BASE, NR, f->meta, f->bytes) ||
 	    sim_alloc_shadow_init(&f->shadow, BASE, NR)) {
-		fprintf(stderr, "setup failed\n");
+		printf("Bail out! setup failed\n");
 		exit(1);
 	}
 	sim_report_init(&f->report, NULL);
@@ -51,7 +50,7 @@ static void teardown(struct fixture *f)
 static void must(int ret, const char *what)
 {
 	if (ret) {
-		fprintf(stderr, "FAIL: %s returned %d\n", what, ret);
+		printf("Bail out! %s returned %d\n", what, ret);
 		exit(1);
 	}
 }
@@ -77,6 +76,22 @@ static void do_dealloc(struct fixture *f, uint64_t pfn, uint64_t n)
 	sim_alloc_shadow_set(&f->shadow, pfn, n, SIM_SHADOW_FREE);
 }
 
+/*
+ * A search for @nr frames that cannot succeed: it refreshes every run
+ * summary and changes nothing. The negative tests rely on both.
+ */
+static void refresh(struct fixture *f, uint64_t nr)
+{
+	uint64_t pfn;
+
+	if (hvmm_bitmap_alloc_contiguous(&f->bm, nr, 0, &pfn) != -HVMM_ENOMEM ||
+	    f->bm.root_stale) {
+		printf("Bail out! a search for %llu frames did not fail and refresh\n",
+		       (unsigned long long)nr);
+		exit(1);
+	}
+}
+
 /* A fragmented bitmap whose run summaries are all up to date. */
 static void populate(struct fixture *f)
 {
@@ -86,22 +101,17 @@ static void populate(struct fixture *f)
 	do_alloc_contig(f, NR - 10, 0);
 	for (pfn = BASE + 10; pfn + 3 <= BASE + NR; pfn += 7)
 		do_dealloc(f, pfn, 3);
-	/* A failing search refreshes every summary and changes nothing. */
-	if (hvmm_bitmap_alloc_contiguous(&f->bm, 5, 0, &pfn) != -HVMM_ENOMEM || f->bm.root_stale) {
-		fprintf(stderr, "FAIL: populate: expected a failing, refreshing search\n");
-		exit(1);
-	}
+	refresh(f, 5);
 }
 
 static void expect(struct fixture *f, enum sim_oracle_id id, const char *what)
 {
 	if (f->report.by_oracle[id] == 0) {
-		fprintf(stderr, "FAIL %s: %s did not fire (%llu violations in all)\n", what,
+		TAP_FAIL("%s: %s did not fire (%llu violations in all)", what,
 			sim_oracle_name(id), (unsigned long long)f->report.total);
-		failures++;
 		return;
 	}
-	printf("ok %s: %s fired: ", what, sim_oracle_name(id));
+	printf("# %s: %s fired: ", what, sim_oracle_name(id));
 	for (unsigned int i = 0; i < f->report.kept; i++) {
 		if (f->report.first[i].oracle == id) {
 			printf("%s\n", f->report.first[i].msg);
@@ -113,12 +123,11 @@ static void expect(struct fixture *f, enum sim_oracle_id id, const char *what)
 static void expect_clean(struct fixture *f, const char *what)
 {
 	if (f->report.total) {
-		fprintf(stderr, "FAIL %s: false positive:\n", what);
-		sim_report_print(&f->report, stderr);
-		failures++;
+		TAP_FAIL("%s: false positive:", what);
+		sim_report_print(&f->report, stdout);
 		return;
 	}
-	printf("ok %s: no violation\n", what);
+	printf("# %s: no violation\n", what);
 }
 
 /* The oracles accept a healthy bitmap after every kind of op. */
@@ -234,7 +243,7 @@ static void test_child_masks(void)
 		must(hvmm_bitmap_alloc_at(&f.bm, pfn, 1, 0), "alloc_at");
 		sim_alloc_shadow_set(&f.shadow, pfn, 1, SIM_SHADOW_ALLOCATED);
 	}
-	hvmm_bitmap_alloc_contiguous(&f.bm, NR - 1, 0, &pfn);	/* fails, refreshes */
+	refresh(&f, NR - 1);
 	f.bm.nodes[1][0].avail |= 1ULL << 63;
 	sim_bitmap_check_touched(&f.bm, &f.shadow, &f.report, BASE + 63 * 64, 1);
 	expect(&f, SIM_ORACLE_ALLOC_STRUCT, "avail bit over an empty last child");
@@ -246,7 +255,7 @@ static void test_child_masks(void)
 	for (pfn = BASE + 130 * 64 + 12; pfn < BASE + 130 * 64 + 52; pfn++)
 		if (hvmm_bitmap_test(&f.bm, pfn) == 0)
 			do_dealloc(&f, pfn, 1);
-	hvmm_bitmap_alloc_contiguous(&f.bm, NR - 1, 0, &pfn);	/* fails, refreshes */
+	refresh(&f, NR - 1);
 	sim_bitmap_check_touched(&f.bm, &f.shadow, &f.report, BASE + 130 * 64, 1);
 	expect_clean(&f, "40-frame run inside a word");
 	f.bm.nodes[1][2].longest--;
@@ -361,8 +370,7 @@ static void test_machine_avail(void)
 	cfg.pool_reserved = 16;
 	m = sim_machine_create(&cfg, err, sizeof(err));
 	if (!m) {
-		fprintf(stderr, "FAIL machine: %s\n", err);
-		failures++;
+		TAP_FAIL("machine: %s", err);
 		return;
 	}
 	/* The adapter's state starts with the struct hvmm_bitmap. */
@@ -373,9 +381,8 @@ static void test_machine_avail(void)
 	op.b = 0;
 	ret = sim_machine_exec(m, &op, NULL);
 	if (ret != -HVMM_ENOMEM || !sim_report_clean(sim_machine_report(m))) {
-		fprintf(stderr, "FAIL machine: oversized request returned %d\n", ret);
-		sim_report_print(sim_machine_report(m), stderr);
-		failures++;
+		TAP_FAIL("machine: oversized request returned %d", ret);
+		sim_report_print(sim_machine_report(m), stdout);
 	}
 	bm->nodes[bm->top][0].longest = 1;
 	bm->nodes[bm->top][0].prefix = 0;
@@ -383,10 +390,9 @@ static void test_machine_avail(void)
 	op.b = 6;
 	ret = sim_machine_exec(m, &op, NULL);
 	if (ret != -HVMM_ENOMEM || !sim_machine_report(m)->by_oracle[SIM_ORACLE_AVAIL]) {
-		fprintf(stderr, "FAIL machine: corrupted root: result %d, AVAIL did not fire\n", ret);
-		failures++;
+		TAP_FAIL("machine: corrupted root: result %d, AVAIL did not fire", ret);
 	} else {
-		printf("ok machine: AVAIL fired: %s\n", sim_machine_report(m)->first[0].msg);
+		printf("# machine: AVAIL fired: %s\n", sim_machine_report(m)->first[0].msg);
 	}
 	sim_machine_destroy(m);
 }
@@ -441,45 +447,39 @@ static void test_find_free(void)
 
 				checked++;
 				if (sim_alloc_shadow_find_free(&s, nr, nr, 0) != want && !bad++)
-					fprintf(stderr, "FAIL find_free(%llu, align %llu), base 0x%llx "
-						"round %u: 0x%llx, page by page 0x%llx\n",
+					TAP_FAIL("find_free(%llu, align %llu), base 0x%llx "
+						"round %u: 0x%llx, page by page 0x%llx",
 						(unsigned long long)nr, (unsigned long long)nr,
 						(unsigned long long)bases[b], round,
 						(unsigned long long)sim_alloc_shadow_find_free(&s, nr, nr, 0),
 						(unsigned long long)want);
 				want = slow_find_free(&s, nr + 1, nr);
 				if (sim_alloc_shadow_find_free(&s, nr + 1, nr, 0) != want && !bad++)
-					fprintf(stderr, "FAIL find_free(%llu, align %llu) round %u\n",
+					TAP_FAIL("find_free(%llu, align %llu) round %u",
 						(unsigned long long)nr + 1, (unsigned long long)nr, round);
 			}
 			sim_alloc_shadow_fini(&s);
 		}
 	}
-	if (bad)
-		failures++;
-	else
-		printf("ok find_free: %llu searches agree with the page by page answer\n",
+	if (!bad)
+		printf("# find_free: %llu searches agree with the page by page answer\n",
 		       (unsigned long long)checked);
 }
 
 int main(void)
 {
-	test_clean();
-	test_lost_frame();
-	test_double_owner();
-	test_free_absent();
-	test_avail_bit();
-	test_run_summary();
-	test_child_masks();
-	test_stale_mark();
-	test_counter_and_tail();
-	test_hint();
-	test_avail();
-	test_machine_avail();
-	test_find_free();
-	if (failures) {
-		fprintf(stderr, "%d oracle tests failed\n", failures);
-		return 1;
-	}
-	return 0;
+	TEST(test_clean);
+	TEST(test_lost_frame);
+	TEST(test_double_owner);
+	TEST(test_free_absent);
+	TEST(test_avail_bit);
+	TEST(test_run_summary);
+	TEST(test_child_masks);
+	TEST(test_stale_mark);
+	TEST(test_counter_and_tail);
+	TEST(test_hint);
+	TEST(test_avail);
+	TEST(test_machine_avail);
+	TEST(test_find_free);
+	return tap_done();
 }

@@ -8,26 +8,7 @@
 
 #include "physmem.h"
 #include "platform.h"
-
-static int failures;
-
-#define CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;					\
-		}							\
-	} while (0)
-
-#define CHECK_EQ(a, b)							\
-	do {								\
-		long long _a = (long long)(a), _b = (long long)(b);	\
-		if (_a != _b) {						\
-			fprintf(stderr, "FAIL %s:%d: %s == %lld, expected %s == %lld\n", \
-				__FILE__, __LINE__, #a, _a, #b, _b);	\
-			failures++;					\
-		}							\
-	} while (0)
+#include "tap.h"
 
 struct fixture {
 	struct hvmm_bitmap bm;
@@ -303,8 +284,7 @@ static void test_phys_metadata(void)
 
 	if (sim_physmem_add(&pm, SIM_REGION_RAM, 0x80000000ULL, 1ULL << 32, err, sizeof(err)) ||
 	    sim_physmem_map(&pm, err, sizeof(err))) {
-		fprintf(stderr, "physmem: %s\n", err);
-		failures++;
+		TAP_FAIL("physmem: %s", err);
 		return;
 	}
 	sim_platform_install(&pm, NULL);
@@ -321,20 +301,15 @@ static void test_phys_metadata(void)
 
 int main(void)
 {
-	test_metadata_size();
-	test_initially_empty();
-	test_insert_remove();
-	test_alloc_lowest_and_next();
-	test_alignment_is_physical();
-	test_bad_arguments();
-	test_all_or_nothing();
-	test_checkerboard();
-	test_large_capacity();
-	test_phys_metadata();
-	if (failures) {
-		fprintf(stderr, "%d checks failed\n", failures);
-		return 1;
-	}
-	printf("bitmap unit tests: ok\n");
-	return 0;
+	TEST(test_metadata_size);
+	TEST(test_initially_empty);
+	TEST(test_insert_remove);
+	TEST(test_alloc_lowest_and_next);
+	TEST(test_alignment_is_physical);
+	TEST(test_bad_arguments);
+	TEST(test_all_or_nothing);
+	TEST(test_checkerboard);
+	TEST(test_large_capacity);
+	TEST(test_phys_metadata);
+	return tap_done();
 }
