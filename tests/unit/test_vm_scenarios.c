@@ -7,12 +7,16 @@
  *  - shares and unshares keep both sides' views right, both ways;
  *  - block mappings split correctly on a partial unmap, unshare or
  *    permission change;
- *  - a guest that takes every table page it can leaves the host's own.
+ *  - a guest that takes every table page it can leaves the host's own;
+ *  - a VM of many single pages is destroyed with every page back where it
+ *    came from;
+ *  - what a host can bring about is refused with a warning, not a panic.
  */
 #include <string.h>
 
 #include <hvmm/mem_protect.h>
 
+#include "platform.h"
 #include "tap.h"
 #include "vmtest.h"
 
@@ -298,6 +302,57 @@ static void guest_cannot_exhaust_the_host_tables(void)
 	sim_machine_destroy(m);
 }
 
+/*
+ * The 800-page VM that could not be destroyed: its pages, every table page
+ * of the guest's pool and every host table page the donations took come
+ * back (up to the few pages the host table keeps in its cache).
+ */
+static void many_single_pages_come_back(void)
+{
+	struct sim_machine *m = machine();
+	struct sim_vmstate *vs = sim_machine_vms(m);
+	uint64_t guest_free = hvmm_pool_free_pages(&vs->guest_pool);
+	uint64_t host_free = hvmm_pool_free_pages(&vs->host_s2_pool) + hvmm_host.pgt.cache.nr;
+
+	CHECK(vmt_op(m, SIM_OP_VM_CREATE, 1, 1, 0, 0, 0) == 0);
+	for (uint64_t i = 0; i < 800; i++)
+		CHECK(vmt_op(m, SIM_OP_HOST_DONATE_GUEST, 1, i * 2 * PAGE, HOST_PFN + 2 * i, 1,
+			     0) == 0);
+	CHECK(hvmm_pool_free_pages(&vs->host_s2_pool) + hvmm_host.pgt.cache.nr < host_free);
+	CHECK(vmt_op(m, SIM_OP_VM_DESTROY, 1, 0, 0, 0, 0) == 0);
+	CHECK_EQ(hvmm_pool_free_pages(&vs->guest_pool), guest_free);
+	CHECK_EQ(hvmm_pool_free_pages(&vs->host_s2_pool) + hvmm_host.pgt.cache.nr, host_free);
+	for (uint64_t i = 0; i < 800; i++)
+		CHECK(vmt_meta(m, HOST_PFN + 2 * i)->owner == HVMM_OWNER_HOST);
+	CHECK(quiet(m));
+	sim_machine_destroy(m);
+}
+
+/*
+ * Conditions a host can bring about are refused with a warning, never a
+ * panic: destroying a VM that is gone, and a teardown that finds a page
+ * it borrowed already lent to nobody.
+ */
+static void host_made_conditions_warn_and_fail(void)
+{
+	struct sim_machine *m = machine();
+	uint64_t warnings = sim_platform_warnings(NULL);
+	struct sim_panic last;
+	struct hvmm_vm *vm;
+
+	CHECK(vmt_op(m, SIM_OP_VM_CREATE, 1, 1, 0, 0, 0) == 0);
+	vm = sim_machine_vms(m)->g[1].vm;
+	CHECK(vmt_op(m, SIM_OP_HOST_SHARE_GUEST, 1, 0x3000, HOST_PFN, 1, SIM_PROT_R) == 0);
+	vmt_meta(m, HOST_PFN)->share_count = 0;		/* the count the teardown needs */
+	CHECK(hvmm_vm_destroy(vm) == 0);
+	CHECK_EQ(sim_platform_warnings(&last), warnings + 1);
+	CHECK(last.what && strstr(last.what, "share_count"));
+	CHECK(hvmm_vm_destroy(vm) == -HVMM_ENOENT);
+	CHECK_EQ(sim_platform_warnings(&last), warnings + 2);
+	CHECK(last.what && strstr(last.what, "created"));
+	sim_machine_destroy(m);
+}
+
 int main(void)
 {
 	TEST(secret_does_not_survive_into_the_next_vm);
@@ -307,5 +362,7 @@ int main(void)
 	TEST(donated_block_splits_on_partial_unmap);
 	TEST(shared_block_splits_on_partial_unshare);
 	TEST(guest_cannot_exhaust_the_host_tables);
+	TEST(many_single_pages_come_back);
+	TEST(host_made_conditions_warn_and_fail);
 	return tap_done();
 }
