@@ -64,7 +64,12 @@ int cli_run_scenario(const char *cmd, const char *scenario, struct sim_workload_
 	}
 	cli_run_start(&run, m, params->ops, json);
 	while (!sim_machine_dead(m) && sim_workload_next(w, &op)) {
-		int result = sim_machine_exec(m, &op, NULL);
+		uint64_t value = 0;
+		int result = sim_machine_exec(m, &op, &value);
+
+		/* A guest fault records the page the host gave it: the trace says it all. */
+		if (op.kind == SIM_OP_FAULT && op.vm && value)
+			op.b = value;
 
 		sim_workload_result(w, &op, result);
 		if (tw) {

@@ -98,7 +98,7 @@ int sim_machine_reset(struct sim_machine *m, const struct sim_machine_config *cf
 /*
  * Executes @op, runs the oracles on it, and returns its result (0 or
  * -HVMM_E*). *@value receives an op's output (a load's value, test/next
- * results) if @value is not NULL. Once mm/ has panicked the machine is dead
+ * results, the page a guest fault was given) if @value is not NULL. Once mm/ has panicked the machine is dead
  * and every op returns -HVMM_EFAULT.
  */
 int sim_machine_exec(struct sim_machine *m, const struct sim_op *op, uint64_t *value);

@@ -568,7 +568,10 @@ static int guest_range_op(struct sim_vmstate *vs, unsigned int v, const struct s
 	return 0;
 }
 
-/* A page the host owns alone, for a guest fault: the host's choice, not mm/'s. */
+/*
+ * A page the host owns alone, for a guest fault: the host's choice, not
+ * mm/'s. Never pfn 0, which a fault op's pfn= leaves to this choice.
+ */
 static uint64_t pick_host_page(struct sim_vmstate *vs)
 {
 	uint64_t n = vs->ideal.nr_pfns;
@@ -579,7 +582,7 @@ static uint64_t pick_host_page(struct sim_vmstate *vs)
 
 		if (vs->pick_cursor >= vs->ideal.base_pfn + n)
 			vs->pick_cursor = vs->ideal.base_pfn;
-		o = own(vs, pfn);
+		o = pfn ? own(vs, pfn) : NULL;
 		if (o && o->owner == HVMM_OWNER_HOST && o->host_state == HVMM_PAGE_OWNED &&
 		    !o->maps && sim_physmem_is_ram(vs->pm, pfn << HVMM_PAGE_SHIFT))
 			return pfn;
@@ -587,7 +590,13 @@ static uint64_t pick_host_page(struct sim_vmstate *vs)
 	return UINT64_MAX;
 }
 
-static int op_fault(struct sim_vmstate *vs, const struct sim_op *op)
+/*
+ * A guest fault on an empty IPA exits to the host, which donates a page
+ * there: the one the op names (pfn=), else one of its choosing, which
+ * *@value returns so that a recorded trace names it and replays without
+ * depending on how the executor chooses.
+ */
+static int op_fault(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *value)
 {
 	struct sim_ipage *e;
 	uint64_t pfn, ipa = op->a & HVMM_PAGE_MASK;
@@ -600,10 +609,11 @@ static int op_fault(struct sim_vmstate *vs, const struct sim_op *op)
 	ret = hvmm_guest_handle_fault(vs->g[op->vm].vm, op->a);
 	e = gpage(vs, op->vm, ipa);
 	if (ret == -HVMM_ENOENT) {
-		/* Nothing there: the host handles the exit by donating a page. */
-		pfn = pick_host_page(vs);
+		pfn = op->b ? op->b : pick_host_page(vs);
 		if (pfn == UINT64_MAX)
 			return -HVMM_ENOMEM;
+		if (value)
+			*value = pfn;
 		return donate_guest(vs, op->vm, ipa, pfn, 1);
 	}
 	if (!ret && e && e->parked) {
@@ -679,7 +689,7 @@ static int exec_op(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *va
 		if (!ret)
 			touch(vs, 0, 0, 0, op->b, op->c);
 		break;
-	case SIM_OP_FAULT: ret = op_fault(vs, op); break;
+	case SIM_OP_FAULT: ret = op_fault(vs, op, value); break;
 	case SIM_OP_LOAD:
 	case SIM_OP_STORE:
 		return op_access(vs, op, value);

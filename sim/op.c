@@ -64,7 +64,8 @@ const struct sim_op_desc sim_op_descs[SIM_OP__COUNT] = {
 	[SIM_OP_GUEST_UNSHARE_HOST] = { "guest_unshare_host", SIM_OPC_VM, 3,
 		{ VM, U("ipa", SIM_F_A), U("pages", SIM_F_C) } },
 
-	[SIM_OP_FAULT] = { "fault", SIM_OPC_VM, 3, { VM, VCPU, U("ipa", SIM_F_A) } },
+	[SIM_OP_FAULT] = { "fault", SIM_OPC_VM, 4,
+		{ VM, VCPU, U("ipa", SIM_F_A), UOPT("pfn", SIM_F_B) } },
 	[SIM_OP_LOAD] = { "load", SIM_OPC_VM, 4,
 		{ VM, VCPU, U("ipa", SIM_F_A), UOPT("value", SIM_F_B) } },
 	[SIM_OP_STORE] = { "store", SIM_OPC_VM, 4,
