@@ -46,7 +46,8 @@ int cli_usage_error(const char *fmt, ...);
  */
 #define CLI_MACHINE_OPTIONS_HELP						\
 "Machine options:\n"								\
-"  --allocator NAME       allocator under test (buddy, bitmap, ...; default buddy)\n" \
+"  --allocator NAME       allocator under test: buddy (default), bitmap, or\n"	\
+"                         linux-pkvm (the kernel's, with -Dlinux_source)\n"	\
 "  --ram SIZE[@BASE]      a RAM region (repeatable; default 1G@0x80000000)\n"	\
 "  --reserved SIZE@BASE   reserved memory, carved out of RAM if inside it (repeatable)\n"	\
 "  --mmio SIZE@BASE       an MMIO window (repeatable)\n"			\
