@@ -49,6 +49,14 @@
 #define notrace
 #define fallthrough		__attribute__((__fallthrough__))
 
+/*
+ * The kernel makes a call to a function declared with this attribute a
+ * build error wherever the optimiser cannot remove it. Here such a call
+ * that survives is a runtime BUG (sim/linux/kvm_glue.c defines the
+ * functions), so that every optimisation level builds.
+ */
+#define __compiletime_error(msg)
+
 #define barrier()		__asm__ __volatile__("" ::: "memory")
 
 #define READ_ONCE(x)		(*(const volatile __typeof__(x) *)&(x))

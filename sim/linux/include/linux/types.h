@@ -13,6 +13,10 @@
 
 #include <hvmm/types.h>		/* u8..u64, s8..s64, phys_addr_t, bool */
 
+typedef u8 __u8;
+typedef u16 __u16;
+typedef u32 __u32;
+typedef u64 __u64;
 typedef unsigned long ulong;
 typedef u64 gfn_t;
 typedef u64 hva_t;
