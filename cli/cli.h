@@ -27,6 +27,7 @@ extern const struct cli_command cli_commands[];
 
 /* Subcommands, one file each (cli/cmd_<name>.c). */
 int cmd_workload(int argc, char **argv);
+int cmd_pgtable(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_record(int argc, char **argv);

@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: MIT
+/* See exercise.h. */
+#include "pgtable/exercise.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hvmm/pgtable.h>
+
+#include "mmu/walk.h"
+#include "physmem.h"
+#include "platform.h"
+#include "workload.h"
+
+#define RAM_BASE	0x80000000ULL
+#define RAM_BYTES	(1ULL << 30)
+#define TABLE_PAGES	4096			/* per implementation, from the start of RAM */
+#define WINDOW_IPA	0x40000000ULL		/* 1 GiB: the window starts block-aligned */
+#define WINDOW_PAGES	8192			/* 32 MiB of IPA: 16 blocks of 2 MiB */
+#define BLOCK_PAGES	512
+#define OUT_BASE	(RAM_BASE + (128ULL << 20))	/* output addresses: RAM past the table pools */
+
+struct shadow_page {
+	uint64_t pa;		/* 0: unmapped */
+	uint32_t prot;
+};
+
+struct impl {
+	const struct sim_pgtable_ops *ops;
+	struct sim_pgtable t;
+	struct sim_s2_regs regs;
+	int ret;
+};
+
+struct pgx {
+	struct sim_physmem pm;
+	struct impl im[SIM_PGX_MAX_IMPLS];
+	unsigned int n;
+	struct shadow_page shadow[WINDOW_PAGES];
+	bool block_chunk[WINDOW_PAGES / BLOCK_PAGES];	/* may be mapped by a block */
+	struct sim_rng rng;
+	FILE *report;
+	struct sim_pgx_result *res;
+};
+
+static const uint32_t prots[] = {
+	HVMM_PROT_R, HVMM_PROT_R | HVMM_PROT_W, HVMM_PROT_R | HVMM_PROT_X, HVMM_PROT_RWX,
+	HVMM_PROT_R | HVMM_PROT_DEVICE, HVMM_PROT_R | HVMM_PROT_W | HVMM_PROT_DEVICE,
+};
+
+static uint64_t below(struct pgx *x, uint64_t n)
+{
+	return sim_rng_below(&x->rng, n);
+}
+
+static void mismatch(struct pgx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void mismatch(struct pgx *x, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (x->res->mismatches++ >= 8 || !x->report)
+		return;
+	va_start(ap, fmt);
+	vfprintf(x->report, fmt, ap);
+	va_end(ap);
+}
+
+/* What the walker finds at @ipa, in the shadow's terms; false on an unknown memory type. */
+static bool walk(struct pgx *x, const struct impl *im, uint64_t ipa, struct shadow_page *p)
+{
+	struct sim_walk w;
+
+	*p = (struct shadow_page){ 0 };
+	sim_s2_walk(&x->pm, &im->regs, ipa, &w);
+	if (w.fault != SIM_FAULT_NONE)
+		return true;
+	p->pa = w.t.pa_base + (ipa - w.t.ipa_base);
+	p->prot = (w.t.read ? HVMM_PROT_R : 0) | (w.t.write ? HVMM_PROT_W : 0) |
+		  (w.t.exec ? HVMM_PROT_X : 0);
+	/* Stage-2 MemAttr (Arm ARM D8.5.5): 0b0001 Device-nGnRE, 0b1111 Normal write-back. */
+	if (w.t.memattr == 0x1)
+		p->prot |= HVMM_PROT_DEVICE;
+	return w.t.memattr == 0x1 || w.t.memattr == 0xf;
+}
+
+static void check_pages(struct pgx *x, uint64_t first, uint64_t count, uint64_t op)
+{
+	for (uint64_t i = first; i < first + count && i < WINDOW_PAGES; i++) {
+		uint64_t ipa = WINDOW_IPA + (i << HVMM_PAGE_SHIFT);
+
+		x->res->pages_checked++;
+		for (unsigned int k = 0; k < x->n; k++) {
+			struct shadow_page p;
+			bool attr_ok = walk(x, &x->im[k], ipa, &p);
+
+			if (attr_ok && p.pa == x->shadow[i].pa && p.prot == x->shadow[i].prot)
+				continue;
+			mismatch(x, "op %llu: ipa 0x%llx: %s translates to pa 0x%llx prot 0x%x%s, "
+				 "the sequence says pa 0x%llx prot 0x%x\n", (unsigned long long)op,
+				 (unsigned long long)ipa, x->im[k].ops->name, (unsigned long long)p.pa,
+				 p.prot, attr_ok ? "" : " (unknown MemAttr)",
+				 (unsigned long long)x->shadow[i].pa, x->shadow[i].prot);
+		}
+	}
+}
+
+enum kind { MAP, UNMAP, PROTECT };
+
+static void apply(struct pgx *x, enum kind kind, uint64_t i, uint64_t n, uint64_t pa, uint32_t prot)
+{
+	uint64_t ipa = WINDOW_IPA + (i << HVMM_PAGE_SHIFT), size = n << HVMM_PAGE_SHIFT;
+
+	for (unsigned int k = 0; k < x->n; k++) {
+		struct impl *im = &x->im[k];
+
+		im->ret = kind == MAP ? im->ops->map(&im->t, ipa, size, pa, prot) :
+			  kind == UNMAP ? im->ops->unmap(&im->t, ipa, size) :
+			  im->ops->protect(&im->t, ipa, size, prot);
+	}
+}
+
+/* One random op on every implementation; the shadow follows the first's result. */
+static void step(struct pgx *x, uint64_t op, uint64_t *first, uint64_t *count)
+{
+	uint64_t r = below(x, 10), i, n, pa = 0;
+	enum kind kind = r < 5 ? MAP : r < 8 ? UNMAP : PROTECT;
+	bool blocky = false;
+	uint32_t prot = 0;
+
+	if (kind == MAP) {
+		blocky = below(x, 2);
+		prot = prots[below(x, sizeof(prots) / sizeof(prots[0]))];
+		if (blocky) {		/* whole aligned 2 MiB chunks, block-aligned output */
+			i = below(x, WINDOW_PAGES / BLOCK_PAGES) * BLOCK_PAGES;
+			n = BLOCK_PAGES * (1 + below(x, 2));
+		} else {
+			i = below(x, WINDOW_PAGES);
+			n = 1 + below(x, 64);
+		}
+		if (i + n > WINDOW_PAGES)
+			n = WINDOW_PAGES - i;
+		/* A whole number of 2 MiB chunks away (+ one page: never block-aligned). */
+		pa = OUT_BASE + below(x, 128) * (BLOCK_PAGES << HVMM_PAGE_SHIFT) +
+		     ((i << HVMM_PAGE_SHIFT) & ((BLOCK_PAGES << HVMM_PAGE_SHIFT) - 1)) +
+		     (blocky ? 0 : HVMM_PAGE_SIZE);
+	} else {
+		i = below(x, WINDOW_PAGES);
+		n = 1 + below(x, kind == UNMAP ? 64 : 1024);
+		if (i + n > WINDOW_PAGES)
+			n = WINDOW_PAGES - i;
+		if (kind == UNMAP) {	/* widened over chunks a block may map */
+			uint64_t lo = i / BLOCK_PAGES, hi = (i + n - 1) / BLOCK_PAGES, end = i + n;
+
+			if (x->block_chunk[lo])
+				i = lo * BLOCK_PAGES;
+			if (x->block_chunk[hi])
+				end = (hi + 1) * BLOCK_PAGES;
+			n = end - i;
+		} else {
+			prot = prots[below(x, 4)];
+		}
+	}
+	apply(x, kind, i, n, pa, prot);
+	*first = i;
+	*count = n;
+	for (unsigned int k = 1; k < x->n; k++)
+		if (x->im[k].ret != x->im[0].ret)
+			mismatch(x, "op %llu (%s of pages %llu+%llu): %s returned %d, %s %d\n",
+				 (unsigned long long)op,
+				 kind == MAP ? "map" : kind == UNMAP ? "unmap" : "protect",
+				 (unsigned long long)i, (unsigned long long)n, x->im[0].ops->name,
+				 x->im[0].ret, x->im[k].ops->name, x->im[k].ret);
+	if (x->im[0].ret)
+		return;
+	x->res->ok_ops++;
+	for (uint64_t k = i; k < i + n; k++) {
+		if (kind == MAP)
+			x->shadow[k] = (struct shadow_page){ pa + ((k - i) << HVMM_PAGE_SHIFT), prot };
+		else if (kind == UNMAP)
+			x->shadow[k] = (struct shadow_page){ 0 };
+		else if (kind == PROTECT && x->shadow[k].pa)
+			x->shadow[k].prot = prot;
+		if (k % BLOCK_PAGES == 0 && k + BLOCK_PAGES <= i + n)
+			x->block_chunk[k / BLOCK_PAGES] = kind == MAP ? blocky : kind == UNMAP ? false :
+							  x->block_chunk[k / BLOCK_PAGES];
+	}
+}
+
+int sim_pgx_run(const char *const *impls, unsigned int nr_impls, uint64_t ops, uint64_t seed,
+		FILE *report, struct sim_pgx_result *res, char *err, size_t errlen)
+{
+	struct pgx *x = calloc(1, sizeof(*x));
+	int ret = -1;
+
+	memset(res, 0, sizeof(*res));
+	if (!x) {
+		snprintf(err, errlen, "out of host memory");
+		return -1;
+	}
+	x->report = report;
+	x->res = res;
+	sim_rng_seed(&x->rng, seed);
+	if (!nr_impls || nr_impls > SIM_PGX_MAX_IMPLS) {
+		snprintf(err, errlen, "1 to %d page-table implementations at once", SIM_PGX_MAX_IMPLS);
+		goto out;
+	}
+	if (sim_physmem_add(&x->pm, SIM_REGION_RAM, RAM_BASE, RAM_BYTES, err, errlen) ||
+	    sim_physmem_map(&x->pm, err, errlen))
+		goto out_pm;
+	sim_platform_install(&x->pm, NULL);
+	for (; x->n < nr_impls; x->n++) {
+		struct impl *im = &x->im[x->n];
+		struct sim_pgtable_config cfg = {
+			.ia_bits = 40, .start_level = 1, .vmid = (uint16_t)(1 + x->n),
+			.pool_pfn = (RAM_BASE >> HVMM_PAGE_SHIFT) + x->n * TABLE_PAGES,
+			.pool_pages = TABLE_PAGES,
+		};
+
+		im->ops = sim_pgtable_find(impls[x->n]);
+		if (!im->ops) {
+			snprintf(err, errlen, "unknown page-table implementation '%s'", impls[x->n]);
+			goto out_impls;
+		}
+		im->t = (struct sim_pgtable){ .ops = im->ops, .pm = &x->pm };
+		if (im->ops->init(&im->t, &cfg, err, errlen))
+			goto out_impls;
+		im->ops->regs(&im->t, &im->regs);
+	}
+	for (uint64_t op = 0; op < ops; op++) {
+		uint64_t first, count;
+
+		res->ops++;
+		step(x, op, &first, &count);
+		check_pages(x, first, count, op);
+		if (op % 500 == 499)
+			check_pages(x, 0, WINDOW_PAGES, op);
+	}
+	check_pages(x, 0, WINDOW_PAGES, ops);
+	for (unsigned int k = 0; k < x->n; k++)
+		res->table_pages[k] = x->im[k].ops->table_pages(&x->im[k].t);
+	ret = 0;
+out_impls:
+	while (x->n) {
+		struct impl *im = &x->im[--x->n];
+
+		im->ops->fini(&im->t);
+	}
+	sim_platform_install(NULL, NULL);
+out_pm:
+	sim_physmem_destroy(&x->pm);
+out:
+	free(x);
+	return ret;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A random map / unmap / permission sequence run through one or more
+ * stage-2 page-table implementations at once, each judged after every
+ * operation by the independent walker against a plain shadow of the
+ * sequence (PT-WALK): the output address, permissions and memory type of
+ * every page the operation touched (every page of the window at intervals
+ * and at the end). With several implementations their results must also
+ * agree op by op, so a clean run means they translate every IPA the same.
+ *
+ * The sequence keeps to what every implementation must do alike (maps
+ * onto unmapped ranges only; unmaps that would cut a range a block may
+ * map are widened to whole blocks, where implementations may
+ * legitimately differ: docs/linux.md).
+ */
+#ifndef SIM_PGTABLE_EXERCISE_H
+#define SIM_PGTABLE_EXERCISE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "pgtable/pgtable.h"
+
+#define SIM_PGX_MAX_IMPLS	4
+
+struct sim_pgx_result {
+	uint64_t ops;
+	uint64_t ok_ops;		/* ops every implementation completed */
+	uint64_t pages_checked;
+	uint64_t mismatches;		/* pages or results that disagreed */
+	uint64_t table_pages[SIM_PGX_MAX_IMPLS];	/* held at the end */
+};
+
+/*
+ * Runs @ops random operations (seeded by @seed) on each of @impls (names
+ * from sim_pgtables[]) over a 32 MiB IPA window, in simulated memory of
+ * its own. Disagreements are described on @report (may be NULL). Returns
+ * 0 (see res->mismatches) or -1 with @err set if it could not start.
+ */
+int sim_pgx_run(const char *const *impls, unsigned int nr_impls, uint64_t ops, uint64_t seed,
+		FILE *report, struct sim_pgx_result *res, char *err, size_t errlen);
+
+#endif /* SIM_PGTABLE_EXERCISE_H */
