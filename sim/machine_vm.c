@@ -56,14 +56,9 @@ static void mark_roots(struct sim_vmstate *vs, const struct hvmm_pgtable *pgt)
 		sim_physmem_mark_dirty(vs->pm, pgt->pgd_pa >> HVMM_PAGE_SHIFT, pgt->nr_roots);
 }
 
-static void shadow_hyp(struct sim_vmstate *vs, uint64_t pfn, uint64_t nr)
+static void hide_boot(struct sim_vmstate *vs, uint64_t pfn, uint64_t nr)
 {
-	for (uint64_t i = 0; i < nr; i++) {
-		struct sim_own *o = sim_ideal_own(&vs->ideal, pfn + i);
-
-		*o = (struct sim_own){ .owner = HVMM_OWNER_HYP, .host_state = HVMM_PAGE_NOPAGE,
-				       .hyp_boot = 1 };
-	}
+	sim_spec_hyp_boot(&vs->spec, pfn, nr);
 	/* Out of boot ranges (not with today's two pools): an entry per page then. */
 	if (sim_ideal_host_hide_boot(&vs->ideal, pfn, nr))
 		for (uint64_t i = 0; i < nr; i++)
@@ -216,6 +211,25 @@ static uint64_t host_s2_pool_pages(const struct hvmm_memblock *ram, unsigned int
 	return nr < hyp_pages - hyp_pages / 4 ? nr : hyp_pages - hyp_pages / 4;
 }
 
+/* The model's view of the machine: RAM as mm/ is told of it, and the limits. */
+static int spec_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
+		      const struct hvmm_memblock *ram, unsigned int nr_ram)
+{
+	struct sim_spec_config sc = {
+		.nr_ram = nr_ram, .base_pfn = vs->pm->start_pfn,
+		.nr_pfns = vs->pm->end_pfn - vs->pm->start_pfn,
+		.guest_ia_size = 1ULL << cfg->ipa_bits, .host_ia_size = 1ULL << cfg->host_ia_bits,
+		.host_vcpus = vs->nr_cpus, .max_vms = HVMM_MAX_VMS, .max_vcpus = HVMM_MAX_VCPUS,
+		.pick_from = vs->hyp_pfn + vs->hyp_pages,
+	};
+
+	for (unsigned int i = 0; i < nr_ram; i++) {
+		sc.ram[i].pfn = ram[i].base >> HVMM_PAGE_SHIFT;
+		sc.ram[i].nr = ram[i].size >> HVMM_PAGE_SHIFT;
+	}
+	return sim_spec_init(&vs->spec, &sc);
+}
+
 int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
 		 struct sim_physmem *pm, struct sim_report *report,
 		 uint64_t alloc_pfn, uint64_t alloc_pages, char *err, size_t errlen)
@@ -271,19 +285,19 @@ int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
 	}
 	mark_roots(vs, &hvmm_host.pgt);
 	event_oracles_started(vs);
-	if (sim_ideal_init(&vs->ideal, pm->start_pfn, pm->end_pfn - pm->start_pfn)) {
+	if (sim_ideal_init(&vs->ideal, pm->start_pfn, pm->end_pfn - pm->start_pfn) ||
+	    spec_setup(vs, cfg, ram, nr_ram)) {
 		snprintf(err, errlen, "cannot map the ownership shadow");
 		return -1;
 	}
-	shadow_hyp(vs, alloc_pfn, alloc_pages);
-	shadow_hyp(vs, vs->hyp_pfn, vs->hyp_pages);
+	hide_boot(vs, alloc_pfn, alloc_pages);
+	hide_boot(vs, vs->hyp_pfn, vs->hyp_pages);
 	for (unsigned int c = 0; c < vs->nr_cpus; c++)
 		if (sim_tlb_init(&vs->tlbs[c], vs->tlb_entries, vs->tlb_policy, cfg->seed + c)) {
 			snprintf(err, errlen, "out of host memory");
 			return -1;
 		}
 	vs->g[0] = (struct sim_guest){ .live = true, .vmid = HVMM_HOST_VMID, .nr_vcpus = vs->nr_cpus };
-	vs->pick_cursor = vs->hyp_pfn + vs->hyp_pages;
 	hooks.ctx = vs;
 	sim_platform_install(pm, &hooks);
 	vs->enabled = true;
@@ -296,6 +310,7 @@ void sim_vm_teardown(struct sim_vmstate *vs)
 	for (unsigned int c = 0; c < SIM_MAX_CPUS; c++)
 		sim_tlb_fini(&vs->tlbs[c]);
 	sim_ideal_fini(&vs->ideal);
+	sim_spec_fini(&vs->spec);
 	sim_recycle_put(vs->touch, vs->touch_cap * sizeof(*vs->touch));
 	vs->touch = NULL;
 	vs->nr_touch = vs->touch_cap = 0;
@@ -359,11 +374,6 @@ static struct sim_guest *guest_of(struct sim_vmstate *vs, uint32_t vm)
 	return &vs->g[vm];
 }
 
-static struct sim_own *own(struct sim_vmstate *vs, uint64_t pfn)
-{
-	return sim_ideal_own(&vs->ideal, pfn);
-}
-
 static struct sim_ipage *gpage(struct sim_vmstate *vs, unsigned int v, uint64_t ipa)
 {
 	return sim_space_find(&vs->ideal.spaces[v], ipa >> HVMM_PAGE_SHIFT);
@@ -415,21 +425,11 @@ static int op_vm_destroy(struct sim_vmstate *vs, const struct sim_op *op)
 	s = &vs->ideal.spaces[op->vm];
 	for (uint64_t i = 0; i < s->cap; i++) {
 		struct sim_ipage *e = &s->slots[i];
-		struct sim_own *o;
 
 		if (!e->used)
 			continue;
-		o = own(vs, e->pfn);
-		if (!e->parked)
-			o->maps--;
-		if (e->state == SIM_IDEAL_BORROWED) {
-			if (--o->share_count == 0)
-				o->host_state = HVMM_PAGE_OWNED;
-		} else {
-			o->owner = HVMM_OWNER_HOST;
-			o->host_state = HVMM_PAGE_OWNED;
+		if (e->state != SIM_IDEAL_BORROWED)
 			sim_ideal_host_reset(&vs->ideal, e->pfn);
-		}
 		touch(vs, 0, 0, 0, e->pfn, 1);
 		sim_cell_put(e->cell);
 	}
@@ -449,7 +449,6 @@ static void ideal_guest_map(struct sim_vmstate *vs, unsigned int v, uint64_t ipa
 	e->prot = prot;
 	e->state = state;
 	e->parked = false;
-	own(vs, pfn)->maps++;
 }
 
 static int donate_guest(struct sim_vmstate *vs, unsigned int v, uint64_t ipa, uint64_t pfn,
@@ -461,12 +460,9 @@ static int donate_guest(struct sim_vmstate *vs, unsigned int v, uint64_t ipa, ui
 		return ret;
 	for (uint64_t i = 0; i < nr; i++) {
 		struct sim_cell *c = sim_cell_get(sim_ideal_host_cell(&vs->ideal, pfn + i, true));
-		struct sim_own *o = own(vs, pfn + i);
 
 		sim_ideal_host_hide(&vs->ideal, pfn + i);
 		ideal_guest_map(vs, v, ipa + (i << HVMM_PAGE_SHIFT), pfn + i, c, RWX, SIM_IDEAL_OWNED);
-		o->owner = HVMM_OWNER_GUEST(vs->g[v].vmid);
-		o->host_state = HVMM_PAGE_NOPAGE;
 	}
 	touch(vs, v, ipa, nr, pfn, nr);
 	return 0;
@@ -480,12 +476,9 @@ static int op_share_guest(struct sim_vmstate *vs, unsigned int v, const struct s
 		return ret;
 	for (uint64_t i = 0; i < op->c; i++) {
 		struct sim_cell *c = sim_cell_get(sim_ideal_host_cell(&vs->ideal, op->b + i, true));
-		struct sim_own *o = own(vs, op->b + i);
 
 		ideal_guest_map(vs, v, op->a + (i << HVMM_PAGE_SHIFT), op->b + i, c,
 				prot_of(op->d), SIM_IDEAL_BORROWED);
-		o->host_state = HVMM_PAGE_SHARED_OWNED;
-		o->share_count++;
 	}
 	touch(vs, v, op->a, op->c, op->b, op->c);
 	return 0;
@@ -499,14 +492,10 @@ static int op_unshare_guest(struct sim_vmstate *vs, unsigned int v, const struct
 		return ret;
 	for (uint64_t i = 0; i < op->c; i++) {
 		struct sim_ipage *e = gpage(vs, v, op->a + (i << HVMM_PAGE_SHIFT));
-		struct sim_own *o = own(vs, op->b + i);
 
 		if (e)
 			sim_cell_put(e->cell);
 		sim_space_remove(&vs->ideal.spaces[v], (op->a >> HVMM_PAGE_SHIFT) + i);
-		o->maps--;
-		if (--o->share_count == 0)
-			o->host_state = HVMM_PAGE_OWNED;
 	}
 	touch(vs, v, op->a, op->c, op->b, op->c);
 	return 0;
@@ -530,7 +519,6 @@ static int guest_range_op(struct sim_vmstate *vs, unsigned int v, const struct s
 		return ret;
 	for (uint64_t i = 0; i < op->c; i++) {
 		struct sim_ipage *e = gpage(vs, v, op->a + (i << HVMM_PAGE_SHIFT));
-		struct sim_own *o;
 
 		if (!e) {
 			sim_report_violation(vs->report, SIM_ORACLE_OWNERSHIP,
@@ -538,26 +526,21 @@ static int guest_range_op(struct sim_vmstate *vs, unsigned int v, const struct s
 				v, (unsigned long long)(op->a + (i << HVMM_PAGE_SHIFT)));
 			continue;
 		}
-		o = own(vs, e->pfn);
 		switch (op->kind) {
 		case SIM_OP_GUEST_SHARE_HOST:
 			e->state = SIM_IDEAL_SHARED_OWNED;
-			o->host_state = HVMM_PAGE_SHARED_BORROWED;
 			sim_ideal_host_set(&vs->ideal, e->pfn, sim_cell_get(e->cell));
 			break;
 		case SIM_OP_GUEST_UNSHARE_HOST:
 			e->state = SIM_IDEAL_OWNED;
-			o->host_state = HVMM_PAGE_NOPAGE;
 			sim_ideal_host_hide(&vs->ideal, e->pfn);
 			break;
 		case SIM_OP_S2_MAP:
 			e->parked = false;
 			e->prot = prot_of(op->d);
-			o->maps++;
 			break;
 		case SIM_OP_S2_UNMAP:
 			e->parked = true;
-			o->maps--;
 			break;
 		default:
 			e->prot = prot_of(op->d);
@@ -566,28 +549,6 @@ static int guest_range_op(struct sim_vmstate *vs, unsigned int v, const struct s
 		touch(vs, v, op->a + (i << HVMM_PAGE_SHIFT), 1, e->pfn, 1);
 	}
 	return 0;
-}
-
-/*
- * A page the host owns alone, for a guest fault: the host's choice, not
- * mm/'s. Never pfn 0, which a fault op's pfn= leaves to this choice.
- */
-static uint64_t pick_host_page(struct sim_vmstate *vs)
-{
-	uint64_t n = vs->ideal.nr_pfns;
-
-	for (uint64_t tries = 0; tries < 4096; tries++) {
-		uint64_t pfn = vs->pick_cursor++;
-		struct sim_own *o;
-
-		if (vs->pick_cursor >= vs->ideal.base_pfn + n)
-			vs->pick_cursor = vs->ideal.base_pfn;
-		o = pfn ? own(vs, pfn) : NULL;
-		if (o && o->owner == HVMM_OWNER_HOST && o->host_state == HVMM_PAGE_OWNED &&
-		    !o->maps && sim_physmem_is_ram(vs->pm, pfn << HVMM_PAGE_SHIFT))
-			return pfn;
-	}
-	return UINT64_MAX;
 }
 
 /*
@@ -609,8 +570,10 @@ static int op_fault(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *v
 	ret = hvmm_guest_handle_fault(vs->g[op->vm].vm, op->a);
 	e = gpage(vs, op->vm, ipa);
 	if (ret == -HVMM_ENOENT) {
-		pfn = op->b ? op->b : pick_host_page(vs);
-		if (pfn == UINT64_MAX)
+		/* The page the op names, else the host's choice (the model's). */
+		pfn = op->b ? op->b : vs->verdict.pfn != SPEC_NO_PFN ? vs->verdict.pfn :
+		      sim_spec_pick_host_page(&vs->spec);
+		if (pfn == SPEC_NO_PFN)
 			return -HVMM_ENOMEM;
 		if (value)
 			*value = pfn;
@@ -619,7 +582,6 @@ static int op_fault(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *v
 	if (!ret && e && e->parked) {
 		e->parked = false;
 		e->prot = RWX;
-		own(vs, e->pfn)->maps++;
 		touch(vs, op->vm, ipa, 1, e->pfn, 1);
 	}
 	return ret;
@@ -667,38 +629,36 @@ static int exec_op(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *va
 	int ret;
 
 	vs->nr_touch = 0;
+	vs->verdict = sim_spec_predict(&vs->spec, op);
 	switch (op->kind) {
 	case SIM_OP_VM_CREATE: ret = op_vm_create(vs, op); break;
 	case SIM_OP_VM_DESTROY: ret = op_vm_destroy(vs, op); break;
 	case SIM_OP_HOST_DONATE_HYP:
 		ret = hvmm_host_donate_hyp(op->b, op->c);
-		for (uint64_t i = 0; !ret && i < op->c; i++) {
-			*own(vs, op->b + i) = (struct sim_own){ .owner = HVMM_OWNER_HYP,
-								.host_state = HVMM_PAGE_NOPAGE };
+		for (uint64_t i = 0; !ret && i < op->c; i++)
 			sim_ideal_host_hide(&vs->ideal, op->b + i);
-		}
 		if (!ret)
 			touch(vs, 0, 0, 0, op->b, op->c);
 		break;
 	case SIM_OP_HYP_DONATE_HOST:
 		ret = hvmm_hyp_donate_host(op->b, op->c);
-		for (uint64_t i = 0; !ret && i < op->c; i++) {
-			*own(vs, op->b + i) = (struct sim_own){ .owner = HVMM_OWNER_HOST };
+		for (uint64_t i = 0; !ret && i < op->c; i++)
 			sim_ideal_host_reset(&vs->ideal, op->b + i);
-		}
 		if (!ret)
 			touch(vs, 0, 0, 0, op->b, op->c);
 		break;
 	case SIM_OP_FAULT: ret = op_fault(vs, op, value); break;
 	case SIM_OP_LOAD:
 	case SIM_OP_STORE:
-		return op_access(vs, op, value);
+		ret = op_access(vs, op, value);
+		sim_vm_spec_judge(vs, op, ret);
+		return ret;
 	case SIM_OP_SCHED:
 		return -HVMM_ENOTSUP;
 	default:
 		if (!guest_of(vs, v))
-			return v ? -HVMM_ENOENT : -HVMM_EINVAL;
-		if (op->kind == SIM_OP_HOST_DONATE_GUEST)
+			ret = v ? -HVMM_ENOENT : -HVMM_EINVAL;
+		else if (op->kind == SIM_OP_HOST_DONATE_GUEST)
 			ret = donate_guest(vs, v, op->a, op->b, op->c);
 		else if (op->kind == SIM_OP_HOST_SHARE_GUEST)
 			ret = op_share_guest(vs, v, op);
@@ -708,6 +668,7 @@ static int exec_op(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *va
 			ret = guest_range_op(vs, v, op);
 		break;
 	}
+	sim_vm_spec_judge(vs, op, ret);
 	if (!ret && vs->oracles)
 		sim_vm_check_touched(vs);
 	return ret;

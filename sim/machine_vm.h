@@ -15,6 +15,7 @@
 #include "oracle/hyp_conserve.h"
 #include "oracle/ideal.h"
 #include "oracle/report.h"
+#include "oracle/spec.h"
 #include "physmem.h"
 
 struct sim_machine_config;
@@ -63,7 +64,8 @@ struct sim_vmstate {
 	struct sim_tlb tlbs[SIM_MAX_CPUS];
 	unsigned int nr_cpus;
 	struct sim_ideal ideal;
-	uint64_t pick_cursor;			/* next pfn tried for fault donations */
+	struct sim_spec spec;			/* SPEC: the ownership model and shadow */
+	struct sim_spec_verdict verdict;	/* what SPEC says the op in flight must do */
 	struct sim_touch *touch;
 	unsigned int nr_touch, touch_cap;
 	/* Oracles on the events inside ops (NULL: off, or mm/ not instrumented). */
@@ -91,6 +93,12 @@ void sim_vm_check_full(struct sim_vmstate *vs);
 /* IDEAL on one access; @ok: the real access succeeded, with @value. */
 void sim_vm_check_access(struct sim_vmstate *vs, unsigned int v, uint64_t ipa, bool write,
 			 bool ok, uint64_t value, uint64_t pa);
+/*
+ * SPEC (sim/oracle/spec_check.c): judges the op's result against the
+ * verdict predicted before it ran, applies it to the model, and checks
+ * the post-state the stage-2 walks show.
+ */
+void sim_vm_spec_judge(struct sim_vmstate *vs, const struct sim_op *op, int ret);
 /* TLB: no TLB holds anything tagged @vmid (after its VM was destroyed). */
 void sim_vm_check_vmid_gone(struct sim_vmstate *vs, uint16_t vmid);
 

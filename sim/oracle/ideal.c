@@ -3,7 +3,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "recycle.h"
 
@@ -129,31 +128,11 @@ void sim_space_remove(struct sim_space *s, uint64_t page)
 
 /* --- the ideal machine ----------------------------------------------------- */
 
-/*
- * The ownership shadow of the last machine torn down, zeroed, for the next
- * one of the same size (a fuzzer's reset machine): mapping it afresh made
- * every run fault its pages in again.
- */
-static _Thread_local struct { void *own; uint64_t bytes; } spare;
-
 int sim_ideal_init(struct sim_ideal *id, uint64_t base_pfn, uint64_t nr_pfns)
 {
-	uint64_t bytes = nr_pfns * sizeof(struct sim_own);
-	void *p;
-
 	memset(id, 0, sizeof(*id));
 	id->base_pfn = base_pfn;
 	id->nr_pfns = nr_pfns;
-	if (spare.own && spare.bytes == bytes) {
-		id->own = spare.own;
-		spare.own = NULL;
-		return 0;
-	}
-	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
-		return -1;
-	id->own = p;
 	return 0;
 }
 
@@ -169,42 +148,7 @@ void sim_ideal_fini(struct sim_ideal *id)
 				sim_cell_put(s->slots[i].cell);
 		sim_space_free(s);
 	}
-	if (id->own) {
-		uint64_t bytes = id->nr_pfns * sizeof(struct sim_own);
-
-		/*
-		 * Kept if small (a fuzzer's machine): zeroing costs less than
-		 * faulting, and only what sim_ideal_own() handed out can have
-		 * been written.
-		 */
-		if (!spare.own && bytes <= (1u << 20)) {
-			if (id->own_lo < id->own_hi)
-				memset(&id->own[id->own_lo], 0,
-				       (id->own_hi - id->own_lo) * sizeof(struct sim_own));
-			spare.own = id->own;
-			spare.bytes = bytes;
-		} else {
-			munmap(id->own, bytes);
-		}
-	}
 	memset(id, 0, sizeof(*id));
-}
-
-struct sim_own *sim_ideal_own(struct sim_ideal *id, uint64_t pfn)
-{
-	uint64_t i = pfn - id->base_pfn;
-
-	if (i >= id->nr_pfns)
-		return NULL;
-	if (id->own_lo >= id->own_hi) {
-		id->own_lo = i;
-		id->own_hi = i + 1;
-	} else if (i < id->own_lo) {
-		id->own_lo = i;
-	} else if (i >= id->own_hi) {
-		id->own_hi = i + 1;
-	}
-	return &id->own[i];
 }
 
 bool sim_ideal_host_boot_hidden(const struct sim_ideal *id, uint64_t pfn)

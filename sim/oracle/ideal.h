@@ -10,8 +10,8 @@
  * host a fresh zero cell. Every guest write goes to the ideal machine as
  * well, and every read must return what the ideal machine holds.
  *
- * Ownership shadow: per PFN of RAM, the owner, the host's state, the share
- * count and the number of guest leaves that map the page.
+ * Who owns each page is not kept here: the reference model of ownership
+ * (oracle/spec.h) is the one copy of that.
  */
 #ifndef SIM_ORACLE_IDEAL_H
 #define SIM_ORACLE_IDEAL_H
@@ -48,23 +48,12 @@ struct sim_space {
 	uint64_t cap, nr;
 };
 
-/* Ownership shadow of one PFN. */
-struct sim_own {
-	uint16_t owner;		/* 0 host, 1 hypervisor, 1 + VMID for guests */
-	uint8_t host_state;	/* as hvmm's enum: 0 owned, 1 shared-owned, 2 shared-borrowed, 3 nopage */
-	uint8_t hyp_boot;
-	uint32_t share_count;
-	uint32_t maps;		/* guest leaves mapping it */
-};
-
 /* Ranges of pages the hypervisor took at boot, hidden from the host for good. */
 #define SIM_IDEAL_BOOT_RANGES 4
 
 struct sim_ideal {
 	struct sim_space spaces[SIM_MAX_VM + 1];	/* [0] host: explicit entries only */
-	uint64_t base_pfn, nr_pfns;			/* shadow covers these */
-	struct sim_own *own;
-	uint64_t own_lo, own_hi;			/* indices handed out by sim_ideal_own */
+	uint64_t base_pfn, nr_pfns;			/* physical pages it covers */
 	struct { uint64_t pfn, nr; } boot[SIM_IDEAL_BOOT_RANGES];
 	unsigned int nr_boot;
 };
@@ -77,8 +66,6 @@ struct sim_ipage *sim_space_insert(struct sim_space *s, uint64_t page);
 void sim_space_remove(struct sim_space *s, uint64_t page);
 /* Gives the slot table back (entries' cells are the caller's to put). */
 void sim_space_free(struct sim_space *s);
-
-struct sim_own *sim_ideal_own(struct sim_ideal *id, uint64_t pfn);
 
 /* Host view of PA page @pfn: the cell (materialised on demand) or NULL if hidden. */
 struct sim_cell *sim_ideal_host_cell(struct sim_ideal *id, uint64_t pfn, bool ram);

@@ -15,6 +15,7 @@ static const char *const oracle_names[SIM_ORACLE__COUNT] = {
 	[SIM_ORACLE_TLB] = "TLB",
 	[SIM_ORACLE_PT_WALK] = "PT-WALK",
 	[SIM_ORACLE_IDEAL] = "IDEAL",
+	[SIM_ORACLE_SPEC] = "SPEC",
 	[SIM_ORACLE_CONC] = "CONC",
 	[SIM_ORACLE_ROBUST] = "ROBUST",
 	[SIM_ORACLE_BBM] = "BBM",

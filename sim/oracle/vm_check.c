@@ -27,10 +27,47 @@ static const char *state_name(unsigned int s)
 
 /* --- per page: OWNERSHIP, TYPE, map counter --------------------------------- */
 
-/* check_page() of a RAM page, given its shadow @o and vmemmap entry @p. */
-static void check_ram_page(struct sim_vmstate *vs, uint64_t pfn, const struct sim_own *o,
+/* A page's ownership in mm/'s encodings (hvmm/mem_protect.h), as the model says it must be. */
+struct own {
+	uint16_t owner;
+	uint8_t host_state;
+	bool hyp_boot;
+	uint32_t share_count, maps;
+};
+
+static struct own own_of(const struct sim_vmstate *vs, const struct sim_spec_page *m)
+{
+	struct own o = { .share_count = m->shares, .maps = m->maps,
+			 .hyp_boot = m->state == SPEC_HYP_BOOT };
+
+	switch (m->state) {
+	case SPEC_HOST:
+		o.owner = HVMM_OWNER_HOST;
+		o.host_state = HVMM_PAGE_OWNED;
+		break;
+	case SPEC_HOST_SHARED:
+		o.owner = HVMM_OWNER_HOST;
+		o.host_state = HVMM_PAGE_SHARED_OWNED;
+		break;
+	case SPEC_HYP:
+	case SPEC_HYP_BOOT:
+		o.owner = HVMM_OWNER_HYP;
+		o.host_state = HVMM_PAGE_NOPAGE;
+		break;
+	default:
+		o.owner = HVMM_OWNER_GUEST(vs->g[m->vm].vmid);
+		o.host_state = m->state == SPEC_GUEST_LENT ? HVMM_PAGE_SHARED_BORROWED :
+							      HVMM_PAGE_NOPAGE;
+		break;
+	}
+	return o;
+}
+
+/* check_page() of a RAM page, given the model's @m and the vmemmap entry @p. */
+static void check_ram_page(struct sim_vmstate *vs, uint64_t pfn, const struct sim_spec_page *m,
 			   const struct hvmm_page *p, bool counts)
 {
+	struct own own = own_of(vs, m), *o = &own;
 	unsigned int want_type;
 	uint32_t maps;
 
@@ -62,11 +99,11 @@ static void check_ram_page(struct sim_vmstate *vs, uint64_t pfn, const struct si
 
 static void check_page(struct sim_vmstate *vs, uint64_t pfn, bool counts)
 {
-	const struct sim_own *o = sim_ideal_own(&vs->ideal, pfn);
+	const struct sim_spec_page *m = sim_spec_page(&vs->spec, pfn);
 
-	if (!o || !sim_physmem_is_ram(vs->pm, pfn * PAGE))
+	if (!m || !sim_physmem_is_ram(vs->pm, pfn * PAGE))
 		return;
-	check_ram_page(vs, pfn, o, &vs->pm->vmemmap[pfn - vs->pm->start_pfn], counts);
+	check_ram_page(vs, pfn, m, &vs->pm->vmemmap[pfn - vs->pm->start_pfn], counts);
 }
 
 /* --- per IPA page: PT-WALK -------------------------------------------------- */
@@ -77,7 +114,7 @@ static int ideal_prot(struct sim_vmstate *vs, unsigned int v, uint64_t ipa, uint
 	const struct sim_ipage *e = sim_space_find(&vs->ideal.spaces[v], ipa / PAGE);
 
 	if (v == 0) {
-		const struct sim_own *o = sim_ideal_own(&vs->ideal, ipa / PAGE);
+		const struct sim_spec_page *o = sim_spec_page(&vs->spec, ipa / PAGE);
 
 		*pfn = ipa / PAGE;
 		if (e)
@@ -366,14 +403,14 @@ static void sweep_leaf(void *ctx, uint64_t ipa, int level, uint64_t desc)
 	uint64_t lo = vs->ideal.base_pfn * PAGE, hi = lo + vs->ideal.nr_pfns * PAGE;
 
 	/*
-	 * Pages outside the ideal machine's range are not checked (no sim_own):
+	 * Pages outside the ideal machine's range are not checked (the model has no state for them):
 	 * skip them whole rather than one by one (a 1 GiB block holds 2^18).
 	 */
 	if (!(desc & 1) || pa >= hi || pa + size <= lo)
 		return;
 	for (uint64_t off = pa < lo ? lo - pa : 0; off < size && pa + off < hi; off += PAGE) {
 		uint64_t pfn = (pa + off) / PAGE;
-		const struct sim_own *o = sim_ideal_own(&vs->ideal, pfn);
+		const struct sim_spec_page *o = sim_spec_page(&vs->spec, pfn);
 		const struct hvmm_page *p;
 
 		if (!sw->v && !(pfn % CHUNK) && size - off >= CHUNK * PAGE &&
@@ -449,7 +486,7 @@ static bool pristine(const struct sim_vmstate *vs, const uint32_t *maps, uint64_
 {
 	return all_zero(&vs->pm->vmemmap[vs->ideal.base_pfn + i - vs->pm->start_pfn],
 			n * sizeof(struct hvmm_page)) &&
-	       all_zero(&vs->ideal.own[i], n * sizeof(struct sim_own)) &&
+	       all_zero(&vs->spec.pages[i], n * sizeof(struct sim_spec_page)) &&
 	       all_zero(&maps[i], n * sizeof(*maps));
 }
 
@@ -512,7 +549,7 @@ void sim_vm_check_full(struct sim_vmstate *vs)
 				pfn += CHUNK - 1;
 				continue;
 			}
-			check_ram_page(vs, pfn, &vs->ideal.own[i], p, true);
+			check_ram_page(vs, pfn, &vs->spec.pages[i], p, true);
 			if (atomic_load(&p->map_count) != sw.maps[i])
 				sim_report_violation(vs->report, SIM_ORACLE_REFCOUNT,
 					"pfn 0x%llx: map_count %u, but the tables hold %u leaves mapping it",
