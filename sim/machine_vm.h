@@ -99,6 +99,14 @@ void sim_vm_check_access(struct sim_vmstate *vs, unsigned int v, uint64_t ipa, b
  * the post-state the stage-2 walks show.
  */
 void sim_vm_spec_judge(struct sim_vmstate *vs, const struct sim_op *op, int ret);
+/* A page's ownership in mm/'s encodings (hvmm/mem_protect.h), as the model says it must be. */
+struct sim_vm_owner {
+	uint16_t owner;
+	uint8_t host_state;
+	bool hyp_boot;
+	uint32_t share_count, maps;
+};
+struct sim_vm_owner sim_vm_model_owner(const struct sim_vmstate *vs, uint64_t pfn);
 /* TLB: no TLB holds anything tagged @vmid (after its VM was destroyed). */
 void sim_vm_check_vmid_gone(struct sim_vmstate *vs, uint16_t vmid);
 

@@ -27,17 +27,9 @@ static const char *state_name(unsigned int s)
 
 /* --- per page: OWNERSHIP, TYPE, map counter --------------------------------- */
 
-/* A page's ownership in mm/'s encodings (hvmm/mem_protect.h), as the model says it must be. */
-struct own {
-	uint16_t owner;
-	uint8_t host_state;
-	bool hyp_boot;
-	uint32_t share_count, maps;
-};
-
-static struct own own_of(const struct sim_vmstate *vs, const struct sim_spec_page *m)
+static struct sim_vm_owner own_of(const struct sim_vmstate *vs, const struct sim_spec_page *m)
 {
-	struct own o = { .share_count = m->shares, .maps = m->maps,
+	struct sim_vm_owner o = { .share_count = m->shares, .maps = m->maps,
 			 .hyp_boot = m->state == SPEC_HYP_BOOT };
 
 	switch (m->state) {
@@ -63,11 +55,18 @@ static struct own own_of(const struct sim_vmstate *vs, const struct sim_spec_pag
 	return o;
 }
 
+struct sim_vm_owner sim_vm_model_owner(const struct sim_vmstate *vs, uint64_t pfn)
+{
+	const struct sim_spec_page *m = sim_spec_page(&vs->spec, pfn);
+
+	return m ? own_of(vs, m) : (struct sim_vm_owner){ 0 };
+}
+
 /* check_page() of a RAM page, given the model's @m and the vmemmap entry @p. */
 static void check_ram_page(struct sim_vmstate *vs, uint64_t pfn, const struct sim_spec_page *m,
 			   const struct hvmm_page *p, bool counts)
 {
-	struct own own = own_of(vs, m), *o = &own;
+	struct sim_vm_owner own = own_of(vs, m), *o = &own;
 	unsigned int want_type;
 	uint32_t maps;
 
