@@ -520,6 +520,8 @@ void sim_spec_apply(struct sim_spec *s, const struct sim_op *op, const struct si
 
 	if (!v->judged || v->result)
 		return;
+	if (op->vm > SIM_MAX_VM)
+		return;
 	switch (op->kind) {
 	case SIM_OP_VM_CREATE:
 		s->vms[op->vm] = (struct sim_spec_vm){ .live = true,
@@ -542,8 +544,10 @@ void sim_spec_apply(struct sim_spec *s, const struct sim_op *op, const struct si
 		for (uint64_t i = 0; i < op->c; i++) {
 			struct sim_spec_page *p = page_w(s, op->b + i);
 
-			p->state = SPEC_HOST_SHARED;
-			p->shares++;
+			if (p) {
+				p->state = SPEC_HOST_SHARED;
+				p->shares++;
+			}
 			guest_insert(s, op->vm, op->a + (i << PAGE_SHIFT), op->b + i,
 				     SPEC_IPA_BORROWED, (uint8_t)(op->d & RWX));
 		}
@@ -551,12 +555,13 @@ void sim_spec_apply(struct sim_spec *s, const struct sim_op *op, const struct si
 	case SIM_OP_FAULT:
 		if (op->vm == 0)
 			break;
-		if (v->pfn != SPEC_NO_PFN) {
+		e = sim_space_find(&s->spaces[op->vm], op->a >> PAGE_SHIFT);
+		if (!e) {
+			/* The host's page; SPEC_NO_PFN for a model that was not told which. */
 			donate_guest(s, op->vm, op->a & ~(PAGE_SIZE - 1), v->pfn, 1);
 			break;
 		}
-		e = sim_space_find(&s->spaces[op->vm], op->a >> PAGE_SHIFT);
-		if (e && e->parked) {
+		if (e->parked) {
 			e->parked = false;
 			e->prot = RWX;
 			map_count(s, e->pfn, 1);

@@ -8,10 +8,13 @@
  * every kind is deliberately wrong (wrong state, unknown VM, misaligned,
  * out of range, non-RAM or hypervisor pages) and must fail, so that the
  * oracles judge both paths. Choosing either needs to know what the earlier
- * ops did: the generator keeps a plain model of the host pages it plays
- * with and of each VM's IPA window, updated from each op's result (never
- * from the machine). It is the generator's memory, not an oracle: if it is
- * wrong, ops merely succeed or fail other than planned.
+ * ops did: the generator keeps its own instance of the reference model of
+ * ownership (oracle/spec.h), the one copy of the transition rules, over
+ * the host pages it plays with, applies every op that succeeded to it
+ * (never reading the machine), and reads its views of the host span and
+ * of each VM's IPA window back from it after each op. It is the
+ * generator's memory, not an oracle: if it is wrong, ops merely succeed
+ * or fail other than planned.
  *
  * A fault on an empty IPA makes the host donate a page of its own choice,
  * which the generator cannot name: such guest pages are modelled with an
@@ -28,6 +31,8 @@
 #include <hvmm/types.h>
 #include <hvmm/vm.h>
 
+#include "oracle/spec.h"
+
 #define DEFAULT_VMS	6		/* without --vms */
 #define MAX_VMS		16
 #define MAX_VCPUS	2
@@ -42,7 +47,7 @@
 #define FAR_IPA		(1ULL << 56)	/* beyond any IPA size */
 #define MAX_HYP		1024		/* pages held by the hypervisor, remembered */
 
-/* A host page of the span, as the generator believes it to be. */
+/* A host page of the span, as the generator's model has it (a view, refreshed from it). */
 enum host_state {
 	H_FREE,				/* the host's alone */
 	H_SHARED,			/* the host's, shared into guests @shares times */
@@ -57,7 +62,7 @@ struct host_page {
 	uint16_t shares;
 };
 
-/* An IPA page of a VM's window. */
+/* An IPA page of a VM's window (a view of the model, refreshed from it). */
 enum slot_state {
 	S_EMPTY,
 	S_OWNED,			/* the guest's, mapped */
@@ -84,6 +89,7 @@ struct sim_vm_workload {
 	uint64_t emitted;
 	uint64_t host_pfn, host_span;	/* the host pfns played with */
 	struct host_page *host;
+	struct sim_spec model;		/* the transitions, over the span */
 	unsigned int nr_vms;		/* VMs played with: vm1..vmN */
 	struct vm vms[MAX_VMS + 1];
 	uint64_t hyp[MAX_HYP];		/* pfns donated to the hypervisor (unordered) */
@@ -103,7 +109,11 @@ struct sim_vm_workload *sim_vm_workload_create(const struct sim_workload_params 
 	w->host_span = params->host_pages < HOST_SPAN ? params->host_pages : HOST_SPAN;
 	w->host_pfn = params->host_base_pfn + params->host_pages - w->host_span;
 	w->host = calloc(w->host_span ? w->host_span : 1, sizeof(*w->host));
-	if (!w->host) {
+	if (!w->host || sim_spec_init(&w->model, &(struct sim_spec_config){
+			.ram = { { w->host_pfn, w->host_span } }, .nr_ram = 1,
+			.base_pfn = w->host_pfn, .nr_pfns = w->host_span,
+			.pick_from = SPEC_NO_PFN })) {
+		free(w->host);
 		free(w);
 		return NULL;
 	}
@@ -119,6 +129,7 @@ void sim_vm_workload_destroy(struct sim_vm_workload *w)
 {
 	if (!w)
 		return;
+	sim_spec_fini(&w->model);
 	free(w->host);
 	free(w);
 }
@@ -159,117 +170,77 @@ static bool mapped(const struct slot *s)
 	return s->state == S_OWNED || s->state == S_LENT || s->state == S_BORROWED;
 }
 
-static void host_give_back(struct sim_vm_workload *w, uint64_t pfn)
+/* The view of span page @pfn, from the model; a page set aside stays so. */
+static void refresh_host(struct sim_vm_workload *w, uint64_t pfn)
 {
+	static const uint8_t view[] = {
+		[SPEC_HOST] = H_FREE, [SPEC_HOST_SHARED] = H_SHARED, [SPEC_HYP] = H_HYP,
+		[SPEC_HYP_BOOT] = H_LOST, [SPEC_GUEST] = H_GUEST, [SPEC_GUEST_LENT] = H_LENT,
+	};
 	struct host_page *h = hpage(w, pfn);
+	const struct sim_spec_page *p = sim_spec_page(&w->model, pfn);
 
-	if (h && h->state != H_LOST)
-		*h = (struct host_page){ H_FREE, 0 };
+	if (h && p && h->state != H_LOST)
+		*h = (struct host_page){ view[p->state], (uint16_t)p->shares };
 }
 
-static void host_unshare(struct sim_vm_workload *w, uint64_t pfn)
+/* The view of slot @s (at @ipa of vm@v), from the model. */
+static void refresh_slot(struct sim_vm_workload *w, uint32_t v, uint64_t ipa, struct slot *s)
 {
-	struct host_page *h = hpage(w, pfn);
+	static const uint8_t view[] = {
+		[SPEC_IPA_OWNED] = S_OWNED, [SPEC_IPA_LENT] = S_LENT,
+		[SPEC_IPA_BORROWED] = S_BORROWED,
+	};
+	const struct sim_ipage *e = sim_spec_ipa(&w->model, v, ipa);
 
-	if (h && h->state == H_SHARED && --h->shares == 0)
-		h->state = H_FREE;
-}
-
-static void vm_destroyed(struct sim_vm_workload *w, struct vm *vm)
-{
-	for (unsigned int i = 0; i < SLOTS; i++) {
-		struct slot *s = &vm->slots[i];
-
-		if (s->state == S_BORROWED)
-			host_unshare(w, s->pfn);
-		else if (s->state != S_EMPTY)
-			host_give_back(w, s->pfn);
+	if (!e)
 		*s = (struct slot){ 0 };
-	}
-	vm->live = false;
+	else
+		*s = (struct slot){ e->parked ? S_PARKED : view[e->state], e->prot, e->pfn };
 }
 
-/* Applies a successful op to the model, page by page. */
+/* Applies a successful op to the model, and refreshes the views of what it named. */
 static void apply(struct sim_vm_workload *w, const struct sim_op *op)
 {
+	struct sim_spec_verdict ok = { .judged = true, .pfn = SPEC_NO_PFN };
 	struct vm *vm = op->vm <= w->nr_vms ? &w->vms[op->vm] : NULL;
+	uint64_t pages = op->kind == SIM_OP_FAULT ? 1 : op->c;
 
+	sim_spec_apply(&w->model, op, &ok);
 	switch (op->kind) {
 	case SIM_OP_VM_CREATE:
 		vm->live = true;
 		vm->vcpus = op->a ? (unsigned int)op->a : 1;
 		return;
 	case SIM_OP_VM_DESTROY:
-		vm_destroyed(w, vm);
+		for (unsigned int i = 0; i < SLOTS; i++) {
+			refresh_host(w, vm->slots[i].pfn);
+			vm->slots[i] = (struct slot){ 0 };
+		}
+		vm->live = false;
 		return;
+	case SIM_OP_HOST_DONATE_HYP:
+		for (uint64_t i = 0; i < op->c && w->nr_hyp < MAX_HYP; i++)
+			if (hpage(w, op->b + i))
+				w->hyp[w->nr_hyp++] = op->b + i;
+		break;
+	case SIM_OP_HYP_DONATE_HOST:
+		for (uint64_t i = 0; i < op->c; i++)
+			for (unsigned int k = 0; k < w->nr_hyp; k++)
+				if (w->hyp[k] == op->b + i)
+					w->hyp[k--] = w->hyp[--w->nr_hyp];
+		break;
 	default:
 		break;
 	}
-	for (uint64_t i = 0; i < (op->kind == SIM_OP_FAULT ? 1 : op->c); i++) {
-		uint64_t ipa = op->a + (i << HVMM_PAGE_SHIFT), pfn = op->b + i;
-		struct slot *s = vm ? slot_at(w, op->vm, ipa & HVMM_PAGE_MASK) : NULL;
-		struct host_page *h = hpage(w, pfn);
+	for (uint64_t i = 0; i < pages; i++) {
+		uint64_t ipa = (op->a & HVMM_PAGE_MASK) + (i << HVMM_PAGE_SHIFT);
+		struct slot *s = vm ? slot_at(w, op->vm, ipa) : NULL;
 
-		switch (op->kind) {
-		case SIM_OP_HOST_DONATE_HYP:
-			if (h)
-				*h = (struct host_page){ H_HYP, 0 };
-			if (h && w->nr_hyp < MAX_HYP)
-				w->hyp[w->nr_hyp++] = pfn;
-			break;
-		case SIM_OP_HYP_DONATE_HOST:
-			host_give_back(w, pfn);
-			for (unsigned int k = 0; k < w->nr_hyp; k++)
-				if (w->hyp[k] == pfn)
-					w->hyp[k--] = w->hyp[--w->nr_hyp];
-			break;
-		case SIM_OP_HOST_DONATE_GUEST:
-			if (h)
-				*h = (struct host_page){ H_GUEST, 0 };
-			if (s)
-				*s = (struct slot){ S_OWNED, SIM_PROT_R | SIM_PROT_W | SIM_PROT_X, pfn };
-			break;
-		case SIM_OP_HOST_SHARE_GUEST:
-			if (h) {
-				h->state = H_SHARED;
-				h->shares++;
-			}
-			if (s)
-				*s = (struct slot){ S_BORROWED, (uint8_t)op->d, pfn };
-			break;
-		case SIM_OP_HOST_UNSHARE_GUEST:
-			host_unshare(w, pfn);
-			if (s)
-				*s = (struct slot){ 0 };
-			break;
-		case SIM_OP_GUEST_SHARE_HOST:
-		case SIM_OP_GUEST_UNSHARE_HOST:
-			if (!s)
-				break;
-			s->state = op->kind == SIM_OP_GUEST_SHARE_HOST ? S_LENT : S_OWNED;
-			h = hpage(w, s->pfn);
-			if (h)
-				h->state = s->state == S_LENT ? H_LENT : H_GUEST;
-			break;
-		case SIM_OP_S2_UNMAP:
-			if (s)
-				s->state = S_PARKED;
-			break;
-		case SIM_OP_S2_MAP:
-		case SIM_OP_S2_PROTECT:
-			if (s) {
-				s->state = S_OWNED;
-				s->prot = (uint8_t)op->d;
-			}
-			break;
-		case SIM_OP_FAULT:
-			/* Empty: the host donated a page of its choice. Parked: mapped again. */
-			if (s && (s->state == S_EMPTY || s->state == S_PARKED))
-				*s = (struct slot){ S_OWNED, SIM_PROT_R | SIM_PROT_W | SIM_PROT_X,
-						    s->state == S_EMPTY ? NO_PFN : s->pfn };
-			break;
-		default:
-			break;
+		refresh_host(w, op->b + i);
+		if (s) {
+			refresh_slot(w, op->vm, ipa, s);
+			refresh_host(w, s->pfn);
 		}
 	}
 }
