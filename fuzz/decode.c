@@ -133,6 +133,7 @@ static void model_use(struct fuzz_names *n, const struct sim_op *op)
 
 	switch (op->kind) {
 	case SIM_OP_FREE:
+	case SIM_OP_HFREE:
 		remove_h(n, find_h(n, op->h));
 		break;
 	case SIM_OP_GET:

@@ -13,6 +13,7 @@
 
 #include <hvmm/types.h>
 
+#include "machine_heap.h"
 #include "machine_vm.h"
 #include "platform.h"
 
@@ -39,6 +40,7 @@ struct sim_machine {
 	bool dead;			/* mm/ panicked: state is no longer trustworthy */
 	bool alloc_ready;
 	struct sim_vmstate *vms;	/* the VM side (machine_vm.c) */
+	struct sim_heapstate *heap;	/* the byte heap (machine_heap.c) */
 };
 
 /* Pages per allocation stamp check: the first and last page of a block. */
@@ -163,6 +165,12 @@ static int machine_setup(struct sim_machine *m, const struct sim_machine_config 
 		snprintf(err, errlen, "out of host memory");
 		return -1;
 	}
+	if (!m->heap)
+		m->heap = calloc(1, sizeof(*m->heap));
+	if (!m->heap || sim_heap_setup(m->heap, m)) {
+		snprintf(err, errlen, "cannot set up the heap");
+		return -1;
+	}
 	return sim_vm_setup(m->vms, &m->cfg, &m->pm, &m->report, m->alloc.base_pfn,
 			    m->alloc.nr_pages, err, errlen);
 }
@@ -183,6 +191,8 @@ static void machine_teardown(struct sim_machine *m)
 	}
 	if (m->handles)
 		memset(m->handles, 0, (size_t)m->nr_handles * sizeof(*m->handles));
+	if (m->heap)
+		sim_heap_teardown(m->heap);
 	memset(&m->stats, 0, sizeof(m->stats));
 	m->dead = false;
 }
@@ -273,6 +283,7 @@ void sim_machine_destroy(struct sim_machine *m)
 		return;
 	machine_teardown(m);
 	free(m->vms);
+	sim_heap_destroy(m->heap);
 	free(m->handles);
 	sim_alloc_shadow_fini(&m->shadow);
 	if (sim_platform_physmem() == &m->pm)
@@ -288,6 +299,7 @@ struct sim_allocator *sim_machine_allocator(struct sim_machine *m) { return &m->
 struct sim_alloc_shadow *sim_machine_shadow(struct sim_machine *m) { return &m->shadow; }
 struct sim_physmem *sim_machine_physmem(struct sim_machine *m) { return &m->pm; }
 struct sim_vmstate *sim_machine_vms(struct sim_machine *m) { return m->vms; }
+struct sim_heapstate *sim_machine_heap(struct sim_machine *m) { return m->heap; }
 const struct sim_machine_config *sim_machine_config(const struct sim_machine *m) { return &m->cfg; }
 
 /* --- handles ------------------------------------------------------------ */
@@ -416,6 +428,7 @@ void sim_machine_sweep(struct sim_machine *m)
 		m->alloc.ops->check_full(&m->alloc, &m->shadow, &m->report);
 	if (m->vms && m->vms->enabled)
 		sim_vm_check_full(m->vms);
+	sim_heap_check_all(m->heap);
 }
 
 void sim_machine_finish(struct sim_machine *m)
@@ -432,6 +445,11 @@ static void account(struct sim_machine *m, int64_t pages)
 	m->stats.pages_in_use += pages;
 	if (m->stats.pages_in_use > m->stats.peak_pages_in_use)
 		m->stats.peak_pages_in_use = m->stats.pages_in_use;
+}
+
+void sim_machine_account_pages(struct sim_machine *m, int64_t pages)
+{
+	account(m, pages);
 }
 
 /* A block came back from the allocator: shadow, handle, stamp, checks. */
@@ -710,6 +728,8 @@ static int dispatch(struct sim_machine *m, const struct sim_op *op, uint64_t *va
 	}
 	if (sim_op_descs[op->kind].cls & SIM_OPC_BITMAP)
 		return op_bitmap(m, op, value);
+	if (sim_op_descs[op->kind].cls & SIM_OPC_HEAP)
+		return sim_heap_exec(m->heap, op, value);
 	return sim_vm_exec(m->vms, op, value);
 }
 

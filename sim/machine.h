@@ -117,6 +117,10 @@ struct sim_alloc_shadow *sim_machine_shadow(struct sim_machine *m);
 struct sim_physmem *sim_machine_physmem(struct sim_machine *m);
 /* The VM side: VMs, TLBs, ideal machine (sim/machine_vm.h). */
 struct sim_vmstate *sim_machine_vms(struct sim_machine *m);
+/* The byte heap side (sim/machine_heap.h). */
+struct sim_heapstate *sim_machine_heap(struct sim_machine *m);
+/* Pages in use by the run's own users beside handles (the heap's chunks). */
+void sim_machine_account_pages(struct sim_machine *m, int64_t pages);
 const struct sim_machine_config *sim_machine_config(const struct sim_machine *m);
 
 /*

@@ -72,6 +72,11 @@ const struct sim_op_desc sim_op_descs[SIM_OP__COUNT] = {
 		{ VM, VCPU, U("ipa", SIM_F_A), U("value", SIM_F_B) } },
 
 	[SIM_OP_SCHED] = { "sched", SIM_OPC_SCHED, 2, { VCPU, UOPT("step", SIM_F_A) } },
+
+	[SIM_OP_HALLOC] = { "halloc", SIM_OPC_HEAP, 3,
+		{ NEWH("h"), U("size", SIM_F_A), UOPT("align", SIM_F_B) } },
+	[SIM_OP_HFREE] = { "hfree", SIM_OPC_HEAP, 1, { H("h") } },
+	[SIM_OP_HRECLAIM] = { "hreclaim", SIM_OPC_HEAP, 0, { { 0 } } },
 };
 
 int sim_op_kind_from_name(const char *name)

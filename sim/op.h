@@ -63,6 +63,11 @@ enum sim_op_kind {
 	/* Scheduling: run vcpu next / pick interleaving step a. */
 	SIM_OP_SCHED,
 
+	/* The byte heap (mm/heap.c); its handles are a namespace of their own. */
+	SIM_OP_HALLOC,		/* h := heap alloc(size=a, align=b)       */
+	SIM_OP_HFREE,		/* heap free(h), with h's size and align  */
+	SIM_OP_HRECLAIM,	/* whole free chunks back to the allocator */
+
 	SIM_OP__COUNT,
 };
 
@@ -95,6 +100,7 @@ struct sim_op_arg {
 #define SIM_OPC_BITMAP	0x2u	/* bitmap-family allocator */
 #define SIM_OPC_VM	0x4u	/* VMs, stage-2, ownership, accesses */
 #define SIM_OPC_SCHED	0x8u
+#define SIM_OPC_HEAP	0x10u	/* the byte heap */
 
 struct sim_op_desc {
 	const char *name;

@@ -13,6 +13,7 @@
 
 #include "machine.h"
 #include "workload/state.h"
+#include "workload/heap_churn.h"
 #include "workload/vm_random.h"
 
 static const struct wl_scenario scenarios[] = {
@@ -33,6 +34,9 @@ static const struct wl_scenario scenarios[] = {
 	/* Its own generator (sim/workload/vm_random.c), not the planning queue. */
 	{ "vm-random", "several VMs at random: create, fault, map, unmap, protect, share, unshare, "
 		       "donate, reclaim, destroy, guest and host reads and writes", NULL },
+	/* Its own generator too (sim/workload/heap_churn.c). */
+	{ "heap-churn", "hypervisor objects on the byte heap: VM and vCPU structures come and go "
+			"with VMs, amid many small records", NULL },
 };
 
 #define NR_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
@@ -50,6 +54,8 @@ const struct sim_workload_scenario sim_workload_scenarios[NR_SCENARIOS + 1] = {
 		 "then shutdown" },
 	{ "vm-random", "several VMs at random: create, fault, map, unmap, protect, share, "
 		       "donate, reclaim, destroy, guest and host reads and writes" },
+	{ "heap-churn", "hypervisor objects on the byte heap: VM and vCPU structures come and go "
+			"with VMs, amid many small records (halloc, hfree, hreclaim)" },
 	{ NULL, NULL },
 };
 
@@ -145,7 +151,13 @@ struct sim_workload *sim_workload_create(const char *scenario,
 	if (!w)
 		return NULL;
 	w->sc = &scenarios[i];
-	if (!w->sc->plan) {
+	if (!strcmp(w->sc->name, "heap-churn")) {
+		w->heapw = sim_heap_workload_create(params);
+		if (!w->heapw) {
+			free(w);
+			return NULL;
+		}
+	} else if (!w->sc->plan) {
 		w->vmr = sim_vm_workload_create(params);
 		if (!w->vmr) {
 			free(w);
@@ -172,6 +184,7 @@ void sim_workload_destroy(struct sim_workload *w)
 	if (!w)
 		return;
 	sim_vm_workload_destroy(w->vmr);
+	sim_heap_workload_destroy(w->heapw);
 	for (unsigned int v = 0; v <= WL_MAX_VMS; v++)
 		free(w->vms[v].pages);
 	free(w->live);
@@ -391,6 +404,8 @@ bool sim_workload_next(struct sim_workload *w, struct sim_op *op)
 
 	if (w->vmr)
 		return sim_vm_workload_next(w->vmr, op);
+	if (w->heapw)
+		return sim_heap_workload_next(w->heapw, op);
 
 	while (w->emitted < w->p.ops) {
 		if (!w->q_len) {
@@ -472,6 +487,10 @@ void sim_workload_result(struct sim_workload *w, const struct sim_op *op, int re
 {
 	if (w->vmr) {
 		sim_vm_workload_result(w->vmr, op, result);
+		return;
+	}
+	if (w->heapw) {
+		sim_heap_workload_result(w->heapw, op, result);
 		return;
 	}
 	struct wl_live *l = find_live(w, op->h);

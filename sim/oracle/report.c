@@ -20,6 +20,8 @@ static const char *const oracle_names[SIM_ORACLE__COUNT] = {
 	[SIM_ORACLE_ROBUST] = "ROBUST",
 	[SIM_ORACLE_BBM] = "BBM",
 	[SIM_ORACLE_HYP_CONSERVE] = "HYP-CONSERVE",
+	[SIM_ORACLE_HEAP_STRUCT] = "HEAP-STRUCT",
+	[SIM_ORACLE_HEAP_CONSERVE] = "HEAP-CONSERVE",
 };
 
 const char *sim_oracle_name(enum sim_oracle_id id)

@@ -66,7 +66,7 @@ static bool defined(const struct sim_trace_handles *t, uint64_t h)
 static bool defines_handle(unsigned int kind)
 {
 	return kind == SIM_OP_ALLOC || kind == SIM_OP_BM_ALLOC || kind == SIM_OP_BM_ALLOC_CONTIG ||
-	       kind == SIM_OP_BM_ALLOC_AT;
+	       kind == SIM_OP_BM_ALLOC_AT || kind == SIM_OP_HALLOC;
 }
 
 int sim_trace_handles_check(struct sim_trace_handles *t, const struct sim_op *op,
