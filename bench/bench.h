@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 #define BENCH_MAX_THREADS	4
-#define BENCH_MAX_COUNTERS	8
+#define BENCH_MAX_COUNTERS	16
 
 struct bench_state;
 
@@ -106,7 +106,14 @@ void bench_case_add(const struct bench_case *c);
 /* Builds the list once and returns it. */
 const struct bench_case *bench_cases(size_t *nr);
 
-/* Modules' register functions (called by bench_cases()). */
+/*
+ * The program's case list (bench/cases.c for hvmm-bench, heap_cases.c for
+ * hvmm-bench-heap), built by calling the modules' register functions.
+ */
+void bench_register_cases(void);
+
+/* Modules' register functions. */
+void bench_register_heap(void);
 void bench_register_alloc(void);
 void bench_register_sim(void);
 void bench_register_bitmap(void);

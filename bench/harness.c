@@ -28,12 +28,8 @@ void bench_case_add(const struct bench_case *c)
 
 const struct bench_case *bench_cases(size_t *nr)
 {
-	if (!nr_cases) {
-		bench_register_alloc();
-		bench_register_bitmap();
-		bench_register_floor();
-		bench_register_sim();
-	}
+	if (!nr_cases)
+		bench_register_cases();
 	*nr = nr_cases;
 	return cases;
 }
