@@ -111,3 +111,11 @@ bool most_ops_succeeded(struct sim_machine *m)
 	}
 	return ok;
 }
+
+bool vmt_clean(struct sim_machine *m)
+{
+	if (sim_report_clean(sim_machine_report(m)))
+		return true;
+	sim_report_print(sim_machine_report(m), stdout);
+	return false;
+}

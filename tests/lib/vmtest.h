@@ -30,6 +30,9 @@ int vmt_store(struct sim_machine *m, uint32_t vm, uint64_t addr, uint64_t value)
  */
 bool most_ops_succeeded(struct sim_machine *m);
 
+/* True if no oracle fired (else prints the report). */
+bool vmt_clean(struct sim_machine *m);
+
 /* True if @oracle fired and one of its kept violations mentions @needle (else prints the report). */
 bool fired(struct sim_machine *m, enum sim_oracle_id oracle, const char *needle);
 

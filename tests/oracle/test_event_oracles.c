@@ -26,14 +26,6 @@
 #define G		0x10000ULL
 #define L2_SIZE		(2ULL << 20)
 
-static bool clean(struct sim_machine *m)
-{
-	if (sim_report_clean(sim_machine_report(m)))
-		return true;
-	sim_report_print(sim_machine_report(m), stdout);
-	return false;
-}
-
 /* vm1 owns HOST_PFN at G. */
 static struct sim_machine *machine_with_guest_page(void)
 {
@@ -140,7 +132,7 @@ static void clean_vm_random_run_is_quiet(void)
 		  ok[SIM_OP_HOST_DONATE_GUEST], ok[SIM_OP_HOST_SHARE_GUEST],
 		  ok[SIM_OP_HOST_UNSHARE_GUEST]);
 	CHECK_MSG(events > 100000, "%llu events", (unsigned long long)events);
-	CHECK(clean(m));
+	CHECK(vmt_clean(m));
 	sim_workload_destroy(w);
 	sim_machine_destroy(m);
 }
@@ -150,7 +142,7 @@ static void bbm_fires_on_a_valid_descriptor_changed_in_place(void)
 	struct sim_machine *m = machine_with_guest_page();
 	uint64_t *d = vmt_desc(m, 1, G), old = *d;
 
-	CHECK(clean(m));
+	CHECK(vmt_clean(m));
 	op_begin();
 	write_desc(d, (old & ~OA_MASK) | (OTHER_PFN * PAGE));
 	op_end(m);
@@ -184,7 +176,7 @@ static void break_dsb_tlbi_make_is_quiet(void)
 	tlbi_ipa(vmid1(m), G, 3);
 	write_desc(d, old);
 	op_end(m);
-	CHECK(clean(m));
+	CHECK(vmt_clean(m));
 	sim_machine_destroy(m);
 }
 
@@ -254,7 +246,7 @@ static void a_table_freed_after_a_range_tlbi_is_quiet(void)
 	tlbi_range(vmid1(m), G & ~(L2_SIZE - 1), L2_SIZE);
 	page_free(child);
 	op_end(m);
-	CHECK(clean(m));
+	CHECK(vmt_clean(m));
 	sim_machine_destroy(m);
 }
 
@@ -320,7 +312,7 @@ static void hyp_conserve_fires_on_a_page_held_by_nothing(void)
 	struct sim_machine *m = machine_with_guest_page();
 	uint64_t pfn = free_hyp_page(m);
 
-	CHECK(clean(m));
+	CHECK(vmt_clean(m));
 	op_begin();
 	sim_event_platform(SIM_EV_PAGE_ALLOC, pfn * PAGE, 0, 0, 0);
 	op_end(m);
@@ -379,7 +371,7 @@ static void bbm_fires_on_guest_memory_mapped_before_its_clean(void)
 	sim_event_platform(SIM_EV_DCACHE_CLEAN, OTHER_PFN * PAGE, PAGE, 0, 0);
 	write_desc(d + 1, other);
 	op_end(m);
-	CHECK(clean(m));
+	CHECK(vmt_clean(m));
 	sim_machine_destroy(m);
 }
 
@@ -389,7 +381,7 @@ static void bbm_fires_on_a_vmid_reused_before_a_tlbi_by_vmid(void)
 	struct sim_bbm *bbm = sim_machine_vms(m)->bbm;
 	uint64_t root = free_hyp_page(m) * PAGE;
 
-	CHECK(clean(m));
+	CHECK(vmt_clean(m));
 	/* A VM of VMID 9 runs, goes, and a new one gets VMID 9 with no TLBI VMALLS12E1IS. */
 	sim_bbm_add_roots(bbm, root, 1, 1, 9);
 	sim_bbm_drop_vmid(bbm, 9);
@@ -407,7 +399,7 @@ static void bbm_fires_on_a_vmid_reused_before_a_tlbi_by_vmid(void)
 	op_end(m);
 	sim_bbm_add_roots(bbm, root, 1, 1, 9);
 	sim_bbm_drop_vmid(bbm, 9);
-	CHECK(clean(m));
+	CHECK(vmt_clean(m));
 	sim_machine_destroy(m);
 }
 

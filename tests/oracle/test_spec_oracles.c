@@ -23,14 +23,6 @@
 #define HOST_PFN	0x90000ULL
 #define G		0x10000ULL
 
-static bool clean(struct sim_machine *m)
-{
-	if (sim_report_clean(sim_machine_report(m)))
-		return true;
-	sim_report_print(sim_machine_report(m), stdout);
-	return false;
-}
-
 /* The first violation is SPEC's. */
 static bool spec_first(struct sim_machine *m)
 {
@@ -51,7 +43,7 @@ static void spec_fires_when_a_legal_share_is_refused(void)
 {
 	struct sim_machine *m = machine_with_vm();
 
-	CHECK(clean(m));
+	CHECK(vmt_clean(m));
 	/* The last page of the range looks like the hypervisor's to mm/, not to the model. */
 	vmt_meta(m, HOST_PFN + 3)->owner = HVMM_OWNER_HYP;
 	CHECK(vmt_op(m, SIM_OP_HOST_SHARE_GUEST, 1, G, HOST_PFN, 4, SIM_PROT_R) == -HVMM_EPERM);
@@ -67,7 +59,7 @@ static void spec_fires_when_an_illegal_donation_is_accepted(void)
 	struct hvmm_page *p;
 
 	CHECK(vmt_op(m, SIM_OP_HOST_DONATE_GUEST, 1, G, HOST_PFN, 1, 0) == 0);
-	CHECK(clean(m));
+	CHECK(vmt_clean(m));
 	/* vm1's page, but the vmemmap says the host's, unmapped. */
 	p = vmt_meta(m, HOST_PFN);
 	p->owner = HVMM_OWNER_HOST;
@@ -85,7 +77,7 @@ static void spec_fires_on_the_wrong_error(void)
 	struct sim_machine *m = machine_with_vm();
 
 	CHECK(vmt_op(m, SIM_OP_HOST_DONATE_GUEST, 1, G, HOST_PFN, 1, 0) == 0);
-	CHECK(clean(m));
+	CHECK(vmt_clean(m));
 	/* The guest's leaf is gone behind the model's back: mapping it again finds nothing. */
 	*vmt_desc(m, 1, G) = 0;
 	CHECK(vmt_op(m, SIM_OP_S2_MAP, 1, G, HOST_PFN, 1, SIM_PROT_R) == -HVMM_ENOENT);
@@ -102,7 +94,7 @@ static void spec_fires_on_a_post_state_the_walk_contradicts(void)
 	uint64_t *desc;
 
 	CHECK(vmt_op(m, SIM_OP_HOST_DONATE_GUEST, 1, G, HOST_PFN, 2, 0) == 0);
-	CHECK(clean(m));
+	CHECK(vmt_clean(m));
 	/* vm1's second leaf names another page, which the vmemmap says is vm1's too. */
 	desc = vmt_desc(m, 1, G + PAGE);
 	*desc = (*desc & ~OA_MASK) | ((HOST_PFN + 5) * PAGE);
@@ -158,7 +150,7 @@ static void clean_run_is_quiet_and_judges_every_kind(void)
 	sim_machine_finish(m);
 	st = sim_machine_stats(m);
 	CHECK(st->ops == 20000);
-	CHECK(clean(m));
+	CHECK(vmt_clean(m));
 	for (unsigned int i = 0; i < sizeof(floor_of) / sizeof(floor_of[0]); i++) {
 		enum sim_op_kind k = floor_of[i].kind;
 		uint64_t failed = st->failed_by_kind[k], ok = st->by_kind[k] - failed;

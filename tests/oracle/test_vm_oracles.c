@@ -27,14 +27,6 @@ static struct sim_machine *machine(void)
 	return vmt_machine(NULL);
 }
 
-static bool clean(struct sim_machine *m)
-{
-	if (sim_report_clean(sim_machine_report(m)))
-		return true;
-	sim_report_print(sim_machine_report(m), stdout);
-	return false;
-}
-
 /* vm1 owns HOST_PFN at G, written once. */
 static struct sim_machine *machine_with_guest_page(void)
 {
@@ -68,7 +60,7 @@ static void clean_vm_random_run_is_quiet(void)
 	CHECK(sim_machine_stats(m)->ops == 20000);
 	CHECK(sim_machine_stats(m)->sweeps >= 8);
 	CHECK(most_ops_succeeded(m));
-	CHECK(clean(m));
+	CHECK(vmt_clean(m));
 	sim_workload_destroy(w);
 	sim_machine_destroy(m);
 }
@@ -78,7 +70,7 @@ static void tlb_fires_when_an_unmap_is_not_flushed(void)
 	struct sim_machine *m = machine_with_guest_page();
 	uint64_t v = 0;
 
-	CHECK(clean(m));
+	CHECK(vmt_clean(m));
 	sim_platform_drop_tlb_flushes(1000);
 	CHECK(vmt_op(m, SIM_OP_S2_UNMAP, 1, G, 0, 1, 0) == 0);
 	sim_platform_drop_tlb_flushes(0);
@@ -100,7 +92,7 @@ static void tlb_fires_when_a_table_is_freed_under_a_cached_walk(void)
 	vmt_walk(m, 1, ipa, &w);
 	CHECK(!w.fault && w.nr_tables == 3);
 	CHECK(vmt_load(m, 1, ipa, NULL) == 0);
-	CHECK(clean(m));
+	CHECK(vmt_clean(m));
 	/* Unsharing empties and frees both tables; their TLB invalidations are lost. */
 	sim_platform_drop_tlb_flushes(1000);
 	CHECK(vmt_op(m, SIM_OP_HOST_UNSHARE_GUEST, 1, ipa, HOST_PFN, 1, 0) == 0);
@@ -118,7 +110,7 @@ static void type_and_pt_walk_fire_on_a_table_page_in_a_guest_leaf(void)
 	uint64_t table_pa = sim_machine_vms(m)->g[1].vm->pgt.pgd_pa;
 	char needle[64];
 
-	CHECK(clean(m));
+	CHECK(vmt_clean(m));
 	*desc = (*desc & ~OA_MASK) | table_pa;	/* the guest's leaf now names its own root */
 	sim_machine_sweep(m);
 	snprintf(needle, sizeof(needle), "maps pa 0x%llx of type %u", (unsigned long long)table_pa,
@@ -137,7 +129,7 @@ static void pt_walk_fires_on_a_reachable_table_not_typed_as_one(void)
 
 	vmt_walk(m, 1, G, &w);
 	CHECK(!w.fault && w.nr_tables == 3);
-	CHECK(clean(m));
+	CHECK(vmt_clean(m));
 	vmt_meta(m, w.tables[2] / PAGE)->type = HVMM_PAGE_DATA;
 	sim_machine_sweep(m);
 	snprintf(needle, sizeof(needle), "level-3 table at pa 0x%llx is allocated (type 0)",
@@ -153,7 +145,7 @@ static void refcount_fires_on_a_table_refcount(void)
 	char needle[80];
 
 	vmt_walk(m, 1, G, &w);
-	CHECK(clean(m));
+	CHECK(vmt_clean(m));
 	vmt_meta(m, w.tables[1] / PAGE)->refcount++;
 	sim_machine_sweep(m);
 	snprintf(needle, sizeof(needle), "table page pa 0x%llx has refcount 3, but 1 + 1 entries",
@@ -166,7 +158,7 @@ static void refcount_fires_on_a_map_count(void)
 {
 	struct sim_machine *m = machine_with_guest_page();
 
-	CHECK(clean(m));
+	CHECK(vmt_clean(m));
 	atomic_fetch_add(&vmt_meta(m, HOST_PFN)->map_count, 1);
 	sim_machine_sweep(m);
 	CHECK(fired(m, SIM_ORACLE_REFCOUNT, "pfn 0x90000: map_count 2, but 1 guest leaves map it"));
@@ -178,7 +170,7 @@ static void ownership_fires_on_a_flipped_owner(void)
 {
 	struct sim_machine *m = machine_with_guest_page();
 
-	CHECK(clean(m));
+	CHECK(vmt_clean(m));
 	vmt_meta(m, HOST_PFN)->owner = HVMM_OWNER_GUEST(2);	/* another VM's, says the vmemmap */
 	sim_machine_sweep(m);
 	CHECK(fired(m, SIM_ORACLE_OWNERSHIP, "pfn 0x90000: owner 3, host nopage"));
@@ -190,7 +182,7 @@ static void ownership_fires_incrementally_on_the_touched_page(void)
 {
 	struct sim_machine *m = machine_with_guest_page();
 
-	CHECK(clean(m));
+	CHECK(vmt_clean(m));
 	vmt_meta(m, HOST_PFN)->share_count = 5;	/* a field protect does not look at */
 	/* The next op on that page sees it, without a sweep. */
 	CHECK(vmt_op(m, SIM_OP_S2_PROTECT, 1, G, 0, 1, SIM_PROT_R) == 0);
@@ -205,7 +197,7 @@ static void ideal_fires_on_a_write_behind_the_simulators_back(void)
 	struct sim_machine *m = machine_with_guest_page();
 	uint64_t v = 0;
 
-	CHECK(clean(m));
+	CHECK(vmt_clean(m));
 	((uint64_t *)vmt_host(m, HOST_PFN))[1] = 0xbad;
 	CHECK(vmt_load(m, 1, G + 8, &v) == 0 && v == 0xbad);
 	CHECK(fired(m, SIM_ORACLE_IDEAL, "vm1 read 0xbad at ipa 0x10008 (pa 0x90000008); the ideal "
@@ -225,7 +217,7 @@ static void ideal_fires_when_a_vm_reaches_another_vms_page(void)
 	desc = vmt_desc(m, 1, G);
 	*desc = (*desc & ~OA_MASK) | ((HOST_PFN + 1) * PAGE);
 	sim_tlb_flush_all(&sim_machine_vms(m)->tlbs[0]);
-	CHECK(clean(m));
+	CHECK(vmt_clean(m));
 	CHECK(vmt_load(m, 1, G + 8, &v) == 0 && v == 0x5ec2e7);
 	CHECK(fired(m, SIM_ORACLE_IDEAL, "vm1 read 0x5ec2e7 at ipa 0x10008 (pa 0x90001008); the "
 		    "ideal machine holds 0x1234"));
