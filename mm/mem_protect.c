@@ -55,9 +55,14 @@ static bool range_has_ram(phys_addr_t pa, u64 size)
 	return false;
 }
 
+/*
+ * [pfn, pfn + nr) must lie below the output address size: the last frame an
+ * output address can name is OA_MASK >> PAGE_SHIFT, so a range may end one
+ * past it. Frames that can be named but are not RAM are -EFAULT, not -EINVAL.
+ */
 static int check_pfns(u64 pfn, u64 nr)
 {
-	if (!nr || nr > MAX_PAGES || pfn > (HVMM_S2_PTE_OA_MASK >> HVMM_PAGE_SHIFT) - nr)
+	if (!nr || nr > MAX_PAGES || pfn > (HVMM_S2_PTE_OA_MASK >> HVMM_PAGE_SHIFT) + 1 - nr)
 		return -HVMM_EINVAL;
 	if (!range_is_ram(hvmm_pfn_to_phys(pfn), nr << HVMM_PAGE_SHIFT))
 		return -HVMM_EFAULT;
