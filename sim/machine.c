@@ -16,6 +16,7 @@
 #include "machine_heap.h"
 #include "machine_vm.h"
 #include "platform.h"
+#include "vmemmap.h"
 
 /*
  * An allocation: a buddy-style block (pages a power of two) or a bitmap run
@@ -31,6 +32,7 @@ struct handle {
 struct sim_machine {
 	struct sim_machine_config cfg;
 	struct sim_physmem pm;
+	struct sim_vmemmap vmemmap;	/* mm/'s page metadata, booted by the executor */
 	struct sim_allocator alloc;
 	struct sim_alloc_shadow shadow;
 	struct sim_report report;
@@ -141,7 +143,7 @@ static int setup_allocator(struct sim_machine *m, char *err, size_t errlen)
 		return -1;
 	}
 	m->alloc = (struct sim_allocator){
-		.ops = ops, .pm = &m->pm, .base_pfn = acfg.base_pfn, .nr_pages = acfg.nr_pages,
+		.ops = ops, .pm = &m->pm, .vmemmap = &m->vmemmap, .base_pfn = acfg.base_pfn, .nr_pages = acfg.nr_pages,
 	};
 	if (ops->init(&m->alloc, &acfg, &m->shadow, err, errlen))
 		return -1;
@@ -156,6 +158,7 @@ static int machine_setup(struct sim_machine *m, const struct sim_machine_config 
 	m->cfg = *cfg;
 	sim_report_init(&m->report, cfg->report_stream);
 	sim_platform_install(&m->pm, NULL);
+	sim_vmemmap_install(&m->vmemmap);
 	if (setup_allocator(m, err, errlen))
 		return -1;
 	/* Kept across resets (sim_vm_setup clears it): no allocation per run. */
@@ -171,7 +174,7 @@ static int machine_setup(struct sim_machine *m, const struct sim_machine_config 
 		snprintf(err, errlen, "cannot set up the heap");
 		return -1;
 	}
-	return sim_vm_setup(m->vms, &m->cfg, &m->pm, &m->report, m->alloc.base_pfn,
+	return sim_vm_setup(m->vms, &m->cfg, &m->pm, &m->vmemmap, &m->report, m->alloc.base_pfn,
 			    m->alloc.nr_pages, err, errlen);
 }
 
@@ -242,7 +245,8 @@ struct sim_machine *sim_machine_create(const struct sim_machine_config *cfg,
 	}
 	if (add_regions(&m->pm, cfg, &index, err, errlen))
 		goto fail;
-	if (sim_physmem_map(&m->pm, err, errlen))
+	if (sim_physmem_map(&m->pm, err, errlen) ||
+	    sim_vmemmap_map(&m->vmemmap, &m->pm, err, errlen))
 		goto fail;
 	if (machine_setup(m, cfg, err, errlen))
 		goto fail;
@@ -270,10 +274,13 @@ int sim_machine_reset(struct sim_machine *m, const struct sim_machine_config *cf
 	 * hypervisor's table pool follows the allocator's when VMs ran), drop
 	 * everything else, wherever guests wrote. Same end state as a discard.
 	 */
+	sim_physmem_scrub(&m->pm);
 	if (vms)
-		sim_physmem_scrub(&m->pm, pfn, nr + m->cfg.hyp_pool_pages);
+		sim_vmemmap_scrub(&m->vmemmap, pfn, nr + m->cfg.hyp_pool_pages);
 	else
-		sim_physmem_scrub_within(&m->pm, pfn, nr);	/* only the allocator wrote the vmemmap */
+		sim_vmemmap_scrub_within(&m->vmemmap, pfn, nr);	/* only the allocator wrote it */
+	if (sim_physmem_check_scrubs)
+		sim_vmemmap_check_zero(&m->vmemmap);
 	return machine_setup(m, cfg, err, errlen);
 }
 
@@ -288,6 +295,7 @@ void sim_machine_destroy(struct sim_machine *m)
 	sim_alloc_shadow_fini(&m->shadow);
 	if (sim_platform_physmem() == &m->pm)
 		sim_platform_install(NULL, NULL);
+	sim_vmemmap_destroy(&m->vmemmap);
 	sim_physmem_destroy(&m->pm);
 	free(m);
 }
@@ -298,6 +306,7 @@ const struct sim_machine_stats *sim_machine_stats(const struct sim_machine *m) {
 struct sim_allocator *sim_machine_allocator(struct sim_machine *m) { return &m->alloc; }
 struct sim_alloc_shadow *sim_machine_shadow(struct sim_machine *m) { return &m->shadow; }
 struct sim_physmem *sim_machine_physmem(struct sim_machine *m) { return &m->pm; }
+struct sim_vmemmap *sim_machine_vmemmap(struct sim_machine *m) { return &m->vmemmap; }
 struct sim_vmstate *sim_machine_vms(struct sim_machine *m) { return m->vms; }
 struct sim_heapstate *sim_machine_heap(struct sim_machine *m) { return m->heap; }
 const struct sim_machine_config *sim_machine_config(const struct sim_machine *m) { return &m->cfg; }

@@ -115,6 +115,8 @@ const struct sim_machine_stats *sim_machine_stats(const struct sim_machine *m);
 struct sim_allocator *sim_machine_allocator(struct sim_machine *m);
 struct sim_alloc_shadow *sim_machine_shadow(struct sim_machine *m);
 struct sim_physmem *sim_machine_physmem(struct sim_machine *m);
+/* mm/'s page metadata the executor mapped and installed (sim/vmemmap.h). */
+struct sim_vmemmap *sim_machine_vmemmap(struct sim_machine *m);
 /* The VM side: VMs, TLBs, ideal machine (sim/machine_vm.h). */
 struct sim_vmstate *sim_machine_vms(struct sim_machine *m);
 /* The byte heap side (sim/machine_heap.h). */

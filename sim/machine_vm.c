@@ -231,7 +231,8 @@ static int spec_setup(struct sim_vmstate *vs, const struct sim_machine_config *c
 }
 
 int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
-		 struct sim_physmem *pm, struct sim_report *report,
+		 struct sim_physmem *pm, const struct sim_vmemmap *vmemmap,
+		 struct sim_report *report,
 		 uint64_t alloc_pfn, uint64_t alloc_pages, char *err, size_t errlen)
 {
 	static const struct sim_platform_hooks proto = {
@@ -247,6 +248,7 @@ int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
 	memset(vs, 0, sizeof(*vs));
 	sim_event_end();
 	vs->pm = pm;
+	vs->vmemmap = vmemmap;
 	vs->report = report;
 	vs->oracles = cfg->oracles != SIM_ORACLES_OFF;
 	vs->alloc_pfn = alloc_pfn;

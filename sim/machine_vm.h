@@ -19,6 +19,7 @@
 #include "physmem.h"
 
 struct sim_machine_config;
+struct sim_vmemmap;
 
 struct sim_guest {
 	bool live;
@@ -47,6 +48,7 @@ struct sim_touch {
 
 struct sim_vmstate {
 	struct sim_physmem *pm;
+	const struct sim_vmemmap *vmemmap;	/* mm/'s page metadata */
 	struct sim_report *report;
 	bool oracles;
 	/*
@@ -76,7 +78,8 @@ struct sim_vmstate {
 };
 
 int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
-		 struct sim_physmem *pm, struct sim_report *report,
+		 struct sim_physmem *pm, const struct sim_vmemmap *vmemmap,
+		 struct sim_report *report,
 		 uint64_t alloc_pfn, uint64_t alloc_pages, char *err, size_t errlen);
 void sim_vm_teardown(struct sim_vmstate *vs);
 int sim_vm_exec(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *value);

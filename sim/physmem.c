@@ -60,7 +60,7 @@ int sim_physmem_add(struct sim_physmem *pm, enum sim_region_kind kind,
 {
 	unsigned int i;
 
-	if (!size || (base | size) & (HVMM_PAGE_SIZE - 1)) {
+	if (!size || (base | size) & (SIM_PAGE_SIZE - 1)) {
 		snprintf(err, errlen, "region 0x%llx+0x%llx: base and size must be non-zero page multiples",
 			 (unsigned long long)base, (unsigned long long)size);
 		return -1;
@@ -125,15 +125,8 @@ int sim_physmem_map(struct sim_physmem *pm, char *err, size_t errlen)
 		snprintf(err, errlen, "no RAM: add at least one RAM region");
 		return -1;
 	}
-	pm->start_pfn = lo >> HVMM_PAGE_SHIFT;
-	pm->end_pfn = hi >> HVMM_PAGE_SHIFT;
-	pm->vmemmap_bytes = (pm->end_pfn - pm->start_pfn) * sizeof(struct hvmm_page);
-	pm->vmemmap = map_noreserve(pm->vmemmap_bytes);
-	if (!pm->vmemmap) {
-		snprintf(err, errlen, "cannot map the vmemmap (%llu MiB): %s",
-			 (unsigned long long)(pm->vmemmap_bytes >> 20), strerror(errno));
-		return -1;
-	}
+	pm->start_pfn = lo >> SIM_PAGE_SHIFT;
+	pm->end_pfn = hi >> SIM_PAGE_SHIFT;
 	pm->dirty_words = (pm->end_pfn - pm->start_pfn + 63) / 64;
 	pm->dirty = map_noreserve(pm->dirty_words * sizeof(uint64_t));
 	if (!pm->dirty) {
@@ -142,7 +135,6 @@ int sim_physmem_map(struct sim_physmem *pm, char *err, size_t errlen)
 	}
 	pm->dirty_lo = pm->dirty_words;
 	pm->dirty_hi = 0;
-	hvmm_memory_init(pm->vmemmap, pm->start_pfn, pm->end_pfn);
 	return 0;
 }
 
@@ -162,8 +154,6 @@ void sim_physmem_destroy(struct sim_physmem *pm)
 	for (i = 0; i < pm->nr_regions; i++)
 		if (pm->regions[i].host)
 			munmap(pm->regions[i].host, pm->regions[i].size);
-	if (pm->vmemmap)
-		munmap(pm->vmemmap, pm->vmemmap_bytes);
 	if (pm->dirty)
 		munmap(pm->dirty, pm->dirty_words * sizeof(uint64_t));
 	memset(pm, 0, sizeof(*pm));
@@ -176,32 +166,7 @@ void sim_physmem_discard(struct sim_physmem *pm)
 	for (i = 0; i < pm->nr_regions; i++)
 		if (pm->regions[i].host)
 			madvise(pm->regions[i].host, pm->regions[i].size, MADV_DONTNEED);
-	if (pm->vmemmap)
-		madvise(pm->vmemmap, pm->vmemmap_bytes, MADV_DONTNEED);
 	clear_dirty(pm);
-}
-
-/*
- * Keeps bytes [lo, hi) of the mapping [base, base + size), widened to
- * whole host pages and clamped to the mapping, and drops the rest; the
- * kept bytes are zeroed by the caller (all of them, or the dirty pages).
- * Returns the kept range in @lo and @hi.
- */
-static void drop_outside(uint8_t *base, uint64_t size, uint64_t *lo, uint64_t *hi)
-{
-	*lo &= ~(uint64_t)(HVMM_PAGE_SIZE - 1);
-	*hi = (*hi + HVMM_PAGE_SIZE - 1) & ~(uint64_t)(HVMM_PAGE_SIZE - 1);
-	if (*hi > size)
-		*hi = size;
-	if (*lo >= *hi) {
-		madvise(base, size, MADV_DONTNEED);
-		*lo = *hi = 0;
-		return;
-	}
-	if (*lo)
-		madvise(base, *lo, MADV_DONTNEED);
-	if (*hi < size)
-		madvise(base + *hi, size - *hi, MADV_DONTNEED);
 }
 
 /*
@@ -218,10 +183,10 @@ static void zero_dirty(const struct sim_physmem *pm)
 		while (bits) {
 			unsigned int b = (unsigned int)__builtin_ctzll(bits);
 			uint64_t pfn = pm->start_pfn + w * 64 + b;
-			uint8_t *p = sim_physmem_pa_to_host(pm, pfn << HVMM_PAGE_SHIFT);
+			uint8_t *p = sim_physmem_pa_to_host(pm, pfn << SIM_PAGE_SHIFT);
 
 			if (p)
-				memset(p, 0, HVMM_PAGE_SIZE);
+				memset(p, 0, SIM_PAGE_SIZE);
 			bits &= bits - 1;
 		}
 	}
@@ -229,16 +194,13 @@ static void zero_dirty(const struct sim_physmem *pm)
 
 bool sim_physmem_check_scrubs;
 
-/* A vmemmap up to this size is zeroed whole by a scrub (the oracles read all of it). */
-#define SCRUB_ALL_VMEMMAP	(1u << 20)
-
 /* Every page of every RAM region must read zero after a scrub. */
 static void check_scrubbed(const struct sim_physmem *pm)
 {
 	for (unsigned int i = 0; i < pm->nr_regions; i++) {
 		const struct sim_region *r = &pm->regions[i];
-		uint64_t bad = r->host ? sim_physmem_first_nonzero(pm, r->base >> HVMM_PAGE_SHIFT,
-								     r->size >> HVMM_PAGE_SHIFT) :
+		uint64_t bad = r->host ? sim_physmem_first_nonzero(pm, r->base >> SIM_PAGE_SHIFT,
+								     r->size >> SIM_PAGE_SHIFT) :
 					 UINT64_MAX;
 
 		if (bad != UINT64_MAX) {
@@ -248,54 +210,11 @@ static void check_scrubbed(const struct sim_physmem *pm)
 			abort();
 		}
 	}
-	for (uint64_t i = 0; pm->vmemmap && i < pm->vmemmap_bytes; i++) {
-		if (((const uint8_t *)pm->vmemmap)[i]) {
-			fprintf(stderr, "sim_physmem_scrub: the vmemmap entry of pfn 0x%llx is not "
-				"zero after a scrub: it was written outside the range scrubbed\n",
-				(unsigned long long)(pm->start_pfn + i / sizeof(struct hvmm_page)));
-			abort();
-		}
-	}
 }
 
-/* Byte offsets in the vmemmap of [pfn, pfn + nr), clamped to it. */
-static void vmemmap_span(const struct sim_physmem *pm, uint64_t pfn, uint64_t nr,
-			 uint64_t *lo, uint64_t *hi)
-{
-	*lo = pfn > pm->start_pfn ? pfn - pm->start_pfn : 0;
-	*hi = pfn + nr > pm->start_pfn ? pfn + nr - pm->start_pfn : 0;
-	*lo = hvmm_min(*lo * sizeof(struct hvmm_page), pm->vmemmap_bytes);
-	*hi = hvmm_min(*hi * sizeof(struct hvmm_page), pm->vmemmap_bytes);
-}
-
-void sim_physmem_scrub_within(struct sim_physmem *pm, uint64_t pfn, uint64_t nr)
-{
-	uint64_t lo, hi;
-
-	zero_dirty(pm);
-	if (pm->vmemmap) {
-		vmemmap_span(pm, pfn, nr, &lo, &hi);
-		if (lo < hi)
-			memset((uint8_t *)pm->vmemmap + lo, 0, hi - lo);
-	}
-	clear_dirty(pm);
-	if (sim_physmem_check_scrubs)
-		check_scrubbed(pm);
-}
-
-void sim_physmem_scrub(struct sim_physmem *pm, uint64_t pfn, uint64_t nr)
+void sim_physmem_scrub(struct sim_physmem *pm)
 {
 	zero_dirty(pm);
-	if (pm->vmemmap && pm->vmemmap_bytes <= SCRUB_ALL_VMEMMAP) {
-		/* Small (a fuzzer's machine): all of it in place, no page to fault in again. */
-		memset(pm->vmemmap, 0, pm->vmemmap_bytes);
-	} else if (pm->vmemmap) {
-		uint64_t lo, hi;
-
-		vmemmap_span(pm, pfn, nr, &lo, &hi);
-		drop_outside((uint8_t *)pm->vmemmap, pm->vmemmap_bytes, &lo, &hi);
-		memset((uint8_t *)pm->vmemmap + lo, 0, hi - lo);
-	}
 	clear_dirty(pm);
 	if (sim_physmem_check_scrubs)
 		check_scrubbed(pm);
@@ -303,12 +222,12 @@ void sim_physmem_scrub(struct sim_physmem *pm, uint64_t pfn, uint64_t nr)
 
 uint64_t sim_physmem_first_nonzero(const struct sim_physmem *pm, uint64_t pfn, uint64_t nr)
 {
-	static const uint8_t zero[HVMM_PAGE_SIZE];
+	static const uint8_t zero[SIM_PAGE_SIZE];
 
 	for (; nr; pfn++, nr--) {
-		const uint8_t *p = sim_physmem_pa_to_host(pm, pfn << HVMM_PAGE_SHIFT);
+		const uint8_t *p = sim_physmem_pa_to_host(pm, pfn << SIM_PAGE_SHIFT);
 
-		if (p && memcmp(p, zero, HVMM_PAGE_SIZE))
+		if (p && memcmp(p, zero, SIM_PAGE_SIZE))
 			return pfn;
 	}
 	return UINT64_MAX;

@@ -10,10 +10,14 @@
 #define SIM_PHYSMEM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <hvmm/memory.h>
 
 #define SIM_MAX_REGIONS 16
+
+/* The architecture's 4 KiB translation granule: the unit of simulated RAM. */
+#define SIM_PAGE_SHIFT	12
+#define SIM_PAGE_SIZE	(1ULL << SIM_PAGE_SHIFT)
 
 enum sim_region_kind {
 	SIM_REGION_RAM,		/* backed, handed to allocators */
@@ -31,9 +35,7 @@ struct sim_region {
 struct sim_physmem {
 	struct sim_region regions[SIM_MAX_REGIONS];	/* sorted by base */
 	unsigned int nr_regions;
-	/* The vmemmap spans the PFNs of all backed regions, holes included. */
-	struct hvmm_page *vmemmap;
-	uint64_t vmemmap_bytes;
+	/* The PFNs of all backed regions, holes included (what a vmemmap spans). */
 	uint64_t start_pfn, end_pfn;
 	/*
 	 * Pages that may hold non-zero bytes since the last scrub or discard:
@@ -54,29 +56,26 @@ struct sim_physmem {
  */
 int sim_physmem_add(struct sim_physmem *pm, enum sim_region_kind kind,
 		    uint64_t base, uint64_t size, char *err, size_t errlen);
-/* Maps every backed region and the vmemmap, and hands the vmemmap to mm/. */
+/*
+ * Maps every backed region. mm/'s page metadata is not simulated RAM's:
+ * the executor maps it (sim/vmemmap.h).
+ */
 int sim_physmem_map(struct sim_physmem *pm, char *err, size_t errlen);
 /* Unmaps everything. */
 void sim_physmem_destroy(struct sim_physmem *pm);
-/* Drops the contents of every region and the vmemmap (back to zero pages). */
+/* Drops the contents of every region (back to zero pages). */
 void sim_physmem_discard(struct sim_physmem *pm);
 /*
  * The same end state as sim_physmem_discard(), cheaper when a run keeps
- * to a few pages: every dirty page and the vmemmap entries of [pfn, pfn +
- * nr) (all of a small vmemmap) are zeroed in place, so they stay resident
- * and the next run does not fault them in again; the rest of a large
- * vmemmap is dropped. Every write to simulated memory marks its page dirty.
+ * to a few pages: every dirty page is zeroed in place, so it stays
+ * resident and the next run does not fault it in again. Every write to
+ * simulated memory marks its page dirty.
  */
-void sim_physmem_scrub(struct sim_physmem *pm, uint64_t pfn, uint64_t nr);
+void sim_physmem_scrub(struct sim_physmem *pm);
 /*
- * The same, for a run that wrote vmemmap entries only within [pfn, pfn +
- * nr) (an allocator's pool, no VMs): only those are zeroed, however small
- * the vmemmap.
- */
-void sim_physmem_scrub_within(struct sim_physmem *pm, uint64_t pfn, uint64_t nr);
-/*
- * Set: every scrub then reads back all RAM and aborts if a page is not
- * zero, i.e. a write was not marked dirty (slow; regression runs).
+ * Set: every scrub then reads back all RAM (and the executor its
+ * vmemmap) and aborts if a page is not zero, i.e. a write was not marked
+ * dirty (slow; regression runs).
  */
 extern bool sim_physmem_check_scrubs;
 

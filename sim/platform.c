@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include <hvmm/memory.h>
 #include <hvmm/platform.h>
 
 static struct sim_physmem *cur_pm;
@@ -38,9 +37,6 @@ void sim_platform_install(struct sim_physmem *pm, const struct sim_platform_hook
 {
 	cur_pm = pm;
 	atomic_fetch_add_explicit(&pm_generation, 1, memory_order_relaxed);
-	/* mm/'s vmemmap is global too: the last machine installed owns it. */
-	if (pm && pm->vmemmap)
-		hvmm_memory_init(pm->vmemmap, pm->start_pfn, pm->end_pfn);
 	if (hooks)
 		cur_hooks = *hooks;
 	else

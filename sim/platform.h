@@ -29,7 +29,11 @@ struct sim_panic {
 	const char *what;
 };
 
-/* Makes @pm the memory behind hvmm_phys_to_virt() and friends. */
+/*
+ * Makes @pm the memory behind hvmm_phys_to_virt() and friends. The
+ * hardware model only: booting mm/ on it (its vmemmap) is the executor's
+ * (sim/vmemmap.h).
+ */
 void sim_platform_install(struct sim_physmem *pm, const struct sim_platform_hooks *hooks);
 struct sim_physmem *sim_platform_physmem(void);
 

@@ -21,6 +21,7 @@
 #include "physmem.h"
 
 struct sim_allocator;
+struct sim_vmemmap;
 
 struct sim_alloc_config {
 	uint64_t base_pfn;	/* managed range */
@@ -76,6 +77,7 @@ struct sim_allocator_ops {
 struct sim_allocator {
 	const struct sim_allocator_ops *ops;
 	struct sim_physmem *pm;
+	const struct sim_vmemmap *vmemmap;	/* mm/'s page metadata (sim/vmemmap.h) */
 	uint64_t base_pfn, nr_pages;	/* managed range */
 	unsigned int max_order;		/* largest order alloc() can ever return */
 	void *priv;			/* the adapter's state (the mm/ object) */

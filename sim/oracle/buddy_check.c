@@ -22,6 +22,8 @@
 
 #include <hvmm/buddy.h>
 
+#include "vmemmap.h"
+
 /* Bytes of a free block that may be non-zero: its list node. */
 #define NODE_BYTES sizeof(struct hvmm_list)
 /*
@@ -86,9 +88,7 @@ static bool in_pool(const struct view *v, uint64_t pfn)
 /* The vmemmap entry of @pfn, as the simulator mapped it; NULL if none. */
 static const struct hvmm_page *page_meta(const struct view *v, uint64_t pfn)
 {
-	if (pfn < v->pm->start_pfn || pfn >= v->pm->end_pfn)
-		return NULL;
-	return &v->pm->vmemmap[pfn - v->pm->start_pfn];
+	return sim_vmemmap_page(v->a->vmemmap, pfn);
 }
 
 #define FAIL(v, oracle, ...) sim_report_violation((v)->r, oracle, __VA_ARGS__)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "machine_vm.h"
+#include "vmemmap.h"
 
 /* mm/'s state encodings, as documented in hvmm/memory.h and mem_protect.h. */
 #define T_DATA		HVMM_PAGE_DATA
@@ -102,7 +103,7 @@ static void check_page(struct sim_vmstate *vs, uint64_t pfn, bool counts)
 
 	if (!m || !sim_physmem_is_ram(vs->pm, pfn * PAGE))
 		return;
-	check_ram_page(vs, pfn, m, &vs->pm->vmemmap[pfn - vs->pm->start_pfn], counts);
+	check_ram_page(vs, pfn, m, &vs->vmemmap->pages[pfn - vs->vmemmap->start_pfn], counts);
 }
 
 /* --- per IPA page: PT-WALK -------------------------------------------------- */
@@ -244,7 +245,7 @@ static void check_tlb_tables(struct sim_vmstate *vs)
 
 				if (pfn < vs->pm->start_pfn || pfn >= vs->pm->end_pfn)
 					continue;
-				p = &vs->pm->vmemmap[pfn - vs->pm->start_pfn];
+				p = &vs->vmemmap->pages[pfn - vs->vmemmap->start_pfn];
 				if (p->type == T_PGTABLE && p->refcount)
 					continue;
 				sim_report_violation(vs->report, SIM_ORACLE_TLB,
@@ -367,7 +368,7 @@ static void sweep_table(void *ctx, uint64_t pa, int level, unsigned int nonzero)
 			sw->v, level, (unsigned long long)pa);
 		return;
 	}
-	p = &vs->pm->vmemmap[pfn - vs->pm->start_pfn];
+	p = &vs->vmemmap->pages[pfn - vs->vmemmap->start_pfn];
 	if (p->type != T_PGTABLE || !p->refcount)
 		sim_report_violation(vs->report, SIM_ORACLE_PT_WALK,
 			"vm%u: level-%d table at pa 0x%llx is %s (type %u)", sw->v, level,
@@ -390,7 +391,7 @@ static bool host_chunk_pristine(const struct sim_vmstate *vs, uint64_t pfn)
 
 	return r && r->kind == SIM_REGION_RAM && (pfn + CHUNK) * PAGE <= r->base + r->size &&
 	       pfn >= vs->ideal.base_pfn && pfn - vs->ideal.base_pfn + CHUNK <= vs->ideal.nr_pfns &&
-	       all_zero(&vs->pm->vmemmap[pfn - vs->pm->start_pfn], CHUNK * sizeof(struct hvmm_page));
+	       all_zero(&vs->vmemmap->pages[pfn - vs->vmemmap->start_pfn], CHUNK * sizeof(struct hvmm_page));
 }
 
 static void sweep_leaf(void *ctx, uint64_t ipa, int level, uint64_t desc)
@@ -419,7 +420,7 @@ static void sweep_leaf(void *ctx, uint64_t ipa, int level, uint64_t desc)
 		}
 		if (!o || !sim_physmem_is_ram(vs->pm, pa + off))
 			continue;
-		p = &vs->pm->vmemmap[pfn - vs->pm->start_pfn];
+		p = &vs->vmemmap->pages[pfn - vs->vmemmap->start_pfn];
 		if (p->type != T_DATA)
 			sim_report_violation(vs->report, SIM_ORACLE_TYPE,
 				"vm%u ipa 0x%llx maps pa 0x%llx of type %u", sw->v,
@@ -483,7 +484,7 @@ static void check_contents(struct sim_vmstate *vs, unsigned int v)
 static bool pristine(const struct sim_vmstate *vs, const uint32_t *maps, uint64_t i,
 		     uint64_t n)
 {
-	return all_zero(&vs->pm->vmemmap[vs->ideal.base_pfn + i - vs->pm->start_pfn],
+	return all_zero(&vs->vmemmap->pages[vs->ideal.base_pfn + i - vs->vmemmap->start_pfn],
 			n * sizeof(struct hvmm_page)) &&
 	       all_zero(&vs->spec.pages[i], n * sizeof(struct sim_spec_page)) &&
 	       all_zero(&maps[i], n * sizeof(*maps));
@@ -539,7 +540,7 @@ void sim_vm_check_full(struct sim_vmstate *vs)
 			continue;
 		for (; pfn < end; pfn++) {
 			uint64_t i = pfn - vs->ideal.base_pfn;
-			const struct hvmm_page *p = &vs->pm->vmemmap[pfn - vs->pm->start_pfn];
+			const struct hvmm_page *p = &vs->vmemmap->pages[pfn - vs->vmemmap->start_pfn];
 
 			if (i >= vs->ideal.nr_pfns)
 				continue;

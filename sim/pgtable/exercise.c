@@ -11,6 +11,7 @@
 #include "mmu/walk.h"
 #include "physmem.h"
 #include "platform.h"
+#include "vmemmap.h"
 #include "workload.h"
 
 #define RAM_BASE	0x80000000ULL
@@ -35,6 +36,7 @@ struct impl {
 
 struct pgx {
 	struct sim_physmem pm;
+	struct sim_vmemmap vmemmap;	/* mm/'s, for the tables' pages */
 	struct impl im[SIM_PGX_MAX_IMPLS];
 	unsigned int n;
 	struct shadow_page shadow[WINDOW_PAGES];
@@ -206,9 +208,11 @@ int sim_pgx_run(const char *const *impls, unsigned int nr_impls, uint64_t ops, u
 		goto out;
 	}
 	if (sim_physmem_add(&x->pm, SIM_REGION_RAM, RAM_BASE, RAM_BYTES, err, errlen) ||
-	    sim_physmem_map(&x->pm, err, errlen))
+	    sim_physmem_map(&x->pm, err, errlen) ||
+	    sim_vmemmap_map(&x->vmemmap, &x->pm, err, errlen))
 		goto out_pm;
 	sim_platform_install(&x->pm, NULL);
+	sim_vmemmap_install(&x->vmemmap);
 	for (; x->n < nr_impls; x->n++) {
 		struct impl *im = &x->im[x->n];
 		struct sim_pgtable_config cfg = {
@@ -248,6 +252,7 @@ out_impls:
 	}
 	sim_platform_install(NULL, NULL);
 out_pm:
+	sim_vmemmap_destroy(&x->vmemmap);
 	sim_physmem_destroy(&x->pm);
 out:
 	free(x);

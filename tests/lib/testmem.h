@@ -9,7 +9,10 @@
 #include "physmem.h"
 #include "platform.h"
 
-/* One RAM region of @bytes at @base, mapped and installed as the platform's memory. */
+/*
+ * One RAM region of @bytes at @base, mapped and installed as the
+ * platform's memory, with a vmemmap for it installed in mm/.
+ */
 void testmem_init(struct sim_physmem *pm, uint64_t base, uint64_t bytes);
 void testmem_fini(struct sim_physmem *pm);
 

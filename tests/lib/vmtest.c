@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "vmtest.h"
+#include "vmemmap.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,9 +62,7 @@ bool fired(struct sim_machine *m, enum sim_oracle_id oracle, const char *needle)
 
 struct hvmm_page *vmt_meta(struct sim_machine *m, uint64_t pfn)
 {
-	struct sim_physmem *pm = sim_machine_physmem(m);
-
-	return &pm->vmemmap[pfn - pm->start_pfn];
+	return sim_vmemmap_page(sim_machine_vmemmap(m), pfn);
 }
 
 void *vmt_host(struct sim_machine *m, uint64_t pfn)

@@ -13,6 +13,7 @@
 #include "machine.h"
 #include "tap.h"
 #include "vmtest.h"
+#include "vmemmap.h"
 #include "workload.h"
 
 #define POOL_PAGES 256
@@ -47,9 +48,7 @@ static int run(struct sim_machine *m, enum sim_op_kind kind, uint32_t h, uint64_
 
 static struct hvmm_page *meta(struct sim_machine *m, uint64_t pfn)
 {
-	struct sim_physmem *pm = sim_machine_physmem(m);
-
-	return &pm->vmemmap[pfn - pm->start_pfn];
+	return sim_vmemmap_page(sim_machine_vmemmap(m), pfn);
 }
 
 static void *host(struct sim_machine *m, uint64_t pfn)

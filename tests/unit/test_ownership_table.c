@@ -26,6 +26,7 @@
 
 #include "tap.h"
 #include "vmtest.h"
+#include "vmemmap.h"
 
 #define PAGE		4096ULL
 #define RAM_BASE	0x80000000ULL
@@ -157,14 +158,14 @@ static void snap_walk(struct sim_machine *m, struct snapshot *s, uint32_t vm, ui
 
 static void snap(struct sim_machine *m, struct snapshot *s, uint64_t p)
 {
-	struct sim_physmem *pm = sim_machine_physmem(m);
+	const struct sim_vmemmap *vmemmap = sim_machine_vmemmap(m);
 	const void *host = vmt_host(m, p);
 
-	s->vmemmap_bytes = (pm->end_pfn - pm->start_pfn) * sizeof(struct hvmm_page);
+	s->vmemmap_bytes = vmemmap->bytes;
 	s->vmemmap = malloc(s->vmemmap_bytes);
 	if (!s->vmemmap)
 		exit(99);
-	memcpy(s->vmemmap, pm->vmemmap, s->vmemmap_bytes);
+	memcpy(s->vmemmap, vmemmap->pages, s->vmemmap_bytes);
 	s->page_backed = host != NULL;
 	if (host)
 		memcpy(s->page, host, PAGE);

@@ -14,6 +14,7 @@
 
 #include "mmu/tlb.h"
 #include "platform.h"
+#include "vmemmap.h"
 #include "tap.h"
 
 #define RAM_BASE	0x80000000ULL
@@ -21,6 +22,7 @@
 #define VMID		5
 
 static struct sim_physmem pm;
+static struct sim_vmemmap vmemmap;
 static struct hvmm_pool pool;
 static struct sim_tlb tlbs[2];
 
@@ -76,11 +78,13 @@ static void setup(void)
 	char err[128];
 
 	if (sim_physmem_add(&pm, SIM_REGION_RAM, RAM_BASE, 1ULL << 30, err, sizeof(err)) ||
-	    sim_physmem_map(&pm, err, sizeof(err))) {
+	    sim_physmem_map(&pm, err, sizeof(err)) ||
+	    sim_vmemmap_map(&vmemmap, &pm, err, sizeof(err))) {
 		fprintf(stderr, "setup: %s\n", err);
 		exit(1);
 	}
 	sim_platform_install(&pm, &hooks);
+	sim_vmemmap_install(&vmemmap);
 	CHECK_EQ(hvmm_pool_init(&pool, RAM_BASE >> 12, POOL_PAGES, 0), 0);
 	for (int i = 0; i < 2; i++)
 		CHECK_EQ(sim_tlb_init(&tlbs[i], 16, SIM_TLB_LRU, 1), 0);

@@ -90,7 +90,7 @@ static void terabyte_costs_what_is_touched(void)
 	CHECK_MSG(sim_physmem_map(&pm, err, sizeof(err)) == 0, "map: %s", err);
 	for (uint64_t pa = 0x80000000; pa < 0x80000000 + 1024 * G; pa += 64 * G)
 		*(volatile uint64_t *)sim_physmem_pa_to_host(&pm, pa) = pa;
-	/* 16 pages and their vmemmap entries, far below a gigabyte. */
+	/* 16 pages, far below a gigabyte (the vmemmap is the executor's: sim/vmemmap.h). */
 	CHECK(rss_bytes(&after));
 	CHECK_MSG(after - before < 64 * M, "RSS grew by %llu MiB",
 		  (unsigned long long)((after - before) >> 20));
