@@ -520,14 +520,25 @@ static bool find_fit(struct hvmm_bitmap *bm, struct fit_search *s)
 
 /* ---- operations ------------------------------------------------------------ */
 
+/*
+ * Every operation relies on bm->lock, taken by the locked API or held by
+ * the caller of the __hvmm_bitmap_* variants; the checks assert it.
+ */
+static void bitmap_assert_locked(struct hvmm_bitmap *bm)
+{
+	hvmm_assert_spin_locked(&bm->lock);
+}
+
 static void take_range(struct hvmm_bitmap *bm, u64 i, u64 n)
 {
+	bitmap_assert_locked(bm);
 	range_assign(bm, bm->free, i, n, false);
 	bm->nr_free -= n;
 }
 
 static void give_range(struct hvmm_bitmap *bm, u64 i, u64 n)
 {
+	bitmap_assert_locked(bm);
 	range_assign(bm, bm->free, i, n, true);
 	bm->nr_free += n;
 }
@@ -602,6 +613,7 @@ static int alloc_frame(struct hvmm_bitmap *bm, u64 *pfn)
 {
 	u64 w, old, bit;
 
+	bitmap_assert_locked(bm);
 	if (!lowest_free_word(bm, &w))
 		return -HVMM_ENOMEM;
 	old = bm->free[w];
@@ -632,6 +644,7 @@ static int alloc_fit(struct hvmm_bitmap *bm, u64 count, u32 align_log2, u64 *pfn
 {
 	struct fit_search s;
 
+	bitmap_assert_locked(bm);
 	if (!count || align_log2 >= 64)
 		return -HVMM_EINVAL;
 	if (count > bm->nr_frames)
@@ -692,6 +705,7 @@ static int free_frame(struct hvmm_bitmap *bm, u64 pfn)
 	u64 i, old;
 	int ret;
 
+	bitmap_assert_locked(bm);
 	ret = frame_index(bm, pfn, &i);
 	if (ret)
 		return ret;
@@ -726,6 +740,7 @@ static int free_run(struct hvmm_bitmap *bm, u64 pfn, u64 count)
 	u64 i;
 	int ret;
 
+	bitmap_assert_locked(bm);
 	ret = range_index(bm, pfn, count, &i);
 	if (ret)
 		return ret;

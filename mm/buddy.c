@@ -123,6 +123,7 @@ static struct hvmm_page *extract_page(struct hvmm_pool *pool,
 {
 	u8 cur = hvmm_page_order(p);
 
+	hvmm_assert_spin_locked(&pool->lock);
 	page_remove_from_list(p);
 	while (cur > order) {
 		cur--;
@@ -159,8 +160,10 @@ static void set_page_refcounted(struct hvmm_page *p)
 	p->refcount = 1;
 }
 
+/* The refcounts and the free lists are pool->lock's, and so is attach_page(). */
 static void put_page_locked(struct hvmm_pool *pool, struct hvmm_page *p)
 {
+	hvmm_assert_spin_locked(&pool->lock);
 	if (!page_ref_dec_and_test(p))
 		return;
 	hvmm_trace(HVMM_TRACE_PAGE_FREE, hvmm_page_to_phys(p), hvmm_page_order(p), 0, 0);

@@ -99,10 +99,12 @@ static bool host_may_share(const struct hvmm_page *p)
 	       p->share_count < UINT32_MAX;
 }
 
+/* Page states are the host lock's: reading them without it sees a transition half-done. */
 static bool all_pages(u64 pfn, u64 nr, bool (*ok)(const struct hvmm_page *))
 {
 	u64 i;
 
+	hvmm_assert_spin_locked(&hvmm_host.lock);
 	for (i = 0; i < nr; i++)
 		if (!ok(hvmm_pfn_to_page(pfn + i)))
 			return false;
@@ -113,6 +115,7 @@ static void set_pages(u64 pfn, u64 nr, u16 owner, u8 host_state)
 {
 	u64 i;
 
+	hvmm_assert_spin_locked(&hvmm_host.lock);
 	for (i = 0; i < nr; i++) {
 		struct hvmm_page *p = hvmm_pfn_to_page(pfn + i);
 
@@ -177,13 +180,21 @@ int hvmm_mem_protect_init(struct hvmm_pool *pool, const struct hvmm_memblock *ra
 	ret = check_pfns(first, nr);
 	if (ret)
 		return ret;
+	/*
+	 * Boot is single-threaded, but the page states and the host table
+	 * assert their lock wherever they are used: take it here too.
+	 */
+	hvmm_spin_lock(&hvmm_host.lock);
 	mark_hyp_boot(first, nr);
-	ret = hvmm_pgtable_init(&hvmm_host.pgt, pool, ia_bits, (u32)start, HVMM_HOST_VMID, 0);
-	if (!ret)
+	ret = hvmm_pgtable_init(&hvmm_host.pgt, pool, ia_bits, (u32)start, HVMM_HOST_VMID, 0,
+				&hvmm_host.lock);
+	if (!ret) {
 		ret = hvmm_pgtable_set_invalid(&hvmm_host.pgt, pool->range_start,
 					       nr << HVMM_PAGE_SHIFT,
 					       owner_annotation(HVMM_OWNER_HYP));
-	hvmm_pgtable_trim(&hvmm_host.pgt);
+		hvmm_pgtable_trim(&hvmm_host.pgt);
+	}
+	hvmm_spin_unlock(&hvmm_host.lock);
 	return ret;
 }
 
@@ -366,6 +377,7 @@ static int check_guest_range(struct guest_range *g)
 {
 	int ret;
 
+	hvmm_assert_spin_locked(&hvmm_host.lock);
 	g->next = g->start;
 	g->host_tables = 0;
 	ret = hvmm_pgtable_walk(&g->vm->pgt, g->start, g->end - g->start, guest_leaf_check, g);
@@ -470,6 +482,7 @@ static void release_borrowed(phys_addr_t pa, u64 size)
 {
 	u64 i;
 
+	hvmm_assert_spin_locked(&hvmm_host.lock);
 	for (i = 0; i < size >> HVMM_PAGE_SHIFT; i++) {
 		struct hvmm_page *p = hvmm_phys_to_page(pa + (i << HVMM_PAGE_SHIFT));
 

@@ -35,6 +35,16 @@ struct pgt_op {
 	u64 attrs;		/* leaf attributes, or the invalid value */
 };
 
+/*
+ * Every call but init relies on the owner's lock for the whole table: its
+ * entries, the refcounts of its table pages and its page cache.
+ */
+static void pgt_assert_locked(const struct hvmm_pgtable *pgt)
+{
+	if (pgt->lock)
+		hvmm_assert_spin_locked(pgt->lock);
+}
+
 /* --- geometry ------------------------------------------------------------- */
 
 u32 hvmm_pgtable_nr_roots(u32 ia_bits, u32 start_level)
@@ -484,8 +494,10 @@ static int check_range(const struct hvmm_pgtable *pgt, u64 ipa, u64 size)
 static int run_update(struct pgt_op *op)
 {
 	struct hvmm_pgtable *pgt = op->pgt;
-	int ret = hvmm_page_cache_topup(&pgt->cache, tables_needed(op));
+	int ret;
 
+	pgt_assert_locked(pgt);
+	ret = hvmm_page_cache_topup(&pgt->cache, tables_needed(op));
 	if (!ret)
 		update_table(op, pgt->pgd, HVMM_S2_PTRS_PER_TABLE * pgt->nr_roots,
 			     pgt->start_level, 0);
@@ -500,6 +512,7 @@ u32 hvmm_pgtable_map_tables_needed(const struct hvmm_pgtable *pgt, u64 ipa, u64 
 		.end = ipa + size, .pa = pa,
 	};
 
+	pgt_assert_locked(pgt);
 	return size ? tables_needed(&op) : 0;
 }
 
@@ -512,6 +525,7 @@ u32 hvmm_pgtable_set_invalid_tables_needed(const struct hvmm_pgtable *pgt, u64 i
 	};
 	u64 nr;
 
+	pgt_assert_locked(pgt);
 	if (check_range(pgt, ipa, size))
 		return 0;
 	nr = count_update_tables(&op, pgt->pgd, HVMM_S2_PTRS_PER_TABLE * pgt->nr_roots,
@@ -521,11 +535,13 @@ u32 hvmm_pgtable_set_invalid_tables_needed(const struct hvmm_pgtable *pgt, u64 i
 
 int hvmm_pgtable_reserve(struct hvmm_pgtable *pgt, u32 nr)
 {
+	pgt_assert_locked(pgt);
 	return hvmm_page_cache_topup(&pgt->cache, nr);
 }
 
 void hvmm_pgtable_trim(struct hvmm_pgtable *pgt)
 {
+	pgt_assert_locked(pgt);
 	hvmm_page_cache_trim(&pgt->cache, PGT_CACHE_KEEP);
 }
 
@@ -640,6 +656,7 @@ int hvmm_pgtable_get_leaf(const struct hvmm_pgtable *pgt, u64 ipa, u64 *ptep, u3
 	u32 l = pgt->start_level;
 	u64 pte;
 
+	pgt_assert_locked(pgt);
 	/* The root index would wrap: an IPA beyond the space must not alias one inside. */
 	if (ipa >= hvmm_pgtable_ia_size(pgt))
 		return -HVMM_ERANGE;
@@ -684,6 +701,7 @@ int hvmm_pgtable_walk(const struct hvmm_pgtable *pgt, u64 ipa, u64 size,
 {
 	int ret = check_range(pgt, ipa, size);
 
+	pgt_assert_locked(pgt);
 	if (ret)
 		return ret;
 	return walk_table(pgt->pgd, HVMM_S2_PTRS_PER_TABLE * pgt->nr_roots, pgt->start_level,
@@ -702,7 +720,7 @@ static u8 order_of(u32 nr_pages)
 }
 
 int hvmm_pgtable_init(struct hvmm_pgtable *pgt, struct hvmm_pool *pool, u32 ia_bits,
-		      u32 start_level, u16 vmid, u32 flags)
+		      u32 start_level, u16 vmid, u32 flags, hvmm_spinlock_t *lock)
 {
 	u32 i, nr = hvmm_pgtable_nr_roots(ia_bits, start_level);
 	u64 *pgd;
@@ -724,6 +742,7 @@ int hvmm_pgtable_init(struct hvmm_pgtable *pgt, struct hvmm_pool *pool, u32 ia_b
 	pgt->nr_roots = nr;
 	pgt->flags = flags;
 	pgt->vmid = vmid;
+	pgt->lock = lock;
 	hvmm_page_cache_init(&pgt->cache, pool);
 	return HVMM_OK;
 }
@@ -733,6 +752,7 @@ void hvmm_pgtable_destroy(struct hvmm_pgtable *pgt)
 	struct hvmm_page *root;
 	u32 i;
 
+	pgt_assert_locked(pgt);
 	HVMM_BUG_ON(hvmm_pgtable_unmap(pgt, 0, hvmm_pgtable_ia_size(pgt)));
 	hvmm_tlb_flush_vmid(pgt->vmid);
 	hvmm_page_cache_trim(&pgt->cache, 0);

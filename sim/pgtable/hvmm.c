@@ -32,7 +32,8 @@ static int hpgt_init(struct sim_pgtable *t, const struct sim_pgtable_config *cfg
 	s->pool_pages = cfg->pool_pages;
 	ret = hvmm_pool_init_zeroed(&s->pool, cfg->pool_pfn, cfg->pool_pages, 0);
 	if (!ret)
-		ret = hvmm_pgtable_init(&s->pgt, &s->pool, cfg->ia_bits, cfg->start_level, cfg->vmid, 0);
+		ret = hvmm_pgtable_init(&s->pgt, &s->pool, cfg->ia_bits, cfg->start_level, cfg->vmid, 0,
+					NULL);
 	if (ret) {
 		snprintf(err, errlen, "hvmm: stage-2 table (ia_bits %u, start level %u) failed: %d",
 			 cfg->ia_bits, cfg->start_level, ret);

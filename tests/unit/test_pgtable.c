@@ -162,7 +162,7 @@ static void test_map_and_walk(unsigned int ia_bits, unsigned int sl)
 	u64 free0 = hvmm_pool_free_pages(&pool), top = 1ULL << ia_bits;
 	int level;
 
-	CHECK_EQ(hvmm_pgtable_init(&pgt, &pool, ia_bits, sl, VMID, 0), 0);
+	CHECK_EQ(hvmm_pgtable_init(&pgt, &pool, ia_bits, sl, VMID, 0, NULL), 0);
 	CHECK_EQ(pgt.nr_roots, hvmm_pgtable_nr_roots(ia_bits, sl));
 
 	/* A page, a 2 MiB block, a 1 GiB block, and the last page of the space. */
@@ -206,7 +206,7 @@ static void test_split(void)
 	u64 free0 = hvmm_pool_free_pages(&pool);
 	int level;
 
-	CHECK_EQ(hvmm_pgtable_init(&pgt, &pool, 40, 1, VMID, 0), 0);
+	CHECK_EQ(hvmm_pgtable_init(&pgt, &pool, 40, 1, VMID, 0, NULL), 0);
 	regs = regs_of(&pgt);
 	CHECK_EQ(hvmm_pgtable_map(&pgt, 0x40200000, 0x200000, 0x90200000, rw), 0);
 
@@ -261,7 +261,7 @@ static void test_dropped_flush_is_visible(void)
 	struct sim_s2_regs regs;
 	u64 rw = hvmm_pgtable_leaf_attrs(HVMM_PROT_R | HVMM_PROT_W, 0), pa;
 
-	CHECK_EQ(hvmm_pgtable_init(&pgt, &pool, 40, 1, VMID, 0), 0);
+	CHECK_EQ(hvmm_pgtable_init(&pgt, &pool, 40, 1, VMID, 0, NULL), 0);
 	regs = regs_of(&pgt);
 	CHECK_EQ(hvmm_pgtable_map(&pgt, 0x1000, 0x1000, 0x90000000, rw), 0);
 	CHECK_EQ(sim_mmu_access(&tlbs[0], &pm, &regs, 0x1000, SIM_ACCESS_READ, &pa), 0);
@@ -281,7 +281,7 @@ static void test_break_before_make(void)
 	u64 rw = hvmm_pgtable_leaf_attrs(HVMM_PROT_R | HVMM_PROT_W, 0);
 	u64 ro = hvmm_pgtable_leaf_attrs(HVMM_PROT_R, 0);
 
-	CHECK_EQ(hvmm_pgtable_init(&pgt, &pool, 40, 1, VMID, 0), 0);
+	CHECK_EQ(hvmm_pgtable_init(&pgt, &pool, 40, 1, VMID, 0, NULL), 0);
 	CHECK_EQ(hvmm_pgtable_map(&pgt, 0x40000000, 0x40000000, 0x80000000, rw), 0);
 	bbm_watched = &pgt;
 	bbm_flushes = bbm_unbroken = 0;
@@ -310,7 +310,7 @@ static void test_annotation_updates(void)
 	u64 pte;
 	u32 level;
 
-	CHECK_EQ(hvmm_pgtable_init(&pgt, &pool, 40, 1, VMID, 0), 0);
+	CHECK_EQ(hvmm_pgtable_init(&pgt, &pool, 40, 1, VMID, 0, NULL), 0);
 	CHECK_EQ(hvmm_pgtable_set_invalid(&pgt, 0x40200000, 0x200000, a), 0);
 	CHECK_EQ(hvmm_pgtable_set_invalid(&pgt, 0x40400000, 0x200000, b), 0);
 	tables = check_refcounts(&pgt);

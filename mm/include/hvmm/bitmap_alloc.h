@@ -47,10 +47,11 @@
  *
  * Locking: bm->lock protects everything behind the struct; the hvmm_bitmap_*
  * functions take it. The __hvmm_bitmap_* variants of the hot operations are
- * the same operations without the lock: the caller must hold bm->lock (or
- * otherwise own the bitmap exclusively) around them, e.g. one lock around a
- * batch of allocations. Nothing checks that it does: a held-lock assertion
- * would cost loads on every operation. Initialisation is done before the
+ * the same operations without the lock: the caller must hold bm->lock
+ * around them, e.g. one lock around a batch of allocations. Every
+ * operation asserts that the lock is held (two loads of the lock's line,
+ * which the locked API has just written anyway), so a caller that forgot
+ * it is caught on its first call. Initialisation is done before the
  * bitmap is shared.
  */
 #ifndef HVMM_BITMAP_ALLOC_H

@@ -24,14 +24,17 @@
  * still known (the guest owns it) and can be mapped again on a fault.
  * Host tables instead hold owner annotations in invalid entries.
  *
- * Locking: none inside; the owner of the table (host stage-2 lock, VM
- * lock) serialises every call on one table.
+ * Locking: none taken inside; the owner of the table (host stage-2 lock,
+ * VM lock) serialises every call on one table. The table knows that lock
+ * and every call asserts it is held, so a caller that forgot it is caught
+ * on its first call, even with one CPU running.
  */
 #ifndef HVMM_PGTABLE_H
 #define HVMM_PGTABLE_H
 
 #include <hvmm/page_cache.h>
 #include <hvmm/pgtable-arm64.h>
+#include <hvmm/spinlock.h>
 
 /* Access rights and memory type of a mapping. */
 #define HVMM_PROT_R		0x1u
@@ -50,6 +53,8 @@ struct hvmm_pgtable {
 	u32 nr_roots;
 	u32 flags;		/* HVMM_PGT_* */
 	u16 vmid;		/* TLB maintenance tag */
+	/* Held around every call on the table; NULL: one user, no lock needed. */
+	hvmm_spinlock_t *lock;
 	struct hvmm_page_cache cache;
 };
 
@@ -58,9 +63,14 @@ int hvmm_pgtable_default_start_level(u32 ia_bits);
 /* Number of concatenated root tables, or 0 if the combination is not architectural. */
 u32 hvmm_pgtable_nr_roots(u32 ia_bits, u32 start_level);
 
-/* Allocates the root table(s) from @pool. -HVMM_EINVAL / -HVMM_ENOMEM. */
+/*
+ * Allocates the root table(s) from @pool. @lock is the lock the table's
+ * owner holds around every later call (asserted by each), or NULL for a
+ * table that only ever has one user (tests, a private table). Init itself
+ * needs no lock: nobody else can see the table yet. -HVMM_EINVAL / -HVMM_ENOMEM.
+ */
 int hvmm_pgtable_init(struct hvmm_pgtable *pgt, struct hvmm_pool *pool, u32 ia_bits,
-		      u32 start_level, u16 vmid, u32 flags);
+		      u32 start_level, u16 vmid, u32 flags, hvmm_spinlock_t *lock);
 
 /*
  * Leaf attributes for @prot with software page state @sw (0..15). Mappings
