@@ -10,11 +10,13 @@
  *  - a guest that takes every table page it can leaves the host's own;
  *  - a VM of many single pages is destroyed with every page back where it
  *    came from;
- *  - what a host can bring about is refused with a warning, not a panic.
+ *  - what a host can bring about is refused with a warning, not a panic;
+ *  - a VM looked up by VMID stays that VM until it is put back.
  */
 #include <string.h>
 
 #include <hvmm/mem_protect.h>
+#include <hvmm/vm.h>
 
 #include "platform.h"
 #include "tap.h"
@@ -353,6 +355,37 @@ static void host_made_conditions_warn_and_fail(void)
 	sim_machine_destroy(m);
 }
 
+/*
+ * hvmm_vm_get() pins the VM: destroying it fails with EBUSY until every
+ * reference is put back, so the slot cannot be reused under the holder;
+ * a put without a get warns and leaves other holders' pins alone.
+ */
+static void vm_get_pins_until_put(void)
+{
+	struct sim_machine *m = machine();
+	uint64_t warnings = sim_platform_warnings(NULL);
+	struct hvmm_vm *vm, *a, *b;
+
+	CHECK(vmt_op(m, SIM_OP_VM_CREATE, 1, 1, 0, 0, 0) == 0);
+	vm = sim_machine_vms(m)->g[1].vm;
+	CHECK(hvmm_vm_get(0) == NULL);
+	CHECK(hvmm_vm_get(HVMM_MAX_VMS + 1) == NULL);
+	CHECK(hvmm_vm_get((u16)(vm->vmid + 1)) == NULL);
+	a = hvmm_vm_get(vm->vmid);
+	b = hvmm_vm_get(vm->vmid);
+	CHECK(a == vm && b == vm);
+	CHECK_EQ(hvmm_vm_destroy(vm), -HVMM_EBUSY);
+	hvmm_vm_put(a);
+	CHECK_EQ(hvmm_vm_destroy(vm), -HVMM_EBUSY);
+	hvmm_vm_put(b);
+	CHECK_EQ(sim_platform_warnings(NULL), warnings);
+	hvmm_vm_put(vm);			/* one put too many */
+	CHECK_EQ(sim_platform_warnings(NULL), warnings + 1);
+	CHECK_EQ(hvmm_vm_destroy(vm), 0);
+	CHECK(hvmm_vm_get(vm->vmid) == NULL);
+	sim_machine_destroy(m);
+}
+
 int main(void)
 {
 	TEST(secret_does_not_survive_into_the_next_vm);
@@ -364,5 +397,6 @@ int main(void)
 	TEST(guest_cannot_exhaust_the_host_tables);
 	TEST(many_single_pages_come_back);
 	TEST(host_made_conditions_warn_and_fail);
+	TEST(vm_get_pins_until_put);
 	return tap_done();
 }

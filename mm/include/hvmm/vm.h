@@ -5,8 +5,14 @@
  * VMIDs 1..HVMM_MAX_VMS are handed out by hvmm_vm_create; VMID 0 is the
  * host's. A VM is destroyed only while none of its vCPUs runs.
  *
- * Locking: the VM table lock protects allocation of VMIDs and slots;
- * vm->lock protects the VM's stage-2. Lock order as in mem_protect.h.
+ * Locking: the VM table lock protects allocation of VMIDs and slots and
+ * each VM's created flag and refcount; vm->lock protects the VM's stage-2
+ * (its table asserts it). Lock order as in mem_protect.h.
+ *
+ * Lifetime: a VM pointer from hvmm_vm_create() belongs to the creator,
+ * which destroys the VM. Anyone else reaches a VM by VMID through
+ * hvmm_vm_get(), which pins it until hvmm_vm_put(): a pinned VM cannot be
+ * destroyed (-HVMM_EBUSY), so its slot is not reused under the holder.
  */
 #ifndef HVMM_VM_H
 #define HVMM_VM_H
@@ -22,6 +28,7 @@ struct hvmm_vm {
 	u16 vmid;
 	u16 owner_id;		/* HVMM_OWNER_GUEST(vmid) */
 	u32 nr_vcpus;
+	u32 refcount;		/* hvmm_vm_get() references held */
 	bool created;
 };
 
@@ -36,12 +43,17 @@ int hvmm_vm_create(u32 nr_vcpus, struct hvmm_vm **vmp);
 
 /*
  * Reclaims everything, frees tables and cache, flushes the VMID and
- * releases it. Needs no memory, so it never fails for a created VM;
- * -HVMM_ENOENT (and a warning) for one that is not.
+ * releases it. Needs no memory, so it never fails for a created VM that
+ * nobody holds; -HVMM_EBUSY while hvmm_vm_get() references are held,
+ * -HVMM_ENOENT (and a warning) for a VM that is not created.
  */
 int hvmm_vm_destroy(struct hvmm_vm *vm);
 
-/* The VM with @vmid, or NULL. */
+/*
+ * The VM with @vmid, pinned (see Lifetime above), or NULL. Every non-NULL
+ * result must be given back with hvmm_vm_put().
+ */
 struct hvmm_vm *hvmm_vm_get(u16 vmid);
+void hvmm_vm_put(struct hvmm_vm *vm);
 
 #endif /* HVMM_VM_H */
