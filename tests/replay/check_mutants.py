@@ -10,8 +10,8 @@ is caught, and what catches it is a trace that reproduces and shrinks:
    (the mutant changed what ops returned: a stale TLB entry lets a load
    succeed, an unmerged buddy makes an alloc fail), so exit 1 is accepted
    when, and only when, every failure is an outcome mismatch;
-4. the mutant minimizes it to fewer ops that still show a violation of the
-   same oracle first, and the real hvmm replays that with no violation;
+4. the mutant minimizes it to fewer ops (no more, for a recording of at
+   most ALREADY_SMALL ops) that still show a violation of the same oracle first, and the real hvmm replays that with no violation;
    the real hvmm finds nothing to minimize (exit 2), and --oracle works.
 
 Usage: check_mutants.py --hvmm build/hvmm --mutant build/.../hvmm-mutant-X -- SCENARIO ARGS...
@@ -23,6 +23,13 @@ import re
 import subprocess
 import sys
 import tempfile
+
+
+# A bug caught on the first call that reaches it (a held-lock assertion
+# fires even with one vCPU) ends the recording within a few ops: such a
+# trace may already be as small as it gets, and minimizing must only not
+# make it longer.
+ALREADY_SMALL = 5
 
 
 def run(cmd):
@@ -76,8 +83,11 @@ def main():
         assert r.returncode == 0, 'minimize: exit %d\n%s%s' % (r.returncode, r.stdout, r.stderr)
         print(r.stdout.strip())
         before, after = ops(args.hvmm, rec), ops(args.hvmm, small)
-        assert after < before, 'minimize kept %d of %d ops' % (after, before)
-        assert os.path.getsize(small) < os.path.getsize(rec)
+        if before > ALREADY_SMALL:
+            assert after < before, 'minimize kept %d of %d ops' % (after, before)
+            assert os.path.getsize(small) < os.path.getsize(rec)
+        else:
+            assert after <= before, 'minimize grew %d ops to %d' % (before, after)
         d = summary([args.mutant, 'replay', small], [1])
         assert first(d)[0] == want[0], 'minimized: first violation %s, expected %s' % (first(d), want)
         d = summary([args.hvmm, 'replay', small], [0, 1])
