@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "machine_conc.h"
 #include "trace/trace.h"
 
 static void usage(FILE *out)
@@ -35,6 +36,11 @@ struct replay {
 };
 
 /* Runs @r's ops on @m, recording to @w if set; -1 on a malformed trace. */
+static void write_sched(void *ctx, const struct sim_op *op)
+{
+	sim_trace_write_op(ctx, op);
+}
+
 static int run_ops(struct sim_trace_reader *r, struct sim_machine *m, struct cli_run *run,
 		   struct sim_trace_writer *w, struct sim_trace_error *err)
 {
@@ -52,7 +58,13 @@ static int run_ops(struct sim_trace_reader *r, struct sim_machine *m, struct cli
 		if (rec.op.flags & SIM_OP_F_EXPECT)
 			run->no_expectations = false;
 		result = sim_machine_exec(m, &rec.op, NULL);
-		if (w) {
+		if (w && rec.op.kind == SIM_OP_SCHED && rec.op.a) {
+			/* The schedule taken is written after the block has run. */
+		} else if (w && sim_machine_conc_queued(m)) {
+			/* Queued for the concurrent block: its outcome is not known yet. */
+			rec.op.flags &= (uint8_t)~SIM_OP_F_EXPECT;
+			sim_trace_write_op(w, &rec.op);
+		} else if (w) {
 			sim_trace_set_outcome(&rec.op, result);
 			sim_trace_write_op(w, &rec.op);
 		}
@@ -103,6 +115,14 @@ static int replay_one(struct replay *rp, const char *path)
 	cli_run_start(&run, m, 0, rp->json);
 	run.no_expectations = true;
 	ret = run_ops(r, m, &run, w, &err);
+	if (w && ret >= 0 && sim_machine_conc_queued(m)) {
+		size_t n;
+		const uint16_t *sched;
+
+		sim_machine_conc_run(m);
+		sched = sim_machine_conc_schedule(m, &n);
+		sim_conc_schedule_runs(sched, n, write_sched, w);
+	}
 	if (w && ret < 0) {
 		sim_trace_discard(w);
 	} else if (w) {

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "alloc/allocator.h"
+#include "machine_conc.h"
 #include "machine_vm.h"
 
 uint64_t cli_now_ns(void)
@@ -121,6 +122,14 @@ static void print_text(const struct cli_run *run, const char *title, double secs
 
 		failure_causes(run, causes, sizeof(causes));
 		fputs(causes, stdout);
+	}
+	if (sim_machine_conc_vcpus(m)) {
+		size_t decisions;
+
+		sim_machine_conc_schedule(m, &decisions);
+		printf("interleaved: %u vCPUs, %llu steps, %zu decisions\n",
+		       sim_machine_conc_vcpus(m), (unsigned long long)sim_machine_conc_steps(m),
+		       decisions);
 	}
 	printf("oracle sweeps: %llu\n", (unsigned long long)st->sweeps);
 	printf("violations: %llu\n", (unsigned long long)r->total);

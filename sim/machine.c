@@ -13,6 +13,8 @@
 
 #include <hvmm/types.h>
 
+#include "event/event.h"
+#include "machine_conc.h"
 #include "machine_heap.h"
 #include "machine_vm.h"
 #include "platform.h"
@@ -43,7 +45,18 @@ struct sim_machine {
 	bool alloc_ready;
 	struct sim_vmstate *vms;	/* the VM side (machine_vm.c) */
 	struct sim_heapstate *heap;	/* the byte heap (machine_heap.c) */
+	struct conc *conc;		/* the concurrent block (machine_conc.h) */
+	/*
+	 * A concurrent block runs: what an op touched is judged at the next
+	 * point where no vCPU is inside an op, by a full sweep, not right after
+	 * the op, when another vCPU may be half-way through its critical
+	 * section (and AVAIL has no meaning while another op holds a block).
+	 */
+	bool conc_running;
 };
+
+static void conc_forget(struct sim_machine *m);
+static void conc_free(struct sim_machine *m);
 
 /* Pages per allocation stamp check: the first and last page of a block. */
 #define STAMP_MAGIC 0x68766d6d00000000ULL	/* "hvmm" */
@@ -198,6 +211,7 @@ static void machine_teardown(struct sim_machine *m)
 		sim_heap_teardown(m->heap);
 	memset(&m->stats, 0, sizeof(m->stats));
 	m->dead = false;
+	conc_forget(m);
 }
 
 /* @cfg's regions into @pm: 0, or -1 with the index of the one at fault. */
@@ -289,6 +303,7 @@ void sim_machine_destroy(struct sim_machine *m)
 	if (!m)
 		return;
 	machine_teardown(m);
+	conc_free(m);
 	free(m->vms);
 	sim_heap_destroy(m->heap);
 	free(m->handles);
@@ -409,7 +424,7 @@ static bool oracles_on(const struct sim_machine *m)
 
 static void check_touched(struct sim_machine *m, uint64_t pfn, uint64_t nr)
 {
-	if (oracles_on(m) && m->alloc.ops->check_touched)
+	if (oracles_on(m) && !m->conc_running && m->alloc.ops->check_touched)
 		m->alloc.ops->check_touched(&m->alloc, &m->shadow, &m->report, pfn, nr);
 }
 
@@ -418,7 +433,7 @@ static void check_avail(struct sim_machine *m, uint64_t count, uint64_t align, c
 {
 	uint64_t pfn;
 
-	if (!oracles_on(m))
+	if (!oracles_on(m) || m->conc_running)
 		return;
 	pfn = sim_alloc_shadow_find_free(&m->shadow, count, align, 0);
 	if (pfn != UINT64_MAX)
@@ -442,6 +457,7 @@ void sim_machine_sweep(struct sim_machine *m)
 
 void sim_machine_finish(struct sim_machine *m)
 {
+	sim_machine_conc_run(m);
 	sim_report_set_op(&m->report, m->stats.ops, "");
 	if (oracles_on(m))
 		sim_machine_sweep(m);
@@ -742,11 +758,12 @@ static int dispatch(struct sim_machine *m, const struct sim_op *op, uint64_t *va
 	return sim_vm_exec(m->vms, op, value);
 }
 
-int sim_machine_exec(struct sim_machine *m, const struct sim_op *op, uint64_t *value)
+/* Runs @op, the @index-th op of the run, and judges it. */
+static int exec_at(struct sim_machine *m, const struct sim_op *op, uint64_t *value,
+		   uint64_t index)
 {
 	struct sim_panic_catcher catcher;
 	volatile int ret = -HVMM_EINVAL;
-	uint64_t index = m->stats.ops++;
 
 	if (m->dead)
 		return -HVMM_EFAULT;
@@ -784,6 +801,22 @@ int sim_machine_exec(struct sim_machine *m, const struct sim_op *op, uint64_t *v
 	return ret;
 }
 
+static int conc_queue(struct sim_machine *m, const struct sim_op *op, uint64_t index);
+
+int sim_machine_exec(struct sim_machine *m, const struct sim_op *op, uint64_t *value)
+{
+	uint64_t index = m->stats.ops++;
+
+	if (op->kind == SIM_OP_SCHED || sim_machine_conc_queued(m)) {
+		if (m->dead)
+			return -HVMM_EFAULT;
+		if (op->kind >= SIM_OP__COUNT)
+			return -HVMM_EINVAL;
+		return conc_queue(m, op, index);
+	}
+	return exec_at(m, op, value, index);
+}
+
 double sim_machine_fragmentation(const struct sim_machine *m)
 {
 	uint64_t largest = 0;
@@ -796,4 +829,377 @@ double sim_machine_fragmentation(const struct sim_machine *m)
 		largest = 1ULL << o;
 	}
 	return 1.0 - (double)largest / (double)m->shadow.nr_free;
+}
+
+/* --- concurrent blocks (machine_conc.h) ------------------------------------- */
+
+struct conc_op {
+	struct sim_op op;
+	uint64_t index;
+};
+
+struct conc_prog {
+	struct conc_op *ops;
+	size_t n, cap;
+};
+
+#define CONC_MAX_STEP_CHECKS	4
+/* A block running longer than this is livelocked (a spin that never ends). */
+#define CONC_STEP_LIMIT		(50ULL * 1000 * 1000)
+
+struct conc {
+	bool queued;
+	unsigned int cur;		/* CPU the next queued op goes to */
+	unsigned int nr;		/* CPUs named so far (highest + 1) */
+	struct conc_prog *prog;		/* SIM_CONC_MAX_VCPUS, allocated as named */
+	unsigned int prog_cap;
+	uint16_t *schedule;		/* the written schedule, expanded */
+	size_t nr_sched, cap_sched;
+	const struct sim_sched_chooser *override;
+	struct sim_sched *sched;
+	/* While a block runs. */
+	struct sim_machine *m;
+	unsigned int in_op;		/* vCPUs inside an op */
+	const struct conc_op **cur_op;	/* per vCPU */
+	uint64_t violations_before;
+	struct sim_conc_hist *hist;
+	size_t nr_hist, cap_hist;
+	uint64_t steps;
+	unsigned int ran_vcpus;
+	struct {
+		sim_sched_step_fn fn;
+		void *ctx;
+	} checks[CONC_MAX_STEP_CHECKS];
+	unsigned int nr_checks;
+};
+
+static struct conc *conc_get(struct sim_machine *m)
+{
+	if (!m->conc) {
+		m->conc = calloc(1, sizeof(*m->conc));
+		if (m->conc)
+			m->conc->sched = sim_sched_create();
+		if (m->conc && !m->conc->sched) {
+			free(m->conc);
+			m->conc = NULL;
+		}
+	}
+	return m->conc;
+}
+
+/* Forgets the queued block (a reset machine starts sequential). */
+static void conc_forget(struct sim_machine *m)
+{
+	struct conc *c = m->conc;
+
+	if (!c)
+		return;
+	for (unsigned int i = 0; i < c->prog_cap; i++)
+		c->prog[i].n = 0;
+	c->queued = false;
+	c->cur = 0;
+	c->nr = 0;
+	c->nr_sched = 0;
+	c->nr_checks = 0;
+}
+
+static void conc_free(struct sim_machine *m)
+{
+	struct conc *c = m->conc;
+
+	if (!c)
+		return;
+	for (unsigned int i = 0; i < c->prog_cap; i++)
+		free(c->prog[i].ops);
+	free(c->prog);
+	free(c->schedule);
+	free(c->cur_op);
+	free(c->hist);
+	sim_sched_destroy(c->sched);
+	free(c);
+	m->conc = NULL;
+}
+
+bool sim_machine_conc_queued(const struct sim_machine *m)
+{
+	return m->conc && m->conc->queued;
+}
+
+void sim_machine_conc_set_chooser(struct sim_machine *m, const struct sim_sched_chooser *c)
+{
+	struct conc *cc = conc_get(m);
+
+	if (cc)
+		cc->override = c;
+}
+
+bool sim_machine_conc_add_step_check(struct sim_machine *m, sim_sched_step_fn fn, void *ctx)
+{
+	struct conc *c = conc_get(m);
+
+	if (!c || c->nr_checks == CONC_MAX_STEP_CHECKS)
+		return false;
+	for (unsigned int i = 0; i < c->nr_checks; i++)
+		if (c->checks[i].fn == fn && c->checks[i].ctx == ctx)
+			return true;
+	c->checks[c->nr_checks].fn = fn;
+	c->checks[c->nr_checks++].ctx = ctx;
+	return true;
+}
+
+static bool grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	size_t n = *cap ? *cap : 16;
+	void *q;
+
+	if (need <= *cap)
+		return true;
+	while (n < need)
+		n *= 2;
+	q = realloc(*p, n * elem);
+	if (!q)
+		return false;
+	*p = q;
+	*cap = n;
+	return true;
+}
+
+static int conc_prog_for(struct conc *c, unsigned int cpu)
+{
+	if (cpu >= SIM_CONC_MAX_VCPUS)
+		return -HVMM_EINVAL;
+	if (cpu >= c->prog_cap) {
+		unsigned int cap = c->prog_cap ? c->prog_cap : 4;
+		struct conc_prog *p;
+
+		while (cap <= cpu)
+			cap *= 2;
+		p = realloc(c->prog, cap * sizeof(*p));
+		if (!p)
+			return -HVMM_ENOMEM;
+		memset(p + c->prog_cap, 0, (cap - c->prog_cap) * sizeof(*p));
+		c->prog = p;
+		c->prog_cap = cap;
+	}
+	if (cpu >= c->nr)
+		c->nr = cpu + 1;
+	return 0;
+}
+
+static int conc_queue(struct sim_machine *m, const struct sim_op *op, uint64_t index)
+{
+	struct conc *c = conc_get(m);
+	struct conc_prog *p;
+	int ret;
+
+	if (!c)
+		return -HVMM_ENOMEM;
+	if (op->kind == SIM_OP_SCHED) {
+		m->stats.by_kind[op->kind]++;
+		ret = conc_prog_for(c, op->vcpu);
+		if (ret)
+			return ret;
+		c->queued = true;
+		if (!op->a) {
+			c->cur = op->vcpu;
+			return 0;
+		}
+		if (op->a > (1u << 20) || !grow((void **)&c->schedule, &c->cap_sched,
+						 c->nr_sched + op->a, sizeof(*c->schedule)))
+			return -HVMM_EINVAL;
+		for (uint64_t i = 0; i < op->a; i++)
+			c->schedule[c->nr_sched++] = (uint16_t)op->vcpu;
+		return 0;
+	}
+	ret = conc_prog_for(c, c->cur);
+	if (ret)
+		return ret;
+	p = &c->prog[c->cur];
+	if (!grow((void **)&p->ops, &p->cap, p->n + 1, sizeof(*p->ops)))
+		return -HVMM_ENOMEM;
+	p->ops[p->n++] = (struct conc_op){ .op = *op, .index = index };
+	return 0;
+}
+
+static void conc_record(struct conc *c, enum sim_conc_hist_kind kind, unsigned int vcpu,
+			const struct conc_op *co, int result, uint64_t value)
+{
+	if (!grow((void **)&c->hist, &c->cap_hist, c->nr_hist + 1, sizeof(*c->hist)))
+		return;
+	c->hist[c->nr_hist++] = (struct sim_conc_hist){
+		.kind = (uint8_t)kind, .vcpu = (uint16_t)vcpu, .result = result,
+		.op_index = co->index, .op = &co->op, .value = value,
+		.step = sim_sched_steps(c->sched),
+	};
+}
+
+/* Violations found so far stop the block: mm/ is then left mid-op. */
+static bool conc_violated(struct conc *c)
+{
+	return c->m->report.total != c->violations_before || c->m->dead;
+}
+
+static void conc_body(void *arg, unsigned int vcpu)
+{
+	struct conc *c = arg;
+	struct sim_machine *m = c->m;
+	struct conc_prog *p = &c->prog[vcpu];
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct conc_op *co = &p->ops[i];
+		uint64_t value = 0;
+		int ret;
+
+		c->cur_op[vcpu] = co;
+		conc_record(c, SIM_CONC_INVOKE, vcpu, co, 0, 0);
+		c->in_op++;
+		sim_event_begin();
+		ret = exec_at(m, &co->op, &value, co->index);
+		sim_event_end();
+		c->in_op--;
+		c->cur_op[vcpu] = NULL;
+		conc_record(c, SIM_CONC_RETURN, vcpu, co, ret, value);
+		if (conc_violated(c)) {
+			sim_sched_stop(c->sched);
+			return;
+		}
+		/* Nobody inside an op: the state oracles judge it as between sequential ops. */
+		if (!c->in_op && oracles_on(m)) {
+			sim_machine_sweep(m);
+			if (conc_violated(c)) {
+				sim_sched_stop(c->sched);
+				return;
+			}
+		}
+	}
+}
+
+static void conc_step(void *ctx, struct sim_sched *s, unsigned int vcpu)
+{
+	struct conc *c = ctx;
+	const struct conc_op *co = c->cur_op[vcpu];
+
+	if (co)
+		sim_report_set_op_deferred(&c->m->report, co->index, &co->op);
+	for (unsigned int i = 0; i < c->nr_checks; i++)
+		c->checks[i].fn(c->checks[i].ctx, s, vcpu);
+	if (conc_violated(c))
+		sim_sched_stop(s);
+}
+
+static void conc_report_end(struct conc *c, int status)
+{
+	struct sim_machine *m = c->m;
+	char who[128];
+	size_t n = 0;
+
+	if (status == SIM_SCHED_DONE || status == SIM_SCHED_STOPPED)
+		return;
+	who[0] = '\0';
+	for (unsigned int i = 0; i < c->nr && n < sizeof(who) - 16; i++)
+		if (c->cur_op[i])
+			n += (size_t)snprintf(who + n, sizeof(who) - n, " %u", i);
+	sim_report_set_op(&m->report, m->stats.ops, "");
+	sim_report_violation(&m->report, SIM_ORACLE_CONC, "%s: vCPUs%s stuck inside an op after %llu steps",
+			     status == SIM_SCHED_DEADLOCK ? "deadlock" : "livelock (step limit)",
+			     who[0] ? who : " (none)",
+			     (unsigned long long)sim_sched_steps(c->sched));
+}
+
+int sim_machine_conc_run(struct sim_machine *m)
+{
+	struct conc *c = m->conc;
+	struct sim_sched_prng prng;
+	struct sim_sched_replay replay;
+	struct sim_sched_chooser fallback, chooser;
+	bool vm_oracles;
+	int status;
+
+	if (!c || !c->queued || m->dead)
+		return SIM_SCHED_DONE;
+	c->queued = false;
+	if (!grow((void **)&c->cur_op, &(size_t){ 0 }, c->nr, sizeof(*c->cur_op)) ||
+	    sim_sched_reset(c->sched, c->nr)) {
+		m->dead = true;
+		return SIM_SCHED_DEADLOCK;
+	}
+	memset(c->cur_op, 0, c->nr * sizeof(*c->cur_op));
+	for (unsigned int i = 0; i < c->nr; i++)
+		if (c->prog[i].n)
+			sim_sched_spawn(c->sched, i, conc_body, c);
+	sim_sched_prng_init(&prng, &fallback, m->cfg.seed);
+	sim_sched_replay_init(&replay, &chooser, c->schedule, c->nr_sched, &fallback);
+	sim_sched_set_chooser(c->sched, c->override ? c->override : &chooser);
+	sim_sched_set_step_hook(c->sched, conc_step, c);
+	sim_sched_set_step_limit(c->sched, CONC_STEP_LIMIT);
+	c->m = m;
+	c->in_op = 0;
+	c->nr_hist = 0;
+	c->violations_before = m->report.total;
+	c->ran_vcpus = c->nr;
+	vm_oracles = m->vms->oracles;
+	m->vms->oracles = false;
+	m->conc_running = true;
+	status = sim_sched_run(c->sched);
+	m->conc_running = false;
+	m->vms->oracles = vm_oracles;
+	c->steps = sim_sched_steps(c->sched);
+	conc_report_end(c, status);
+	if (status != SIM_SCHED_DONE)
+		m->dead = true;		/* mm/ left mid-op, locks perhaps held */
+	for (unsigned int i = 0; i < c->prog_cap; i++)
+		c->prog[i].n = 0;
+	c->nr_sched = 0;
+	c->cur = 0;
+	return status;
+}
+
+const struct sim_conc_hist *sim_machine_conc_history(const struct sim_machine *m, size_t *n)
+{
+	*n = m->conc ? m->conc->nr_hist : 0;
+	return m->conc ? m->conc->hist : NULL;
+}
+
+const uint16_t *sim_machine_conc_schedule(const struct sim_machine *m, size_t *n)
+{
+	if (!m->conc) {
+		*n = 0;
+		return NULL;
+	}
+	return sim_sched_schedule(m->conc->sched, n);
+}
+
+uint64_t sim_machine_conc_steps(const struct sim_machine *m)
+{
+	return m->conc ? m->conc->steps : 0;
+}
+
+unsigned int sim_machine_conc_vcpus(const struct sim_machine *m)
+{
+	return m->conc ? m->conc->ran_vcpus : 0;
+}
+
+struct sim_sched *sim_machine_conc_sched(struct sim_machine *m)
+{
+	struct conc *c = conc_get(m);
+
+	return c ? c->sched : NULL;
+}
+
+void sim_conc_schedule_runs(const uint16_t *choices, size_t n,
+			    void (*emit)(void *ctx, const struct sim_op *op), void *ctx)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t j = i;
+		struct sim_op op = { .kind = SIM_OP_SCHED };
+
+		while (j < n && choices[j] == choices[i])
+			j++;
+		op.vcpu = choices[i];
+		op.a = j - i;
+		emit(ctx, &op);
+		i = j;
+	}
 }

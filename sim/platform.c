@@ -213,6 +213,8 @@ void hvmm_cpu_relax(void)
 #elif defined(__aarch64__)
 	__asm__ volatile("yield");
 #endif
+	/* The interleaver lets another vCPU run: the spinner waits for a write. */
+	sim_event_relax();
 }
 
 static const enum sim_ev_kind trace_event_kind[] = {

@@ -157,6 +157,12 @@ void sim_event_end(void)
 	sim_event_cpu.join_at = NULL;
 }
 
+/* tsan_hooks.c, in the builds that instrument mm/, says otherwise. */
+__attribute__((weak)) bool sim_event_mm_instrumented(void)
+{
+	return false;
+}
+
 bool sim_event_armed(void)
 {
 	return armed;
@@ -248,6 +254,14 @@ void sim_event_fence(void)
 		deliver(&ev);
 }
 
+void sim_event_relax(void)
+{
+	if (!armed || !sched_fn)
+		return;
+	flush_store();
+	schedule(SIM_EV_RELAX, NULL, 0, 0);
+}
+
 void sim_event_platform(enum sim_ev_kind kind, uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 {
 	struct sim_event ev = { .kind = kind, .a = a, .b = b, .c = c, .d = d };
@@ -277,6 +291,7 @@ static const char *const kind_names[SIM_EV_NR_KINDS] = {
 	[SIM_EV_S2_MAP] = "s2 map",
 	[SIM_EV_S2_UNMAP] = "s2 unmap",
 	[SIM_EV_OWNERSHIP] = "ownership",
+	[SIM_EV_RELAX] = "relax",
 };
 
 const char *sim_event_kind_name(enum sim_ev_kind kind)

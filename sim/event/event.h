@@ -47,6 +47,7 @@ enum sim_ev_kind {
 	SIM_EV_S2_MAP,		/* a = vmid, b = ipa, c = pa, d = size */
 	SIM_EV_S2_UNMAP,	/* a = vmid, b = ipa, c = size */
 	SIM_EV_OWNERSHIP,	/* a = pa, b = from, c = to, d = state */
+	SIM_EV_RELAX,		/* a spin-wait hint (hvmm_cpu_relax): scheduler only */
 	SIM_EV_NR_KINDS,
 };
 
@@ -81,8 +82,8 @@ typedef void (*sim_event_observer_fn)(void *ctx, const struct sim_event *ev);
 
 /*
  * Called before an access to memory (kind SIM_EV_LOAD, SIM_EV_STORE or
- * SIM_EV_ATOMIC; only addr, size and flags are set): the scheduler may
- * run other vCPUs before returning.
+ * SIM_EV_ATOMIC; only addr, size and flags are set), and at a spin-wait
+ * hint (SIM_EV_RELAX): the scheduler may run other vCPUs before returning.
  */
 typedef void (*sim_event_sched_fn)(void *ctx, const struct sim_event *ev);
 
@@ -126,6 +127,8 @@ void sim_event_atomic_done(void *addr, uint32_t size, uint32_t flags, uint64_t o
 			   uint64_t val);
 void sim_event_atomic_before(void *addr, uint32_t size, uint32_t flags);
 void sim_event_fence(void);
+/* A spin-wait hint (sim/platform.c): the scheduler may let the lock holder run. */
+void sim_event_relax(void);
 
 /*
  * For the instrumentation hooks (tsan_hooks.c) only: the state their fast

@@ -47,6 +47,11 @@ void __tsan_init(void)
 {
 }
 
+bool sim_event_mm_instrumented(void)
+{
+	return true;
+}
+
 void __tsan_func_entry(void *pc)
 {
 	(void)pc;
