@@ -1112,7 +1112,6 @@ int sim_machine_conc_run(struct sim_machine *m)
 	struct sim_sched_prng prng;
 	struct sim_sched_replay replay;
 	struct sim_sched_chooser fallback, chooser;
-	bool vm_oracles;
 	int status;
 
 	if (!c || !c->queued || m->dead)
@@ -1137,12 +1136,11 @@ int sim_machine_conc_run(struct sim_machine *m)
 	c->nr_hist = 0;
 	c->violations_before = m->report.total;
 	c->ran_vcpus = c->nr;
-	vm_oracles = m->vms->oracles;
-	m->vms->oracles = false;
+	m->vms->conc_deferred = true;
 	m->conc_running = true;
 	status = sim_sched_run(c->sched);
 	m->conc_running = false;
-	m->vms->oracles = vm_oracles;
+	m->vms->conc_deferred = false;
 	c->steps = sim_sched_steps(c->sched);
 	conc_report_end(c, status);
 	if (status != SIM_SCHED_DONE)

@@ -671,7 +671,7 @@ static int exec_op(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *va
 		break;
 	}
 	sim_vm_spec_judge(vs, op, ret);
-	if (!ret && vs->oracles)
+	if (!ret && vs->oracles && !vs->conc_deferred)
 		sim_vm_check_touched(vs);
 	return ret;
 }

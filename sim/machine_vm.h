@@ -51,6 +51,8 @@ struct sim_vmstate {
 	const struct sim_vmemmap *vmemmap;	/* mm/'s page metadata */
 	struct sim_report *report;
 	bool oracles;
+	/* A concurrent block runs: what an op touched is judged by the next sweep. */
+	bool conc_deferred;
 	/*
 	 * The hypervisor's pages, [hyp_pfn, hyp_pfn + hyp_pages): the host
 	 * stage-2's own pool first (pKVM's host_s2_pool), then the pool every

@@ -252,7 +252,7 @@ static void reschedule(struct sim_sched *s)
 	for (unsigned int i = 0; i < s->nr; i++) {
 		if (s->v[i].state == V_READY)
 			s->enabled[n++] = i;
-		if (s->v[i].state != V_DONE)
+		if (s->v[i].state == V_READY || s->v[i].state == V_SLEEPING)
 			all_done = 0;
 	}
 	if (n == 0) {
