@@ -1,0 +1,597 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Linearizability checking (see linearize.h): a bounded depth-first search
+ * for a sequential order, on SPEC and on the allocator shadow.
+ */
+#include "oracle/linearize.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <hvmm/types.h>		/* the result codes: the interface, not mm/'s logic */
+
+#include "recycle.h"
+
+#define PAGE_SHIFT	12
+
+const char *sim_lin_verdict_name(enum sim_lin_verdict v)
+{
+	switch (v) {
+	case SIM_LIN_OK: return "ok";
+	case SIM_LIN_VIOLATION: return "violation";
+	case SIM_LIN_GAVE_UP: return "gave up";
+	default: return "bad input";
+	}
+}
+
+/* --- what the history can touch, saved before the search ---------------------- */
+
+struct saved_page {
+	uint64_t pfn;
+	struct sim_spec_page spec;
+};
+
+struct saved_space {
+	unsigned int vm;
+	struct sim_space space;		/* a copy: slots duplicated */
+};
+
+struct saved_apage {
+	uint64_t pfn;
+	uint8_t state;		/* enum sim_shadow_state */
+};
+
+struct overlay {
+	uint32_t h;
+	struct sim_lin_handle now, before;
+};
+
+struct search {
+	const struct sim_lin_refs *refs;
+	const struct sim_lin_event *h;
+	size_t n;
+	uint64_t max_nodes;
+	struct sim_lin_result *out;
+
+	/* SPEC: scalars, the VMs, the spaces of the VMs the ops name, the pages they can reach. */
+	struct sim_spec spec_before;		/* the struct only: pointers are the live model's */
+	struct saved_space *spaces;
+	size_t nr_spaces;
+	struct saved_page *pages;
+	size_t nr_pages, cap_pages;
+
+	/* The allocator shadow: the pages the ops can reach, and the handles they name. */
+	struct sim_alloc_shadow shadow_before;
+	struct saved_apage *apages;
+	size_t nr_apages, cap_apages;
+	struct overlay *handles;
+	size_t nr_handles;
+
+	/* The search. */
+	uint64_t done[SIM_LIN_MAX_OPS / 64];
+	size_t order[SIM_LIN_MAX_OPS];
+	uint64_t *memo;			/* open addressing: 5 words a key, 0 = empty */
+	size_t memo_cap, memo_nr;
+	bool gave_up;
+};
+
+static bool is_alloc_op(unsigned int kind)
+{
+	return kind == SIM_OP_ALLOC || kind == SIM_OP_FREE || kind == SIM_OP_GET ||
+	       kind == SIM_OP_PUT;
+}
+
+static bool is_spec_op(unsigned int kind)
+{
+	return (sim_op_descs[kind].cls & SIM_OPC_VM) && kind != SIM_OP_SCHED;
+}
+
+/* Ops that name physical pages of their own (b = pfn, c = pages). */
+static bool names_pfns(unsigned int kind)
+{
+	switch (kind) {
+	case SIM_OP_HOST_DONATE_HYP:
+	case SIM_OP_HYP_DONATE_HOST:
+	case SIM_OP_HOST_DONATE_GUEST:
+	case SIM_OP_HOST_SHARE_GUEST:
+	case SIM_OP_HOST_UNSHARE_GUEST:
+	case SIM_OP_S2_MAP:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t c = *cap ? *cap : 64;
+	void *q;
+
+	if (need <= *cap)
+		return true;
+	while (c < need)
+		c *= 2;
+	q = realloc(*p, c * size);
+	if (!q)
+		return false;
+	*p = q;
+	*cap = c;
+	return true;
+}
+
+static bool save_spec_page(struct search *s, uint64_t pfn)
+{
+	const struct sim_spec_page *p = sim_spec_page(s->refs->spec, pfn);
+
+	if (!p)
+		return true;		/* outside the model: never written */
+	if (!grow((void **)&s->pages, &s->cap_pages, s->nr_pages + 1, sizeof(*s->pages)))
+		return false;
+	s->pages[s->nr_pages++] = (struct saved_page){ .pfn = pfn, .spec = *p };
+	return true;
+}
+
+static bool save_space(struct search *s, unsigned int vm)
+{
+	const struct sim_space *sp = &s->refs->spec->spaces[vm];
+	struct saved_space *c;
+
+	for (size_t i = 0; i < s->nr_spaces; i++)
+		if (s->spaces[i].vm == vm)
+			return true;
+	c = realloc(s->spaces, (s->nr_spaces + 1) * sizeof(*c));
+	if (!c)
+		return false;
+	s->spaces = c;
+	c = &s->spaces[s->nr_spaces++];
+	c->vm = vm;
+	c->space = *sp;
+	c->space.slots = NULL;
+	if (sp->cap) {
+		c->space.slots = sim_recycle_get(sp->cap * sizeof(*sp->slots));
+		memcpy(c->space.slots, sp->slots, sp->cap * sizeof(*sp->slots));
+	}
+	/* Every page the guest holds may change state (a destroy gives them all back). */
+	for (uint64_t i = 0; i < sp->cap; i++)
+		if (sp->slots[i].used && !save_spec_page(s, sp->slots[i].pfn))
+			return false;
+	return true;
+}
+
+static bool save_spec(struct search *s)
+{
+	s->spec_before = *s->refs->spec;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct sim_op *op = &s->h[i].op;
+
+		if (!is_spec_op(op->kind))
+			continue;
+		if (op->vm && op->vm <= SIM_MAX_VM && !save_space(s, op->vm))
+			return false;
+		if (names_pfns(op->kind))
+			for (uint64_t p = 0; p < op->c && p < (1ULL << 18); p++)
+				if (!save_spec_page(s, op->b + p))
+					return false;
+	}
+	return true;
+}
+
+static void restore_spec(struct search *s)
+{
+	struct sim_spec *spec = s->refs->spec;
+
+	for (size_t i = 0; i < s->nr_spaces; i++) {
+		struct sim_space *sp = &spec->spaces[s->spaces[i].vm];
+		const struct sim_space *c = &s->spaces[i].space;
+
+		if (sp->cap != c->cap) {
+			if (sp->cap)
+				sim_space_free(sp);
+			sp->slots = c->cap ? sim_recycle_get(c->cap * sizeof(*c->slots)) : NULL;
+		}
+		if (c->cap)
+			memcpy(sp->slots, c->slots, c->cap * sizeof(*c->slots));
+		sp->cap = c->cap;
+		sp->nr = c->nr;
+	}
+	/* Backwards: a page saved twice gets its first (oldest) copy. */
+	for (size_t i = s->nr_pages; i--;)
+		spec->pages[s->pages[i].pfn - spec->cfg.base_pfn] = s->pages[i].spec;
+	memcpy(spec->vms, s->spec_before.vms, sizeof(spec->vms));
+	spec->nr_live = s->spec_before.nr_live;
+	spec->pick_cursor = s->spec_before.pick_cursor;
+	spec->lo = s->spec_before.lo;
+	spec->hi = s->spec_before.hi;
+}
+
+static struct overlay *handle_of(struct search *s, uint32_t h)
+{
+	for (size_t i = 0; i < s->nr_handles; i++)
+		if (s->handles[i].h == h)
+			return &s->handles[i];
+	return NULL;
+}
+
+static bool save_apage(struct search *s, uint64_t pfn)
+{
+	if (!grow((void **)&s->apages, &s->cap_apages, s->nr_apages + 1, sizeof(*s->apages)))
+		return false;
+	s->apages[s->nr_apages++] = (struct saved_apage){
+		.pfn = pfn, .state = (uint8_t)sim_alloc_shadow_get(s->refs->shadow, pfn),
+	};
+	return true;
+}
+
+static bool save_apages(struct search *s, uint64_t pfn, uint64_t nr)
+{
+	for (uint64_t i = 0; i < nr && i < (1ULL << 20); i++)
+		if (!save_apage(s, pfn + i))
+			return false;
+	return true;
+}
+
+static bool save_alloc(struct search *s)
+{
+	const struct sim_lin_refs *r = s->refs;
+
+	s->shadow_before = *r->shadow;
+	s->handles = calloc(s->n ? s->n : 1, sizeof(*s->handles));
+	if (!s->handles)
+		return false;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct sim_lin_event *e = &s->h[i];
+		struct overlay *o;
+
+		if (!is_alloc_op(e->op.kind))
+			continue;
+		if (e->op.kind == SIM_OP_ALLOC && !e->result && e->op.a < 64 &&
+		    !save_apages(s, e->value, 1ULL << e->op.a))
+			return false;
+		if (handle_of(s, e->op.h))
+			continue;
+		o = &s->handles[s->nr_handles++];
+		o->h = e->op.h;
+		if (!r->handle || !r->handle(r->handle_ctx, e->op.h, &o->before))
+			o->before = (struct sim_lin_handle){ 0 };
+		o->now = o->before;
+		if (o->before.refs && !save_apages(s, o->before.pfn, o->before.pages))
+			return false;
+	}
+	return true;
+}
+
+static void restore_alloc(struct search *s)
+{
+	struct sim_alloc_shadow *sh = s->refs->shadow;
+
+	for (size_t i = s->nr_apages; i--;)
+		sim_alloc_shadow_set(sh, s->apages[i].pfn, 1,
+				     (enum sim_shadow_state)s->apages[i].state);
+	sh->nr_free = s->shadow_before.nr_free;
+	sh->nr_allocated = s->shadow_before.nr_allocated;
+	sh->nr_reserved = s->shadow_before.nr_reserved;
+	sh->written_lo = s->shadow_before.written_lo;
+	sh->written_hi = s->shadow_before.written_hi;
+	for (size_t i = 0; i < s->nr_handles; i++)
+		s->handles[i].now = s->handles[i].before;
+}
+
+static void restore(struct search *s)
+{
+	if (s->refs->spec)
+		restore_spec(s);
+	if (s->refs->shadow)
+		restore_alloc(s);
+}
+
+/* --- the references: one op, if its result is allowed --------------------------- */
+
+static bool step_spec(struct search *s, const struct sim_lin_event *e)
+{
+	struct sim_spec_verdict v = sim_spec_predict(s->refs->spec, &e->op);
+
+	if (!v.judged)
+		return true;
+	if (e->result != v.result && !(e->result == -HVMM_ENOMEM && v.may_enomem))
+		return false;
+	if (!e->result)
+		sim_spec_apply(s->refs->spec, &e->op, &v);
+	return true;
+}
+
+static bool block_free(const struct sim_alloc_shadow *sh, uint64_t pfn, uint64_t nr)
+{
+	return !(pfn & (nr - 1)) && sim_alloc_shadow_covers(sh, pfn, nr) &&
+	       sim_alloc_shadow_all_free(sh, pfn, nr);
+}
+
+static bool step_alloc(struct search *s, const struct sim_lin_event *e)
+{
+	struct sim_alloc_shadow *sh = s->refs->shadow;
+	struct overlay *o = handle_of(s, e->op.h);
+	uint64_t nr;
+
+	switch (e->op.kind) {
+	case SIM_OP_ALLOC:
+		/* The executor's checks first, in its order. */
+		if (e->op.h >= SIM_MAX_HANDLE)
+			return e->result == -HVMM_EINVAL;
+		if (o->now.refs)
+			return e->result == -HVMM_EEXIST;
+		if (e->op.a > 63)
+			return e->result == -HVMM_EINVAL;
+		nr = 1ULL << e->op.a;
+		if (e->result == -HVMM_ENOMEM)
+			return e->op.a > s->refs->alloc_max_order ||
+			       sim_alloc_shadow_find_free(sh, nr, nr, 0) == UINT64_MAX;
+		if (e->result || !block_free(sh, e->value, nr))
+			return false;
+		sim_alloc_shadow_set(sh, e->value, nr, SIM_SHADOW_ALLOCATED);
+		o->now = (struct sim_lin_handle){ .pfn = e->value, .pages = nr, .refs = 1 };
+		return true;
+	case SIM_OP_GET:
+		if (!o->now.refs)
+			return e->result == -HVMM_ENOENT;
+		if (o->now.refs >= UINT16_MAX)
+			return e->result == -HVMM_ERANGE;
+		if (e->result)
+			return false;
+		o->now.refs++;
+		return true;
+	case SIM_OP_FREE:
+	case SIM_OP_PUT:
+		if (!o->now.refs)
+			return e->result == -HVMM_ENOENT;
+		if (e->op.kind == SIM_OP_FREE && o->now.refs > 1)
+			return e->result == -HVMM_EBUSY;
+		if (e->result)
+			return false;
+		if (--o->now.refs == 0)
+			sim_alloc_shadow_set(sh, o->now.pfn, o->now.pages, SIM_SHADOW_FREE);
+		return true;
+	default:
+		return true;
+	}
+}
+
+/* Applies op @i if the reference allows its result; false, and nothing changed, if not. */
+static bool step(struct search *s, size_t i)
+{
+	const struct sim_lin_event *e = &s->h[i];
+
+	s->out->nodes++;
+	if (is_alloc_op(e->op.kind))
+		return s->refs->shadow ? step_alloc(s, e) : true;
+	if (is_spec_op(e->op.kind))
+		return s->refs->spec ? step_spec(s, e) : true;
+	return true;		/* not judged */
+}
+
+/* --- memoization: (ops done, state) pairs already explored ----------------------- */
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+	return h * 0xff51afd7ed558ccdULL;
+}
+
+/*
+ * A digest of the references' state over what the history can touch (the
+ * rest is the same in every branch). Two different states may share a
+ * digest only with probability about 2^-64, and then a branch is skipped:
+ * the check could report a violation that is not one. That is the price of
+ * not keeping whole states.
+ */
+static uint64_t state_digest(struct search *s)
+{
+	const struct sim_spec *spec = s->refs->spec;
+	uint64_t h = 0x2545f4914f6cdd1dULL;
+
+	if (spec) {
+		for (size_t i = 0; i < s->nr_pages; i++) {
+			const struct sim_spec_page *p = sim_spec_page(spec, s->pages[i].pfn);
+
+			h = mix(h, p->state | (uint64_t)p->vm << 8 | (uint64_t)p->shares << 16);
+			h = mix(h, p->maps);
+		}
+		for (size_t i = 0; i < s->nr_spaces; i++) {
+			unsigned int v = s->spaces[i].vm;
+			const struct sim_space *sp = &spec->spaces[v];
+
+			h = mix(h, spec->vms[v].live | (uint64_t)spec->vms[v].vcpus << 1);
+			for (uint64_t j = 0; j < sp->cap; j++) {
+				const struct sim_ipage *e = &sp->slots[j];
+
+				if (e->used)
+					h = mix(mix(h, e->page), e->pfn << 8 | e->state << 4 |
+							      e->prot << 1 | e->parked);
+			}
+		}
+		h = mix(h, spec->nr_live);
+	}
+	if (s->refs->shadow) {
+		for (size_t i = 0; i < s->nr_apages; i++)
+			h = mix(h, sim_alloc_shadow_get(s->refs->shadow, s->apages[i].pfn));
+		for (size_t i = 0; i < s->nr_handles; i++)
+			h = mix(mix(h, s->handles[i].now.pfn), s->handles[i].now.refs);
+	}
+	return h ? h : 1;
+}
+
+#define MEMO_WORDS	(SIM_LIN_MAX_OPS / 64 + 1)
+
+static uint64_t *memo_slot(struct search *s, const uint64_t *key)
+{
+	uint64_t h = key[MEMO_WORDS - 1];
+	size_t i;
+
+	for (unsigned int w = 0; w < MEMO_WORDS - 1; w++)
+		h = mix(h, key[w]);
+	for (i = h & (s->memo_cap - 1);; i = (i + 1) & (s->memo_cap - 1)) {
+		uint64_t *slot = &s->memo[i * MEMO_WORDS];
+
+		if (!slot[MEMO_WORDS - 1] || !memcmp(slot, key, MEMO_WORDS * sizeof(*key)))
+			return slot;
+	}
+}
+
+/* True if the pair was seen before; records it otherwise. */
+static bool memo_seen(struct search *s)
+{
+	uint64_t key[MEMO_WORDS], *slot;
+
+	memcpy(key, s->done, sizeof(s->done));
+	key[MEMO_WORDS - 1] = state_digest(s);
+	if (2 * (s->memo_nr + 1) > s->memo_cap) {
+		uint64_t *old = s->memo;
+		size_t old_cap = s->memo_cap;
+
+		s->memo_cap = old_cap ? 2 * old_cap : 1024;
+		s->memo = calloc(s->memo_cap, MEMO_WORDS * sizeof(*s->memo));
+		if (!s->memo) {
+			s->memo = old;
+			s->memo_cap = old_cap;
+			s->gave_up = true;
+			return true;
+		}
+		for (size_t i = 0; i < old_cap; i++)
+			if (old[i * MEMO_WORDS + MEMO_WORDS - 1])
+				memcpy(memo_slot(s, &old[i * MEMO_WORDS]), &old[i * MEMO_WORDS],
+				       MEMO_WORDS * sizeof(*old));
+		free(old);
+	}
+	slot = memo_slot(s, key);
+	if (slot[MEMO_WORDS - 1])
+		return true;
+	memcpy(slot, key, sizeof(key));
+	s->memo_nr++;
+	return false;
+}
+
+/* --- the search ------------------------------------------------------------------ */
+
+static bool is_done(const struct search *s, size_t i)
+{
+	return s->done[i / 64] >> (i % 64) & 1;
+}
+
+static void set_done(struct search *s, size_t i, bool on)
+{
+	if (on)
+		s->done[i / 64] |= 1ULL << (i % 64);
+	else
+		s->done[i / 64] &= ~(1ULL << (i % 64));
+}
+
+/* Back to the state after order[0..depth). */
+static void back_to(struct search *s, size_t depth)
+{
+	restore(s);
+	for (size_t k = 0; k < depth; k++)
+		step(s, s->order[k]);
+}
+
+static void note_stuck(struct search *s, size_t depth, size_t i)
+{
+	struct sim_lin_result *out = s->out;
+
+	if (depth < out->longest || (depth == out->longest && out->stuck != SIZE_MAX))
+		return;
+	out->longest = depth;
+	out->stuck = i;
+	memcpy(out->order, s->order, depth * sizeof(*s->order));
+}
+
+static bool search(struct search *s, size_t depth)
+{
+	uint64_t first_ret = UINT64_MAX;
+
+	if (depth == s->n)
+		return true;
+	if (s->out->nodes >= s->max_nodes || s->gave_up) {
+		s->gave_up = true;
+		return false;
+	}
+	/* Only an op invoked before every pending op returned can be next. */
+	for (size_t j = 0; j < s->n; j++)
+		if (!is_done(s, j) && s->h[j].ret < first_ret)
+			first_ret = s->h[j].ret;
+	for (size_t i = 0; i < s->n && !s->gave_up; i++) {
+		if (is_done(s, i) || s->h[i].call > first_ret)
+			continue;
+		/* A result the reference does not allow leaves it as it was. */
+		if (!step(s, i)) {
+			note_stuck(s, depth, i);
+			continue;
+		}
+		set_done(s, i, true);
+		s->order[depth] = i;
+		if (!memo_seen(s) && search(s, depth + 1))
+			return true;
+		set_done(s, i, false);
+		back_to(s, depth);
+	}
+	return false;
+}
+
+static bool valid_history(const struct sim_lin_event *h, size_t n)
+{
+	if (n > SIM_LIN_MAX_OPS)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (h[i].call >= h[i].ret || h[i].op.kind >= SIM_OP__COUNT)
+			return false;
+		/* A fault's page is the host's choice, which a reordering would change. */
+		if (h[i].op.kind == SIM_OP_FAULT || h[i].op.kind == SIM_OP_SPLIT)
+			return false;
+		for (size_t j = i + 1; j < n; j++)
+			if (h[i].vcpu == h[j].vcpu && h[i].call < h[j].ret && h[j].call < h[i].ret)
+				return false;
+	}
+	return true;
+}
+
+static void search_fini(struct search *s)
+{
+	for (size_t i = 0; i < s->nr_spaces; i++)
+		sim_recycle_put(s->spaces[i].space.slots,
+				s->spaces[i].space.cap * sizeof(*s->spaces[i].space.slots));
+	free(s->spaces);
+	free(s->pages);
+	free(s->apages);
+	free(s->handles);
+	free(s->memo);
+}
+
+enum sim_lin_verdict sim_lin_check(const struct sim_lin_refs *refs,
+				   const struct sim_lin_event *h, size_t n,
+				   uint64_t max_nodes, struct sim_lin_result *out)
+{
+	struct search s = { .refs = refs, .h = h, .n = n, .max_nodes = max_nodes, .out = out };
+	bool ok, saved;
+
+	memset(out, 0, sizeof(*out));
+	out->stuck = SIZE_MAX;
+	if (!valid_history(h, n)) {
+		out->verdict = SIM_LIN_BAD_INPUT;
+		return out->verdict;
+	}
+	saved = (!refs->spec || save_spec(&s)) && (!refs->shadow || save_alloc(&s));
+	if (!saved) {
+		search_fini(&s);
+		out->verdict = SIM_LIN_GAVE_UP;	/* out of host memory */
+		return out->verdict;
+	}
+	ok = search(&s, 0);
+	restore(&s);
+	if (ok) {
+		memcpy(out->order, s.order, n * sizeof(*s.order));
+		out->n = n;
+		out->verdict = SIM_LIN_OK;
+	} else {
+		out->n = out->longest;
+		out->verdict = s.gave_up ? SIM_LIN_GAVE_UP : SIM_LIN_VIOLATION;
+	}
+	search_fini(&s);
+	return out->verdict;
+}
