@@ -10,129 +10,124 @@
  * memory is scrubbed when it is freed, so that an allocation never returns
  * another owner's data.
  *
- * Metadata of the pool's own range is reached by index (pool->pages), and
- * node pointers map back to pages by the range's linear-map offset
- * (pool->va), so finding buddies makes no platform call. Page contents go
- * through hvmm_phys_to_virt(). Blocks from outside the range (accepted,
- * never merged) go through the linear map both ways.
+ * The pool's own range is one range of the linear map (pool_init checks),
+ * so its pages are reached by index both ways: metadata at pool->pages[i],
+ * contents at pool->va + (i << PAGE_SHIFT), as pKVM's hyp_page_to_virt()
+ * is an offset. Splitting and merging make no platform call. Blocks from
+ * outside the range (accepted, never merged) go through the linear map.
+ *
+ * The order-0 alloc+free pair is the common case (stage-2 table pages,
+ * single guest pages). With a free order-0 block the alloc is one list
+ * removal; the free is one scrub, one buddy test and one list insertion.
+ * Both compute the page's index once and keep the pool's fields in
+ * registers (list stores could alias them for the compiler).
  */
 #include <hvmm/buddy.h>
 #include <hvmm/string.h>
+
+static struct hvmm_list *index_to_node(u8 *va, u64 i)
+{
+	return (struct hvmm_list *)(va + (i << HVMM_PAGE_SHIFT));
+}
+
+/* Index of the page at @addr in the pool's range; nr_pages or more outside it. */
+static inline u64 addr_to_index(const struct hvmm_pool *pool, const void *addr)
+{
+	return ((uintptr_t)addr - (uintptr_t)pool->va) >> HVMM_PAGE_SHIFT;
+}
 
 static u64 pool_first_pfn(const struct hvmm_pool *pool)
 {
 	return hvmm_phys_to_pfn(pool->range_start);
 }
 
-/* Index of @p in the pool's range; nr_pages or more for a page outside it. */
-static u64 pool_index(const struct hvmm_pool *pool, const struct hvmm_page *p)
+/*
+ * The index of the order-@order buddy of the block at @pfn, if it lies in
+ * the pool and is a free block of exactly @order, so that the two can
+ * merge; otherwise nr_pages. Pages outside belong to someone else and
+ * their metadata must not be touched. Buddies pair in physical address
+ * space (@first is the pool's first PFN), not by index in a pool that
+ * may start unaligned.
+ */
+static u64 find_buddy_avail(const struct hvmm_page *pages, u64 nr, u64 first, u64 pfn, u8 order)
 {
-	return (u64)(p - pool->pages);
+	u64 bi = (pfn ^ (1ULL << order)) - first;
+
+	if (bi >= nr || pages[bi].order_plus1 != order + 1 || pages[bi].refcount)
+		return nr;
+	return bi;
 }
 
 /*
- * Page contents are always reached through the platform's linear map (a
- * host may track what mm/ writes there); only the way back, from a node
- * pointer to its page, is computed from the pool's own range.
+ * Frees the block of order @order at index @i of the pool into it: scrub
+ * it, then merge it with its buddy for as long as the buddy is free and
+ * whole. hvmm_list_del clears a merged buddy's node, so the merged block
+ * is all zero but for the node written at its head.
  */
-static struct hvmm_list *page_to_node(struct hvmm_page *p)
+static void attach_block(struct hvmm_pool *pool, u64 i, u8 order)
 {
-	return hvmm_page_to_virt(p);
-}
+	struct hvmm_page *pages = pool->pages;
+	u64 nr = pool->nr_pages, first = pool_first_pfn(pool);
+	u64 pfn = first + i, bi;
+	u8 *va = pool->va;
 
-static struct hvmm_page *node_to_page(struct hvmm_pool *pool, const void *node)
-{
-	uintptr_t off = (uintptr_t)node - (uintptr_t)pool->va;
+	hvmm_zero_pages(index_to_node(va, i), 1ULL << order);
 
-	if (hvmm_likely(off < (pool->nr_pages << HVMM_PAGE_SHIFT)))
-		return &pool->pages[off >> HVMM_PAGE_SHIFT];
-	return hvmm_virt_to_page(node);
+	/* The freed head may stop being one while merging: it becomes a tail first. */
+	hvmm_page_set_tail(&pages[i]);
+	for (; order < pool->max_order; order++) {
+		bi = find_buddy_avail(pages, nr, first, pfn, order);
+		if (bi == nr)
+			break;
+		hvmm_list_del(index_to_node(va, bi));
+		hvmm_page_set_tail(&pages[bi]);
+		pfn &= ~(1ULL << order);
+	}
+	i = pfn - first;
+	hvmm_page_set_order(&pages[i], order);
+	hvmm_list_add_tail(index_to_node(va, i), &pool->free_area[order]);
 }
 
 /*
- * The buddy of the order-@order block at index @i, if it lies in the pool
- * and is a free block of exactly @order, so that the two can merge. Pages
- * outside belong to someone else and their metadata must not be touched.
+ * A block from outside the range (a put of memory the pool did not hand
+ * out, as pKVM accepts): scrubbed and listed whole, never merged.
  */
-static struct hvmm_page *find_buddy_avail(struct hvmm_pool *pool, u64 i, u8 order)
-{
-	u64 first = pool_first_pfn(pool);
-	u64 bi = ((first + i) ^ (1ULL << order)) - first;
-	struct hvmm_page *buddy;
-
-	if (bi >= pool->nr_pages)
-		return NULL;
-	buddy = &pool->pages[bi];
-	if (buddy->order_plus1 != order + 1 || buddy->refcount)
-		return NULL;
-	return buddy;
-}
-
-static void page_add_to_list(struct hvmm_pool *pool, struct hvmm_page *p, u8 order)
-{
-	hvmm_page_set_order(p, order);
-	hvmm_list_add_tail(page_to_node(p), &pool->free_area[order]);
-}
-
-/* Unlinks a free block; hvmm_list_del clears the node so the block is all zero. */
-static void page_remove_from_list(struct hvmm_page *p)
-{
-	hvmm_list_del(page_to_node(p));
-}
-
-/*
- * Frees the block headed by @p into the pool: scrub it, then merge it with
- * its buddy for as long as the buddy is free and whole.
- */
-static void attach_page(struct hvmm_pool *pool, struct hvmm_page *p)
+static void attach_outside(struct hvmm_pool *pool, struct hvmm_page *p, void *addr)
 {
 	u8 order = hvmm_page_order(p);
-	u64 i = pool_index(pool, p);
-	struct hvmm_page *buddy;
 
-	hvmm_zero_pages(page_to_node(p), 1ULL << order);
-
-	/* Blocks from outside the pool are accepted as they are, never merged. */
-	if (i >= pool->nr_pages)
-		goto insert;
-
-	/* @p may stop being the head while merging: it becomes a tail first. */
-	hvmm_page_set_tail(p);
-	for (; order < pool->max_order; order++) {
-		buddy = find_buddy_avail(pool, i, order);
-		if (!buddy)
-			break;
-		page_remove_from_list(buddy);
-		hvmm_page_set_tail(buddy);
-		if (buddy < p) {
-			p = buddy;
-			i = pool_index(pool, p);
-		}
-	}
-insert:
-	page_add_to_list(pool, p, order);
+	hvmm_zero_pages(addr, 1ULL << order);
+	hvmm_list_add_tail(addr, &pool->free_area[order]);
 }
 
 /*
- * Takes the free block @p off its list and splits it down to @order,
- * returning the upper halves to the free lists. The halves of a block are
- * inside the block, so this works for outside blocks too.
+ * Takes the free block @p (memory @node) off its list and splits it down
+ * to @order, returning the upper halves to the free lists. The halves of
+ * a block are inside the block, so this works for outside blocks too.
  */
-static struct hvmm_page *extract_page(struct hvmm_pool *pool,
-				      struct hvmm_page *p, u8 order)
+static void extract_block(struct hvmm_pool *pool, struct hvmm_page *p,
+			  struct hvmm_list *node, u8 order)
 {
 	u8 cur = hvmm_page_order(p);
 
 	hvmm_assert_spin_locked(&pool->lock);
-	page_remove_from_list(p);
+	hvmm_list_del(node);
 	while (cur > order) {
 		cur--;
-		page_add_to_list(pool, p + (1ULL << cur), cur);
+		hvmm_page_set_order(p + (1ULL << cur), cur);
+		hvmm_list_add_tail((struct hvmm_list *)((u8 *)node + (HVMM_PAGE_SIZE << cur)),
+				   &pool->free_area[cur]);
 	}
 	hvmm_page_set_order(p, order);
-	return p;
 }
 
+/*
+ * Misuse checks beyond the kernel's (which tests only the refcount): a get
+ * or put on a tail, or on a page no pool claimed, is caught here instead
+ * of corrupting the count of a page that is not a block. The head test
+ * reads the byte beside the refcount, in the same cache line: two
+ * instructions per call, no extra memory access.
+ */
 static void page_ref_inc(struct hvmm_page *p)
 {
 	if (hvmm_unlikely(!hvmm_page_is_head(p)))
@@ -160,28 +155,55 @@ static void set_page_refcounted(struct hvmm_page *p)
 	p->refcount = 1;
 }
 
-/* The refcounts and the free lists are pool->lock's, and so is attach_page(). */
-static void put_page_locked(struct hvmm_pool *pool, struct hvmm_page *p)
+/* Out of line: memory the pool did not hand out is the rare case. */
+static void __attribute__((noinline)) put_outside(struct hvmm_pool *pool, void *addr)
+{
+	struct hvmm_page *p = hvmm_virt_to_page(addr);
+
+	hvmm_spin_lock(&pool->lock);
+	if (page_ref_dec_and_test(p)) {
+		hvmm_trace(HVMM_TRACE_PAGE_FREE, hvmm_page_to_phys(p), hvmm_page_order(p), 0, 0);
+		attach_outside(pool, p, addr);
+	}
+	hvmm_spin_unlock(&pool->lock);
+}
+
+/* The refcounts and the free lists are pool->lock's, and so is attach_block(). */
+static void put_page_locked(struct hvmm_pool *pool, struct hvmm_page *p, u64 i)
 {
 	hvmm_assert_spin_locked(&pool->lock);
 	if (!page_ref_dec_and_test(p))
 		return;
-	hvmm_trace(HVMM_TRACE_PAGE_FREE, hvmm_page_to_phys(p), hvmm_page_order(p), 0, 0);
-	attach_page(pool, p);
+	hvmm_trace(HVMM_TRACE_PAGE_FREE, pool->range_start + (i << HVMM_PAGE_SHIFT),
+		   hvmm_page_order(p), 0, 0);
+	attach_block(pool, i, hvmm_page_order(p));
 }
 
 void hvmm_put_page(struct hvmm_pool *pool, void *addr)
 {
-	struct hvmm_page *p = node_to_page(pool, addr);
+	u64 i = addr_to_index(pool, addr);
 
+	if (hvmm_unlikely(i >= pool->nr_pages)) {
+		put_outside(pool, addr);
+		return;
+	}
 	hvmm_spin_lock(&pool->lock);
-	put_page_locked(pool, p);
+	put_page_locked(pool, &pool->pages[i], i);
 	hvmm_spin_unlock(&pool->lock);
+}
+
+static struct hvmm_page *addr_to_page(struct hvmm_pool *pool, const void *addr)
+{
+	u64 i = addr_to_index(pool, addr);
+
+	if (hvmm_likely(i < pool->nr_pages))
+		return &pool->pages[i];
+	return hvmm_virt_to_page(addr);
 }
 
 void hvmm_get_page(struct hvmm_pool *pool, void *addr)
 {
-	struct hvmm_page *p = node_to_page(pool, addr);
+	struct hvmm_page *p = addr_to_page(pool, addr);
 
 	hvmm_spin_lock(&pool->lock);
 	page_ref_inc(p);
@@ -190,7 +212,7 @@ void hvmm_get_page(struct hvmm_pool *pool, void *addr)
 
 void hvmm_split_page(struct hvmm_pool *pool, void *addr)
 {
-	struct hvmm_page *p = node_to_page(pool, addr);
+	struct hvmm_page *p = addr_to_page(pool, addr);
 	u64 i, nr;
 
 	hvmm_spin_lock(&pool->lock);
@@ -207,8 +229,11 @@ void hvmm_split_page(struct hvmm_pool *pool, void *addr)
 
 void *hvmm_alloc_pages(struct hvmm_pool *pool, u8 order)
 {
+	struct hvmm_list *node;
 	struct hvmm_page *p;
+	phys_addr_t pa;
 	u8 i = order;
+	u64 idx;
 
 	hvmm_spin_lock(&pool->lock);
 	while (i <= pool->max_order && hvmm_list_empty(&pool->free_area[i]))
@@ -217,13 +242,21 @@ void *hvmm_alloc_pages(struct hvmm_pool *pool, u8 order)
 		hvmm_spin_unlock(&pool->lock);
 		return NULL;
 	}
-	p = node_to_page(pool, pool->free_area[i].next);
-	p = extract_page(pool, p, order);
+	node = pool->free_area[i].next;
+	idx = addr_to_index(pool, node);
+	if (hvmm_likely(idx < pool->nr_pages)) {
+		p = &pool->pages[idx];
+		pa = pool->range_start + (idx << HVMM_PAGE_SHIFT);
+	} else {
+		p = hvmm_virt_to_page(node);
+		pa = hvmm_page_to_phys(p);
+	}
+	extract_block(pool, p, node, order);
 	set_page_refcounted(p);
-	hvmm_trace(HVMM_TRACE_PAGE_ALLOC, hvmm_page_to_phys(p), order, 0, 0);
+	hvmm_trace(HVMM_TRACE_PAGE_ALLOC, pa, order, 0, 0);
 	hvmm_spin_unlock(&pool->lock);
 
-	return page_to_node(p);
+	return node;
 }
 
 static u8 order_covering(u64 nr_pages)
@@ -242,7 +275,8 @@ static u8 order_covering(u64 nr_pages)
  */
 static void attach_range(struct hvmm_pool *pool, u64 pfn, u64 end, bool scrub)
 {
-	struct hvmm_page *p;
+	u64 first = pool_first_pfn(pool);
+	struct hvmm_list *node;
 	u8 order;
 
 	while (pfn < end) {
@@ -250,10 +284,11 @@ static void attach_range(struct hvmm_pool *pool, u64 pfn, u64 end, bool scrub)
 		while (order < pool->max_order && !(pfn & (1ULL << order)) &&
 		       pfn + (2ULL << order) <= end)
 			order++;
-		p = hvmm_pfn_to_page(pfn);
+		node = index_to_node(pool->va, pfn - first);
 		if (scrub)
-			hvmm_zero_pages(page_to_node(p), 1ULL << order);
-		page_add_to_list(pool, p, order);
+			hvmm_zero_pages(node, 1ULL << order);
+		hvmm_page_set_order(&pool->pages[pfn - first], order);
+		hvmm_list_add_tail(node, &pool->free_area[order]);
 		pfn += 1ULL << order;
 	}
 }

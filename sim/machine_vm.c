@@ -308,6 +308,10 @@ int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
 
 void sim_vm_teardown(struct sim_vmstate *vs)
 {
+	if (vs->pm) {
+		sim_buddy_mark_free_heads(vs->pm, &vs->host_s2_pool);
+		sim_buddy_mark_free_heads(vs->pm, &vs->guest_pool);
+	}
 	event_oracles_stop(vs);
 	for (unsigned int c = 0; c < SIM_MAX_CPUS; c++)
 		sim_tlb_fini(&vs->tlbs[c]);

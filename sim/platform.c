@@ -225,12 +225,39 @@ static const enum sim_ev_kind trace_event_kind[] = {
 	[HVMM_TRACE_OWNERSHIP] = SIM_EV_OWNERSHIP,
 };
 
-void hvmm_trace(enum hvmm_trace_event ev, u64 a, u64 b, u64 c, u64 d)
+/* Out of line: the page of an alloc+free pair is dirty already but the first time. */
+static __attribute__((noinline, cold)) void mark_page_dirty(uint64_t pfn)
 {
-	if ((unsigned int)ev < sizeof(trace_event_kind) / sizeof(trace_event_kind[0]))
+	sim_physmem_mark_dirty(cur_pm, pfn, 1);
+}
+
+static __attribute__((noinline)) void trace_deliver(enum hvmm_trace_event ev, u64 a, u64 b,
+						    u64 c, u64 d)
+{
+	if (sim_event_cpu.armed &&
+	    (unsigned int)ev < sizeof(trace_event_kind) / sizeof(trace_event_kind[0]))
 		sim_event_platform(trace_event_kind[ev], a, b, c, d);
 	if (cur_hooks.trace)
 		cur_hooks.trace(cur_hooks.ctx, ev, a, b, c, d);
+}
+
+/*
+ * mm/'s allocator calls this twice per alloc+free pair: the common case,
+ * nobody listening, is kept to a few instructions.
+ */
+void hvmm_trace(enum hvmm_trace_event ev, u64 a, u64 b, u64 c, u64 d)
+{
+	/*
+	 * mm/'s buddy hands out a block's linear-map address without a
+	 * hvmm_phys_to_virt() call (it is an offset into its pool), and its
+	 * new owner writes there: mark the block's head page as that call
+	 * would have (a multi-page block's other pages are marked by whoever
+	 * indexes into them, as for any object of several pages).
+	 */
+	if (ev == HVMM_TRACE_PAGE_ALLOC && cur_pm && !sim_physmem_dirty(cur_pm, a >> HVMM_PAGE_SHIFT))
+		mark_page_dirty(a >> HVMM_PAGE_SHIFT);
+	if (sim_event_cpu.armed || cur_hooks.trace)
+		trace_deliver(ev, a, b, c, d);
 }
 
 void hvmm_warn(const char *file, u32 line, const char *what)

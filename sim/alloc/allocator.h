@@ -87,4 +87,16 @@ struct sim_allocator {
 extern const struct sim_allocator_ops *const sim_allocators[];
 const struct sim_allocator_ops *sim_allocator_find(const char *name);
 
+struct hvmm_pool;
+/*
+ * mm/'s buddy writes free-list nodes into its pool's pages through the
+ * pool's linear-map offset, not through hvmm_phys_to_virt(), so they are
+ * not marked dirty as they are written. The nodes of the free blocks'
+ * heads are the only bytes it leaves non-zero in pages nobody else
+ * wrote (a node is cleared as its block leaves the list): this marks
+ * those heads, which makes every non-zero page dirty again before a
+ * scrub. A pool never set up (no lists) is skipped.
+ */
+void sim_buddy_mark_free_heads(struct sim_physmem *pm, const struct hvmm_pool *pool);
+
 #endif /* SIM_ALLOC_ALLOCATOR_H */

@@ -65,8 +65,19 @@ static int buddy_init(struct sim_allocator *a, const struct sim_alloc_config *cf
 	return 0;
 }
 
+void sim_buddy_mark_free_heads(struct sim_physmem *pm, const struct hvmm_pool *pool)
+{
+	for (unsigned int o = 0; pool->nr_pages && o <= HVMM_BUDDY_MAX_ORDER; o++) {
+		const struct hvmm_list *head = &pool->free_area[o], *n;
+
+		for (n = head->next; n && n != head; n = n->next)
+			sim_physmem_mark_dirty(pm, sim_physmem_host_to_pa(pm, n) >> HVMM_PAGE_SHIFT, 1);
+	}
+}
+
 static void buddy_fini(struct sim_allocator *a)
 {
+	sim_buddy_mark_free_heads(a->pm, a->priv);
 	sim_recycle_put(a->priv, sizeof(struct hvmm_pool));
 	a->priv = NULL;
 }
