@@ -451,7 +451,7 @@ void sim_machine_sweep(struct sim_machine *m)
 	if (m->alloc.ops->check_full)
 		m->alloc.ops->check_full(&m->alloc, &m->shadow, &m->report);
 	if (m->vms && m->vms->enabled)
-		sim_vm_check_full(m->vms);
+		sim_vm_check_full(sim_vm_view(m->vms));
 	sim_heap_check_all(m->heap);
 }
 

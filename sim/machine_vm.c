@@ -65,6 +65,35 @@ static void hide_boot(struct sim_vmstate *vs, uint64_t pfn, uint64_t nr)
 			sim_ideal_host_hide(&vs->ideal, pfn + i);
 }
 
+/* --- the stage-2 oracles' view (oracle/vm_view.h) ----------------------------- */
+
+/* VM @v's entry of the view, after it was created or destroyed. */
+static void view_guest(struct sim_vmstate *vs, unsigned int v)
+{
+	vs->view.g[v] = (struct sim_vm_view_guest){
+		.live = vs->g[v].live, .vmid = vs->g[v].vmid,
+		.regs = vs->g[v].live ? sim_vm_regs(vs, v) : (struct sim_s2_regs){ 0 },
+	};
+}
+
+static void view_setup(struct sim_vmstate *vs)
+{
+	vs->view = (struct sim_vm_view){
+		.pm = vs->pm, .vmemmap = vs->vmemmap, .report = vs->report,
+		.oracles = vs->oracles, .hyp_pfn = vs->hyp_pfn, .hyp_pages = vs->hyp_pages,
+		.nr_cpus = vs->nr_cpus, .tlbs = vs->tlbs, .ideal = &vs->ideal, .spec = &vs->spec,
+		.verdict = &vs->verdict,
+	};
+	view_guest(vs, 0);
+}
+
+struct sim_vm_view *sim_vm_view(struct sim_vmstate *vs)
+{
+	vs->view.touch = vs->touch;
+	vs->view.nr_touch = vs->nr_touch;
+	return &vs->view;
+}
+
 /* --- oracles on the events inside ops (sim/event/) --------------------------- */
 
 static void event_oracles_stop(struct sim_vmstate *vs)
@@ -219,7 +248,7 @@ static int spec_setup(struct sim_vmstate *vs, const struct sim_machine_config *c
 		.nr_ram = nr_ram, .base_pfn = vs->pm->start_pfn,
 		.nr_pfns = vs->pm->end_pfn - vs->pm->start_pfn,
 		.guest_ia_size = 1ULL << cfg->ipa_bits, .host_ia_size = 1ULL << cfg->host_ia_bits,
-		.host_vcpus = vs->nr_cpus, .max_vms = HVMM_MAX_VMS, .max_vcpus = HVMM_MAX_VCPUS,
+		.host_vcpus = vs->nr_cpus, .max_vms = SIM_MAX_VMS, .max_vcpus = SIM_MAX_VCPUS,
 		.pick_from = vs->hyp_pfn + vs->hyp_pages,
 	};
 
@@ -302,6 +331,7 @@ int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
 	vs->g[0] = (struct sim_guest){ .live = true, .vmid = HVMM_HOST_VMID, .nr_vcpus = vs->nr_cpus };
 	hooks.ctx = vs;
 	sim_platform_install(pm, &hooks);
+	view_setup(vs);
 	vs->enabled = true;
 	return 0;
 }
@@ -398,7 +428,7 @@ static int op_vm_create(struct sim_vmstate *vs, const struct sim_op *op)
 	struct hvmm_vm *vm;
 	int ret;
 
-	if (op->vm == 0 || op->vm > SIM_MAX_VM || op->a > HVMM_MAX_VCPUS)
+	if (op->vm == 0 || op->vm > SIM_MAX_VM || op->a > SIM_MAX_VCPUS)
 		return -HVMM_EINVAL;
 	if (vs->g[op->vm].live)
 		return -HVMM_EEXIST;
@@ -407,6 +437,7 @@ static int op_vm_create(struct sim_vmstate *vs, const struct sim_op *op)
 		return ret;
 	vs->g[op->vm] = (struct sim_guest){ .live = true, .vm = vm, .vmid = vm->vmid,
 					    .nr_vcpus = vcpus };
+	view_guest(vs, op->vm);
 	mark_roots(vs, &vm->pgt);
 	touch(vs, op->vm, 0, 0, 0, 0);
 	return 0;
@@ -426,7 +457,7 @@ static int op_vm_destroy(struct sim_vmstate *vs, const struct sim_op *op)
 	if (ret)
 		return ret;
 	if (vs->oracles)
-		sim_vm_check_vmid_gone(vs, g->vmid);
+		sim_vm_check_vmid_gone(sim_vm_view(vs), g->vmid);
 	/* The ideal machine: owned pages go back to the host, zeroed; borrowed ones are released. */
 	s = &vs->ideal.spaces[op->vm];
 	for (uint64_t i = 0; i < s->cap; i++) {
@@ -442,6 +473,7 @@ static int op_vm_destroy(struct sim_vmstate *vs, const struct sim_op *op)
 	sim_space_free(s);
 	memset(s, 0, sizeof(*s));
 	g->live = false;
+	view_guest(vs, op->vm);
 	return 0;
 }
 
@@ -621,7 +653,7 @@ static int op_access(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *
 			v = *host;
 	}
 	if (vs->oracles)
-		sim_vm_check_access(vs, op->vm, op->a, write, host != NULL, v, pa);
+		sim_vm_check_access(sim_vm_view(vs), op->vm, op->a, write, host != NULL, v, pa);
 	if (!host)
 		return -HVMM_EFAULT;
 	if (value && !write)
@@ -657,7 +689,7 @@ static int exec_op(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *va
 	case SIM_OP_LOAD:
 	case SIM_OP_STORE:
 		ret = op_access(vs, op, value);
-		sim_vm_spec_judge(vs, op, ret);
+		sim_vm_spec_judge(sim_vm_view(vs), op, ret);
 		return ret;
 	case SIM_OP_SCHED:
 		return -HVMM_ENOTSUP;
@@ -674,9 +706,9 @@ static int exec_op(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *va
 			ret = guest_range_op(vs, v, op);
 		break;
 	}
-	sim_vm_spec_judge(vs, op, ret);
+	sim_vm_spec_judge(sim_vm_view(vs), op, ret);
 	if (!ret && vs->oracles && !vs->conc_deferred)
-		sim_vm_check_touched(vs);
+		sim_vm_check_touched(sim_vm_view(vs));
 	return ret;
 }
 

@@ -2,7 +2,9 @@
 /*
  * The VM side of the executor: the hypervisor pool for table pages, the
  * host and guest VMs with their vCPUs' TLBs, the ideal machine and the
- * ownership shadow, and the stage-2 oracles (sim/oracle/vm_check.c).
+ * ownership shadow. The stage-2 oracles (sim/oracle/vm_check.c,
+ * spec_check.c) see it through the read-only view of oracle/vm_view.h,
+ * which the code here fills.
  */
 #ifndef SIM_MACHINE_VM_H
 #define SIM_MACHINE_VM_H
@@ -16,6 +18,7 @@
 #include "oracle/ideal.h"
 #include "oracle/report.h"
 #include "oracle/spec.h"
+#include "oracle/vm_view.h"
 #include "physmem.h"
 
 struct sim_machine_config;
@@ -26,24 +29,6 @@ struct sim_guest {
 	struct hvmm_vm *vm;	/* NULL for the host */
 	uint16_t vmid;
 	unsigned int nr_vcpus;
-};
-
-/*
- * TLBs belong to physical CPUs, tagged by VMID, as in hardware: vCPU i of
- * any VM runs on physical CPU i % nr_cpus, so a VMID reused without
- * invalidation would let a new VM use an old one's translations.
- */
-#define SIM_MAX_CPUS 8
-
-/*
- * What an op touched, for the incremental oracles: a list that grows with
- * the op (a VM's teardown touches every page it had), so that checking
- * costs what the op touched, never a sweep of the machine.
- */
-struct sim_touch {
-	unsigned int vm;	/* SIM_MAX_VM + 1: none */
-	uint64_t ipa, pages;
-	uint64_t pfn, nr;	/* physical pages (nr 0: none) */
 };
 
 struct sim_vmstate {
@@ -77,6 +62,7 @@ struct sim_vmstate {
 	struct sim_hyp_conserve *hyp_conserve;
 	uint64_t *cached;			/* scratch: pfns in page caches */
 	unsigned int cached_cap;
+	struct sim_vm_view view;		/* what the stage-2 oracles see */
 };
 
 int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
@@ -92,27 +78,7 @@ unsigned int sim_vm_live(const struct sim_vmstate *vs, uint64_t *guest_pages);
 /* The stage-2 registers the hardware would hold for vm @v. */
 struct sim_s2_regs sim_vm_regs(const struct sim_vmstate *vs, unsigned int v);
 
-/* Oracles (sim/oracle/vm_check.c). */
-void sim_vm_check_touched(struct sim_vmstate *vs);
-void sim_vm_check_full(struct sim_vmstate *vs);
-/* IDEAL on one access; @ok: the real access succeeded, with @value. */
-void sim_vm_check_access(struct sim_vmstate *vs, unsigned int v, uint64_t ipa, bool write,
-			 bool ok, uint64_t value, uint64_t pa);
-/*
- * SPEC (sim/oracle/spec_check.c): judges the op's result against the
- * verdict predicted before it ran, applies it to the model, and checks
- * the post-state the stage-2 walks show.
- */
-void sim_vm_spec_judge(struct sim_vmstate *vs, const struct sim_op *op, int ret);
-/* A page's ownership in mm/'s encodings (hvmm/mem_protect.h), as the model says it must be. */
-struct sim_vm_owner {
-	uint16_t owner;
-	uint8_t host_state;
-	bool hyp_boot;
-	uint32_t share_count, maps;
-};
-struct sim_vm_owner sim_vm_model_owner(const struct sim_vmstate *vs, uint64_t pfn);
-/* TLB: no TLB holds anything tagged @vmid (after its VM was destroyed). */
-void sim_vm_check_vmid_gone(struct sim_vmstate *vs, uint16_t vmid);
+/* The stage-2 oracles' view of @vs, current (oracle/vm_view.h). */
+struct sim_vm_view *sim_vm_view(struct sim_vmstate *vs);
 
 #endif /* SIM_MACHINE_VM_H */

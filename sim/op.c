@@ -5,8 +5,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <hvmm/types.h>
-
 #define H(name)		{ name, SIM_F_H, SIM_ARG_HANDLE, 0, 0 }
 #define NEWH(name)	{ name, SIM_F_H, SIM_ARG_HANDLE, 0, 1 }
 #define NEWH2(name)	{ name, SIM_F_H2, SIM_ARG_HANDLE, 0, 1 }
@@ -187,29 +185,29 @@ int sim_op_format(const struct sim_op *op, char *buf, size_t len)
 	return (int)n;
 }
 
-static const char *const result_names[HVMM_ERRNO_MAX + 1] = {
-	[HVMM_OK] = "ok",
-	[HVMM_EINVAL] = "EINVAL",
-	[HVMM_ENOMEM] = "ENOMEM",
-	[HVMM_EPERM] = "EPERM",
-	[HVMM_EEXIST] = "EEXIST",
-	[HVMM_ENOENT] = "ENOENT",
-	[HVMM_EBUSY] = "EBUSY",
-	[HVMM_ERANGE] = "ERANGE",
-	[HVMM_EFAULT] = "EFAULT",
-	[HVMM_ENOTSUP] = "ENOTSUP",
+static const char *const result_names[SIM_ERRNO_MAX + 1] = {
+	[0] = "ok",
+	[SIM_EINVAL] = "EINVAL",
+	[SIM_ENOMEM] = "ENOMEM",
+	[SIM_EPERM] = "EPERM",
+	[SIM_EEXIST] = "EEXIST",
+	[SIM_ENOENT] = "ENOENT",
+	[SIM_EBUSY] = "EBUSY",
+	[SIM_ERANGE] = "ERANGE",
+	[SIM_EFAULT] = "EFAULT",
+	[SIM_ENOTSUP] = "ENOTSUP",
 };
 
 const char *sim_result_name(int result)
 {
-	if (result > 0 || -result > HVMM_ERRNO_MAX)
+	if (result > 0 || -result > SIM_ERRNO_MAX)
 		return "E?";
 	return result_names[-result];
 }
 
 int sim_result_from_name(const char *name, int *result)
 {
-	for (int i = 0; i <= HVMM_ERRNO_MAX; i++) {
+	for (int i = 0; i <= SIM_ERRNO_MAX; i++) {
 		if (!strcasecmp(name, result_names[i])) {
 			*result = -i;
 			return 0;

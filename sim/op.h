@@ -122,7 +122,7 @@ extern const struct sim_op_desc sim_op_descs[SIM_OP__COUNT];
 struct sim_op {
 	uint16_t kind;		/* enum sim_op_kind */
 	uint8_t flags;		/* SIM_OP_F_* */
-	int8_t expect;		/* recorded result: 0 or -HVMM_E* */
+	int8_t expect;		/* recorded result: 0 or -SIM_E* */
 	uint32_t h, h2;		/* allocation handles */
 	uint32_t vm, vcpu;
 	uint64_t a, b, c, d;
@@ -131,6 +131,33 @@ struct sim_op {
 /* Largest handle number accepted (bounds the executor's tables). */
 #define SIM_MAX_HANDLE	(1u << 24)
 #define SIM_MAX_VM	255u
+
+/*
+ * The hypervisor's limits on VMs, part of the contract every driver
+ * generates ops against: VMs live at once and vCPUs per VM. They are
+ * mm/'s (hvmm/vm.h), checked equal at build time by oracle/mm_layout.c,
+ * so that generators and oracles need no mm/ header.
+ */
+#define SIM_MAX_VMS	255u
+#define SIM_MAX_VCPUS	64u
+
+/*
+ * Op results: 0 or minus one of these. They are mm/'s return codes
+ * (hvmm/types.h), which the executor passes through; oracle/mm_layout.c
+ * checks at build time that the two agree.
+ */
+enum sim_errno {
+	SIM_EINVAL = 1,		/* malformed argument */
+	SIM_ENOMEM = 2,		/* no memory */
+	SIM_EPERM = 3,		/* transition not allowed from the current state */
+	SIM_EEXIST = 4,		/* already (partly) present */
+	SIM_ENOENT = 5,		/* (partly) absent */
+	SIM_EBUSY = 6,		/* (partly) in use */
+	SIM_ERANGE = 7,		/* outside the managed range */
+	SIM_EFAULT = 8,		/* not RAM */
+	SIM_ENOTSUP = 9,	/* not supported */
+	SIM_ERRNO_MAX = 9,
+};
 
 /* Op kind from its name; -1 if unknown. */
 int sim_op_kind_from_name(const char *name);

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <sys/mman.h>
 
+#include <hvmm/types.h>
+
 #include "alloc/allocator.h"
 #include "linux/pkvm_glue.h"
 #include "oracle/linux_pkvm_check.h"

@@ -4,6 +4,11 @@
 #include <string.h>
 #include <sys/mman.h>
 
+static inline uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+static inline uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+/* @x rounded up to a multiple of @align, a power of two. */
+static inline uint64_t align_up(uint64_t x, uint64_t align) { return (x + align - 1) & ~(align - 1); }
+
 static const char *const state_names[] = {
 	[SIM_SHADOW_UNMANAGED] = "unmanaged",
 	[SIM_SHADOW_FREE] = "free",
@@ -34,7 +39,7 @@ int sim_alloc_shadow_init_cap(struct sim_alloc_shadow *s, uint64_t base_pfn, uin
 	memset(s, 0, sizeof(*s));
 	s->base_pfn = base_pfn;
 	s->nr_pages = nr_pages;
-	s->cap_pages = hvmm_max(cap_pages, nr_pages);
+	s->cap_pages = max_u64(cap_pages, nr_pages);
 	s->state = map_zeroed(s->cap_pages);
 	s->free_bits = map_zeroed(bits_bytes(s->cap_pages));
 	s->written_lo = UINT64_MAX;
@@ -104,8 +109,8 @@ static uint64_t initial_free_mask(const struct sim_alloc_shadow *s, uint64_t w)
 
 	if (s->init_free_hi <= lo || s->init_free_lo >= hi)
 		return 0;
-	lo = hvmm_max(lo, s->init_free_lo) - w * 64;
-	hi = hvmm_min(hi, s->init_free_hi) - w * 64;
+	lo = max_u64(lo, s->init_free_lo) - w * 64;
+	hi = min_u64(hi, s->init_free_hi) - w * 64;
 	return (hi == 64 ? ~0ULL : (1ULL << hi) - 1) & ~((1ULL << lo) - 1);
 }
 
@@ -132,8 +137,8 @@ static void set_one(struct sim_alloc_shadow *s, uint64_t i, enum sim_shadow_stat
 
 static void note_written(struct sim_alloc_shadow *s, uint64_t i, uint64_t nr)
 {
-	s->written_lo = hvmm_min(s->written_lo, i);
-	s->written_hi = hvmm_max(s->written_hi, i + nr);
+	s->written_lo = min_u64(s->written_lo, i);
+	s->written_hi = max_u64(s->written_hi, i + nr);
 }
 
 void sim_alloc_shadow_set(struct sim_alloc_shadow *s, uint64_t pfn, uint64_t nr,
@@ -216,7 +221,7 @@ static uint64_t next_busy(const struct sim_alloc_shadow *s, uint64_t i, uint64_t
 		uint64_t w = ~free_word(s, i / 64) >> (i & 63);
 
 		if (w)
-			return hvmm_min(i + __builtin_ctzll(w), end);
+			return min_u64(i + __builtin_ctzll(w), end);
 		i = (i | 63) + 1;
 	}
 	return end;
@@ -229,7 +234,7 @@ static uint64_t next_free(const struct sim_alloc_shadow *s, uint64_t i, uint64_t
 		uint64_t w = free_word(s, i / 64) >> (i & 63);
 
 		if (w)
-			return hvmm_min(i + __builtin_ctzll(w), end);
+			return min_u64(i + __builtin_ctzll(w), end);
 		i = (i | 63) + 1;
 	}
 	return end;
@@ -295,7 +300,7 @@ uint64_t sim_alloc_shadow_find_free(const struct sim_alloc_shadow *s, uint64_t n
 			break;
 		run_end = next_busy(s, run_start, end);
 		/* First aligned (absolute pfn) candidate inside the run. */
-		cand = HVMM_ALIGN_UP(s->base_pfn + run_start, align) - s->base_pfn;
+		cand = align_up(s->base_pfn + run_start, align) - s->base_pfn;
 		if (cand + nr <= run_end && cand >= run_start)
 			return s->base_pfn + cand;
 		i = run_end;

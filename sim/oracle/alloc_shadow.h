@@ -21,8 +21,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <hvmm/types.h>
-
 #include "report.h"
 
 enum sim_shadow_state {

@@ -2,13 +2,15 @@
 /*
  * Oracles for the cascaded bitmap allocator. Everything here is computed
  * from the bitmap's raw words and nodes with plain loops, so that a bug in
- * mm/bitmap_alloc.c's own arithmetic cannot hide itself.
+ * mm/bitmap_alloc.c's own arithmetic cannot hide itself. The bitmap is
+ * read through oracle/mm_layout.h.
  */
 #include "bitmap_check.h"
 
 #include <stdbool.h>
 
 #define FANOUT 64u
+_Static_assert(FANOUT == 1u << SIM_MM_BITMAP_FANOUT_SHIFT, "the tree mm/ lays out");
 
 struct runs {
 	uint64_t prefix, suffix, longest;
@@ -48,7 +50,7 @@ static const char *bitmap_state(bool present, bool free)
 
 /* ---- ALLOC-CONSERVE: frames against the shadow --------------------------- */
 
-static void check_frames(const struct hvmm_bitmap *bm, const struct sim_alloc_shadow *s,
+static void check_frames(const struct sim_mm_bitmap *bm, const struct sim_alloc_shadow *s,
 			 struct sim_report *r, uint64_t first, uint64_t end)
 {
 	uint64_t bad = 0;
@@ -83,14 +85,14 @@ static void check_frames(const struct hvmm_bitmap *bm, const struct sim_alloc_sh
 
 /* ---- ALLOC-STRUCT: the node tree ------------------------------------------- */
 
-static const struct hvmm_bitmap_node *node_at(const struct hvmm_bitmap *bm,
+static const struct sim_mm_bitmap_node *node_at(const struct sim_mm_bitmap *bm,
 					      unsigned int level, uint64_t j)
 {
 	return &bm->nodes[level][j];
 }
 
 /* Whether node (@level, @j) is marked stale (in its parent, or root_stale). */
-static bool node_stale(const struct hvmm_bitmap *bm, unsigned int level, uint64_t j)
+static bool node_stale(const struct sim_mm_bitmap *bm, unsigned int level, uint64_t j)
 {
 	if (level == bm->top)
 		return bm->root_stale;
@@ -145,7 +147,7 @@ static void runs_append(struct runs *out, const struct runs *seg, uint64_t seg_s
  * Run summary of a level-1 node straight from its frames' free bits, word
  * by word (frames past the capacity count as not free).
  */
-static void runs_from_frames(const struct hvmm_bitmap *bm, uint64_t j, struct runs *out)
+static void runs_from_frames(const struct sim_mm_bitmap *bm, uint64_t j, struct runs *out)
 {
 	uint64_t first = j * FANOUT, run = 0;
 	bool head = true;
@@ -172,7 +174,7 @@ static void runs_from_frames(const struct hvmm_bitmap *bm, uint64_t j, struct ru
  * the node is the concatenation of 64 segments (missing children are
  * segments with no free frame).
  */
-static void runs_from_children(const struct hvmm_bitmap *bm, unsigned int level, uint64_t j,
+static void runs_from_children(const struct sim_mm_bitmap *bm, unsigned int level, uint64_t j,
 			       struct runs *out)
 {
 	uint64_t cspan = span_of(level - 1), run = 0;
@@ -184,7 +186,7 @@ static void runs_from_children(const struct hvmm_bitmap *bm, unsigned int level,
 		struct runs seg = { 0, 0, 0 };
 
 		if (child < bm->nr_nodes[level - 1]) {
-			const struct hvmm_bitmap_node *n = node_at(bm, level - 1, child);
+			const struct sim_mm_bitmap_node *n = node_at(bm, level - 1, child);
 
 			seg.prefix = n->prefix;
 			seg.suffix = n->suffix;
@@ -198,7 +200,7 @@ static void runs_from_children(const struct hvmm_bitmap *bm, unsigned int level,
 }
 
 /* Children of node (@level, @j) that exist, as a mask. */
-static uint64_t existing_children(const struct hvmm_bitmap *bm, unsigned int level, uint64_t j)
+static uint64_t existing_children(const struct sim_mm_bitmap *bm, unsigned int level, uint64_t j)
 {
 	uint64_t nr = bm->nr_nodes[level - 1] - j * FANOUT;
 
@@ -206,7 +208,7 @@ static uint64_t existing_children(const struct hvmm_bitmap *bm, unsigned int lev
 }
 
 /* Children of node (@level, @j) holding a free frame, read from each child. */
-static uint64_t children_with_free(const struct hvmm_bitmap *bm, unsigned int level, uint64_t j,
+static uint64_t children_with_free(const struct sim_mm_bitmap *bm, unsigned int level, uint64_t j,
 				   uint64_t exists)
 {
 	uint64_t first = j * FANOUT, mask = 0;
@@ -224,7 +226,7 @@ static uint64_t children_with_free(const struct hvmm_bitmap *bm, unsigned int le
 		for (uint64_t c = 0; c < FANOUT; c++)
 			mask |= (uint64_t)(w[c] != 0) << c;
 	} else {
-		const struct hvmm_bitmap_node *n = node_at(bm, level - 1, first);
+		const struct sim_mm_bitmap_node *n = node_at(bm, level - 1, first);
 
 		for (uint64_t c = 0; c < FANOUT; c++)
 			mask |= (uint64_t)(n[c].avail != 0) << c;
@@ -236,10 +238,10 @@ static uint64_t children_with_free(const struct hvmm_bitmap *bm, unsigned int le
  * Every child's avail and stale bit, 64 at a time: the masks of what the
  * children say against the node's own bits, one report per wrong bit.
  */
-static void check_child_bits(const struct hvmm_bitmap *bm, struct sim_report *r,
+static void check_child_bits(const struct sim_mm_bitmap *bm, struct sim_report *r,
 			     unsigned int level, uint64_t j, bool stale)
 {
-	const struct hvmm_bitmap_node *n = node_at(bm, level, j);
+	const struct sim_mm_bitmap_node *n = node_at(bm, level, j);
 	uint64_t span = span_of(level);
 	unsigned long long first_pfn = bm->base_pfn + j * span;
 	uint64_t exists = existing_children(bm, level, j);
@@ -270,10 +272,10 @@ static void check_child_bits(const struct hvmm_bitmap *bm, struct sim_report *r,
 			(unsigned int)__builtin_ctzll(stale_under_fresh));
 }
 
-static void check_node(const struct hvmm_bitmap *bm, struct sim_report *r,
+static void check_node(const struct sim_mm_bitmap *bm, struct sim_report *r,
 		       unsigned int level, uint64_t j)
 {
-	const struct hvmm_bitmap_node *n = node_at(bm, level, j);
+	const struct sim_mm_bitmap_node *n = node_at(bm, level, j);
 	uint64_t span = span_of(level);
 	unsigned long long first_pfn = bm->base_pfn + j * span;
 	bool stale = node_stale(bm, level, j);
@@ -296,7 +298,7 @@ static void check_node(const struct hvmm_bitmap *bm, struct sim_report *r,
 }
 
 /* Nodes above words [w0, w1], level by level. */
-static void check_paths(const struct hvmm_bitmap *bm, struct sim_report *r,
+static void check_paths(const struct sim_mm_bitmap *bm, struct sim_report *r,
 			uint64_t w0, uint64_t w1)
 {
 	for (unsigned int level = 1; level <= bm->top; level++) {
@@ -308,7 +310,7 @@ static void check_paths(const struct hvmm_bitmap *bm, struct sim_report *r,
 }
 
 /* Bits past the capacity in the last word must stay clear. */
-static void check_tail(const struct hvmm_bitmap *bm, struct sim_report *r)
+static void check_tail(const struct sim_mm_bitmap *bm, struct sim_report *r)
 {
 	uint64_t last = bm->nr_nodes[0] - 1, used = bm->nr_frames - last * 64;
 	uint64_t beyond = used == 64 ? 0 : ~0ULL << used;
@@ -320,7 +322,7 @@ static void check_tail(const struct hvmm_bitmap *bm, struct sim_report *r)
 }
 
 /* No word below the lowest-free hint may hold a free frame. */
-static void check_hint(const struct hvmm_bitmap *bm, struct sim_report *r, uint64_t w0, uint64_t w1)
+static void check_hint(const struct sim_mm_bitmap *bm, struct sim_report *r, uint64_t w0, uint64_t w1)
 {
 	for (uint64_t w = w0; w <= w1 && w < bm->first_free_word && w < bm->nr_nodes[0]; w++) {
 		if (bm->free[w]) {
@@ -334,11 +336,13 @@ static void check_hint(const struct hvmm_bitmap *bm, struct sim_report *r, uint6
 	}
 }
 
-void sim_bitmap_check_touched(const struct hvmm_bitmap *bm, const struct sim_alloc_shadow *s,
+void sim_bitmap_check_touched(const struct hvmm_bitmap *mbm, const struct sim_alloc_shadow *s,
 			      struct sim_report *r, uint64_t pfn, uint64_t nr)
 {
+	struct sim_mm_bitmap view, *bm = &view;
 	uint64_t first, end;
 
+	sim_mm_bitmap_read(mbm, &view);
 	if (!nr || pfn >= bm->base_pfn + bm->nr_frames || pfn + nr <= bm->base_pfn ||
 	    pfn + nr < pfn)
 		return;
@@ -352,11 +356,13 @@ void sim_bitmap_check_touched(const struct hvmm_bitmap *bm, const struct sim_all
 	check_tail(bm, r);
 }
 
-void sim_bitmap_check_full(const struct hvmm_bitmap *bm, const struct sim_alloc_shadow *s,
+void sim_bitmap_check_full(const struct hvmm_bitmap *mbm, const struct sim_alloc_shadow *s,
 			   struct sim_report *r)
 {
+	struct sim_mm_bitmap view, *bm = &view;
 	uint64_t nr_free = 0;
 
+	sim_mm_bitmap_read(mbm, &view);
 	check_frames(bm, s, r, 0, bm->nr_frames);
 	check_paths(bm, r, 0, bm->nr_nodes[0] - 1);
 	check_hint(bm, r, 0, bm->nr_nodes[0] - 1);
@@ -378,10 +384,10 @@ void sim_bitmap_check_avail(const struct sim_alloc_shadow *s, struct sim_report 
 {
 	uint64_t lowest;
 
-	if (!count || align_log2 >= 64 || (result && result != -HVMM_ENOMEM))
+	if (!count || align_log2 >= 64 || (result && result != -SIM_ENOMEM))
 		return;
 	lowest = sim_alloc_shadow_find_free(s, count, 1ULL << align_log2, 0);
-	if (result == -HVMM_ENOMEM && lowest != UINT64_MAX)
+	if (result == -SIM_ENOMEM && lowest != UINT64_MAX)
 		sim_report_violation(r, SIM_ORACLE_AVAIL,
 			"alloc_contiguous(%llu, align 2^%u) failed, but pfn 0x%llx..0x%llx is free "
 			"and aligned", (unsigned long long)count, align_log2,

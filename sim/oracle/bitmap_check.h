@@ -19,9 +19,8 @@
 
 #include <stdint.h>
 
-#include <hvmm/bitmap_alloc.h>
-
 #include "alloc_shadow.h"
+#include "mm_layout.h"
 #include "report.h"
 
 /* Frames [pfn, pfn + nr) and the node paths above them. */
@@ -34,7 +33,7 @@ void sim_bitmap_check_full(const struct hvmm_bitmap *bm, const struct sim_alloc_
 /*
  * AVAIL for alloc_contiguous(@count, @align_log2) on the shadow as it was
  * before the op: @result is what the allocator returned and @pfn the frame
- * it gave on success. Results other than 0 and -HVMM_ENOMEM are not judged.
+ * it gave on success. Results other than 0 and -SIM_ENOMEM are not judged.
  */
 void sim_bitmap_check_avail(const struct sim_alloc_shadow *s, struct sim_report *r,
 			    uint64_t count, unsigned int align_log2, int result, uint64_t pfn);

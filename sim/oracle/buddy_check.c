@@ -14,18 +14,23 @@
  *
  * All pointers found in mm/ memory are validated through sim/physmem
  * before use, so a corrupted list can be reported, not followed off a cliff.
+ * mm/'s pool and vmemmap are read through oracle/mm_layout.h.
  */
 #include "oracle/buddy_check.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include <hvmm/buddy.h>
-
-#include "vmemmap.h"
+#include "oracle/mm_layout.h"
 
 /* Bytes of a free block that may be non-zero: its list node. */
-#define NODE_BYTES sizeof(struct hvmm_list)
+#define NODE_BYTES sizeof(struct sim_mm_list)
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1ULL << PAGE_SHIFT)
+#define MAX_ORDER SIM_MM_BUDDY_MAX_ORDER
+
+static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 /*
  * How deep check_block() looks:
  *  FULL:      tails, shadow and every byte of free blocks (sweeps);
@@ -41,25 +46,22 @@ unsigned int sim_buddy_expected_max_order(uint64_t nr_pages)
 	unsigned int order = 0;
 
 	/* Inclusive, so that a pool of exactly 2^k pages can return all of it. */
-	while (order < HVMM_BUDDY_MAX_ORDER && (1ULL << order) < nr_pages)
+	while (order < MAX_ORDER && (1ULL << order) < nr_pages)
 		order++;
 	return order;
 }
 
-/*
- * The order a vmemmap entry records, decoded here on its own: mm/ stores
- * order + 1 in a head and 0 in a tail (so zeroed metadata is all tails).
- */
-#define NO_ORDER 0xffu
+/* The order a vmemmap entry records (the layout unit decodes mm/'s encoding). */
+#define NO_ORDER SIM_MM_NO_ORDER
 
-static unsigned int meta_order(const struct hvmm_page *p)
+static unsigned int meta_order(const struct sim_mm_page *p)
 {
-	return p->order_plus1 ? p->order_plus1 - 1u : NO_ORDER;
+	return p->order;
 }
 
 struct view {
 	struct sim_allocator *a;
-	struct hvmm_pool *pool;
+	const struct sim_mm_list *lists;	/* the pool's free lists, order 0 first */
 	const struct sim_physmem *pm;
 	const struct sim_alloc_shadow *shadow;
 	struct sim_report *r;
@@ -71,7 +73,7 @@ static void view_init(struct view *v, struct sim_allocator *a,
 		      const struct sim_alloc_shadow *shadow, struct sim_report *r)
 {
 	v->a = a;
-	v->pool = a->priv;
+	v->lists = sim_mm_pool_free_lists(a->priv);
 	v->pm = a->pm;
 	v->shadow = shadow;
 	v->r = r;
@@ -85,31 +87,31 @@ static bool in_pool(const struct view *v, uint64_t pfn)
 	return pfn >= v->start && pfn < v->end;
 }
 
-/* The vmemmap entry of @pfn, as the simulator mapped it; NULL if none. */
-static const struct hvmm_page *page_meta(const struct view *v, uint64_t pfn)
+/* The vmemmap entry of @pfn, as the simulator mapped it; .valid false if none. */
+static struct sim_mm_page page_meta(const struct view *v, uint64_t pfn)
 {
-	return sim_vmemmap_page(v->a->vmemmap, pfn);
+	return sim_mm_page(v->a->vmemmap, pfn);
 }
 
 #define FAIL(v, oracle, ...) sim_report_violation((v)->r, oracle, __VA_ARGS__)
 
 /* PFN of a list node pointer, or UINT64_MAX if it is not a page in RAM. */
-static uint64_t node_pfn(const struct view *v, const struct hvmm_list *node)
+static uint64_t node_pfn(const struct view *v, const struct sim_mm_list *node)
 {
 	uint64_t pa = sim_physmem_host_to_pa(v->pm, node);
 
-	if (pa == UINT64_MAX || (pa & (HVMM_PAGE_SIZE - 1)))
+	if (pa == UINT64_MAX || (pa & (PAGE_SIZE - 1)))
 		return UINT64_MAX;
-	return pa >> HVMM_PAGE_SHIFT;
+	return pa >> PAGE_SHIFT;
 }
 
-static bool list_head_of_pool(const struct view *v, const struct hvmm_list *p)
+static bool list_head_of_pool(const struct view *v, const struct sim_mm_list *p)
 {
-	return p >= &v->pool->free_area[0] && p <= &v->pool->free_area[HVMM_BUDDY_MAX_ORDER];
+	return p >= &v->lists[0] && p <= &v->lists[MAX_ORDER];
 }
 
 /* A pointer a list node may hold: a pool list head or a page in RAM. */
-static bool node_ptr_valid(const struct view *v, const struct hvmm_list *p)
+static bool node_ptr_valid(const struct view *v, const struct sim_mm_list *p)
 {
 	return list_head_of_pool(v, p) || node_pfn(v, p) != UINT64_MAX;
 }
@@ -117,7 +119,7 @@ static bool node_ptr_valid(const struct view *v, const struct hvmm_list *p)
 /* Checks that bytes [from, to) of the block at @pfn are zero; reports the first bad byte. */
 static void check_zero(const struct view *v, uint64_t pfn, uint64_t from, uint64_t to)
 {
-	const uint8_t *base = sim_physmem_pa_to_host(v->pm, pfn << HVMM_PAGE_SHIFT);
+	const uint8_t *base = sim_physmem_pa_to_host(v->pm, pfn << PAGE_SHIFT);
 
 	if (!base || from >= to)
 		return;
@@ -139,20 +141,20 @@ static void check_zero_dirty(const struct view *v, uint64_t head, uint64_t nr)
 {
 	for (uint64_t i = 0; i < nr; i++)
 		if (sim_physmem_dirty(v->pm, head + i))
-			check_zero(v, head, hvmm_max(i << HVMM_PAGE_SHIFT, (uint64_t)NODE_BYTES),
-				   (i + 1) << HVMM_PAGE_SHIFT);
+			check_zero(v, head, max_u64(i << PAGE_SHIFT, (uint64_t)NODE_BYTES),
+				   (i + 1) << PAGE_SHIFT);
 }
 
 /* The head of the block that contains @pfn, or UINT64_MAX. */
 static uint64_t find_head(const struct view *v, uint64_t pfn)
 {
-	for (unsigned int o = 0; o <= HVMM_BUDDY_MAX_ORDER; o++) {
+	for (unsigned int o = 0; o <= MAX_ORDER; o++) {
 		uint64_t head = pfn & ~((1ULL << o) - 1);
-		const struct hvmm_page *p = page_meta(v, head);
+		struct sim_mm_page pm = page_meta(v, head), *p = &pm;
 
 		if (head < v->start)
 			break;
-		if (p && meta_order(p) == o)
+		if (p->valid && meta_order(p) == o)
 			return head;
 	}
 	return UINT64_MAX;
@@ -161,7 +163,7 @@ static uint64_t find_head(const struct view *v, uint64_t pfn)
 /* The free-list node of a free head links to valid neighbours that link back. */
 static void check_linked(const struct view *v, uint64_t pfn, unsigned int order)
 {
-	const struct hvmm_list *node = sim_physmem_pa_to_host(v->pm, pfn << HVMM_PAGE_SHIFT);
+	const struct sim_mm_list *node = sim_physmem_pa_to_host(v->pm, pfn << PAGE_SHIFT);
 
 	if (!node->next || !node->prev) {
 		FAIL(v, SIM_ORACLE_ALLOC_STRUCT,
@@ -188,11 +190,11 @@ static void check_linked(const struct view *v, uint64_t pfn, unsigned int order)
  */
 static void check_block(const struct view *v, uint64_t head, enum depth depth)
 {
-	const struct hvmm_page *p = page_meta(v, head);
+	struct sim_mm_page pm = page_meta(v, head), *p = &pm;
 	unsigned int order = meta_order(p);
 	uint64_t nr = 1ULL << order;
 
-	if (order > HVMM_BUDDY_MAX_ORDER || order > v->max_order) {
+	if (order > MAX_ORDER || order > v->max_order) {
 		FAIL(v, SIM_ORACLE_ALLOC_STRUCT, "pfn 0x%llx heads a block of order %u, above the pool's max order %u",
 		     (unsigned long long)head, order, v->max_order);
 		return;
@@ -210,14 +212,14 @@ static void check_block(const struct view *v, uint64_t head, enum depth depth)
 		return;
 	}
 	for (uint64_t i = 1; depth != NEIGHBOUR && i < nr; i++) {
-		const struct hvmm_page *t = page_meta(v, head + i);
+		struct sim_mm_page t = page_meta(v, head + i);
 
-		if (t->order_plus1 || t->refcount) {
+		if (t.order != NO_ORDER || t.refcount) {
 			FAIL(v, SIM_ORACLE_ALLOC_STRUCT,
 			     "pfn 0x%llx lies inside the order-%u block at pfn 0x%llx but has order %u refcount %u "
 			     "(expected no order, refcount 0)",
 			     (unsigned long long)(head + i), order, (unsigned long long)head,
-			     meta_order(t), t->refcount);
+			     meta_order(&t), t.refcount);
 			return;
 		}
 	}
@@ -254,21 +256,21 @@ static void check_block(const struct view *v, uint64_t head, enum depth depth)
 	check_linked(v, head, order);
 	if (order < v->max_order) {
 		uint64_t buddy = head ^ nr;
-		const struct hvmm_page *b = page_meta(v, buddy);
+		struct sim_mm_page b = page_meta(v, buddy);
 
-		if (in_pool(v, buddy) && b && meta_order(b) == order && !b->refcount)
+		if (in_pool(v, buddy) && b.valid && meta_order(&b) == order && !b.refcount)
 			FAIL(v, SIM_ORACLE_ALLOC_STRUCT,
 			     "free buddies at pfn 0x%llx and 0x%llx (order %u) were not merged",
-			     (unsigned long long)hvmm_min(head, buddy),
-			     (unsigned long long)hvmm_max(head, buddy), order);
+			     (unsigned long long)min_u64(head, buddy),
+			     (unsigned long long)max_u64(head, buddy), order);
 	}
 	if (depth == FULL) {
 		check_zero_dirty(v, head, nr);
 	} else if (depth == TOUCHED) {
 		/* The head page past the node, and the last page. */
-		check_zero(v, head, NODE_BYTES, HVMM_PAGE_SIZE);
-		check_zero(v, head, hvmm_max((nr - 1) << HVMM_PAGE_SHIFT, (uint64_t)NODE_BYTES),
-			   nr << HVMM_PAGE_SHIFT);
+		check_zero(v, head, NODE_BYTES, PAGE_SIZE);
+		check_zero(v, head, max_u64((nr - 1) << PAGE_SHIFT, (uint64_t)NODE_BYTES),
+			   nr << PAGE_SHIFT);
 	}
 }
 
@@ -285,7 +287,7 @@ void sim_buddy_check_touched(struct sim_allocator *a, const struct sim_alloc_sha
 		end = v.end;
 	/* Every block overlapping the touched range. */
 	for (uint64_t cur = pfn; cur < end;) {
-		const struct hvmm_page *p;
+		struct sim_mm_page pm, *p = &pm;
 
 		head = find_head(&v, cur);
 		if (head == UINT64_MAX) {
@@ -294,7 +296,7 @@ void sim_buddy_check_touched(struct sim_allocator *a, const struct sim_alloc_sha
 			     (unsigned long long)cur);
 			return;
 		}
-		p = page_meta(&v, head);
+		pm = page_meta(&v, head);
 		if (head + (1ULL << meta_order(p)) <= cur) {
 			FAIL(&v, SIM_ORACLE_ALLOC_STRUCT,
 			     "pfn 0x%llx is in no block: the nearest head 0x%llx (order %u) ends before it",
@@ -307,11 +309,11 @@ void sim_buddy_check_touched(struct sim_allocator *a, const struct sim_alloc_sha
 	/* Free blocks split off around it (alloc) or merged into it (free). */
 	for (unsigned int j = 0; j < v.max_order; j++) {
 		uint64_t buddy = (pfn & ~((1ULL << j) - 1)) ^ (1ULL << j);
-		const struct hvmm_page *b = page_meta(&v, buddy);
+		struct sim_mm_page b = page_meta(&v, buddy);
 
-		if ((1ULL << j) < nr || !in_pool(&v, buddy) || !b)
+		if ((1ULL << j) < nr || !in_pool(&v, buddy) || !b.valid)
 			continue;
-		if (meta_order(b) == j && !b->refcount)
+		if (meta_order(&b) == j && !b.refcount)
 			check_block(&v, buddy, NEIGHBOUR);
 	}
 }
@@ -321,16 +323,16 @@ static void check_free_lists(const struct view *v, uint8_t *listed, uint64_t *fr
 {
 	uint64_t bound = (v->end - v->start) + 2;
 
-	for (unsigned int o = 0; o <= HVMM_BUDDY_MAX_ORDER; o++) {
-		const struct hvmm_list *head = &v->pool->free_area[o];
-		const struct hvmm_list *prev = head, *node = head->next;
+	for (unsigned int o = 0; o <= MAX_ORDER; o++) {
+		const struct sim_mm_list *head = &v->lists[o];
+		const struct sim_mm_list *prev = head, *node = head->next;
 		uint64_t steps = 0;
 
 		while (node != head) {
 			uint64_t pfn = node_pfn(v, node);
-			const struct hvmm_page *p = pfn == UINT64_MAX ? NULL : page_meta(v, pfn);
+			struct sim_mm_page pm = page_meta(v, pfn), *p = &pm;
 
-			if (!p) {
+			if (pfn == UINT64_MAX || !p->valid) {
 				FAIL(v, SIM_ORACLE_ALLOC_STRUCT,
 				     "free list %u: node %p after pfn 0x%llx is not a page of RAM",
 				     o, (void *)node, (unsigned long long)node_pfn(v, prev));
@@ -388,7 +390,7 @@ void sim_buddy_check_full(struct sim_allocator *a, const struct sim_alloc_shadow
 	check_free_lists(&v, listed, &listed_free);
 
 	for (uint64_t pfn = v.start; pfn < v.end;) {
-		const struct hvmm_page *p = page_meta(&v, pfn);
+		struct sim_mm_page pm = page_meta(&v, pfn), *p = &pm;
 		uint64_t nr;
 
 		if (meta_order(p) == NO_ORDER) {
@@ -398,7 +400,7 @@ void sim_buddy_check_full(struct sim_allocator *a, const struct sim_alloc_shadow
 			pfn++;
 			continue;
 		}
-		nr = 1ULL << hvmm_min(meta_order(p), 63u);
+		nr = 1ULL << min_u64(meta_order(p), 63u);
 		if (meta_order(p) > v.max_order || (pfn & (nr - 1)) || pfn + nr > v.end) {
 			check_block(&v, pfn, FULL);	/* reports why */
 			pfn++;

@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <hvmm/heap.h>
-
+#include "oracle/mm_layout.h"
 #include "platform.h"
 
-#define MIN_BLOCK	HVMM_HEAP_MIN_SIZE	/* the contract's minimum block */
+#define MIN_BLOCK	SIM_MM_HEAP_MIN_SIZE	/* the contract's minimum block */
+#define PAGE_SIZE	4096ULL
 
 unsigned long long sim_heap_pa(uintptr_t addr)
 {
@@ -42,7 +42,7 @@ uint64_t sim_heap_block_bytes(const struct sim_heap_shadow *s, uint64_t size, ui
 
 	if (!align)
 		align = 1;
-	if (!size || (align & (align - 1)) || align > HVMM_PAGE_SIZE || size > s->chunk_bytes)
+	if (!size || (align & (align - 1)) || align > PAGE_SIZE || size > s->chunk_bytes)
 		return 0;
 	bytes = pow2_at_least(size > align ? size : align);
 	return bytes < MIN_BLOCK ? MIN_BLOCK : bytes;
@@ -172,7 +172,7 @@ static uint64_t meta_pages(const struct sim_heap_shadow *s)
 {
 	uint64_t bytes = s->chunk_bytes / MIN_BLOCK;
 
-	return bytes <= HVMM_PAGE_SIZE ? 1 : bytes / HVMM_PAGE_SIZE;
+	return bytes <= PAGE_SIZE ? 1 : bytes / PAGE_SIZE;
 }
 
 static const struct sim_heap_holding *holding_at(const struct sim_heap_shadow *s, uintptr_t addr,
@@ -189,25 +189,25 @@ static const struct sim_heap_holding *holding_at(const struct sim_heap_shadow *s
  * holds in the sizes the configuration implies; NULL otherwise (and only
  * the full check says why).
  */
-static const struct hvmm_heap_chunk *vouched_chunk(const struct hvmm_heap *heap,
+static const struct sim_mm_heap_chunk *vouched_chunk(const struct sim_mm_heap *heap,
 						   const struct sim_heap_shadow *s, uint32_t i)
 {
-	const struct hvmm_heap_chunk *c = &heap->chunks[i];
+	const struct sim_mm_heap_chunk *c = &heap->chunks[i];
 
-	if (i >= heap->nr_chunks || i >= HVMM_HEAP_MAX_CHUNKS)
+	if (i >= heap->nr_chunks || i >= SIM_MM_HEAP_MAX_CHUNKS)
 		return NULL;
-	if (!holding_at(s, (uintptr_t)c->va, s->chunk_bytes / HVMM_PAGE_SIZE) ||
+	if (!holding_at(s, (uintptr_t)c->va, s->chunk_bytes / PAGE_SIZE) ||
 	    !holding_at(s, (uintptr_t)c->meta, meta_pages(s)))
 		return NULL;
 	return c;
 }
 
 /* The vouched chunk holding [addr, addr + len), or NULL. */
-static const struct hvmm_heap_chunk *chunk_of(const struct hvmm_heap *heap,
+static const struct sim_mm_heap_chunk *chunk_of(const struct sim_mm_heap *heap,
 					      const struct sim_heap_shadow *s,
 					      uintptr_t addr, uint64_t len)
 {
-	uint32_t n = heap->nr_chunks < HVMM_HEAP_MAX_CHUNKS ? heap->nr_chunks : HVMM_HEAP_MAX_CHUNKS;
+	uint32_t n = heap->nr_chunks < SIM_MM_HEAP_MAX_CHUNKS ? heap->nr_chunks : SIM_MM_HEAP_MAX_CHUNKS;
 
 	for (uint32_t i = 0; i < n; i++) {
 		uintptr_t va = (uintptr_t)heap->chunks[i].va;
@@ -225,17 +225,31 @@ static unsigned int order_of(uint64_t bytes)
 
 /* --- incremental ------------------------------------------------------------------ */
 
-/* Metadata byte of the block at @addr in @c (inside the chunk, checked by the caller). */
-static uint8_t meta_at(const struct hvmm_heap_chunk *c, uintptr_t addr)
+/* Metadata of the block at @addr in @c (inside the chunk, checked by the caller), decoded. */
+static unsigned int meta_at(const struct sim_mm_heap_chunk *c, uintptr_t addr)
 {
-	return c->meta[(addr - (uintptr_t)c->va) / MIN_BLOCK];
+	return sim_mm_heap_meta(c->meta[(addr - (uintptr_t)c->va) / MIN_BLOCK]);
 }
 
-void sim_heap_check_alloc(const struct hvmm_heap *heap, const struct sim_heap_shadow *s,
-			  struct sim_report *r, uintptr_t addr, uint64_t bytes, uint64_t align)
+/* A decoded metadata byte for reports: "free order 3", "allocated order 0", "none". */
+static const char *meta_name(unsigned int m, char *buf, size_t len)
 {
-	const struct hvmm_heap_chunk *c = chunk_of(heap, s, addr, bytes);
-	uint8_t want = HVMM_HEAP_META_ALLOC | order_of(bytes), got;
+	if (m & SIM_MM_HEAP_BAD)
+		snprintf(buf, len, "undocumented byte %#x", m & 0xffu);
+	else if (m & (SIM_MM_HEAP_FREE | SIM_MM_HEAP_ALLOC))
+		snprintf(buf, len, "%s order %u", m & SIM_MM_HEAP_FREE ? "free" : "allocated",
+			 m & SIM_MM_HEAP_ORDER);
+	else
+		snprintf(buf, len, "none");
+	return buf;
+}
+
+static void check_alloc(const struct sim_mm_heap *heap, const struct sim_heap_shadow *s,
+			struct sim_report *r, uintptr_t addr, uint64_t bytes, uint64_t align)
+{
+	const struct sim_mm_heap_chunk *c = chunk_of(heap, s, addr, bytes);
+	unsigned int want = SIM_MM_HEAP_ALLOC | order_of(bytes), got;
+	char gb[48], wb[48];
 
 	if (!c) {
 		sim_report_violation(r, SIM_ORACLE_HEAP_STRUCT,
@@ -251,35 +265,37 @@ void sim_heap_check_alloc(const struct hvmm_heap *heap, const struct sim_heap_sh
 	got = meta_at(c, addr);
 	if (got != want)
 		sim_report_violation(r, SIM_ORACLE_HEAP_STRUCT,
-			"allocated block %#llx (%llu bytes): metadata byte %#x, expected %#x",
-			sim_heap_pa(addr), (unsigned long long)bytes, got, want);
+			"allocated block %#llx (%llu bytes): metadata byte says %s, expected %s",
+			sim_heap_pa(addr), (unsigned long long)bytes, meta_name(got, gb, sizeof(gb)),
+			meta_name(want, wb, sizeof(wb)));
 }
 
 /* A list head of @heap, or a free block's node inside a chunk: safe to read. */
-static bool readable_node(const struct hvmm_heap *heap, const struct sim_heap_shadow *s,
-			  const struct hvmm_list *node)
+static bool readable_node(const struct sim_mm_heap *heap, const struct sim_heap_shadow *s,
+			  const struct sim_mm_list *node)
 {
 	uintptr_t p = (uintptr_t)node, heads = (uintptr_t)heap->free_area;
 
-	if (p - heads < sizeof(heap->free_area))
+	if (p - heads < (SIM_MM_HEAP_MAX_ORDER + 1) * sizeof(heap->free_area[0]))
 		return (p - heads) % sizeof(heap->free_area[0]) == 0;
 	return !(p % MIN_BLOCK) && chunk_of(heap, s, p, MIN_BLOCK);
 }
 
 /* A free list node (known to be in a chunk) is linked both ways. */
-static bool node_linked(const struct hvmm_heap *heap, const struct sim_heap_shadow *s,
-			const struct hvmm_list *node)
+static bool node_linked(const struct sim_mm_heap *heap, const struct sim_heap_shadow *s,
+			const struct sim_mm_list *node)
 {
 	return readable_node(heap, s, node->next) && readable_node(heap, s, node->prev) &&
 	       node->next->prev == node && node->prev->next == node;
 }
 
-void sim_heap_check_free(const struct hvmm_heap *heap, const struct sim_heap_shadow *s,
-			 struct sim_report *r, uintptr_t addr, uint64_t bytes)
+static void check_free(const struct sim_mm_heap *heap, const struct sim_heap_shadow *s,
+		       struct sim_report *r, uintptr_t addr, uint64_t bytes)
 {
-	const struct hvmm_heap_chunk *c = chunk_of(heap, s, addr, bytes);
+	const struct sim_mm_heap_chunk *c = chunk_of(heap, s, addr, bytes);
 	uintptr_t off, base;
-	uint8_t got;
+	unsigned int got;
+	char gb[48], wb[48];
 
 	if (!c) {
 		sim_report_violation(r, SIM_ORACLE_HEAP_CONSERVE,
@@ -295,15 +311,15 @@ void sim_heap_check_free(const struct hvmm_heap *heap, const struct sim_heap_sha
 		bytes <<= 1;
 	}
 	got = meta_at(c, base + off);
-	if (got != (HVMM_HEAP_META_FREE | order_of(bytes))) {
+	if (got != (SIM_MM_HEAP_FREE | order_of(bytes))) {
 		sim_report_violation(r, SIM_ORACLE_HEAP_STRUCT,
 			"after freeing %#llx, the free block %#llx (%llu bytes, buddies maximally merged) "
-			"has metadata byte %#x, expected %#x", sim_heap_pa(addr),
-			sim_heap_pa(base + off), (unsigned long long)bytes, got,
-			HVMM_HEAP_META_FREE | order_of(bytes));
+			"has metadata byte saying %s, expected %s", sim_heap_pa(addr),
+			sim_heap_pa(base + off), (unsigned long long)bytes, meta_name(got, gb, sizeof(gb)),
+			meta_name(SIM_MM_HEAP_FREE | order_of(bytes), wb, sizeof(wb)));
 		return;
 	}
-	if (!node_linked(heap, s, (const struct hvmm_list *)(base + off)))
+	if (!node_linked(heap, s, (const struct sim_mm_list *)(base + off)))
 		sim_report_violation(r, SIM_ORACLE_HEAP_STRUCT,
 			"free block %#llx (%llu bytes) is not linked on a free list both ways",
 			sim_heap_pa(base + off), (unsigned long long)bytes);
@@ -361,14 +377,14 @@ static int block_cmp(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-void sim_heap_check_avail(const struct hvmm_heap *heap, const struct sim_heap_shadow *s,
-			  struct sim_report *r, uint64_t bytes, bool asked)
+static void check_avail(const struct sim_mm_heap *heap, const struct sim_heap_shadow *s,
+			struct sim_report *r, uint64_t bytes, bool asked)
 {
 	struct blocks fb = { 0 };
-	uint32_t n = heap->nr_chunks < HVMM_HEAP_MAX_CHUNKS ? heap->nr_chunks : HVMM_HEAP_MAX_CHUNKS;
+	uint32_t n = heap->nr_chunks < SIM_MM_HEAP_MAX_CHUNKS ? heap->nr_chunks : SIM_MM_HEAP_MAX_CHUNKS;
 
 	for (uint32_t i = 0; i < n; i++) {
-		const struct hvmm_heap_chunk *c = vouched_chunk(heap, s, i);
+		const struct sim_mm_heap_chunk *c = vouched_chunk(heap, s, i);
 
 		if (c)
 			free_blocks_of(s, (uintptr_t)c->va, s->chunk_bytes, &fb);
@@ -393,17 +409,17 @@ void sim_heap_check_avail(const struct hvmm_heap *heap, const struct sim_heap_sh
 /* --- the full check ------------------------------------------------------------------- */
 
 /* Chunks against holdings: every chunk vouched for, every holding a chunk or its metadata. */
-static bool check_chunks(const struct hvmm_heap *heap, const struct sim_heap_shadow *s,
+static bool check_chunks(const struct sim_mm_heap *heap, const struct sim_heap_shadow *s,
 			 struct sim_report *r)
 {
-	if (heap->nr_chunks > HVMM_HEAP_MAX_CHUNKS || heap->nr_chunks * 2 != s->nr_held) {
+	if (heap->nr_chunks > SIM_MM_HEAP_MAX_CHUNKS || heap->nr_chunks * 2 != s->nr_held) {
 		sim_report_violation(r, SIM_ORACLE_HEAP_CONSERVE,
 			"the heap counts %u chunks but holds %u page blocks from the page allocator "
 			"(a chunk and its metadata each)", heap->nr_chunks, s->nr_held);
 		return false;
 	}
 	for (uint32_t i = 0; i < heap->nr_chunks; i++) {
-		const struct hvmm_heap_chunk *c = &heap->chunks[i];
+		const struct sim_mm_heap_chunk *c = &heap->chunks[i];
 
 		if (!vouched_chunk(heap, s, i)) {
 			sim_report_violation(r, SIM_ORACLE_HEAP_CONSERVE,
@@ -423,7 +439,7 @@ static bool check_chunks(const struct hvmm_heap *heap, const struct sim_heap_sha
 }
 
 /* Every live block inside a chunk. */
-static void check_live_inside(const struct hvmm_heap *heap, const struct sim_heap_shadow *s,
+static void check_live_inside(const struct sim_mm_heap *heap, const struct sim_heap_shadow *s,
 			      struct sim_report *r)
 {
 	for (uint32_t i = 0; i < s->nr_live; i++) {
@@ -439,17 +455,17 @@ static void check_live_inside(const struct hvmm_heap *heap, const struct sim_hea
 }
 
 /* Reads every free list into @out; false (reported) if one is malformed. */
-static bool read_free_lists(const struct hvmm_heap *heap, const struct sim_heap_shadow *s,
+static bool read_free_lists(const struct sim_mm_heap *heap, const struct sim_heap_shadow *s,
 			    struct sim_report *r, struct blocks *out)
 {
 	uint64_t limit = (uint64_t)heap->nr_chunks * (s->chunk_bytes / MIN_BLOCK) + 1;
 
-	for (unsigned int o = 0; o <= HVMM_HEAP_MAX_ORDER; o++) {
-		const struct hvmm_list *head = &heap->free_area[o], *node, *prev = head;
+	for (unsigned int o = 0; o <= SIM_MM_HEAP_MAX_ORDER; o++) {
+		const struct sim_mm_list *head = &heap->free_area[o], *node, *prev = head;
 		uint64_t bytes = MIN_BLOCK << o, seen = 0;
 
 		for (node = head->next; node != head; prev = node, node = node->next) {
-			const struct hvmm_heap_chunk *c = chunk_of(heap, s, (uintptr_t)node, bytes);
+			const struct sim_mm_heap_chunk *c = chunk_of(heap, s, (uintptr_t)node, bytes);
 
 			if (!c || ((uintptr_t)node - (uintptr_t)c->va) % bytes) {
 				sim_report_violation(r, SIM_ORACLE_HEAP_STRUCT,
@@ -535,32 +551,36 @@ static void compare_free_blocks(const struct sim_heap_shadow *s, struct sim_repo
  * Metadata bytes: heads of live and free blocks, 0 everywhere else. @want
  * is in chunk order and, within a chunk, in address order.
  */
-static void check_metadata(const struct hvmm_heap *heap, const struct sim_heap_shadow *s,
+static void check_metadata(const struct sim_mm_heap *heap, const struct sim_heap_shadow *s,
 			   struct sim_report *r, const struct blocks *want)
 {
 	uint64_t slots = s->chunk_bytes / MIN_BLOCK;
-	uint8_t *exp = malloc(slots);
+	unsigned int *exp = malloc(slots * sizeof(*exp));
+	char gb[48], wb[48];
 	size_t f = 0;
 
 	if (!exp)
 		abort();
 	for (uint32_t i = 0; i < heap->nr_chunks; i++) {
-		const struct hvmm_heap_chunk *c = &heap->chunks[i];
+		const struct sim_mm_heap_chunk *c = &heap->chunks[i];
 		uintptr_t base = (uintptr_t)c->va, end = base + s->chunk_bytes;
 
-		memset(exp, 0, slots);
+		memset(exp, 0, slots * sizeof(*exp));	/* SIM_MM_HEAP_NONE */
 		for (uint32_t k = live_lower_bound(s, base); k < s->nr_live && s->live[k].addr < end; k++)
 			exp[(s->live[k].addr - base) / MIN_BLOCK] =
-				HVMM_HEAP_META_ALLOC | order_of(s->live[k].bytes);
+				SIM_MM_HEAP_ALLOC | order_of(s->live[k].bytes);
 		for (; f < want->n && want->b[f].addr < end; f++)
 			exp[(want->b[f].addr - base) / MIN_BLOCK] =
-				HVMM_HEAP_META_FREE | order_of(want->b[f].bytes);
+				SIM_MM_HEAP_FREE | order_of(want->b[f].bytes);
 		for (uint64_t slot = 0; slot < slots; slot++) {
-			if (c->meta[slot] == exp[slot])
+			unsigned int got = sim_mm_heap_meta(c->meta[slot]);
+
+			if (got == exp[slot])
 				continue;
 			sim_report_violation(r, SIM_ORACLE_HEAP_STRUCT,
-				"metadata byte of %#llx is %#x, expected %#x",
-				sim_heap_pa(base + slot * MIN_BLOCK), c->meta[slot], exp[slot]);
+				"metadata byte of %#llx says %s, expected %s",
+				sim_heap_pa(base + slot * MIN_BLOCK), meta_name(got, gb, sizeof(gb)),
+				meta_name(exp[slot], wb, sizeof(wb)));
 			free(exp);
 			return;
 		}
@@ -568,8 +588,8 @@ static void check_metadata(const struct hvmm_heap *heap, const struct sim_heap_s
 	free(exp);
 }
 
-void sim_heap_check_full(const struct hvmm_heap *heap, const struct sim_heap_shadow *s,
-			 struct sim_report *r)
+static void check_full(const struct sim_mm_heap *heap, const struct sim_heap_shadow *s,
+		       struct sim_report *r)
 {
 	struct blocks listed = { 0 }, want = { 0 };
 
@@ -588,13 +608,13 @@ void sim_heap_check_full(const struct hvmm_heap *heap, const struct sim_heap_sha
 	free(want.b);
 }
 
-void sim_heap_check_reclaimed(const struct hvmm_heap *heap, const struct sim_heap_shadow *s,
-			      struct sim_report *r)
+static void check_reclaimed(const struct sim_mm_heap *heap, const struct sim_heap_shadow *s,
+			    struct sim_report *r)
 {
-	uint32_t n = heap->nr_chunks < HVMM_HEAP_MAX_CHUNKS ? heap->nr_chunks : HVMM_HEAP_MAX_CHUNKS;
+	uint32_t n = heap->nr_chunks < SIM_MM_HEAP_MAX_CHUNKS ? heap->nr_chunks : SIM_MM_HEAP_MAX_CHUNKS;
 
 	for (uint32_t i = 0; i < n; i++) {
-		const struct hvmm_heap_chunk *c = vouched_chunk(heap, s, i);
+		const struct sim_mm_heap_chunk *c = vouched_chunk(heap, s, i);
 
 		if (!c || sim_heap_shadow_busy(s, (uintptr_t)c->va, s->chunk_bytes))
 			continue;
@@ -603,4 +623,51 @@ void sim_heap_check_reclaimed(const struct hvmm_heap *heap, const struct sim_hea
 			sim_heap_pa((uintptr_t)c->va));
 		return;
 	}
+}
+
+/* --- entry points: mm/'s heap read through the layout unit ---------------------------- */
+
+void sim_heap_check_alloc(const struct hvmm_heap *mheap, const struct sim_heap_shadow *s,
+			  struct sim_report *r, uintptr_t addr, uint64_t bytes, uint64_t align)
+{
+	struct sim_mm_heap heap;
+
+	sim_mm_heap_read(mheap, &heap);
+	check_alloc(&heap, s, r, addr, bytes, align);
+}
+
+void sim_heap_check_free(const struct hvmm_heap *mheap, const struct sim_heap_shadow *s,
+			 struct sim_report *r, uintptr_t addr, uint64_t bytes)
+{
+	struct sim_mm_heap heap;
+
+	sim_mm_heap_read(mheap, &heap);
+	check_free(&heap, s, r, addr, bytes);
+}
+
+void sim_heap_check_avail(const struct hvmm_heap *mheap, const struct sim_heap_shadow *s,
+			  struct sim_report *r, uint64_t bytes, bool asked)
+{
+	struct sim_mm_heap heap;
+
+	sim_mm_heap_read(mheap, &heap);
+	check_avail(&heap, s, r, bytes, asked);
+}
+
+void sim_heap_check_full(const struct hvmm_heap *mheap, const struct sim_heap_shadow *s,
+			 struct sim_report *r)
+{
+	struct sim_mm_heap heap;
+
+	sim_mm_heap_read(mheap, &heap);
+	check_full(&heap, s, r);
+}
+
+void sim_heap_check_reclaimed(const struct hvmm_heap *mheap, const struct sim_heap_shadow *s,
+			      struct sim_report *r)
+{
+	struct sim_mm_heap heap;
+
+	sim_mm_heap_read(mheap, &heap);
+	check_reclaimed(&heap, s, r);
 }

@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <hvmm/types.h>		/* the result codes: the interface, not mm/'s logic */
-
 #include "recycle.h"
 
 #define PAGE_SHIFT	12
@@ -292,7 +290,7 @@ static bool step_spec(struct search *s, const struct sim_lin_event *e)
 
 	if (!v.judged)
 		return true;
-	if (e->result != v.result && !(e->result == -HVMM_ENOMEM && v.may_enomem))
+	if (e->result != v.result && !(e->result == -SIM_ENOMEM && v.may_enomem))
 		return false;
 	if (!e->result)
 		sim_spec_apply(s->refs->spec, &e->op, &v);
@@ -315,13 +313,13 @@ static bool step_alloc(struct search *s, const struct sim_lin_event *e)
 	case SIM_OP_ALLOC:
 		/* The executor's checks first, in its order. */
 		if (e->op.h >= SIM_MAX_HANDLE)
-			return e->result == -HVMM_EINVAL;
+			return e->result == -SIM_EINVAL;
 		if (o->now.refs)
-			return e->result == -HVMM_EEXIST;
+			return e->result == -SIM_EEXIST;
 		if (e->op.a > 63)
-			return e->result == -HVMM_EINVAL;
+			return e->result == -SIM_EINVAL;
 		nr = 1ULL << e->op.a;
-		if (e->result == -HVMM_ENOMEM)
+		if (e->result == -SIM_ENOMEM)
 			return e->op.a > s->refs->alloc_max_order ||
 			       sim_alloc_shadow_find_free(sh, nr, nr, 0) == UINT64_MAX;
 		if (e->result || !block_free(sh, e->value, nr))
@@ -331,9 +329,9 @@ static bool step_alloc(struct search *s, const struct sim_lin_event *e)
 		return true;
 	case SIM_OP_GET:
 		if (!o->now.refs)
-			return e->result == -HVMM_ENOENT;
+			return e->result == -SIM_ENOENT;
 		if (o->now.refs >= UINT16_MAX)
-			return e->result == -HVMM_ERANGE;
+			return e->result == -SIM_ERANGE;
 		if (e->result)
 			return false;
 		o->now.refs++;
@@ -341,9 +339,9 @@ static bool step_alloc(struct search *s, const struct sim_lin_event *e)
 	case SIM_OP_FREE:
 	case SIM_OP_PUT:
 		if (!o->now.refs)
-			return e->result == -HVMM_ENOENT;
+			return e->result == -SIM_ENOENT;
 		if (e->op.kind == SIM_OP_FREE && o->now.refs > 1)
-			return e->result == -HVMM_EBUSY;
+			return e->result == -SIM_EBUSY;
 		if (e->result)
 			return false;
 		if (--o->now.refs == 0)

@@ -43,7 +43,7 @@ struct sim_lin_event {
 	struct sim_op op;	/* as in traces: handles, vm<N> */
 	uint32_t vcpu;		/* the ops of one vCPU never overlap */
 	uint64_t call, ret;	/* instants on one clock for every vCPU; call < ret */
-	int result;		/* 0 or -HVMM_E* */
+	int result;		/* 0 or -SIM_E* */
 	uint64_t value;		/* alloc: the first pfn handed out */
 };
 

@@ -58,13 +58,13 @@ static bool view_init(struct view *v, struct sim_allocator *a,
 	v->start = a->base_pfn;
 	v->end = a->base_pfn + a->nr_pages;
 	v->lists = sim_lkp_expected_lists(a->nr_pages);
-	if (v->pool->range_start != v->start << HVMM_PAGE_SHIFT ||
-	    v->pool->range_end != v->end << HVMM_PAGE_SHIFT) {
+	if (v->pool->range_start != v->start << LKP_PAGE_SHIFT ||
+	    v->pool->range_end != v->end << LKP_PAGE_SHIFT) {
 		FAIL(v, SIM_ORACLE_ALLOC_STRUCT,
 		     "the pool's range is 0x%llx..0x%llx, configured 0x%llx..0x%llx",
 		     (unsigned long long)v->pool->range_start, (unsigned long long)v->pool->range_end,
-		     (unsigned long long)(v->start << HVMM_PAGE_SHIFT),
-		     (unsigned long long)(v->end << HVMM_PAGE_SHIFT));
+		     (unsigned long long)(v->start << LKP_PAGE_SHIFT),
+		     (unsigned long long)(v->end << LKP_PAGE_SHIFT));
 		return false;
 	}
 	if (v->pool->max_order != v->lists) {
@@ -96,9 +96,9 @@ static uint64_t node_pfn(const struct view *v, const struct lkp_list *node)
 {
 	uint64_t pa = (uint64_t)(uintptr_t)node + (uint64_t)v->s->physvirt_offset;
 
-	if (pa & (HVMM_PAGE_SIZE - 1) || !in_pool(v, pa >> HVMM_PAGE_SHIFT))
+	if (pa & (LKP_PAGE_SIZE - 1) || !in_pool(v, pa >> LKP_PAGE_SHIFT))
 		return UINT64_MAX;
-	return pa >> HVMM_PAGE_SHIFT;
+	return pa >> LKP_PAGE_SHIFT;
 }
 
 static bool node_ptr_valid(const struct view *v, const struct lkp_list *p)
@@ -109,7 +109,7 @@ static bool node_ptr_valid(const struct view *v, const struct lkp_list *p)
 
 static const uint8_t *page_bytes(const struct view *v, uint64_t pfn)
 {
-	return sim_physmem_pa_to_host(v->pm, pfn << HVMM_PAGE_SHIFT);
+	return sim_physmem_pa_to_host(v->pm, pfn << LKP_PAGE_SHIFT);
 }
 
 /* Bytes [from, to) of the block at @head are zero; reports the first that is not. */
@@ -138,12 +138,12 @@ static void check_zero(const struct view *v, uint64_t head, uint64_t from, uint6
  */
 static void check_contents(const struct view *v, uint64_t head, uint64_t nr, enum depth depth)
 {
-	check_zero(v, head, NODE_BYTES, HVMM_PAGE_SIZE);
+	check_zero(v, head, NODE_BYTES, LKP_PAGE_SIZE);
 	for (uint64_t i = 1; i < nr; i++) {
 		if (depth == TOUCHED && i != nr - 1)
 			continue;
 		if (sim_physmem_dirty(v->pm, head + i))
-			check_zero(v, head, i << HVMM_PAGE_SHIFT, (i + 1) << HVMM_PAGE_SHIFT);
+			check_zero(v, head, i << LKP_PAGE_SHIFT, (i + 1) << LKP_PAGE_SHIFT);
 	}
 }
 

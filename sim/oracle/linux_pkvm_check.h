@@ -14,7 +14,7 @@
 #ifndef SIM_ORACLE_LINUX_PKVM_CHECK_H
 #define SIM_ORACLE_LINUX_PKVM_CHECK_H
 
-#include <hvmm/spinlock.h>
+#include "oracle/mm_layout.h"
 
 #include "alloc/allocator.h"
 
@@ -26,15 +26,20 @@ struct lkp_page {
 #define LKP_NO_ORDER	0xffffu
 /* MAX_ORDER for 4 KiB pages: free lists 0..10, blocks up to 4 MiB. */
 #define LKP_MAX_ORDER	11
+#define LKP_PAGE_SHIFT	12
+#define LKP_PAGE_SIZE	(1ULL << LKP_PAGE_SHIFT)
 
 /* struct list_head, living in the first bytes of each free block. */
 struct lkp_list {
 	struct lkp_list *next, *prev;
 };
 
-/* struct hyp_pool, with the hyp spinlock replaced by hvmm's (sim/linux/include/nvhe/spinlock.h). */
+/*
+ * struct hyp_pool, with the hyp spinlock replaced by hvmm's
+ * (sim/linux/include/nvhe/spinlock.h), whose size the layout unit vouches for.
+ */
 struct lkp_pool {
-	hvmm_spinlock_t lock;
+	sim_mm_spinlock_t lock;
 	struct lkp_list free_area[LKP_MAX_ORDER];
 	uint64_t range_start, range_end;	/* physical addresses */
 	uint16_t max_order;			/* free lists in use: 0..max_order-1 */

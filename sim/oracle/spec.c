@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include <hvmm/types.h>		/* the result codes: the interface, not mm/'s logic */
 
 #define PAGE_SHIFT	12
 #define PAGE_SIZE	(1ULL << PAGE_SHIFT)
@@ -137,12 +136,12 @@ bool sim_spec_host_may_access(const struct sim_spec *s, uint64_t pfn)
 static int check_pfns(const struct sim_spec *s, uint64_t pfn, uint64_t nr)
 {
 	if (!nr || nr > MAX_PAGES || pfn > OA_PAGES - nr)
-		return -HVMM_EINVAL;
+		return -SIM_EINVAL;
 	for (unsigned int r = 0; r < s->cfg.nr_ram; r++)
 		if (pfn - s->cfg.ram[r].pfn < s->cfg.ram[r].nr &&
 		    nr <= s->cfg.ram[r].nr - (pfn - s->cfg.ram[r].pfn))
 			return 0;
-	return -HVMM_EFAULT;
+	return -SIM_EFAULT;
 }
 
 /* An IPA range of a guest. */
@@ -151,15 +150,15 @@ static int check_ipas(const struct sim_spec *s, uint64_t ipa, uint64_t nr)
 	uint64_t ia = s->cfg.guest_ia_size;
 
 	if (!nr || nr > MAX_PAGES || (ipa & (PAGE_SIZE - 1)))
-		return -HVMM_EINVAL;
+		return -SIM_EINVAL;
 	if (ipa >= ia || nr > (ia - ipa) >> PAGE_SHIFT)
-		return -HVMM_ERANGE;
+		return -SIM_ERANGE;
 	return 0;
 }
 
 static int check_prot(uint64_t prot)
 {
-	return prot & ~(uint64_t)RWX ? -HVMM_EINVAL : 0;
+	return prot & ~(uint64_t)RWX ? -SIM_EINVAL : 0;
 }
 
 /* Every page of [pfn, pfn + nr) in @state (or, with @or_shared, lent out but not too often). */
@@ -183,7 +182,7 @@ static int guest_empty(struct sim_spec *s, unsigned int v, uint64_t ipa, uint64_
 {
 	for (uint64_t i = 0; i < nr; i++)
 		if (sim_spec_ipa(s, v, ipa + (i << PAGE_SHIFT)))
-			return -HVMM_EEXIST;
+			return -SIM_EEXIST;
 	return 0;
 }
 
@@ -199,10 +198,10 @@ static int guest_pages_in(struct sim_spec *s, unsigned int v, uint64_t ipa, uint
 		const struct sim_ipage *e = sim_spec_ipa(s, v, ipa + (i << PAGE_SHIFT));
 
 		if (!e)
-			return -HVMM_ENOENT;
+			return -SIM_ENOENT;
 		if (e->state != state || e->parked != parked ||
 		    (pfn != SPEC_NO_PFN && e->pfn != pfn + i))
-			return -HVMM_EPERM;
+			return -SIM_EPERM;
 	}
 	return 0;
 }
@@ -239,18 +238,18 @@ static int predict_fault(struct sim_spec *s, const struct sim_op *op, struct sim
 	if (op->vm == 0) {
 		/* The host faults its identity map in, unless the page is someone else's. */
 		if (op->a >= s->cfg.host_ia_size)
-			return -HVMM_ERANGE;
+			return -SIM_ERANGE;
 		p = sim_spec_page(s, pfn);
 		if (p && sim_spec_is_ram(s, pfn) &&
 		    (p->state == SPEC_HYP || p->state == SPEC_HYP_BOOT || p->state == SPEC_GUEST))
-			return -HVMM_EPERM;
+			return -SIM_EPERM;
 		v->may_enomem = true;	/* tables for the block it maps */
 		return 0;
 	}
 	if (!sim_spec_vm_live(s, op->vm))
-		return -HVMM_ENOENT;
+		return -SIM_ENOENT;
 	if (op->a >= s->cfg.guest_ia_size)
-		return -HVMM_ERANGE;
+		return -SIM_ERANGE;
 	e = sim_spec_ipa(s, op->vm, op->a & ~(PAGE_SIZE - 1));
 	if (e) {
 		v->may_enomem = e->parked;	/* mapped: spurious; parked: mapped again */
@@ -263,11 +262,11 @@ static int predict_fault(struct sim_spec *s, const struct sim_op *op, struct sim
 
 		v->pfn = op->b;
 		if (!ret && !host_pages_in(s, op->b, 1, SPEC_HOST, false))
-			ret = -HVMM_EPERM;
+			ret = -SIM_EPERM;
 		return ret;
 	}
 	v->pfn = sim_spec_pick_host_page(s);
-	return v->pfn == SPEC_NO_PFN ? -HVMM_ENOMEM : 0;
+	return v->pfn == SPEC_NO_PFN ? -SIM_ENOMEM : 0;
 }
 
 static int predict_access(struct sim_spec *s, const struct sim_op *op, struct sim_spec_verdict *v)
@@ -277,21 +276,21 @@ static int predict_access(struct sim_spec *s, const struct sim_op *op, struct si
 	uint64_t pfn = op->a >> PAGE_SHIFT;
 
 	if (op->vm && !sim_spec_vm_live(s, op->vm))
-		return -HVMM_ENOENT;
+		return -SIM_ENOENT;
 	if (op->vcpu >= (op->vm ? s->vms[op->vm].vcpus : s->cfg.host_vcpus) || (op->a & 7))
-		return -HVMM_EINVAL;
+		return -SIM_EINVAL;
 	if (op->vm == 0) {
 		/* Outside RAM the answer is the machine's (devices, holes), not ownership. */
 		if (op->a >= s->cfg.host_ia_size)
-			return -HVMM_EFAULT;
+			return -SIM_EFAULT;
 		if (!sim_spec_is_ram(s, pfn)) {
 			v->judged = false;
 			return 0;
 		}
-		return sim_spec_host_may_access(s, pfn) ? 0 : -HVMM_EFAULT;
+		return sim_spec_host_may_access(s, pfn) ? 0 : -SIM_EFAULT;
 	}
 	e = sim_spec_ipa(s, op->vm, op->a & ~(PAGE_SIZE - 1));
-	return e && !e->parked && (e->prot & need) ? 0 : -HVMM_EFAULT;
+	return e && !e->parked && (e->prot & need) ? 0 : -SIM_EFAULT;
 }
 
 static int predict_guest_op(struct sim_spec *s, const struct sim_op *op,
@@ -301,19 +300,19 @@ static int predict_guest_op(struct sim_spec *s, const struct sim_op *op,
 	int ret;
 
 	if (!sim_spec_vm_live(s, vm))
-		return vm ? -HVMM_ENOENT : -HVMM_EINVAL;
+		return vm ? -SIM_ENOENT : -SIM_EINVAL;
 	v->may_enomem = true;
 	switch (op->kind) {
 	case SIM_OP_HOST_DONATE_GUEST:
 		ret = first(check_pfns(s, op->b, op->c), check_ipas(s, op->a, op->c), 0);
 		if (!ret && !host_pages_in(s, op->b, op->c, SPEC_HOST, false))
-			ret = -HVMM_EPERM;
+			ret = -SIM_EPERM;
 		return ret ? ret : guest_empty(s, vm, op->a, op->c);
 	case SIM_OP_HOST_SHARE_GUEST:
 		ret = first(check_pfns(s, op->b, op->c), check_ipas(s, op->a, op->c),
 			    check_prot(op->d));
 		if (!ret && !host_pages_in(s, op->b, op->c, SPEC_HOST, true))
-			ret = -HVMM_EPERM;
+			ret = -SIM_EPERM;
 		return ret ? ret : guest_empty(s, vm, op->a, op->c);
 	case SIM_OP_HOST_UNSHARE_GUEST:
 		ret = first(check_pfns(s, op->b, op->c), check_ipas(s, op->a, op->c), 0);
@@ -342,7 +341,7 @@ static int predict_guest_op(struct sim_spec *s, const struct sim_op *op,
 	default:
 		v->may_enomem = false;
 		v->judged = false;
-		return -HVMM_EINVAL;
+		return -SIM_EINVAL;
 	}
 }
 
@@ -353,27 +352,27 @@ struct sim_spec_verdict sim_spec_predict(struct sim_spec *s, const struct sim_op
 	switch (op->kind) {
 	case SIM_OP_VM_CREATE:
 		if (op->vm == 0 || op->vm > SIM_MAX_VM || op->a > s->cfg.max_vcpus)
-			v.result = -HVMM_EINVAL;
+			v.result = -SIM_EINVAL;
 		else if (s->vms[op->vm].live)
-			v.result = -HVMM_EEXIST;
+			v.result = -SIM_EEXIST;
 		else if (s->nr_live >= s->cfg.max_vms)
-			v.result = -HVMM_EBUSY;
+			v.result = -SIM_EBUSY;
 		v.may_enomem = !v.result;	/* the VM's root tables */
 		break;
 	case SIM_OP_VM_DESTROY:
-		v.result = sim_spec_vm_live(s, op->vm) ? 0 : -HVMM_ENOENT;
+		v.result = sim_spec_vm_live(s, op->vm) ? 0 : -SIM_ENOENT;
 		v.may_enomem = !v.result;	/* host tables to take the pages back */
 		break;
 	case SIM_OP_HOST_DONATE_HYP:
 		v.result = check_pfns(s, op->b, op->c);
 		if (!v.result && !host_pages_in(s, op->b, op->c, SPEC_HOST, false))
-			v.result = -HVMM_EPERM;
+			v.result = -SIM_EPERM;
 		v.may_enomem = !v.result;
 		break;
 	case SIM_OP_HYP_DONATE_HOST:
 		v.result = check_pfns(s, op->b, op->c);
 		if (!v.result && !host_pages_in(s, op->b, op->c, SPEC_HYP, false))
-			v.result = -HVMM_EPERM;
+			v.result = -SIM_EPERM;
 		v.may_enomem = !v.result;
 		break;
 	case SIM_OP_FAULT:
@@ -384,7 +383,7 @@ struct sim_spec_verdict sim_spec_predict(struct sim_spec *s, const struct sim_op
 		v.result = predict_access(s, op, &v);
 		break;
 	case SIM_OP_SCHED:
-		v.result = -HVMM_ENOTSUP;
+		v.result = -SIM_ENOTSUP;
 		break;
 	default:
 		if (!(sim_op_descs[op->kind].cls & SIM_OPC_VM)) {

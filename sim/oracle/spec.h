@@ -112,7 +112,7 @@ struct sim_spec {
 };
 
 /*
- * What an op must do. @result: 0 or -HVMM_E*; @may_enomem: a legal op
+ * What an op must do. @result: 0 or -SIM_E*; @may_enomem: a legal op
  * that needs table pages, which may fail with -ENOMEM instead; @pfn: for
  * a guest fault on an empty IPA, the page the host donates (the host's
  * choice, made here, so that the executor and the model agree on it);

@@ -6,7 +6,9 @@
  * against the model's. Nothing of mm/'s bookkeeping is read: what the
  * tables let a VM (or the host) reach is observation, not mm/'s word.
  */
-#include "machine_vm.h"
+#include <stdio.h>
+
+#include "oracle/vm_view.h"
 
 #define PAGE		4096ULL
 #define WALK_CAP	512	/* pages walked per op (a 2 MiB block); the sweep sees all */
@@ -53,10 +55,10 @@ static void name_page(const struct sim_op *op, char *buf, size_t len)
 }
 
 /* vm@v's page at @ipa as the walker sees it, against the model. */
-static void check_guest_page(struct sim_vmstate *vs, unsigned int v, uint64_t ipa)
+static void check_guest_page(struct sim_vm_view *vs, unsigned int v, uint64_t ipa)
 {
-	const struct sim_ipage *e = sim_spec_ipa(&vs->spec, v, ipa);
-	struct sim_s2_regs regs = sim_vm_regs(vs, v);
+	const struct sim_ipage *e = sim_spec_ipa(vs->spec, v, ipa);
+	struct sim_s2_regs regs = vs->g[v].regs;
 	bool want = e && !e->parked;
 	struct sim_walk w;
 
@@ -82,13 +84,13 @@ static void check_guest_page(struct sim_vmstate *vs, unsigned int v, uint64_t ip
 }
 
 /* The host's map is lazy: a page it may not touch must not be reachable. */
-static void check_host_page(struct sim_vmstate *vs, uint64_t pfn)
+static void check_host_page(struct sim_vm_view *vs, uint64_t pfn)
 {
-	struct sim_s2_regs regs = sim_vm_regs(vs, 0);
-	const struct sim_spec_page *p = sim_spec_page(&vs->spec, pfn);
+	struct sim_s2_regs regs = vs->g[0].regs;
+	const struct sim_spec_page *p = sim_spec_page(vs->spec, pfn);
 	struct sim_walk w;
 
-	if (!p || !sim_spec_is_ram(&vs->spec, pfn) || sim_spec_host_may_access(&vs->spec, pfn))
+	if (!p || !sim_spec_is_ram(vs->spec, pfn) || sim_spec_host_may_access(vs->spec, pfn))
 		return;
 	sim_s2_walk(vs->pm, &regs, pfn * PAGE, &w);
 	if (!w.fault)
@@ -98,7 +100,7 @@ static void check_host_page(struct sim_vmstate *vs, uint64_t pfn)
 }
 
 /* The pages the op named, as the walks show them after it. */
-static void check_post_state(struct sim_vmstate *vs, const struct sim_op *op)
+static void check_post_state(struct sim_vm_view *vs, const struct sim_op *op)
 {
 	uint64_t n = op->c < WALK_CAP ? op->c : WALK_CAP;
 
@@ -118,7 +120,7 @@ static void check_post_state(struct sim_vmstate *vs, const struct sim_op *op)
 	case SIM_OP_S2_PROTECT:
 		for (uint64_t i = 0; i < n; i++) {
 			uint64_t ipa = op->a + i * PAGE;
-			const struct sim_ipage *e = sim_spec_ipa(&vs->spec, op->vm, ipa);
+			const struct sim_ipage *e = sim_spec_ipa(vs->spec, op->vm, ipa);
 
 			check_guest_page(vs, op->vm, ipa);
 			if (e)
@@ -130,7 +132,7 @@ static void check_post_state(struct sim_vmstate *vs, const struct sim_op *op)
 			const struct sim_ipage *e;
 
 			check_guest_page(vs, op->vm, op->a & ~(PAGE - 1));
-			e = sim_spec_ipa(&vs->spec, op->vm, op->a & ~(PAGE - 1));
+			e = sim_spec_ipa(vs->spec, op->vm, op->a & ~(PAGE - 1));
 			if (e)
 				check_host_page(vs, e->pfn);
 		}
@@ -140,21 +142,21 @@ static void check_post_state(struct sim_vmstate *vs, const struct sim_op *op)
 	}
 }
 
-void sim_vm_spec_judge(struct sim_vmstate *vs, const struct sim_op *op, int ret)
+void sim_vm_spec_judge(struct sim_vm_view *vs, const struct sim_op *op, int ret)
 {
-	const struct sim_spec_verdict *want = &vs->verdict;
+	const struct sim_spec_verdict *want = vs->verdict;
 	char page[96];
 
 	if (!want->judged)
 		return;
 	if (ret == want->result) {
-		sim_spec_apply(&vs->spec, op, want);
+		sim_spec_apply(vs->spec, op, want);
 		if (!ret && vs->oracles)
 			check_post_state(vs, op);
 		return;
 	}
 	/* A legal op may run out of table pages; it must then change nothing. */
-	if (ret == -HVMM_ENOMEM && want->may_enomem)
+	if (ret == -SIM_ENOMEM && want->may_enomem)
 		return;
 	if (!vs->oracles)
 		return;

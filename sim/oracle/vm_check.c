@@ -1,127 +1,152 @@
 // SPDX-License-Identifier: MIT
 /*
  * Stage-2 oracles: OWNERSHIP, TYPE, REFCOUNT, TLB, PT-WALK and IDEAL.
- * They read mm/'s state (vmemmap, tables through the independent walker,
- * TLB contents) and judge it against the ownership shadow and the ideal
- * machine, which the executor keeps from the ops' meaning. No mm/
- * function is called.
+ * They read the tables through the independent walker and the TLB
+ * contents, and mm/'s page metadata through oracle/mm_layout.h, and judge
+ * them against the reference model and the ideal machine, which the
+ * executor keeps from the ops' meaning (oracle/vm_view.h). No mm/
+ * function, header or encoding is used.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "machine_vm.h"
-#include "vmemmap.h"
+#include "oracle/vm_view.h"
 
-/* mm/'s state encodings, as documented in hvmm/memory.h and mem_protect.h. */
-#define T_DATA		HVMM_PAGE_DATA
-#define T_PGTABLE	HVMM_PAGE_PGTABLE
-#define T_HYP		HVMM_PAGE_HYP
+#define T_DATA		SIM_MM_TYPE_DATA
+#define T_PGTABLE	SIM_MM_TYPE_PGTABLE
+#define T_HYP		SIM_MM_TYPE_HYP
 #define PAGE		4096ULL
 #define TOUCH_CAP	4096	/* pages checked per touched range; the sweep sees all */
 
-static const char *const state_names[] = { "owned", "shared-owned", "shared-borrowed", "nopage" };
-
-static const char *state_name(unsigned int s)
+static const char *state_name(enum sim_mm_state s)
 {
-	return s < 4 ? state_names[s] : "?";
+	return sim_mm_state_name(s);
+}
+
+/* The owner the model names, as a report prints it. */
+static const char *own_name(const struct sim_vm_owner *o, char *buf, size_t len)
+{
+	struct sim_mm_page p = { .owner = o->owner, .vmid = o->vmid };
+
+	return sim_mm_owner_name(&p, buf, len);
+}
+
+/* A page's type, as a report prints it (mm/'s value if it documents none). */
+static const char *type_name(const struct sim_mm_page *p, char *buf, size_t len)
+{
+	if (p->type != SIM_MM_TYPE_BAD)
+		return sim_mm_type_name(p->type);
+	snprintf(buf, len, "undocumented type %u", p->raw_type);
+	return buf;
 }
 
 /* --- per page: OWNERSHIP, TYPE, map counter --------------------------------- */
 
-static struct sim_vm_owner own_of(const struct sim_vmstate *vs, const struct sim_spec_page *m)
+static struct sim_vm_owner own_of(const struct sim_vm_view *vs, const struct sim_spec_page *m)
 {
 	struct sim_vm_owner o = { .share_count = m->shares, .maps = m->maps,
 			 .hyp_boot = m->state == SPEC_HYP_BOOT };
 
 	switch (m->state) {
 	case SPEC_HOST:
-		o.owner = HVMM_OWNER_HOST;
-		o.host_state = HVMM_PAGE_OWNED;
+		o.owner = SIM_MM_OWNER_HOST;
+		o.state = SIM_MM_OWNED;
 		break;
 	case SPEC_HOST_SHARED:
-		o.owner = HVMM_OWNER_HOST;
-		o.host_state = HVMM_PAGE_SHARED_OWNED;
+		o.owner = SIM_MM_OWNER_HOST;
+		o.state = SIM_MM_SHARED_OWNED;
 		break;
 	case SPEC_HYP:
 	case SPEC_HYP_BOOT:
-		o.owner = HVMM_OWNER_HYP;
-		o.host_state = HVMM_PAGE_NOPAGE;
+		o.owner = SIM_MM_OWNER_HYP;
+		o.state = SIM_MM_NOPAGE;
 		break;
 	default:
-		o.owner = HVMM_OWNER_GUEST(vs->g[m->vm].vmid);
-		o.host_state = m->state == SPEC_GUEST_LENT ? HVMM_PAGE_SHARED_BORROWED :
-							      HVMM_PAGE_NOPAGE;
+		o.owner = SIM_MM_OWNER_GUEST;
+		o.vmid = vs->g[m->vm].vmid;
+		o.state = m->state == SPEC_GUEST_LENT ? SIM_MM_SHARED_BORROWED : SIM_MM_NOPAGE;
 		break;
 	}
 	return o;
 }
 
-struct sim_vm_owner sim_vm_model_owner(const struct sim_vmstate *vs, uint64_t pfn)
+/* True if mm/'s entry @p names the owner the model names. */
+static bool same_owner(const struct sim_mm_page *p, const struct sim_vm_owner *o)
 {
-	const struct sim_spec_page *m = sim_spec_page(&vs->spec, pfn);
+	return p->owner == o->owner && (o->owner != SIM_MM_OWNER_GUEST || p->vmid == o->vmid);
+}
+
+struct sim_vm_owner sim_vm_model_owner(const struct sim_vm_view *vs, uint64_t pfn)
+{
+	const struct sim_spec_page *m = sim_spec_page(vs->spec, pfn);
 
 	return m ? own_of(vs, m) : (struct sim_vm_owner){ 0 };
 }
 
 /* check_page() of a RAM page, given the model's @m and the vmemmap entry @p. */
-static void check_ram_page(struct sim_vmstate *vs, uint64_t pfn, const struct sim_spec_page *m,
-			   const struct hvmm_page *p, bool counts)
+static void check_ram_page(struct sim_vm_view *vs, uint64_t pfn, const struct sim_spec_page *m,
+			   const struct sim_mm_page *p, bool counts)
 {
 	struct sim_vm_owner own = own_of(vs, m), *o = &own;
-	unsigned int want_type;
+	enum sim_mm_type want_type;
+	char b1[48], b2[48], b3[48];
 	uint32_t maps;
 
-	if (p->owner != o->owner || p->host_state != o->host_state ||
-	    p->share_count != o->share_count)
+	if (!same_owner(p, o) || p->state != o->state || p->share_count != o->share_count)
 		sim_report_violation(vs->report, SIM_ORACLE_OWNERSHIP,
-			"pfn 0x%llx: owner %u, host %s, shared %u times; expected owner %u, host %s, "
-			"shared %u times", (unsigned long long)pfn, p->owner,
-			state_name(p->host_state), p->share_count, o->owner,
-			state_name(o->host_state), o->share_count);
-	want_type = o->owner == HVMM_OWNER_HYP ? T_HYP : T_DATA;
+			"pfn 0x%llx: owner %s, host %s, shared %u times; expected owner %s, host %s, "
+			"shared %u times", (unsigned long long)pfn, sim_mm_owner_name(p, b1, sizeof(b1)),
+			state_name(p->state), p->share_count, own_name(o, b2, sizeof(b2)),
+			state_name(o->state), o->share_count);
+	want_type = o->owner == SIM_MM_OWNER_HYP ? T_HYP : T_DATA;
 	/* Hypervisor pool pages become table pages and back. */
 	if (o->hyp_boot && p->type == T_PGTABLE)
 		want_type = T_PGTABLE;
 	if (p->type != want_type)
 		sim_report_violation(vs->report, SIM_ORACLE_TYPE,
-			"pfn 0x%llx (owner %u): type %u, expected %u", (unsigned long long)pfn,
-			o->owner, p->type, want_type);
-	maps = atomic_load(&p->map_count);
+			"pfn 0x%llx (owner %s): type %s, expected %s", (unsigned long long)pfn,
+			own_name(o, b1, sizeof(b1)), type_name(p, b3, sizeof(b3)),
+			sim_mm_type_name(want_type));
+	maps = p->map_count;
 	if (counts && maps != o->maps)
 		sim_report_violation(vs->report, SIM_ORACLE_REFCOUNT,
 			"pfn 0x%llx: map_count %u, but %u guest leaves map it",
 			(unsigned long long)pfn, maps, o->maps);
 	if (maps && p->type != T_DATA)
 		sim_report_violation(vs->report, SIM_ORACLE_TYPE,
-			"pfn 0x%llx of type %u is mapped %u times: only data pages may be mapped",
-			(unsigned long long)pfn, p->type, maps);
+			"pfn 0x%llx of type %s is mapped %u times: only data pages may be mapped",
+			(unsigned long long)pfn, type_name(p, b3, sizeof(b3)), maps);
 }
 
-static void check_page(struct sim_vmstate *vs, uint64_t pfn, bool counts)
+static void check_page(struct sim_vm_view *vs, uint64_t pfn, bool counts)
 {
-	const struct sim_spec_page *m = sim_spec_page(&vs->spec, pfn);
+	const struct sim_spec_page *m = sim_spec_page(vs->spec, pfn);
+	struct sim_mm_page p;
 
 	if (!m || !sim_physmem_is_ram(vs->pm, pfn * PAGE))
 		return;
-	check_ram_page(vs, pfn, m, &vs->vmemmap->pages[pfn - vs->vmemmap->start_pfn], counts);
+	p = sim_mm_page(vs->vmemmap, pfn);
+	if (p.valid)
+		check_ram_page(vs, pfn, m, &p, counts);
 }
 
 /* --- per IPA page: PT-WALK -------------------------------------------------- */
 
 /* What the ideal machine says vm @v may do at @ipa: prot, or -1 if nothing. */
-static int ideal_prot(struct sim_vmstate *vs, unsigned int v, uint64_t ipa, uint64_t *pfn)
+static int ideal_prot(struct sim_vm_view *vs, unsigned int v, uint64_t ipa, uint64_t *pfn)
 {
-	const struct sim_ipage *e = sim_space_find(&vs->ideal.spaces[v], ipa / PAGE);
+	const struct sim_ipage *e = sim_space_find(&vs->ideal->spaces[v], ipa / PAGE);
 
 	if (v == 0) {
-		const struct sim_spec_page *o = sim_spec_page(&vs->spec, ipa / PAGE);
+		const struct sim_spec_page *o = sim_spec_page(vs->spec, ipa / PAGE);
 
 		*pfn = ipa / PAGE;
 		if (e)
 			return e->cell ? e->prot : -1;
 		if (!o || !sim_physmem_is_ram(vs->pm, ipa))
 			return -2;	/* not RAM: not modelled */
-		if (sim_ideal_host_boot_hidden(&vs->ideal, *pfn))
+		if (sim_ideal_host_boot_hidden(vs->ideal, *pfn))
 			return -1;
 		return SIM_PROT_R | SIM_PROT_W | SIM_PROT_X;
 	}
@@ -137,9 +162,9 @@ static uint8_t prot_of_t(const struct sim_translation *t)
 			 (t->exec ? SIM_PROT_X : 0));
 }
 
-static void check_walk(struct sim_vmstate *vs, unsigned int v, uint64_t ipa)
+static void check_walk(struct sim_vm_view *vs, unsigned int v, uint64_t ipa)
 {
-	struct sim_s2_regs regs = sim_vm_regs(vs, v);
+	struct sim_s2_regs regs = vs->g[v].regs;
 	struct sim_walk w;
 	uint64_t pfn = 0;
 	int prot = ideal_prot(vs, v, ipa, &pfn);
@@ -184,9 +209,9 @@ static void check_walk(struct sim_vmstate *vs, unsigned int v, uint64_t ipa)
 /* --- TLB ------------------------------------------------------------------- */
 
 /* Every TLB entry of @vmid overlapping [ipa, ipa + size) still matches the tables. */
-static void check_tlbs(struct sim_vmstate *vs, unsigned int v, uint64_t ipa, uint64_t size)
+static void check_tlbs(struct sim_vm_view *vs, unsigned int v, uint64_t ipa, uint64_t size)
 {
-	struct sim_s2_regs regs = sim_vm_regs(vs, v);
+	struct sim_s2_regs regs = vs->g[v].regs;
 
 	for (unsigned int c = 0; c < vs->nr_cpus; c++) {
 		const struct sim_tlb *tlb = &vs->tlbs[c];
@@ -212,7 +237,7 @@ static void check_tlbs(struct sim_vmstate *vs, unsigned int v, uint64_t ipa, uin
 	}
 }
 
-void sim_vm_check_vmid_gone(struct sim_vmstate *vs, uint16_t vmid)
+void sim_vm_check_vmid_gone(struct sim_vm_view *vs, uint16_t vmid)
 {
 	for (unsigned int c = 0; c < vs->nr_cpus; c++)
 		for (unsigned int i = 0; i < vs->tlbs[c].size; i++)
@@ -231,7 +256,7 @@ void sim_vm_check_vmid_gone(struct sim_vmstate *vs, uint16_t vmid)
  * walk cache (or a TLB refill from partial walks) read a page that is now
  * someone else's. Cost: the TLBs' size, not the machine's.
  */
-static void check_tlb_tables(struct sim_vmstate *vs)
+static void check_tlb_tables(struct sim_vm_view *vs)
 {
 	for (unsigned int c = 0; c < vs->nr_cpus; c++) {
 		const struct sim_tlb *tlb = &vs->tlbs[c];
@@ -241,20 +266,20 @@ static void check_tlb_tables(struct sim_vmstate *vs)
 
 			for (unsigned int l = 0; e->valid && l < e->nr_tables; l++) {
 				uint64_t pfn = e->tables[l] / PAGE;
-				const struct hvmm_page *p;
+				struct sim_mm_page pm = sim_mm_page(vs->vmemmap, pfn), *p = &pm;
+				char tb[48];
 
-				if (pfn < vs->pm->start_pfn || pfn >= vs->pm->end_pfn)
+				if (!p->valid)
 					continue;
-				p = &vs->vmemmap->pages[pfn - vs->vmemmap->start_pfn];
 				if (p->type == T_PGTABLE && p->refcount)
 					continue;
 				sim_report_violation(vs->report, SIM_ORACLE_TLB,
 					"cpu%u TLB entry VMID %u ipa 0x%llx (pa 0x%llx) was walked through "
-					"the level-%u table at pa 0x%llx, which was freed (type %u, "
+					"the level-%u table at pa 0x%llx, which was freed (type %s, "
 					"refcount %u) while the entry is still cached", c, e->vmid,
 					(unsigned long long)e->t.ipa_base, (unsigned long long)e->t.pa_base,
 					e->t.level - (e->nr_tables - 1 - l), (unsigned long long)e->tables[l],
-					p->type, p->refcount);
+					type_name(p, tb, sizeof(tb)), p->refcount);
 			}
 		}
 	}
@@ -262,7 +287,7 @@ static void check_tlb_tables(struct sim_vmstate *vs)
 
 /* --- incremental ------------------------------------------------------------ */
 
-void sim_vm_check_touched(struct sim_vmstate *vs)
+void sim_vm_check_touched(struct sim_vm_view *vs)
 {
 	for (unsigned int t = 0; t < vs->nr_touch; t++) {
 		const struct sim_touch *to = &vs->touch[t];
@@ -287,7 +312,7 @@ void sim_vm_check_touched(struct sim_vmstate *vs)
 
 /* --- IDEAL on accesses -------------------------------------------------------- */
 
-void sim_vm_check_access(struct sim_vmstate *vs, unsigned int v, uint64_t ipa, bool write,
+void sim_vm_check_access(struct sim_vm_view *vs, unsigned int v, uint64_t ipa, bool write,
 			 bool ok, uint64_t value, uint64_t pa)
 {
 	uint64_t pfn = 0;
@@ -317,9 +342,9 @@ void sim_vm_check_access(struct sim_vmstate *vs, unsigned int v, uint64_t ipa, b
 			"vm%u ipa 0x%llx reached pa 0x%llx, but its page is pfn 0x%llx",
 			v, (unsigned long long)ipa, (unsigned long long)pa, (unsigned long long)pfn);
 	if (v == 0)
-		cell = sim_ideal_host_cell(&vs->ideal, pfn, true);
+		cell = sim_ideal_host_cell(vs->ideal, pfn, true);
 	else
-		cell = sim_space_find(&vs->ideal.spaces[v], ipa / PAGE)->cell;
+		cell = sim_space_find(&vs->ideal->spaces[v], ipa / PAGE)->cell;
 	if (write) {
 		sim_cell_write(cell, ipa, value);
 	} else if (sim_cell_read(cell, ipa) != value) {
@@ -350,7 +375,7 @@ static bool all_zero(const void *p, size_t n)
 }
 
 struct sweep {
-	struct sim_vmstate *vs;
+	struct sim_vm_view *vs;
 	unsigned int v;
 	uint32_t *maps;		/* recount of guest leaves per pfn */
 };
@@ -358,9 +383,10 @@ struct sweep {
 static void sweep_table(void *ctx, uint64_t pa, int level, unsigned int nonzero)
 {
 	struct sweep *sw = ctx;
-	struct sim_vmstate *vs = sw->vs;
+	struct sim_vm_view *vs = sw->vs;
 	uint64_t pfn = pa / PAGE;
-	const struct hvmm_page *p;
+	struct sim_mm_page pm, *p = &pm;
+	char tb[48];
 
 	if (pfn < vs->hyp_pfn || pfn >= vs->hyp_pfn + vs->hyp_pages) {
 		sim_report_violation(vs->report, SIM_ORACLE_PT_WALK,
@@ -368,11 +394,12 @@ static void sweep_table(void *ctx, uint64_t pa, int level, unsigned int nonzero)
 			sw->v, level, (unsigned long long)pa);
 		return;
 	}
-	p = &vs->vmemmap->pages[pfn - vs->vmemmap->start_pfn];
+	pm = sim_mm_page(vs->vmemmap, pfn);
 	if (p->type != T_PGTABLE || !p->refcount)
 		sim_report_violation(vs->report, SIM_ORACLE_PT_WALK,
-			"vm%u: level-%d table at pa 0x%llx is %s (type %u)", sw->v, level,
-			(unsigned long long)pa, p->refcount ? "allocated" : "free", p->type);
+			"vm%u: level-%d table at pa 0x%llx is %s (type %s)", sw->v, level,
+			(unsigned long long)pa, p->refcount ? "allocated" : "free",
+			type_name(p, tb, sizeof(tb)));
 	if (p->refcount != 1 + nonzero)
 		sim_report_violation(vs->report, SIM_ORACLE_REFCOUNT,
 			"vm%u: table page pa 0x%llx has refcount %u, but 1 + %u entries",
@@ -380,27 +407,28 @@ static void sweep_table(void *ctx, uint64_t pa, int level, unsigned int nonzero)
 }
 
 /*
- * A chunk of RAM pages the host maps that sweep_leaf() passes with one
- * compare: all in one RAM region and in the ideal machine's range, every
- * vmemmap entry zero (type HVMM_PAGE_DATA, owner HVMM_OWNER_HOST). The
- * host's block mappings cover all of RAM, so this is most of its leaves.
+ * A chunk of RAM pages the host maps that sweep_leaf() passes at once:
+ * all in one RAM region and in the ideal machine's range, every vmemmap
+ * entry as mm/ boots it (a host-owned data page: the layout unit says
+ * what that looks like). The host's block mappings cover all of RAM, so
+ * this is most of its leaves.
  */
-static bool host_chunk_pristine(const struct sim_vmstate *vs, uint64_t pfn)
+static bool host_chunk_pristine(const struct sim_vm_view *vs, uint64_t pfn)
 {
 	const struct sim_region *r = sim_physmem_region(vs->pm, pfn * PAGE);
 
 	return r && r->kind == SIM_REGION_RAM && (pfn + CHUNK) * PAGE <= r->base + r->size &&
-	       pfn >= vs->ideal.base_pfn && pfn - vs->ideal.base_pfn + CHUNK <= vs->ideal.nr_pfns &&
-	       all_zero(&vs->vmemmap->pages[pfn - vs->vmemmap->start_pfn], CHUNK * sizeof(struct hvmm_page));
+	       pfn >= vs->ideal->base_pfn && pfn - vs->ideal->base_pfn + CHUNK <= vs->ideal->nr_pfns &&
+	       sim_mm_pages_boot(vs->vmemmap, pfn, CHUNK);
 }
 
 static void sweep_leaf(void *ctx, uint64_t ipa, int level, uint64_t desc)
 {
 	struct sweep *sw = ctx;
-	struct sim_vmstate *vs = sw->vs;
+	struct sim_vm_view *vs = sw->vs;
 	uint64_t size = 1ULL << (12 + 9 * (3 - level));
 	uint64_t pa = desc & 0xfffffffff000ULL & ~(size - 1);
-	uint64_t lo = vs->ideal.base_pfn * PAGE, hi = lo + vs->ideal.nr_pfns * PAGE;
+	uint64_t lo = vs->ideal->base_pfn * PAGE, hi = lo + vs->ideal->nr_pfns * PAGE;
 
 	/*
 	 * Pages outside the ideal machine's range are not checked (the model has no state for them):
@@ -410,8 +438,9 @@ static void sweep_leaf(void *ctx, uint64_t ipa, int level, uint64_t desc)
 		return;
 	for (uint64_t off = pa < lo ? lo - pa : 0; off < size && pa + off < hi; off += PAGE) {
 		uint64_t pfn = (pa + off) / PAGE;
-		const struct sim_spec_page *o = sim_spec_page(&vs->spec, pfn);
-		const struct hvmm_page *p;
+		const struct sim_spec_page *o = sim_spec_page(vs->spec, pfn);
+		struct sim_mm_page pm, *p = &pm;
+		char ob[48], tb[48];
 
 		if (!sw->v && !(pfn % CHUNK) && size - off >= CHUNK * PAGE &&
 		    host_chunk_pristine(vs, pfn)) {
@@ -420,30 +449,32 @@ static void sweep_leaf(void *ctx, uint64_t ipa, int level, uint64_t desc)
 		}
 		if (!o || !sim_physmem_is_ram(vs->pm, pa + off))
 			continue;
-		p = &vs->vmemmap->pages[pfn - vs->vmemmap->start_pfn];
+		pm = sim_mm_page(vs->vmemmap, pfn);
+		if (!p->valid)
+			continue;
 		if (p->type != T_DATA)
 			sim_report_violation(vs->report, SIM_ORACLE_TYPE,
-				"vm%u ipa 0x%llx maps pa 0x%llx of type %u", sw->v,
-				(unsigned long long)(ipa + off), (unsigned long long)(pa + off), p->type);
+				"vm%u ipa 0x%llx maps pa 0x%llx of type %s", sw->v,
+				(unsigned long long)(ipa + off), (unsigned long long)(pa + off),
+				type_name(p, tb, sizeof(tb)));
 		if (sw->v) {
-			sw->maps[pfn - vs->ideal.base_pfn]++;
-			if (p->owner != HVMM_OWNER_GUEST(vs->g[sw->v].vmid) &&
-			    !(p->owner == HVMM_OWNER_HOST && p->host_state == HVMM_PAGE_SHARED_OWNED))
+			sw->maps[pfn - vs->ideal->base_pfn]++;
+			if (!(p->owner == SIM_MM_OWNER_GUEST && p->vmid == vs->g[sw->v].vmid) &&
+			    !(p->owner == SIM_MM_OWNER_HOST && p->state == SIM_MM_SHARED_OWNED))
 				sim_report_violation(vs->report, SIM_ORACLE_OWNERSHIP,
-					"vm%u ipa 0x%llx maps pfn 0x%llx owned by %u (host %s)", sw->v,
+					"vm%u ipa 0x%llx maps pfn 0x%llx owned by %s (host %s)", sw->v,
 					(unsigned long long)(ipa + off), (unsigned long long)pfn,
-					p->owner, state_name(p->host_state));
-		} else if (p->owner != HVMM_OWNER_HOST &&
-			   p->host_state != HVMM_PAGE_SHARED_BORROWED) {
+					sim_mm_owner_name(p, ob, sizeof(ob)), state_name(p->state));
+		} else if (p->owner != SIM_MM_OWNER_HOST && p->state != SIM_MM_SHARED_BORROWED) {
 			sim_report_violation(vs->report, SIM_ORACLE_OWNERSHIP,
-				"host maps pfn 0x%llx owned by %u (host %s)", (unsigned long long)pfn,
-				p->owner, state_name(p->host_state));
+				"host maps pfn 0x%llx owned by %s (host %s)", (unsigned long long)pfn,
+				sim_mm_owner_name(p, ob, sizeof(ob)), state_name(p->state));
 		}
 	}
 }
 
 /* Reports the first word of page @e of vm@v where memory (@real) and the ideal machine differ. */
-static void report_contents(struct sim_vmstate *vs, unsigned int v, const struct sim_ipage *e,
+static void report_contents(struct sim_vm_view *vs, unsigned int v, const struct sim_ipage *e,
 			    const uint64_t *real, const uint64_t *want)
 {
 	for (unsigned int w = 0; w < 512; w++) {
@@ -459,9 +490,9 @@ static void report_contents(struct sim_vmstate *vs, unsigned int v, const struct
 }
 
 /* IDEAL: a mapped guest page holds exactly what the ideal machine says. */
-static void check_contents(struct sim_vmstate *vs, unsigned int v)
+static void check_contents(struct sim_vm_view *vs, unsigned int v)
 {
-	const struct sim_space *s = &vs->ideal.spaces[v];
+	const struct sim_space *s = &vs->ideal->spaces[v];
 
 	for (uint64_t i = 0; i < s->cap; i++) {
 		const struct sim_ipage *e = &s->slots[i];
@@ -481,12 +512,11 @@ static void check_contents(struct sim_vmstate *vs, unsigned int v)
 	}
 }
 
-static bool pristine(const struct sim_vmstate *vs, const uint32_t *maps, uint64_t i,
+static bool pristine(const struct sim_vm_view *vs, const uint32_t *maps, uint64_t i,
 		     uint64_t n)
 {
-	return all_zero(&vs->vmemmap->pages[vs->ideal.base_pfn + i - vs->vmemmap->start_pfn],
-			n * sizeof(struct hvmm_page)) &&
-	       all_zero(&vs->spec.pages[i], n * sizeof(struct sim_spec_page)) &&
+	return sim_mm_pages_boot(vs->vmemmap, vs->ideal->base_pfn + i, n) &&
+	       all_zero(&vs->spec->pages[i], n * sizeof(struct sim_spec_page)) &&
 	       all_zero(&maps[i], n * sizeof(*maps));
 }
 
@@ -509,14 +539,12 @@ static uint32_t *maps_buffer(uint64_t nr)
 	return buf;
 }
 
-void sim_vm_check_full(struct sim_vmstate *vs)
+void sim_vm_check_full(struct sim_vm_view *vs)
 {
 	struct sweep sw = { .vs = vs };
 	struct sim_s2_visitor vis = { .table = sweep_table, .leaf = sweep_leaf, .ctx = &sw };
 
-	if (!vs->enabled)
-		return;
-	sw.maps = maps_buffer(vs->ideal.nr_pfns);
+	sw.maps = maps_buffer(vs->ideal->nr_pfns);
 	if (!sw.maps)
 		return;
 	for (unsigned int v = 0; v <= SIM_MAX_VM; v++) {
@@ -525,7 +553,7 @@ void sim_vm_check_full(struct sim_vmstate *vs)
 		if (!vs->g[v].live)
 			continue;
 		sw.v = v;
-		regs = sim_vm_regs(vs, v);
+		regs = vs->g[v].regs;
 		sim_s2_enumerate(vs->pm, &regs, &vis);
 		check_contents(vs, v);
 		check_tlbs(vs, v, 0, ~0ULL >> 1);
@@ -539,21 +567,24 @@ void sim_vm_check_full(struct sim_vmstate *vs)
 		if (reg->kind != SIM_REGION_RAM)
 			continue;
 		for (; pfn < end; pfn++) {
-			uint64_t i = pfn - vs->ideal.base_pfn;
-			const struct hvmm_page *p = &vs->vmemmap->pages[pfn - vs->vmemmap->start_pfn];
+			uint64_t i = pfn - vs->ideal->base_pfn;
+			struct sim_mm_page p;
 
-			if (i >= vs->ideal.nr_pfns)
+			if (i >= vs->ideal->nr_pfns)
 				continue;
-			if (!(i % CHUNK) && end - pfn >= CHUNK && vs->ideal.nr_pfns - i >= CHUNK &&
+			if (!(i % CHUNK) && end - pfn >= CHUNK && vs->ideal->nr_pfns - i >= CHUNK &&
 			    pristine(vs, sw.maps, i, CHUNK)) {
 				pfn += CHUNK - 1;
 				continue;
 			}
-			check_ram_page(vs, pfn, &vs->spec.pages[i], p, true);
-			if (atomic_load(&p->map_count) != sw.maps[i])
+			p = sim_mm_page(vs->vmemmap, pfn);
+			if (!p.valid)
+				continue;
+			check_ram_page(vs, pfn, &vs->spec->pages[i], &p, true);
+			if (p.map_count != sw.maps[i])
 				sim_report_violation(vs->report, SIM_ORACLE_REFCOUNT,
 					"pfn 0x%llx: map_count %u, but the tables hold %u leaves mapping it",
-					(unsigned long long)pfn, atomic_load(&p->map_count), sw.maps[i]);
+					(unsigned long long)pfn, p.map_count, sw.maps[i]);
 		}
 	}
 }

@@ -113,8 +113,8 @@ static void type_and_pt_walk_fire_on_a_table_page_in_a_guest_leaf(void)
 	CHECK(vmt_clean(m));
 	*desc = (*desc & ~OA_MASK) | table_pa;	/* the guest's leaf now names its own root */
 	sim_machine_sweep(m);
-	snprintf(needle, sizeof(needle), "maps pa 0x%llx of type %u", (unsigned long long)table_pa,
-		 HVMM_PAGE_PGTABLE);
+	snprintf(needle, sizeof(needle), "maps pa 0x%llx of type page table",
+		 (unsigned long long)table_pa);
 	CHECK(fired(m, SIM_ORACLE_TYPE, needle));
 	snprintf(needle, sizeof(needle), "mapped to pa 0x%llx", (unsigned long long)table_pa);
 	CHECK(fired(m, SIM_ORACLE_PT_WALK, needle));
@@ -132,7 +132,7 @@ static void pt_walk_fires_on_a_reachable_table_not_typed_as_one(void)
 	CHECK(vmt_clean(m));
 	vmt_meta(m, w.tables[2] / PAGE)->type = HVMM_PAGE_DATA;
 	sim_machine_sweep(m);
-	snprintf(needle, sizeof(needle), "level-3 table at pa 0x%llx is allocated (type 0)",
+	snprintf(needle, sizeof(needle), "level-3 table at pa 0x%llx is allocated (type data)",
 		 (unsigned long long)w.tables[2]);
 	CHECK(fired(m, SIM_ORACLE_PT_WALK, needle));
 	sim_machine_destroy(m);
@@ -173,8 +173,8 @@ static void ownership_fires_on_a_flipped_owner(void)
 	CHECK(vmt_clean(m));
 	vmt_meta(m, HOST_PFN)->owner = HVMM_OWNER_GUEST(2);	/* another VM's, says the vmemmap */
 	sim_machine_sweep(m);
-	CHECK(fired(m, SIM_ORACLE_OWNERSHIP, "pfn 0x90000: owner 3, host nopage"));
-	CHECK(fired(m, SIM_ORACLE_OWNERSHIP, "vm1 ipa 0x10000 maps pfn 0x90000 owned by 3"));
+	CHECK(fired(m, SIM_ORACLE_OWNERSHIP, "pfn 0x90000: owner guest VMID 2, host nopage"));
+	CHECK(fired(m, SIM_ORACLE_OWNERSHIP, "vm1 ipa 0x10000 maps pfn 0x90000 owned by guest VMID 2"));
 	sim_machine_destroy(m);
 }
 
@@ -186,8 +186,8 @@ static void ownership_fires_incrementally_on_the_touched_page(void)
 	vmt_meta(m, HOST_PFN)->share_count = 5;	/* a field protect does not look at */
 	/* The next op on that page sees it, without a sweep. */
 	CHECK(vmt_op(m, SIM_OP_S2_PROTECT, 1, G, 0, 1, SIM_PROT_R) == 0);
-	CHECK(fired(m, SIM_ORACLE_OWNERSHIP, "pfn 0x90000: owner 2, host nopage, shared 5 times; "
-		    "expected owner 2, host nopage, shared 0 times"));
+	CHECK(fired(m, SIM_ORACLE_OWNERSHIP, "pfn 0x90000: owner guest VMID 1, host nopage, shared 5 times; "
+		    "expected owner guest VMID 1, host nopage, shared 0 times"));
 	CHECK(sim_machine_stats(m)->sweeps == 0);
 	sim_machine_destroy(m);
 }

@@ -245,14 +245,14 @@ static bool run_cell(enum state s, enum transition t)
 	} else if (ret) {
 		ok = unchanged(m, before, p);
 	} else if (s < NO_PAGE) {
-		const struct hvmm_page *pg = vmt_meta(m, p);
-		struct sim_vm_owner want_own = sim_vm_model_owner(sim_machine_vms(m), p);
+		struct sim_mm_page pg = sim_mm_page(sim_machine_vmemmap(m), p);
+		struct sim_vm_owner want_own = sim_vm_model_owner(sim_vm_view(sim_machine_vms(m)), p);
 
-		if (pg->owner != want_own.owner || pg->host_state != want_own.host_state ||
-		    pg->share_count != want_own.share_count) {
-			printf("#   %s x %s: page is owner %u state %u shared %u; the model says "
-			       "%u %u %u\n", state_names[s], transition_names[t], pg->owner,
-			       pg->host_state, pg->share_count, want_own.owner, want_own.host_state,
+		if (pg.owner != want_own.owner || pg.vmid != want_own.vmid ||
+		    pg.state != want_own.state || pg.share_count != want_own.share_count) {
+			printf("#   %s x %s: page is owner %u/%u state %u shared %u; the model says "
+			       "%u/%u %u %u\n", state_names[s], transition_names[t], pg.owner, pg.vmid,
+			       pg.state, pg.share_count, want_own.owner, want_own.vmid, want_own.state,
 			       want_own.share_count);
 			ok = false;
 		}
