@@ -5,7 +5,10 @@
 
 #include "cli.h"
 #include "trace/trace.h"
+#include "machine_conc.h"
 #include "workload.h"
+
+static void write_sched(void *ctx, const struct sim_op *op);
 
 static bool given(const struct cli_machine_options *mo, const char *opt)
 {
@@ -73,10 +76,21 @@ int cli_run_scenario(const char *cmd, const char *scenario, struct sim_workload_
 
 		sim_workload_result(w, &op, result);
 		if (tw) {
-			sim_trace_set_outcome(&op, result);
+			/* An op queued for a concurrent block has no outcome yet. */
+			if (!sim_machine_conc_queued(m))
+				sim_trace_set_outcome(&op, result);
 			sim_trace_write_op(tw, &op);
 		}
 		cli_run_tick(&run);
+	}
+	if (tw && sim_machine_conc_queued(m)) {
+		size_t n;
+		const uint16_t *sched;
+
+		/* The block runs now, and the schedule it took goes after its ops. */
+		sim_machine_conc_run(m);
+		sched = sim_machine_conc_schedule(m, &n);
+		sim_conc_schedule_runs(sched, n, write_sched, tw);
 	}
 	if (tw && sim_trace_finish(tw, &err)) {
 		sim_machine_destroy(m);
@@ -87,6 +101,11 @@ int cli_run_scenario(const char *cmd, const char *scenario, struct sim_workload_
 	sim_machine_destroy(m);
 	sim_workload_destroy(w);
 	return ret;
+}
+
+static void write_sched(void *ctx, const struct sim_op *op)
+{
+	sim_trace_write_op(ctx, op);
 }
 
 void cli_list_scenarios(FILE *out)

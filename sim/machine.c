@@ -8,6 +8,7 @@
 #include "machine.h"
 #include "oracle/bitmap_check.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@
 #include "event/event.h"
 #include "machine_conc.h"
 #include "machine_heap.h"
+#include "machine_maptab.h"
 #include "machine_vm.h"
 #include "platform.h"
 #include "vmemmap.h"
@@ -53,6 +55,7 @@ struct sim_machine {
 	 * section (and AVAIL has no meaning while another op holds a block).
 	 */
 	bool conc_running;
+	struct sim_maptab_state *maptab;	/* Anaxagoros tables (machine_maptab.h) */
 };
 
 static void conc_forget(struct sim_machine *m);
@@ -212,6 +215,7 @@ static void machine_teardown(struct sim_machine *m)
 	memset(&m->stats, 0, sizeof(m->stats));
 	m->dead = false;
 	conc_forget(m);
+	sim_maptab_reset(m->maptab);
 }
 
 /* @cfg's regions into @pm: 0, or -1 with the index of the one at fault. */
@@ -304,6 +308,7 @@ void sim_machine_destroy(struct sim_machine *m)
 		return;
 	machine_teardown(m);
 	conc_free(m);
+	sim_maptab_destroy(m->maptab);
 	free(m->vms);
 	sim_heap_destroy(m->heap);
 	free(m->handles);
@@ -755,6 +760,11 @@ static int dispatch(struct sim_machine *m, const struct sim_op *op, uint64_t *va
 		return op_bitmap(m, op, value);
 	if (sim_op_descs[op->kind].cls & SIM_OPC_HEAP)
 		return sim_heap_exec(m->heap, op, value);
+	if (sim_op_descs[op->kind].cls & SIM_OPC_MAPTAB) {
+		if (!m->maptab)
+			m->maptab = sim_maptab_create();
+		return m->maptab ? sim_maptab_exec(m->maptab, m, op) : -HVMM_ENOMEM;
+	}
 	return sim_vm_exec(m->vms, op, value);
 }
 
@@ -1055,6 +1065,7 @@ static void conc_body(void *arg, unsigned int vcpu)
 		c->in_op++;
 		sim_event_begin();
 		ret = exec_at(m, &co->op, &value, co->index);
+		sim_sched_complete_step(c->sched);
 		sim_event_end();
 		c->in_op--;
 		c->cur_op[vcpu] = NULL;
@@ -1106,8 +1117,33 @@ static void conc_report_end(struct conc *c, int status)
 			     (unsigned long long)sim_sched_steps(c->sched));
 }
 
+/*
+ * A racing mm/ may follow a pointer another vCPU left half-written: the
+ * fault is mm/'s, reported as a panic of the vCPU that took it (ROBUST),
+ * not a crash of the simulator. SA_NODEFER: the jump leaves the handler
+ * without unblocking the signal.
+ */
+static void conc_fault(int sig, siginfo_t *si, void *uc)
+{
+	struct sim_panic_catcher *c = sim_panic_catcher;
+
+	(void)si;
+	(void)uc;
+	if (!c) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	sim_panic_catcher = NULL;
+	c->panic = (struct sim_panic){ .file = "mm/", .line = 0,
+				       .what = "memory fault inside mm/ (SIGSEGV or SIGBUS)" };
+	siglongjmp(c->env, 1);
+}
+
 int sim_machine_conc_run(struct sim_machine *m)
 {
+	struct sigaction sa = { .sa_sigaction = conc_fault, .sa_flags = SA_SIGINFO | SA_NODEFER };
+	struct sigaction old_segv, old_bus;
 	struct conc *c = m->conc;
 	struct sim_sched_prng prng;
 	struct sim_sched_replay replay;
@@ -1123,9 +1159,21 @@ int sim_machine_conc_run(struct sim_machine *m)
 		return SIM_SCHED_DEADLOCK;
 	}
 	memset(c->cur_op, 0, c->nr * sizeof(*c->cur_op));
-	for (unsigned int i = 0; i < c->nr; i++)
+	for (unsigned int i = 0; i < c->nr; i++) {
+		/*
+		 * The handle table may not move while a block runs: an op holds
+		 * a pointer into it across its mm/ call, where others run.
+		 */
+		for (size_t j = 0; j < c->prog[i].n; j++) {
+			const struct sim_op *o = &c->prog[i].ops[j].op;
+
+			handle_slot(m, o->h);
+			if (o->kind == SIM_OP_SPLIT)
+				handle_slot(m, o->h2 + 64 < SIM_MAX_HANDLE ? o->h2 + 64 : o->h2);
+		}
 		if (c->prog[i].n)
 			sim_sched_spawn(c->sched, i, conc_body, c);
+	}
 	sim_sched_prng_init(&prng, &fallback, m->cfg.seed);
 	sim_sched_replay_init(&replay, &chooser, c->schedule, c->nr_sched, &fallback);
 	sim_sched_set_chooser(c->sched, c->override ? c->override : &chooser);
@@ -1138,7 +1186,12 @@ int sim_machine_conc_run(struct sim_machine *m)
 	c->ran_vcpus = c->nr;
 	m->vms->conc_deferred = true;
 	m->conc_running = true;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, &old_segv);
+	sigaction(SIGBUS, &sa, &old_bus);
 	status = sim_sched_run(c->sched);
+	sigaction(SIGSEGV, &old_segv, NULL);
+	sigaction(SIGBUS, &old_bus, NULL);
 	m->conc_running = false;
 	m->vms->conc_deferred = false;
 	c->steps = sim_sched_steps(c->sched);

@@ -75,6 +75,11 @@ const struct sim_op_desc sim_op_descs[SIM_OP__COUNT] = {
 		{ NEWH("h"), U("size", SIM_F_A), UOPT("align", SIM_F_B) } },
 	[SIM_OP_HFREE] = { "hfree", SIM_OPC_HEAP, 1, { H("h") } },
 	[SIM_OP_HRECLAIM] = { "hreclaim", SIM_OPC_HEAP, 0, { { 0 } } },
+
+	[SIM_OP_MAPTAB_INIT] = { "maptab_init", SIM_OPC_MAPTAB, 3,
+		{ U("frames", SIM_F_A), U("entries", SIM_F_B), U("max", SIM_F_C) } },
+	[SIM_OP_SET_ENTRY] = { "set_entry", SIM_OPC_MAPTAB, 2,
+		{ U("entry", SIM_F_A), UOPT("frame", SIM_F_B) } },
 };
 
 int sim_op_kind_from_name(const char *name)

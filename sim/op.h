@@ -68,6 +68,10 @@ enum sim_op_kind {
 	SIM_OP_HFREE,		/* heap free(h), with h's size and align  */
 	SIM_OP_HRECLAIM,	/* whole free chunks back to the allocator */
 
+	/* Anaxagoros mapping tables (mm/maptab.c). */
+	SIM_OP_MAPTAB_INIT,	/* frames=a, entries=b, max=c: a fresh table set */
+	SIM_OP_SET_ENTRY,	/* entry=a names frame=b (0: nothing) */
+
 	SIM_OP__COUNT,
 };
 
@@ -101,6 +105,7 @@ struct sim_op_arg {
 #define SIM_OPC_VM	0x4u	/* VMs, stage-2, ownership, accesses */
 #define SIM_OPC_SCHED	0x8u
 #define SIM_OPC_HEAP	0x10u	/* the byte heap */
+#define SIM_OPC_MAPTAB	0x20u	/* Anaxagoros mapping tables */
 
 struct sim_op_desc {
 	const char *name;

@@ -13,6 +13,7 @@
 
 #include "machine.h"
 #include "workload/state.h"
+#include "workload/conc.h"
 #include "workload/heap_churn.h"
 #include "workload/vm_random.h"
 
@@ -37,6 +38,10 @@ static const struct wl_scenario scenarios[] = {
 	/* Its own generator too (sim/workload/heap_churn.c). */
 	{ "heap-churn", "hypervisor objects on the byte heap: VM and vCPU structures come and go "
 			"with VMs, amid many small records", NULL },
+	/* Concurrent blocks, made up front (sim/workload/conc.c). */
+	{ "anaxagoros", "", NULL },
+	{ "conc2seq", "", NULL },
+	{ "conc-alloc", "", NULL },
 };
 
 #define NR_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
@@ -56,6 +61,11 @@ const struct sim_workload_scenario sim_workload_scenarios[NR_SCENARIOS + 1] = {
 		       "donate, reclaim, destroy, guest and host reads and writes" },
 	{ "heap-churn", "hypervisor objects on the byte heap: VM and vCPU structures come and go "
 			"with VMs, amid many small records (halloc, hfree, hreclaim)" },
+	{ "anaxagoros", "the Anaxagoros paper's sizes: 1024 CPUs run set_entry on shared tables "
+			"(4096 entries) of 2048 frames with mapping counters saturating at 256" },
+	{ "conc2seq", "the Conc2Seq case study's sizes: 256 CPUs, 4096 pages, four tables of "
+		      "1024 entries, max 256" },
+	{ "conc-alloc", "two CPUs allocating and freeing on one buddy pool, interleaved" },
 	{ NULL, NULL },
 };
 
@@ -151,7 +161,13 @@ struct sim_workload *sim_workload_create(const char *scenario,
 	if (!w)
 		return NULL;
 	w->sc = &scenarios[i];
-	if (!strcmp(w->sc->name, "heap-churn")) {
+	if (sim_conc_workload_is(w->sc->name)) {
+		w->concw = sim_conc_workload_create(w->sc->name, params);
+		if (!w->concw) {
+			free(w);
+			return NULL;
+		}
+	} else if (!strcmp(w->sc->name, "heap-churn")) {
 		w->heapw = sim_heap_workload_create(params);
 		if (!w->heapw) {
 			free(w);
@@ -185,6 +201,7 @@ void sim_workload_destroy(struct sim_workload *w)
 		return;
 	sim_vm_workload_destroy(w->vmr);
 	sim_heap_workload_destroy(w->heapw);
+	sim_conc_workload_destroy(w->concw);
 	for (unsigned int v = 0; v <= WL_MAX_VMS; v++)
 		free(w->vms[v].pages);
 	free(w->live);
@@ -406,6 +423,8 @@ bool sim_workload_next(struct sim_workload *w, struct sim_op *op)
 		return sim_vm_workload_next(w->vmr, op);
 	if (w->heapw)
 		return sim_heap_workload_next(w->heapw, op);
+	if (w->concw)
+		return sim_conc_workload_next(w->concw, op);
 
 	while (w->emitted < w->p.ops) {
 		if (!w->q_len) {
@@ -493,6 +512,8 @@ void sim_workload_result(struct sim_workload *w, const struct sim_op *op, int re
 		sim_heap_workload_result(w->heapw, op, result);
 		return;
 	}
+	if (w->concw)
+		return;
 	struct wl_live *l = find_live(w, op->h);
 
 	switch (op->kind) {

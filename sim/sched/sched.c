@@ -293,6 +293,18 @@ static void step_done(struct sim_sched *s, struct vcpu *v)
 		s->step_fn(s->step_ctx, s, (unsigned int)s->cur);
 }
 
+void sim_sched_complete_step(struct sim_sched *s)
+{
+	struct vcpu *v;
+
+	if (!s || s->cur < 0)
+		return;
+	v = &s->v[s->cur];
+	if (v->next.valid)
+		step_done(s, v);
+	v->next.valid = 0;
+}
+
 static void on_event(void *ctx, const struct sim_event *ev)
 {
 	struct sim_sched *s = ctx;

@@ -89,6 +89,13 @@ void sim_sched_set_step_limit(struct sim_sched *s, uint64_t steps);
 /* Runs every vCPU to its end (or until stopped); returns enum sim_sched_status. */
 int sim_sched_run(struct sim_sched *s);
 
+/*
+ * From the running vCPU's own code (the executor, once mm/ returned): its
+ * last access is done, so the step checks judge it now rather than at its
+ * next switch point.
+ */
+void sim_sched_complete_step(struct sim_sched *s);
+
 /* From a step hook, an observer or a body: ends the run at the next switch point. */
 void sim_sched_stop(struct sim_sched *s);
 

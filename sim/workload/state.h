@@ -55,6 +55,7 @@ struct sim_vm_workload;
 struct sim_workload {
 	struct sim_vm_workload *vmr;	/* vm-random: its own generator (workload_vm.c) */
 	struct sim_heap_workload *heapw;	/* heap-churn: its own generator (heap_churn.c) */
+	struct sim_conc_workload *concw;	/* concurrent scenarios (conc.c) */
 	struct sim_workload_params p;
 	const struct wl_scenario *sc;
 	struct sim_rng rng;
