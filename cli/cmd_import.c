@@ -43,7 +43,9 @@ static void usage(FILE *out)
 		"a failed one, imported as an alloc expecting ENOMEM);\n"
 		"mm_page_alloc_zone_locked fills a per-CPU list or precedes an\n"
 		"mm_page_alloc and is not an allocation; mm_page_free and\n"
-		"mm_page_free_batched of the same page are one free. Pages without a pfn\n"
+		"mm_page_free_batched of the same page are one free. A free of an aligned\n"
+		"part of a live block is the block split by split_page() or freed in parts\n"
+		"by __free_pages(): a split op, then frees of its pages. Pages without a pfn\n"
 		"are told apart by their struct page pointer.\n"
 		"\n"
 		"Options:\n"
@@ -256,13 +258,14 @@ static void report(const struct import *ip, const struct kmem_counts *c, uint64_
 		"  zone-locked before an allocation:             %llu\n"
 		"  mm_page_free_batched of a page just freed:    %llu (one free with its mm_page_free)\n"
 		"  re-allocations (free not traced):             %llu\n"
+		"  blocks split (split_page), frees of their pages: %llu, %llu\n"
 		"  order mismatches, frees inside a block, orders >= %d: %llu, %llu, %llu\n"
 		"  ops: %llu alloc (%llu expecting ENOMEM), %llu free; peak live %llu pages\n",
 		ip->in, U(lines), U(c->events[KMEM_ALLOC]), U(c->events[KMEM_ALLOC_ZONE_LOCKED]),
 		U(c->events[KMEM_FREE]), U(c->events[KMEM_FREE_BATCHED]), U(c->events[KMEM_OTHER]),
 		U(c->allocs), U(c->failed_allocs), U(c->frees_matched), U(c->frees_before),
 		U(c->never_freed), U(c->never_freed_pages), U(c->pcp_refills), U(c->zone_direct),
-		U(c->frees_paired), U(c->reallocs), KMEM_MAX_ORDER, U(c->order_mismatches),
+		U(c->frees_paired), U(c->reallocs), U(c->splits), U(c->split_frees), KMEM_MAX_ORDER, U(c->order_mismatches),
 		U(c->inside_frees), U(c->big_orders), U(c->allocs + c->failed_allocs),
 		U(c->failed_allocs), U(c->free_ops), U(c->peak_pages));
 	if (c->page_size)

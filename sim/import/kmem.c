@@ -20,10 +20,18 @@
  *   thought live means its free was not traced (another CPU's stream). In
  *   strict mode those are errors; otherwise they are counted, and a
  *   re-allocation frees the stale handle first.
- * - A free whose order is not the live block's, a free inside a larger live
- *   block and an order beyond MAX_ORDER are reported with their line
- *   (errors in strict mode); a mismatched free frees the live block, a free
- *   inside one is not applied.
+ * - split_page() turns a live block of order k into 2^k order-0 pages that
+ *   are freed one by one (alloc_pages_exact() frees its tail so), and
+ *   __free_pages() of a block whose first page someone else still holds
+ *   frees the rest as aligned sub-blocks of orders k-1 .. 0. Neither traces
+ *   the split: it shows as a free of an aligned sub-block inside a live
+ *   block (or spanning pages already split). The block is split into
+ *   order-0 pages (a split op) and the free takes the pages it names.
+ * - A free whose order is not the live block's (and is no split), a free
+ *   inside a larger live block that no split explains, and an order beyond
+ *   MAX_ORDER are reported with their line (errors in strict mode); a
+ *   mismatched free frees the live block, an unexplained free inside one is
+ *   not applied.
  *
  * Page identity is the pfn, or, for events that carry only a struct page
  * pointer, the pointer itself: no assumption about sizeof(struct page) can
@@ -286,6 +294,76 @@ static struct slot *live_block_around(struct kmem_import *im, uint64_t pfn)
 	return NULL;
 }
 
+/*
+ * split_page() on the live block @s: page 0 keeps its handle, pages 1..
+ * get fresh consecutive ones, all of order 0. Returns the slot of page 0
+ * (the table may have moved), or NULL if out of handles or memory.
+ */
+static struct slot *split_block(struct kmem_import *im, struct slot *s)
+{
+	struct sim_op op = { .kind = SIM_OP_SPLIT, .h = s->h };
+	uint64_t base = s->pfn, line = s->line, nr = 1ULL << s->order;
+
+	if (im->next_handle >= SIM_MAX_HANDLE || SIM_MAX_HANDLE - im->next_handle < nr - 1)
+		return NULL;
+	op.h2 = im->next_handle;
+	im->next_handle += (uint32_t)(nr - 1);
+	s->order = 0;
+	for (uint64_t i = 1; i < nr; i++) {
+		struct slot *t = slot_for(im, base + i);
+
+		if (!t)
+			return NULL;
+		*t = (struct slot){ .pfn = base + i, .line = line, .h = op.h2 + (uint32_t)(i - 1),
+				    .order = 0, .state = SLOT_LIVE };
+	}
+	im->live_blocks += nr - 1;
+	im->c.splits++;
+	if (sim_trace_write_op(im->w, &op))
+		return NULL;
+	return lookup(im, base);
+}
+
+/* True if every page of [@pfn, @pfn + @nr) is a live order-0 page (of a split block). */
+static bool split_pages_live(struct kmem_import *im, uint64_t pfn, uint64_t nr)
+{
+	for (uint64_t i = 0; i < nr; i++) {
+		struct slot *t = lookup(im, pfn + i);
+
+		if (!t || t->state != SLOT_LIVE || t->order != 0)
+			return false;
+	}
+	return true;
+}
+
+/* Frees the order-0 pages [@pfn, @pfn + @nr) of a split block, one free op each. */
+static int free_split_pages(struct kmem_import *im, uint64_t pfn, uint64_t nr,
+			    enum slot_state by, uint64_t line)
+{
+	im->c.split_frees++;
+	for (uint64_t i = 0; i < nr; i++)
+		if (emit_free(im, lookup(im, pfn + i), by, line))
+			return -2;
+	return 0;
+}
+
+/*
+ * A free of the aligned block [@pfn, 2^@order) inside the live block
+ * @around: split_page() or __free_pages() split it. 1 if applied so, 0 if
+ * the free does not fit in it (unaligned, or sticking out), -2 on no room.
+ */
+static int free_inside(struct kmem_import *im, struct slot *around, uint64_t pfn,
+		       unsigned int order, enum slot_state by, uint64_t line)
+{
+	uint64_t nr = 1ULL << order, end = around->pfn + (1ULL << around->order);
+
+	if (order >= 64 || (pfn & (nr - 1)) || pfn + nr > end)
+		return 0;
+	if (!split_block(im, around))
+		return -2;
+	return free_split_pages(im, pfn, nr, by, line) ? -2 : 1;
+}
+
 /* 1 with a warning in @msg, or -1 with it as an error in strict mode. */
 static int inconsistent(struct kmem_import *im)
 {
@@ -333,6 +411,16 @@ static int on_free(struct kmem_import *im, const struct kmem_event *ev, uint64_t
 		s->line = line;
 		return 0;
 	}
+	if (s && s->state == SLOT_LIVE && s->order == 0 && order > 0 && order < 64 &&
+	    !(ev->pfn & ((1ULL << order) - 1)) && split_pages_live(im, ev->pfn, 1ULL << order))
+		/* __free_pages() of a tail sub-block, its pages already split. */
+		return free_split_pages(im, ev->pfn, 1ULL << order, by, line);
+	if (s && s->state == SLOT_LIVE && order < s->order) {
+		/* The first pages of a block split by split_page(). */
+		ret = free_inside(im, s, ev->pfn, order, by, line);
+		if (ret)
+			return ret < 0 ? ret : 0;
+	}
 	if (s && s->state == SLOT_LIVE) {
 		im->c.frees_matched++;
 		if (s->order != order) {
@@ -348,6 +436,9 @@ static int on_free(struct kmem_import *im, const struct kmem_event *ev, uint64_t
 	}
 	around = ev->by_pointer ? NULL : live_block_around(im, ev->pfn);
 	if (around) {
+		ret = free_inside(im, around, ev->pfn, order, by, line);
+		if (ret)
+			return ret < 0 ? ret : 0;
 		im->c.inside_frees++;
 		snprintf(msg, msglen, "free of pfn %s inside the order-%u block at pfn 0x%llx "
 			 "allocated at line %llu (not applied)", ev->pfn_text, around->order,

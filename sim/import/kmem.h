@@ -73,7 +73,9 @@ struct kmem_counts {
 	uint64_t pcp_refills;		/* zone_locked moving pages to a per-CPU list */
 	uint64_t zone_direct;		/* zone_locked just before the mm_page_alloc of the block */
 	uint64_t order_mismatches;	/* frees whose order is not the live block's */
-	uint64_t inside_frees;		/* frees inside a larger live block (not applied) */
+	uint64_t inside_frees;		/* frees inside a larger live block that no split explains (not applied) */
+	uint64_t splits;		/* blocks split into order-0 pages (split_page()): split ops */
+	uint64_t split_frees;		/* frees of pages of a split block */
 	uint64_t big_orders;		/* order= at or beyond KMEM_MAX_ORDER */
 	uint64_t free_ops;		/* free ops written (matched frees and re-allocations) */
 	uint64_t live_pages, peak_pages;

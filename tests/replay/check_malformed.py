@@ -140,7 +140,7 @@ IMPORT_CASES = [
      "{f}:2: allocation of pfn 0x1041c0, already allocated at line 1 and not freed in this trace (without --strict"),
     ('imp-strict-order-mismatch', 'ftrace', ['--strict'], ALLOC + FT + b'mm_page_free: page=00000000d1e0a8a4 pfn=0x1041c0 order=2\n',
      "{f}:2: free of pfn 0x1041c0 with order 2; it was allocated with order 0 at line 1"),
-    ('imp-strict-free-inside', 'ftrace', ['--strict'], ALLOC.replace(b'order=0', b'order=3') + FT + b'mm_page_free: page=00000000d1e0a8a4 pfn=0x1041c5 order=0\n',
+    ('imp-strict-free-inside', 'ftrace', ['--strict'], ALLOC.replace(b'order=0', b'order=3') + FT + b'mm_page_free: page=00000000d1e0a8a4 pfn=0x1041c5 order=1\n',
      "{f}:2: free of pfn 0x1041c5 inside the order-3 block at pfn 0x1041c0 allocated at line 1 (not applied)"),
     ('imp-strict-big-order', 'ftrace', ['--strict'], ALLOC.replace(b'order=0', b'order=11'),
      "{f}:1: order 11, beyond the kernel's MAX_ORDER 11 (orders 0..10)"),
