@@ -45,6 +45,12 @@ int cli_usage_error(const char *fmt, ...);
  * parser returns 1 if it consumed the option, 0 if it is not a machine
  * option, -1 (after printing why) if its value is bad.
  */
+#define CLI_EVENTS_HELP							\
+"  --events OUT           write the events mm/ emitted (page allocations and\n"	\
+"                         frees, stage-2 maps and unmaps, ownership changes) to\n"	\
+"                         OUT as ftrace text, as a production build would trace\n"	\
+"                         them; 'hvmm import' reads it back\n"
+
 #define CLI_MACHINE_OPTIONS_HELP						\
 "Machine options:\n"								\
 "  --allocator NAME       allocator under test: buddy (default), bitmap, or\n"	\
@@ -99,10 +105,18 @@ struct cli_run {
 	bool no_expectations;	/* the ops carry no recorded outcomes: failures go unflagged */
 	uint64_t last_progress_ns;
 	uint64_t start_ns;
+	struct sim_events_writer *events;	/* --events: what mm/ emitted, or NULL */
 };
 
 uint64_t cli_now_ns(void);
 void cli_run_start(struct cli_run *run, struct sim_machine *m, uint64_t expected_ops, bool json);
+/*
+ * --events OUT: from now on, the events mm/ emits go to OUT (trace/events.h).
+ * 0, or EXIT_USAGE after saying why.
+ */
+int cli_run_events(struct cli_run *run, const char *path);
+/* Ends a run that failed before its summary: what it was writing is removed. */
+void cli_run_abort(struct cli_run *run);
 /* Call after each op; prints progress now and then. */
 void cli_run_tick(struct cli_run *run);
 /* Final sweep, then the summary on stdout; returns the exit status. */
@@ -147,7 +161,8 @@ bool cli_parse_u64(const char *s, uint64_t *out);
 /* A workload scenario through a machine, recorded to @record if not NULL (cli/scenario_run.c). */
 struct sim_workload_params;
 int cli_run_scenario(const char *cmd, const char *scenario, struct sim_workload_params *params,
-		     const struct cli_machine_options *mo, bool json, const char *record);
+		     const struct cli_machine_options *mo, bool json, const char *record,
+		     const char *events);
 void cli_list_scenarios(FILE *out);
 
 #endif /* CLI_CLI_H */

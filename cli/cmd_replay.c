@@ -22,6 +22,7 @@ static void usage(FILE *out)
 		"Options:\n"
 		"  --record OUT           write what ran, with the actual outcomes, to OUT\n"
 		"                         (binary if OUT ends in .htrace or .bin)\n"
+		CLI_EVENTS_HELP
 		"  --json                 print the summary as JSON\n"
 		"  -h, --help             this help\n"
 		"\n" CLI_MACHINE_OPTIONS_HELP
@@ -32,6 +33,7 @@ static void usage(FILE *out)
 struct replay {
 	struct cli_machine_options mo;
 	const char *record;
+	const char *events;
 	bool json;
 };
 
@@ -84,7 +86,8 @@ static int replay_one(struct replay *rp, const char *path)
 	char msg[256];
 	int ret;
 
-	if (cli_refuse_overwrite("replay --record", path, rp->record))
+	if (cli_refuse_overwrite("replay --record", path, rp->record) ||
+	    cli_refuse_overwrite("replay --events", path, rp->events))
 		return EXIT_USAGE;
 	r = sim_trace_open(path, &err);
 	if (!r) {
@@ -114,6 +117,12 @@ static int replay_one(struct replay *rp, const char *path)
 	}
 	cli_run_start(&run, m, 0, rp->json);
 	run.no_expectations = true;
+	if (rp->events && cli_run_events(&run, rp->events)) {
+		sim_trace_discard(w);
+		sim_machine_destroy(m);
+		sim_trace_close(r);
+		return EXIT_USAGE;
+	}
 	ret = run_ops(r, m, &run, w, &err);
 	if (w && ret >= 0 && sim_machine_conc_queued(m)) {
 		size_t n;
@@ -137,6 +146,7 @@ static int replay_one(struct replay *rp, const char *path)
 		if (run.progress)
 			fprintf(stderr, "\r%60s\r", "");
 		fprintf(stderr, "hvmm: %s\n", err.msg);
+		cli_run_abort(&run);
 		ret = EXIT_USAGE;
 	} else {
 		ret = cli_run_finish(&run, path);
@@ -170,6 +180,9 @@ int cmd_replay(int argc, char **argv)
 		} else if (cli_args_is(&a, "--record")) {
 			if (!(rp.record = cli_args_value(&a)))
 				return EXIT_USAGE;
+		} else if (cli_args_is(&a, "--events")) {
+			if (!(rp.events = cli_args_value(&a)))
+				return EXIT_USAGE;
 		} else {
 			int ret = cli_args_machine(&a, &rp.mo);
 
@@ -187,6 +200,8 @@ int cmd_replay(int argc, char **argv)
 	}
 	if (rp.record && nr_traces > 1)
 		return cli_usage_error("replay: --record takes one trace");
+	if (rp.events && nr_traces > 1)
+		return cli_usage_error("replay: --events takes one trace");
 	for (unsigned int i = 0; i < nr_traces; i++) {
 		int ret = replay_one(&rp, traces[i]);
 

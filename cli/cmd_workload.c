@@ -31,6 +31,7 @@ static void usage(FILE *out, bool record)
 		"  --max-order N          largest allocation order requested (default 10)\n"
 		"  --vms N                VMs the VM scenarios run (default 4, vm-random 6;\n"
 		"                         at most 16)\n"
+		CLI_EVENTS_HELP
 		"  --json                 print the summary as JSON\n"
 		"  -h, --help             this help\n"
 		"\n" CLI_MACHINE_OPTIONS_HELP,
@@ -43,6 +44,7 @@ static int run(int argc, char **argv, bool record)
 	const char *cmd = record ? "record" : "workload";
 	struct sim_workload_params params = { .ops = 100000, .max_order = 10 };
 	const char *scenario = record ? NULL : "alloc-random", *output = "-", *operand;
+	const char *events = NULL;
 	struct cli_machine_options mo;
 	struct cli_args a;
 	bool json = false;
@@ -62,6 +64,9 @@ static int run(int argc, char **argv, bool record)
 			json = true;
 		} else if (record && (cli_args_is(&a, "-o") || cli_args_is(&a, "--output"))) {
 			if (!(output = cli_args_value(&a)))
+				return EXIT_USAGE;
+		} else if (cli_args_is(&a, "--events")) {
+			if (!(events = cli_args_value(&a)))
 				return EXIT_USAGE;
 		} else if (cli_args_is(&a, "--ops") || cli_args_is(&a, "--max-order") ||
 			   cli_args_is(&a, "--vms")) {
@@ -94,7 +99,9 @@ static int run(int argc, char **argv, bool record)
 		snprintf(stdout_path, sizeof(stdout_path), "/dev/fd/%d", fd);
 		output = stdout_path;
 	}
-	return cli_run_scenario(cmd, scenario, &params, &mo, json, record ? output : NULL);
+	if (record && events && !strcmp(events, output))
+		return cli_usage_error("record: --events and --output name the same file");
+	return cli_run_scenario(cmd, scenario, &params, &mo, json, record ? output : NULL, events);
 }
 
 int cmd_workload(int argc, char **argv)

@@ -10,6 +10,7 @@
 #include "alloc/allocator.h"
 #include "machine_conc.h"
 #include "machine_vm.h"
+#include "trace/events.h"
 
 uint64_t cli_now_ns(void)
 {
@@ -25,8 +26,27 @@ void cli_run_start(struct cli_run *run, struct sim_machine *m, uint64_t expected
 	run->json = json;
 	run->expected_ops = expected_ops;
 	run->no_expectations = false;	/* a replay sets it while it reads the trace */
+	run->events = NULL;
 	run->progress = isatty(STDERR_FILENO);
 	run->start_ns = run->last_progress_ns = cli_now_ns();
+}
+
+int cli_run_events(struct cli_run *run, const char *path)
+{
+	const struct sim_allocator *a = sim_machine_allocator(run->m);
+	char err[640];
+
+	run->events = sim_events_writer_open(path, a->base_pfn << HVMM_PAGE_SHIFT,
+					     a->nr_pages << HVMM_PAGE_SHIFT, err, sizeof(err));
+	if (!run->events)
+		return cli_usage_error("%s", err);
+	return 0;
+}
+
+void cli_run_abort(struct cli_run *run)
+{
+	sim_events_writer_discard(run->events);
+	run->events = NULL;
 }
 
 void cli_run_tick(struct cli_run *run)
@@ -217,6 +237,15 @@ int cli_run_finish(struct cli_run *run, const char *title)
 	double secs = (double)(cli_now_ns() - run->start_ns) / 1e9;
 
 	sim_machine_finish(run->m);
+	if (run->events) {
+		char err[640];
+
+		if (sim_events_writer_finish(run->events, err, sizeof(err))) {
+			run->events = NULL;
+			return cli_usage_error("%s", err);
+		}
+		run->events = NULL;
+	}
 	if (run->progress)
 		fprintf(stderr, "\r%60s\r", "");
 	if (run->json)

@@ -19,7 +19,8 @@ static bool given(const struct cli_machine_options *mo, const char *opt)
 }
 
 int cli_run_scenario(const char *cmd, const char *scenario, struct sim_workload_params *params,
-		     const struct cli_machine_options *mo, bool json, const char *record)
+		     const struct cli_machine_options *mo, bool json, const char *record,
+		     const char *events)
 {
 	struct sim_trace_writer *tw = NULL;
 	struct sim_trace_header header;
@@ -66,6 +67,12 @@ int cli_run_scenario(const char *cmd, const char *scenario, struct sim_workload_
 		sim_trace_write_line(tw, cmdline);
 	}
 	cli_run_start(&run, m, params->ops, json);
+	if (events && cli_run_events(&run, events)) {
+		sim_trace_discard(tw);
+		sim_machine_destroy(m);
+		sim_workload_destroy(w);
+		return EXIT_USAGE;
+	}
 	while (!sim_machine_dead(m) && sim_workload_next(w, &op)) {
 		uint64_t value = 0;
 		int result = sim_machine_exec(m, &op, &value);
@@ -93,6 +100,7 @@ int cli_run_scenario(const char *cmd, const char *scenario, struct sim_workload_
 		sim_conc_schedule_runs(sched, n, write_sched, tw);
 	}
 	if (tw && sim_trace_finish(tw, &err)) {
+		cli_run_abort(&run);
 		sim_machine_destroy(m);
 		sim_workload_destroy(w);
 		return cli_usage_error("%s", err.msg);

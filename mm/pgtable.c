@@ -206,6 +206,22 @@ static void sync_guest_leaf(struct hvmm_pgtable *pgt, u64 old, u64 new, u32 leve
 }
 
 /*
+ * Tells the trace hook what a leaf change did to the translation: the old
+ * valid leaf's mapping is gone, the new valid leaf's is there. Splitting a
+ * block or linking a table changes no translation and is not reported.
+ */
+static void trace_leaf_change(const struct hvmm_pgtable *pgt, u64 old, u64 new, u32 level,
+			      u64 addr)
+{
+	u64 size = hvmm_s2_level_size(level);
+
+	if (hvmm_s2_pte_valid(old) && !hvmm_s2_pte_is_table(old, level))
+		hvmm_trace(HVMM_TRACE_S2_UNMAP, pgt->vmid, addr, size, 0);
+	if (hvmm_s2_pte_valid(new))
+		hvmm_trace(HVMM_TRACE_S2_MAP, pgt->vmid, addr, hvmm_s2_pte_oa(new), size);
+}
+
+/*
  * Writes @new into the entry @ptep of @level covering @addr. A valid old
  * entry is broken first (break-before-make) and its translation
  * invalidated before anything else can be made of it.
@@ -233,6 +249,7 @@ static void set_entry(struct hvmm_pgtable *pgt, u64 *ptep, u32 level, u64 addr, 
 		pte_xchg(ptep, new);
 	}
 	hvmm_dsb_ishst();
+	trace_leaf_change(pgt, old, new, level, addr);
 
 	if (old && !new)
 		table_put(pgt, ptep);

@@ -26,6 +26,8 @@ struct region_cache {
 };
 static _Thread_local struct region_cache last_region;
 static struct sim_platform_hooks cur_hooks;
+static sim_trace_sink_fn trace_sink;
+static void *trace_sink_ctx;
 static _Atomic unsigned int drop_flushes;
 static _Atomic uint64_t nr_flushes;
 static _Atomic uint64_t nr_warnings;
@@ -237,8 +239,14 @@ static __attribute__((noinline)) void trace_deliver(enum hvmm_trace_event ev, u6
 	if (sim_event_cpu.armed &&
 	    (unsigned int)ev < sizeof(trace_event_kind) / sizeof(trace_event_kind[0]))
 		sim_event_platform(trace_event_kind[ev], a, b, c, d);
-	if (cur_hooks.trace)
-		cur_hooks.trace(cur_hooks.ctx, ev, a, b, c, d);
+	if (trace_sink)
+		trace_sink(trace_sink_ctx, ev, a, b, c, d);
+}
+
+void sim_platform_set_trace_sink(sim_trace_sink_fn fn, void *ctx)
+{
+	trace_sink_ctx = ctx;
+	trace_sink = fn;
 }
 
 /*

@@ -18,7 +18,6 @@ struct sim_platform_hooks {
 	void (*tlb_flush_ipa)(void *ctx, uint16_t vmid, uint64_t ipa, uint32_t level);
 	void (*tlb_flush_range)(void *ctx, uint16_t vmid, uint64_t ipa, uint64_t size);
 	void (*tlb_flush_vmid)(void *ctx, uint16_t vmid);
-	void (*trace)(void *ctx, int ev, uint64_t a, uint64_t b, uint64_t c, uint64_t d);
 	void *ctx;
 };
 
@@ -36,6 +35,15 @@ struct sim_panic {
  */
 void sim_platform_install(struct sim_physmem *pm, const struct sim_platform_hooks *hooks);
 struct sim_physmem *sim_platform_physmem(void);
+
+/*
+ * Where the events mm/ emits through hvmm_trace() go, besides the event
+ * stream the oracles observe: an events writer (trace/events.h) while one
+ * is open. NULL: nowhere. Process-wide, like the platform itself.
+ */
+typedef void (*sim_trace_sink_fn)(void *ctx, int ev, uint64_t a, uint64_t b, uint64_t c,
+				  uint64_t d);
+void sim_platform_set_trace_sink(sim_trace_sink_fn fn, void *ctx);
 
 /*
  * Fault injection for negative tests of the TLB oracle: the next @count

@@ -135,51 +135,8 @@ enum sim_trace_format sim_trace_format_for_path(const char *path)
 	return SIM_TRACE_TEXT;
 }
 
-/*
- * A regular file (or a new one) is written as "PATH.XXXXXX" in the same
- * directory, so that the rename in sim_trace_finish() is atomic and the
- * file keeps the permissions the old one had. Devices, FIFOs and names
- * of open files (/dev/fd/N, /dev/stdout, /proc/...) are written in place.
- */
-static FILE *open_beside(struct sim_trace_writer *w, const char *path)
-{
-	struct stat st;
-	mode_t mode;
-	FILE *f;
-	int fd;
-
-	if (!strcmp(path, "-"))
-		return stdout;
-	if ((!stat(path, &st) && !S_ISREG(st.st_mode)) || !strncmp(path, "/dev/", 5) ||
-	    !strncmp(path, "/proc/", 6))
-		return fopen(path, "wb");
-	w->path = strdup(path);
-	w->tmp = malloc(strlen(path) + 8);
-	if (!w->path || !w->tmp)
-		return NULL;
-	sprintf(w->tmp, "%s.XXXXXX", path);
-	fd = mkstemp(w->tmp);
-	if (fd < 0)
-		return NULL;
-	if (!stat(path, &st)) {
-		mode = st.st_mode & 07777;
-	} else {
-		mode = umask(0);
-		umask(mode);
-		mode = 0666 & ~mode;
-	}
-	f = fchmod(fd, mode) ? NULL : fdopen(fd, "wb");
-	if (!f) {
-		close(fd);
-		unlink(w->tmp);
-	}
-	return f;
-}
-
 static void writer_free(struct sim_trace_writer *w)
 {
-	free(w->path);
-	free(w->tmp);
 	free(w->pending);
 	free(w);
 }
@@ -196,13 +153,12 @@ struct sim_trace_writer *sim_trace_create(const char *path, enum sim_trace_forma
 		return NULL;
 	}
 	snprintf(w->name, sizeof(w->name), "%s", path);
-	w->f = open_beside(w, path);
-	if (!w->f) {
+	if (sim_outfile_open(&w->out, path)) {
 		snprintf(err->msg, sizeof(err->msg), "%s: cannot create: %s", path, strerror(errno));
 		writer_free(w);
 		return NULL;
 	}
-	w->own_file = w->f != stdout;
+	w->f = w->out.f;
 	ret = format == SIM_TRACE_BINARY ? sim_trace_binary_start(w, h) : sim_trace_text_start(w, h);
 	if (ret) {
 		snprintf(err->msg, sizeof(err->msg), "%s: cannot write: %s", path, strerror(errno));
@@ -248,16 +204,14 @@ int sim_trace_finish(struct sim_trace_writer *w, struct sim_trace_error *err)
 {
 	int ret = w->ops->finish(w);
 
-	if (fflush(w->f) || ferror(w->f))
+	if (w->out.f) {
+		if (ret) {
+			sim_outfile_discard(&w->out);
+		} else {
+			ret = sim_outfile_commit(&w->out);
+		}
+	} else if (fflush(w->f) || ferror(w->f)) {
 		ret = -1;
-	if (w->own_file && fclose(w->f))
-		ret = -1;
-	w->own_file = false;
-	if (!ret && w->tmp) {
-		if (rename(w->tmp, w->path))
-			ret = -1;
-		else
-			w->tmp[0] = '\0';
 	}
 	if (ret)
 		snprintf(err->msg, sizeof(err->msg), "%s: write failed: %s", w->name, strerror(errno));
@@ -269,9 +223,7 @@ void sim_trace_discard(struct sim_trace_writer *w)
 {
 	if (!w)
 		return;
-	if (w->own_file)
-		fclose(w->f);
-	if (w->tmp && w->tmp[0])
-		unlink(w->tmp);
+	if (w->out.f)
+		sim_outfile_discard(&w->out);
 	writer_free(w);
 }

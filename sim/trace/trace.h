@@ -17,6 +17,7 @@
 #ifndef SIM_TRACE_TRACE_H
 #define SIM_TRACE_TRACE_H
 
+#include "trace/outfile.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -222,10 +223,9 @@ struct sim_trace_writer_ops {
 struct sim_trace_writer {
 	const struct sim_trace_writer_ops *ops;
 	FILE *f;
-	bool own_file;
+	struct sim_outfile out;	/* the file behind f (unset for sim_trace_create_stream()) */
 	char name[256];
 	uint64_t ops_written;
-	char *path, *tmp;	/* renamed tmp -> path on success; NULL when written in place */
 	char *pending;		/* binary: header text not yet written (lines before the first op join it) */
 	size_t pending_len;
 };

@@ -113,6 +113,8 @@ def main():
             ('convert A hardlink-of-A', [hvmm, 'convert', src, link]),
             ('convert A symlink-to-A.htrace', [hvmm, 'convert', '--to', 'binary', src, sym]),
             ('replay --record A A', [hvmm, 'replay', '--record', src, src]),
+            ('replay --events A A', [hvmm, 'replay', '--events', src, src]),
+            ('replay --events hardlink-of-A A', [hvmm, 'replay', '--events', link, src]),
             ('import X -o X', [hvmm, 'import', 'ftrace', src, '-o', src]),
             ('minimize A -o A', [hvmm, 'minimize', src, '-o', src]),
         ]
@@ -138,6 +140,8 @@ def main():
             ('convert of a malformed trace', lambda out: [hvmm, 'convert', broken, out]),
             ('replay --record of a malformed trace',
              lambda out: [hvmm, 'replay', '--record', out, broken]),
+            ('replay --events of a malformed trace',
+             lambda out: [hvmm, 'replay', '--events', out, broken]),
             ('import of a malformed input', lambda out: [hvmm, 'import', 'ftrace', bad_import, '-o', out]),
         ]
         for label, cmd in failing:

@@ -70,7 +70,7 @@ void hvmm_warn(const char *file, u32 line, const char *what);
 enum hvmm_trace_event {
 	HVMM_TRACE_PAGE_ALLOC,		/* a = pa, b = order */
 	HVMM_TRACE_PAGE_FREE,		/* a = pa, b = order */
-	HVMM_TRACE_S2_MAP,		/* a = vmid, b = ipa, c = pa | size in d */
+	HVMM_TRACE_S2_MAP,		/* a = vmid, b = ipa, c = pa, d = size */
 	HVMM_TRACE_S2_UNMAP,		/* a = vmid, b = ipa, c = size */
 	HVMM_TRACE_OWNERSHIP,		/* a = pa, b = from, c = to, d = state */
 };
