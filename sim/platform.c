@@ -264,7 +264,7 @@ void hvmm_trace(enum hvmm_trace_event ev, u64 a, u64 b, u64 c, u64 d)
 	 */
 	if (ev == HVMM_TRACE_PAGE_ALLOC && cur_pm && !sim_physmem_dirty(cur_pm, a >> HVMM_PAGE_SHIFT))
 		mark_page_dirty(a >> HVMM_PAGE_SHIFT);
-	if (sim_event_cpu.armed || cur_hooks.trace)
+	if (sim_event_cpu.armed || trace_sink)
 		trace_deliver(ev, a, b, c, d);
 }
 
