@@ -56,6 +56,13 @@ struct sim_machine {
 	 */
 	bool conc_running;
 	struct sim_maptab_state *maptab;	/* Anaxagoros tables (machine_maptab.h) */
+	/*
+	 * Commit mode (sim_machine_commit): mm/ is not called, the outcome of
+	 * the op's concurrent run stands in for it; checks wait for the end
+	 * of the batch as in a concurrent block.
+	 */
+	const struct sim_outcome *outcome;
+	bool committing;
 };
 
 static void conc_forget(struct sim_machine *m);
@@ -429,7 +436,7 @@ static bool oracles_on(const struct sim_machine *m)
 
 static void check_touched(struct sim_machine *m, uint64_t pfn, uint64_t nr)
 {
-	if (oracles_on(m) && !m->conc_running && m->alloc.ops->check_touched)
+	if (oracles_on(m) && !m->conc_running && !m->committing && m->alloc.ops->check_touched)
 		m->alloc.ops->check_touched(&m->alloc, &m->shadow, &m->report, pfn, nr);
 }
 
@@ -438,7 +445,7 @@ static void check_avail(struct sim_machine *m, uint64_t count, uint64_t align, c
 {
 	uint64_t pfn;
 
-	if (!oracles_on(m) || m->conc_running)
+	if (!oracles_on(m) || m->conc_running || m->committing)
 		return;
 	pfn = sim_alloc_shadow_find_free(&m->shadow, count, align, 0);
 	if (pfn != UINT64_MAX)
@@ -504,7 +511,8 @@ static void took_block(struct sim_machine *m, uint32_t h, uint64_t pfn, unsigned
 			      pfn, nr, SIM_SHADOW_FREE, SIM_SHADOW_ALLOCATED);
 	*hd = (struct handle){ .pfn = pfn, .pages = nr, .live = 1, .refs = 1 };
 	account(m, (int64_t)nr);
-	if (sim_alloc_shadow_covers(&m->shadow, pfn, nr))
+	/* A committed block may be another's by now: only its own run could look. */
+	if (sim_alloc_shadow_covers(&m->shadow, pfn, nr) && !m->outcome)
 		check_zeroed_and_stamp(m, h, pfn, order);
 	check_touched(m, pfn, nr);
 }
@@ -542,7 +550,12 @@ static int op_alloc(struct sim_machine *m, const struct sim_op *op)
 		return ret;
 	if (op->a > 63)
 		return -HVMM_EINVAL;
-	ret = m->alloc.ops->alloc(&m->alloc, (unsigned int)op->a, &pfn);
+	if (m->outcome) {
+		ret = m->outcome->result;
+		pfn = m->outcome->value;
+	} else {
+		ret = m->alloc.ops->alloc(&m->alloc, (unsigned int)op->a, &pfn);
+	}
 	if (ret == -HVMM_ENOMEM && op->a <= m->alloc.max_order) {
 		char what[48];
 
@@ -555,21 +568,29 @@ static int op_alloc(struct sim_machine *m, const struct sim_op *op)
 	return 0;
 }
 
+/* The allocator's put of @hd's block, or the committed outcome of one. */
+static int alloc_put(struct sim_machine *m, const struct handle *hd)
+{
+	if (m->outcome)
+		return m->outcome->result;
+	return m->alloc.ops->put ? m->alloc.ops->put(&m->alloc, hd->pfn) : 0;
+}
+
 /* Drops one reference of @hd; frees at zero. */
 static int drop_ref(struct sim_machine *m, struct handle *hd)
 {
 	int ret;
 
 	if (hd->refs > 1) {
-		ret = m->alloc.ops->put ? m->alloc.ops->put(&m->alloc, hd->pfn) : 0;
+		ret = alloc_put(m, hd);
 		if (!ret) {
 			hd->refs--;
 			check_touched(m, hd->pfn, hd->pages);
 		}
 		return ret;
 	}
-	if (m->alloc.ops->put)
-		ret = m->alloc.ops->put(&m->alloc, hd->pfn);
+	if (m->outcome || m->alloc.ops->put)
+		ret = alloc_put(m, hd);
 	else
 		ret = m->alloc.ops->free(&m->alloc, hd->pfn, hd->pages);
 	if (!ret)
@@ -604,7 +625,10 @@ static int op_get(struct sim_machine *m, const struct sim_op *op)
 		return -HVMM_ENOENT;
 	if (hd->refs >= UINT16_MAX)
 		return -HVMM_ERANGE;	/* the buddy's refcount is 16 bits */
-	ret = m->alloc.ops->get ? m->alloc.ops->get(&m->alloc, hd->pfn) : 0;
+	if (m->outcome)
+		ret = m->outcome->result;
+	else
+		ret = m->alloc.ops->get ? m->alloc.ops->get(&m->alloc, hd->pfn) : 0;
 	if (!ret)
 		hd->refs++;
 	return ret;
@@ -812,6 +836,66 @@ static int exec_at(struct sim_machine *m, const struct sim_op *op, uint64_t *val
 }
 
 static int conc_queue(struct sim_machine *m, const struct sim_op *op, uint64_t index);
+
+/* --- commit mode ------------------------------------------------------------ */
+
+/* Ops whose whole effect is mm/'s one call, so that its outcome can stand in for it. */
+static bool committable(unsigned int kind)
+{
+	switch (kind) {
+	case SIM_OP_ALLOC:
+	case SIM_OP_FREE:
+	case SIM_OP_GET:
+	case SIM_OP_PUT:
+	case SIM_OP_HOST_DONATE_HYP:
+	case SIM_OP_HYP_DONATE_HOST:
+	case SIM_OP_HOST_DONATE_GUEST:
+	case SIM_OP_HOST_SHARE_GUEST:
+	case SIM_OP_HOST_UNSHARE_GUEST:
+	case SIM_OP_GUEST_SHARE_HOST:
+	case SIM_OP_GUEST_UNSHARE_HOST:
+	case SIM_OP_S2_MAP:
+	case SIM_OP_S2_UNMAP:
+	case SIM_OP_S2_PROTECT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+void sim_machine_commit_begin(struct sim_machine *m)
+{
+	m->committing = true;
+	if (m->vms)
+		m->vms->conc_deferred = true;
+}
+
+int sim_machine_commit(struct sim_machine *m, const struct sim_op *op, int result,
+		       uint64_t value)
+{
+	struct sim_outcome o = { .result = result, .value = value };
+	int ret;
+
+	if (op->kind >= SIM_OP__COUNT || !committable(op->kind) || !m->committing)
+		return -HVMM_ENOTSUP;
+	m->outcome = &o;
+	if (m->vms)
+		m->vms->outcome = &o;
+	ret = exec_at(m, op, NULL, m->stats.ops++);
+	m->outcome = NULL;
+	if (m->vms)
+		m->vms->outcome = NULL;
+	return ret;
+}
+
+void sim_machine_commit_end(struct sim_machine *m)
+{
+	m->committing = false;
+	if (m->vms)
+		m->vms->conc_deferred = false;
+	if (oracles_on(m))
+		sim_machine_sweep(m);
+}
 
 int sim_machine_exec(struct sim_machine *m, const struct sim_op *op, uint64_t *value)
 {

@@ -103,6 +103,23 @@ int sim_machine_reset(struct sim_machine *m, const struct sim_machine_config *cf
  */
 int sim_machine_exec(struct sim_machine *m, const struct sim_op *op, uint64_t *value);
 
+/*
+ * Commit mode, for ops that ran on other host threads (the real-threads
+ * mode, sim/threads.h): between begin and end, sim_machine_commit() does
+ * what sim_machine_exec() does for @op (the executor's checks, shadows,
+ * SPEC's verdict, statistics) except calling mm/: @result and @value, what
+ * mm/ returned in the concurrent run, stand in for the call. The ops are
+ * committed in an order that explains their results (a linearization);
+ * what they touched is judged by the full sweep at the end, since mm/'s
+ * state is already that after the last of them. Only allocator ops and
+ * ownership transitions on live VMs can be committed: -HVMM_ENOTSUP (and
+ * nothing done) for others, or outside begin/end.
+ */
+void sim_machine_commit_begin(struct sim_machine *m);
+int sim_machine_commit(struct sim_machine *m, const struct sim_op *op, int result,
+		       uint64_t value);
+void sim_machine_commit_end(struct sim_machine *m);
+
 /* The end-of-run checks: a full sweep of every oracle. */
 void sim_machine_finish(struct sim_machine *m);
 

@@ -91,6 +91,7 @@ struct sim_vm_view *sim_vm_view(struct sim_vmstate *vs)
 {
 	vs->view.touch = vs->touch;
 	vs->view.nr_touch = vs->nr_touch;
+	vs->view.deferred = vs->conc_deferred;
 	return &vs->view;
 }
 
@@ -240,6 +241,17 @@ static uint64_t host_s2_pool_pages(const struct hvmm_memblock *ram, unsigned int
 	return nr < hyp_pages - hyp_pages / 4 ? nr : hyp_pages - hyp_pages / 4;
 }
 
+/* TLB maintenance goes to the TLB model. */
+static void install_hooks(struct sim_vmstate *vs)
+{
+	const struct sim_platform_hooks hooks = {
+		.tlb_flush_ipa = hook_ipa, .tlb_flush_range = hook_range,
+		.tlb_flush_vmid = hook_vmid, .ctx = vs,
+	};
+
+	sim_platform_install(vs->pm, &hooks);
+}
+
 /* The model's view of the machine: RAM as mm/ is told of it, and the limits. */
 static int spec_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
 		      const struct hvmm_memblock *ram, unsigned int nr_ram)
@@ -264,11 +276,6 @@ int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
 		 struct sim_report *report,
 		 uint64_t alloc_pfn, uint64_t alloc_pages, char *err, size_t errlen)
 {
-	static const struct sim_platform_hooks proto = {
-		.tlb_flush_ipa = hook_ipa, .tlb_flush_range = hook_range,
-		.tlb_flush_vmid = hook_vmid,
-	};
-	struct sim_platform_hooks hooks = proto;
 	struct hvmm_memblock ram[HVMM_MAX_MEMBLOCKS];
 	const struct sim_region *r = sim_physmem_region(pm, alloc_pfn << HVMM_PAGE_SHIFT);
 	unsigned int nr_ram = 0, start;
@@ -329,11 +336,29 @@ int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
 			return -1;
 		}
 	vs->g[0] = (struct sim_guest){ .live = true, .vmid = HVMM_HOST_VMID, .nr_vcpus = vs->nr_cpus };
-	hooks.ctx = vs;
-	sim_platform_install(pm, &hooks);
+	install_hooks(vs);
 	view_setup(vs);
 	vs->enabled = true;
 	return 0;
+}
+
+/*
+ * Real-threads mode (sim/threads.h): while host threads run mm/, the TLB
+ * model (one per CPU, updated by the flush hooks) is nobody's: the
+ * threads make no guest access, so no TLB holds anything their flushes
+ * would remove. The event oracles follow one op at a time and stop for
+ * good.
+ */
+void sim_vm_threads_begin(struct sim_vmstate *vs)
+{
+	if (vs->bbm)
+		event_oracles_stop(vs);
+	sim_platform_install(vs->pm, NULL);
+}
+
+void sim_vm_threads_end(struct sim_vmstate *vs)
+{
+	install_hooks(vs);
 }
 
 void sim_vm_teardown(struct sim_vmstate *vs)
@@ -420,6 +445,12 @@ static uint8_t prot_of(uint64_t d)
 	return (uint8_t)(d & RWX);
 }
 
+/*
+ * The op's one call into mm/; in commit mode (sim_machine_commit) the
+ * outcome of the op's run on another host thread stands in for it.
+ */
+#define MM_CALL(vs, call)	((vs)->outcome ? (vs)->outcome->result : (call))
+
 /* --- ops ------------------------------------------------------------------- */
 
 static int op_vm_create(struct sim_vmstate *vs, const struct sim_op *op)
@@ -492,7 +523,7 @@ static void ideal_guest_map(struct sim_vmstate *vs, unsigned int v, uint64_t ipa
 static int donate_guest(struct sim_vmstate *vs, unsigned int v, uint64_t ipa, uint64_t pfn,
 			uint64_t nr)
 {
-	int ret = hvmm_host_donate_guest(vs->g[v].vm, ipa, pfn, nr);
+	int ret = MM_CALL(vs, hvmm_host_donate_guest(vs->g[v].vm, ipa, pfn, nr));
 
 	if (ret)
 		return ret;
@@ -508,7 +539,8 @@ static int donate_guest(struct sim_vmstate *vs, unsigned int v, uint64_t ipa, ui
 
 static int op_share_guest(struct sim_vmstate *vs, unsigned int v, const struct sim_op *op)
 {
-	int ret = hvmm_host_share_guest(vs->g[v].vm, op->a, op->b, op->c, (uint32_t)op->d);
+	int ret = MM_CALL(vs, hvmm_host_share_guest(vs->g[v].vm, op->a, op->b, op->c,
+						    (uint32_t)op->d));
 
 	if (ret)
 		return ret;
@@ -524,7 +556,7 @@ static int op_share_guest(struct sim_vmstate *vs, unsigned int v, const struct s
 
 static int op_unshare_guest(struct sim_vmstate *vs, unsigned int v, const struct sim_op *op)
 {
-	int ret = hvmm_host_unshare_guest(vs->g[v].vm, op->a, op->b, op->c);
+	int ret = MM_CALL(vs, hvmm_host_unshare_guest(vs->g[v].vm, op->a, op->b, op->c));
 
 	if (ret)
 		return ret;
@@ -539,20 +571,34 @@ static int op_unshare_guest(struct sim_vmstate *vs, unsigned int v, const struct
 	return 0;
 }
 
+/* mm/'s call for an op on a guest's range. */
+static int guest_range_call(struct hvmm_vm *vm, const struct sim_op *op)
+{
+	switch (op->kind) {
+	case SIM_OP_GUEST_SHARE_HOST: return hvmm_guest_share_host(vm, op->a, op->c);
+	case SIM_OP_GUEST_UNSHARE_HOST: return hvmm_guest_unshare_host(vm, op->a, op->c);
+	case SIM_OP_S2_MAP: return hvmm_guest_map(vm, op->a, op->b, op->c, (uint32_t)op->d);
+	case SIM_OP_S2_UNMAP: return hvmm_guest_unmap(vm, op->a, op->c);
+	default: return hvmm_guest_protect(vm, op->a, op->c, (uint32_t)op->d);
+	}
+}
+
 /* Ops on a guest's range that change the ideal page by page. */
 static int guest_range_op(struct sim_vmstate *vs, unsigned int v, const struct sim_op *op)
 {
-	struct hvmm_vm *vm = vs->g[v].vm;
 	int ret;
 
 	switch (op->kind) {
-	case SIM_OP_GUEST_SHARE_HOST: ret = hvmm_guest_share_host(vm, op->a, op->c); break;
-	case SIM_OP_GUEST_UNSHARE_HOST: ret = hvmm_guest_unshare_host(vm, op->a, op->c); break;
-	case SIM_OP_S2_MAP: ret = hvmm_guest_map(vm, op->a, op->b, op->c, (uint32_t)op->d); break;
-	case SIM_OP_S2_UNMAP: ret = hvmm_guest_unmap(vm, op->a, op->c); break;
-	case SIM_OP_S2_PROTECT: ret = hvmm_guest_protect(vm, op->a, op->c, (uint32_t)op->d); break;
-	default: return -HVMM_EINVAL;
+	case SIM_OP_GUEST_SHARE_HOST:
+	case SIM_OP_GUEST_UNSHARE_HOST:
+	case SIM_OP_S2_MAP:
+	case SIM_OP_S2_UNMAP:
+	case SIM_OP_S2_PROTECT:
+		break;
+	default:
+		return -HVMM_EINVAL;
 	}
+	ret = MM_CALL(vs, guest_range_call(vs->g[v].vm, op));
 	if (ret)
 		return ret;
 	for (uint64_t i = 0; i < op->c; i++) {
@@ -672,14 +718,14 @@ static int exec_op(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *va
 	case SIM_OP_VM_CREATE: ret = op_vm_create(vs, op); break;
 	case SIM_OP_VM_DESTROY: ret = op_vm_destroy(vs, op); break;
 	case SIM_OP_HOST_DONATE_HYP:
-		ret = hvmm_host_donate_hyp(op->b, op->c);
+		ret = MM_CALL(vs, hvmm_host_donate_hyp(op->b, op->c));
 		for (uint64_t i = 0; !ret && i < op->c; i++)
 			sim_ideal_host_hide(&vs->ideal, op->b + i);
 		if (!ret)
 			touch(vs, 0, 0, 0, op->b, op->c);
 		break;
 	case SIM_OP_HYP_DONATE_HOST:
-		ret = hvmm_hyp_donate_host(op->b, op->c);
+		ret = MM_CALL(vs, hvmm_hyp_donate_host(op->b, op->c));
 		for (uint64_t i = 0; !ret && i < op->c; i++)
 			sim_ideal_host_reset(&vs->ideal, op->b + i);
 		if (!ret)

@@ -38,6 +38,8 @@ struct sim_vmstate {
 	bool oracles;
 	/* A concurrent block runs: what an op touched is judged by the next sweep. */
 	bool conc_deferred;
+	/* Commit mode (sim_machine_commit): the outcome standing in for mm/'s call. */
+	const struct sim_outcome *outcome;
 	/*
 	 * The hypervisor's pages, [hyp_pfn, hyp_pfn + hyp_pages): the host
 	 * stage-2's own pool first (pKVM's host_s2_pool), then the pool every
@@ -64,6 +66,10 @@ struct sim_vmstate {
 	unsigned int cached_cap;
 	struct sim_vm_view view;		/* what the stage-2 oracles see */
 };
+
+/* Host threads run mm/ now, and have stopped (sim/threads.c). */
+void sim_vm_threads_begin(struct sim_vmstate *vs);
+void sim_vm_threads_end(struct sim_vmstate *vs);
 
 int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
 		 struct sim_physmem *pm, const struct sim_vmemmap *vmemmap,

@@ -133,6 +133,16 @@ struct sim_op {
 	uint64_t a, b, c, d;
 };
 
+/*
+ * What an op returned when it ran somewhere the executor could not watch
+ * (on another host thread, concurrently): its result and output, for
+ * sim_machine_commit().
+ */
+struct sim_outcome {
+	int result;
+	uint64_t value;
+};
+
 /* Largest handle number accepted (bounds the executor's tables). */
 #define SIM_MAX_HANDLE	(1u << 24)
 #define SIM_MAX_VM	255u

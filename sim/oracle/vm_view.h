@@ -56,6 +56,8 @@ struct sim_vm_view {
 	const struct sim_vmemmap *vmemmap;	/* through oracle/mm_layout.h only */
 	struct sim_report *report;
 	bool oracles;				/* off: SPEC still applies verdicts */
+	/* A concurrent block or a commit: mm/ may be past the op; the next sweep judges it. */
+	bool deferred;
 	uint64_t hyp_pfn, hyp_pages;		/* the hypervisor's pages: where tables live */
 	unsigned int nr_cpus;
 	const struct sim_tlb *tlbs;		/* [nr_cpus] */
