@@ -34,6 +34,7 @@ int cmd_record(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_minimize(int argc, char **argv);
+int cmd_threads(int argc, char **argv);
 
 
 /* Prints "hvmm: " + message to stderr; returns EXIT_USAGE. */

@@ -13,6 +13,7 @@ const struct cli_command cli_commands[] = {
 	{ "minimize", "shrink a trace to fewer ops that still show the same violation", cmd_minimize },
 	{ "stats", "describe a trace: ops, orders, live memory over time, leaks", cmd_stats },
 	{ "workload", "run a generated workload through the simulator with every oracle", cmd_workload },
+	{ "threads", "vCPUs as host threads running random ops on mm/ at once, judged at quiescent points", cmd_threads },
 	{ "pgtable", "random stage-2 updates through page-table implementations (--pgtable linux-kvm), walked and compared", cmd_pgtable },
 	{ NULL, NULL, NULL },
 };
