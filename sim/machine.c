@@ -462,8 +462,10 @@ void sim_machine_sweep(struct sim_machine *m)
 	m->stats.sweeps++;
 	if (m->alloc.ops->check_full)
 		m->alloc.ops->check_full(&m->alloc, &m->shadow, &m->report);
-	if (m->vms && m->vms->enabled)
+	if (m->vms && m->vms->enabled) {
 		sim_vm_check_full(sim_vm_view(m->vms));
+		sim_vm_check_hyp_pools(m->vms);
+	}
 	sim_heap_check_all(m->heap);
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "event/event.h"
+#include "hyp_pools.h"
 #include "machine.h"
 #include "oracle/teardown.h"
 #include "platform.h"
@@ -104,8 +105,12 @@ static void event_oracles_stop(struct sim_vmstate *vs)
 		sim_event_unobserve(sim_bbm_event, vs->bbm);
 	if (vs->hyp_conserve)
 		sim_event_unobserve(sim_hyp_conserve_event, vs->hyp_conserve);
+	if (vs->hyp_pools)
+		sim_event_unobserve(sim_hyp_pools_event, vs->hyp_pools);
 	sim_bbm_destroy(vs->bbm);
 	sim_hyp_conserve_destroy(vs->hyp_conserve);
+	sim_hyp_pools_destroy(vs->hyp_pools);
+	vs->hyp_pools = NULL;
 	free(vs->cached);
 	vs->bbm = NULL;
 	vs->hyp_conserve = NULL;
@@ -141,7 +146,12 @@ static void event_oracles_start(struct sim_vmstate *vs)
 	sim_physmem_view(vs->pm, &mem);
 	vs->bbm = sim_bbm_create(&mem, vs->report);
 	vs->hyp_conserve = sim_hyp_conserve_create(vs->report, vs->hyp_pfn, vs->hyp_pages);
-	if (!vs->bbm || !vs->hyp_conserve ||
+	vs->hyp_pools = sim_hyp_pools_create(vs->pm, vs->vmemmap, vs->report);
+	if (!vs->bbm || !vs->hyp_conserve || !vs->hyp_pools ||
+	    sim_hyp_pools_add(vs->hyp_pools, &vs->host_s2_pool, vs->hyp_pfn, vs->host_s2_pages) ||
+	    sim_hyp_pools_add(vs->hyp_pools, &vs->guest_pool, vs->hyp_pfn + vs->host_s2_pages,
+			      vs->hyp_pages - vs->host_s2_pages) ||
+	    !sim_event_observe(sim_hyp_pools_event, vs->hyp_pools, SIM_HYP_POOLS_EVENTS) ||
 	    !sim_event_observe(sim_bbm_event, vs->bbm, SIM_BBM_EVENTS) ||
 	    !sim_event_observe(sim_hyp_conserve_event, vs->hyp_conserve,
 			       SIM_HYP_CONSERVE_EVENTS)) {
@@ -222,6 +232,13 @@ static void event_oracles_op_end(struct sim_vmstate *vs, const struct sim_op *op
 	/* Listed first: the list may move. */
 	nr = list_cached(vs);
 	sim_hyp_conserve_check(vs->hyp_conserve, vs->bbm, vs->cached, nr);
+	sim_hyp_pools_check_touched(vs->hyp_pools);
+}
+
+void sim_vm_check_hyp_pools(struct sim_vmstate *vs)
+{
+	if (vs->hyp_pools)
+		sim_hyp_pools_check_full(vs->hyp_pools);
 }
 
 /*

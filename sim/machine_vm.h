@@ -62,6 +62,7 @@ struct sim_vmstate {
 	/* Oracles on the events inside ops (NULL: off, or mm/ not instrumented). */
 	struct sim_bbm *bbm;
 	struct sim_hyp_conserve *hyp_conserve;
+	struct sim_hyp_pools *hyp_pools;	/* ALLOC-* on the hypervisor's pools */
 	uint64_t *cached;			/* scratch: pfns in page caches */
 	unsigned int cached_cap;
 	struct sim_vm_view view;		/* what the stage-2 oracles see */
@@ -83,6 +84,9 @@ unsigned int sim_vm_live(const struct sim_vmstate *vs, uint64_t *guest_pages);
 
 /* The stage-2 registers the hardware would hold for vm @v. */
 struct sim_s2_regs sim_vm_regs(const struct sim_vmstate *vs, unsigned int v);
+
+/* ALLOC-STRUCT and ALLOC-CONSERVE over every page of the hypervisor's pools (sweeps). */
+void sim_vm_check_hyp_pools(struct sim_vmstate *vs);
 
 /* The stage-2 oracles' view of @vs, current (oracle/vm_view.h). */
 struct sim_vm_view *sim_vm_view(struct sim_vmstate *vs);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Negative tests of the stage-2 oracles (OWNERSHIP, TYPE, REFCOUNT, TLB,
- * PT-WALK, IDEAL): each breaks one rule from the test side (corrupting
+ * PT-WALK, IDEAL) and of the allocator oracles on the hypervisor's own
+ * pools (ALLOC-STRUCT, ALLOC-CONSERVE): each breaks one rule from the test side (corrupting
  * mm/'s vmemmap or tables, dropping TLB invalidations, writing simulated
  * memory behind the executor's back) and checks that the right oracle
  * fires with a message that says what broke. mm/ itself is not changed.
@@ -10,8 +11,11 @@
  */
 #include <string.h>
 
+#include <hvmm/buddy.h>
 #include <hvmm/mem_protect.h>
 
+#include "event/event.h"
+#include "machine_vm.h"
 #include "platform.h"
 #include "tap.h"
 #include "vmtest.h"
@@ -225,6 +229,61 @@ static void ideal_fires_when_a_vm_reaches_another_vms_page(void)
 	sim_machine_destroy(m);
 }
 
+/* The pfn of the first free block head in @pool's lists, and its order. */
+static uint64_t free_head(struct sim_machine *m, struct hvmm_pool *pool, unsigned int *order)
+{
+	for (unsigned int o = 0; o <= HVMM_BUDDY_MAX_ORDER; o++)
+		if (pool->free_area[o].next != &pool->free_area[o]) {
+			*order = o;
+			return sim_physmem_host_to_pa(sim_machine_physmem(m), pool->free_area[o].next) /
+			       PAGE;
+		}
+	return 0;
+}
+
+static void alloc_struct_fires_on_a_hypervisor_pool(void)
+{
+	struct sim_machine *m = machine_with_guest_page();
+	struct sim_vmstate *vs = sim_machine_vms(m);
+	unsigned int order = 0;
+	uint64_t pfn = free_head(m, &vs->guest_pool, &order);
+	char needle[120];
+
+	CHECK(pfn != 0);
+	sim_machine_sweep(m);
+	CHECK(vmt_clean(m));
+	vmt_meta(m, pfn)->refcount = 1;
+	sim_machine_sweep(m);
+	snprintf(needle, sizeof(needle), "free list %u holds pfn 0x%llx, which has order %u refcount 1",
+		 order, (unsigned long long)pfn, order);
+	CHECK(fired(m, SIM_ORACLE_ALLOC_STRUCT, needle));
+	vmt_meta(m, pfn)->refcount = 0;
+	sim_machine_destroy(m);
+}
+
+static void alloc_conserve_fires_on_a_free_of_a_free_hypervisor_page(void)
+{
+	struct sim_machine *m = machine_with_guest_page();
+	struct sim_vmstate *vs = sim_machine_vms(m);
+	unsigned int order = 0;
+	uint64_t pfn = free_head(m, &vs->host_s2_pool, &order);
+
+	CHECK(pfn != 0);
+	CHECK(vmt_clean(m));
+	if (!sim_event_mm_instrumented()) {
+		sim_machine_destroy(m);
+		TAP_SKIP("mm/ is built without the event instrumentation");
+		return;
+	}
+	/* What mm/ would report if it freed a page its pool already had. */
+	sim_event_begin();
+	sim_event_platform(SIM_EV_PAGE_FREE, pfn * PAGE, 0, 0, 0);
+	sim_event_end();
+	CHECK(fired(m, SIM_ORACLE_ALLOC_CONSERVE,
+		    "a hypervisor pool took back a page that was not allocated"));
+	sim_machine_destroy(m);
+}
+
 int main(void)
 {
 	TEST(clean_vm_random_run_is_quiet);
@@ -238,5 +297,7 @@ int main(void)
 	TEST(ownership_fires_incrementally_on_the_touched_page);
 	TEST(ideal_fires_on_a_write_behind_the_simulators_back);
 	TEST(ideal_fires_when_a_vm_reaches_another_vms_page);
+	TEST(alloc_struct_fires_on_a_hypervisor_pool);
+	TEST(alloc_conserve_fires_on_a_free_of_a_free_hypervisor_page);
 	return tap_done();
 }
