@@ -11,17 +11,8 @@
 #include <stdint.h>
 
 #include "op.h"
-
-struct sim_workload_params {
-	uint64_t ops;		/* ops to generate */
-	uint64_t seed;
-	uint64_t pool_pages;	/* size of the pool the ops will run against */
-	unsigned int max_order;	/* largest order to request (0: order-0 pages only) */
-	unsigned int vms;	/* VMs the VM scenarios run (0: the scenario's default) */
-	uint64_t host_base_pfn;	/* host RAM the VM scenarios donate and share */
-	uint64_t host_pages;
-	uint64_t nonram_pfn;	/* a PFN that is not RAM (MMIO, reserved, a hole): invalid ops */
-};
+#include "rng.h"
+#include "workload/params.h"
 
 struct sim_workload;
 
@@ -47,14 +38,5 @@ void sim_workload_params_for(struct sim_workload_params *p, const struct sim_mac
 bool sim_workload_next(struct sim_workload *w, struct sim_op *op);
 /* Tells the generator what the last op returned. */
 void sim_workload_result(struct sim_workload *w, const struct sim_op *op, int result);
-
-/* The generator's PRNG (xoshiro256**), for other drivers that want the same. */
-struct sim_rng {
-	uint64_t s[4];
-};
-void sim_rng_seed(struct sim_rng *rng, uint64_t seed);
-uint64_t sim_rng_next(struct sim_rng *rng);
-/* Uniform in [0, bound). */
-uint64_t sim_rng_below(struct sim_rng *rng, uint64_t bound);
 
 #endif /* SIM_WORKLOAD_H */

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rng.h"
+
 struct sim_conc_workload {
 	struct sim_op *ops;
 	size_t n, cap, pos;

@@ -10,7 +10,8 @@
 
 #include <stdbool.h>
 
-#include "workload.h"
+#include "op.h"
+#include "workload/params.h"
 
 struct sim_conc_workload;
 

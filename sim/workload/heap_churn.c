@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rng.h"
+
 #define HC_VMS		8		/* VM slots */
 #define HC_MAX_LIVE	6000		/* objects alive at once, all VMs */
 #define HC_QUEUE	256

@@ -3,7 +3,10 @@
 #ifndef SIM_WORKLOAD_HEAP_CHURN_H
 #define SIM_WORKLOAD_HEAP_CHURN_H
 
-#include "workload.h"
+#include <stdbool.h>
+
+#include "op.h"
+#include "workload/params.h"
 
 struct sim_heap_workload;
 

@@ -28,10 +28,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <hvmm/types.h>
-#include <hvmm/vm.h>
-
 #include "oracle/spec.h"
+#include "rng.h"
+
+/* Guest pages are the architecture's 4 KiB granule (the op vocabulary's unit). */
+#define PAGE_SHIFT	12
+#define PAGE_SIZE	(1ULL << PAGE_SHIFT)
+#define PAGE_MASK	(~(PAGE_SIZE - 1))
+#define ALIGN_DOWN(x, a)	((x) & ~((uint64_t)(a) - 1))
 
 #define DEFAULT_VMS	6		/* without --vms */
 #define MAX_VMS		16
@@ -148,20 +152,20 @@ static struct host_page *hpage(struct sim_vm_workload *w, uint64_t pfn)
 
 static uint64_t slot_ipa(unsigned int i)
 {
-	return i < WINDOW_PAGES ? (uint64_t)i << HVMM_PAGE_SHIFT :
-	       BLOCK_IPA + ((uint64_t)(i - WINDOW_PAGES) << HVMM_PAGE_SHIFT);
+	return i < WINDOW_PAGES ? (uint64_t)i << PAGE_SHIFT :
+	       BLOCK_IPA + ((uint64_t)(i - WINDOW_PAGES) << PAGE_SHIFT);
 }
 
 static struct slot *slot_at(struct sim_vm_workload *w, uint32_t v, uint64_t ipa)
 {
-	uint64_t n = ipa >> HVMM_PAGE_SHIFT;
+	uint64_t n = ipa >> PAGE_SHIFT;
 
-	if (v == 0 || v > w->nr_vms || (ipa & ~HVMM_PAGE_MASK))
+	if (v == 0 || v > w->nr_vms || (ipa & ~PAGE_MASK))
 		return NULL;
 	if (n < WINDOW_PAGES)
 		return &w->vms[v].slots[n];
-	if (ipa >= BLOCK_IPA && n - (BLOCK_IPA >> HVMM_PAGE_SHIFT) < BLOCK_PAGES)
-		return &w->vms[v].slots[WINDOW_PAGES + n - (BLOCK_IPA >> HVMM_PAGE_SHIFT)];
+	if (ipa >= BLOCK_IPA && n - (BLOCK_IPA >> PAGE_SHIFT) < BLOCK_PAGES)
+		return &w->vms[v].slots[WINDOW_PAGES + n - (BLOCK_IPA >> PAGE_SHIFT)];
 	return NULL;
 }
 
@@ -234,7 +238,7 @@ static void apply(struct sim_vm_workload *w, const struct sim_op *op)
 		break;
 	}
 	for (uint64_t i = 0; i < pages; i++) {
-		uint64_t ipa = (op->a & HVMM_PAGE_MASK) + (i << HVMM_PAGE_SHIFT);
+		uint64_t ipa = (op->a & PAGE_MASK) + (i << PAGE_SHIFT);
 		struct slot *s = vm ? slot_at(w, op->vm, ipa) : NULL;
 
 		refresh_host(w, op->b + i);
@@ -333,7 +337,7 @@ static uint64_t pick_host(struct sim_vm_workload *w, uint64_t nr, bool share)
 		uint64_t first = below(w, w->host_span - nr + 1), i;
 
 		if (nr == BLOCK_PAGES)
-			first = HVMM_ALIGN_DOWN(w->host_pfn + first, BLOCK_PAGES) - w->host_pfn;
+			first = ALIGN_DOWN(w->host_pfn + first, BLOCK_PAGES) - w->host_pfn;
 		if (first + nr > w->host_span)
 			continue;
 		for (i = 0; i < nr && host_ok(&w->host[first + i], share); i++)
@@ -386,7 +390,7 @@ static bool gen_vm_create(struct sim_vm_workload *w, struct sim_op *op, bool val
 	op->vm = valid ? pick_vm(w, false, false) : pick_vm(w, true, true);
 	if (!valid && below(w, 2)) {
 		op->vm = op->vm ? op->vm : 1 + (uint32_t)below(w, w->nr_vms);
-		op->a = HVMM_MAX_VCPUS + 1;	/* too many vCPUs */
+		op->a = SIM_MAX_VCPUS + 1;	/* too many vCPUs */
 	}
 	return op->vm != 0;
 }
@@ -412,7 +416,7 @@ static void bad_range(struct sim_vm_workload *w, struct sim_op *op)
 		op->a = FAR_IPA;
 		break;
 	default:
-		op->a = UINT64_MAX & HVMM_PAGE_MASK;	/* the range wraps around */
+		op->a = UINT64_MAX & PAGE_MASK;	/* the range wraps around */
 		op->c = 2;
 		break;
 	}
@@ -470,7 +474,7 @@ static bool gen_fault(struct sim_vm_workload *w, struct sim_op *op, bool valid)
 			pfn = foreign_pfn(w);
 			op->vm = 0;
 			op->vcpu = 0;
-			op->a = pfn << HVMM_PAGE_SHIFT;
+			op->a = pfn << PAGE_SHIFT;
 			return pfn != w->p.nonram_pfn;
 		}
 	}
@@ -479,13 +483,13 @@ static bool gen_fault(struct sim_vm_workload *w, struct sim_op *op, bool valid)
 		pfn = pick_host(w, 1, true);
 		op->vm = 0;
 		op->vcpu = 0;
-		op->a = pfn << HVMM_PAGE_SHIFT;
+		op->a = pfn << PAGE_SHIFT;
 		return pfn != NO_PFN;
 	}
 	/* Every slot is valid: mapped (nothing to do), parked (mapped again), empty (donated). */
 	/* One draw per statement: C leaves the order of the operands of + open. */
 	op->a = slot_ipa(i >= 0 ? (unsigned int)i : (unsigned int)below(w, WINDOW_PAGES));
-	op->a += below(w, HVMM_PAGE_SIZE);
+	op->a += below(w, PAGE_SIZE);
 	return true;
 }
 
@@ -674,7 +678,7 @@ static bool gen_guest_access(struct sim_vm_workload *w, struct sim_op *op, bool 
 	if (i < 0 && valid)
 		return false;
 	op->a = slot_ipa(i < 0 ? (unsigned int)below(w, SLOTS) : (unsigned int)i);
-	op->a += below(w, HVMM_PAGE_SIZE / 8) << 3;	/* a draw of its own, as above */
+	op->a += below(w, PAGE_SIZE / 8) << 3;	/* a draw of its own, as above */
 	if (valid || (i >= 0 && below(w, 2)))
 		return true;		/* not allowed by the page's permissions */
 	switch (below(w, 4)) {
@@ -691,7 +695,7 @@ static bool gen_guest_access(struct sim_vm_workload *w, struct sim_op *op, bool 
 	default:
 		/* Nothing mapped there. */
 		i = pick_slot(w, op->vm, below(w, 2) ? S_PARKED : S_EMPTY);
-		op->a = i < 0 ? FAR_IPA : slot_ipa((unsigned int)i) + (below(w, HVMM_PAGE_SIZE / 8) << 3);
+		op->a = i < 0 ? FAR_IPA : slot_ipa((unsigned int)i) + (below(w, PAGE_SIZE / 8) << 3);
 		return true;
 	}
 }
@@ -719,9 +723,9 @@ static bool gen_host_access(struct sim_vm_workload *w, struct sim_op *op, bool v
 		pfn = below(w, 4) || !w->nr_hyp ? foreign_pfn(w) : w->hyp[below(w, w->nr_hyp)];
 	if (pfn == NO_PFN)
 		return false;
-	op->a = (pfn << HVMM_PAGE_SHIFT) + (below(w, HVMM_PAGE_SIZE / 8) << 3);
+	op->a = (pfn << PAGE_SHIFT) + (below(w, PAGE_SIZE / 8) << 3);
 	if (!valid && below(w, 4) == 0)
-		op->a = (pick_host(w, 1, true) << HVMM_PAGE_SHIFT) + 4;	/* misaligned */
+		op->a = (pick_host(w, 1, true) << PAGE_SHIFT) + 4;	/* misaligned */
 	return true;
 }
 
@@ -798,7 +802,7 @@ bool sim_vm_workload_next(struct sim_vm_workload *w, struct sim_op *op)
 			/* Nothing else to do: a VM comes up (or an invalid create is made). */
 			if (!gen_vm_create(w, op, vm == 0 || w->valid))
 				gen_vm_create(w, op, false);
-			w->valid = !w->vms[op->vm].live && op->a <= HVMM_MAX_VCPUS;
+			w->valid = !w->vms[op->vm].live && op->a <= SIM_MAX_VCPUS;
 			return emit(w, op);
 		}
 		op->vm = vm;
@@ -823,6 +827,6 @@ void sim_vm_workload_result(struct sim_vm_workload *w, const struct sim_op *op, 
 	}
 	if (w->valid && (op->kind == SIM_OP_HOST_DONATE_GUEST ||
 			 op->kind == SIM_OP_HOST_SHARE_GUEST || op->kind == SIM_OP_HOST_DONATE_HYP) &&
-	    result == -HVMM_EPERM)
+	    result == -SIM_EPERM)
 		set_aside(w, op);
 }

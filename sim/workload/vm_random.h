@@ -3,7 +3,10 @@
 #ifndef SIM_WORKLOAD_VM_RANDOM_H
 #define SIM_WORKLOAD_VM_RANDOM_H
 
-#include "workload.h"
+#include <stdbool.h>
+
+#include "op.h"
+#include "workload/params.h"
 
 struct sim_vm_workload;
 
