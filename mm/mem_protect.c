@@ -717,7 +717,11 @@ void hvmm_reclaim_guest_pages(struct hvmm_vm *vm)
 {
 	hvmm_assert_spin_locked(&hvmm_host.lock);
 	hvmm_assert_spin_locked(&vm->lock);
-	/* The VM runs no more: its TLB entries go before its pages do. */
+	/*
+	 * The VM runs no more: once its VMID is invalidated, no TLB entry and
+	 * no walk can reach its pages or its tables, so the pages go back to
+	 * the host and the tables to the pool with this one invalidation.
+	 */
 	hvmm_tlb_flush_vmid(vm->vmid);
 	hvmm_pgtable_walk(&vm->pgt, 0, hvmm_pgtable_ia_size(&vm->pgt), reclaim_leaf, vm);
 	hvmm_pgtable_destroy(&vm->pgt);

@@ -764,14 +764,53 @@ int hvmm_pgtable_init(struct hvmm_pgtable *pgt, struct hvmm_pool *pool, u32 ia_b
 	return HVMM_OK;
 }
 
+/*
+ * Drops what the entries of @table (of @level, covering from @base) hold:
+ * a leaf's map counts, a child table whole (its entries first), and each
+ * entry's reference on @table. Nothing is written to the entries: no walker
+ * can read them any more (see hvmm_pgtable_destroy()), and a table page is
+ * scrubbed as it goes back to the pool.
+ */
+static void destroy_entries(struct hvmm_pgtable *pgt, u64 *table, u32 nr, u32 level, u64 base)
+{
+	u64 size = hvmm_s2_level_size(level);
+	u32 i;
+
+	for (i = 0; i < nr; i++) {
+		u64 pte = pte_read(&table[i]), addr = base + i * size;
+
+		if (!pte)
+			continue;
+		if (hvmm_s2_pte_is_table(pte, level)) {
+			u64 *child = pte_table(pte);
+
+			destroy_entries(pgt, child, HVMM_S2_PTRS_PER_TABLE, level + 1, addr);
+			HVMM_BUG_ON(!table_empty(child));
+			free_table_page(pgt, child);
+		} else {
+			trace_leaf_change(pgt, pte, 0, level, addr);
+			count_maps(pgt, pte, level, false);
+		}
+		table_put(pgt, &table[i]);
+	}
+}
+
+/*
+ * Tears the tables down as KVM's kvm_pgtable_stage2_destroy() does, with no
+ * break-before-make and no TLB maintenance of its own: the caller has
+ * stopped every vCPU that could load this VMID, then invalidated the VMID
+ * (hvmm_tlb_flush_vmid(), which waits for completion). From then on no
+ * walker can start on these tables and no TLB holds anything they gave
+ * (Arm ARM D8.14: TLB entries and walks are tagged by VMID), so one
+ * invalidation covers every table freed here.
+ */
 void hvmm_pgtable_destroy(struct hvmm_pgtable *pgt)
 {
 	struct hvmm_page *root;
 	u32 i;
 
 	pgt_assert_locked(pgt);
-	HVMM_BUG_ON(hvmm_pgtable_unmap(pgt, 0, hvmm_pgtable_ia_size(pgt)));
-	hvmm_tlb_flush_vmid(pgt->vmid);
+	destroy_entries(pgt, pgt->pgd, HVMM_S2_PTRS_PER_TABLE * pgt->nr_roots, pgt->start_level, 0);
 	hvmm_page_cache_trim(&pgt->cache, 0);
 	root = hvmm_virt_to_page(pgt->pgd);
 	for (i = 0; i < pgt->nr_roots; i++) {

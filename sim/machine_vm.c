@@ -499,7 +499,12 @@ static int op_vm_destroy(struct sim_vmstate *vs, const struct sim_op *op)
 
 	if (!g)
 		return -HVMM_ENOENT;
+	/* The host stopped the VM's vCPUs before asking: nothing runs its VMID. */
+	if (vs->bbm)
+		sim_bbm_vmid_stopped(vs->bbm, g->vmid);
 	ret = hvmm_vm_destroy(g->vm);
+	if (vs->bbm && ret)
+		sim_bbm_vmid_running(vs->bbm, g->vmid);
 	if (vs->oracles)
 		sim_check_destroy(vs->report, op->vm, vs->ideal.spaces[op->vm].nr, ret);
 	if (ret)

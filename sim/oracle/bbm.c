@@ -83,10 +83,23 @@ struct sim_bbm {
 	unsigned int nr_was_valid;
 	/* Per VMID: a VM ran with it and no TLBI by VMID followed. */
 	bool stale_vmid[1u << 16];
+	uint8_t vmid_state[1u << 16];	/* enum vmid_state */
 	/* The region last translated. */
 	uintptr_t host_lo, host_hi;
 	uint64_t host_base;
 };
+
+/* Whether anything can still walk a VMID's tables (sim_bbm_vmid_stopped()). */
+enum vmid_state {
+	VMID_RUNNING,		/* vCPUs may run: walks and TLB fills may happen */
+	VMID_STOPPED,		/* no vCPU runs it; its TLB entries may remain */
+	VMID_RETIRED,		/* stopped, then invalidated: nothing walks or caches it */
+};
+
+static bool retired(const struct sim_bbm *b, uint16_t vmid)
+{
+	return b->vmid_state[vmid] == VMID_RETIRED;
+}
 
 static uint32_t level_shift(unsigned int level)
 {
@@ -524,6 +537,10 @@ static void descriptor_written(struct sim_bbm *b, const struct sim_event *ev, st
 static void table_word_written(struct sim_bbm *b, const struct sim_event *ev, struct table *t,
 			       unsigned int idx, uint64_t word)
 {
+	if (retired(b, t->vmid)) {
+		t->desc[idx] = word;	/* nothing can walk it: any order is safe */
+		return;
+	}
 	if (t->state == TABLE_UNLINKED) {
 		if (!t->reported)
 			violation(b, SIM_ORACLE_BBM, ev,
@@ -641,7 +658,9 @@ static void table_freed(struct sim_bbm *b, const struct sim_event *ev, struct ta
 
 	for (unsigned int i = 0; i < ENTRIES && empty; i++)
 		empty = !desc_valid(t->desc[i]);
-	if (t->state == TABLE_UNLINKED)
+	if (retired(b, t->vmid))
+		;	/* torn down after its VMID was invalidated: nothing reaches it */
+	else if (t->state == TABLE_UNLINKED)
 		violation(b, SIM_ORACLE_BBM, ev,
 			  "table page pfn 0x%llx (IPA 0x%llx, vmid %llu) freed before the TLBI "
 			  "covering its unlinking completed", t->pfn, t->base, t->vmid);
@@ -669,6 +688,8 @@ static void pages_released(struct sim_bbm *b, const struct sim_event *ev, uint64
 			continue;
 		if (ev->kind == SIM_EV_PAGE_FREE)
 			table_freed(b, ev, t);
+		else if (retired(b, t->vmid) && ev->kind == SIM_EV_OWNERSHIP)
+			;	/* a retired table page retyped on its way back to the pool */
 		else
 			violation(b, SIM_ORACLE_BBM, ev, ev->kind == SIM_EV_PAGE_ALLOC ?
 				  "table page pfn 0x%llx (IPA 0x%llx, vmid %llu) allocated again" :
@@ -707,6 +728,8 @@ void sim_bbm_event(void *ctx, const struct sim_event *ev)
 		break;
 	case SIM_EV_TLBI_VMID:
 		b->stale_vmid[ev->a & 0xffff] = false;
+		if (b->vmid_state[ev->a & 0xffff] == VMID_STOPPED)
+			b->vmid_state[ev->a & 0xffff] = VMID_RETIRED;
 		/* fall through */
 	case SIM_EV_TLBI_IPA:
 	case SIM_EV_TLBI_RANGE:
@@ -829,8 +852,20 @@ void sim_bbm_add_roots(struct sim_bbm *b, uint64_t pa, unsigned int nr, unsigned
 	}
 }
 
+void sim_bbm_vmid_stopped(struct sim_bbm *b, uint16_t vmid)
+{
+	if (b->vmid_state[vmid] == VMID_RUNNING)
+		b->vmid_state[vmid] = VMID_STOPPED;
+}
+
+void sim_bbm_vmid_running(struct sim_bbm *b, uint16_t vmid)
+{
+	b->vmid_state[vmid] = VMID_RUNNING;
+}
+
 void sim_bbm_drop_vmid(struct sim_bbm *b, uint16_t vmid)
 {
+	b->vmid_state[vmid] = VMID_RUNNING;	/* the VMID may be given to a new VM */
 	for (unsigned int i = 0; i < b->nr_obs;) {
 		if (b->obs[i].vmid == vmid)
 			ob_discharge(b, i);

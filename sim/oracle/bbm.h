@@ -67,6 +67,17 @@ void sim_bbm_add_roots(struct sim_bbm *b, uint64_t pa, unsigned int nr, unsigned
 /* The VM of @vmid is gone: stop tracking whatever of its tables is left. */
 void sim_bbm_drop_vmid(struct sim_bbm *b, uint16_t vmid);
 
+/*
+ * No vCPU of @vmid can run from now on (its VM is being torn down). Once a
+ * TLBI by VMID of it follows, nothing is cached for it and no walker can
+ * start on its tables (TLB entries and walks are tagged by VMID, and no CPU
+ * loads it): its descriptors may then change, and its tables and pages go,
+ * without break-before-make or further invalidation, as a teardown does.
+ * sim_bbm_vmid_running() undoes it (a teardown that failed).
+ */
+void sim_bbm_vmid_stopped(struct sim_bbm *b, uint16_t vmid);
+void sim_bbm_vmid_running(struct sim_bbm *b, uint16_t vmid);
+
 /* The observer to register with sim_event_observe(), and the kinds it needs. */
 void sim_bbm_event(void *ctx, const struct sim_event *ev);
 #define SIM_BBM_EVENTS	((1u << SIM_EV_STORE) | (1u << SIM_EV_ATOMIC) |		\

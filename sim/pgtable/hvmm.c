@@ -48,6 +48,8 @@ static void hpgt_fini(struct sim_pgtable *t)
 {
 	if (!st(t))
 		return;
+	/* Nothing runs with its VMID: one invalidation, then the tables go. */
+	hvmm_tlb_flush_vmid(st(t)->pgt.vmid);
 	hvmm_pgtable_destroy(&st(t)->pgt);
 	sim_recycle_put(st(t), sizeof(struct hvmm_pgt_state));
 	t->priv = NULL;

@@ -159,7 +159,11 @@ int hvmm_pgtable_reserve(struct hvmm_pgtable *pgt, u32 nr);
 /* Gives back cached pages beyond a few, once a sequence of updates is done. */
 void hvmm_pgtable_trim(struct hvmm_pgtable *pgt);
 
-/* Clears everything, frees every table page and the cache. */
+/*
+ * Frees every table page and the cache, dropping the map counts of what it
+ * mapped. Only once no vCPU can run with the VMID any more and the VMID has
+ * been invalidated since: the tables are freed without TLB maintenance.
+ */
 void hvmm_pgtable_destroy(struct hvmm_pgtable *pgt);
 
 static inline u64 hvmm_pgtable_ia_size(const struct hvmm_pgtable *pgt)
