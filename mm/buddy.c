@@ -229,20 +229,21 @@ void hvmm_split_page(struct hvmm_pool *pool, void *addr)
 
 void *hvmm_alloc_pages(struct hvmm_pool *pool, u8 order)
 {
-	struct hvmm_list *node;
+	struct hvmm_list *head = &pool->free_area[order], *node;
+	unsigned int i = order;
 	struct hvmm_page *p;
 	phys_addr_t pa;
-	u8 i = order;
 	u64 idx;
 
 	hvmm_spin_lock(&pool->lock);
-	while (i <= pool->max_order && hvmm_list_empty(&pool->free_area[i]))
-		i++;
-	if (i > pool->max_order) {
-		hvmm_spin_unlock(&pool->lock);
-		return NULL;
+	if (hvmm_unlikely(i > pool->max_order))
+		goto fail;
+	while (hvmm_list_empty(head)) {
+		if (++i > pool->max_order)
+			goto fail;
+		head++;
 	}
-	node = pool->free_area[i].next;
+	node = head->next;
 	idx = addr_to_index(pool, node);
 	if (hvmm_likely(idx < pool->nr_pages)) {
 		p = &pool->pages[idx];
@@ -255,8 +256,10 @@ void *hvmm_alloc_pages(struct hvmm_pool *pool, u8 order)
 	set_page_refcounted(p);
 	hvmm_trace(HVMM_TRACE_PAGE_ALLOC, pa, order, 0, 0);
 	hvmm_spin_unlock(&pool->lock);
-
 	return node;
+fail:
+	hvmm_spin_unlock(&pool->lock);
+	return NULL;
 }
 
 static u8 order_covering(u64 nr_pages)
