@@ -717,8 +717,13 @@ static int op_access(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *
 		if (write) {
 			*host = v;
 			sim_physmem_mark_dirty(vs->pm, pa >> HVMM_PAGE_SHIFT, 1);
-		} else
-			v = *host;
+		} else {
+			/*
+			 * A page nothing wrote is zero: not reading it keeps a
+			 * load from faulting in a page of the host's RAM.
+			 */
+			v = sim_physmem_dirty(vs->pm, pa >> HVMM_PAGE_SHIFT) ? *host : 0;
+		}
 	}
 	if (vs->oracles)
 		sim_vm_check_access(sim_vm_view(vs), op->vm, op->a, write, host != NULL, v, pa);

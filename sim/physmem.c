@@ -100,6 +100,35 @@ static void *map_noreserve(uint64_t bytes)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+void *sim_map_sparse(uint64_t bytes)
+{
+	void *p = map_noreserve(bytes ? bytes : 1);
+
+	if (p)
+		madvise(p, bytes ? bytes : 1, MADV_HUGEPAGE);
+	return p;
+}
+
+void sim_physmem_zero_sparse(void *p, uint64_t bytes)
+{
+	uint64_t lo = ((uintptr_t)p + SIM_PAGE_SIZE - 1) & ~(SIM_PAGE_SIZE - 1);
+	uint64_t hi = ((uintptr_t)p + bytes) & ~(SIM_PAGE_SIZE - 1);
+
+	if (bytes < (64u << 10) || lo >= hi) {
+		memset(p, 0, bytes);
+		return;
+	}
+	memset(p, 0, lo - (uintptr_t)p);
+	madvise((void *)(uintptr_t)lo, hi - lo, MADV_DONTNEED);
+	memset((void *)(uintptr_t)hi, 0, (uintptr_t)p + bytes - hi);
+}
+
+void sim_unmap_sparse(void *p, uint64_t bytes)
+{
+	if (p)
+		munmap(p, bytes ? bytes : 1);
+}
+
 int sim_physmem_map(struct sim_physmem *pm, char *err, size_t errlen)
 {
 	uint64_t lo = UINT64_MAX, hi = 0;
@@ -128,7 +157,7 @@ int sim_physmem_map(struct sim_physmem *pm, char *err, size_t errlen)
 	pm->start_pfn = lo >> SIM_PAGE_SHIFT;
 	pm->end_pfn = hi >> SIM_PAGE_SHIFT;
 	pm->dirty_words = (pm->end_pfn - pm->start_pfn + 63) / 64;
-	pm->dirty = map_noreserve(pm->dirty_words * sizeof(uint64_t));
+	pm->dirty = sim_map_sparse(pm->dirty_words * sizeof(uint64_t));
 	if (!pm->dirty) {
 		snprintf(err, errlen, "cannot map the dirty-page bitmap: %s", strerror(errno));
 		return -1;
@@ -343,4 +372,21 @@ bool sim_parse_size(const char *s, uint64_t *out)
 		return false;
 	*out = v * mul;
 	return true;
+}
+
+void sim_physmem_hint_huge(const struct sim_physmem *pm, uint64_t pfn, uint64_t nr)
+{
+	for (unsigned int i = 0; i < pm->nr_regions; i++) {
+		const struct sim_region *r = &pm->regions[i];
+		uint64_t lo = pfn << SIM_PAGE_SHIFT, hi = (pfn + nr) << SIM_PAGE_SHIFT;
+
+		if (!r->host)
+			continue;
+		lo = lo > r->base ? lo : r->base;
+		hi = hi < r->base + r->size ? hi : r->base + r->size;
+		lo = (lo + (2u << 20) - 1) & ~(uint64_t)((2u << 20) - 1);
+		hi &= ~(uint64_t)((2u << 20) - 1);
+		if (lo < hi)
+			madvise(r->host + (lo - r->base), hi - lo, MADV_HUGEPAGE);
+	}
 }

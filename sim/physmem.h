@@ -124,6 +124,25 @@ void sim_physmem_view(const struct sim_physmem *pm, struct sim_memview *view);
 
 const struct sim_region *sim_physmem_region(const struct sim_physmem *pm, uint64_t pa);
 void *sim_physmem_pa_to_host(const struct sim_physmem *pm, uint64_t pa);
+/*
+ * Asks for transparent huge pages on the RAM of [pfn, pfn + nr) (whole
+ * 2 MiB pages inside it): one fault per 2 MiB instead of 512, for RAM that
+ * a run uses densely. Only before the range is first touched: a 2 MiB
+ * page already holding a small page stays small.
+ */
+void sim_physmem_hint_huge(const struct sim_physmem *pm, uint64_t pfn, uint64_t nr);
+
+/*
+ * A zeroed anonymous mapping of @bytes for a shadow or a table indexed by
+ * PFN (NORESERVE: only touched pages cost), with transparent huge pages
+ * asked for: where a run writes, it writes near what it wrote before, and
+ * a sweep reading untouched parts maps the shared huge zero page, one
+ * fault per 2 MiB and no memory. NULL on failure; sim_unmap_sparse frees.
+ */
+void *sim_map_sparse(uint64_t bytes);
+void sim_unmap_sparse(void *p, uint64_t bytes);
+/* Zeroes [p, p + bytes) of such a mapping: small spans in place, large ones by dropping pages. */
+void sim_physmem_zero_sparse(void *p, uint64_t bytes);
 /* ~0 if @host points into no backed region. */
 uint64_t sim_physmem_host_to_pa(const struct sim_physmem *pm, const void *host);
 bool sim_physmem_is_ram(const struct sim_physmem *pm, uint64_t pa);

@@ -17,9 +17,8 @@ int sim_vmemmap_map(struct sim_vmemmap *v, const struct sim_physmem *pm, char *e
 
 	*v = (struct sim_vmemmap){ .start_pfn = pm->start_pfn, .end_pfn = pm->end_pfn };
 	v->bytes = (v->end_pfn - v->start_pfn) * sizeof(struct hvmm_page);
-	p = mmap(NULL, v->bytes, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED) {
+	p = sim_map_sparse(v->bytes);
+	if (!p) {
 		snprintf(err, errlen, "cannot map the vmemmap (%llu MiB): %s",
 			 (unsigned long long)(v->bytes >> 20), strerror(errno));
 		v->bytes = 0;

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "physmem.h"
+
 static inline uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 static inline uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 /* @x rounded up to a multiple of @align, a power of two. */
@@ -18,9 +20,7 @@ static const char *const state_names[] = {
 
 static void *map_zeroed(uint64_t bytes)
 {
-	void *p = mmap(NULL, bytes ? bytes : 1, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
+	return sim_map_sparse(bytes);
 }
 
 static uint64_t bits_bytes(uint64_t nr_pages)

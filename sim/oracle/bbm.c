@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "physmem.h"
+
 /* VMSAv8-64 stage-2 descriptors, 4 KiB granule (Arm ARM D8.3). */
 #define DESC_VALID	(1ULL << 0)
 #define DESC_TABLE	(1ULL << 1)	/* levels 0-2: table; level 3: page */
@@ -788,9 +790,8 @@ struct sim_bbm *sim_bbm_create(const struct sim_memview *mem, struct sim_report 
 	b->start_pfn = mem->start_pfn;
 	b->nr_pfns = mem->end_pfn - mem->start_pfn;
 	b->slot_bytes = b->nr_pfns * sizeof(*b->slot_of);
-	b->slot_of = mmap(NULL, b->slot_bytes, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (b->slot_of == MAP_FAILED) {
+	b->slot_of = sim_map_sparse(b->slot_bytes);
+	if (!b->slot_of) {
 		free(b);
 		return NULL;
 	}

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "physmem.h"
+
 
 #define PAGE_SHIFT	12
 #define PAGE_SIZE	(1ULL << PAGE_SHIFT)
@@ -45,9 +47,8 @@ int sim_spec_init(struct sim_spec *s, const struct sim_spec_config *cfg)
 		spare.pages = NULL;
 		return 0;
 	}
-	p = mmap(NULL, bytes ? bytes : 1, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
+	p = sim_map_sparse(bytes);
+	if (!p)
 		return -1;
 	s->pages = p;
 	return 0;
