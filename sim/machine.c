@@ -197,10 +197,26 @@ static int setup_allocator(struct sim_machine *m, char *err, size_t errlen)
 }
 
 /* Everything on top of the mapped physical memory: set up by create and reset. */
+/*
+ * The host's stage-2 maps physical memory one to one, so its input
+ * address size follows the RAM asked for: a 1 TiB machine at the default
+ * base needs 41 bits, not the default 40. Up to the 48 bits a 4 KiB
+ * granule translates without FEAT_LPA2; the regions are checked against
+ * the physical address space already.
+ */
+static void fit_host_ia_bits(struct sim_machine_config *cfg, const struct sim_physmem *pm)
+{
+	uint64_t end = pm->end_pfn << HVMM_PAGE_SHIFT;
+
+	while (cfg->host_ia_bits < 48 && end > (1ULL << cfg->host_ia_bits))
+		cfg->host_ia_bits++;
+}
+
 static int machine_setup(struct sim_machine *m, const struct sim_machine_config *cfg,
 			 char *err, size_t errlen)
 {
 	m->cfg = *cfg;
+	fit_host_ia_bits(&m->cfg, &m->pm);
 	sim_report_init(&m->report, cfg->report_stream);
 	sim_platform_install(&m->pm, NULL);
 	sim_vmemmap_install(&m->vmemmap);
