@@ -35,6 +35,7 @@ int cmd_import(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_minimize(int argc, char **argv);
 int cmd_threads(int argc, char **argv);
+int cmd_explore(int argc, char **argv);
 
 
 /* Prints "hvmm: " + message to stderr; returns EXIT_USAGE. */

@@ -23,6 +23,7 @@
 
 #include "cli.h"
 #include "event/event.h"
+#include "machine_conc.h"
 #include "trace/trace.h"
 
 static void usage(FILE *out)
@@ -292,8 +293,11 @@ static int write_out(struct minimizer *mz, const char *out, const struct sim_tra
 	sim_trace_write_line(w, line);
 	for (uint32_t i = 0; i < n; i++) {
 		struct sim_op op = mz->ops[idx[i]];
+		int result = sim_machine_exec(mz->m, &op, NULL);
 
-		sim_trace_set_outcome(&op, sim_machine_exec(mz->m, &op, NULL));
+		/* Ops of a concurrent block (and its schedule) have no outcome yet. */
+		if (!sim_machine_conc_queued(mz->m))
+			sim_trace_set_outcome(&op, result);
 		ret |= sim_trace_write_op(w, &op);
 	}
 	if (ret) {

@@ -11,6 +11,7 @@ const struct cli_command cli_commands[] = {
 	{ "import", "convert ftrace or LTTng page-allocator traces into hvmm traces", cmd_import },
 	{ "convert", "convert a trace between the text and binary forms", cmd_convert },
 	{ "minimize", "shrink a trace to fewer ops that still show the same violation", cmd_minimize },
+	{ "explore", "every interleaving of a trace's concurrent block, up to a bound (sleep sets, state hashing), then PCT", cmd_explore },
 	{ "stats", "describe a trace: ops, orders, live memory over time, leaks", cmd_stats },
 	{ "workload", "run a generated workload through the simulator with every oracle", cmd_workload },
 	{ "threads", "vCPUs as host threads running random ops on mm/ at once, judged at quiescent points", cmd_threads },
