@@ -791,6 +791,8 @@ static int op_bitmap(struct sim_machine *m, const struct sim_op *op, uint64_t *v
 		if (!ops->test)
 			return -HVMM_ENOTSUP;
 		ret = ops->test(&m->alloc, op->a);
+		if (oracles_on(m))
+			sim_bitmap_check_test(&m->shadow, &m->report, op->a, ret);
 		if (ret < 0)
 			return ret;
 		if (value)
@@ -800,6 +802,8 @@ static int op_bitmap(struct sim_machine *m, const struct sim_op *op, uint64_t *v
 		if (!ops->next)
 			return -HVMM_ENOTSUP;
 		ret = ops->next(&m->alloc, op->a, &pfn);
+		if (oracles_on(m))
+			sim_bitmap_check_next(&m->shadow, &m->report, op->a, ret, pfn);
 		if (!ret && value)
 			*value = pfn;
 		return ret;

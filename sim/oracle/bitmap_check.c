@@ -398,3 +398,38 @@ void sim_bitmap_check_avail(const struct sim_alloc_shadow *s, struct sim_report 
 			"aligned free window starts at 0x%llx", (unsigned long long)count,
 			align_log2, (unsigned long long)pfn, (unsigned long long)lowest);
 }
+
+void sim_bitmap_check_test(const struct sim_alloc_shadow *s, struct sim_report *r,
+			   uint64_t pfn, int result)
+{
+	bool free_now;
+
+	if (result < 0 || !sim_alloc_shadow_covers(s, pfn, 1))
+		return;
+	free_now = sim_alloc_shadow_get(s, pfn) == SIM_SHADOW_FREE;
+	if ((result != 0) != free_now)
+		sim_report_violation(r, SIM_ORACLE_AVAIL,
+			"test(pfn 0x%llx) answered %s, but the frame is %s",
+			(unsigned long long)pfn, result ? "free" : "not free",
+			free_now ? "free" : "not free");
+}
+
+void sim_bitmap_check_next(const struct sim_alloc_shadow *s, struct sim_report *r,
+			   uint64_t pfn, int result, uint64_t found)
+{
+	uint64_t lowest;
+
+	if ((result && result != -SIM_ENOENT) || !sim_alloc_shadow_covers(s, pfn, 1))
+		return;
+	lowest = sim_alloc_shadow_find_free(s, 1, 1, pfn);
+	if (result == -SIM_ENOENT && lowest != UINT64_MAX)
+		sim_report_violation(r, SIM_ORACLE_AVAIL,
+			"next(pfn 0x%llx) found no free frame, but pfn 0x%llx is free",
+			(unsigned long long)pfn, (unsigned long long)lowest);
+	else if (!result && found != lowest)
+		sim_report_violation(r, SIM_ORACLE_AVAIL,
+			"next(pfn 0x%llx) answered pfn 0x%llx, the first free frame from there is %s0x%llx",
+			(unsigned long long)pfn, (unsigned long long)found,
+			lowest == UINT64_MAX ? "none, not " : "",
+			(unsigned long long)(lowest == UINT64_MAX ? found : lowest));
+}

@@ -38,4 +38,16 @@ void sim_bitmap_check_full(const struct hvmm_bitmap *bm, const struct sim_alloc_
 void sim_bitmap_check_avail(const struct sim_alloc_shadow *s, struct sim_report *r,
 			    uint64_t count, unsigned int align_log2, int result, uint64_t pfn);
 
+/*
+ * AVAIL for the bitmap's answers about one frame, on the shadow: test(@pfn)
+ * must say free exactly when the shadow has the frame free; next(@pfn) must
+ * give the first frame at or after @pfn the shadow has free (@found), or
+ * -SIM_ENOENT when there is none. Frames outside the shadow, and other
+ * errors, are not judged.
+ */
+void sim_bitmap_check_test(const struct sim_alloc_shadow *s, struct sim_report *r,
+			   uint64_t pfn, int result);
+void sim_bitmap_check_next(const struct sim_alloc_shadow *s, struct sim_report *r,
+			   uint64_t pfn, int result, uint64_t found);
+
 #endif /* SIM_ORACLE_BITMAP_CHECK_H */
