@@ -40,7 +40,13 @@
 #define DEFAULT_VMS	6		/* without --vms */
 #define MAX_VMS		16
 #define MAX_VCPUS	2
-#define WINDOW_PAGES	128		/* guest IPAs [0, 128 pages) ... */
+#define WINDOW_PAGES	128		/* 128 guest IPA pages around 2 MiB ... */
+/*
+ * ... centred on a 2 MiB boundary, so that ranges cross it: an op then
+ * changes two last-level tables under two level-2 entries, and reserves
+ * for both (a window inside one 2 MiB entry never made such a range).
+ */
+#define WINDOW_IPA	(0x200000ULL - (WINDOW_PAGES / 2) * 0x1000ULL)
 #define BLOCK_IPA	0x40000000ULL	/* ... and one 2 MiB block slot */
 #define BLOCK_PAGES	512
 #define SLOTS		(WINDOW_PAGES + BLOCK_PAGES)
@@ -152,7 +158,7 @@ static struct host_page *hpage(struct sim_vm_workload *w, uint64_t pfn)
 
 static uint64_t slot_ipa(unsigned int i)
 {
-	return i < WINDOW_PAGES ? (uint64_t)i << PAGE_SHIFT :
+	return i < WINDOW_PAGES ? WINDOW_IPA + ((uint64_t)i << PAGE_SHIFT) :
 	       BLOCK_IPA + ((uint64_t)(i - WINDOW_PAGES) << PAGE_SHIFT);
 }
 
@@ -162,8 +168,8 @@ static struct slot *slot_at(struct sim_vm_workload *w, uint32_t v, uint64_t ipa)
 
 	if (v == 0 || v > w->nr_vms || (ipa & ~PAGE_MASK))
 		return NULL;
-	if (n < WINDOW_PAGES)
-		return &w->vms[v].slots[n];
+	if (ipa >= WINDOW_IPA && n - (WINDOW_IPA >> PAGE_SHIFT) < WINDOW_PAGES)
+		return &w->vms[v].slots[n - (WINDOW_IPA >> PAGE_SHIFT)];
 	if (ipa >= BLOCK_IPA && n - (BLOCK_IPA >> PAGE_SHIFT) < BLOCK_PAGES)
 		return &w->vms[v].slots[WINDOW_PAGES + n - (BLOCK_IPA >> PAGE_SHIFT)];
 	return NULL;
@@ -360,6 +366,30 @@ static uint64_t pick_host_in(struct sim_vm_workload *w, uint8_t state)
 	return NO_PFN;
 }
 
+/*
+ * An invalid range of @op->c pages (at least 2, but for the first case)
+ * around @bad, a page the host cannot give, into @op->b: @bad first, or as
+ * often the range ending on it after pages that may be fine (a transition
+ * must fail whole when its Nth page is wrong, not only its first), or one
+ * that wraps past the last pfn (a range whose end passes 2^64 must be
+ * refused, not wrapped).
+ */
+static void bad_pfn_range(struct sim_vm_workload *w, struct sim_op *op, uint64_t bad)
+{
+	uint64_t how = below(w, 4);
+
+	op->b = bad;
+	if (!how)
+		return;
+	op->c = op->c < 2 ? 2 : op->c;
+	if (how == 3)
+		op->b = UINT64_MAX - below(w, op->c - 1);
+	else if (bad == w->p.nonram_pfn)
+		op->b = w->host_pfn + w->host_span - (op->c - 1);	/* past the top of RAM */
+	else if (bad >= op->c - 1)
+		op->b = bad - (op->c - 1);
+}
+
 /* A page the host cannot give: not RAM, or the hypervisor's own (boot) memory. */
 static uint64_t foreign_pfn(struct sim_vm_workload *w)
 {
@@ -516,7 +546,7 @@ static bool gen_donate_guest(struct sim_vm_workload *w, struct sim_op *op, bool 
 	if (valid)
 		return true;
 	if (below(w, 3) == 0) {
-		op->b = foreign_pfn(w);
+		bad_pfn_range(w, op, foreign_pfn(w));
 		return true;
 	}
 	return bad_vm_op(w, op, S_MAPPED);
@@ -538,7 +568,8 @@ static bool gen_share_guest(struct sim_vm_workload *w, struct sim_op *op, bool v
 	if (valid)
 		return true;
 	if (below(w, 3) == 0) {
-		op->b = below(w, 2) && w->nr_hyp ? w->hyp[below(w, w->nr_hyp)] : foreign_pfn(w);
+		bad_pfn_range(w, op, below(w, 2) && w->nr_hyp ? w->hyp[below(w, w->nr_hyp)] :
+					    foreign_pfn(w));
 		return true;
 	}
 	return bad_vm_op(w, op, S_MAPPED);
