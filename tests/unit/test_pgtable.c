@@ -186,6 +186,10 @@ static void test_map_and_walk(unsigned int ia_bits, unsigned int sl)
 	CHECK_EQ(hvmm_pgtable_map(&pgt, 0x800, 0x1000, 0x90000000, rw), -HVMM_EINVAL);
 	CHECK_EQ(hvmm_pgtable_map(&pgt, top - 0x1000, 0x2000, 0x90000000, rw), -HVMM_ERANGE);
 	CHECK_EQ(hvmm_pgtable_map(&pgt, 0x10000, ~0ULL << 12, 0x90000000, rw), -HVMM_EINVAL);
+	/* A range whose end passes 2^64 is refused, not wrapped to a small end in range. */
+	CHECK_EQ(hvmm_pgtable_map(&pgt, ~0ULL << 12, 0x2000, 0x90000000, rw), -HVMM_EINVAL);
+	CHECK_EQ(hvmm_pgtable_unmap(&pgt, ~0ULL << 12, 0x2000), -HVMM_EINVAL);
+	CHECK_EQ(hvmm_pgtable_protect(&pgt, ~0ULL << 12, 0x2000, rw), -HVMM_EINVAL);
 	CHECK_EQ(hw_translate(&pgt, 0x0, NULL), ~0ULL);
 	check_refcounts(&pgt);
 
