@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <hvmm/mem_protect.h>
 #include <hvmm/types.h>
 
 #include "event/event.h"
@@ -19,6 +20,7 @@
 #include "machine_heap.h"
 #include "machine_maptab.h"
 #include "machine_vm.h"
+#include "oracle/linearize.h"
 #include "platform.h"
 #include "vmemmap.h"
 
@@ -1009,6 +1011,13 @@ struct conc {
 		void *ctx;
 	} checks[CONC_MAX_STEP_CHECKS];
 	unsigned int nr_checks;
+	/*
+	 * Linearized block (VM ops only): vCPUs run mm/'s calls alone, and the
+	 * executor's bookkeeping follows once the history is linearized.
+	 */
+	bool linearize;
+	uint64_t lin_nodes;
+	int lin_verdict;		/* enum sim_lin_verdict of the last block, -1: none */
 };
 
 static struct conc *conc_get(struct sim_machine *m)
@@ -1177,6 +1186,63 @@ static bool conc_violated(struct conc *c)
 	return c->m->report.total != c->violations_before || c->m->dead;
 }
 
+/* mm/'s own call for a VM op of a linearized block, as the real-threads mode makes it. */
+static int raw_vm_call(struct sim_machine *m, const struct sim_op *op)
+{
+	struct sim_vmstate *vs = m->vms;
+	struct hvmm_vm *vm = op->vm <= SIM_MAX_VM ? vs->g[op->vm].vm : NULL;
+
+	if (op->vm && (op->vm > SIM_MAX_VM || !vs->g[op->vm].live || !vm))
+		return -HVMM_ENOENT;
+	switch (op->kind) {
+	case SIM_OP_HOST_SHARE_GUEST:
+		return hvmm_host_share_guest(vm, op->a, op->b, op->c, (uint32_t)op->d);
+	case SIM_OP_HOST_UNSHARE_GUEST:
+		return hvmm_host_unshare_guest(vm, op->a, op->b, op->c);
+	case SIM_OP_HOST_DONATE_GUEST:
+		return hvmm_host_donate_guest(vm, op->a, op->b, op->c);
+	case SIM_OP_GUEST_SHARE_HOST:
+		return hvmm_guest_share_host(vm, op->a, op->c);
+	case SIM_OP_GUEST_UNSHARE_HOST:
+		return hvmm_guest_unshare_host(vm, op->a, op->c);
+	case SIM_OP_S2_UNMAP:
+		return hvmm_guest_unmap(vm, op->a, op->c);
+	case SIM_OP_S2_MAP:
+		return hvmm_guest_map(vm, op->a, op->b, op->c, (uint32_t)op->d);
+	case SIM_OP_S2_PROTECT:
+		return hvmm_guest_protect(vm, op->a, op->c, (uint32_t)op->d);
+	case SIM_OP_HOST_DONATE_HYP:
+		return hvmm_host_donate_hyp(op->b, op->c);
+	case SIM_OP_HYP_DONATE_HOST:
+		return hvmm_hyp_donate_host(op->b, op->c);
+	default:
+		return -HVMM_ENOTSUP;
+	}
+}
+
+static int raw_exec(struct conc *c, const struct conc_op *co, uint64_t *value)
+{
+	struct sim_machine *m = c->m;
+	struct sim_panic_catcher catcher;
+	volatile int ret = -HVMM_EINVAL;
+
+	(void)value;
+	if (m->dead)
+		return -HVMM_EFAULT;
+	sim_report_set_op_deferred(&m->report, co->index, &co->op);
+	if (sigsetjmp(catcher.env, 0) == 0) {
+		sim_panic_arm(&catcher);
+		ret = raw_vm_call(m, &co->op);
+		sim_panic_disarm();
+	} else {
+		m->dead = true;
+		sim_report_violation(&m->report, SIM_ORACLE_ROBUST, "mm/ panicked at %s:%u: %s",
+				     catcher.panic.file, catcher.panic.line, catcher.panic.what);
+		return -HVMM_EFAULT;
+	}
+	return ret;
+}
+
 static void conc_body(void *arg, unsigned int vcpu)
 {
 	struct conc *c = arg;
@@ -1192,7 +1258,10 @@ static void conc_body(void *arg, unsigned int vcpu)
 		conc_record(c, SIM_CONC_INVOKE, vcpu, co, 0, 0);
 		c->in_op++;
 		sim_event_begin();
-		ret = exec_at(m, &co->op, &value, co->index);
+		if (c->linearize)
+			ret = raw_exec(c, co, &value);
+		else
+			ret = exec_at(m, &co->op, &value, co->index);
 		sim_sched_complete_step(c->sched);
 		sim_event_end();
 		c->in_op--;
@@ -1203,7 +1272,7 @@ static void conc_body(void *arg, unsigned int vcpu)
 			return;
 		}
 		/* Nobody inside an op: the state oracles judge it as between sequential ops. */
-		if (!c->in_op && oracles_on(m)) {
+		if (!c->in_op && oracles_on(m) && !c->linearize) {
 			sim_machine_sweep(m);
 			if (conc_violated(c)) {
 				sim_sched_stop(c->sched);
@@ -1268,6 +1337,106 @@ static void conc_fault(int sig, siginfo_t *si, void *uc)
 	siglongjmp(c->env, 1);
 }
 
+/*
+ * Blocks of VM ops are judged by linearizability: the executor's models
+ * (SPEC, the ideal machine, the shadows) take each op's effect at once,
+ * after mm/'s call, and under preemption the order in which ops finish is
+ * not the order in which they took effect. So their vCPUs run mm/'s calls
+ * alone, and once the block is done the history must have an order,
+ * consistent with real time, in which SPEC gives every op the result it
+ * had (oracle/linearize.h); that order is committed to the executor,
+ * whose sweep then compares mm/'s state with the models.
+ */
+static bool conc_linearizable(struct conc *c, struct sim_machine *m)
+{
+	size_t n = 0;
+	bool vm = false;
+
+	if (!m->vms || !m->vms->enabled)
+		return false;
+	for (unsigned int i = 0; i < c->nr; i++)
+		for (size_t j = 0; j < c->prog[i].n; j++) {
+			unsigned int kind = c->prog[i].ops[j].op.kind;
+
+			if (!(sim_op_descs[kind].cls & SIM_OPC_VM) || !committable(kind))
+				return false;
+			vm = true;
+			n++;
+		}
+	return vm && n <= SIM_LIN_MAX_OPS;
+}
+
+static void conc_linearize(struct conc *c, struct sim_machine *m)
+{
+	struct sim_lin_refs refs = { .spec = &m->vms->spec };
+	struct sim_lin_event *h = calloc(c->nr_hist / 2 + 1, sizeof(*h));
+	struct sim_lin_result *res = malloc(sizeof(*res));
+	size_t *slot = calloc(c->nr + 1, sizeof(*slot)), n = 0;
+	uint64_t *index = calloc(c->nr_hist / 2 + 1, sizeof(*index));
+	enum sim_lin_verdict v;
+
+	if (!h || !res || !slot || !index) {
+		free(h);
+		free(res);
+		free(slot);
+		free(index);
+		return;
+	}
+	/* INVOKE/RETURN entries: an op's call and ret are its two positions in the log. */
+	for (size_t i = 0; i < c->nr_hist; i++) {
+		const struct sim_conc_hist *e = &c->hist[i];
+
+		if (e->kind == SIM_CONC_INVOKE) {
+			slot[e->vcpu] = n;
+			index[n] = e->op_index;
+			h[n++] = (struct sim_lin_event){ .op = *e->op, .vcpu = e->vcpu, .call = i };
+		} else {
+			h[slot[e->vcpu]].ret = i;
+			h[slot[e->vcpu]].result = e->result;
+			h[slot[e->vcpu]].value = e->value;
+		}
+	}
+	v = sim_lin_check(&refs, h, n, 1000000, res);
+	c->lin_verdict = v;
+	c->lin_nodes = res->nodes;
+	if (v == SIM_LIN_OK) {
+		sim_machine_commit_begin(m);
+		for (size_t k = 0; k < res->n; k++) {
+			const struct sim_lin_event *e = &h[res->order[k]];
+			int ret = sim_machine_commit(m, &e->op, e->result, e->value);
+
+			if (ret != e->result)
+				sim_report_violation(&m->report, SIM_ORACLE_CONC,
+					"committed in linearization order, the op returned %s; it returned "
+					"%s when it ran", sim_result_name(ret), sim_result_name(e->result));
+		}
+		sim_machine_commit_end(m);
+	} else if (v == SIM_LIN_VIOLATION) {
+		size_t stuck = res->stuck < n ? res->stuck : 0;
+		const struct sim_lin_event *e = &h[stuck];
+
+		/* Blamed on the op no order could place, at its place in the trace. */
+		sim_report_set_op_deferred(&m->report, index[stuck], &e->op);
+		sim_report_violation(&m->report, SIM_ORACLE_CONC,
+			"the block's %zu ops have no order consistent with real time in which SPEC "
+			"gives each its result: after %zu ops in order, this one (vCPU %u) returned %s, "
+			"which no next place allows", n, res->longest, e->vcpu,
+			sim_result_name(e->result));
+		m->dead = true;
+	} else {
+		/* Undecided: nothing after the block can be judged against the models. */
+		sim_report_set_op(&m->report, m->stats.ops, "");
+		sim_report_violation(&m->report, SIM_ORACLE_CONC,
+			"linearizability %s after %llu nodes (%zu ops)", sim_lin_verdict_name(v),
+			(unsigned long long)res->nodes, n);
+		m->dead = true;
+	}
+	free(h);
+	free(res);
+	free(slot);
+	free(index);
+}
+
 int sim_machine_conc_run(struct sim_machine *m)
 {
 	struct sigaction sa = { .sa_sigaction = conc_fault, .sa_flags = SA_SIGINFO | SA_NODEFER };
@@ -1302,6 +1471,8 @@ int sim_machine_conc_run(struct sim_machine *m)
 		if (c->prog[i].n)
 			sim_sched_spawn(c->sched, i, conc_body, c);
 	}
+	c->linearize = conc_linearizable(c, m);
+	c->lin_verdict = -1;
 	sim_sched_prng_init(&prng, &fallback, m->cfg.seed);
 	sim_sched_replay_init(&replay, &chooser, c->schedule, c->nr_sched, &fallback);
 	sim_sched_set_chooser(c->sched, c->override ? c->override : &chooser);
@@ -1324,6 +1495,8 @@ int sim_machine_conc_run(struct sim_machine *m)
 	m->vms->conc_deferred = false;
 	c->steps = sim_sched_steps(c->sched);
 	conc_report_end(c, status);
+	if (c->linearize && status == SIM_SCHED_DONE && !m->dead)
+		conc_linearize(c, m);
 	if (status != SIM_SCHED_DONE)
 		m->dead = true;		/* mm/ left mid-op, locks perhaps held */
 	for (unsigned int i = 0; i < c->prog_cap; i++)

@@ -42,6 +42,7 @@ static const struct wl_scenario scenarios[] = {
 	{ "anaxagoros", "", NULL },
 	{ "conc2seq", "", NULL },
 	{ "conc-alloc", "", NULL },
+	{ "conc-vm", "", NULL },
 };
 
 #define NR_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
@@ -66,6 +67,8 @@ const struct sim_workload_scenario sim_workload_scenarios[NR_SCENARIOS + 1] = {
 	{ "conc2seq", "the Conc2Seq case study's sizes: 256 CPUs, 4096 pages, four tables of "
 		      "1024 entries, max 256" },
 	{ "conc-alloc", "two CPUs allocating and freeing on one buddy pool, interleaved" },
+	{ "conc-vm", "two CPUs sharing, unsharing and donating the same four host pages to a VM, "
+		     "interleaved and linearized" },
 	{ NULL, NULL },
 };
 

@@ -6,7 +6,9 @@
  *    entries); most mappings go to a few hot frames, so counters reach max;
  *  - conc2seq: the Conc2Seq case study's, 4096 pages, tables of 1024
  *    entries (four of them), max 256, 256 CPUs;
- *  - conc-alloc: two CPUs allocating and freeing on one buddy pool.
+ *  - conc-alloc: two CPUs allocating and freeing on one buddy pool;
+ *  - conc-vm: two CPUs sharing, unsharing and donating the same four host
+ *    pages to one VM (at most 64 ops each: the block is linearized).
  */
 #include "conc.h"
 
@@ -21,7 +23,7 @@ struct sim_conc_workload {
 	struct sim_rng rng;
 };
 
-static const char *const names[] = { "anaxagoros", "conc2seq", "conc-alloc" };
+static const char *const names[] = { "anaxagoros", "conc2seq", "conc-alloc", "conc-vm" };
 
 bool sim_conc_workload_is(const char *scenario)
 {
@@ -93,6 +95,37 @@ static bool conc_alloc(struct sim_conc_workload *w, uint64_t ops)
 	return true;
 }
 
+/* Shares, unshares and donations of four host pages to one VM, from two CPUs. */
+static bool conc_vm(struct sim_conc_workload *w, const struct sim_workload_params *p,
+		    uint64_t ops)
+{
+	static const uint16_t kinds[] = {
+		SIM_OP_HOST_SHARE_GUEST, SIM_OP_HOST_UNSHARE_GUEST, SIM_OP_HOST_DONATE_GUEST,
+	};
+
+	if (!p->host_pages)
+		return true;
+	if (!push(w, (struct sim_op){ .kind = SIM_OP_VM_CREATE, .vm = 1, .a = 1 }))
+		return false;
+	for (unsigned int c = 0; c < 2; c++) {
+		if (!on_cpu(w, c))
+			return false;
+		for (uint64_t i = 0; i < ops / 2 && i < 64; i++) {
+			uint64_t k = kinds[sim_rng_below(&w->rng, 3)];
+			uint64_t page = sim_rng_below(&w->rng, 4);
+			/* A donation goes to an IPA of its own: it cannot be undone. */
+			uint64_t ipa = 0x40000000ULL + (page << 12) +
+				       (k == SIM_OP_HOST_DONATE_GUEST ? (1 + i + 64 * c) << 16 : 0);
+
+			if (!push(w, (struct sim_op){ .kind = (uint16_t)k, .vm = 1, .a = ipa,
+						      .b = p->host_base_pfn + page, .c = 1,
+						      .d = 3 }))
+				return false;
+		}
+	}
+	return true;
+}
+
 struct sim_conc_workload *sim_conc_workload_create(const char *scenario,
 						   const struct sim_workload_params *p)
 {
@@ -109,6 +142,8 @@ struct sim_conc_workload *sim_conc_workload_create(const char *scenario,
 		ok = maptab(w, p->ops, 1024, 2048, 4096, 256);
 	else if (!strcmp(scenario, "conc2seq"))
 		ok = maptab(w, p->ops, 256, 4096, 4 * 1024, 256);
+	else if (!strcmp(scenario, "conc-vm"))
+		ok = conc_vm(w, p, p->ops);
 	else
 		ok = conc_alloc(w, p->ops);
 	if (!ok) {
