@@ -100,11 +100,18 @@ static void *map_noreserve(uint64_t bytes)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/*
+ * Larger maps stay on small pages: in a pool spanning a terabyte of RAM
+ * the free-list heads, one every 4 MiB, write a vmemmap entry every
+ * 16 KiB, and huge pages would make all 4 GiB of it resident.
+ */
+#define SPARSE_HUGE_MAX	(256ULL << 20)
+
 void *sim_map_sparse(uint64_t bytes)
 {
 	void *p = map_noreserve(bytes ? bytes : 1);
 
-	if (p)
+	if (p && bytes <= SPARSE_HUGE_MAX)
 		madvise(p, bytes ? bytes : 1, MADV_HUGEPAGE);
 	return p;
 }

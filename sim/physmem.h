@@ -135,9 +135,10 @@ void sim_physmem_hint_huge(const struct sim_physmem *pm, uint64_t pfn, uint64_t 
 /*
  * A zeroed anonymous mapping of @bytes for a shadow or a table indexed by
  * PFN (NORESERVE: only touched pages cost), with transparent huge pages
- * asked for: where a run writes, it writes near what it wrote before, and
- * a sweep reading untouched parts maps the shared huge zero page, one
- * fault per 2 MiB and no memory. NULL on failure; sim_unmap_sparse frees.
+ * asked for up to 256 MiB: where a run writes, it writes near what it
+ * wrote before, and a sweep reading untouched parts maps the shared huge
+ * zero page, one fault per 2 MiB and no memory. NULL on failure;
+ * sim_unmap_sparse frees.
  */
 void *sim_map_sparse(uint64_t bytes);
 void sim_unmap_sparse(void *p, uint64_t bytes);
