@@ -48,6 +48,14 @@ void hvmm_dsb_ishst(void);
 void hvmm_dsb_ish(void);
 void hvmm_isb(void);
 
+/*
+ * Zeroes @nr_pages whole pages from the page-aligned @va: the scrub of
+ * every freed block and retyped page. A hypervisor clears pages with its
+ * fastest primitive (DC ZVA on arm64, as the kernel's clear_page()); mm/
+ * never relies on anything but the zeros.
+ */
+void hvmm_clear_pages(void *va, u64 nr_pages);
+
 /* Spin-wait hint (YIELD / PAUSE). */
 void hvmm_cpu_relax(void);
 
