@@ -404,6 +404,24 @@ static bool decode_arg(struct fuzz_decoder *d, struct sim_op *op, const struct s
 	return true;
 }
 
+/* Folds @v into [lo, hi], leaving values already there alone (the encoder inverts it). */
+static uint64_t fold(uint64_t v, uint64_t lo, uint64_t hi)
+{
+	return v >= lo && v <= hi ? v : lo + v % (hi - lo + 1);
+}
+
+static void small_block(const struct fuzz_target *t, struct sim_op *op)
+{
+	if (op->kind == SIM_OP_SCHED) {
+		op->vcpu = (uint32_t)fold(op->vcpu, 0, t->max_vcpus - 1);
+		op->a = fold(op->a, 0, 64);
+	} else if (op->kind == SIM_OP_MAPTAB_INIT) {
+		op->a = fold(op->a, 1, 8);
+		op->b = fold(op->b, 1, 16);
+		op->c = fold(op->c, 1, 4);
+	}
+}
+
 bool fuzz_decoder_next(struct fuzz_decoder *d, struct sim_op *op)
 {
 	const struct sim_op_desc *desc;
@@ -423,6 +441,8 @@ again:
 		}
 	if (d->skip)
 		goto again;
+	if (d->t->max_vcpus)
+		small_block(d->t, op);
 	if (op->kind == SIM_OP_SPLIT)
 		after_split(&d->names, op);
 	model_use(&d->names, op);

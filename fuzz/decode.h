@@ -59,6 +59,13 @@ struct fuzz_target {
 	const char *const *allocators;		/* picked by the header; NULL-terminated */
 	bool extra_regions;			/* a second RAM bank and an MMIO window */
 	bool raw_trace;				/* inputs are trace files, not decoded */
+	/*
+	 * Concurrent blocks (sim/machine_conc.h): `sched` ops name CPUs below
+	 * this, schedule runs are at most 64 decisions, and maptab_init asks
+	 * for small tables, so that an input is a race of a few vCPUs, not a
+	 * thousand programs. 0: values as decoded.
+	 */
+	unsigned int max_vcpus;
 };
 
 /* The names an op stream has bound, as the decoder models them. */
