@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "threads.h"
+#include "trace/trace.h"
 
 static void usage(FILE *out)
 {
@@ -32,6 +33,10 @@ static void usage(FILE *out)
 		"  --epoch-ops N          ops per thread between quiescent points (default\n"
 		"                         64 / threads; threads times this at most 256)\n"
 		"  --check on|off         judge each epoch (default on); off: speed only\n"
+		"  -o, --record OUT       write the run as a trace (binary if OUT ends in\n"
+		"                         .htrace or .bin): the ops in the order each epoch\n"
+		"                         was committed, with their outcomes (it replays\n"
+		"                         clean), and an epoch at fault as a concurrent block\n"
 		"  --json                 print the summary as JSON\n"
 		"  -h, --help             this help\n"
 		"\n" CLI_MACHINE_OPTIONS_HELP
@@ -97,7 +102,9 @@ int cmd_threads(int argc, char **argv)
 	struct cli_machine_options mo;
 	struct sim_threads_stats st;
 	struct sim_machine *m;
-	const char *operand;
+	const char *operand, *record = NULL;
+	struct sim_trace_header header;
+	struct sim_trace_error terr;
 	struct cli_args a;
 	bool json = false;
 	char err[256];
@@ -114,6 +121,9 @@ int cmd_threads(int argc, char **argv)
 			return EXIT_CLEAN;
 		} else if (cli_args_is(&a, "--json")) {
 			json = true;
+		} else if (cli_args_is(&a, "-o") || cli_args_is(&a, "--record")) {
+			if (!(record = cli_args_value(&a)))
+				return EXIT_USAGE;
 		} else if (cli_args_is(&a, "--check")) {
 			const char *c = cli_args_value(&a);
 
@@ -156,15 +166,35 @@ int cmd_threads(int argc, char **argv)
 		return EXIT_USAGE;
 	cfg.seed = mo.cfg.seed;
 	cfg.report = stdout;
+	if (record && !cfg.check)
+		return cli_usage_error("threads: --record needs --check on (the order comes from it)");
 	m = sim_machine_create(&mo.cfg, err, sizeof(err));
 	if (!m) {
 		fprintf(stderr, "hvmm: threads: %s\n", err);
 		return EXIT_USAGE;
 	}
+	if (record) {
+		sim_trace_header_from_config(&header, &mo.cfg);
+		cfg.trace = sim_trace_create(record, sim_trace_format_for_path(record), &header, &terr);
+		sim_trace_header_fini(&header);
+		if (!cfg.trace) {
+			sim_machine_destroy(m);
+			return cli_usage_error("threads: %s", terr.msg);
+		}
+		snprintf(err, sizeof(err), "# hvmm threads --threads %u --ops %llu --seed %llu: "
+			 "epochs in the order they were committed", cfg.threads,
+			 (unsigned long long)cfg.ops, (unsigned long long)cfg.seed);
+		sim_trace_write_line(cfg.trace, err);
+	}
 	if (sim_threads_run(m, &cfg, &st, err, sizeof(err))) {
 		fprintf(stderr, "hvmm: threads: %s\n", err);
+		sim_trace_discard(cfg.trace);
 		sim_machine_destroy(m);
 		return EXIT_USAGE;
+	}
+	if (cfg.trace && sim_trace_finish(cfg.trace, &terr)) {
+		sim_machine_destroy(m);
+		return cli_usage_error("threads: %s", terr.msg);
 	}
 	if (cfg.check && !sim_machine_dead(m))
 		sim_machine_finish(m);

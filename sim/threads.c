@@ -20,6 +20,7 @@
 #include "machine_vm.h"
 #include "oracle/linearize.h"
 #include "platform.h"
+#include "trace/trace.h"
 
 #define PAGE_SHIFT	12
 /* Threads collide on purpose: a few pages, a few IPAs, two VMs. */
@@ -366,6 +367,51 @@ static void report_not_linearizable(struct run *r, const struct sim_lin_event *h
 	}
 }
 
+static void record(struct run *r, const struct sim_op *op, int result)
+{
+	struct sim_op c = *op;
+
+	if (!r->cfg->trace)
+		return;
+	sim_trace_set_outcome(&c, result);
+	sim_trace_write_op(r->cfg->trace, &c);
+}
+
+/*
+ * The epoch at fault, as it ran: one program per thread, for the
+ * interleaver to run again (a different interleaving, unless it finds
+ * this one) or to search.
+ */
+static void record_block(struct run *r, uint64_t epoch)
+{
+	struct sim_trace_writer *tw = r->cfg->trace;
+	char line[320], text[160];
+
+	if (!tw)
+		return;
+	snprintf(line, sizeof(line), "# epoch %llu as it ran on %u host threads: a concurrent "
+		 "block (each thread's ops after its sched line; '=' what each returned there)",
+		 (unsigned long long)epoch, r->cfg->threads);
+	sim_trace_write_line(tw, line);
+	for (unsigned int i = 0; i < r->cfg->threads; i++) {
+		struct sim_op sched = { .kind = SIM_OP_SCHED, .vcpu = i };
+
+		if (!r->w[i].nr)
+			continue;
+		sim_trace_write_op(tw, &sched);
+		for (size_t k = 0; k < r->w[i].nr; k++) {
+			const struct sim_lin_event *e = &r->w[i].ev[k];
+
+			sim_op_format(&e->op, text, sizeof(text));
+			snprintf(line, sizeof(line), "# [%llu, %llu] %s = %s",
+				 (unsigned long long)e->call, (unsigned long long)e->ret, text,
+				 sim_result_name(e->result));
+			sim_trace_write_line(tw, line);
+			sim_trace_write_op(tw, &e->op);
+		}
+	}
+}
+
 /* Commits the witness order to the executor, whose sweep then judges mm/'s state. */
 static void commit(struct run *r, const struct sim_lin_event *h, const struct sim_lin_result *res)
 {
@@ -405,9 +451,15 @@ static bool judge_epoch(struct run *r, size_t n, uint64_t epoch, struct sim_thre
 	if (v == SIM_LIN_OK) {
 		commit(r, r->merged, res);
 		go_on = sim_machine_report(r->m)->total == before && !sim_machine_dead(r->m);
+		for (size_t k = 0; go_on && k < res->n; k++)
+			record(r, &r->merged[res->order[k]].op, r->merged[res->order[k]].result);
+		if (!go_on)
+			record_block(r, epoch);
 	} else if (v == SIM_LIN_VIOLATION) {
 		report_not_linearizable(r, r->merged, n, res, epoch);
+		record_block(r, epoch);
 	} else {
+		record_block(r, epoch);
 		st->undecided++;
 		if (r->cfg->report)
 			fprintf(r->cfg->report, "epoch %llu: linearizability %s after %llu nodes; "
@@ -423,9 +475,16 @@ static bool recycle_vm(struct run *r, unsigned int v, struct sim_threads_stats *
 {
 	struct sim_op destroy = { .kind = SIM_OP_VM_DESTROY, .vm = v };
 	struct sim_op create = { .kind = SIM_OP_VM_CREATE, .vm = v, .a = 1 };
+	int ret;
 
 	st->vm_recycles++;
-	return !sim_machine_exec(r->m, &destroy, NULL) && !sim_machine_exec(r->m, &create, NULL);
+	ret = sim_machine_exec(r->m, &destroy, NULL);
+	record(r, &destroy, ret);
+	if (ret)
+		return false;
+	ret = sim_machine_exec(r->m, &create, NULL);
+	record(r, &create, ret);
+	return !ret;
 }
 
 /* --- the run ------------------------------------------------------------------------- */
@@ -474,8 +533,10 @@ static int setup(struct run *r, struct sim_machine *m, const struct sim_threads_
 	}
 	for (unsigned int v = 1; v <= NR_VMS; v++) {
 		struct sim_op create = { .kind = SIM_OP_VM_CREATE, .vm = v, .a = 1 };
+		int ret = sim_machine_exec(m, &create, NULL);
 
-		if (sim_machine_exec(m, &create, NULL)) {
+		record(r, &create, ret);
+		if (ret) {
 			snprintf(err, errlen, "cannot create vm%u", v);
 			return -1;
 		}

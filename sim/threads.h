@@ -46,6 +46,14 @@ struct sim_threads_config {
 	bool check;			/* linearize, commit and sweep at each quiescent point */
 	uint64_t max_nodes;		/* search budget per epoch (0: 1,000,000) */
 	FILE *report;			/* a violation's history is printed here (may be NULL) */
+	/*
+	 * If not NULL, the run is written here as a trace: every op the
+	 * executor ran or committed, in that order, with its outcome (a
+	 * sequential trace that replays clean); an epoch found at fault
+	 * ends it as a concurrent block, each thread's ops after a `sched
+	 * vcpu=N` line, for the interleaver (hvmm replay, hvmm explore).
+	 */
+	struct sim_trace_writer *trace;
 };
 
 struct sim_threads_stats {

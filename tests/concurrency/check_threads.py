@@ -11,7 +11,10 @@
 2. a lock dropped in mm/ (the mutants buddy-put-no-lock and
    guest-s2-no-vm-lock) is caught under real threads: mm/'s held-lock
    assertion panics on a thread, reported as ROBUST, exit 1;
-3. bad options are refused with exit 2.
+3. a run written as a trace (--record) is its ops in the order each epoch
+   was committed: hvmm replays it with no violation and every op returns
+   what it returned on the threads;
+4. bad options are refused with exit 2.
 
 Built with -Db_sanitize=thread this is the ThreadSanitizer run: a data
 race in mm/ or in what the threads share makes the process exit non-zero.
@@ -20,8 +23,10 @@ Usage: check_threads.py --hvmm build/hvmm [--mutant NAME=PATH]...
 """
 import argparse
 import json
+import os
 import subprocess
 import sys
+import tempfile
 
 # Kinds every clean run must see succeed.
 MUST_SUCCEED = ['alloc', 'free', 'get', 'put', 'host_share_guest', 'host_unshare_guest',
@@ -67,8 +72,19 @@ def main():
         assert 'VIOLATION ROBUST in thread' in r.stderr and 'hvmm_spin_is_locked' in r.stderr, \
             '%s: %s' % (name, r.stderr[-2000:])
         print('%s: %s' % (name, r.stderr.strip().splitlines()[-1]))
+    with tempfile.TemporaryDirectory() as tmp:
+        trace = os.path.join(tmp, 'threads.trace')
+        r = run([args.hvmm, 'threads', '--threads', '2', '--ops', '2000', '--record', trace])
+        assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+        r = run([args.hvmm, 'replay', '--json', trace])
+        d = json.loads(r.stdout)
+        assert r.returncode == 0 and d['violations'] == 0 and d['expect_mismatches'] == 0, \
+            (r.returncode, d)
+        assert d['ops'] >= 4000, d
+        print('recorded run: %d ops replay clean, every outcome as on the threads' % d['ops'])
     for bad in (['--threads', '0'], ['--threads', '9'], ['--threads', '8', '--epoch-ops', '64'],
-                ['--check', 'maybe'], ['--allocator', 'nosuch']):
+                ['--check', 'maybe'], ['--allocator', 'nosuch'],
+                ['--check', 'off', '--record', '/dev/null']):
         r = run([args.hvmm, 'threads'] + bad)
         assert r.returncode == 2 and r.stderr.startswith('hvmm: '), (bad, r.returncode, r.stderr)
     print('bad options refused with exit 2')
