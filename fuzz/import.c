@@ -2,9 +2,10 @@
 /*
  * Running one importer input. Any text must import or be rejected at a
  * line, never crash; and what was imported must add up: every alloc op is
- * an allocation or a failed one, every free op a matched free or the
- * untraced free of a re-allocated page, the blocks never freed are the
- * allocations not freed, and the ops written read back as a trace whose
+ * an allocation or a failed one, every split op a block split, every free
+ * op a matched free, the untraced free of a re-allocated page or a page of
+ * a split block, the blocks never freed are the allocations (and split
+ * pages) not freed, and the ops written read back as a trace whose
  * handles are all defined before use. The importer's counts are checked
  * against the trace it wrote, read by the trace reader: two independent
  * pieces of code.
@@ -77,7 +78,7 @@ static void check(const struct kmem_counts *c, const char *out, size_t len)
 	FILE *f = fmemopen((void *)out, len, "rb");
 	struct sim_trace_error err;
 	struct sim_trace_reader *r = f ? sim_trace_open_stream(f, "imported", &err) : NULL;
-	unsigned long long allocs = 0, frees = 0, enomem = 0;
+	unsigned long long allocs = 0, frees = 0, enomem = 0, splits = 0;
 	struct sim_op op;
 	int ret;
 
@@ -89,6 +90,8 @@ static void check(const struct kmem_counts *c, const char *out, size_t len)
 			enomem += (op.flags & SIM_OP_F_EXPECT) && op.expect == -HVMM_ENOMEM;
 		} else if (op.kind == SIM_OP_FREE) {
 			frees++;
+		} else if (op.kind == SIM_OP_SPLIT) {
+			splits++;
 		} else {
 			violation("an op other than alloc and free", op.kind, 0);
 		}
@@ -102,12 +105,15 @@ static void check(const struct kmem_counts *c, const char *out, size_t len)
 			  c->allocs + c->failed_allocs);
 	if (enomem != c->failed_allocs)
 		violation("allocs expecting ENOMEM vs failed allocations", enomem, c->failed_allocs);
-	if (frees != c->free_ops || c->free_ops != c->frees_matched + c->reallocs)
-		violation("free ops vs matched frees + re-allocations", frees,
-			  c->frees_matched + c->reallocs);
-	if (c->never_freed != c->allocs - c->free_ops)
-		violation("blocks never freed vs allocations - frees", c->never_freed,
-			  c->allocs - c->free_ops);
+	if (splits != c->splits)
+		violation("split ops vs blocks split", splits, c->splits);
+	if (frees != c->free_ops ||
+	    c->free_ops != c->frees_matched + c->reallocs + c->split_free_ops)
+		violation("free ops vs matched frees + re-allocations + frees of split pages", frees,
+			  c->frees_matched + c->reallocs + c->split_free_ops);
+	if (c->never_freed != c->allocs + c->split_handles - c->free_ops)
+		violation("blocks never freed vs allocations + split pages - frees", c->never_freed,
+			  c->allocs + c->split_handles - c->free_ops);
 	if (c->events[KMEM_ALLOC] != c->allocs + c->failed_allocs ||
 	    c->events[KMEM_ALLOC_ZONE_LOCKED] != c->pcp_refills + c->zone_direct)
 		violation("events vs what they became", c->events[KMEM_ALLOC],

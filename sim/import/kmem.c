@@ -319,6 +319,7 @@ static struct slot *split_block(struct kmem_import *im, struct slot *s)
 	}
 	im->live_blocks += nr - 1;
 	im->c.splits++;
+	im->c.split_handles += nr - 1;
 	if (sim_trace_write_op(im->w, &op))
 		return NULL;
 	return lookup(im, base);
@@ -341,6 +342,7 @@ static int free_split_pages(struct kmem_import *im, uint64_t pfn, uint64_t nr,
 			    enum slot_state by, uint64_t line)
 {
 	im->c.split_frees++;
+	im->c.split_free_ops += nr;
 	for (uint64_t i = 0; i < nr; i++)
 		if (emit_free(im, lookup(im, pfn + i), by, line))
 			return -2;

@@ -76,6 +76,8 @@ struct kmem_counts {
 	uint64_t inside_frees;		/* frees inside a larger live block that no split explains (not applied) */
 	uint64_t splits;		/* blocks split into order-0 pages (split_page()): split ops */
 	uint64_t split_frees;		/* frees of pages of a split block */
+	uint64_t split_handles;		/* handles the splits made (pages 1.. of each block) */
+	uint64_t split_free_ops;	/* free ops those frees wrote (one per page) */
 	uint64_t big_orders;		/* order= at or beyond KMEM_MAX_ORDER */
 	uint64_t free_ops;		/* free ops written (matched frees and re-allocations) */
 	uint64_t live_pages, peak_pages;

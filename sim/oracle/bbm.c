@@ -79,10 +79,10 @@ struct sim_bbm {
 	/* Per page of that range: the words written since it was last allocated. */
 	uint64_t (*written)[ENTRIES / 64];
 	/* This op: ranges cleaned to PoC, and entries valid earlier in it. */
-	struct range cleaned[32];
-	unsigned int nr_cleaned;
-	struct { uint64_t tpfn; unsigned int idx; uint64_t oa; } was_valid[32];
-	unsigned int nr_was_valid;
+	struct range *cleaned;
+	unsigned int nr_cleaned, cap_cleaned;
+	struct was_valid { uint64_t tpfn; unsigned int idx; uint64_t oa; } *was_valid;
+	unsigned int nr_was_valid, cap_was_valid;
 	/* Per VMID: a VM ran with it and no TLBI by VMID followed. */
 	bool stale_vmid[1u << 16];
 	uint8_t vmid_state[1u << 16];	/* enum vmid_state */
@@ -429,11 +429,31 @@ static struct obligation *ob_reaching(struct sim_bbm *b, uint64_t pfn, uint64_t 
 
 #define DESC_MEMATTR_DEVICE(d)	((((d) >> 2) & 0xc) == 0)	/* MemAttr[3:2] == 0b00 */
 
+/* Room for one more element of a per-op array (none is ever dropped: an op may touch thousands). */
+static void *grow(void *arr, unsigned int nr, unsigned int *cap, size_t size)
+{
+	if (nr < *cap)
+		return arr;
+	*cap = *cap ? 2 * *cap : 64;
+	arr = realloc(arr, *cap * size);
+	if (!arr)
+		abort();
+	return arr;
+}
+
 static void note_cleaned(struct sim_bbm *b, uint64_t pa, uint64_t size)
 {
-	if (b->nr_cleaned < sizeof(b->cleaned) / sizeof(b->cleaned[0]))
-		b->cleaned[b->nr_cleaned++] = (struct range){ pa >> PAGE_SHIFT,
-							       (pa + size) >> PAGE_SHIFT };
+	uint64_t lo = pa >> PAGE_SHIFT, hi = (pa + size + (1ULL << PAGE_SHIFT) - 1) >> PAGE_SHIFT;
+	struct range *last = b->nr_cleaned ? &b->cleaned[b->nr_cleaned - 1] : NULL;
+
+	/* Page after page, as a multi-page donation cleans them: one range. */
+	if (last && lo <= last->hi && hi >= last->lo) {
+		last->lo = last->lo < lo ? last->lo : lo;
+		last->hi = last->hi > hi ? last->hi : hi;
+		return;
+	}
+	b->cleaned = grow(b->cleaned, b->nr_cleaned, &b->cap_cleaned, sizeof(*b->cleaned));
+	b->cleaned[b->nr_cleaned++] = (struct range){ lo, hi };
 }
 
 static bool cleaned(const struct sim_bbm *b, uint64_t lo, uint64_t hi)
@@ -455,8 +475,7 @@ static void note_was_valid(struct sim_bbm *b, const struct table *t, unsigned in
 {
 	unsigned int n = b->nr_was_valid;
 
-	if (n == sizeof(b->was_valid) / sizeof(b->was_valid[0]))
-		n = --b->nr_was_valid;	/* keep the latest */
+	b->was_valid = grow(b->was_valid, n, &b->cap_was_valid, sizeof(*b->was_valid));
 	b->was_valid[n].tpfn = t->pfn;
 	b->was_valid[n].idx = idx;
 	b->was_valid[n].oa = desc_oa(d);
@@ -809,6 +828,8 @@ void sim_bbm_destroy(struct sim_bbm *b)
 	free(b->tables);
 	free(b->free_slots);
 	free(b->obs);
+	free(b->cleaned);
+	free(b->was_valid);
 	free(b->written);
 	munmap(b->slot_of, b->slot_bytes);
 	free(b);
