@@ -65,6 +65,12 @@ struct minimizer {
 	uint64_t start_ns, deadline_ns, last_progress_ns;
 	bool progress;
 	char violation[640];		/* the last interesting run's violation */
+	/*
+	 * A concurrent block's schedule, shrunk after the ops: written out in
+	 * place of the trace's own schedule lines (sched_n 0: none found).
+	 */
+	uint16_t *sched;
+	size_t sched_n;
 };
 
 static bool out_of_budget(const struct minimizer *mz)
@@ -173,6 +179,99 @@ static int run(struct minimizer *mz, const uint32_t *idx, uint32_t *n)
 	return 1;
 }
 
+static bool is_schedule(const struct sim_op *op)
+{
+	return op->kind == SIM_OP_SCHED && op->a;
+}
+
+/*
+ * Runs ops @idx[0..n) without their schedule lines, the block taking the
+ * decisions @pre[0..k) and then none that preempts; true if interesting.
+ * *@taken (if not NULL) gets the whole schedule the run took.
+ */
+static bool run_schedule(struct minimizer *mz, const uint32_t *idx, uint32_t n,
+			 const uint16_t *pre, size_t k, uint16_t **taken, size_t *nr_taken)
+{
+	struct sim_sched_replay replay;
+	struct sim_sched_chooser c;
+	const uint16_t *t;
+	char msg[256];
+	bool ok;
+
+	mz->runs++;
+	if (fresh_machine(mz, msg, sizeof(msg)))
+		return false;
+	for (uint32_t i = 0; i < n; i++)
+		if (!is_schedule(&mz->ops[idx[i]]))
+			sim_machine_exec(mz->m, &mz->ops[idx[i]], NULL);
+	sim_sched_replay_init(&replay, &c, pre, k, &sim_sched_first);
+	sim_machine_conc_set_chooser(mz->m, &c);
+	sim_machine_finish(mz->m);
+	sim_machine_conc_set_chooser(mz->m, NULL);
+	ok = shows(mz);
+	if (ok && taken) {
+		t = sim_machine_conc_schedule(mz->m, nr_taken);
+		*taken = malloc(*nr_taken * sizeof(**taken) + 1);
+		if (*taken)
+			memcpy(*taken, t, *nr_taken * sizeof(**taken));
+		else
+			*nr_taken = 0;
+	}
+	return ok;
+}
+
+/*
+ * The schedule, shrunk: the shortest prefix of the schedule the minimized
+ * run took after which no vCPU is preempted any more, if the violation
+ * stays (searched by bisection, then checked). Written out explicitly, so
+ * the output replays without the seeded fallback.
+ */
+static void shrink_schedule(struct minimizer *mz, const uint32_t *idx, uint32_t n)
+{
+	uint16_t *full = NULL, *best = NULL;
+	size_t nr_full, nr_best = 0, lo = 0, hi;
+	char msg[256];
+
+	if (fresh_machine(mz, msg, sizeof(msg)))
+		return;
+	for (uint32_t i = 0; i < n; i++)
+		sim_machine_exec(mz->m, &mz->ops[idx[i]], NULL);
+	if (!sim_machine_conc_queued(mz->m))
+		return;
+	sim_machine_finish(mz->m);
+	if (!shows(mz))
+		return;
+	{
+		const uint16_t *t = sim_machine_conc_schedule(mz->m, &nr_full);
+
+		full = malloc(nr_full * sizeof(*full) + 1);
+		if (!full)
+			return;
+		memcpy(full, t, nr_full * sizeof(*full));
+	}
+	hi = nr_full;
+	if (!run_schedule(mz, idx, n, full, hi, NULL, NULL)) {
+		free(full);
+		return;
+	}
+	while (lo < hi && !out_of_budget(mz)) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (run_schedule(mz, idx, n, full, mid, NULL, NULL))
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	if (run_schedule(mz, idx, n, full, hi, &best, &nr_best)) {
+		remember_violation(mz);
+		mz->sched = best;
+		mz->sched_n = nr_best;
+	} else {
+		free(best);
+	}
+	free(full);
+}
+
 /* Drops from @idx[0..n) every op that uses a handle or VM no kept op defines. */
 static uint32_t consistent(const struct minimizer *mz, uint32_t *idx, uint32_t n)
 {
@@ -273,6 +372,11 @@ static int load(struct minimizer *mz, struct sim_trace_reader *r, struct sim_tra
 	return ret;
 }
 
+static void write_sched(void *ctx, const struct sim_op *op)
+{
+	sim_trace_write_op(ctx, op);
+}
+
 /* Writes ops @idx[0..n) with the outcomes of one more run. */
 static int write_out(struct minimizer *mz, const char *out, const struct sim_trace_header *h,
 		     const uint32_t *idx, uint32_t n, const char *from)
@@ -293,13 +397,19 @@ static int write_out(struct minimizer *mz, const char *out, const struct sim_tra
 	sim_trace_write_line(w, line);
 	for (uint32_t i = 0; i < n; i++) {
 		struct sim_op op = mz->ops[idx[i]];
-		int result = sim_machine_exec(mz->m, &op, NULL);
+		int result;
+
+		if (mz->sched_n && is_schedule(&op))
+			continue;
+		result = sim_machine_exec(mz->m, &op, NULL);
 
 		/* Ops of a concurrent block (and its schedule) have no outcome yet. */
 		if (!sim_machine_conc_queued(mz->m))
 			sim_trace_set_outcome(&op, result);
 		ret |= sim_trace_write_op(w, &op);
 	}
+	if (mz->sched_n)
+		sim_conc_schedule_runs(mz->sched, mz->sched_n, write_sched, w);
 	if (ret) {
 		sim_trace_discard(w);
 		fprintf(stderr, "hvmm: minimize: %s: write failed\n", out);
@@ -343,6 +453,7 @@ static int minimize(struct minimizer *mz, const char *path, const char *out,
 	}
 	if (ddmin(mz, cur, &n, cand))
 		goto out;
+	shrink_schedule(mz, cur, n);
 	if (mz->progress)
 		fprintf(stderr, "\r%70s\r", "");
 	if (write_out(mz, out, h, cur, n, path))
@@ -351,11 +462,20 @@ static int minimize(struct minimizer *mz, const char *path, const char *out,
 	       path, mz->nr_ops, file_size(path), out, n, file_size(out),
 	       (unsigned long long)mz->runs, (double)(cli_now_ns() - mz->start_ns) / 1e9,
 	       out_of_budget(mz) ? " (budget used up: not minimal)" : "");
+	if (mz->sched_n) {
+		size_t runs = 1;
+
+		for (size_t i = 1; i < mz->sched_n; i++)
+			runs += mz->sched[i] != mz->sched[i - 1];
+		printf("schedule: %zu decisions in %zu runs (no preemption after the last written)\n",
+		       mz->sched_n, runs);
+	}
 	printf("keeps: %s\n", mz->violation);
 	ret = EXIT_CLEAN;
 out:
 	free(cur);
 	free(cand);
+	free(mz->sched);
 	return ret;
 }
 
