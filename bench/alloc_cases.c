@@ -16,6 +16,7 @@
 #include "machine.h"
 
 #define SMALL_POOL	(1ULL << 14)	/* 64 MiB: fits the last-level cache's reach */
+#define TINY_POOL	(1ULL << 10)	/* 4 MiB */
 #define LARGE_MAP	(1ULL << 20)	/* 1M frames: the contiguous-request maps */
 #define BULK		4096
 
@@ -151,6 +152,12 @@ static void report(struct bench_state *s)
 static int setup_small(struct bench_state *s)
 {
 	return open_machine(s, SMALL_POOL);
+}
+
+/* A 4 MiB pool: one block of the largest order, the same tree in both buddies. */
+static int setup_tiny(struct bench_state *s)
+{
+	return open_machine(s, TINY_POOL);
 }
 
 /* Everything allocated but one order-0 page. */
@@ -379,6 +386,7 @@ struct alloc_workload {
 
 static const struct alloc_workload workloads[] = {
 	{ "pair_o0", 1, 0, 0, setup_small, step_pair },
+	{ "pair_o0_pool2^10", 1, 0, 0, setup_tiny, step_pair },
 	{ "pair_o0_2threads", 2, 0, 0, setup_small, step_pair },
 	{ "pair_o1", 1, 1, 0, setup_small, step_pair },
 	{ "pair_o2", 1, 2, 0, setup_small, step_pair },
