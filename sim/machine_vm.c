@@ -148,9 +148,10 @@ static void event_oracles_start(struct sim_vmstate *vs)
 	vs->hyp_conserve = sim_hyp_conserve_create(vs->report, vs->hyp_pfn, vs->hyp_pages);
 	vs->hyp_pools = sim_hyp_pools_create(vs->pm, vs->vmemmap, vs->report);
 	if (!vs->bbm || !vs->hyp_conserve || !vs->hyp_pools ||
-	    sim_hyp_pools_add(vs->hyp_pools, &vs->host_s2_pool, vs->hyp_pfn, vs->host_s2_pages) ||
-	    sim_hyp_pools_add(vs->hyp_pools, &vs->guest_pool, vs->hyp_pfn + vs->host_s2_pages,
+	    sim_hyp_pools_add(vs->hyp_pools, &vs->guest_pool, vs->hyp_pfn,
 			      vs->hyp_pages - vs->host_s2_pages) ||
+	    sim_hyp_pools_add(vs->hyp_pools, &vs->host_s2_pool,
+			      vs->hyp_pfn + vs->hyp_pages - vs->host_s2_pages, vs->host_s2_pages) ||
 	    !sim_event_observe(sim_hyp_pools_event, vs->hyp_pools, SIM_HYP_POOLS_EVENTS) ||
 	    !sim_event_observe(sim_bbm_event, vs->bbm, SIM_BBM_EVENTS) ||
 	    !sim_event_observe(sim_hyp_conserve_event, vs->hyp_conserve,
@@ -323,15 +324,22 @@ int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
 	vs->host_s2_pages = host_s2_pool_pages(ram, nr_ram, vs->hyp_pages);
 	if (vs->oracles)
 		event_oracles_start(vs);
-	/* Set up on fresh or scrubbed memory: the pools are zero already. */
+	/*
+	 * Set up on fresh or scrubbed memory: the pools are zero already. The
+	 * guests' table pool comes right after the allocator's pool and is
+	 * free until a VM is made, so the allocator's last blocks have a free
+	 * neighbour of another pool: a buddy computed outside its pool can
+	 * meet a free block there and merge, where the oracles see it (the
+	 * host stage-2 pool, whose first block is its root, comes last).
+	 */
 	if (!vs->host_s2_pages ||
-	    hvmm_pool_init_zeroed(&vs->host_s2_pool, vs->hyp_pfn, vs->host_s2_pages, 0) ||
-	    hvmm_pool_init_zeroed(&vs->guest_pool, vs->hyp_pfn + vs->host_s2_pages,
+	    hvmm_pool_init_zeroed(&vs->guest_pool, vs->hyp_pfn,
 				  vs->hyp_pages - vs->host_s2_pages, 0) ||
+	    hvmm_pool_init_zeroed(&vs->host_s2_pool, vs->hyp_pfn + vs->hyp_pages - vs->host_s2_pages,
+				  vs->host_s2_pages, 0) ||
 	    (ret = hvmm_mem_protect_init(&vs->host_s2_pool, ram, nr_ram, cfg->host_ia_bits)) ||
 	    (ret = hvmm_host_reserve_hyp(alloc_pfn, alloc_pages)) ||
-	    (ret = hvmm_host_reserve_hyp(vs->hyp_pfn + vs->host_s2_pages,
-					 vs->hyp_pages - vs->host_s2_pages)) ||
+	    (ret = hvmm_host_reserve_hyp(vs->hyp_pfn, vs->hyp_pages - vs->host_s2_pages)) ||
 	    (ret = hvmm_vms_init(&vs->guest_pool, cfg->ipa_bits, start))) {
 		snprintf(err, errlen, "cannot set up VMs (IPA %u bits from level %u, host %u bits, "
 			 "hypervisor pool of %llu pages)", cfg->ipa_bits, start, cfg->host_ia_bits,
