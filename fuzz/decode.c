@@ -226,6 +226,26 @@ static uint64_t pool_pages_of(uint8_t lo, uint8_t hi)
 	return 1 + (lo | (uint64_t)(hi & 3) << 8);
 }
 
+/*
+ * The hypervisor pool's size, bits 4-6 of the first byte: the default, or
+ * one small enough that VM ops run it dry (out-of-memory paths in the
+ * middle of a transition; 256 pages took about 169 VMs).
+ */
+static const uint16_t hyp_pool_choices[8] = { FUZZ_HYP_POOL_PAGES, 16, 20, 24, 32, 48, 64, 128 };
+
+static unsigned int hyp_pool_code(uint64_t pages)
+{
+	for (unsigned int i = 0; i < 8; i++)
+		if (hyp_pool_choices[i] == pages)
+			return i;
+	return 0;
+}
+
+bool fuzz_hyp_pool_representable(uint64_t pages)
+{
+	return pages && hyp_pool_choices[hyp_pool_code(pages)] == pages;
+}
+
 static bool speaks_vms(const struct fuzz_decoder *d)
 {
 	for (unsigned int i = 0; i < d->nr_kinds; i++)
@@ -297,8 +317,8 @@ void fuzz_decoder_init(struct fuzz_decoder *d, const struct fuzz_target *t,
 	 * runs without the VM side). Decided from the bytes, as all decoding
 	 * is, so that a run, its trace and its replay agree.
 	 */
-	cfg->hyp_pool_pages = speaks_vms(d) ? FUZZ_HYP_POOL_PAGES : 0;
-	if (cfg->hyp_pool_pages && !runs_vm_side(d))
+	cfg->hyp_pool_pages = hyp_pool_choices[(hdr[0] >> 4) & 7];
+	if (!speaks_vms(d) || !runs_vm_side(d))
 		cfg->hyp_pool_pages = 0;
 	cfg->oracles = SIM_ORACLES_INCREMENTAL;
 	cfg->sweep_interval = 0;
@@ -519,7 +539,8 @@ int fuzz_encoder_init(struct fuzz_encoder *e, const struct fuzz_target *t,
 			 FUZZ_POOL_MAX_PAGES, (unsigned long long)FUZZ_RAM_BASE);
 		return -1;
 	}
-	if (put_u8(&e->out, (uint8_t)((cfg->vcpus - 1) | (ai << 2))) ||
+	if (put_u8(&e->out, (uint8_t)((cfg->vcpus - 1) | (ai << 2) |
+				      (hyp_pool_code(cfg->hyp_pool_pages) << 4))) ||
 	    put_u8(&e->out, (uint8_t)((cfg->pool_pages - 1) & 0xff)) ||
 	    put_u8(&e->out, (uint8_t)(cfg->pool_pages <= 64 ? 0x04 : (cfg->pool_pages - 1) >> 8)) ||
 	    put_u8(&e->out, (uint8_t)cfg->pool_reserved) ||

@@ -7,7 +7,8 @@
  *
  *   input  := header op*
  *   header := flags:u8 pool:u8 pool_hi:u8 reserved:u8 offset:u8
- * (flags: vcpus - 1 in bits 0-1, allocator in bits 2-3; pool pages: see
+ * (flags: vcpus - 1 in bits 0-1, allocator in bits 2-3, hypervisor pool
+ * size in bits 4-6: see hyp_pool_choices; pool pages: see
  * pool_pages_of(); reserved pages; pool base in pages from RAM base)
  *   op     := selector:u8 arg*          (args as sim_op_descs[] lists them)
  *
@@ -128,6 +129,9 @@ void fuzz_encoder_fini(struct fuzz_encoder *e);
  * input of allocator ops only runs without: see fuzz_decoder_init()).
  */
 uint64_t fuzz_target_hyp_pool_pages(const struct fuzz_target *t);
+
+/* True if a header can say a hypervisor pool of @pages (bits 4-6 of its first byte). */
+bool fuzz_hyp_pool_representable(uint64_t pages);
 
 /* The op kinds @t speaks, as the decoder orders them; returns their number. */
 unsigned int fuzz_target_kinds(const struct fuzz_target *t, uint16_t *kinds);

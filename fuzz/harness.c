@@ -363,6 +363,10 @@ int fuzz_seed_from_trace(const struct fuzz_target *t, const char *trace, const c
 	{
 		const struct sim_machine_config *tc = &sim_trace_reader_header(r)->cfg;
 
+		/* A hypervisor pool size the header can say is kept (fuzz/decode.h). */
+		if (cfg.hyp_pool_pages && fuzz_hyp_pool_representable(tc->hyp_pool_pages))
+			cfg.hyp_pool_pages = tc->hyp_pool_pages;
+
 		while (t->allocators && t->allocators[nalloc])
 			if (!strcmp(t->allocators[nalloc++], tc->allocator))
 				snprintf(cfg.allocator, sizeof(cfg.allocator), "%s", tc->allocator);
