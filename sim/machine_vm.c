@@ -179,7 +179,8 @@ static void event_oracles_started(struct sim_vmstate *vs)
 	if (!vs->bbm)
 		return;
 	sim_event_end();
-	if (!sim_event_count()) {
+	/* The platform's events arrive either way: mm/'s own accesses must too. */
+	if (!sim_event_count() || !sim_event_mm_instrumented()) {
 		event_oracles_stop(vs);
 		return;
 	}
