@@ -42,6 +42,9 @@ struct pgx {
 	struct shadow_page shadow[WINDOW_PAGES];
 	bool block_chunk[WINDOW_PAGES / BLOCK_PAGES];	/* may be mapped by a block */
 	struct sim_rng rng;
+	/* sim_pgx_run_input(): every choice is read from the input instead. */
+	const uint8_t *in;
+	size_t in_len, in_pos;
 	FILE *report;
 	struct sim_pgx_result *res;
 };
@@ -51,9 +54,16 @@ static const uint32_t prots[] = {
 	HVMM_PROT_R | HVMM_PROT_DEVICE, HVMM_PROT_R | HVMM_PROT_W | HVMM_PROT_DEVICE,
 };
 
+/* A choice in [0, n): from the PRNG, or from as few input bytes as @n needs (0 once it ran out). */
 static uint64_t below(struct pgx *x, uint64_t n)
 {
-	return sim_rng_below(&x->rng, n);
+	uint64_t v = 0;
+
+	if (!x->in)
+		return sim_rng_below(&x->rng, n);
+	for (uint64_t span = 1; span < n && x->in_pos < x->in_len; span <<= 8)
+		v = v << 8 | x->in[x->in_pos++];
+	return n ? v % n : 0;
 }
 
 static void mismatch(struct pgx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -189,20 +199,12 @@ static void step(struct pgx *x, uint64_t op, uint64_t *first, uint64_t *count)
 	}
 }
 
-int sim_pgx_run(const char *const *impls, unsigned int nr_impls, uint64_t ops, uint64_t seed,
-		FILE *report, struct sim_pgx_result *res, char *err, size_t errlen)
+/* The run itself, choices from x->rng or x->in. */
+static int run(struct pgx *x, const char *const *impls, unsigned int nr_impls, uint64_t ops,
+	       struct sim_pgx_result *res, char *err, size_t errlen)
 {
-	struct pgx *x = calloc(1, sizeof(*x));
 	int ret = -1;
 
-	memset(res, 0, sizeof(*res));
-	if (!x) {
-		snprintf(err, errlen, "out of host memory");
-		return -1;
-	}
-	x->report = report;
-	x->res = res;
-	sim_rng_seed(&x->rng, seed);
 	if (!nr_impls || nr_impls > SIM_PGX_MAX_IMPLS) {
 		snprintf(err, errlen, "1 to %d page-table implementations at once", SIM_PGX_MAX_IMPLS);
 		goto out;
@@ -231,7 +233,7 @@ int sim_pgx_run(const char *const *impls, unsigned int nr_impls, uint64_t ops, u
 			goto out_impls;
 		im->ops->regs(&im->t, &im->regs);
 	}
-	for (uint64_t op = 0; op < ops; op++) {
+	for (uint64_t op = 0; op < ops && (!x->in || x->in_pos < x->in_len); op++) {
 		uint64_t first, count;
 
 		res->ops++;
@@ -255,6 +257,45 @@ out_pm:
 	sim_vmemmap_destroy(&x->vmemmap);
 	sim_physmem_destroy(&x->pm);
 out:
+	return ret;
+}
+
+int sim_pgx_run(const char *const *impls, unsigned int nr_impls, uint64_t ops, uint64_t seed,
+		FILE *report, struct sim_pgx_result *res, char *err, size_t errlen)
+{
+	struct pgx *x = calloc(1, sizeof(*x));
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	if (!x) {
+		snprintf(err, errlen, "out of host memory");
+		return -1;
+	}
+	x->report = report;
+	x->res = res;
+	sim_rng_seed(&x->rng, seed);
+	ret = run(x, impls, nr_impls, ops, res, err, errlen);
+	free(x);
+	return ret;
+}
+
+int sim_pgx_run_input(const char *const *impls, unsigned int nr_impls, const uint8_t *data,
+		      size_t size, uint64_t max_ops, FILE *report, struct sim_pgx_result *res,
+		      char *err, size_t errlen)
+{
+	struct pgx *x = calloc(1, sizeof(*x));
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	if (!x) {
+		snprintf(err, errlen, "out of host memory");
+		return -1;
+	}
+	x->report = report;
+	x->res = res;
+	x->in = data;
+	x->in_len = size;
+	ret = run(x, impls, nr_impls, max_ops, res, err, errlen);
 	free(x);
 	return ret;
 }

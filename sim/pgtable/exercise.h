@@ -16,6 +16,7 @@
 #ifndef SIM_PGTABLE_EXERCISE_H
 #define SIM_PGTABLE_EXERCISE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -39,5 +40,14 @@ struct sim_pgx_result {
  */
 int sim_pgx_run(const char *const *impls, unsigned int nr_impls, uint64_t ops, uint64_t seed,
 		FILE *report, struct sim_pgx_result *res, char *err, size_t errlen);
+
+/*
+ * The same, with every choice (op kind, range, output address, permission)
+ * read from @data instead of a PRNG, for at most @max_ops ops or until the
+ * input runs out: a fuzzer's bytes become the sequence.
+ */
+int sim_pgx_run_input(const char *const *impls, unsigned int nr_impls, const uint8_t *data,
+		      size_t size, uint64_t max_ops, FILE *report, struct sim_pgx_result *res,
+		      char *err, size_t errlen);
 
 #endif /* SIM_PGTABLE_EXERCISE_H */
