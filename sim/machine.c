@@ -1016,6 +1016,12 @@ struct conc {
 	 * executor's bookkeeping follows once the history is linearized.
 	 */
 	bool linearize;
+	struct raw_handle {
+		uint32_t h;
+		uint64_t pfn, pages;
+		uint32_t refs;		/* 0: not live */
+	} *raw;				/* the block's handles, as its mm/ calls left them */
+	size_t nr_raw, cap_raw;
 	uint64_t lin_nodes;
 	int lin_verdict;		/* enum sim_lin_verdict of the last block, -1: none */
 };
@@ -1062,6 +1068,7 @@ static void conc_free(struct sim_machine *m)
 	free(c->schedule);
 	free(c->cur_op);
 	free(c->hist);
+	free(c->raw);
 	sim_sched_destroy(c->sched);
 	free(c);
 	m->conc = NULL;
@@ -1220,19 +1227,81 @@ static int raw_vm_call(struct sim_machine *m, const struct sim_op *op)
 	}
 }
 
+/* The block's view of handle @h: its own ops' effects over the executor's table. */
+static struct raw_handle *raw_handle(struct conc *c, uint32_t h)
+{
+	struct raw_handle *r;
+	uint32_t refs = 0;
+
+	for (size_t i = 0; i < c->nr_raw; i++)
+		if (c->raw[i].h == h)
+			return &c->raw[i];
+	if (!grow((void **)&c->raw, &c->cap_raw, c->nr_raw + 1, sizeof(*c->raw)))
+		return NULL;
+	r = &c->raw[c->nr_raw++];
+	*r = (struct raw_handle){ .h = h };
+	if (sim_machine_handle(c->m, h, &r->pfn, &r->pages, &refs))
+		r->refs = refs;
+	return r;
+}
+
+/* The allocator's own call for an allocator op, as the executor would make it. */
+static int raw_alloc_call(struct conc *c, const struct sim_op *op, uint64_t *value)
+{
+	struct sim_allocator *a = &c->m->alloc;
+	struct raw_handle *r = raw_handle(c, op->h);
+	int ret;
+
+	if (!r || op->h >= SIM_MAX_HANDLE)
+		return -HVMM_EINVAL;
+	switch (op->kind) {
+	case SIM_OP_ALLOC:
+		if (r->refs)
+			return -HVMM_EEXIST;
+		if (op->a > 63)
+			return -HVMM_EINVAL;
+		ret = a->ops->alloc(a, (unsigned int)op->a, value);
+		if (!ret)
+			*r = (struct raw_handle){ .h = op->h, .pfn = *value,
+						  .pages = 1ULL << op->a, .refs = 1 };
+		return ret;
+	case SIM_OP_GET:
+		if (!r->refs)
+			return -HVMM_ENOENT;
+		if (r->refs >= UINT16_MAX)
+			return -HVMM_ERANGE;
+		ret = a->ops->get ? a->ops->get(a, r->pfn) : 0;
+		r->refs += !ret;
+		return ret;
+	default:
+		if (!r->refs)
+			return -HVMM_ENOENT;
+		if (op->kind == SIM_OP_FREE && r->refs > 1)
+			return -HVMM_EBUSY;
+		if (a->ops->put)
+			ret = a->ops->put(a, r->pfn);
+		else
+			ret = r->refs > 1 ? 0 : a->ops->free(a, r->pfn, r->pages);
+		r->refs -= !ret;
+		return ret;
+	}
+}
+
 static int raw_exec(struct conc *c, const struct conc_op *co, uint64_t *value)
 {
 	struct sim_machine *m = c->m;
 	struct sim_panic_catcher catcher;
 	volatile int ret = -HVMM_EINVAL;
 
-	(void)value;
 	if (m->dead)
 		return -HVMM_EFAULT;
 	sim_report_set_op_deferred(&m->report, co->index, &co->op);
 	if (sigsetjmp(catcher.env, 0) == 0) {
 		sim_panic_arm(&catcher);
-		ret = raw_vm_call(m, &co->op);
+		if (sim_op_descs[co->op.kind].cls & SIM_OPC_ALLOC)
+			ret = raw_alloc_call(c, &co->op, value);
+		else
+			ret = raw_vm_call(m, &co->op);
 		sim_panic_disarm();
 	} else {
 		m->dead = true;
@@ -1338,8 +1407,9 @@ static void conc_fault(int sig, siginfo_t *si, void *uc)
 }
 
 /*
- * Blocks of VM ops are judged by linearizability: the executor's models
- * (SPEC, the ideal machine, the shadows) take each op's effect at once,
+ * Blocks of VM and allocator ops are judged by linearizability: the
+ * executor's models (SPEC, the ideal machine, the shadows, the handle
+ * table) take each op's effect at once,
  * after mm/'s call, and under preemption the order in which ops finish is
  * not the order in which they took effect. So their vCPUs run mm/'s calls
  * alone, and once the block is done the history must have an order,
@@ -1350,25 +1420,31 @@ static void conc_fault(int sig, siginfo_t *si, void *uc)
 static bool conc_linearizable(struct conc *c, struct sim_machine *m)
 {
 	size_t n = 0;
-	bool vm = false;
 
-	if (!m->vms || !m->vms->enabled)
-		return false;
 	for (unsigned int i = 0; i < c->nr; i++)
 		for (size_t j = 0; j < c->prog[i].n; j++) {
 			unsigned int kind = c->prog[i].ops[j].op.kind;
 
-			if (!(sim_op_descs[kind].cls & SIM_OPC_VM) || !committable(kind))
+			if (!committable(kind))
 				return false;
-			vm = true;
+			if ((sim_op_descs[kind].cls & SIM_OPC_VM) && (!m->vms || !m->vms->enabled))
+				return false;
 			n++;
 		}
-	return vm && n <= SIM_LIN_MAX_OPS;
+	return n && n <= SIM_LIN_MAX_OPS;
+}
+
+static bool lin_handle(void *ctx, uint32_t h, struct sim_lin_handle *out)
+{
+	return sim_machine_handle(ctx, h, &out->pfn, &out->pages, &out->refs);
 }
 
 static void conc_linearize(struct conc *c, struct sim_machine *m)
 {
-	struct sim_lin_refs refs = { .spec = &m->vms->spec };
+	struct sim_lin_refs refs = {
+		.spec = m->vms && m->vms->enabled ? &m->vms->spec : NULL, .shadow = &m->shadow,
+		.alloc_max_order = m->alloc.max_order, .handle = lin_handle, .handle_ctx = m,
+	};
 	struct sim_lin_event *h = calloc(c->nr_hist / 2 + 1, sizeof(*h));
 	struct sim_lin_result *res = malloc(sizeof(*res));
 	size_t *slot = calloc(c->nr + 1, sizeof(*slot)), n = 0;
@@ -1473,6 +1549,7 @@ int sim_machine_conc_run(struct sim_machine *m)
 	}
 	c->linearize = conc_linearizable(c, m);
 	c->lin_verdict = -1;
+	c->nr_raw = 0;
 	sim_sched_prng_init(&prng, &fallback, m->cfg.seed);
 	sim_sched_replay_init(&replay, &chooser, c->schedule, c->nr_sched, &fallback);
 	sim_sched_set_chooser(c->sched, c->override ? c->override : &chooser);
