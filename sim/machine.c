@@ -3,10 +3,14 @@
  * The executor. Each op is checked for validity against the executor's own
  * handle table first (an invalid op gets an error code and never reaches
  * mm/, which would rightly panic on misuse), then run against mm/ with
- * panics caught, then judged by the oracles.
+ * panics caught, then judged by the oracles. One concern per file: the
+ * handle table (handle_table.c), allocation stamps (stamp.c), AVAIL
+ * (oracle/avail.c), the bitmap-family ops (machine_bitmap.c), the VM side
+ * (machine_vm.c), the heap (machine_heap.c); here set-up, dispatch and the
+ * generic allocator ops.
  */
 #include "machine.h"
-#include "oracle/bitmap_check.h"
+#include "machine_priv.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -20,58 +24,15 @@
 #include "machine_heap.h"
 #include "machine_maptab.h"
 #include "machine_vm.h"
+#include "oracle/avail.h"
 #include "oracle/linearize.h"
 #include "platform.h"
+#include "stamp.h"
 #include "vmemmap.h"
-
-/*
- * An allocation: a buddy-style block (pages a power of two) or a bitmap run
- * of any length. Freeing it gives back all of its pages.
- */
-struct handle {
-	uint64_t pfn;
-	uint64_t pages;
-	uint32_t refs;
-	uint8_t live;
-};
-
-struct sim_machine {
-	struct sim_machine_config cfg;
-	struct sim_physmem pm;
-	struct sim_vmemmap vmemmap;	/* mm/'s page metadata, booted by the executor */
-	struct sim_allocator alloc;
-	struct sim_alloc_shadow shadow;
-	struct sim_report report;
-	struct sim_machine_stats stats;
-	struct handle *handles;
-	uint32_t nr_handles;		/* capacity of handles[] */
-	bool dead;			/* mm/ panicked: state is no longer trustworthy */
-	bool alloc_ready;
-	struct sim_vmstate *vms;	/* the VM side (machine_vm.c) */
-	struct sim_heapstate *heap;	/* the byte heap (machine_heap.c) */
-	struct conc *conc;		/* the concurrent block (machine_conc.h) */
-	/*
-	 * A concurrent block runs: what an op touched is judged at the next
-	 * point where no vCPU is inside an op, by a full sweep, not right after
-	 * the op, when another vCPU may be half-way through its critical
-	 * section (and AVAIL has no meaning while another op holds a block).
-	 */
-	bool conc_running;
-	struct sim_maptab_state *maptab;	/* Anaxagoros tables (machine_maptab.h) */
-	/*
-	 * Commit mode (sim_machine_commit): mm/ is not called, the outcome of
-	 * the op's concurrent run stands in for it; checks wait for the end
-	 * of the batch as in a concurrent block.
-	 */
-	const struct sim_outcome *outcome;
-	bool committing;
-};
 
 static void conc_forget(struct sim_machine *m);
 static void conc_free(struct sim_machine *m);
 
-/* Pages per allocation stamp check: the first and last page of a block. */
-#define STAMP_MAGIC 0x68766d6d00000000ULL	/* "hvmm" */
 
 void sim_machine_config_default(struct sim_machine_config *cfg)
 {
@@ -255,8 +216,7 @@ static void machine_teardown(struct sim_machine *m)
 		sim_vm_teardown(m->vms);
 		memset(m->vms, 0, sizeof(*m->vms));	/* torn down: nothing to free twice */
 	}
-	if (m->handles)
-		memset(m->handles, 0, (size_t)m->nr_handles * sizeof(*m->handles));
+	sim_handles_clear(&m->handles);
 	if (m->heap)
 		sim_heap_teardown(m->heap);
 	memset(&m->stats, 0, sizeof(m->stats));
@@ -358,7 +318,7 @@ void sim_machine_destroy(struct sim_machine *m)
 	sim_maptab_destroy(m->maptab);
 	free(m->vms);
 	sim_heap_destroy(m->heap);
-	free(m->handles);
+	sim_handles_fini(&m->handles);
 	sim_alloc_shadow_fini(&m->shadow);
 	if (sim_platform_physmem() == &m->pm)
 		sim_platform_install(NULL, NULL);
@@ -380,119 +340,50 @@ const struct sim_machine_config *sim_machine_config(const struct sim_machine *m)
 
 /* --- handles ------------------------------------------------------------ */
 
-static struct handle *handle_slot(struct sim_machine *m, uint32_t h)
+static struct sim_handle *handle_slot(struct sim_machine *m, uint32_t h)
 {
-	if (h >= SIM_MAX_HANDLE)
-		return NULL;
-	if (h >= m->nr_handles) {
-		uint32_t cap = m->nr_handles ? m->nr_handles : 256;
-		struct handle *n;
-
-		while (cap <= h)
-			cap *= 2;
-		n = realloc(m->handles, (size_t)cap * sizeof(*n));
-		if (!n)
-			return NULL;
-		memset(n + m->nr_handles, 0, (size_t)(cap - m->nr_handles) * sizeof(*n));
-		m->handles = n;
-		m->nr_handles = cap;
-	}
-	return &m->handles[h];
+	return sim_handles_slot(&m->handles, h);
 }
 
-static struct handle *live_handle(struct sim_machine *m, uint32_t h)
+static struct sim_handle *live_handle(struct sim_machine *m, uint32_t h)
 {
-	if (h >= m->nr_handles || !m->handles[h].live)
-		return NULL;
-	return &m->handles[h];
+	return sim_handles_live(&m->handles, h);
 }
 
 bool sim_machine_handle(const struct sim_machine *m, uint32_t h, uint64_t *pfn,
 			uint64_t *pages, uint32_t *refs)
 {
-	if (h >= m->nr_handles || !m->handles[h].live)
+	const struct sim_handle *hd = sim_handles_live(&m->handles, h);
+
+	if (!hd)
 		return false;
 	if (pfn)
-		*pfn = m->handles[h].pfn;
+		*pfn = hd->pfn;
 	if (pages)
-		*pages = m->handles[h].pages;
+		*pages = hd->pages;
 	if (refs)
-		*refs = m->handles[h].refs;
+		*refs = hd->refs;
 	return true;
-}
-
-/* --- allocation stamps ---------------------------------------------------- */
-
-/*
- * The executor writes into every block it is handed, as a user would, so
- * that scrubbing on free is observable: a stamp at the start of the first
- * page and at the end of the last one.
- */
-static uint64_t *stamp_slots(struct sim_machine *m, uint64_t pfn, unsigned int order,
-			     uint64_t **last)
-{
-	uint8_t *first = sim_physmem_pa_to_host(&m->pm, pfn << HVMM_PAGE_SHIFT);
-	uint64_t bytes = HVMM_PAGE_SIZE << order;
-
-	*last = (uint64_t *)(first + bytes) - 1;
-	/* The first 16 bytes hold the free-list node once freed: stamp past them. */
-	return (uint64_t *)(first + 16);
-}
-
-static void check_zeroed_and_stamp(struct sim_machine *m, uint32_t h, uint64_t pfn,
-				   unsigned int order)
-{
-	uint64_t *last, *first = stamp_slots(m, pfn, order, &last);
-
-	if (m->cfg.oracles != SIM_ORACLES_OFF) {
-		const uint64_t *head = sim_physmem_pa_to_host(&m->pm, pfn << HVMM_PAGE_SHIFT);
-		/* The words a previous owner could most likely have left behind. */
-		const uint64_t *words[] = { &head[0], &head[1], first, last };
-
-		for (unsigned int i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-			if (!*words[i])
-				continue;
-			sim_report_violation(&m->report, SIM_ORACLE_ALLOC_STRUCT,
-				"alloc returned pfn 0x%llx (order %u) holding 0x%llx at byte offset 0x%llx: "
-				"allocations must be zeroed",
-				(unsigned long long)pfn, order, (unsigned long long)*words[i],
-				(unsigned long long)((const uint8_t *)words[i] - (const uint8_t *)head));
-			break;
-		}
-	}
-	*first = STAMP_MAGIC | h;
-	*last = STAMP_MAGIC | h;
-	/* The stamps are all the executor writes: the pages between stay zero. */
-	sim_physmem_mark_dirty(&m->pm, pfn, 1);
-	sim_physmem_mark_dirty(&m->pm, pfn + (1ULL << order) - 1, 1);
 }
 
 /* --- oracles -------------------------------------------------------------- */
 
-static bool oracles_on(const struct sim_machine *m)
+bool sim_machine_oracles_on(const struct sim_machine *m)
 {
 	return m->cfg.oracles != SIM_ORACLES_OFF;
 }
 
-static void check_touched(struct sim_machine *m, uint64_t pfn, uint64_t nr)
+void sim_machine_check_touched(struct sim_machine *m, uint64_t pfn, uint64_t nr)
 {
-	if (oracles_on(m) && !m->conc_running && !m->committing && m->alloc.ops->check_touched)
+	if (sim_machine_oracles_on(m) && !m->conc_running && !m->committing && m->alloc.ops->check_touched)
 		m->alloc.ops->check_touched(&m->alloc, &m->shadow, &m->report, pfn, nr);
 }
 
 /* AVAIL: a failed allocation is only allowed if the shadow has no fitting block. */
 static void check_avail(struct sim_machine *m, uint64_t count, uint64_t align, const char *what)
 {
-	uint64_t pfn;
-
-	if (!oracles_on(m) || m->conc_running || m->committing)
-		return;
-	pfn = sim_alloc_shadow_find_free(&m->shadow, count, align, 0);
-	if (pfn != UINT64_MAX)
-		sim_report_violation(&m->report, SIM_ORACLE_AVAIL,
-			"%s failed, but pfn 0x%llx..0x%llx is free and aligned to %llu pages",
-			what, (unsigned long long)pfn, (unsigned long long)(pfn + count - 1),
-			(unsigned long long)align);
+	if (sim_machine_oracles_on(m) && !m->conc_running && !m->committing)
+		sim_check_avail(&m->shadow, &m->report, count, align, what);
 }
 
 void sim_machine_sweep(struct sim_machine *m)
@@ -513,7 +404,7 @@ void sim_machine_finish(struct sim_machine *m)
 {
 	sim_machine_conc_run(m);
 	sim_report_set_op(&m->report, m->stats.ops, "");
-	if (oracles_on(m))
+	if (sim_machine_oracles_on(m))
 		sim_machine_sweep(m);
 }
 
@@ -535,10 +426,10 @@ void sim_machine_account_pages(struct sim_machine *m, int64_t pages)
 static void took_block(struct sim_machine *m, uint32_t h, uint64_t pfn, unsigned int order,
 		       const char *what)
 {
-	struct handle *hd = handle_slot(m, h);
+	struct sim_handle *hd = handle_slot(m, h);
 	uint64_t nr = 1ULL << order;
 
-	if (oracles_on(m)) {
+	if (sim_machine_oracles_on(m)) {
 		if (pfn & (nr - 1))
 			sim_report_violation(&m->report, SIM_ORACLE_ALLOC_STRUCT,
 				"%s returned pfn 0x%llx, not aligned to its order %u",
@@ -551,16 +442,16 @@ static void took_block(struct sim_machine *m, uint32_t h, uint64_t pfn, unsigned
 	sim_alloc_shadow_move(&m->shadow, &m->report, SIM_ORACLE_ALLOC_CONSERVE,
 			      "the allocator handed out a block that is not free",
 			      pfn, nr, SIM_SHADOW_FREE, SIM_SHADOW_ALLOCATED);
-	*hd = (struct handle){ .pfn = pfn, .pages = nr, .live = 1, .refs = 1 };
+	*hd = (struct sim_handle){ .pfn = pfn, .pages = nr, .live = 1, .refs = 1 };
 	account(m, (int64_t)nr);
 	/* A committed block may be another's by now: only its own run could look. */
 	if (sim_alloc_shadow_covers(&m->shadow, pfn, nr) && !m->outcome)
-		check_zeroed_and_stamp(m, h, pfn, order);
-	check_touched(m, pfn, nr);
+		sim_stamp_block(&m->pm, &m->report, sim_machine_oracles_on(m), h, pfn, order);
+	sim_machine_check_touched(m, pfn, nr);
 }
 
 /* A handle's last reference went: the block is free again. */
-static void released_block(struct sim_machine *m, struct handle *hd)
+static void released_block(struct sim_machine *m, struct sim_handle *hd)
 {
 	uint64_t nr = hd->pages;
 
@@ -569,10 +460,10 @@ static void released_block(struct sim_machine *m, struct handle *hd)
 			      hd->pfn, nr, SIM_SHADOW_ALLOCATED, SIM_SHADOW_FREE);
 	hd->live = 0;
 	account(m, -(int64_t)nr);
-	check_touched(m, hd->pfn, nr);
+	sim_machine_check_touched(m, hd->pfn, nr);
 }
 
-static int new_handle_ok(struct sim_machine *m, uint32_t h)
+int sim_machine_new_handle(struct sim_machine *m, uint32_t h)
 {
 	if (h >= SIM_MAX_HANDLE)
 		return -HVMM_EINVAL;
@@ -586,7 +477,7 @@ static int new_handle_ok(struct sim_machine *m, uint32_t h)
 static int op_alloc(struct sim_machine *m, const struct sim_op *op)
 {
 	uint64_t pfn;
-	int ret = new_handle_ok(m, op->h);
+	int ret = sim_machine_new_handle(m, op->h);
 
 	if (ret)
 		return ret;
@@ -611,7 +502,7 @@ static int op_alloc(struct sim_machine *m, const struct sim_op *op)
 }
 
 /* The allocator's put of @hd's block, or the committed outcome of one. */
-static int alloc_put(struct sim_machine *m, const struct handle *hd)
+static int alloc_put(struct sim_machine *m, const struct sim_handle *hd)
 {
 	if (m->outcome)
 		return m->outcome->result;
@@ -619,7 +510,7 @@ static int alloc_put(struct sim_machine *m, const struct handle *hd)
 }
 
 /* Drops one reference of @hd; frees at zero. */
-static int drop_ref(struct sim_machine *m, struct handle *hd)
+static int drop_ref(struct sim_machine *m, struct sim_handle *hd)
 {
 	int ret;
 
@@ -627,7 +518,7 @@ static int drop_ref(struct sim_machine *m, struct handle *hd)
 		ret = alloc_put(m, hd);
 		if (!ret) {
 			hd->refs--;
-			check_touched(m, hd->pfn, hd->pages);
+			sim_machine_check_touched(m, hd->pfn, hd->pages);
 		}
 		return ret;
 	}
@@ -642,7 +533,7 @@ static int drop_ref(struct sim_machine *m, struct handle *hd)
 
 static int op_free(struct sim_machine *m, const struct sim_op *op)
 {
-	struct handle *hd = live_handle(m, op->h);
+	struct sim_handle *hd = live_handle(m, op->h);
 
 	if (!hd)
 		return -HVMM_ENOENT;
@@ -653,14 +544,14 @@ static int op_free(struct sim_machine *m, const struct sim_op *op)
 
 static int op_put(struct sim_machine *m, const struct sim_op *op)
 {
-	struct handle *hd = live_handle(m, op->h);
+	struct sim_handle *hd = live_handle(m, op->h);
 
 	return hd ? drop_ref(m, hd) : -HVMM_ENOENT;
 }
 
 static int op_get(struct sim_machine *m, const struct sim_op *op)
 {
-	struct handle *hd = live_handle(m, op->h);
+	struct sim_handle *hd = live_handle(m, op->h);
 	int ret;
 
 	if (!hd)
@@ -678,7 +569,7 @@ static int op_get(struct sim_machine *m, const struct sim_op *op)
 
 static int op_split(struct sim_machine *m, const struct sim_op *op)
 {
-	struct handle *hd = live_handle(m, op->h);
+	struct sim_handle *hd = live_handle(m, op->h);
 	uint64_t nr, i;
 	int ret;
 
@@ -688,7 +579,7 @@ static int op_split(struct sim_machine *m, const struct sim_op *op)
 	if (nr > 1 && ((uint64_t)op->h2 + nr - 1 > SIM_MAX_HANDLE))
 		return -HVMM_EINVAL;
 	for (i = 1; i < nr; i++) {
-		ret = new_handle_ok(m, op->h2 + (uint32_t)(i - 1));
+		ret = sim_machine_new_handle(m, op->h2 + (uint32_t)(i - 1));
 		if (ret)
 			return ret;
 		if (op->h2 + i - 1 == op->h)
@@ -701,116 +592,12 @@ static int op_split(struct sim_machine *m, const struct sim_op *op)
 	if (ret)
 		return ret;
 	for (i = 1; i < nr; i++)
-		m->handles[op->h2 + i - 1] = (struct handle){
+		m->handles.h[op->h2 + i - 1] = (struct sim_handle){
 			.pfn = hd->pfn + i, .pages = 1, .live = 1, .refs = 1,
 		};
 	hd->pages = 1;
-	check_touched(m, hd->pfn, nr);
+	sim_machine_check_touched(m, hd->pfn, nr);
 	return 0;
-}
-
-/* --- bitmap-family ops ---------------------------------------------------- */
-
-static int op_bitmap(struct sim_machine *m, const struct sim_op *op, uint64_t *value)
-{
-	const struct sim_allocator_ops *ops = m->alloc.ops;
-	uint64_t pfn = 0;
-	int ret;
-
-	switch (op->kind) {
-	case SIM_OP_BM_INSERT:
-		if (!ops->insert)
-			return -HVMM_ENOTSUP;
-		ret = ops->insert(&m->alloc, op->a, op->b);
-		if (!ret) {
-			sim_alloc_shadow_move(&m->shadow, &m->report, SIM_ORACLE_ALLOC_CONSERVE,
-					      "insert accepted frames that were already managed",
-					      op->a, op->b, SIM_SHADOW_UNMANAGED, SIM_SHADOW_FREE);
-			check_touched(m, op->a, op->b);
-		}
-		return ret;
-	case SIM_OP_BM_REMOVE:
-		if (!ops->remove)
-			return -HVMM_ENOTSUP;
-		ret = ops->remove(&m->alloc, op->a, op->b);
-		if (!ret) {
-			sim_alloc_shadow_move(&m->shadow, &m->report, SIM_ORACLE_ALLOC_CONSERVE,
-					      "remove withdrew frames that were not free",
-					      op->a, op->b, SIM_SHADOW_FREE, SIM_SHADOW_UNMANAGED);
-			check_touched(m, op->a, op->b);
-		}
-		return ret;
-	case SIM_OP_BM_ALLOC:
-	case SIM_OP_BM_ALLOC_CONTIG:
-	case SIM_OP_BM_ALLOC_AT: {
-		uint64_t count = op->kind == SIM_OP_BM_ALLOC ? 1 : op->a;
-		unsigned int align = op->kind == SIM_OP_BM_ALLOC ? 0 : (unsigned int)hvmm_min(op->b, 64u);
-		struct handle *hd;
-
-		ret = new_handle_ok(m, op->h);
-		if (ret)
-			return ret;
-		if (op->kind == SIM_OP_BM_ALLOC_AT) {
-			if (!ops->alloc_at)
-				return -HVMM_ENOTSUP;
-			pfn = op->c;
-			ret = ops->alloc_at(&m->alloc, pfn, count, align);
-		} else {
-			if (!ops->alloc_contig)
-				return -HVMM_ENOTSUP;
-			ret = ops->alloc_contig(&m->alloc, count, align, &pfn);
-			/* AVAIL: a failure had no aligned window, a success returned the lowest. */
-			if (oracles_on(m))
-				sim_bitmap_check_avail(&m->shadow, &m->report, count, align, ret, pfn);
-		}
-		if (ret)
-			return ret;
-		/* A contiguous run is tracked as pages of its own handle. */
-		sim_alloc_shadow_move(&m->shadow, &m->report, SIM_ORACLE_ALLOC_CONSERVE,
-				      "the allocator handed out frames that are not free",
-				      pfn, count, SIM_SHADOW_FREE, SIM_SHADOW_ALLOCATED);
-		hd = handle_slot(m, op->h);
-		*hd = (struct handle){ .pfn = pfn, .pages = count, .live = 1, .refs = 1 };
-		account(m, (int64_t)count);
-		check_touched(m, pfn, count);
-		if (value)
-			*value = pfn;
-		return 0;
-	}
-	case SIM_OP_BM_DEALLOC:
-		if (!ops->dealloc_range)
-			return -HVMM_ENOTSUP;
-		ret = ops->dealloc_range(&m->alloc, op->a, op->b);
-		if (!ret) {
-			sim_alloc_shadow_move(&m->shadow, &m->report, SIM_ORACLE_ALLOC_CONSERVE,
-					      "dealloc accepted frames that were not allocated",
-					      op->a, op->b, SIM_SHADOW_ALLOCATED, SIM_SHADOW_FREE);
-			account(m, -(int64_t)op->b);
-			check_touched(m, op->a, op->b);
-		}
-		return ret;
-	case SIM_OP_BM_TEST:
-		if (!ops->test)
-			return -HVMM_ENOTSUP;
-		ret = ops->test(&m->alloc, op->a);
-		if (oracles_on(m))
-			sim_bitmap_check_test(&m->shadow, &m->report, op->a, ret);
-		if (ret < 0)
-			return ret;
-		if (value)
-			*value = (uint64_t)ret;
-		return 0;
-	case SIM_OP_BM_NEXT:
-		if (!ops->next)
-			return -HVMM_ENOTSUP;
-		ret = ops->next(&m->alloc, op->a, &pfn);
-		if (oracles_on(m))
-			sim_bitmap_check_next(&m->shadow, &m->report, op->a, ret, pfn);
-		if (!ret && value)
-			*value = pfn;
-		return ret;
-	}
-	return -HVMM_EINVAL;
 }
 
 /* --- dispatch ------------------------------------------------------------- */
@@ -827,7 +614,7 @@ static int dispatch(struct sim_machine *m, const struct sim_op *op, uint64_t *va
 		break;
 	}
 	if (sim_op_descs[op->kind].cls & SIM_OPC_BITMAP)
-		return op_bitmap(m, op, value);
+		return sim_machine_bitmap_op(m, op, value);
 	if (sim_op_descs[op->kind].cls & SIM_OPC_HEAP)
 		return sim_heap_exec(m->heap, op, value);
 	if (sim_op_descs[op->kind].cls & SIM_OPC_MAPTAB) {
@@ -850,7 +637,7 @@ static int exec_at(struct sim_machine *m, const struct sim_op *op, uint64_t *val
 	if (op->kind >= SIM_OP__COUNT)
 		return -HVMM_EINVAL;
 	m->stats.by_kind[op->kind]++;
-	if (oracles_on(m) || m->report.stream)
+	if (sim_machine_oracles_on(m) || m->report.stream)
 		sim_report_set_op_deferred(&m->report, index, op);
 	if (sigsetjmp(catcher.env, 0) == 0) {
 		sim_panic_arm(&catcher);
@@ -875,7 +662,7 @@ static int exec_at(struct sim_machine *m, const struct sim_op *op, uint64_t *val
 				(unsigned long long)index, sim_report_op_text(&m->report), sim_result_name(ret),
 				sim_result_name(op->expect));
 	}
-	if (oracles_on(m) && (m->cfg.oracles == SIM_ORACLES_FULL ||
+	if (sim_machine_oracles_on(m) && (m->cfg.oracles == SIM_ORACLES_FULL ||
 			      (m->cfg.sweep_interval && m->stats.ops % m->cfg.sweep_interval == 0)))
 		sim_machine_sweep(m);
 	return ret;
@@ -939,7 +726,7 @@ void sim_machine_commit_end(struct sim_machine *m)
 	m->committing = false;
 	if (m->vms)
 		m->vms->conc_deferred = false;
-	if (oracles_on(m))
+	if (sim_machine_oracles_on(m))
 		sim_machine_sweep(m);
 }
 
@@ -1341,7 +1128,7 @@ static void conc_body(void *arg, unsigned int vcpu)
 			return;
 		}
 		/* Nobody inside an op: the state oracles judge it as between sequential ops. */
-		if (!c->in_op && oracles_on(m) && !c->linearize) {
+		if (!c->in_op && sim_machine_oracles_on(m) && !c->linearize) {
 			sim_machine_sweep(m);
 			if (conc_violated(c)) {
 				sim_sched_stop(c->sched);

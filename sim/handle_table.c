@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+#include "handle_table.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "op.h"
+
+struct sim_handle *sim_handles_slot(struct sim_handles *t, uint32_t h)
+{
+	if (h >= SIM_MAX_HANDLE)
+		return NULL;
+	if (h >= t->cap) {
+		uint32_t cap = t->cap ? t->cap : 256;
+		struct sim_handle *n;
+
+		while (cap <= h)
+			cap *= 2;
+		n = realloc(t->h, (size_t)cap * sizeof(*n));
+		if (!n)
+			return NULL;
+		memset(n + t->cap, 0, (size_t)(cap - t->cap) * sizeof(*n));
+		t->h = n;
+		t->cap = cap;
+	}
+	return &t->h[h];
+}
+
+struct sim_handle *sim_handles_live(const struct sim_handles *t, uint32_t h)
+{
+	if (h >= t->cap || !t->h[h].live)
+		return NULL;
+	return &t->h[h];
+}
+
+void sim_handles_clear(struct sim_handles *t)
+{
+	if (t->h)
+		memset(t->h, 0, (size_t)t->cap * sizeof(*t->h));
+}
+
+void sim_handles_fini(struct sim_handles *t)
+{
+	free(t->h);
+	t->h = NULL;
+	t->cap = 0;
+}
