@@ -66,7 +66,7 @@ int cli_args_u64(struct cli_args *a, uint64_t *out)
 
 	if (!val)
 		return -1;
-	if (!cli_parse_u64(val, out)) {
+	if (!sim_parse_u64(val, out)) {
 		cli_usage_error("%s: %s %s: expected a number, decimal or 0x hex (digits only, below "
 				"2^64)", a->cmd, a->name, val);
 		return -1;

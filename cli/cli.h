@@ -157,8 +157,7 @@ bool cli_default_trace(char *path, size_t len);
  */
 int cli_refuse_overwrite(const char *cmd, const char *in, const char *out);
 
-/* Parses an unsigned integer (decimal or 0x hex); false on junk or overflow. */
-bool cli_parse_u64(const char *s, uint64_t *out);
+/* Numbers on the command line are the trace format's: sim_parse_u64() (sim/op.h). */
 
 /* A workload scenario through a machine, recorded to @record if not NULL (cli/scenario_run.c). */
 struct sim_workload_params;

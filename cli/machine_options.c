@@ -31,42 +31,6 @@ bool cli_is_machine_option(const char *opt)
 	return false;
 }
 
-/*
- * As strict as the trace reader: decimal (leading zeros are decimal, not
- * octal) or 0x hex, digits only: no sign, no blanks, no suffix.
- */
-bool cli_parse_u64(const char *s, uint64_t *out)
-{
-	unsigned int base = 10;
-	uint64_t v = 0;
-
-	if (!s || !*s)
-		return false;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-		if (!*s)
-			return false;
-	}
-	for (; *s; s++) {
-		unsigned int d;
-
-		if (*s >= '0' && *s <= '9')
-			d = (unsigned int)(*s - '0');
-		else if (base == 16 && *s >= 'a' && *s <= 'f')
-			d = (unsigned int)(*s - 'a' + 10);
-		else if (base == 16 && *s >= 'A' && *s <= 'F')
-			d = (unsigned int)(*s - 'A' + 10);
-		else
-			return false;
-		if (v > (UINT64_MAX - d) / base)
-			return false;
-		v = v * base + d;
-	}
-	*out = v;
-	return true;
-}
-
 /* "SIZE[@BASE]" */
 static int parse_region(struct cli_machine_options *o, enum sim_region_kind kind,
 			const char *opt, const char *val, bool base_required)
@@ -257,7 +221,7 @@ static int apply_option(struct cli_machine_options *o, const char *opt, const ch
 	}
 	if (!cli_is_machine_option(opt))
 		return 0;
-	if (!cli_parse_u64(val, &v))
+	if (!sim_parse_u64(val, &v))
 		return bad_number(opt, val);
 	if (!strcmp(opt, "--pool-pages"))
 		o->cfg.pool_pages = v;

@@ -4,25 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "op.h"
 
 struct sim_handle *sim_handles_slot(struct sim_handles *t, uint32_t h)
 {
 	if (h >= SIM_MAX_HANDLE)
 		return NULL;
-	if (h >= t->cap) {
-		uint32_t cap = t->cap ? t->cap : 256;
-		struct sim_handle *n;
-
-		while (cap <= h)
-			cap *= 2;
-		n = realloc(t->h, (size_t)cap * sizeof(*n));
-		if (!n)
-			return NULL;
-		memset(n + t->cap, 0, (size_t)(cap - t->cap) * sizeof(*n));
-		t->h = n;
-		t->cap = cap;
-	}
+	if (!sim_grow((void **)&t->h, &t->cap, h + 1, sizeof(*t->h), 256))
+		return NULL;
 	return &t->h[h];
 }
 

@@ -16,6 +16,7 @@
 #ifndef SIM_OP_H
 #define SIM_OP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -186,6 +187,13 @@ void sim_op_field_set(struct sim_op *op, enum sim_op_field f, uint64_t v);
  * what snprintf returns.
  */
 int sim_op_format(const struct sim_op *op, char *buf, size_t len);
+
+/*
+ * A number as traces and the command line write it: decimal (leading
+ * zeros are decimal, not octal) or 0x hex, digits only: no sign, no
+ * blanks, no suffix. False on anything else or on overflow.
+ */
+bool sim_parse_u64(const char *s, uint64_t *out);
 
 /* Protection from its text form (none, r, rw, rx, rwx, ...); -1 if unknown. */
 int sim_prot_from_name(const char *name, uint64_t *prot);

@@ -11,6 +11,7 @@
 
 #include <hvmm/types.h>
 
+#include "grow.h"
 #include "machine.h"
 #include "workload/state.h"
 #include "workload/conc.h"
@@ -181,20 +182,7 @@ void sim_workload_destroy(struct sim_workload *w)
 
 static bool grow(void **arr, uint32_t *cap, uint32_t need, size_t size)
 {
-	uint32_t n = *cap ? *cap : 64;
-	void *p;
-
-	if (need <= *cap)
-		return true;
-	while (n < need)
-		n *= 2;
-	p = realloc(*arr, (size_t)n * size);
-	if (!p)
-		return false;
-	memset((char *)p + (size_t)*cap * size, 0, (size_t)(n - *cap) * size);
-	*arr = p;
-	*cap = n;
-	return true;
+	return sim_grow(arr, cap, need, size, 64);
 }
 
 /* --- handles -------------------------------------------------------------- */

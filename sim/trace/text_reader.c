@@ -20,57 +20,26 @@ static const char *skip_blanks(const char *p)
 	return p;
 }
 
-/* Decimal or 0x hex, nothing else; false on junk or overflow. */
-static bool parse_u64(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-	unsigned int base = 10;
-	bool any = false;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-	}
-	for (; *s; s++) {
-		unsigned int d;
-
-		if (*s >= '0' && *s <= '9')
-			d = (unsigned int)(*s - '0');
-		else if (base == 16 && *s >= 'a' && *s <= 'f')
-			d = (unsigned int)(*s - 'a' + 10);
-		else if (base == 16 && *s >= 'A' && *s <= 'F')
-			d = (unsigned int)(*s - 'A' + 10);
-		else
-			return false;
-		if (v > (UINT64_MAX - d) / base)
-			return false;
-		v = v * base + d;
-		any = true;
-	}
-	*out = v;
-	return any;
-}
-
 /* One argument's value, checked against its type. */
 static int parse_value(const struct sim_op_arg *arg, const char *s, uint64_t *v,
 		       char *err, size_t errlen)
 {
 	switch (arg->type) {
 	case SIM_ARG_HANDLE:
-		if (s[0] != 'h' || !parse_u64(s + 1, v) || *v >= SIM_MAX_HANDLE) {
+		if (s[0] != 'h' || !sim_parse_u64(s + 1, v) || *v >= SIM_MAX_HANDLE) {
 			snprintf(err, errlen, "%s: a handle h0..h%u; got '%s'", arg->name,
 				 SIM_MAX_HANDLE - 1, s);
 			return -1;
 		}
 		return 0;
 	case SIM_ARG_VM:
-		if (strncmp(s, "vm", 2) || !parse_u64(s + 2, v) || *v > SIM_MAX_VM) {
+		if (strncmp(s, "vm", 2) || !sim_parse_u64(s + 2, v) || *v > SIM_MAX_VM) {
 			snprintf(err, errlen, "a VM vm0..vm%u; got '%s'", SIM_MAX_VM, s);
 			return -1;
 		}
 		return 0;
 	case SIM_ARG_ORDER:
-		if (!parse_u64(s, v) || *v > 63) {
+		if (!sim_parse_u64(s, v) || *v > 63) {
 			snprintf(err, errlen, "%s=N with N an order 0..63; got '%s'", arg->name, s);
 			return -1;
 		}
@@ -82,7 +51,7 @@ static int parse_value(const struct sim_op_arg *arg, const char *s, uint64_t *v,
 		}
 		return 0;
 	default:
-		if (!parse_u64(s, v) ||
+		if (!sim_parse_u64(s, v) ||
 		    (arg->field == SIM_F_VCPU && *v > UINT32_MAX)) {
 			snprintf(err, errlen, "%s=N with N a decimal or 0x hex number%s; got '%s'",
 				 arg->name, arg->field == SIM_F_VCPU ? " below 2^32" : " below 2^64", s);
@@ -362,7 +331,7 @@ int sim_trace_text_open(struct sim_trace_reader *r, struct sim_trace_error *err)
 	r->pos = 1;
 	if (ret == 0 || strncmp(r->buf, "hvmm-trace ", 11))
 		return fail(r, err, 1, "'hvmm-trace 1' (the format version line)");
-	if (!parse_u64(r->buf + 11, &version) || !version)
+	if (!sim_parse_u64(r->buf + 11, &version) || !version)
 		return fail(r, err, 1, "'hvmm-trace N' with N the format version");
 	if (version != SIM_TRACE_VERSION) {
 		snprintf(err->msg, sizeof(err->msg), "%s:1: expected format version %d; this trace "

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "rng.h"
 
 #define HC_VMS		8		/* VM slots */
@@ -46,20 +47,7 @@ struct sim_heap_workload {
 
 static bool grow(void **arr, uint32_t *cap, uint32_t need, size_t size)
 {
-	uint32_t n = *cap ? *cap : 256;
-	void *p;
-
-	if (need <= *cap)
-		return true;
-	while (n < need)
-		n *= 2;
-	p = realloc(*arr, (size_t)n * size);
-	if (!p)
-		return false;
-	memset((char *)p + (size_t)*cap * size, 0, (size_t)(n - *cap) * size);
-	*arr = p;
-	*cap = n;
-	return true;
+	return sim_grow(arr, cap, need, size, 256);
 }
 
 struct sim_heap_workload *sim_heap_workload_create(const struct sim_workload_params *p)
