@@ -15,6 +15,16 @@
  * simulator throughput and scale, bundled traces); each module appends
  * its cases in a constructor-free register function listed in
  * bench_cases_build().
+ *
+ * The one place outside the executor that calls mm/ directly: the
+ * micro-benchmark cases (alloc_cases.c, bitmap_cases.c, floor_cases.c,
+ * heap_cases.c, parts of sim_cases.c) include mm/'s headers and call its
+ * allocators on simulated memory, bypassing sim/machine.c, because they
+ * measure mm/'s own cost per call, which the executor's validation,
+ * shadows and oracles would drown. They judge nothing and record no
+ * trace; what they run is also run through the executor, with every
+ * oracle on, by the workloads and traces of the same names. The replay
+ * cases go through the executor as every other driver does.
  */
 #ifndef BENCH_BENCH_H
 #define BENCH_BENCH_H
