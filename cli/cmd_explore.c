@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "event/event.h"
 #include "machine_conc.h"
 #include "sched/explore.h"
 #include "trace/trace.h"
@@ -187,6 +188,9 @@ int cmd_explore(int argc, char **argv)
 	}
 	if (!path)
 		return cli_usage_error("explore: expected a TRACE (try 'hvmm explore --help')");
+	if (!sim_event_mm_instrumented())
+		return cli_usage_error("explore: mm/ is built without the event instrumentation "
+				       "(a ThreadSanitizer build): there is no step to interleave");
 	if (out && cli_refuse_overwrite("explore", path, out))
 		return EXIT_USAGE;
 	r = sim_trace_open(path, &err);

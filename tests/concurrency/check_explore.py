@@ -33,6 +33,8 @@ def main():
     a = ap.parse_args()
     rc, out = run([a.hvmm, 'explore', '--max-schedules', '200000', a.trace])
     print(out, end='')
+    if rc == 2 and 'without the event instrumentation' in out:
+        return 77   # a ThreadSanitizer build: nothing to interleave (meson: skipped)
     assert rc == 0, 'hvmm explore: exit %d' % rc
     assert 'search: exhaustive' in out, 'the bounded search did not complete'
     assert 'violations: 0' in out
