@@ -229,7 +229,7 @@ void hvmm_split_page(struct hvmm_pool *pool, void *addr)
 
 void *hvmm_alloc_pages(struct hvmm_pool *pool, u8 order)
 {
-	struct hvmm_list *head = &pool->free_area[order], *node;
+	struct hvmm_list *head, *node;
 	unsigned int i = order;
 	struct hvmm_page *p;
 	phys_addr_t pa;
@@ -238,6 +238,8 @@ void *hvmm_alloc_pages(struct hvmm_pool *pool, u8 order)
 	hvmm_spin_lock(&pool->lock);
 	if (hvmm_unlikely(i > pool->max_order))
 		goto fail;
+	/* Only now: free_area has no head for an order above the largest. */
+	head = &pool->free_area[order];
 	while (hvmm_list_empty(head)) {
 		if (++i > pool->max_order)
 			goto fail;
