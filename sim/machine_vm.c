@@ -226,15 +226,31 @@ static void event_oracles_op_end(struct sim_vmstate *vs, const struct sim_op *op
 	unsigned int nr;
 
 	sim_event_end();
-	sim_bbm_op_end(vs->bbm);
+	if (!vs->in_block)
+		sim_bbm_op_end(vs->bbm);
 	if (!ret && op->kind == SIM_OP_VM_CREATE)
 		roots_to_bbm(vs, op->vm);
 	if (!ret && op->kind == SIM_OP_VM_DESTROY)
 		sim_bbm_drop_vmid(vs->bbm, vmid_gone);
+	if (vs->in_block)
+		return;		/* other vCPUs may be mid-op: judged at the block's end */
 	/* Listed first: the list may move. */
 	nr = list_cached(vs);
 	sim_hyp_conserve_check(vs->hyp_conserve, vs->bbm, vs->cached, nr);
 	sim_hyp_pools_check_touched(vs->hyp_pools);
+}
+
+void sim_vm_block_end(struct sim_vmstate *vs)
+{
+	unsigned int nr;
+
+	vs->in_block = false;
+	if (!vs->bbm)
+		return;
+	sim_bbm_op_end(vs->bbm);
+	nr = list_cached(vs);
+	sim_hyp_conserve_check(vs->hyp_conserve, vs->bbm, vs->cached, nr);
+	sim_hyp_pools_check_full(vs->hyp_pools);
 }
 
 void sim_vm_check_hyp_pools(struct sim_vmstate *vs)

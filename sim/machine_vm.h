@@ -38,6 +38,13 @@ struct sim_vmstate {
 	bool oracles;
 	/* A concurrent block runs: what an op touched is judged by the next sweep. */
 	bool conc_deferred;
+	/*
+	 * The vCPUs of a concurrent block are inside mm/ at once: an op's end
+	 * is no boundary for the others, so the checks made at op boundaries
+	 * (open TLB obligations, the hypervisor pools' account) wait for the
+	 * block's end (sim_vm_block_end()).
+	 */
+	bool in_block;
 	/* Commit mode (sim_machine_commit): the outcome standing in for mm/'s call. */
 	const struct sim_outcome *outcome;
 	/*
@@ -84,6 +91,9 @@ unsigned int sim_vm_live(const struct sim_vmstate *vs, uint64_t *guest_pages);
 
 /* The stage-2 registers the hardware would hold for vm @v. */
 struct sim_s2_regs sim_vm_regs(const struct sim_vmstate *vs, unsigned int v);
+
+/* A concurrent block ended: the op-boundary checks its ops skipped. */
+void sim_vm_block_end(struct sim_vmstate *vs);
 
 /* ALLOC-STRUCT and ALLOC-CONSERVE over every page of the hypervisor's pools (sweeps). */
 void sim_vm_check_hyp_pools(struct sim_vmstate *vs);
