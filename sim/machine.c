@@ -1040,10 +1040,16 @@ static int raw_alloc_call(struct conc *c, const struct sim_op *op, uint64_t *val
 {
 	struct sim_allocator *a = &c->m->alloc;
 	struct raw_handle *r = raw_handle(c, op->h);
+	size_t ri;
 	int ret;
 
 	if (!r || op->h >= SIM_MAX_HANDLE)
 		return -HVMM_EINVAL;
+	/*
+	 * Other vCPUs run inside the allocator call and may grow c->raw: the
+	 * entry is named by its index across it, never by a pointer.
+	 */
+	ri = (size_t)(r - c->raw);
 	switch (op->kind) {
 	case SIM_OP_ALLOC:
 		if (r->refs)
@@ -1052,8 +1058,8 @@ static int raw_alloc_call(struct conc *c, const struct sim_op *op, uint64_t *val
 			return -HVMM_EINVAL;
 		ret = a->ops->alloc(a, (unsigned int)op->a, value);
 		if (!ret)
-			*r = (struct raw_handle){ .h = op->h, .pfn = *value,
-						  .pages = 1ULL << op->a, .refs = 1 };
+			c->raw[ri] = (struct raw_handle){ .h = op->h, .pfn = *value,
+							  .pages = 1ULL << op->a, .refs = 1 };
 		return ret;
 	case SIM_OP_GET:
 		if (!r->refs)
@@ -1061,7 +1067,7 @@ static int raw_alloc_call(struct conc *c, const struct sim_op *op, uint64_t *val
 		if (r->refs >= UINT16_MAX)
 			return -HVMM_ERANGE;
 		ret = a->ops->get ? a->ops->get(a, r->pfn) : 0;
-		r->refs += !ret;
+		c->raw[ri].refs += !ret;
 		return ret;
 	default:
 		if (!r->refs)
@@ -1072,7 +1078,7 @@ static int raw_alloc_call(struct conc *c, const struct sim_op *op, uint64_t *val
 			ret = a->ops->put(a, r->pfn);
 		else
 			ret = r->refs > 1 ? 0 : a->ops->free(a, r->pfn, r->pages);
-		r->refs -= !ret;
+		c->raw[ri].refs -= !ret;
 		return ret;
 	}
 }

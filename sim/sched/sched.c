@@ -19,6 +19,24 @@
 #include "event/event.h"
 #include "platform.h"
 
+/*
+ * AddressSanitizer keeps a shadow of the stack it believes is running:
+ * every switch between the host thread's stack and a vCPU's is announced
+ * (its fiber interface), or it would take one stack's frames for the
+ * other's (false stack-buffer reports).
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define SIM_SCHED_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SIM_SCHED_ASAN 1
+#endif
+#endif
+#ifdef SIM_SCHED_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 #define STACK_SIZE	(256u << 10)
 
 enum vcpu_state { V_IDLE, V_READY, V_SLEEPING, V_DONE };
@@ -43,6 +61,9 @@ struct sim_sched {
 	unsigned int nr, cap;
 	int cur;			/* -1: the main context */
 	ucontext_t main_ctx;
+	const void *main_stack;		/* the host thread's stack, for ASan's fiber switches */
+	size_t main_stack_size;
+	int switch_from;		/* the context that switched to the one now running */
 	struct sim_event_cpu main_ev_cpu;
 	struct sim_panic_catcher *main_catcher;
 	struct sim_sched_chooser chooser;
@@ -72,8 +93,13 @@ void sim_sched_destroy(struct sim_sched *s)
 	if (!s)
 		return;
 	for (unsigned int i = 0; i < s->cap; i++)
-		if (s->v[i].stack)
+		if (s->v[i].stack) {
+#ifdef SIM_SCHED_ASAN
+			/* Else the stack's poison outlives it, on whatever is mapped there next. */
+			__asan_unpoison_memory_region(s->v[i].stack, STACK_SIZE);
+#endif
 			munmap(s->v[i].stack, STACK_SIZE);
+		}
 	free(s->v);
 	free(s->choices);
 	free(s->enabled);
@@ -207,16 +233,49 @@ static ucontext_t *ctx_of(struct sim_sched *s, int vcpu)
 	return vcpu < 0 ? &s->main_ctx : &s->v[vcpu].ctx;
 }
 
+/* Tells ASan which stack runs from now on (a no-op in other builds). */
+static void fiber_leave(struct sim_sched *s, int next, void **fake)
+{
+#ifdef SIM_SCHED_ASAN
+	if (next < 0)
+		__sanitizer_start_switch_fiber(fake, s->main_stack, s->main_stack_size);
+	else
+		__sanitizer_start_switch_fiber(fake, s->v[next].stack, STACK_SIZE);
+#else
+	(void)s, (void)next, (void)fake;
+#endif
+}
+
+static void fiber_arrived(struct sim_sched *s, void *fake)
+{
+#ifdef SIM_SCHED_ASAN
+	const void *bottom;
+	size_t size;
+
+	__sanitizer_finish_switch_fiber(fake, &bottom, &size);
+	if (s->switch_from < 0) {
+		s->main_stack = bottom;
+		s->main_stack_size = size;
+	}
+#else
+	(void)s, (void)fake;
+#endif
+}
+
 static void switch_to(struct sim_sched *s, int next)
 {
 	int prev = s->cur;
+	void *fake = NULL;
 
 	if (next == prev)
 		return;
 	save_thread_state(s);
 	s->cur = next;
 	load_thread_state(s);
+	s->switch_from = prev;
+	fiber_leave(s, next, &fake);
 	swapcontext(ctx_of(s, prev), ctx_of(s, next));
+	fiber_arrived(s, fake);
 }
 
 /* Wakes the spinners waiting on what @a wrote. */
@@ -339,8 +398,10 @@ static void on_event(void *ctx, const struct sim_event *ev)
 static void trampoline(void)
 {
 	struct sim_sched *s = running;
-	struct vcpu *v = &s->v[s->cur];
+	struct vcpu *v;
 
+	fiber_arrived(s, NULL);
+	v = &s->v[s->cur];
 	v->fn(v->arg, (unsigned int)s->cur);
 	v = &s->v[s->cur];
 	if (v->next.valid)
