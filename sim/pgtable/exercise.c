@@ -260,8 +260,10 @@ out:
 	return ret;
 }
 
-int sim_pgx_run(const char *const *impls, unsigned int nr_impls, uint64_t ops, uint64_t seed,
-		FILE *report, struct sim_pgx_result *res, char *err, size_t errlen)
+/* A run in its own state: choices from @data if given, else from a PRNG seeded with @seed. */
+static int run_fresh(const char *const *impls, unsigned int nr_impls, uint64_t ops, uint64_t seed,
+		     const uint8_t *data, size_t size, FILE *report, struct sim_pgx_result *res,
+		     char *err, size_t errlen)
 {
 	struct pgx *x = calloc(1, sizeof(*x));
 	int ret;
@@ -274,28 +276,22 @@ int sim_pgx_run(const char *const *impls, unsigned int nr_impls, uint64_t ops, u
 	x->report = report;
 	x->res = res;
 	sim_rng_seed(&x->rng, seed);
+	x->in = data;
+	x->in_len = size;
 	ret = run(x, impls, nr_impls, ops, res, err, errlen);
 	free(x);
 	return ret;
+}
+
+int sim_pgx_run(const char *const *impls, unsigned int nr_impls, uint64_t ops, uint64_t seed,
+		FILE *report, struct sim_pgx_result *res, char *err, size_t errlen)
+{
+	return run_fresh(impls, nr_impls, ops, seed, NULL, 0, report, res, err, errlen);
 }
 
 int sim_pgx_run_input(const char *const *impls, unsigned int nr_impls, const uint8_t *data,
 		      size_t size, uint64_t max_ops, FILE *report, struct sim_pgx_result *res,
 		      char *err, size_t errlen)
 {
-	struct pgx *x = calloc(1, sizeof(*x));
-	int ret;
-
-	memset(res, 0, sizeof(*res));
-	if (!x) {
-		snprintf(err, errlen, "out of host memory");
-		return -1;
-	}
-	x->report = report;
-	x->res = res;
-	x->in = data;
-	x->in_len = size;
-	ret = run(x, impls, nr_impls, max_ops, res, err, errlen);
-	free(x);
-	return ret;
+	return run_fresh(impls, nr_impls, max_ops, 0, data, size, report, res, err, errlen);
 }
