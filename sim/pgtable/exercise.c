@@ -78,43 +78,78 @@ static void mismatch(struct pgx *x, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* What the walker finds at @ipa, in the shadow's terms; false on an unknown memory type. */
-static bool walk(struct pgx *x, const struct impl *im, uint64_t ipa, struct shadow_page *p)
+/*
+ * What a translation says about @ipa, in the shadow's terms; false on an
+ * unknown memory type. @w faulted: unmapped.
+ */
+static bool translate(const struct sim_walk *w, uint64_t ipa, struct shadow_page *p)
 {
-	struct sim_walk w;
-
 	*p = (struct shadow_page){ 0 };
-	sim_s2_walk(&x->pm, &im->regs, ipa, &w);
-	if (w.fault != SIM_FAULT_NONE)
+	if (w->fault != SIM_FAULT_NONE)
 		return true;
-	p->pa = w.t.pa_base + (ipa - w.t.ipa_base);
-	p->prot = (w.t.read ? HVMM_PROT_R : 0) | (w.t.write ? HVMM_PROT_W : 0) |
-		  (w.t.exec ? HVMM_PROT_X : 0);
+	p->pa = w->t.pa_base + (ipa - w->t.ipa_base);
+	p->prot = (w->t.read ? HVMM_PROT_R : 0) | (w->t.write ? HVMM_PROT_W : 0) |
+		  (w->t.exec ? HVMM_PROT_X : 0);
 	/* Stage-2 MemAttr (Arm ARM D8.5.5): 0b0001 Device-nGnRE, 0b1111 Normal write-back. */
-	if (w.t.memattr == 0x1)
+	if (w->t.memattr == 0x1)
 		p->prot |= HVMM_PROT_DEVICE;
-	return w.t.memattr == 0x1 || w.t.memattr == 0xf;
+	return w->t.memattr == 0x1 || w->t.memattr == 0xf;
 }
 
-static void check_pages(struct pgx *x, uint64_t first, uint64_t count, uint64_t op)
+/*
+ * The end (exclusive) of the IPA range a walk's answer holds for: the
+ * block or page it found, or, when it read an invalid descriptor at level
+ * L, everything that descriptor would have mapped (Arm ARM D8.2: level L
+ * resolves IA bits [20 + 9 * (3 - L) : 12 + 9 * (3 - L)]). Any other
+ * fault holds for the one page.
+ */
+static uint64_t answer_end(const struct sim_walk *w, uint64_t ipa)
 {
-	for (uint64_t i = first; i < first + count && i < WINDOW_PAGES; i++) {
-		uint64_t ipa = WINDOW_IPA + (i << HVMM_PAGE_SHIFT);
+	uint64_t span = HVMM_PAGE_SIZE;
 
-		x->res->pages_checked++;
-		for (unsigned int k = 0; k < x->n; k++) {
+	if (w->fault == SIM_FAULT_NONE)
+		return w->t.ipa_base + w->t.size;
+	if (w->fault == SIM_FAULT_TRANSLATION && w->nr_tables && w->level >= 0 && w->level <= 3)
+		span = 1ULL << (12 + 9 * (3 - w->level));
+	return (ipa & ~(span - 1)) + span;
+}
+
+/* Pages [first, end) as @im's tables translate them, one walk per block, page or hole. */
+static void check_impl(struct pgx *x, const struct impl *im, uint64_t first, uint64_t end,
+		       uint64_t op)
+{
+	uint64_t i = first;
+
+	while (i < end) {
+		uint64_t ipa = WINDOW_IPA + (i << HVMM_PAGE_SHIFT), last;
+		struct sim_walk w;
+
+		sim_s2_walk(&x->pm, &im->regs, ipa, &w);
+		last = (answer_end(&w, ipa) - WINDOW_IPA) >> HVMM_PAGE_SHIFT;
+		for (; i < end && i < last; i++, ipa += HVMM_PAGE_SIZE) {
 			struct shadow_page p;
-			bool attr_ok = walk(x, &x->im[k], ipa, &p);
+			bool attr_ok = translate(&w, ipa, &p);
 
 			if (attr_ok && p.pa == x->shadow[i].pa && p.prot == x->shadow[i].prot)
 				continue;
 			mismatch(x, "op %llu: ipa 0x%llx: %s translates to pa 0x%llx prot 0x%x%s, "
 				 "the sequence says pa 0x%llx prot 0x%x\n", (unsigned long long)op,
-				 (unsigned long long)ipa, x->im[k].ops->name, (unsigned long long)p.pa,
+				 (unsigned long long)ipa, im->ops->name, (unsigned long long)p.pa,
 				 p.prot, attr_ok ? "" : " (unknown MemAttr)",
 				 (unsigned long long)x->shadow[i].pa, x->shadow[i].prot);
 		}
 	}
+}
+
+static void check_pages(struct pgx *x, uint64_t first, uint64_t count, uint64_t op)
+{
+	uint64_t end = first + count < WINDOW_PAGES ? first + count : WINDOW_PAGES;
+
+	if (first >= end)
+		return;
+	x->res->pages_checked += end - first;
+	for (unsigned int k = 0; k < x->n; k++)
+		check_impl(x, &x->im[k], first, end, op);
 }
 
 enum kind { MAP, UNMAP, PROTECT };
