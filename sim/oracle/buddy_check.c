@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * The buddy pool invariant (CN's Hyp_pool), checked from outside:
+ * The buddy pool invariant (CN's Hyp_pool), checked from outside, for
+ * every allocator a struct sim_buddy_contract describes:
  *  - every page of the range is either a block head (order set) or a tail
  *    of exactly one head's block (no order, refcount 0);
- *  - a head's block is aligned to its order and lies inside the pool;
+ *  - a head's block is aligned to its order, no larger than the pool's
+ *    largest order and inside the pool;
  *  - free heads (refcount 0) are on the free list of their own order,
  *    exactly once, with consistent back links, and their buddy of the same
  *    order is not also free (maximal merging);
@@ -12,28 +14,31 @@
  *    are zero by construction, sim/physmem.h's dirty pages);
  *  - ALLOC-CONSERVE: the pool's free pages are exactly the shadow's.
  *
- * All pointers found in mm/ memory are validated through sim/physmem
- * before use, so a corrupted list can be reported, not followed off a cliff.
- * mm/'s pool and vmemmap are read through oracle/mm_layout.h.
+ * Every pointer found in the allocator's memory is validated before use,
+ * so a corrupted list can be reported, not followed off a cliff.
+ *
+ * The contract of mm/'s buddy is at the end of this file (its pool and
+ * vmemmap read through oracle/mm_layout.h); the kernel's is in
+ * oracle/linux_pkvm_check.c.
  */
 #include "oracle/buddy_check.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "oracle/mm_layout.h"
 
 /* Bytes of a free block that may be non-zero: its list node. */
-#define NODE_BYTES sizeof(struct sim_mm_list)
+#define NODE_BYTES sizeof(struct sim_buddy_node)
 #define PAGE_SHIFT 12
 #define PAGE_SIZE (1ULL << PAGE_SHIFT)
-#define MAX_ORDER SIM_MM_BUDDY_MAX_ORDER
 
 static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 /*
  * How deep check_block() looks:
- *  FULL:      tails, shadow and every byte of free blocks (sweeps);
+ *  FULL:      tails, shadow and every written page of free blocks (sweeps);
  *  TOUCHED:   tails and shadow of the block an op returned or freed, but
  *             only the first and last page of its contents;
  *  NEIGHBOUR: a free block an op split off or merged beside: its head,
@@ -41,39 +46,21 @@ static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
  */
 enum depth { FULL, TOUCHED, NEIGHBOUR };
 
-unsigned int sim_buddy_expected_max_order(uint64_t nr_pages)
-{
-	unsigned int order = 0;
-
-	/* Inclusive, so that a pool of exactly 2^k pages can return all of it. */
-	while (order < MAX_ORDER && (1ULL << order) < nr_pages)
-		order++;
-	return order;
-}
-
-/* The order a vmemmap entry records (the layout unit decodes mm/'s encoding). */
-#define NO_ORDER SIM_MM_NO_ORDER
-
-static unsigned int meta_order(const struct sim_mm_page *p)
-{
-	return p->order;
-}
-
 struct view {
-	struct sim_allocator *a;
-	const struct sim_mm_list *lists;	/* the pool's free lists, order 0 first */
+	const struct sim_buddy_contract *c;
+	const struct sim_allocator *a;
 	const struct sim_physmem *pm;
 	const struct sim_alloc_shadow *shadow;
 	struct sim_report *r;
 	uint64_t start, end;		/* pool PFN range */
-	unsigned int max_order;
+	unsigned int max_order;		/* largest order of a block */
 };
 
-static void view_init(struct view *v, struct sim_allocator *a,
+static void view_init(struct view *v, const struct sim_buddy_contract *c, struct sim_allocator *a,
 		      const struct sim_alloc_shadow *shadow, struct sim_report *r)
 {
+	v->c = c;
 	v->a = a;
-	v->lists = sim_mm_pool_free_lists(a->priv);
 	v->pm = a->pm;
 	v->shadow = shadow;
 	v->r = r;
@@ -87,31 +74,47 @@ static bool in_pool(const struct view *v, uint64_t pfn)
 	return pfn >= v->start && pfn < v->end;
 }
 
-/* The vmemmap entry of @pfn, as the simulator mapped it; .valid false if none. */
-static struct sim_mm_page page_meta(const struct view *v, uint64_t pfn)
+static struct sim_buddy_meta meta(const struct view *v, uint64_t pfn)
 {
-	return sim_mm_page(v->a->vmemmap, pfn);
+	return v->c->meta(v->a, pfn);
+}
+
+/* A free head of order @order: what a buddy or a listed node must be. */
+static bool free_head(const struct sim_buddy_meta *m, unsigned int order)
+{
+	return m->valid && m->head && m->order == order && !m->refcount;
+}
+
+/* "order 3" or "no order", for reports. */
+static const char *order_name(const struct sim_buddy_meta *m, char *buf, size_t len)
+{
+	if (!m->head)
+		return "no order";
+	snprintf(buf, len, "order %u", m->order);
+	return buf;
 }
 
 #define FAIL(v, oracle, ...) sim_report_violation((v)->r, oracle, __VA_ARGS__)
 
-/* PFN of a list node pointer, or UINT64_MAX if it is not a page in RAM. */
-static uint64_t node_pfn(const struct view *v, const struct sim_mm_list *node)
+/* PFN of a list node pointer, or UINT64_MAX if it is not a page the lists may hold. */
+static uint64_t node_pfn(const struct view *v, const struct sim_buddy_node *node)
 {
-	uint64_t pa = sim_physmem_host_to_pa(v->pm, node);
+	uint64_t pa = v->c->node_pa(v->a, node);
 
 	if (pa == UINT64_MAX || (pa & (PAGE_SIZE - 1)))
+		return UINT64_MAX;
+	if (!v->c->outside_blocks && !in_pool(v, pa >> PAGE_SHIFT))
 		return UINT64_MAX;
 	return pa >> PAGE_SHIFT;
 }
 
-static bool list_head_of_pool(const struct view *v, const struct sim_mm_list *p)
+static bool list_head_of_pool(const struct view *v, const struct sim_buddy_node *p)
 {
-	return p >= &v->lists[0] && p <= &v->lists[MAX_ORDER];
+	return p >= &v->c->lists[0] && p < &v->c->lists[v->c->nr_lists];
 }
 
-/* A pointer a list node may hold: a pool list head or a page in RAM. */
-static bool node_ptr_valid(const struct view *v, const struct sim_mm_list *p)
+/* A pointer a list node may hold: a pool list head or a page the lists may hold. */
+static bool node_ptr_valid(const struct view *v, const struct sim_buddy_node *p)
 {
 	return list_head_of_pool(v, p) || node_pfn(v, p) != UINT64_MAX;
 }
@@ -136,9 +139,21 @@ static void check_zero(const struct view *v, uint64_t pfn, uint64_t from, uint64
 	}
 }
 
-/* check_zero() over the pages of the free block at @head that may have been written. */
-static void check_zero_dirty(const struct view *v, uint64_t head, uint64_t nr)
+/*
+ * The contents of the free block at @head, as deep as @depth says (not
+ * NEIGHBOUR): after an op its head page past the node and its last page;
+ * at a sweep every page anyone wrote. A page nobody wrote is zero by
+ * construction: the allocators write only their nodes through maps that
+ * mark nothing (and scrubbing covers those, sim_buddy_mark_free_heads).
+ */
+static void check_contents(const struct view *v, uint64_t head, uint64_t nr, enum depth depth)
 {
+	if (depth == TOUCHED) {
+		check_zero(v, head, NODE_BYTES, PAGE_SIZE);
+		if (nr > 1)
+			check_zero(v, head, (nr - 1) << PAGE_SHIFT, nr << PAGE_SHIFT);
+		return;
+	}
 	for (uint64_t i = 0; i < nr; i++)
 		if (sim_physmem_dirty(v->pm, head + i))
 			check_zero(v, head, max_u64(i << PAGE_SHIFT, (uint64_t)NODE_BYTES),
@@ -148,13 +163,14 @@ static void check_zero_dirty(const struct view *v, uint64_t head, uint64_t nr)
 /* The head of the block that contains @pfn, or UINT64_MAX. */
 static uint64_t find_head(const struct view *v, uint64_t pfn)
 {
-	for (unsigned int o = 0; o <= MAX_ORDER; o++) {
+	for (unsigned int o = 0; o < v->c->nr_lists; o++) {
 		uint64_t head = pfn & ~((1ULL << o) - 1);
-		struct sim_mm_page pm = page_meta(v, head), *p = &pm;
+		struct sim_buddy_meta m;
 
 		if (head < v->start)
 			break;
-		if (p->valid && meta_order(p) == o)
+		m = meta(v, head);
+		if (m.valid && m.head && m.order == o)
 			return head;
 	}
 	return UINT64_MAX;
@@ -163,7 +179,7 @@ static uint64_t find_head(const struct view *v, uint64_t pfn)
 /* The free-list node of a free head links to valid neighbours that link back. */
 static void check_linked(const struct view *v, uint64_t pfn, unsigned int order)
 {
-	const struct sim_mm_list *node = sim_physmem_pa_to_host(v->pm, pfn << PAGE_SHIFT);
+	const struct sim_buddy_node *node = sim_physmem_pa_to_host(v->pm, pfn << PAGE_SHIFT);
 
 	if (!node->next || !node->prev) {
 		FAIL(v, SIM_ORACLE_ALLOC_STRUCT,
@@ -173,7 +189,7 @@ static void check_linked(const struct view *v, uint64_t pfn, unsigned int order)
 	}
 	if (!node_ptr_valid(v, node->next) || !node_ptr_valid(v, node->prev)) {
 		FAIL(v, SIM_ORACLE_ALLOC_STRUCT,
-		     "free block at pfn 0x%llx order %u: list links %p/%p point outside RAM and the pool",
+		     "free block at pfn 0x%llx order %u: list links %p/%p are neither pool pages nor list heads",
 		     (unsigned long long)pfn, order, (void *)node->next, (void *)node->prev);
 		return;
 	}
@@ -183,6 +199,45 @@ static void check_linked(const struct view *v, uint64_t pfn, unsigned int order)
 		     (unsigned long long)pfn, order);
 }
 
+/* The shadow agrees with the block at @head (@nr pages, refcount @refcount). */
+static void check_shadow(const struct view *v, uint64_t head, unsigned int order,
+			 uint32_t refcount, enum depth depth)
+{
+	uint64_t nr = 1ULL << order;
+
+	if (refcount) {
+		/* Allocated: none of it may be free in the shadow. */
+		for (uint64_t i = 0; depth != NEIGHBOUR && i < nr; i++) {
+			if (sim_alloc_shadow_get(v->shadow, head + i) == SIM_SHADOW_FREE) {
+				FAIL(v, SIM_ORACLE_ALLOC_CONSERVE,
+				     "pfn 0x%llx is free in the shadow but part of the allocated block at pfn 0x%llx "
+				     "(order %u, refcount %u): a free was lost",
+				     (unsigned long long)(head + i), (unsigned long long)head, order, refcount);
+				return;
+			}
+		}
+		return;
+	}
+	if (depth == NEIGHBOUR) {
+		if (sim_alloc_shadow_get(v->shadow, head) != SIM_SHADOW_FREE ||
+		    sim_alloc_shadow_get(v->shadow, head + nr - 1) != SIM_SHADOW_FREE)
+			FAIL(v, SIM_ORACLE_ALLOC_CONSERVE,
+			     "the free block at pfn 0x%llx (order %u) holds pages the shadow says are in use",
+			     (unsigned long long)head, order);
+		return;
+	}
+	if (sim_alloc_shadow_all_free(v->shadow, head, nr))
+		return;
+	for (uint64_t i = 0; i < nr; i++) {
+		if (sim_alloc_shadow_get(v->shadow, head + i) != SIM_SHADOW_FREE) {
+			FAIL(v, SIM_ORACLE_ALLOC_CONSERVE,
+			     "pfn 0x%llx is in the free block at pfn 0x%llx (order %u) but the shadow says it is in use",
+			     (unsigned long long)(head + i), (unsigned long long)head, order);
+			return;
+		}
+	}
+}
+
 /*
  * Checks one block headed at @head: alignment, bounds, tails, and for a
  * free block its list node, maximal merging, contents and shadow, as deep
@@ -190,11 +245,11 @@ static void check_linked(const struct view *v, uint64_t pfn, unsigned int order)
  */
 static void check_block(const struct view *v, uint64_t head, enum depth depth)
 {
-	struct sim_mm_page pm = page_meta(v, head), *p = &pm;
-	unsigned int order = meta_order(p);
-	uint64_t nr = 1ULL << order;
+	struct sim_buddy_meta p = meta(v, head);
+	unsigned int order = p.order;
+	uint64_t nr = 1ULL << min_u64(order, 63u);
 
-	if (order > MAX_ORDER || order > v->max_order) {
+	if (order > v->max_order) {
 		FAIL(v, SIM_ORACLE_ALLOC_STRUCT, "pfn 0x%llx heads a block of order %u, above the pool's max order %u",
 		     (unsigned long long)head, order, v->max_order);
 		return;
@@ -212,82 +267,51 @@ static void check_block(const struct view *v, uint64_t head, enum depth depth)
 		return;
 	}
 	for (uint64_t i = 1; depth != NEIGHBOUR && i < nr; i++) {
-		struct sim_mm_page t = page_meta(v, head + i);
+		struct sim_buddy_meta t = meta(v, head + i);
+		char buf[24];
 
-		if (t.order != NO_ORDER || t.refcount) {
+		if (t.head || t.refcount) {
 			FAIL(v, SIM_ORACLE_ALLOC_STRUCT,
-			     "pfn 0x%llx lies inside the order-%u block at pfn 0x%llx but has order %u refcount %u "
+			     "pfn 0x%llx lies inside the order-%u block at pfn 0x%llx but has %s refcount %u "
 			     "(expected no order, refcount 0)",
 			     (unsigned long long)(head + i), order, (unsigned long long)head,
-			     meta_order(&t), t.refcount);
+			     order_name(&t, buf, sizeof(buf)), t.refcount);
 			return;
 		}
 	}
-	if (p->refcount) {
-		/* Allocated: none of it may be free in the shadow. */
-		for (uint64_t i = 0; depth != NEIGHBOUR && i < nr; i++) {
-			if (sim_alloc_shadow_get(v->shadow, head + i) == SIM_SHADOW_FREE) {
-				FAIL(v, SIM_ORACLE_ALLOC_CONSERVE,
-				     "pfn 0x%llx is free in the shadow but part of the allocated block at pfn 0x%llx "
-				     "(order %u, refcount %u): a free was lost",
-				     (unsigned long long)(head + i), (unsigned long long)head, order, p->refcount);
-				return;
-			}
-		}
+	check_shadow(v, head, order, p.refcount, depth);
+	if (p.refcount)
 		return;
-	}
-	/* Free. */
-	if (depth == NEIGHBOUR) {
-		if (sim_alloc_shadow_get(v->shadow, head) != SIM_SHADOW_FREE ||
-		    sim_alloc_shadow_get(v->shadow, head + nr - 1) != SIM_SHADOW_FREE)
-			FAIL(v, SIM_ORACLE_ALLOC_CONSERVE,
-			     "the free block at pfn 0x%llx (order %u) holds pages the shadow says are in use",
-			     (unsigned long long)head, order);
-	} else if (!sim_alloc_shadow_all_free(v->shadow, head, nr)) {
-		for (uint64_t i = 0; i < nr; i++) {
-			if (sim_alloc_shadow_get(v->shadow, head + i) != SIM_SHADOW_FREE) {
-				FAIL(v, SIM_ORACLE_ALLOC_CONSERVE,
-				     "pfn 0x%llx is in the free block at pfn 0x%llx (order %u) but the shadow says it is in use",
-				     (unsigned long long)(head + i), (unsigned long long)head, order);
-				return;
-			}
-		}
-	}
 	check_linked(v, head, order);
 	if (order < v->max_order) {
 		uint64_t buddy = head ^ nr;
-		struct sim_mm_page b = page_meta(v, buddy);
+		struct sim_buddy_meta b = meta(v, buddy);
 
-		if (in_pool(v, buddy) && b.valid && meta_order(&b) == order && !b.refcount)
+		if (in_pool(v, buddy) && free_head(&b, order))
 			FAIL(v, SIM_ORACLE_ALLOC_STRUCT,
 			     "free buddies at pfn 0x%llx and 0x%llx (order %u) were not merged",
 			     (unsigned long long)min_u64(head, buddy),
 			     (unsigned long long)max_u64(head, buddy), order);
 	}
-	if (depth == FULL) {
-		check_zero_dirty(v, head, nr);
-	} else if (depth == TOUCHED) {
-		/* The head page past the node, and the last page. */
-		check_zero(v, head, NODE_BYTES, PAGE_SIZE);
-		check_zero(v, head, max_u64((nr - 1) << PAGE_SHIFT, (uint64_t)NODE_BYTES),
-			   nr << PAGE_SHIFT);
-	}
+	if (depth != NEIGHBOUR)
+		check_contents(v, head, nr, depth);
 }
 
-void sim_buddy_check_touched(struct sim_allocator *a, const struct sim_alloc_shadow *shadow,
-			     struct sim_report *r, uint64_t pfn, uint64_t nr)
+void sim_buddy_struct_touched(const struct sim_buddy_contract *c, struct sim_allocator *a,
+			      const struct sim_alloc_shadow *shadow, struct sim_report *r,
+			      uint64_t pfn, uint64_t nr)
 {
 	struct view v;
 	uint64_t head, end = pfn + nr;
 
-	view_init(&v, a, shadow, r);
+	view_init(&v, c, a, shadow, r);
 	if (!in_pool(&v, pfn))
 		return;
 	if (end > v.end)
 		end = v.end;
 	/* Every block overlapping the touched range. */
 	for (uint64_t cur = pfn; cur < end;) {
-		struct sim_mm_page pm, *p = &pm;
+		struct sim_buddy_meta p;
 
 		head = find_head(&v, cur);
 		if (head == UINT64_MAX) {
@@ -296,46 +320,54 @@ void sim_buddy_check_touched(struct sim_allocator *a, const struct sim_alloc_sha
 			     (unsigned long long)cur);
 			return;
 		}
-		pm = page_meta(&v, head);
-		if (head + (1ULL << meta_order(p)) <= cur) {
+		p = meta(&v, head);
+		if (head + (1ULL << p.order) <= cur) {
 			FAIL(&v, SIM_ORACLE_ALLOC_STRUCT,
 			     "pfn 0x%llx is in no block: the nearest head 0x%llx (order %u) ends before it",
-			     (unsigned long long)cur, (unsigned long long)head, meta_order(p));
+			     (unsigned long long)cur, (unsigned long long)head, p.order);
 			return;
 		}
 		check_block(&v, head, TOUCHED);
-		cur = head + (1ULL << meta_order(p));
+		cur = head + (1ULL << p.order);
 	}
-	/* Free blocks split off around it (alloc) or merged into it (free). */
+	/* Free blocks split off around it (alloc) or merged beside it (free). */
 	for (unsigned int j = 0; j < v.max_order; j++) {
 		uint64_t buddy = (pfn & ~((1ULL << j) - 1)) ^ (1ULL << j);
-		struct sim_mm_page b = page_meta(&v, buddy);
+		struct sim_buddy_meta b;
 
-		if ((1ULL << j) < nr || !in_pool(&v, buddy) || !b.valid)
+		if ((1ULL << j) < nr || !in_pool(&v, buddy))
 			continue;
-		if (meta_order(&b) == j && !b.refcount)
+		b = meta(&v, buddy);
+		if (free_head(&b, j))
 			check_block(&v, buddy, NEIGHBOUR);
 	}
 }
 
-/* Walks every free list; marks listed in-pool heads in @listed. */
+/* Walks every free list; marks listed in-pool heads in @listed and counts their pages. */
 static void check_free_lists(const struct view *v, uint8_t *listed, uint64_t *free_pages)
 {
 	uint64_t bound = (v->end - v->start) + 2;
 
-	for (unsigned int o = 0; o <= MAX_ORDER; o++) {
-		const struct sim_mm_list *head = &v->lists[o];
-		const struct sim_mm_list *prev = head, *node = head->next;
+	for (unsigned int o = 0; o < v->c->nr_lists; o++) {
+		const struct sim_buddy_node *head = &v->c->lists[o];
+		const struct sim_buddy_node *prev = head, *node = head->next;
 		uint64_t steps = 0;
 
+		if (!node_ptr_valid(v, node)) {
+			FAIL(v, SIM_ORACLE_ALLOC_STRUCT,
+			     "free list %u: its head links to %p, neither a pool page nor a list head",
+			     o, (void *)node);
+			continue;
+		}
 		while (node != head) {
 			uint64_t pfn = node_pfn(v, node);
-			struct sim_mm_page pm = page_meta(v, pfn), *p = &pm;
+			struct sim_buddy_meta p;
+			char buf[24];
 
-			if (pfn == UINT64_MAX || !p->valid) {
+			if (pfn == UINT64_MAX || !(p = meta(v, pfn)).valid) {
 				FAIL(v, SIM_ORACLE_ALLOC_STRUCT,
-				     "free list %u: node %p after pfn 0x%llx is not a page of RAM",
-				     o, (void *)node, (unsigned long long)node_pfn(v, prev));
+				     "free list %u: node %p is neither a pool page nor the list's head",
+				     o, (void *)node);
 				break;
 			}
 			if (node->prev != prev) {
@@ -344,13 +376,11 @@ static void check_free_lists(const struct view *v, uint8_t *listed, uint64_t *fr
 				     o, (unsigned long long)pfn);
 				break;
 			}
-			if (meta_order(p) != o || p->refcount) {
+			if (!free_head(&p, o))
 				FAIL(v, SIM_ORACLE_ALLOC_STRUCT,
-				     "free list %u holds pfn 0x%llx, which has order %u refcount %u "
+				     "free list %u holds pfn 0x%llx, which has %s refcount %u "
 				     "(expected a free head of order %u)",
-				     o, (unsigned long long)pfn, meta_order(p),
-				     p->refcount, o);
-			}
+				     o, (unsigned long long)pfn, order_name(&p, buf, sizeof(buf)), p.refcount, o);
 			if (in_pool(v, pfn)) {
 				if (listed[pfn - v->start]) {
 					FAIL(v, SIM_ORACLE_ALLOC_STRUCT,
@@ -366,7 +396,7 @@ static void check_free_lists(const struct view *v, uint8_t *listed, uint64_t *fr
 			}
 			if (!node_ptr_valid(v, node->next)) {
 				FAIL(v, SIM_ORACLE_ALLOC_STRUCT,
-				     "free list %u: pfn 0x%llx links to %p, outside RAM and the pool",
+				     "free list %u: pfn 0x%llx links to %p, neither a pool page nor a list head",
 				     o, (unsigned long long)pfn, (void *)node->next);
 				break;
 			}
@@ -376,42 +406,42 @@ static void check_free_lists(const struct view *v, uint8_t *listed, uint64_t *fr
 	}
 }
 
-void sim_buddy_check_full(struct sim_allocator *a, const struct sim_alloc_shadow *shadow,
-			  struct sim_report *r)
+void sim_buddy_struct_full(const struct sim_buddy_contract *c, struct sim_allocator *a,
+			   const struct sim_alloc_shadow *shadow, struct sim_report *r)
 {
 	struct view v;
 	uint8_t *listed;
 	uint64_t listed_free = 0, walked_free = 0, walked_used = 0;
 
-	view_init(&v, a, shadow, r);
+	view_init(&v, c, a, shadow, r);
 	listed = calloc(v.end - v.start, 1);
 	if (!listed)
 		return;
 	check_free_lists(&v, listed, &listed_free);
 
 	for (uint64_t pfn = v.start; pfn < v.end;) {
-		struct sim_mm_page pm = page_meta(&v, pfn), *p = &pm;
+		struct sim_buddy_meta p = meta(&v, pfn);
 		uint64_t nr;
 
-		if (meta_order(p) == NO_ORDER) {
+		if (!p.valid || !p.head) {
 			FAIL(&v, SIM_ORACLE_ALLOC_STRUCT,
 			     "pfn 0x%llx is in no block: it has no order and no head before it covers it",
 			     (unsigned long long)pfn);
 			pfn++;
 			continue;
 		}
-		nr = 1ULL << min_u64(meta_order(p), 63u);
-		if (meta_order(p) > v.max_order || (pfn & (nr - 1)) || pfn + nr > v.end) {
+		nr = 1ULL << min_u64(p.order, 63u);
+		if (p.order > v.max_order || (pfn & (nr - 1)) || pfn + nr > v.end) {
 			check_block(&v, pfn, FULL);	/* reports why */
 			pfn++;
 			continue;
 		}
-		if (!p->refcount && !listed[pfn - v.start])
+		if (!p.refcount && !listed[pfn - v.start])
 			FAIL(&v, SIM_ORACLE_ALLOC_STRUCT,
 			     "free block at pfn 0x%llx (order %u) is on no free list",
-			     (unsigned long long)pfn, meta_order(p));
+			     (unsigned long long)pfn, p.order);
 		check_block(&v, pfn, FULL);
-		if (p->refcount)
+		if (p.refcount)
 			walked_used += nr;
 		else
 			walked_free += nr;
@@ -428,4 +458,70 @@ void sim_buddy_check_full(struct sim_allocator *a, const struct sim_alloc_shadow
 		     (unsigned long long)walked_used, (unsigned long long)shadow->nr_allocated,
 		     (unsigned long long)shadow->nr_reserved);
 	free(listed);
+}
+
+/* --- mm/'s buddy ---------------------------------------------------------------- */
+
+unsigned int sim_buddy_expected_max_order(uint64_t nr_pages)
+{
+	unsigned int order = 0;
+
+	/* Inclusive, so that a pool of exactly 2^k pages can return all of it. */
+	while (order < SIM_MM_BUDDY_MAX_ORDER && (1ULL << order) < nr_pages)
+		order++;
+	return order;
+}
+
+/* struct hvmm_page, as the layout unit decodes it. */
+static struct sim_buddy_meta hvmm_meta(const struct sim_allocator *a, uint64_t pfn)
+{
+	struct sim_buddy_meta m = { 0 };
+
+	m.valid = sim_mm_page_block(a->vmemmap, pfn, &m.order, &m.refcount);
+	m.head = m.valid && m.order != SIM_MM_NO_ORDER;
+	return m;
+}
+
+/* mm/ links free blocks by host pointers into simulated RAM (struct hvmm_list). */
+_Static_assert(sizeof(struct sim_mm_list) == sizeof(struct sim_buddy_node) &&
+	       offsetof(struct sim_mm_list, next) == offsetof(struct sim_buddy_node, next) &&
+	       offsetof(struct sim_mm_list, prev) == offsetof(struct sim_buddy_node, prev),
+	       "list nodes differ");
+
+static uint64_t hvmm_node_pa(const struct sim_allocator *a, const void *node)
+{
+	return sim_physmem_host_to_pa(a->pm, node);
+}
+
+/*
+ * mm/'s pool keeps every list 0..HVMM_BUDDY_MAX_ORDER whatever its size,
+ * and accepts blocks from outside its range (pKVM's put of foreign memory).
+ */
+static void hvmm_contract(struct sim_buddy_contract *c, const struct sim_allocator *a)
+{
+	*c = (struct sim_buddy_contract){
+		.lists = (const struct sim_buddy_node *)sim_mm_pool_free_lists(a->priv),
+		.nr_lists = SIM_MM_BUDDY_MAX_ORDER + 1,
+		.meta = hvmm_meta,
+		.node_pa = hvmm_node_pa,
+		.outside_blocks = true,
+	};
+}
+
+void sim_buddy_check_touched(struct sim_allocator *a, const struct sim_alloc_shadow *shadow,
+			     struct sim_report *r, uint64_t pfn, uint64_t nr)
+{
+	struct sim_buddy_contract c;
+
+	hvmm_contract(&c, a);
+	sim_buddy_struct_touched(&c, a, shadow, r, pfn, nr);
+}
+
+void sim_buddy_check_full(struct sim_allocator *a, const struct sim_alloc_shadow *shadow,
+			  struct sim_report *r)
+{
+	struct sim_buddy_contract c;
+
+	hvmm_contract(&c, a);
+	sim_buddy_struct_full(&c, a, shadow, r);
 }

@@ -17,6 +17,7 @@
 #include "oracle/mm_layout.h"
 
 #include "alloc/allocator.h"
+#include "oracle/buddy_check.h"
 
 /* struct hyp_page: 4 bytes; a tail (or a page inside a block) has order 0xffff. */
 struct lkp_page {
@@ -33,6 +34,7 @@ struct lkp_page {
 struct lkp_list {
 	struct lkp_list *next, *prev;
 };
+_Static_assert(sizeof(struct lkp_list) == sizeof(struct sim_buddy_node), "list_head is two pointers");
 
 /*
  * struct hyp_pool, with the hyp spinlock replaced by hvmm's

@@ -119,6 +119,18 @@ struct sim_mm_page sim_mm_page(const struct sim_vmemmap *v, uint64_t pfn)
 	return out;
 }
 
+bool sim_mm_page_block(const struct sim_vmemmap *v, uint64_t pfn, unsigned int *order,
+		       uint32_t *refcount)
+{
+	const struct hvmm_page *p = sim_vmemmap_page(v, pfn);
+
+	if (!p)
+		return false;
+	*order = hvmm_page_is_head(p) ? hvmm_page_order(p) : SIM_MM_NO_ORDER;
+	*refcount = p->refcount;
+	return true;
+}
+
 /*
  * mm/ boots on zeroed metadata (hvmm_memory_init) and documents what that
  * means: a host-owned data page in no block. The boot entry is built from

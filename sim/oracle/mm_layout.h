@@ -108,6 +108,13 @@ struct sim_mm_page {
 /* The entry of @pfn in the oracles' terms; .valid false outside the map. */
 struct sim_mm_page sim_mm_page(const struct sim_vmemmap *v, uint64_t pfn);
 /*
+ * Only the buddy's fields of that entry (its order, SIM_MM_NO_ORDER for
+ * none, and refcount), for the checker that reads every page of a pool at
+ * a sweep; false outside the map.
+ */
+bool sim_mm_page_block(const struct sim_vmemmap *v, uint64_t pfn, unsigned int *order,
+		       uint32_t *refcount);
+/*
  * True if every entry of [pfn, pfn + nr) is as mm/ boots it: a host-owned
  * data page, in no block, unreferenced and unmapped. A fast path: the
  * sweeps skip such runs instead of reading them entry by entry.

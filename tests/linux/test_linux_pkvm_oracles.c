@@ -147,7 +147,7 @@ static void struct_fires_on_unzeroed_free_memory(void)
 	CHECK(run(m, SIM_OP_FREE, 1, 0) == 0);
 	((uint8_t *)host(m, pfn))[100] = 0x42;
 	sim_machine_sweep(m);
-	CHECK(fired(m, SIM_ORACLE_ALLOC_STRUCT, "must be zeroed"));
+	CHECK(fired(m, SIM_ORACLE_ALLOC_STRUCT, "must be scrubbed"));
 	sim_machine_destroy(m);
 }
 
