@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <hvmm/mem_protect.h>
 #include <hvmm/types.h>
 
 #include "event/event.h"
@@ -980,43 +979,6 @@ static bool conc_violated(struct conc *c)
 	return c->m->report.total != c->violations_before || c->m->dead;
 }
 
-/* mm/'s own call for a VM op of a linearized block, as the real-threads mode makes it. */
-static int raw_vm_call(struct sim_machine *m, const struct sim_op *op)
-{
-	struct sim_vmstate *vs = m->vms;
-	struct hvmm_vm *vm = op->vm <= SIM_MAX_VM ? vs->g[op->vm].vm : NULL;
-
-	if (op->vm && (op->vm > SIM_MAX_VM || !vs->g[op->vm].live || !vm))
-		return -HVMM_ENOENT;
-	/* A guest's op named on the host (vm0): refused as the executor refuses it. */
-	if (!vm && op->kind != SIM_OP_HOST_DONATE_HYP && op->kind != SIM_OP_HYP_DONATE_HOST)
-		return -HVMM_EINVAL;
-	switch (op->kind) {
-	case SIM_OP_HOST_SHARE_GUEST:
-		return hvmm_host_share_guest(vm, op->a, op->b, op->c, (uint32_t)op->d);
-	case SIM_OP_HOST_UNSHARE_GUEST:
-		return hvmm_host_unshare_guest(vm, op->a, op->b, op->c);
-	case SIM_OP_HOST_DONATE_GUEST:
-		return hvmm_host_donate_guest(vm, op->a, op->b, op->c);
-	case SIM_OP_GUEST_SHARE_HOST:
-		return hvmm_guest_share_host(vm, op->a, op->c);
-	case SIM_OP_GUEST_UNSHARE_HOST:
-		return hvmm_guest_unshare_host(vm, op->a, op->c);
-	case SIM_OP_S2_UNMAP:
-		return hvmm_guest_unmap(vm, op->a, op->c);
-	case SIM_OP_S2_MAP:
-		return hvmm_guest_map(vm, op->a, op->b, op->c, (uint32_t)op->d);
-	case SIM_OP_S2_PROTECT:
-		return hvmm_guest_protect(vm, op->a, op->c, (uint32_t)op->d);
-	case SIM_OP_HOST_DONATE_HYP:
-		return hvmm_host_donate_hyp(op->b, op->c);
-	case SIM_OP_HYP_DONATE_HOST:
-		return hvmm_hyp_donate_host(op->b, op->c);
-	default:
-		return -HVMM_ENOTSUP;
-	}
-}
-
 /* The block's view of handle @h: its own ops' effects over the executor's table. */
 static struct raw_handle *raw_handle(struct conc *c, uint32_t h)
 {
@@ -1097,7 +1059,7 @@ static int raw_exec(struct conc *c, const struct conc_op *co, uint64_t *value)
 		if (sim_op_descs[co->op.kind].cls & SIM_OPC_ALLOC)
 			ret = raw_alloc_call(c, &co->op, value);
 		else
-			ret = raw_vm_call(m, &co->op);
+			ret = sim_vm_call(m->vms, &co->op);
 		sim_panic_disarm();
 	} else {
 		m->dead = true;

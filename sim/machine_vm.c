@@ -493,6 +493,52 @@ static uint8_t prot_of(uint64_t d)
  */
 #define MM_CALL(vs, call)	((vs)->outcome ? (vs)->outcome->result : (call))
 
+/* mm/'s transition for @op; @vm is its guest, NULL for the host's own ops. */
+static int mm_call(struct hvmm_vm *vm, const struct sim_op *op)
+{
+	switch (op->kind) {
+	case SIM_OP_HOST_SHARE_GUEST:
+		return hvmm_host_share_guest(vm, op->a, op->b, op->c, (uint32_t)op->d);
+	case SIM_OP_HOST_UNSHARE_GUEST:
+		return hvmm_host_unshare_guest(vm, op->a, op->b, op->c);
+	case SIM_OP_HOST_DONATE_GUEST:
+		return hvmm_host_donate_guest(vm, op->a, op->b, op->c);
+	case SIM_OP_GUEST_SHARE_HOST:
+		return hvmm_guest_share_host(vm, op->a, op->c);
+	case SIM_OP_GUEST_UNSHARE_HOST:
+		return hvmm_guest_unshare_host(vm, op->a, op->c);
+	case SIM_OP_S2_MAP:
+		return hvmm_guest_map(vm, op->a, op->b, op->c, (uint32_t)op->d);
+	case SIM_OP_S2_UNMAP:
+		return hvmm_guest_unmap(vm, op->a, op->c);
+	case SIM_OP_S2_PROTECT:
+		return hvmm_guest_protect(vm, op->a, op->c, (uint32_t)op->d);
+	case SIM_OP_HOST_DONATE_HYP:
+		return hvmm_host_donate_hyp(op->b, op->c);
+	case SIM_OP_HYP_DONATE_HOST:
+		return hvmm_hyp_donate_host(op->b, op->c);
+	default:
+		return -HVMM_ENOTSUP;
+	}
+}
+
+/* The host's own transitions, which name no guest. */
+static bool host_op(const struct sim_op *op)
+{
+	return op->kind == SIM_OP_HOST_DONATE_HYP || op->kind == SIM_OP_HYP_DONATE_HOST;
+}
+
+int sim_vm_call(struct sim_vmstate *vs, const struct sim_op *op)
+{
+	struct sim_guest *g = guest_of(vs, op->vm);
+
+	if (op->vm && (!g || !g->vm))
+		return -HVMM_ENOENT;
+	if (!g && !host_op(op))
+		return -HVMM_EINVAL;
+	return mm_call(g ? g->vm : NULL, op);
+}
+
 /* --- ops ------------------------------------------------------------------- */
 
 static int op_vm_create(struct sim_vmstate *vs, const struct sim_op *op)
@@ -567,10 +613,12 @@ static void ideal_guest_map(struct sim_vmstate *vs, unsigned int v, uint64_t ipa
 	e->parked = false;
 }
 
-static int donate_guest(struct sim_vmstate *vs, unsigned int v, uint64_t ipa, uint64_t pfn,
-			uint64_t nr)
+/* host_donate_guest of @op (from a trace, or the host's answer to a guest's fault). */
+static int donate_guest(struct sim_vmstate *vs, const struct sim_op *op)
 {
-	int ret = MM_CALL(vs, hvmm_host_donate_guest(vs->g[v].vm, ipa, pfn, nr));
+	unsigned int v = op->vm;
+	uint64_t ipa = op->a, pfn = op->b, nr = op->c;
+	int ret = MM_CALL(vs, mm_call(vs->g[v].vm, op));
 
 	if (ret)
 		return ret;
@@ -586,8 +634,7 @@ static int donate_guest(struct sim_vmstate *vs, unsigned int v, uint64_t ipa, ui
 
 static int op_share_guest(struct sim_vmstate *vs, unsigned int v, const struct sim_op *op)
 {
-	int ret = MM_CALL(vs, hvmm_host_share_guest(vs->g[v].vm, op->a, op->b, op->c,
-						    (uint32_t)op->d));
+	int ret = MM_CALL(vs, mm_call(vs->g[v].vm, op));
 
 	if (ret)
 		return ret;
@@ -603,7 +650,7 @@ static int op_share_guest(struct sim_vmstate *vs, unsigned int v, const struct s
 
 static int op_unshare_guest(struct sim_vmstate *vs, unsigned int v, const struct sim_op *op)
 {
-	int ret = MM_CALL(vs, hvmm_host_unshare_guest(vs->g[v].vm, op->a, op->b, op->c));
+	int ret = MM_CALL(vs, mm_call(vs->g[v].vm, op));
 
 	if (ret)
 		return ret;
@@ -616,18 +663,6 @@ static int op_unshare_guest(struct sim_vmstate *vs, unsigned int v, const struct
 	}
 	touch(vs, v, op->a, op->c, op->b, op->c);
 	return 0;
-}
-
-/* mm/'s call for an op on a guest's range. */
-static int guest_range_call(struct hvmm_vm *vm, const struct sim_op *op)
-{
-	switch (op->kind) {
-	case SIM_OP_GUEST_SHARE_HOST: return hvmm_guest_share_host(vm, op->a, op->c);
-	case SIM_OP_GUEST_UNSHARE_HOST: return hvmm_guest_unshare_host(vm, op->a, op->c);
-	case SIM_OP_S2_MAP: return hvmm_guest_map(vm, op->a, op->b, op->c, (uint32_t)op->d);
-	case SIM_OP_S2_UNMAP: return hvmm_guest_unmap(vm, op->a, op->c);
-	default: return hvmm_guest_protect(vm, op->a, op->c, (uint32_t)op->d);
-	}
 }
 
 /* Ops on a guest's range that change the ideal page by page. */
@@ -645,7 +680,7 @@ static int guest_range_op(struct sim_vmstate *vs, unsigned int v, const struct s
 	default:
 		return -HVMM_EINVAL;
 	}
-	ret = MM_CALL(vs, guest_range_call(vs->g[v].vm, op));
+	ret = MM_CALL(vs, mm_call(vs->g[v].vm, op));
 	if (ret)
 		return ret;
 	for (uint64_t i = 0; i < op->c; i++) {
@@ -708,7 +743,8 @@ static int op_fault(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *v
 			return -HVMM_ENOMEM;
 		if (value)
 			*value = pfn;
-		return donate_guest(vs, op->vm, ipa, pfn, 1);
+		return donate_guest(vs, &(struct sim_op){ .kind = SIM_OP_HOST_DONATE_GUEST, .vm = op->vm,
+						      .a = ipa, .b = pfn, .c = 1 });
 	}
 	if (!ret && e && e->parked) {
 		e->parked = false;
@@ -770,14 +806,14 @@ static int exec_op(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *va
 	case SIM_OP_VM_CREATE: ret = op_vm_create(vs, op); break;
 	case SIM_OP_VM_DESTROY: ret = op_vm_destroy(vs, op); break;
 	case SIM_OP_HOST_DONATE_HYP:
-		ret = MM_CALL(vs, hvmm_host_donate_hyp(op->b, op->c));
+		ret = MM_CALL(vs, mm_call(NULL, op));
 		for (uint64_t i = 0; !ret && i < op->c; i++)
 			sim_ideal_host_hide(&vs->ideal, op->b + i);
 		if (!ret)
 			touch(vs, 0, 0, 0, op->b, op->c);
 		break;
 	case SIM_OP_HYP_DONATE_HOST:
-		ret = MM_CALL(vs, hvmm_hyp_donate_host(op->b, op->c));
+		ret = MM_CALL(vs, mm_call(NULL, op));
 		for (uint64_t i = 0; !ret && i < op->c; i++)
 			sim_ideal_host_reset(&vs->ideal, op->b + i);
 		if (!ret)
@@ -795,7 +831,7 @@ static int exec_op(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *va
 		if (!guest_of(vs, v))
 			ret = v ? -HVMM_ENOENT : -HVMM_EINVAL;
 		else if (op->kind == SIM_OP_HOST_DONATE_GUEST)
-			ret = donate_guest(vs, v, op->a, op->b, op->c);
+			ret = donate_guest(vs, op);
 		else if (op->kind == SIM_OP_HOST_SHARE_GUEST)
 			ret = op_share_guest(vs, v, op);
 		else if (op->kind == SIM_OP_HOST_UNSHARE_GUEST)

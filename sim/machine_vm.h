@@ -85,6 +85,16 @@ int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
 		 uint64_t alloc_pfn, uint64_t alloc_pages, char *err, size_t errlen);
 void sim_vm_teardown(struct sim_vmstate *vs);
 int sim_vm_exec(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *value);
+/*
+ * mm/'s own call for an ownership transition op (share, unshare, donate,
+ * map, unmap, protect) and nothing else: no model, no oracle. The one
+ * dispatch from the op vocabulary to mm/'s transitions, which the
+ * executor, a linearized block and the real-threads mode all make. An op
+ * on a VM that is not live is refused (-HVMM_ENOENT) and a guest's op
+ * named on the host (vm0) too (-HVMM_EINVAL), as the executor refuses
+ * them; any other kind of op is -HVMM_ENOTSUP.
+ */
+int sim_vm_call(struct sim_vmstate *vs, const struct sim_op *op);
 
 /* Live VMs (the host aside); *@guest_pages: the IPA pages they hold, mapped or parked. */
 unsigned int sim_vm_live(const struct sim_vmstate *vs, uint64_t *guest_pages);

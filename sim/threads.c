@@ -14,8 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <hvmm/mem_protect.h>
-#include <hvmm/vm.h>
 
 #include "machine_vm.h"
 #include "oracle/linearize.h"
@@ -142,34 +140,6 @@ static void pick_vm_op(struct worker *w, struct sim_op *op)
 
 /* --- running them on mm/ -------------------------------------------------------- */
 
-static int run_vm_op(struct run *r, const struct sim_op *op)
-{
-	struct hvmm_vm *vm = op->vm ? r->vs->g[op->vm].vm : NULL;
-
-	switch (op->kind) {
-	case SIM_OP_HOST_SHARE_GUEST:
-		return hvmm_host_share_guest(vm, op->a, op->b, op->c, (uint32_t)op->d);
-	case SIM_OP_HOST_UNSHARE_GUEST:
-		return hvmm_host_unshare_guest(vm, op->a, op->b, op->c);
-	case SIM_OP_HOST_DONATE_GUEST:
-		return hvmm_host_donate_guest(vm, op->a, op->b, op->c);
-	case SIM_OP_GUEST_SHARE_HOST:
-		return hvmm_guest_share_host(vm, op->a, op->c);
-	case SIM_OP_GUEST_UNSHARE_HOST:
-		return hvmm_guest_unshare_host(vm, op->a, op->c);
-	case SIM_OP_S2_UNMAP:
-		return hvmm_guest_unmap(vm, op->a, op->c);
-	case SIM_OP_S2_MAP:
-		return hvmm_guest_map(vm, op->a, op->b, op->c, (uint32_t)op->d);
-	case SIM_OP_S2_PROTECT:
-		return hvmm_guest_protect(vm, op->a, op->c, (uint32_t)op->d);
-	case SIM_OP_HOST_DONATE_HYP:
-		return hvmm_host_donate_hyp(op->b, op->c);
-	default:
-		return hvmm_hyp_donate_host(op->b, op->c);
-	}
-}
-
 /* Runs @op on mm/ (through the allocator's adapter for allocator ops). */
 static int run_op(struct worker *w, const struct sim_op *op, uint64_t *value)
 {
@@ -197,7 +167,7 @@ static int run_op(struct worker *w, const struct sim_op *op, uint64_t *value)
 		s->refs -= !ret;
 		return ret;
 	default:
-		return run_vm_op(w->r, op);
+		return sim_vm_call(w->r->vs, op);
 	}
 }
 
