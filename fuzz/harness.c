@@ -280,6 +280,14 @@ int fuzz_make_seeds(const struct fuzz_target *t, const char *dir, unsigned int c
 	/* Mostly small pools: a run costs about what its pool's size does. */
 	static const uint16_t pools[] = { 8, 16, 61, 64, 128, 256, 1024 };
 	static const uint8_t reserved[] = { 0, 3 }, offsets[] = { 0, 1, 16 };
+	/*
+	 * Hypervisor pools a header can say that the workloads' VMs run dry:
+	 * every third VM seed takes one, so that the corpus reaches the
+	 * out-of-memory paths in the middle of a transition (the fuzzer then
+	 * needs to change an op, not find a pool size and a run of VM ops
+	 * that exhausts it together).
+	 */
+	static const uint16_t small_hyp_pools[] = { 16, 24, 32, 48 };
 	static const char *const scenarios[] = {
 		"alloc-random", "vm-random", "frag-pressure", "share-storm", "balloon", "vm-churn",
 		"boot",
@@ -300,6 +308,8 @@ int fuzz_make_seeds(const struct fuzz_target *t, const char *dir, unsigned int c
 		/* Start from the configuration of an all-zero header, then vary it. */
 		fuzz_decoder_init(&d, t, hdr, sizeof(hdr), &cfg);
 		cfg.hyp_pool_pages = fuzz_target_hyp_pool_pages(t);	/* the workloads run VMs */
+		if (cfg.hyp_pool_pages && i % 3 == 2)
+			cfg.hyp_pool_pages = small_hyp_pools[(i / 3) % 4];
 		cfg.pool_pages = pools[i % 7];
 		cfg.pool_reserved = reserved[(i / 7) % 2];
 		cfg.pool_base = FUZZ_RAM_BASE + ((uint64_t)offsets[(i / 14) % 3] << HVMM_PAGE_SHIFT);
