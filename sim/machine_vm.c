@@ -470,6 +470,38 @@ static void touch(struct sim_vmstate *vs, unsigned int vm, uint64_t ipa, uint64_
 	vs->touch[vs->nr_touch++] = (struct sim_touch){ vm, ipa, pages, pfn, nr };
 }
 
+/* Pages of a refused op judged at most (a fuzzed count may be huge); the sweep sees all. */
+#define REFUSED_CHECK_PAGES	64
+
+/*
+ * The host pages a refused ownership op named, as far as they are RAM: the
+ * op must have left them as they were, which the incremental oracles judge
+ * (OWNERSHIP, TYPE and REFCOUNT against the model, which a refused op does
+ * not change). A transition half-applied before a later step failed shows
+ * at the op, not only if no later op (a reclaim, a teardown) undoes it
+ * before the sweep at the end.
+ */
+static void touch_refused(struct sim_vmstate *vs, const struct sim_op *op)
+{
+	uint64_t nr = 0;
+
+	switch (op->kind) {
+	case SIM_OP_HOST_DONATE_HYP:
+	case SIM_OP_HYP_DONATE_HOST:
+	case SIM_OP_HOST_DONATE_GUEST:
+	case SIM_OP_HOST_SHARE_GUEST:
+	case SIM_OP_HOST_UNSHARE_GUEST:
+		break;
+	default:
+		return;
+	}
+	while (nr < op->c && nr < REFUSED_CHECK_PAGES && op->b + nr < (1ULL << 52) &&
+	       sim_physmem_is_ram(vs->pm, (op->b + nr) << HVMM_PAGE_SHIFT))
+		nr++;
+	if (nr)
+		touch(vs, 0, 0, 0, op->b, nr);
+}
+
 static struct sim_guest *guest_of(struct sim_vmstate *vs, uint32_t vm)
 {
 	if (vm == 0 || vm > SIM_MAX_VM || !vs->g[vm].live)
@@ -841,8 +873,13 @@ static int exec_op(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *va
 		break;
 	}
 	sim_vm_spec_judge(sim_vm_view(vs), op, ret);
-	if (!ret && vs->oracles && !vs->conc_deferred)
+	if (vs->oracles && !vs->conc_deferred) {
+		if (ret) {
+			vs->nr_touch = 0;
+			touch_refused(vs, op);
+		}
 		sim_vm_check_touched(sim_vm_view(vs));
+	}
 	return ret;
 }
 
