@@ -29,7 +29,7 @@ static void hook_ipa(void *ctx, uint16_t vmid, uint64_t ipa, uint32_t level)
 	struct sim_vmstate *vs = ctx;
 
 	for (unsigned int c = 0; c < vs->nr_cpus; c++)
-		sim_tlb_flush_ipa(&vs->tlbs[c], vmid, ipa, (int)level);
+		sim_tlb_flush_ipa(&vs->tlbs[c], vmid, ipa, level ? (int)level : SIM_TLB_ANY_LEVEL);
 }
 
 static void hook_range(void *ctx, uint16_t vmid, uint64_t ipa, uint64_t size)

@@ -648,8 +648,18 @@ static bool tlbi_covers(const struct obligation *o, const struct sim_event *ev)
 	case SIM_EV_TLBI_RANGE:
 		return ev->b <= o->ipa && o->ipa + o->size - 1 <= ev->b + ev->c - 1 && ev->c;
 	case SIM_EV_TLBI_IPA:
-		/* One IPA; the level hint (TTL) limits it to leaves of that level. */
-		return !o->table && o->level == ev->c && ev->b - o->ipa < o->size;
+		if (ev->b - o->ipa >= o->size)
+			return false;
+		/*
+		 * No level hint (TTL 0): every entry that translates the IPA, the
+		 * walk-cache entry of a removed table descriptor included. That
+		 * covers a removed table only if nothing under it was valid: other
+		 * IPAs' leaves or tables beneath it are not invalidated.
+		 */
+		if (!ev->c)
+			return !o->table || (o->nr_tables <= 1 && !o->nr_prot);
+		/* A level hint limits it to leaves of that level. */
+		return !o->table && o->level == ev->c;
 	default:
 		return false;
 	}

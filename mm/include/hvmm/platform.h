@@ -21,7 +21,10 @@ phys_addr_t hvmm_virt_to_phys(const void *va);
  * Stage-2 TLB maintenance, complete (including the DSB that waits for it)
  * when the call returns.
  *
- * hvmm_tlb_flush_ipa: one leaf at @ipa, mapped at table @level (TLBI IPAS2E1IS).
+ * hvmm_tlb_flush_ipa: one leaf at @ipa, mapped at table @level (TLBI IPAS2E1IS
+ *   with that level as its TTL hint); @level 0, which no 4 KiB-granule leaf
+ *   has, gives no hint (TTL 0): every entry used to translate @ipa, cached
+ *   table entries (walk caches) included (Arm ARM D8.16, "TLB maintenance").
  * hvmm_tlb_flush_range: every entry covering [ipa, ipa + size) (TLBI RIPAS2E1IS).
  * hvmm_tlb_flush_vmid: every stage-1 and stage-2 entry of @vmid (TLBI VMALLS12E1IS).
  */
