@@ -890,7 +890,12 @@ int sim_vm_exec(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *value
 
 	if (!vs->enabled)
 		return -HVMM_ENOTSUP;
-	if (!vs->bbm || op->kind == SIM_OP_LOAD || op->kind == SIM_OP_STORE)
+	/*
+	 * A guest's load or store runs no hypervisor code; the host's may run
+	 * its stage-2 fault handler, whose table updates the event oracles
+	 * judge as any other op's.
+	 */
+	if (!vs->bbm || ((op->kind == SIM_OP_LOAD || op->kind == SIM_OP_STORE) && op->vm))
 		return exec_op(vs, op, value);
 	if (op->kind == SIM_OP_VM_DESTROY && op->vm <= SIM_MAX_VM && op->vm && vs->g[op->vm].live)
 		vmid = vs->g[op->vm].vmid;
