@@ -100,15 +100,28 @@ static struct kvm_pgtable_mm_ops lkvm_mm_ops = {
 	.icache_inval_pou	= lkvm_icache_inval_pou,
 };
 
-/* kvm_call_hyp() targets: the hyp's TLB maintenance, done through mm/'s platform calls. */
+/*
+ * kvm_call_hyp() targets: the hyp's TLB maintenance (arch/arm64/kvm/hyp/
+ * nvhe/tlb.c), done through mm/'s platform calls. As there, a DSB ISHST
+ * first makes the descriptor writes before it visible to the walkers the
+ * TLBI must reach; the platform's TLBI waits for completion (its DSB ISH).
+ * @level is KVM's TTL hint: 0 for "no level information" (a table entry,
+ * or a caller that does not know), which is also the platform's.
+ * The VMALLE1IS that follows at EL2 invalidates the guest's stage 1,
+ * which the simulator does not model.
+ */
 void __kvm_tlb_flush_vmid_ipa(struct kvm_s2_mmu *mmu, phys_addr_t ipa, int level)
 {
+	hvmm_dsb_ishst();
 	hvmm_tlb_flush_ipa(mmu->vmid, ipa, (u32)level);
+	hvmm_isb();
 }
 
 void __kvm_tlb_flush_vmid(struct kvm_s2_mmu *mmu)
 {
+	hvmm_dsb_ishst();
 	hvmm_tlb_flush_vmid(mmu->vmid);
+	hvmm_isb();
 }
 
 void sim_lkvm_hyp_tlbi(u64 addr, u32 level)

@@ -6,6 +6,13 @@
 #include <linux/const.h>
 #include <linux/types.h>
 
+/*
+ * The kernel's Kconfig choice for that granule: asm/kvm_pgtable.h allows
+ * 1 GiB blocks (KVM_PGTABLE_MIN_BLOCK_LEVEL 1) only under it, as the
+ * architecture does for 4 KiB pages.
+ */
+#define CONFIG_ARM64_4K_PAGES	1
+
 #define PAGE_SHIFT		12
 #define PAGE_SIZE		(_AC(1, UL) << PAGE_SHIFT)
 #define PAGE_MASK		(~(PAGE_SIZE - 1))
