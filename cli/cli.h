@@ -38,6 +38,9 @@ int cmd_threads(int argc, char **argv);
 int cmd_explore(int argc, char **argv);
 
 
+/* main()'s argv: a run on other page tables is this command again in another program. */
+extern char **cli_argv;
+
 /* Prints "hvmm: " + message to stderr; returns EXIT_USAGE. */
 __attribute__((format(printf, 1, 2)))
 int cli_usage_error(const char *fmt, ...);
@@ -57,6 +60,9 @@ int cli_usage_error(const char *fmt, ...);
 "Machine options:\n"								\
 "  --allocator NAME       allocator under test: buddy (default), bitmap, or\n"	\
 "                         linux-pkvm (the kernel's, with -Dlinux_source)\n"	\
+"  --pgtable NAME         stage-2 page tables of the host and the guests: hvmm\n"	\
+"                         (mm/pgtable.c, default) or linux-kvm (KVM's pgtable.c,\n" \
+"                         with -Dlinux_source; runs hvmm-linux-kvm)\n"	\
 "  --ram SIZE[@BASE]      a RAM region (repeatable; default 1G@0x80000000)\n"	\
 "  --reserved SIZE@BASE   reserved memory, carved out of RAM if inside it (repeatable)\n"	\
 "  --mmio SIZE@BASE       an MMIO window (repeatable)\n"			\

@@ -4,14 +4,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <hvmm/types.h>
 
 #include "cli.h"
+#include "pgtable/pgtable.h"
 #include "trace/trace.h"
 
 static const char *const machine_opts[] = {
-	"--allocator", "--ram", "--reserved", "--mmio", "--pool-pages", "--pool-reserved",
+	"--allocator", "--pgtable", "--ram", "--reserved", "--mmio", "--pool-pages", "--pool-reserved",
 	"--oracles", "--sweep-every", "--seed", NULL,
 };
 
@@ -185,9 +187,63 @@ int cli_machine_options_check(const struct cli_machine_options *o, const char *f
 			       why);
 }
 
+/* The program beside this one that runs mm/ on the page tables @name. */
+static bool sibling_program(const char *name, char *path, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", path, len - 1);
+	char *slash;
+
+	if (n <= 0 || (size_t)n >= len - 1)
+		return false;
+	path[n] = '\0';
+	slash = strrchr(path, '/');
+	if (!slash)
+		return false;
+	n = snprintf(slash + 1, len - (size_t)(slash + 1 - path), "%s%s",
+		     strcmp(name, "hvmm") ? "hvmm-" : "", name);
+	return n > 0 && (size_t)n < len - (size_t)(slash + 1 - path);
+}
+
+/*
+ * --pgtable: mm/'s calls to its page tables are direct calls, so another
+ * implementation is another link of mm/ (sim/linux/meson.build), and a run
+ * on it is the same command line run by that program, which this one
+ * becomes. The page tables of this program are simply accepted.
+ */
+static int select_pgtable(const char *val)
+{
+	char path[4096];
+
+	if (!strcmp(val, sim_mm_pgtable_name()))
+		return 1;
+	if (!sim_pgtable_find(val)) {
+		fprintf(stderr, "hvmm: --pgtable %s: unknown page tables; known:", val);
+		for (unsigned int i = 0; sim_pgtables[i]; i++)
+			fprintf(stderr, " %s", sim_pgtables[i]->name);
+		if (!strcmp(val, "linux-kvm"))
+			fprintf(stderr, " (linux-kvm is KVM's own pgtable.c: this build hosts no "
+				"kernel source; configure with -Dlinux_source=auto or a path)");
+		fprintf(stderr, "\n");
+		return -1;
+	}
+	if (!sibling_program(val, path, sizeof(path)) || access(path, X_OK)) {
+		fprintf(stderr, "hvmm: --pgtable %s: runs in the program %s%s beside this one, "
+			"which is missing (build or install it with the rest of hvmm)\n", val,
+			strcmp(val, "hvmm") ? "hvmm-" : "", val);
+		return -1;
+	}
+	fflush(NULL);
+	execv(path, cli_argv);
+	fprintf(stderr, "hvmm: --pgtable %s: cannot run %s: %s\n", val, path, strerror(errno));
+	return -1;
+}
+
 static int apply_option(struct cli_machine_options *o, const char *opt, const char *val)
 {
 	uint64_t v;
+
+	if (!strcmp(opt, "--pgtable"))
+		return select_pgtable(val);
 
 	if (!strcmp(opt, "--allocator")) {
 		if (!sim_allocator_find(val)) {

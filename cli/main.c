@@ -47,8 +47,11 @@ static void usage(FILE *out)
 		"Exit status: 0 clean, 1 oracle violation, 2 usage or input error.\n");
 }
 
+char **cli_argv;
+
 int main(int argc, char **argv)
 {
+	cli_argv = argv;
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 /* The run loop's progress display and the summary every run prints. */
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <hvmm/types.h>
 
 #include "cli.h"
+#include "pgtable/pgtable.h"
 #include "alloc/allocator.h"
 #include "machine_conc.h"
 #include "machine_vm.h"
@@ -113,9 +115,13 @@ static void print_text(const struct cli_run *run, const char *title, double secs
 	const struct sim_report *r = sim_machine_report(m);
 	static const char *const levels[] = { "off", "incremental", "full" };
 
-	printf("%s: %llu ops in %.3f s (%.0f ops/s), allocator %s, oracles %s\n", title,
+	printf("%s: %llu ops in %.3f s (%.0f ops/s), allocator %s, oracles %s", title,
 	       (unsigned long long)st->ops, secs, secs > 0 ? (double)st->ops / secs : 0.0,
 	       cfg->allocator, levels[cfg->oracles]);
+	/* Said only when they are not mm/'s own, so that mm/'s summary reads as it always did. */
+	if (strcmp(sim_mm_pgtable_name(), "hvmm"))
+		printf(", page tables %s", sim_mm_pgtable_name());
+	printf("\n");
 	printf("ops by kind:\n");
 	for (unsigned int k = 0; k < SIM_OP__COUNT; k++)
 		if (st->by_kind[k])

@@ -4,6 +4,7 @@
  * buddy pool, updated through mm/'s own calls.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include <hvmm/buddy.h>
 #include <hvmm/pgtable.h>
@@ -25,9 +26,18 @@ static struct hvmm_pgt_state *st(struct sim_pgtable *t)
 static int hpgt_init(struct sim_pgtable *t, const struct sim_pgtable_config *cfg,
 		     char *err, size_t errlen)
 {
-	struct hvmm_pgt_state *s = sim_recycle_get(sizeof(*s));
+	struct hvmm_pgt_state *s;
 	int ret;
 
+	/* The mm/ of hvmm-linux-kvm answers mm/'s calls with KVM's tables. */
+	if (strcmp(sim_mm_pgtable_name(), "hvmm")) {
+		snprintf(err, errlen, "hvmm: this program's mm/ runs %s page tables, not "
+			 "mm/pgtable.c (run hvmm pgtable, not hvmm-%s pgtable)",
+			 sim_mm_pgtable_name(), sim_mm_pgtable_name());
+		t->priv = NULL;
+		return -1;
+	}
+	s = sim_recycle_get(sizeof(*s));
 	t->priv = s;
 	s->pool_pages = cfg->pool_pages;
 	ret = hvmm_pool_init_zeroed(&s->pool, cfg->pool_pfn, cfg->pool_pages, 0);

@@ -58,4 +58,12 @@ struct sim_pgtable {
 extern const struct sim_pgtable_ops *const sim_pgtables[];
 const struct sim_pgtable_ops *sim_pgtable_find(const char *name);
 
+/*
+ * Which of them the mm/ of this program uses for the host and guest
+ * stage-2 of whole-machine runs: "hvmm" (mm/pgtable.c), or "linux-kvm" in
+ * the hvmm-linux-kvm program, whose mm/ has KVM's page tables linked in
+ * place of mm/pgtable.c (sim/linux/mm_pgtable_kvm.c).
+ */
+const char *sim_mm_pgtable_name(void);
+
 #endif /* SIM_PGTABLE_PGTABLE_H */

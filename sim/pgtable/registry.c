@@ -22,3 +22,18 @@ const struct sim_pgtable_ops *sim_pgtable_find(const char *name)
 			return sim_pgtables[i];
 	return NULL;
 }
+
+/*
+ * The page tables the mm/ linked into this program writes: mm/pgtable.c
+ * ("hvmm"), or another implementation of its interface linked in its
+ * place, which names itself (sim/linux/mm_pgtable_kvm.c: "linux-kvm").
+ */
+extern const char sim_mm_pgtable_variant[] __attribute__((weak));
+
+const char *sim_mm_pgtable_name(void)
+{
+	const char *variant = sim_mm_pgtable_variant;
+
+	return variant ? variant : "hvmm";
+}
+
