@@ -973,6 +973,19 @@ int hvmm_pgtable_unpark(struct hvmm_pgtable *pgt, u64 ipa, u64 size, u64 attrs)
 
 /* --- life cycle ------------------------------------------------------------------------ */
 
+/*
+ * The host's table is set up once per boot (hvmm_mem_protect_init): the
+ * tables and pools of an earlier machine in this process are gone with it.
+ */
+static void boot(void)
+{
+	for (unsigned int i = 0; i < MAX_TABLES; i++) {
+		parked_clear(&tables[i].parked);
+		tables[i].pgt = NULL;
+	}
+	nr_pools = 0;
+}
+
 static struct kvm_table *table_claim(struct hvmm_pgtable *pgt)
 {
 	struct kvm_table *free_slot = NULL;
@@ -996,6 +1009,8 @@ int hvmm_pgtable_init(struct hvmm_pgtable *pgt, struct hvmm_pool *pool, u32 ia_b
 
 	if (!nr)
 		return -HVMM_EINVAL;
+	if (pgt == &hvmm_host.pgt)
+		boot();
 	t = table_claim(pgt);
 	if (!t)
 		return -HVMM_ENOMEM;
