@@ -16,6 +16,14 @@
  * is an offset. Splitting and merging make no platform call. Blocks from
  * outside the range (accepted, never merged) go through the linear map.
  *
+ * The maximal blocks nobody has used yet sit in one untouched range
+ * instead of on free_area[max_order] (see buddy.h): a block is listed from
+ * it only when no list can serve a request, so neither set-up nor a run
+ * writes a page of a block it never hands out. Untouched pages read as
+ * what the rest of the allocator expects of pages it does not own a list
+ * node in: zero memory, tail metadata, refcount 0. A block freed beside
+ * the range never merges into it, since merging stops at max_order.
+ *
  * The order-0 alloc+free pair is the common case (stage-2 table pages,
  * single guest pages). With a free order-0 block the alloc is one list
  * removal; the free is one scrub, one buddy test and one list insertion.
@@ -227,6 +235,27 @@ void hvmm_split_page(struct hvmm_pool *pool, void *addr)
 	hvmm_spin_unlock(&pool->lock);
 }
 
+/*
+ * Every list that could serve a request is empty: list the lowest
+ * untouched maximal block on free_area[max_order], or return false if
+ * none is left. Out of line, as it runs once per maximal block a pool
+ * ever hands out. The block's memory is zero and its pages are tails
+ * already; only its head needs an order.
+ */
+static bool __attribute__((noinline)) list_untouched_block(struct hvmm_pool *pool)
+{
+	u8 order = pool->max_order;
+	u64 i = pool->untouched;
+
+	hvmm_assert_spin_locked(&pool->lock);
+	if (i == pool->untouched_end)
+		return false;
+	pool->untouched = i + (1ULL << order);
+	hvmm_page_set_order(&pool->pages[i], order);
+	hvmm_list_add_tail(index_to_node(pool->va, i), &pool->free_area[order]);
+	return true;
+}
+
 void *hvmm_alloc_pages(struct hvmm_pool *pool, u8 order)
 {
 	struct hvmm_list *head, *node;
@@ -240,9 +269,18 @@ void *hvmm_alloc_pages(struct hvmm_pool *pool, u8 order)
 		goto fail;
 	/* Only now: free_area has no head for an order above the largest. */
 	head = &pool->free_area[order];
-	while (hvmm_list_empty(head)) {
-		if (++i > pool->max_order)
-			goto fail;
+	/*
+	 * Unlikely: the common pair finds its own list non-empty, and the hint
+	 * keeps that path's load of head->next straight-line code.
+	 */
+	while (hvmm_unlikely(hvmm_list_empty(head))) {
+		if (++i > pool->max_order) {
+			/* Nothing listed fits: an untouched block, if any is left. */
+			if (!list_untouched_block(pool))
+				goto fail;
+			head = &pool->free_area[pool->max_order];
+			break;
+		}
 		head++;
 	}
 	node = head->next;
@@ -274,11 +312,10 @@ static u8 order_covering(u64 nr_pages)
 }
 
 /*
- * Frees [pfn, end) as the largest naturally aligned blocks that fit: the
- * state that putting every page in turn reaches (buddies maximally
- * merged), in one list insertion per block instead of one put per page.
+ * Lists [pfn, end) as the largest naturally aligned blocks that fit, in
+ * one list insertion per block instead of one put per page.
  */
-static void attach_range(struct hvmm_pool *pool, u64 pfn, u64 end, bool scrub)
+static void list_range(struct hvmm_pool *pool, u64 pfn, u64 end, bool scrub)
 {
 	u64 first = pool_first_pfn(pool);
 	struct hvmm_list *node;
@@ -296,6 +333,31 @@ static void attach_range(struct hvmm_pool *pool, u64 pfn, u64 end, bool scrub)
 		hvmm_list_add_tail(node, &pool->free_area[order]);
 		pfn += 1ULL << order;
 	}
+}
+
+/*
+ * Frees [pfn, end) into the pool in the state that putting every page in
+ * turn reaches (buddies maximally merged). Its maximal blocks are the
+ * aligned run [lo, hi) in its middle: they become the untouched range,
+ * and only the smaller blocks before and after it are listed. The pages
+ * of [lo, hi) must already be tails with refcount 0.
+ */
+static void attach_range(struct hvmm_pool *pool, u64 pfn, u64 end, bool scrub)
+{
+	u64 first = pool_first_pfn(pool), max = 1ULL << pool->max_order;
+	u64 lo = HVMM_ALIGN_UP(pfn, max), hi = HVMM_ALIGN_DOWN(end, max);
+
+	if (lo >= hi) {
+		/* No whole maximal block: an empty untouched range at the end. */
+		lo = end;
+		hi = end;
+	}
+	list_range(pool, pfn, lo, scrub);
+	if (scrub && hi > lo)
+		hvmm_zero_pages(index_to_node(pool->va, lo - first), hi - lo);
+	pool->untouched = lo - first;
+	pool->untouched_end = hi - first;
+	list_range(pool, hi, end, scrub);
 }
 
 /*
@@ -356,10 +418,11 @@ int hvmm_pool_init_zeroed(struct hvmm_pool *pool, u64 pfn, u64 nr_pages, u64 res
 u64 hvmm_pool_free_pages(struct hvmm_pool *pool)
 {
 	struct hvmm_list *node;
-	u64 nr = 0;
 	u32 order;
+	u64 nr;
 
 	hvmm_spin_lock(&pool->lock);
+	nr = pool->untouched_end - pool->untouched;
 	for (order = 0; order <= HVMM_BUDDY_MAX_ORDER; order++) {
 		for (node = pool->free_area[order].next;
 		     node != &pool->free_area[order]; node = node->next)

@@ -9,6 +9,10 @@
  * the allocator's own page events (sim/event/): a page allocated twice or
  * freed while free is an ALLOC-CONSERVE violation at the event. Pages are
  * checked where an op's events touched them, and every page at sweeps.
+ * A pool's maximal blocks that it has never listed (its untouched range,
+ * mm/buddy.c) need nothing here: the shadow starts with every page free
+ * and changes only at the page events, and the checker reads the range
+ * from the pool and judges it against the shadow.
  *
  * Needs the event stream: off when mm/ is built without instrumentation.
  */

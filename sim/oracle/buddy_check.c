@@ -12,7 +12,13 @@
  *  - the bytes of a free block past its list node are zero (a sweep reads
  *    only the pages written since memory was last scrubbed: the others
  *    are zero by construction, sim/physmem.h's dirty pages);
- *  - ALLOC-CONSERVE: the pool's free pages are exactly the shadow's.
+ *  - an untouched range (maximal blocks the allocator has never listed,
+ *    if its contract has one) is a run of whole maximal blocks inside the
+ *    pool; no block and no list node lies in it, and no op hands out or
+ *    frees a page of it; its pages are tails with refcount 0, zero, and
+ *    free in the shadow;
+ *  - ALLOC-CONSERVE: the pool's free pages are exactly the shadow's, the
+ *    untouched range counted free.
  *
  * Every pointer found in the allocator's memory is validated before use,
  * so a corrupted list can be reported, not followed off a cliff.
@@ -53,6 +59,7 @@ struct view {
 	const struct sim_alloc_shadow *shadow;
 	struct sim_report *r;
 	uint64_t start, end;		/* pool PFN range */
+	uint64_t ustart, uend;		/* untouched range; empty if the contract's is malformed */
 	unsigned int max_order;		/* largest order of a block */
 };
 
@@ -67,6 +74,7 @@ static void view_init(struct view *v, const struct sim_buddy_contract *c, struct
 	v->start = a->base_pfn;
 	v->end = a->base_pfn + a->nr_pages;
 	v->max_order = a->max_order;
+	v->ustart = v->uend = v->end;
 }
 
 static bool in_pool(const struct view *v, uint64_t pfn)
@@ -96,6 +104,41 @@ static const char *order_name(const struct sim_buddy_meta *m, char *buf, size_t 
 
 #define FAIL(v, oracle, ...) sim_report_violation((v)->r, oracle, __VA_ARGS__)
 
+/*
+ * Takes the contract's untouched range into @v if it has the shape the
+ * spec gives it: whole blocks of the pool's largest order (aligned in
+ * PFNs), inside the pool. Otherwise reports it and judges the pool as if
+ * the range were empty, so its pages are reported as in no block too.
+ */
+static void view_untouched(struct view *v)
+{
+	uint64_t lo = v->c->untouched_start, hi = v->c->untouched_end, max = 1ULL << v->max_order;
+
+	if (lo == hi)
+		return;
+	if (lo > hi || lo < v->start || hi > v->end || (lo & (max - 1)) || (hi & (max - 1))) {
+		FAIL(v, SIM_ORACLE_ALLOC_STRUCT,
+		     "the pool's untouched range, pfn 0x%llx..0x%llx, is not a run of whole order-%u "
+		     "blocks inside the pool 0x%llx..0x%llx",
+		     (unsigned long long)lo, (unsigned long long)hi, v->max_order,
+		     (unsigned long long)v->start, (unsigned long long)v->end);
+		return;
+	}
+	v->ustart = lo;
+	v->uend = hi;
+}
+
+static bool untouched(const struct view *v, uint64_t pfn)
+{
+	return pfn >= v->ustart && pfn < v->uend;
+}
+
+/* True if [pfn, pfn + nr) shares a page with the untouched range. */
+static bool overlaps_untouched(const struct view *v, uint64_t pfn, uint64_t nr)
+{
+	return pfn < v->uend && v->ustart < pfn + nr;
+}
+
 /* PFN of a list node pointer, or UINT64_MAX if it is not a page the lists may hold. */
 static uint64_t node_pfn(const struct view *v, const struct sim_buddy_node *node)
 {
@@ -119,8 +162,12 @@ static bool node_ptr_valid(const struct view *v, const struct sim_buddy_node *p)
 	return list_head_of_pool(v, p) || node_pfn(v, p) != UINT64_MAX;
 }
 
-/* Checks that bytes [from, to) of the block at @pfn are zero; reports the first bad byte. */
-static void check_zero(const struct view *v, uint64_t pfn, uint64_t from, uint64_t to)
+/*
+ * Checks that bytes [from, to) of the block at @pfn are zero; reports the
+ * first bad byte, and @why the block must be zero.
+ */
+static void check_zero_why(const struct view *v, uint64_t pfn, uint64_t from, uint64_t to,
+			   const char *why)
 {
 	const uint8_t *base = sim_physmem_pa_to_host(v->pm, pfn << PAGE_SHIFT);
 
@@ -131,12 +178,16 @@ static void check_zero(const struct view *v, uint64_t pfn, uint64_t from, uint64
 	for (uint64_t off = from; off < to; off++) {
 		if (base[off]) {
 			FAIL(v, SIM_ORACLE_ALLOC_STRUCT,
-			     "free block at pfn 0x%llx: byte at offset 0x%llx is 0x%02x, expected 0 "
-			     "(freed memory must be scrubbed)",
-			     (unsigned long long)pfn, (unsigned long long)off, base[off]);
+			     "free block at pfn 0x%llx: byte at offset 0x%llx is 0x%02x, expected 0 (%s)",
+			     (unsigned long long)pfn, (unsigned long long)off, base[off], why);
 			return;
 		}
 	}
+}
+
+static void check_zero(const struct view *v, uint64_t pfn, uint64_t from, uint64_t to)
+{
+	check_zero_why(v, pfn, from, to, "freed memory must be scrubbed");
 }
 
 /*
@@ -266,6 +317,14 @@ static void check_block(const struct view *v, uint64_t head, enum depth depth)
 		     (unsigned long long)v->end);
 		return;
 	}
+	if (overlaps_untouched(v, head, nr)) {
+		FAIL(v, SIM_ORACLE_ALLOC_STRUCT,
+		     "block at pfn 0x%llx of order %u overlaps the pool's untouched range 0x%llx..0x%llx "
+		     "(blocks never listed hold no block)",
+		     (unsigned long long)head, order, (unsigned long long)v->ustart,
+		     (unsigned long long)(v->uend - 1));
+		return;
+	}
 	for (uint64_t i = 1; depth != NEIGHBOUR && i < nr; i++) {
 		struct sim_buddy_meta t = meta(v, head + i);
 		char buf[24];
@@ -309,6 +368,15 @@ void sim_buddy_struct_touched(const struct sim_buddy_contract *c, struct sim_all
 		return;
 	if (end > v.end)
 		end = v.end;
+	view_untouched(&v);
+	if (overlaps_untouched(&v, pfn, end - pfn)) {
+		FAIL(&v, SIM_ORACLE_ALLOC_STRUCT,
+		     "an op handed out or freed pfn 0x%llx..0x%llx, which overlaps the pool's untouched "
+		     "range 0x%llx..0x%llx (blocks never listed are free and unused)",
+		     (unsigned long long)pfn, (unsigned long long)(end - 1),
+		     (unsigned long long)v.ustart, (unsigned long long)(v.uend - 1));
+		return;
+	}
 	/* Every block overlapping the touched range. */
 	for (uint64_t cur = pfn; cur < end;) {
 		struct sim_buddy_meta p;
@@ -381,6 +449,12 @@ static void check_free_lists(const struct view *v, uint8_t *listed, uint64_t *fr
 				     "free list %u holds pfn 0x%llx, which has %s refcount %u "
 				     "(expected a free head of order %u)",
 				     o, (unsigned long long)pfn, order_name(&p, buf, sizeof(buf)), p.refcount, o);
+			if (untouched(v, pfn))
+				FAIL(v, SIM_ORACLE_ALLOC_STRUCT,
+				     "free list %u holds pfn 0x%llx, inside the pool's untouched range 0x%llx..0x%llx "
+				     "(blocks there are never listed)",
+				     o, (unsigned long long)pfn, (unsigned long long)v->ustart,
+				     (unsigned long long)(v->uend - 1));
 			if (in_pool(v, pfn)) {
 				if (listed[pfn - v->start]) {
 					FAIL(v, SIM_ORACLE_ALLOC_STRUCT,
@@ -406,6 +480,81 @@ static void check_free_lists(const struct view *v, uint8_t *listed, uint64_t *fr
 	}
 }
 
+/*
+ * The first page of [pfn, end) that a write marked dirty, or @end: word by
+ * word over the dirty bits, only within the words that hold any, so a
+ * terabyte range costs what was written.
+ */
+static uint64_t next_dirty(const struct sim_physmem *pm, uint64_t pfn, uint64_t end)
+{
+	uint64_t lo = pm->start_pfn + pm->dirty_lo * 64, hi = pm->start_pfn + pm->dirty_hi * 64;
+
+	pfn = max_u64(pfn, lo);
+	end = min_u64(end, hi);
+	while (pfn < end) {
+		uint64_t bit = pfn - pm->start_pfn;
+		uint64_t w = __atomic_load_n(&pm->dirty[bit / 64], __ATOMIC_RELAXED) >> (bit % 64);
+
+		if (w)
+			return min_u64(pfn + __builtin_ctzll(w), end);
+		pfn = (pfn | 63) + 1;
+	}
+	return end;
+}
+
+/* Entries the contract's tails_run() is asked about at once. */
+#define META_RUN 256
+
+/* Every vmemmap entry of the untouched range is a tail with refcount 0. */
+static void check_untouched_meta(const struct view *v)
+{
+	for (uint64_t pfn = v->ustart; pfn < v->uend; pfn += META_RUN) {
+		uint64_t n = min_u64(META_RUN, v->uend - pfn);
+
+		if (v->c->tails_run && v->c->tails_run(v->a, pfn, n))
+			continue;
+		for (uint64_t i = pfn; i < pfn + n; i++) {
+			struct sim_buddy_meta t = meta(v, i);
+			char buf[24];
+
+			if (!t.valid || t.head || t.refcount) {
+				FAIL(v, SIM_ORACLE_ALLOC_STRUCT,
+				     "pfn 0x%llx lies in the pool's untouched range 0x%llx..0x%llx but has %s "
+				     "refcount %u (expected no order, refcount 0)",
+				     (unsigned long long)i, (unsigned long long)v->ustart,
+				     (unsigned long long)(v->uend - 1), order_name(&t, buf, sizeof(buf)),
+				     t.refcount);
+				return;
+			}
+		}
+	}
+}
+
+/*
+ * The untouched range as a sweep sees it: its metadata, every page free in
+ * the shadow, and every page a write marked dirty zero.
+ */
+static void check_untouched(const struct view *v)
+{
+	check_untouched_meta(v);
+	if (!sim_alloc_shadow_all_free(v->shadow, v->ustart, v->uend - v->ustart)) {
+		for (uint64_t i = v->ustart; i < v->uend; i++) {
+			if (sim_alloc_shadow_get(v->shadow, i) != SIM_SHADOW_FREE) {
+				FAIL(v, SIM_ORACLE_ALLOC_CONSERVE,
+				     "pfn 0x%llx lies in the pool's untouched range 0x%llx..0x%llx but the shadow "
+				     "says it is in use",
+				     (unsigned long long)i, (unsigned long long)v->ustart,
+				     (unsigned long long)(v->uend - 1));
+				return;
+			}
+		}
+	}
+	for (uint64_t pfn = next_dirty(v->pm, v->ustart, v->uend); pfn < v->uend;
+	     pfn = next_dirty(v->pm, pfn + 1, v->uend))
+		check_zero_why(v, pfn, 0, PAGE_SIZE,
+			       "a page of the untouched range was never handed out: it must be zero");
+}
+
 void sim_buddy_struct_full(const struct sim_buddy_contract *c, struct sim_allocator *a,
 			   const struct sim_alloc_shadow *shadow, struct sim_report *r)
 {
@@ -414,14 +563,26 @@ void sim_buddy_struct_full(const struct sim_buddy_contract *c, struct sim_alloca
 	uint64_t listed_free = 0, walked_free = 0, walked_used = 0;
 
 	view_init(&v, c, a, shadow, r);
+	view_untouched(&v);
 	listed = calloc(v.end - v.start, 1);
 	if (!listed)
 		return;
 	check_free_lists(&v, listed, &listed_free);
+	listed_free += v.uend - v.ustart;
 
 	for (uint64_t pfn = v.start; pfn < v.end;) {
 		struct sim_buddy_meta p = meta(&v, pfn);
 		uint64_t nr;
+
+		if (untouched(&v, pfn)) {
+			/* Entered in its middle only past a block overlapping it (reported). */
+			if (pfn == v.ustart) {
+				check_untouched(&v);
+				walked_free += v.uend - v.ustart;
+			}
+			pfn = v.uend;
+			continue;
+		}
 
 		if (!p.valid || !p.head) {
 			FAIL(&v, SIM_ORACLE_ALLOC_STRUCT,
@@ -493,9 +654,16 @@ static uint64_t hvmm_node_pa(const struct sim_allocator *a, const void *node)
 	return sim_physmem_host_to_pa(a->pm, node);
 }
 
+/* Entries as mm/ boots them are tails with refcount 0: compared as bytes. */
+static bool hvmm_tails_run(const struct sim_allocator *a, uint64_t pfn, uint64_t nr)
+{
+	return sim_mm_pages_boot(a->vmemmap, pfn, nr);
+}
+
 /*
  * mm/'s pool keeps every list 0..HVMM_BUDDY_MAX_ORDER whatever its size,
- * and accepts blocks from outside its range (pKVM's put of foreign memory).
+ * accepts blocks from outside its range (pKVM's put of foreign memory),
+ * and lists its maximal blocks only as it needs them (its untouched range).
  */
 static void hvmm_contract(struct sim_buddy_contract *c, const struct sim_allocator *a)
 {
@@ -503,9 +671,11 @@ static void hvmm_contract(struct sim_buddy_contract *c, const struct sim_allocat
 		.lists = (const struct sim_buddy_node *)sim_mm_pool_free_lists(a->priv),
 		.nr_lists = SIM_MM_BUDDY_MAX_ORDER + 1,
 		.meta = hvmm_meta,
+		.tails_run = hvmm_tails_run,
 		.node_pa = hvmm_node_pa,
 		.outside_blocks = true,
 	};
+	sim_mm_pool_untouched(a->priv, &c->untouched_start, &c->untouched_end);
 }
 
 void sim_buddy_check_touched(struct sim_allocator *a, const struct sim_alloc_shadow *shadow,

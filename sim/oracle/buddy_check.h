@@ -44,6 +44,11 @@ struct sim_buddy_contract {
 	unsigned int nr_lists;
 	/* The vmemmap entry of @pfn: the layout, the no-order value and the refcount width. */
 	struct sim_buddy_meta (*meta)(const struct sim_allocator *a, uint64_t pfn);
+	/*
+	 * Optional fast path: true only if every entry of [pfn, pfn + nr) is a
+	 * tail with refcount 0 (false: ask meta() entry by entry).
+	 */
+	bool (*tails_run)(const struct sim_allocator *a, uint64_t pfn, uint64_t nr);
 	/* The physical address a list pointer stands for, or UINT64_MAX if none. */
 	uint64_t (*node_pa)(const struct sim_allocator *a, const void *node);
 	/*
@@ -52,6 +57,12 @@ struct sim_buddy_contract {
 	 * node is checked but not counted. Otherwise every node is a pool page.
 	 */
 	bool outside_blocks;
+	/*
+	 * PFNs [untouched_start, untouched_end) of maximal blocks the pool has
+	 * never listed (mm/'s buddy): free, never written, on no list. Equal
+	 * for a pool that lists every free block (the kernel's).
+	 */
+	uint64_t untouched_start, untouched_end;
 };
 
 /* After an op: the blocks overlapping [pfn, pfn + nr) and the free blocks beside them. */

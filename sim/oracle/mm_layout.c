@@ -207,6 +207,14 @@ const struct sim_mm_list *sim_mm_pool_free_lists(const struct hvmm_pool *pool)
 	return (const struct sim_mm_list *)pool->free_area;
 }
 
+void sim_mm_pool_untouched(const struct hvmm_pool *pool, uint64_t *start, uint64_t *end)
+{
+	uint64_t first = hvmm_phys_to_pfn(pool->range_start);
+
+	*start = first + pool->untouched;
+	*end = first + pool->untouched_end;
+}
+
 void sim_mm_bitmap_read(const struct hvmm_bitmap *bm, struct sim_mm_bitmap *out)
 {
 	*out = (struct sim_mm_bitmap){

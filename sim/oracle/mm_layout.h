@@ -38,6 +38,9 @@
  *  buddy pool (struct hvmm_pool): its free lists, walked in place as
  *  struct sim_mm_list (two pointers, the node at the start of each free
  *  block). ALLOC-STRUCT: every free head listed once, links consistent.
+ *  Its untouched range (untouched, untouched_end: page indices of the
+ *  maximal blocks never listed), as PFNs: ALLOC-STRUCT judges those pages
+ *  free and never written, ALLOC-CONSERVE counts them free.
  *
  *  bitmap allocator (struct hvmm_bitmap): its counters, free/present
  *  words and node tree, as struct sim_mm_bitmap; nodes in place as struct
@@ -142,6 +145,12 @@ struct sim_mm_list {
 
 /* The list heads of @pool's free lists, order 0 first. */
 const struct sim_mm_list *sim_mm_pool_free_lists(const struct hvmm_pool *pool);
+/*
+ * The PFNs [*start, *end) mm/ says are the pool's untouched maximal blocks
+ * (free, never listed). Copied as mm/ holds them, however wrong: *start
+ * may exceed *end.
+ */
+void sim_mm_pool_untouched(const struct hvmm_pool *pool, uint64_t *start, uint64_t *end);
 
 /* --- the bitmap allocator ------------------------------------------------------------ */
 

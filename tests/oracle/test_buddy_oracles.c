@@ -128,7 +128,9 @@ static void struct_fires_on_unmerged_buddies(void)
 	uint64_t base = sim_machine_allocator(m)->base_pfn;
 	struct hvmm_list *lo = host(m, base), *hi = host(m, base + 128);
 
-	/* The free pool is one order-8 block: cut it into two order-7 halves. */
+	/* The free pool is one order-8 block, listed once used: cut it into two order-7 halves. */
+	CHECK(run(m, SIM_OP_ALLOC, 1, 0) == 0);
+	CHECK(run(m, SIM_OP_FREE, 1, 0) == 0);
 	CHECK(hvmm_page_order(meta(m, base)) == 8);
 	hvmm_list_del(lo);
 	hvmm_page_set_order(meta(m, base), 7);
@@ -140,8 +142,87 @@ static void struct_fires_on_unmerged_buddies(void)
 	sim_machine_destroy(m);
 }
 
+/*
+ * The pool's untouched range (its maximal blocks never listed): a fresh
+ * 256-page pool is one such block, and the first allocation lists it.
+ */
+static void struct_fires_on_a_malformed_untouched_range(void)
+{
+	struct sim_machine *m = new_machine(buddy);
+	struct hvmm_pool *pool = pool_of(m);
+
+	CHECK(pool->untouched_end - pool->untouched == POOL_PAGES);
+	pool->untouched_end -= 3;		/* not whole maximal blocks */
+	sim_machine_sweep(m);
+	CHECK(fired(m, SIM_ORACLE_ALLOC_STRUCT, "is not a run of whole order-8 blocks"));
+	sim_machine_destroy(m);
+}
+
+static void struct_fires_on_metadata_in_the_untouched_range(void)
+{
+	struct sim_machine *m = new_machine(buddy);
+	uint64_t base = sim_machine_allocator(m)->base_pfn;
+
+	meta(m, base + 17)->refcount = 1;
+	sim_machine_sweep(m);
+	CHECK(fired(m, SIM_ORACLE_ALLOC_STRUCT, "lies in the pool's untouched range"));
+	sim_machine_destroy(m);
+}
+
+static void struct_fires_on_written_untouched_memory(void)
+{
+	struct sim_machine *m = new_machine(buddy);
+	uint64_t base = sim_machine_allocator(m)->base_pfn;
+
+	((uint8_t *)host(m, base + 9))[5] = 1;
+	sim_physmem_mark_dirty(sim_machine_physmem(m), base + 9, 1);
+	sim_machine_sweep(m);
+	CHECK(fired(m, SIM_ORACLE_ALLOC_STRUCT, "never handed out: it must be zero"));
+	sim_machine_destroy(m);
+}
+
+static void struct_fires_on_a_listed_untouched_block(void)
+{
+	struct sim_machine *m = new_machine(buddy);
+	struct hvmm_pool *pool = pool_of(m);
+	uint64_t base = sim_machine_allocator(m)->base_pfn;
+
+	/* Listed, but left in the range: two owners for one block. */
+	hvmm_page_set_order(meta(m, base), 8);
+	hvmm_list_add(host(m, base), &pool->free_area[8]);
+	sim_machine_sweep(m);
+	CHECK(fired(m, SIM_ORACLE_ALLOC_STRUCT, "inside the pool's untouched range"));
+	sim_machine_destroy(m);
+}
+
 /* Faults injected around the real adapter. */
 static uint64_t last_pfn;
+
+/* An allocator that takes an untouched block and forgets to move the range past it. */
+static int alloc_keeps_untouched_range(struct sim_allocator *a, unsigned int order, uint64_t *pfn)
+{
+	struct hvmm_pool *pool = a->priv;
+	u64 untouched = pool->untouched;
+	int ret = buddy->alloc(a, order, pfn);
+
+	pool->untouched = untouched;
+	return ret;
+}
+
+static void struct_fires_when_the_untouched_range_is_not_moved(void)
+{
+	struct sim_machine *m;
+
+	faulty = *buddy;
+	faulty.alloc = alloc_keeps_untouched_range;
+	m = new_machine(&faulty);
+	CHECK(run(m, SIM_OP_ALLOC, 1, 0) == 0);
+	CHECK(fired(m, SIM_ORACLE_ALLOC_STRUCT, "overlaps the pool's untouched range"));
+	sim_report_init(sim_machine_report(m), NULL);
+	sim_machine_sweep(m);
+	CHECK(fired(m, SIM_ORACLE_ALLOC_CONSERVE, "the shadow says it is in use"));
+	sim_machine_destroy(m);
+}
 
 static int alloc_returns_last_block_again(struct sim_allocator *a, unsigned int order, uint64_t *pfn)
 {
@@ -279,6 +360,11 @@ int main(void)
 	TEST(struct_fires_on_unscrubbed_free_memory);
 	TEST(struct_fires_on_unmerged_buddies);
 	TEST(struct_fires_on_a_dirty_allocation);
+	TEST(struct_fires_on_a_malformed_untouched_range);
+	TEST(struct_fires_on_metadata_in_the_untouched_range);
+	TEST(struct_fires_on_written_untouched_memory);
+	TEST(struct_fires_on_a_listed_untouched_block);
+	TEST(struct_fires_when_the_untouched_range_is_not_moved);
 	TEST(conserve_fires_on_a_double_allocation);
 	TEST(conserve_fires_on_a_lost_free);
 	TEST(avail_fires_when_a_fitting_block_is_refused);

@@ -32,6 +32,18 @@ static uint64_t count_free_blocks(struct hvmm_pool *p, unsigned int order)
 	return n;
 }
 
+/* Maximal blocks the pool has never listed (mm/buddy.c lists them on demand). */
+static uint64_t untouched_blocks(struct hvmm_pool *p)
+{
+	return (p->untouched_end - p->untouched) >> p->max_order;
+}
+
+/* Free blocks of @p's largest order, listed or not. */
+static uint64_t free_max_blocks(struct hvmm_pool *p)
+{
+	return count_free_blocks(p, p->max_order) + untouched_blocks(p);
+}
+
 static void pow2_pool_is_one_block(void)
 {
 	for (unsigned int k = 0; k <= HVMM_BUDDY_MAX_ORDER; k++) {
@@ -39,7 +51,7 @@ static void pow2_pool_is_one_block(void)
 
 		CHECK(hvmm_pool_init(&pool, RAM_PFN, 1ULL << k, 0) == 0);
 		CHECK_MSG(pool.max_order == k, "k=%u max_order=%u", k, pool.max_order);
-		CHECK(count_free_blocks(&pool, k) == 1);
+		CHECK(count_free_blocks(&pool, k) == 0 && untouched_blocks(&pool) == 1);
 		all = hvmm_alloc_pages(&pool, (u8)k);
 		CHECK_MSG(all && pfn_of(all) == RAM_PFN, "k=%u", k);
 		one = hvmm_alloc_pages(&pool, 0);
@@ -47,6 +59,7 @@ static void pow2_pool_is_one_block(void)
 		if (all)
 			hvmm_put_page(&pool, all);
 		CHECK(hvmm_pool_free_pages(&pool) == 1ULL << k);
+		CHECK(count_free_blocks(&pool, k) == 1 && untouched_blocks(&pool) == 0);
 	}
 }
 
@@ -58,7 +71,7 @@ static void pool_of_two_max_blocks(void)
 
 	CHECK(hvmm_pool_init(&pool, RAM_PFN, 2ULL << MAX, 0) == 0);
 	CHECK(pool.max_order == MAX);
-	CHECK(count_free_blocks(&pool, MAX) == 2);
+	CHECK(free_max_blocks(&pool) == 2);
 	a = hvmm_alloc_pages(&pool, MAX);
 	b = hvmm_alloc_pages(&pool, MAX);
 	CHECK(a && b && a != b);
@@ -67,7 +80,7 @@ static void pool_of_two_max_blocks(void)
 		hvmm_put_page(&pool, a);
 	if (b)
 		hvmm_put_page(&pool, b);
-	CHECK(count_free_blocks(&pool, MAX) == 2);
+	CHECK(count_free_blocks(&pool, MAX) == 2 && untouched_blocks(&pool) == 0);
 }
 
 static void max_order_is_capped(void)
@@ -82,7 +95,7 @@ static void max_order_is_capped(void)
 	CHECK(a != NULL);
 	if (a)
 		hvmm_put_page(&pool, a);
-	CHECK(count_free_blocks(&pool, HVMM_BUDDY_MAX_ORDER) == 4);
+	CHECK(count_free_blocks(&pool, HVMM_BUDDY_MAX_ORDER) == 1 && untouched_blocks(&pool) == 3);
 }
 
 static void freeing_everything_recoalesces(void)
@@ -228,13 +241,52 @@ static void outside_pages_are_accepted_without_coalescing(void)
 	memset(foreign, 0x5a, HVMM_PAGE_SIZE);
 	hvmm_put_page(&other, foreign);
 	CHECK(count_free_blocks(&other, 0) == 1);	/* not merged with anything */
-	CHECK(count_free_blocks(&other, 4) == 1);	/* B's own range is intact */
+	CHECK(free_max_blocks(&other) == 1);	/* B's own range is intact */
 	CHECK(hvmm_pool_free_pages(&other) == 17);
 	/* The only order-0 block is the foreign page: it comes back, scrubbed. */
 	again = hvmm_alloc_pages(&other, 0);
 	CHECK(again == foreign);
 	CHECK(again && ((uint8_t *)again)[100] == 0);
-	CHECK(count_free_blocks(&other, 4) == 1);
+	CHECK(free_max_blocks(&other) == 1);
+}
+
+/*
+ * A pool's maximal blocks are listed only when nothing smaller is free,
+ * lowest first, and a maximal block given back is used again before a
+ * new one: set-up on zeroed memory writes nothing in them, so their
+ * vmemmap entries and memory stay as the host gave them.
+ */
+static void untouched_blocks_are_listed_on_demand(void)
+{
+	enum { MAX = HVMM_BUDDY_MAX_ORDER };
+	/* From pfn +3: blocks of orders 0..9 below +1024, then three maximal blocks, then 100 pages. */
+	uint64_t nr = (4ULL << MAX) - 3 + 100, lo = RAM_PFN + (1ULL << MAX);
+	void *p, *big;
+
+	CHECK(hvmm_pool_init_zeroed(&pool, RAM_PFN + 3, nr, 0) == 0);
+	CHECK(untouched_blocks(&pool) == 3 && count_free_blocks(&pool, MAX) == 0);
+	CHECK(pool.untouched == lo - RAM_PFN - 3);
+	CHECK(hvmm_pool_free_pages(&pool) == nr);
+	for (uint64_t pfn = lo; pfn < lo + (3ULL << MAX); pfn++)
+		if (hvmm_page_is_head(hvmm_pfn_to_page(pfn)) || *(u64 *)testmem_pfn(&pm, pfn))
+			CHECK_MSG(0, "set-up wrote pfn 0x%llx", (unsigned long long)pfn);
+	/* An order-9 request takes the listed order-9 block below the range. */
+	p = hvmm_alloc_pages(&pool, 9);
+	CHECK(p && pfn_of(p) < lo && untouched_blocks(&pool) == 3);
+	/* Nothing of order 9 or 10 is listed any more: the lowest untouched block is. */
+	big = hvmm_alloc_pages(&pool, 9);
+	CHECK(big && pfn_of(big) == lo && untouched_blocks(&pool) == 2);
+	CHECK(count_free_blocks(&pool, 9) == 1);	/* its upper half */
+	hvmm_put_page(&pool, big);
+	CHECK(count_free_blocks(&pool, MAX) == 1 && untouched_blocks(&pool) == 2);
+	big = hvmm_alloc_pages(&pool, MAX);
+	CHECK(big && pfn_of(big) == lo && untouched_blocks(&pool) == 2);
+	CHECK(hvmm_pool_free_pages(&pool) == nr - (1ULL << 9) - (1ULL << MAX));
+	for (int i = 0; i < 2; i++) {
+		p = hvmm_alloc_pages(&pool, MAX);
+		CHECK(p && pfn_of(p) == lo + ((1ULL + i) << MAX));
+	}
+	CHECK(untouched_blocks(&pool) == 0 && hvmm_alloc_pages(&pool, MAX) == NULL);
 }
 
 static void init_rejects_bad_ranges(void)
@@ -312,6 +364,11 @@ int main(void)
 	/* A machine big enough for four blocks of the largest order. */
 	testmem_init(&pm, RAM_BASE, HVMM_PAGE_SIZE << (HVMM_BUDDY_MAX_ORDER + 2));
 	TEST(max_order_is_capped);
+	testmem_fini(&pm);
+
+	/* Fresh (zero) memory and metadata, as hvmm_pool_init_zeroed() asks. */
+	testmem_init(&pm, RAM_BASE, HVMM_PAGE_SIZE << (HVMM_BUDDY_MAX_ORDER + 3));
+	TEST(untouched_blocks_are_listed_on_demand);
 	testmem_fini(&pm);
 	return tap_done();
 }

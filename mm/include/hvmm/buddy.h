@@ -9,8 +9,15 @@
  * order-aligned in physical address space and maximally merged with its
  * buddy. Freed memory is zeroed, so allocations come back zeroed.
  *
- * Locking: pool->lock protects free_area and the refcount and order of
- * every page in the pool.
+ * The maximal blocks that nobody has used yet are not listed: they form
+ * one range, [untouched, untouched_end), from which the allocator lists a
+ * block only when every list that could serve a request is empty. Setting
+ * up a large pool on zeroed memory then writes nothing in those blocks,
+ * neither a list node nor a vmemmap entry, and the pages a run never uses
+ * cost nothing (a terabyte pool has 2^18 blocks of 4 MiB).
+ *
+ * Locking: pool->lock protects free_area, the untouched range and the
+ * refcount and order of every page in the pool.
  */
 #ifndef HVMM_BUDDY_H
 #define HVMM_BUDDY_H
@@ -44,6 +51,14 @@ struct hvmm_pool {
 	struct hvmm_page *pages;	/* vmemmap entry of range_start */
 	u8 *va;				/* hvmm_phys_to_virt(range_start) */
 	u64 nr_pages;
+	/*
+	 * Page indices of the maximal blocks never listed: free, their memory
+	 * zero and their vmemmap entries tails with refcount 0, as on a freshly
+	 * zeroed pool. Both ends are aligned to 2^max_order pages in physical
+	 * address space; listing takes blocks from the low end.
+	 */
+	u64 untouched;
+	u64 untouched_end;
 	u8 max_order;		/* inclusive: largest order this pool can return */
 };
 
@@ -60,9 +75,10 @@ int hvmm_pool_init(struct hvmm_pool *pool, u64 pfn, u64 nr_pages, u64 reserved_p
  * The same for memory whose contents AND vmemmap entries the caller
  * guarantees are zero (fresh from the host): the free pages are not
  * scrubbed, and since zeroed metadata already reads as tails with refcount
- * 0, only the reserved pages and the heads of the free blocks are written
- * (one vmemmap entry and one list node per free block). A large pool costs
- * no page of memory or metadata that nobody uses.
+ * 0, only the reserved pages and the heads of the free blocks below the
+ * maximal order are written (at most two per order, at the ends of the
+ * range); the maximal blocks stay untouched until an allocation needs
+ * one. A large pool costs no page of memory or metadata that nobody uses.
  */
 int hvmm_pool_init_zeroed(struct hvmm_pool *pool, u64 pfn, u64 nr_pages, u64 reserved_pages);
 
