@@ -827,6 +827,31 @@ static int op_access(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *
 	return 0;
 }
 
+/*
+ * The hypervisor uses the pages the host donates to it: pKVM keeps a VM's
+ * and its vCPUs' state there, and its guests' stage-2 tables, so they hold
+ * the hypervisor's (and through it the guests') data when they are donated
+ * back. The simulated hypervisor does the same, writing a word of its own
+ * at each end of every page it is given (outside mm/: no event, nothing
+ * for an oracle to judge), so a page handed back unscrubbed shows. Not in
+ * commit mode: the op ran on a vCPU, and a later op of its block may have
+ * handed the page back already.
+ */
+#define SIM_HYP_DATA 0x6879702d64617461ULL	/* "hyp-data" */
+
+static void hyp_uses_pages(struct sim_vmstate *vs, uint64_t pfn, uint64_t nr)
+{
+	for (uint64_t i = 0; i < nr; i++) {
+		uint64_t *w = sim_physmem_pa_to_host(vs->pm, (pfn + i) << HVMM_PAGE_SHIFT);
+
+		if (!w)
+			continue;
+		w[0] = SIM_HYP_DATA ^ (pfn + i);
+		w[HVMM_PAGE_SIZE / sizeof(*w) - 1] = SIM_HYP_DATA;
+		sim_physmem_mark_dirty(vs->pm, pfn + i, 1);
+	}
+}
+
 static int exec_op(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *value)
 {
 	unsigned int v = op->vm;
@@ -841,6 +866,8 @@ static int exec_op(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *va
 		ret = MM_CALL(vs, mm_call(NULL, op));
 		for (uint64_t i = 0; !ret && i < op->c; i++)
 			sim_ideal_host_hide(&vs->ideal, op->b + i);
+		if (!ret && !vs->outcome)
+			hyp_uses_pages(vs, op->b, op->c);
 		if (!ret)
 			touch(vs, 0, 0, 0, op->b, op->c);
 		break;

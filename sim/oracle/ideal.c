@@ -200,16 +200,14 @@ void sim_ideal_host_hide(struct sim_ideal *id, uint64_t pfn)
 	sim_ideal_host_set(id, pfn, NULL);
 }
 
+/*
+ * A page given back to the host (a VM's reclaimed page, a page the
+ * hypervisor donates back) is a fresh zero page, kept as an explicit
+ * entry rather than as no entry: the full sweep compares every explicit
+ * entry with memory, so a page returned unscrubbed is seen whether or not
+ * the host ever reads it.
+ */
 void sim_ideal_host_reset(struct sim_ideal *id, uint64_t pfn)
 {
-	struct sim_ipage *p = sim_space_find(&id->spaces[0], pfn);
-
-	if (sim_ideal_host_boot_hidden(id, pfn)) {
-		/* No entry would mean hidden here: a fresh zero page, explicitly. */
-		sim_ideal_host_set(id, pfn, sim_cell_new());
-		return;
-	}
-	if (p)
-		sim_cell_put(p->cell);
-	sim_space_remove(&id->spaces[0], pfn);
+	sim_ideal_host_set(id, pfn, sim_cell_new());
 }

@@ -229,6 +229,48 @@ static void ideal_fires_when_a_vm_reaches_another_vms_page(void)
 	sim_machine_destroy(m);
 }
 
+/*
+ * A page given back to the host must come back scrubbed, and the full
+ * sweep sees one that did not, though the host never reads it: the
+ * reclaimed page of a destroyed VM, left as the guest wrote it.
+ */
+static void ideal_sweep_fires_on_a_reclaimed_page_never_read(void)
+{
+	struct sim_machine *m = machine_with_guest_page();
+
+	CHECK(vmt_op(m, SIM_OP_VM_DESTROY, 1, 0, 0, 0, 0) == 0);
+	sim_machine_sweep(m);
+	CHECK(vmt_clean(m));
+	((uint64_t *)vmt_host(m, HOST_PFN))[1] = 0x1234;
+	sim_machine_sweep(m);
+	CHECK(fired(m, SIM_ORACLE_IDEAL, "vm0 page 0x90000000 (pfn 0x90000) word 1 holds 0x1234; "
+		    "the ideal machine holds 0x0"));
+	sim_machine_destroy(m);
+}
+
+/*
+ * The hypervisor writes the pages donated to it (its own objects live
+ * there), so one donated back must be scrubbed first; the sweep sees one
+ * that was not, with no host read.
+ */
+static void ideal_sweep_fires_on_a_hypervisor_page_given_back_unscrubbed(void)
+{
+	struct sim_machine *m = machine();
+	uint64_t *w = vmt_host(m, HOST_PFN);
+
+	CHECK(vmt_op(m, SIM_OP_HOST_DONATE_HYP, 0, 0, HOST_PFN, 1, 0) == 0);
+	CHECK(w[0] != 0 && w[511] != 0);	/* the hypervisor's data */
+	CHECK(vmt_op(m, SIM_OP_HYP_DONATE_HOST, 0, 0, HOST_PFN, 1, 0) == 0);
+	CHECK(w[0] == 0 && w[511] == 0);
+	sim_machine_sweep(m);
+	CHECK(vmt_clean(m));
+	w[511] = 0x6879702d64617461ULL;
+	sim_machine_sweep(m);
+	CHECK(fired(m, SIM_ORACLE_IDEAL, "vm0 page 0x90000000 (pfn 0x90000) word 511 holds "
+		    "0x6879702d64617461; the ideal machine holds 0x0"));
+	sim_machine_destroy(m);
+}
+
 /* The pfn of the first free block head in @pool's lists, and its order. */
 static uint64_t free_head(struct sim_machine *m, struct hvmm_pool *pool, unsigned int *order)
 {
@@ -297,6 +339,8 @@ int main(void)
 	TEST(ownership_fires_incrementally_on_the_touched_page);
 	TEST(ideal_fires_on_a_write_behind_the_simulators_back);
 	TEST(ideal_fires_when_a_vm_reaches_another_vms_page);
+	TEST(ideal_sweep_fires_on_a_reclaimed_page_never_read);
+	TEST(ideal_sweep_fires_on_a_hypervisor_page_given_back_unscrubbed);
 	TEST(alloc_struct_fires_on_a_hypervisor_pool);
 	TEST(alloc_conserve_fires_on_a_free_of_a_free_hypervisor_page);
 	return tap_done();
