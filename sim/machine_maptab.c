@@ -44,6 +44,14 @@ struct sim_maptab_state {
 	uint32_t *gap;
 	struct vcpu_pos pos[SIM_SCHED_MAX_VCPUS];
 	struct sim_machine *m;
+	/*
+	 * The arrays outlive a reset (grown, never moved back): hvmm explore
+	 * resets the machine for every schedule, and its state hashing and
+	 * independence tests see the tables by host address. Arrays that
+	 * moved between schedules as the heap happened to hand them out made
+	 * the search depend on the host's heap layout.
+	 */
+	size_t cap_frames, cap_entries;
 };
 
 struct sim_maptab_state *sim_maptab_create(void)
@@ -55,18 +63,31 @@ void sim_maptab_reset(struct sim_maptab_state *st)
 {
 	if (!st)
 		return;
+	st->live = false;
+	memset(&st->t, 0, sizeof(st->t));
+	st->nr_frames = st->nr_entries = st->max = 0;
+	memset(st->pos, 0, sizeof(st->pos));
+	st->m = NULL;
+}
+
+static void free_arrays(struct sim_maptab_state *st)
+{
 	free(st->count);
 	free(st->entry);
 	free(st->shadow_entry);
 	free(st->seen_count);
 	free(st->occ);
 	free(st->gap);
-	memset(st, 0, sizeof(*st));
+	st->count = st->entry = NULL;
+	st->shadow_entry = st->seen_count = st->occ = st->gap = NULL;
+	st->cap_frames = st->cap_entries = 0;
 }
 
 void sim_maptab_destroy(struct sim_maptab_state *st)
 {
-	sim_maptab_reset(st);
+	if (!st)
+		return;
+	free_arrays(st);
 	free(st);
 }
 
@@ -159,10 +180,35 @@ static void maptab_step(void *ctx, struct sim_sched *s, unsigned int vcpu)
 		entry_step(st, &st->pos[vcpu], (uint32_t)((addr - ent) / 4));
 }
 
-static int zalloc(void **p, size_t n, size_t size)
+/* Zeroed arrays of @frames and @entries, in place when they fit. */
+static int arrays(struct sim_maptab_state *st, uint32_t frames, uint32_t entries)
 {
-	*p = calloc(n ? n : 1, size);
-	return *p ? 0 : -1;
+	if (frames > st->cap_frames || entries > st->cap_entries) {
+		size_t f = frames > st->cap_frames ? frames : st->cap_frames;
+		size_t e = entries > st->cap_entries ? entries : st->cap_entries;
+
+		free_arrays(st);
+		st->count = calloc(f, 4);
+		st->seen_count = calloc(f, 4);
+		st->occ = calloc(f, 4);
+		st->gap = calloc(f, 4);
+		st->entry = calloc(e, 4);
+		st->shadow_entry = calloc(e, 4);
+		if (!st->count || !st->seen_count || !st->occ || !st->gap || !st->entry ||
+		    !st->shadow_entry) {
+			free_arrays(st);
+			return -1;
+		}
+		st->cap_frames = f;
+		st->cap_entries = e;
+	}
+	memset((void *)st->count, 0, frames * 4);
+	memset(st->seen_count, 0, frames * 4);
+	memset(st->occ, 0, frames * 4);
+	memset(st->gap, 0, frames * 4);
+	memset((void *)st->entry, 0, entries * 4);
+	memset(st->shadow_entry, 0, entries * 4);
+	return 0;
 }
 
 static int maptab_init(struct sim_maptab_state *st, struct sim_machine *m, const struct sim_op *op)
@@ -175,12 +221,7 @@ static int maptab_init(struct sim_maptab_state *st, struct sim_machine *m, const
 	st->nr_entries = (uint32_t)op->b;
 	st->max = (uint32_t)op->c;
 	st->m = m;
-	if (zalloc((void **)&st->count, st->nr_frames, 4) ||
-	    zalloc((void **)&st->entry, st->nr_entries, 4) ||
-	    zalloc((void **)&st->shadow_entry, st->nr_entries, 4) ||
-	    zalloc((void **)&st->seen_count, st->nr_frames, 4) ||
-	    zalloc((void **)&st->occ, st->nr_frames, 4) ||
-	    zalloc((void **)&st->gap, st->nr_frames, 4)) {
+	if (arrays(st, st->nr_frames, st->nr_entries)) {
 		sim_maptab_reset(st);
 		return -HVMM_ENOMEM;
 	}
