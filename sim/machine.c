@@ -284,6 +284,8 @@ int sim_machine_reset(struct sim_machine *m, const struct sim_machine_config *cf
 		      char *err, size_t errlen)
 {
 	uint64_t pfn = m->alloc.base_pfn, nr = m->alloc.nr_pages;
+	uint64_t below = m->vms ? m->vms->neighbour_below : 0;
+	uint64_t above = m->vms ? m->vms->neighbour_above : 0;
 	bool vms;
 
 	if (cfg->nr_regions != m->cfg.nr_regions ||
@@ -302,7 +304,8 @@ int sim_machine_reset(struct sim_machine *m, const struct sim_machine_config *cf
 	if (vms)
 		sim_vmemmap_scrub(&m->vmemmap, pfn, nr + m->cfg.hyp_pool_pages);
 	else
-		sim_vmemmap_scrub_within(&m->vmemmap, pfn, nr);	/* only the allocator wrote it */
+		/* Only the allocator wrote it, and the set-up of the bystander pools beside it. */
+		sim_vmemmap_scrub_within(&m->vmemmap, pfn - below, below + nr + above);
 	if (sim_physmem_check_scrubs)
 		sim_vmemmap_check_zero(&m->vmemmap);
 	return machine_setup(m, cfg, err, errlen);
@@ -392,10 +395,10 @@ void sim_machine_sweep(struct sim_machine *m)
 	m->stats.sweeps++;
 	if (m->alloc.ops->check_full)
 		m->alloc.ops->check_full(&m->alloc, &m->shadow, &m->report);
-	if (m->vms && m->vms->enabled) {
+	if (m->vms && m->vms->enabled)
 		sim_vm_check_full(sim_vm_view(m->vms));
-		sim_vm_check_hyp_pools(m->vms);
-	}
+	if (m->vms)
+		sim_vm_check_hyp_pools(m->vms);	/* or the bystander pools of a run without VMs */
 	sim_heap_check_all(m->heap);
 }
 

@@ -306,6 +306,54 @@ static int spec_setup(struct sim_vmstate *vs, const struct sim_machine_config *c
 	return sim_spec_init(&vs->spec, &sc);
 }
 
+/*
+ * A run without VMs has no hypervisor pool beside the allocator's, so
+ * the allocator's edge blocks would have no free neighbour of another
+ * pool (outside the pool, vmemmap entries are zero: never a free block)
+ * and a buddy computed outside the pool could never meet one. Bystander
+ * pools of mm/'s buddy take the hypervisor pools' place, up to 64 pages
+ * just below the allocator's pool (as much as its RAM region holds) and
+ * 64 just above, set up all free and touched by no op: a block at the
+ * pool's bottom edge whose buddy lies below, or one merged past its top,
+ * meets a free block of theirs. The merge shows in the allocator's checks
+ * (a free block outside its pool) and in the bystanders', which sweeps
+ * judge as they judge the hypervisor's pools (every page free, each free
+ * block on its list).
+ */
+#define SIM_NEIGHBOUR_PAGES 64
+
+static void add_neighbour(struct sim_vmstate *vs, struct hvmm_pool *pool, uint64_t pfn,
+			  uint64_t nr)
+{
+	if (!nr || hvmm_pool_init_zeroed(pool, pfn, nr, 0))
+		return;
+	if (!vs->hyp_pools)
+		vs->hyp_pools = sim_hyp_pools_create(vs->pm, vs->vmemmap, vs->report);
+	if (vs->hyp_pools && sim_hyp_pools_add(vs->hyp_pools, pool, pfn, nr)) {
+		sim_hyp_pools_destroy(vs->hyp_pools);
+		vs->hyp_pools = NULL;
+	}
+}
+
+static void setup_neighbours(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
+			     const struct sim_region *r)
+{
+	uint64_t lo, hi;
+
+	/* Buddy allocators only: a bitmap has no buddies to compute (and is cheap to run). */
+	if (!vs->oracles || !r || (strcmp(cfg->allocator, "buddy") &&
+				   strcmp(cfg->allocator, "linux-pkvm")))
+		return;
+	lo = r->base >> HVMM_PAGE_SHIFT;
+	hi = (r->base + r->size) >> HVMM_PAGE_SHIFT;
+	vs->neighbour_below = vs->alloc_pfn - lo < SIM_NEIGHBOUR_PAGES ? vs->alloc_pfn - lo :
+			      SIM_NEIGHBOUR_PAGES;
+	vs->neighbour_above = hi - vs->hyp_pfn < SIM_NEIGHBOUR_PAGES ? 0 : SIM_NEIGHBOUR_PAGES;
+	add_neighbour(vs, &vs->host_s2_pool, vs->alloc_pfn - vs->neighbour_below,
+		      vs->neighbour_below);
+	add_neighbour(vs, &vs->guest_pool, vs->hyp_pfn, vs->neighbour_above);
+}
+
 int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
 		 struct sim_physmem *pm, const struct sim_vmemmap *vmemmap,
 		 struct sim_report *report,
@@ -330,6 +378,8 @@ int sim_vm_setup(struct sim_vmstate *vs, const struct sim_machine_config *cfg,
 	vs->tlb_policy = (enum sim_tlb_policy)cfg->tlb_policy;
 	vs->nr_cpus = cfg->vcpus ? (cfg->vcpus < SIM_MAX_CPUS ? cfg->vcpus : SIM_MAX_CPUS) : 1;
 	/* No room for the hypervisor pool after the allocator's: no VMs. */
+	if (!vs->hyp_pages)
+		setup_neighbours(vs, cfg, r);
 	if (!r || !vs->hyp_pages ||
 	    ((r->base + r->size) >> HVMM_PAGE_SHIFT) < vs->hyp_pfn + vs->hyp_pages)
 		return 0;
@@ -406,6 +456,7 @@ void sim_vm_threads_end(struct sim_vmstate *vs)
 void sim_vm_teardown(struct sim_vmstate *vs)
 {
 	if (vs->pm) {
+		/* The free-list nodes mm/ wrote: physmem's scrub clears the pages they are in. */
 		sim_buddy_mark_free_heads(vs->pm, &vs->host_s2_pool);
 		sim_buddy_mark_free_heads(vs->pm, &vs->guest_pool);
 	}

@@ -58,6 +58,12 @@ struct sim_vmstate {
 	unsigned int tlb_entries;
 	enum sim_tlb_policy tlb_policy;
 	bool enabled;				/* the hypervisor pool fitted */
+	/*
+	 * Without VMs: the pages just below and just above the allocator's
+	 * pool that bystander pools of mm/'s buddy hold, in host_s2_pool and
+	 * guest_pool (sim_vm_setup); 0 where there are none.
+	 */
+	uint64_t neighbour_below, neighbour_above;
 	struct sim_guest g[SIM_MAX_VM + 1];	/* [0] the host */
 	struct sim_tlb tlbs[SIM_MAX_CPUS];
 	unsigned int nr_cpus;
