@@ -30,7 +30,13 @@ void sim_workload_destroy(struct sim_workload *w);
 /* The VMs it runs: params->vms, or the scenario's default (4; vm-random: 6). */
 unsigned int sim_workload_vms(const struct sim_workload *w);
 
-/* The params a machine with @cfg implies (pool size, host RAM beyond the pool). */
+/*
+ * The params a machine with @cfg implies (seed, pool size, host RAM beyond
+ * the pool, a PFN that is not RAM). The rest (ops, max_order, vms) are the
+ * caller's, so @p must start zeroed or set: a field left to the stack made
+ * the op stream depend on whatever the stack held (the VMs vm-random ran
+ * changed with the address layout).
+ */
 struct sim_machine_config;
 void sim_workload_params_for(struct sim_workload_params *p, const struct sim_machine_config *cfg);
 

@@ -110,7 +110,7 @@ static void run_trace(const char *path, const char *allocator, struct run *r)
 static void run_generated(uint64_t seed, uint64_t reserved, const char *allocator, struct run *r)
 {
 	struct sim_machine_config cfg;
-	struct sim_workload_params p;
+	struct sim_workload_params p = { 0 };
 	struct sim_workload *w;
 	struct sim_machine *m;
 	struct sim_op op;

@@ -98,7 +98,7 @@ static uint64_t *l2_entry(struct sim_machine *m, uint64_t ipa, uint64_t *child_p
 static void clean_vm_random_run_is_quiet(void)
 {
 	struct sim_machine_config cfg;
-	struct sim_workload_params p;
+	struct sim_workload_params p = { 0 };
 	struct sim_workload *w;
 	struct sim_machine *m;
 	struct sim_op op;

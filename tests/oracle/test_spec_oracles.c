@@ -124,7 +124,7 @@ static const struct { enum sim_op_kind kind; uint64_t min_ok, min_failed; } floo
 static void clean_run_is_quiet_and_judges_every_kind(void)
 {
 	struct sim_machine_config cfg;
-	struct sim_workload_params p;
+	struct sim_workload_params p = { 0 };
 	const struct sim_machine_stats *st;
 	struct sim_workload *w;
 	struct sim_machine *m;

@@ -45,7 +45,7 @@ static struct sim_machine *machine_with_guest_page(void)
 static void clean_vm_random_run_is_quiet(void)
 {
 	struct sim_machine_config cfg;
-	struct sim_workload_params p;
+	struct sim_workload_params p = { 0 };
 	struct sim_workload *w;
 	struct sim_machine *m;
 	struct sim_op op;

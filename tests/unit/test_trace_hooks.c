@@ -137,7 +137,7 @@ static uint64_t check_vm(struct sim_machine *m, struct s2map *map, unsigned int 
 static void events_describe_every_live_translation(void)
 {
 	struct sim_machine_config cfg;
-	struct sim_workload_params p;
+	struct sim_workload_params p = { 0 };
 	struct s2map map = { 0 };
 	struct sim_workload *w;
 	struct sim_machine *m;

@@ -91,7 +91,7 @@ static const struct sim_allocator_ops first_fit_ops = {
 static uint64_t run(const struct sim_allocator_ops *ops)
 {
 	struct sim_machine_config cfg;
-	struct sim_workload_params p;
+	struct sim_workload_params p = { 0 };
 	struct sim_workload *w;
 	struct sim_machine *m;
 	struct sim_op op;
