@@ -325,8 +325,20 @@ static int spec_setup(struct sim_vmstate *vs, const struct sim_machine_config *c
 static void add_neighbour(struct sim_vmstate *vs, struct hvmm_pool *pool, uint64_t pfn,
 			  uint64_t nr)
 {
+	void *held[4];
+	unsigned int n = 0;
+
 	if (!nr || hvmm_pool_init_zeroed(pool, pfn, nr, 0))
 		return;
+	/*
+	 * A pool lists a maximal block only when an allocation needs it; until
+	 * then the block has no head a wrong merge could meet. Handing each
+	 * out once and taking it back lists them, as in a pool in use.
+	 */
+	while (n < 4 && (held[n] = hvmm_alloc_pages(pool, pool->max_order)))
+		n++;
+	while (n)
+		hvmm_put_page(pool, held[--n]);
 	if (!vs->hyp_pools)
 		vs->hyp_pools = sim_hyp_pools_create(vs->pm, vs->vmemmap, vs->report);
 	if (vs->hyp_pools && sim_hyp_pools_add(vs->hyp_pools, pool, pfn, nr)) {
