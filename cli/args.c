@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "trace/trace.h"
 
 void cli_args_init(struct cli_args *a, int argc, char **argv, const char *cmd)
 {
@@ -90,4 +91,50 @@ int cli_args_unknown(const struct cli_args *a)
 {
 	return cli_usage_error("%s: unknown option '%s' (try 'hvmm %s --help')", a->cmd, a->name,
 			       a->cmd);
+}
+
+int cli_trace_command_args(struct cli_trace_command *tc, int argc, char **argv)
+{
+	const char *operand;
+	struct cli_args a;
+	int kind, ret;
+
+	cli_args_init(&a, argc, argv, tc->cmd);
+	while ((kind = cli_args_next(&a, &operand)) >= 0) {
+		if (kind == 0) {
+			if (tc->path)
+				return cli_usage_error("%s: one TRACE at a time", tc->cmd);
+			tc->path = operand;
+		} else if (cli_args_help(&a)) {
+			tc->usage(stdout);
+			return EXIT_CLEAN;
+		} else if (tc->output && (cli_args_is(&a, "-o") || cli_args_is(&a, "--output"))) {
+			if (!(tc->out = cli_args_value(&a)))
+				return EXIT_USAGE;
+		} else if ((ret = tc->option ? tc->option(&a, tc->ctx) : 0) != 0 ||
+			   (ret = cli_args_machine(&a, &tc->mo)) != 0) {
+			if (ret < 0)
+				return EXIT_USAGE;
+		} else {
+			return cli_args_unknown(&a);
+		}
+	}
+	return -1;
+}
+
+struct sim_trace_reader *cli_open_trace(const char *path, struct cli_machine_options *mo)
+{
+	struct sim_trace_error err;
+	struct sim_trace_reader *r = sim_trace_open(path, &err);
+
+	if (!r) {
+		fprintf(stderr, "hvmm: %s\n", err.msg);
+		return NULL;
+	}
+	if (cli_machine_options_rebase(mo, &sim_trace_reader_header(r)->cfg) ||
+	    cli_machine_options_check(mo, path, sim_trace_reader_header(r))) {
+		sim_trace_close(r);
+		return NULL;
+	}
+	return r;
 }

@@ -154,6 +154,34 @@ int cli_args_machine(struct cli_args *a, struct cli_machine_options *mo);
 /* Prints the unknown-option error; returns EXIT_USAGE. */
 int cli_args_unknown(const struct cli_args *a);
 
+/*
+ * The arguments of a command on one trace (explore, minimize, stats): one
+ * TRACE operand, -h/--help (prints the usage), -o/--output OUT if the
+ * command writes one, the machine options, and the command's own options
+ * through .option (1: taken, 0: not one of its own, -1: bad, after saying
+ * why). The caller initialises .mo (and may preset machine options).
+ */
+struct cli_trace_command {
+	const char *cmd;
+	void (*usage)(FILE *out);
+	int (*option)(struct cli_args *a, void *ctx);
+	void *ctx;
+	bool output;			/* takes -o/--output OUT */
+	const char *path, *out;		/* TRACE and OUT as given, NULL if not */
+	struct cli_machine_options mo;
+};
+
+/* -1 when every argument was taken; otherwise the status the command exits with. */
+int cli_trace_command_args(struct cli_trace_command *tc, int argc, char **argv);
+
+/*
+ * Opens @path for a run on the machine it describes, with the machine
+ * options given (@mo) rebased on its header and checked: the reader, or
+ * NULL after saying why (the command exits EXIT_USAGE).
+ */
+struct sim_trace_reader;
+struct sim_trace_reader *cli_open_trace(const char *path, struct cli_machine_options *mo);
+
 /* The bundled default trace (cli/default_trace.c); false if none is found. */
 bool cli_default_trace(char *path, size_t len);
 

@@ -129,63 +129,64 @@ static int write_violation(struct explore_run *er, const char *out)
 	return 0;
 }
 
+/* explore's own options. */
+static int explore_option(struct cli_args *a, void *ctx)
+{
+	struct sim_explore_config *cfg = ctx;
+	uint64_t v;
+
+	if (cli_args_is(a, "--depth")) {
+		if (cli_args_u64(a, &v))
+			return -1;
+		if (v < 1 || v > 1000000) {
+			cli_usage_error("explore: --depth %llu: expected 1..1000000", (unsigned long long)v);
+			return -1;
+		}
+		cfg->depth = (unsigned int)v;
+	} else if (cli_args_is(a, "--max-schedules")) {
+		return cli_args_u64(a, &cfg->max_schedules) ? -1 : 1;
+	} else if (cli_args_is(a, "--pct-runs")) {
+		return cli_args_u64(a, &cfg->pct_runs) ? -1 : 1;
+	} else if (cli_args_is(a, "--pct-depth")) {
+		if (cli_args_u64(a, &v))
+			return -1;
+		if (v < 1 || v > SIM_SCHED_PCT_MAX_DEPTH) {
+			cli_usage_error("explore: --pct-depth %llu: expected 1..%u",
+					(unsigned long long)v, SIM_SCHED_PCT_MAX_DEPTH);
+			return -1;
+		}
+		cfg->pct_depth = (unsigned int)v;
+	} else if (cli_args_is(a, "--no-sleep-sets")) {
+		cfg->sleep_sets = false;
+	} else if (cli_args_is(a, "--no-hashing")) {
+		cfg->hashing = false;
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
 int cmd_explore(int argc, char **argv)
 {
 	struct sim_explore_config cfg = {
 		.depth = 64, .max_schedules = 100000, .sleep_sets = true, .hashing = true,
 		.pct_runs = 1000, .pct_depth = 3, .seed = 1,
 	};
+	struct cli_trace_command tc = {
+		.cmd = "explore", .usage = usage, .option = explore_option, .ctx = &cfg, .output = true,
+	};
 	struct sim_explore_stats st;
 	struct explore_run er = { 0 };
-	struct cli_machine_options mo;
-	const char *path = NULL, *out = NULL, *operand;
 	struct sim_trace_reader *r;
 	struct sim_trace_error err;
-	uint64_t v;
-	struct cli_args a;
-	int kind, ret;
+	const char *path, *out;
+	int ret;
 
-	cli_machine_options_init(&mo);
-	cli_args_init(&a, argc, argv, "explore");
-	while ((kind = cli_args_next(&a, &operand)) >= 0) {
-		if (kind == 0) {
-			if (path)
-				return cli_usage_error("explore: one TRACE at a time");
-			path = operand;
-		} else if (cli_args_help(&a)) {
-			usage(stdout);
-			return EXIT_CLEAN;
-		} else if (cli_args_is(&a, "-o") || cli_args_is(&a, "--output")) {
-			if (!(out = cli_args_value(&a)))
-				return EXIT_USAGE;
-		} else if (cli_args_is(&a, "--depth")) {
-			if (cli_args_u64(&a, &v))
-				return EXIT_USAGE;
-			if (v < 1 || v > 1000000)
-				return cli_usage_error("explore: --depth %llu: expected 1..1000000",
-						       (unsigned long long)v);
-			cfg.depth = (unsigned int)v;
-		} else if (cli_args_is(&a, "--max-schedules")) {
-			if (cli_args_u64(&a, &cfg.max_schedules))
-				return EXIT_USAGE;
-		} else if (cli_args_is(&a, "--pct-runs")) {
-			if (cli_args_u64(&a, &cfg.pct_runs))
-				return EXIT_USAGE;
-		} else if (cli_args_is(&a, "--pct-depth")) {
-			if (cli_args_u64(&a, &v))
-				return EXIT_USAGE;
-			if (v < 1 || v > SIM_SCHED_PCT_MAX_DEPTH)
-				return cli_usage_error("explore: --pct-depth %llu: expected 1..%u",
-						       (unsigned long long)v, SIM_SCHED_PCT_MAX_DEPTH);
-			cfg.pct_depth = (unsigned int)v;
-		} else if (cli_args_is(&a, "--no-sleep-sets")) {
-			cfg.sleep_sets = false;
-		} else if (cli_args_is(&a, "--no-hashing")) {
-			cfg.hashing = false;
-		} else if ((ret = cli_args_machine(&a, &mo)) <= 0) {
-			return ret < 0 ? EXIT_USAGE : cli_args_unknown(&a);
-		}
-	}
+	cli_machine_options_init(&tc.mo);
+	if ((ret = cli_trace_command_args(&tc, argc, argv)) >= 0)
+		return ret;
+	path = tc.path;
+	out = tc.out;
 	if (!path)
 		return cli_usage_error("explore: expected a TRACE (try 'hvmm explore --help')");
 	if (!sim_event_mm_instrumented())
@@ -193,24 +194,18 @@ int cmd_explore(int argc, char **argv)
 				       "(a ThreadSanitizer build): there is no step to interleave");
 	if (out && cli_refuse_overwrite("explore", path, out))
 		return EXIT_USAGE;
-	r = sim_trace_open(path, &err);
-	if (!r) {
-		fprintf(stderr, "hvmm: %s\n", err.msg);
+	r = cli_open_trace(path, &tc.mo);
+	if (!r)
 		return EXIT_USAGE;
-	}
-	ret = cli_machine_options_rebase(&mo, &sim_trace_reader_header(r)->cfg);
-	if (!ret)
-		ret = cli_machine_options_check(&mo, path, sim_trace_reader_header(r));
-	if (!ret && load(&er, r, &err) < 0) {
+	ret = load(&er, r, &err);
+	if (ret < 0)
 		fprintf(stderr, "hvmm: %s\n", err.msg);
-		ret = -1;
-	}
 	sim_trace_close(r);
-	if (ret) {
+	if (ret < 0) {
 		free(er.ops);
 		return EXIT_USAGE;
 	}
-	er.cfg = mo.cfg;
+	er.cfg = tc.mo.cfg;
 	er.cfg.report_stream = NULL;
 	cfg.seed = er.cfg.seed;
 	er.m = sim_machine_create(&er.cfg, er.err, sizeof(er.err));

@@ -479,84 +479,83 @@ out:
 	return ret;
 }
 
+/* minimize's own options; @ctx: struct minimize_args. */
+struct minimize_args {
+	struct minimizer *mz;
+	uint64_t max_seconds;
+};
+
+static int minimize_option(struct cli_args *a, void *ctx)
+{
+	struct minimize_args *ma = ctx;
+	const char *val;
+
+	if (cli_args_is(a, "--oracle")) {
+		if (!(val = cli_args_value(a)))
+			return -1;
+		ma->mz->oracle = sim_oracle_from_name(val);
+		if (ma->mz->oracle < 0) {
+			fprintf(stderr, "hvmm: minimize: --oracle %s: expected one of", val);
+			for (int i = 0; i < SIM_ORACLE__COUNT; i++)
+				fprintf(stderr, " %s", sim_oracle_name(i));
+			fprintf(stderr, "\n");
+			return -1;
+		}
+		ma->mz->any = true;
+	} else if (cli_args_is(a, "--max-seconds")) {
+		return cli_args_u64(a, &ma->max_seconds) ? -1 : 1;
+	} else if (cli_args_is(a, "--max-runs")) {
+		return cli_args_u64(a, &ma->mz->max_runs) ? -1 : 1;
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
 int cmd_minimize(int argc, char **argv)
 {
 	struct minimizer mz = { .oracle = -1, .event_kind = -1 };
-	struct cli_machine_options mo;
-	const char *path = NULL, *out = NULL, *operand, *val;
+	struct minimize_args ma = { .mz = &mz, .max_seconds = 120 };
+	struct cli_trace_command tc = {
+		.cmd = "minimize", .usage = usage, .option = minimize_option, .ctx = &ma, .output = true,
+	};
+	struct cli_machine_options *mo = &tc.mo;
+	const char *path, *out;
 	struct sim_trace_reader *r;
 	struct sim_trace_error err;
 	struct sim_trace_header header;
-	uint64_t max_seconds = 120;
-	struct cli_args a;
-	int kind, ret;
+	uint64_t max_seconds;
+	int ret;
 
-	cli_machine_options_init(&mo);
-	cli_args_init(&a, argc, argv, "minimize");
-	while ((kind = cli_args_next(&a, &operand)) >= 0) {
-		if (kind == 0) {
-			if (path)
-				return cli_usage_error("minimize: one TRACE at a time");
-			path = operand;
-		} else if (cli_args_help(&a)) {
-			usage(stdout);
-			return EXIT_CLEAN;
-		} else if (cli_args_is(&a, "-o") || cli_args_is(&a, "--output")) {
-			if (!(out = cli_args_value(&a)))
-				return EXIT_USAGE;
-		} else if (cli_args_is(&a, "--oracle")) {
-			if (!(val = cli_args_value(&a)))
-				return EXIT_USAGE;
-			mz.oracle = sim_oracle_from_name(val);
-			if (mz.oracle < 0) {
-				fprintf(stderr, "hvmm: minimize: --oracle %s: expected one of", val);
-				for (int i = 0; i < SIM_ORACLE__COUNT; i++)
-					fprintf(stderr, " %s", sim_oracle_name(i));
-				fprintf(stderr, "\n");
-				return EXIT_USAGE;
-			}
-			mz.any = true;
-		} else if (cli_args_is(&a, "--max-seconds")) {
-			if (cli_args_u64(&a, &max_seconds))
-				return EXIT_USAGE;
-		} else if (cli_args_is(&a, "--max-runs")) {
-			if (cli_args_u64(&a, &mz.max_runs))
-				return EXIT_USAGE;
-		} else if ((ret = cli_args_machine(&a, &mo)) <= 0) {
-			return ret < 0 ? EXIT_USAGE : cli_args_unknown(&a);
-		}
-	}
+	cli_machine_options_init(mo);
+	if ((ret = cli_trace_command_args(&tc, argc, argv)) >= 0)
+		return ret;
+	path = tc.path;
+	out = tc.out;
+	max_seconds = ma.max_seconds;
 	if (!path || !out)
 		return cli_usage_error("minimize: expected TRACE -o OUT (try 'hvmm minimize --help')");
 	if (cli_refuse_overwrite("minimize", path, out))
 		return EXIT_USAGE;
-	r = sim_trace_open(path, &err);
-	if (!r) {
-		fprintf(stderr, "hvmm: %s\n", err.msg);
+	r = cli_open_trace(path, mo);
+	if (!r)
 		return EXIT_USAGE;
-	}
-	ret = cli_machine_options_rebase(&mo, &sim_trace_reader_header(r)->cfg);
-	if (!ret)
-		ret = cli_machine_options_check(&mo, path, sim_trace_reader_header(r));
-	if (!ret && load(&mz, r, &err) < 0) {
+	if (load(&mz, r, &err) < 0) {
 		fprintf(stderr, "hvmm: %s\n", err.msg);
-		ret = -1;
-	}
-	if (ret) {
 		sim_trace_close(r);
 		free(mz.ops);
 		return EXIT_USAGE;
 	}
-	mz.cfg = mo.cfg;
+	mz.cfg = mo->cfg;
 	mz.cfg.report_stream = NULL;
 	mz.progress = isatty(STDERR_FILENO);
 	mz.start_ns = mz.last_progress_ns = cli_now_ns();
 	mz.deadline_ns = mz.start_ns + (max_seconds > 1000000 ? 1000000 : max_seconds) * 1000000000ULL;
 	/* Machine options given here are part of what the output reproduces. */
 	sim_trace_header_init(&header);
-	if (mo.nr_given)
-		sim_trace_header_from_config(&header, &mo.cfg);
-	ret = minimize(&mz, path, out, mo.nr_given ? &header : sim_trace_reader_header(r));
+	if (mo->nr_given)
+		sim_trace_header_from_config(&header, &mo->cfg);
+	ret = minimize(&mz, path, out, mo->nr_given ? &header : sim_trace_reader_header(r));
 	sim_trace_header_fini(&header);
 	sim_machine_destroy(mz.m);
 	sim_trace_close(r);

@@ -89,16 +89,9 @@ static int replay_one(struct replay *rp, const char *path)
 	if (cli_refuse_overwrite("replay --record", path, rp->record) ||
 	    cli_refuse_overwrite("replay --events", path, rp->events))
 		return EXIT_USAGE;
-	r = sim_trace_open(path, &err);
-	if (!r) {
-		fprintf(stderr, "hvmm: %s\n", err.msg);
+	r = cli_open_trace(path, &rp->mo);
+	if (!r)
 		return EXIT_USAGE;
-	}
-	if (cli_machine_options_rebase(&rp->mo, &sim_trace_reader_header(r)->cfg) ||
-	    cli_machine_options_check(&rp->mo, path, sim_trace_reader_header(r))) {
-		sim_trace_close(r);
-		return EXIT_USAGE;
-	}
 	m = sim_machine_create(&rp->mo.cfg, msg, sizeof(msg));
 	if (!m) {
 		fprintf(stderr, "hvmm: %s: machine configuration: %s\n", path, msg);

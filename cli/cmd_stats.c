@@ -408,63 +408,70 @@ static int run_trace(struct stats *st, struct sim_trace_reader *r, struct sim_ma
 	return ret;
 }
 
+/* stats' own options. */
+struct stats_args {
+	uint64_t rows, list;
+	bool json;
+};
+
+static int stats_option(struct cli_args *a, void *ctx)
+{
+	struct stats_args *sa = ctx;
+
+	if (cli_args_is(a, "--json")) {
+		sa->json = true;
+	} else if (cli_args_is(a, "--rows") || cli_args_is(a, "--list")) {
+		uint64_t *v = cli_args_is(a, "--rows") ? &sa->rows : &sa->list;
+
+		if (cli_args_u64(a, v))
+			return -1;
+		if (v == &sa->rows && (sa->rows < 1 || sa->rows > CURVE_BUCKETS)) {
+			cli_usage_error("stats: --rows %llu: expected 1..%d",
+					(unsigned long long)sa->rows, CURVE_BUCKETS);
+			return -1;
+		}
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
 int cmd_stats(int argc, char **argv)
 {
-	struct cli_machine_options mo;
-	const char *path = NULL, *operand;
+	struct stats_args sa = { .rows = 16, .list = 20 };
+	struct cli_trace_command tc = {
+		.cmd = "stats", .usage = usage, .option = stats_option, .ctx = &sa,
+	};
+	struct cli_machine_options *mo = &tc.mo;
+	const char *path;
 	struct sim_trace_reader *r;
 	struct sim_trace_error err;
 	struct sim_machine *m;
 	struct stats *st;
 	struct cli_run run;
-	uint64_t rows = 16, list = 20;
-	bool json = false;
+	uint64_t rows, list;
+	bool json;
 	char default_path[4096], msg[256];
-	struct cli_args a;
-	int kind, ret;
+	int ret;
 
-	cli_machine_options_init(&mo);
-	cli_machine_option(&mo, "--oracles", "off");
-	cli_args_init(&a, argc, argv, "stats");
-	while ((kind = cli_args_next(&a, &operand)) >= 0) {
-		if (kind == 0) {
-			if (path)
-				return cli_usage_error("stats: one TRACE at a time");
-			path = operand;
-		} else if (cli_args_help(&a)) {
-			usage(stdout);
-			return EXIT_CLEAN;
-		} else if (cli_args_is(&a, "--json")) {
-			json = true;
-		} else if (cli_args_is(&a, "--rows") || cli_args_is(&a, "--list")) {
-			uint64_t *v = cli_args_is(&a, "--rows") ? &rows : &list;
-
-			if (cli_args_u64(&a, v))
-				return EXIT_USAGE;
-			if (v == &rows && (rows < 1 || rows > CURVE_BUCKETS))
-				return cli_usage_error("stats: --rows %llu: expected 1..%d",
-						       (unsigned long long)rows, CURVE_BUCKETS);
-		} else if ((ret = cli_args_machine(&a, &mo)) <= 0) {
-			return ret < 0 ? EXIT_USAGE : cli_args_unknown(&a);
-		}
-	}
+	cli_machine_options_init(mo);
+	cli_machine_option(mo, "--oracles", "off");
+	if ((ret = cli_trace_command_args(&tc, argc, argv)) >= 0)
+		return ret;
+	path = tc.path;
+	rows = sa.rows;
+	list = sa.list;
+	json = sa.json;
 	if (!path) {
 		if (!cli_default_trace(default_path, sizeof(default_path)))
 			return cli_usage_error("stats: no TRACE given and no bundled default trace found");
 		path = default_path;
 	}
-	r = sim_trace_open(path, &err);
-	if (!r) {
-		fprintf(stderr, "hvmm: %s\n", err.msg);
+	r = cli_open_trace(path, mo);
+	if (!r)
 		return EXIT_USAGE;
-	}
-	if (cli_machine_options_rebase(&mo, &sim_trace_reader_header(r)->cfg) ||
-	    cli_machine_options_check(&mo, path, sim_trace_reader_header(r))) {
-		sim_trace_close(r);
-		return EXIT_USAGE;
-	}
-	mo.cfg.report_stream = NULL;
-	m = sim_machine_create(&mo.cfg, msg, sizeof(msg));
+	mo->cfg.report_stream = NULL;
+	m = sim_machine_create(&mo->cfg, msg, sizeof(msg));
 	st = calloc(1, sizeof(*st));
 	if (!m || !st) {
 		fprintf(stderr, "hvmm: %s: machine configuration: %s\n", path,
