@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "import/kmem.h"
+#include "op.h"
 
 static const struct {
 	const char *name;
@@ -218,35 +219,6 @@ static bool field(const struct fields *fs, const char *key, char *val, size_t le
 	return false;
 }
 
-/* Decimal, or hex with 0x: digits only, below 2^64. */
-static bool number(const char *s, uint64_t *v)
-{
-	int base = 10;
-	uint64_t x = 0;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-	}
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		unsigned int d;
-
-		if (isdigit((unsigned char)*s))
-			d = (unsigned int)(*s - '0');
-		else if (base == 16 && isxdigit((unsigned char)*s))
-			d = (unsigned int)(tolower((unsigned char)*s) - 'a' + 10);
-		else
-			return false;
-		if (x > (UINT64_MAX - d) / (uint64_t)base)
-			return false;
-		x = x * (uint64_t)base + d;
-	}
-	*v = x;
-	return true;
-}
-
 /* A %p of a NULL page: "(null)", "0000000000000000", "0x0", "0". */
 static bool null_pointer(const char *s)
 {
@@ -267,9 +239,9 @@ static bool pointer(const char *s, uint64_t *v)
 	char buf[24];
 
 	if ((s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) || strlen(s) > 16)
-		return number(s, v);
+		return sim_parse_u64(s, v);
 	snprintf(buf, sizeof(buf), "0x%s", s);
-	return number(buf, v);
+	return sim_parse_u64(buf, v);
 }
 
 static int page_identity(const struct fields *fs, const char *name, struct kmem_event *ev,
@@ -292,7 +264,7 @@ static int page_identity(const struct fields *fs, const char *name, struct kmem_
 	}
 	ev->has_page = has_page;
 	if (has_pfn) {
-		if (!number(pfn, &v)) {
+		if (!sim_parse_u64(pfn, &v)) {
 			snprintf(err, errlen, "%s with pfn%sN, N decimal or 0x hex below 2^64; got '%s'",
 				 name, eq, pfn);
 			return -1;
@@ -364,7 +336,7 @@ int kmem_parse_line(enum kmem_source src, const char *line, struct kmem_event *e
 		return -1;
 	if (ev->kind == KMEM_FREE_BATCHED)
 		return 1;	/* always one page; old kernels print "cold=", new ones "order=0" */
-	if (!field(&fs, "order", val, sizeof(val)) || !number(val, &v) || v > 63) {
+	if (!field(&fs, "order", val, sizeof(val)) || !sim_parse_u64(val, &v) || v > 63) {
 		snprintf(err, errlen, "%s with order%sN, N 0..63", name, eq);
 		return -1;
 	}
