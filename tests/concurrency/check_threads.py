@@ -24,9 +24,11 @@ Usage: check_threads.py --hvmm build/hvmm [--mutant NAME=PATH]...
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+import checks  # noqa: E402
 
 # Kinds every clean run must see succeed.
 MUST_SUCCEED = ['alloc', 'free', 'get', 'put', 'host_share_guest', 'host_unshare_guest',
@@ -35,8 +37,7 @@ MUST_SUCCEED = ['alloc', 'free', 'get', 'put', 'host_share_guest', 'host_unshare
 
 
 def run(cmd):
-    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          timeout=500)
+    return checks.run(cmd, timeout=500)
 
 
 def clean_run(hvmm, threads, ops, seed):
@@ -92,8 +93,4 @@ def main():
 
 
 if __name__ == '__main__':
-    try:
-        sys.exit(main())
-    except AssertionError as e:
-        print('FAIL:', e)
-        sys.exit(1)
+    checks.main(main)

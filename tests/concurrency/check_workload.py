@@ -5,28 +5,26 @@ explore TRACE' and requires a clean run that interleaved (for explore: a
 search that completed); skipped (77) where mm/ has no event
 instrumentation (the ThreadSanitizer build), since nothing interleaves
 there."""
-import subprocess
+import os
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+import checks  # noqa: E402
 
 
 def main():
     hvmm, probe, args = sys.argv[1], sys.argv[2], sys.argv[3:]
-    r = subprocess.run([hvmm, 'explore', '--max-schedules', '1', '--pct-runs', '0', probe],
-                       capture_output=True, text=True, timeout=600)
-    if r.returncode == 2 and 'without the event instrumentation' in r.stderr:
+    if not checks.instrumented(hvmm, probe):
         print('skipped: mm/ is not instrumented (ThreadSanitizer build)')
-        return 77
-    r = subprocess.run([hvmm] + args, capture_output=True, text=True, timeout=900)
+        return checks.SKIP
+    r = checks.run([hvmm] + args)
     print(r.stdout + r.stderr, end='')
-    if r.returncode != 0:
-        print('FAIL: exit %d' % r.returncode)
-        return 1
+    assert r.returncode == 0, 'exit %d' % r.returncode
     want = 'search: exhaustive' if args[0] == 'explore' else 'interleaved:'
-    if want not in r.stdout or 'violations: 0' not in r.stdout:
-        print('FAIL: expected "%s" and no violation' % want)
-        return 1
+    assert want in r.stdout and 'violations: 0' in r.stdout, \
+        'expected "%s" and no violation' % want
     return 0
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    checks.main(main)

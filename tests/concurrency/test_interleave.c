@@ -85,9 +85,38 @@ static void run_block(struct sim_machine *m, struct run_result *rr)
 	}
 }
 
+static void emit_into(void *m, const struct sim_op *o)
+{
+	sim_machine_exec(m, o, NULL);
+}
+
 static bool instrumented(void)
 {
 	return sim_event_mm_instrumented();
+}
+
+/*
+ * A fresh machine of @seed with @cpus vCPUs churning @rounds rounds, run
+ * as one block into @rr; if @sched is not NULL, under that schedule
+ * (@n decisions, written as `sched vcpu=N step=K` ops).
+ */
+static void churn_block(uint64_t seed, unsigned int cpus, unsigned int rounds,
+			const uint16_t *sched, size_t n, struct run_result *rr)
+{
+	struct sim_machine *m = small_machine(seed);
+
+	queue_churn(m, cpus, rounds);
+	if (sched)
+		sim_conc_schedule_runs(sched, n, emit_into, m);
+	run_block(m, rr);
+	sim_machine_destroy(m);
+}
+
+/* Two runs took the same decisions. */
+static bool same_schedule(const struct run_result *a, const struct run_result *b)
+{
+	return a->decisions == b->decisions &&
+	       !memcmp(a->schedule, b->schedule, a->decisions * sizeof(*a->schedule));
 }
 
 static void two_vcpus_churn_clean_over_seeds(void)
@@ -118,68 +147,34 @@ static void two_vcpus_churn_clean_over_seeds(void)
 static void same_seed_same_interleaving(void)
 {
 	struct run_result a, b, c;
-	struct sim_machine *m;
 
 	if (!instrumented())
 		TAP_SKIP("mm/ built without the event instrumentation");
-	m = small_machine(5);
-	queue_churn(m, 2, 5);
-	run_block(m, &a);
-	sim_machine_destroy(m);
-	m = small_machine(5);
-	queue_churn(m, 2, 5);
-	run_block(m, &b);
-	sim_machine_destroy(m);
+	churn_block(5, 2, 5, NULL, 0, &a);
+	churn_block(5, 2, 5, NULL, 0, &b);
 	CHECK_EQ(a.steps, b.steps);
 	CHECK_EQ(a.decisions, b.decisions);
-	CHECK(a.decisions == b.decisions &&
-	      !memcmp(a.schedule, b.schedule, a.decisions * sizeof(*a.schedule)));
+	CHECK(same_schedule(&a, &b));
 	/* Another seed takes another interleaving. */
-	m = small_machine(6);
-	queue_churn(m, 2, 5);
-	run_block(m, &c);
-	sim_machine_destroy(m);
-	CHECK(c.decisions != a.decisions ||
-	      memcmp(a.schedule, c.schedule, a.decisions * sizeof(*a.schedule)));
+	churn_block(6, 2, 5, NULL, 0, &c);
+	CHECK(!same_schedule(&a, &c));
 	free(a.schedule);
 	free(b.schedule);
 	free(c.schedule);
-}
-
-struct emit_ctx {
-	struct sim_machine *m;
-};
-
-static void emit_into(void *ctx, const struct sim_op *o)
-{
-	struct emit_ctx *e = ctx;
-
-	sim_machine_exec(e->m, o, NULL);
 }
 
 /* The schedule written as `sched vcpu=N step=K` ops replays the run step for step, whatever the seed. */
 static void written_schedule_replays(void)
 {
 	struct run_result a, b;
-	struct sim_machine *m;
-	struct emit_ctx e;
 
 	if (!instrumented())
 		TAP_SKIP("mm/ built without the event instrumentation");
-	m = small_machine(11);
-	queue_churn(m, 3, 5);
-	run_block(m, &a);
-	sim_machine_destroy(m);
-	m = small_machine(999);
-	queue_churn(m, 3, 5);
-	e.m = m;
-	sim_conc_schedule_runs(a.schedule, a.decisions, emit_into, &e);
-	run_block(m, &b);
-	sim_machine_destroy(m);
+	churn_block(11, 3, 5, NULL, 0, &a);
+	churn_block(999, 3, 5, a.schedule, a.decisions, &b);
 	CHECK_EQ(a.steps, b.steps);
 	CHECK_EQ(a.decisions, b.decisions);
-	CHECK(a.decisions == b.decisions &&
-	      !memcmp(a.schedule, b.schedule, a.decisions * sizeof(*a.schedule)));
+	CHECK(same_schedule(&a, &b));
 	free(a.schedule);
 	free(b.schedule);
 }

@@ -20,9 +20,11 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+import checks  # noqa: E402
 
 
 # A bug caught on the first call that reaches it (a held-lock assertion
@@ -33,7 +35,7 @@ ALREADY_SMALL = 5
 
 
 def run(cmd):
-    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return checks.run(cmd, timeout=None)
 
 
 def summary(cmd, want_exit):
@@ -104,8 +106,4 @@ def main():
 
 
 if __name__ == '__main__':
-    try:
-        sys.exit(main())
-    except AssertionError as e:
-        print('FAIL:', e)
-        sys.exit(1)
+    checks.main(main)
