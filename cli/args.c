@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "trace/trace.h"
 
 void cli_args_init(struct cli_args *a, int argc, char **argv, const char *cmd)
 {
@@ -120,21 +119,4 @@ int cli_trace_command_args(struct cli_trace_command *tc, int argc, char **argv)
 		}
 	}
 	return -1;
-}
-
-struct sim_trace_reader *cli_open_trace(const char *path, struct cli_machine_options *mo)
-{
-	struct sim_trace_error err;
-	struct sim_trace_reader *r = sim_trace_open(path, &err);
-
-	if (!r) {
-		fprintf(stderr, "hvmm: %s\n", err.msg);
-		return NULL;
-	}
-	if (cli_machine_options_rebase(mo, &sim_trace_reader_header(r)->cfg) ||
-	    cli_machine_options_check(mo, path, sim_trace_reader_header(r))) {
-		sim_trace_close(r);
-		return NULL;
-	}
-	return r;
 }

@@ -174,6 +174,7 @@ struct cli_trace_command {
 /* -1 when every argument was taken; otherwise the status the command exits with. */
 int cli_trace_command_args(struct cli_trace_command *tc, int argc, char **argv);
 
+/* Reading the trace a command runs (cli/trace_in.c). */
 /*
  * Opens @path for a run on the machine it describes, with the machine
  * options given (@mo) rebased on its header and checked: the reader, or
@@ -181,6 +182,15 @@ int cli_trace_command_args(struct cli_trace_command *tc, int argc, char **argv);
  */
 struct sim_trace_reader;
 struct sim_trace_reader *cli_open_trace(const char *path, struct cli_machine_options *mo);
+/*
+ * Reads every op of @r into *@ops (*@nr of them, malloc'd; the caller
+ * frees it even on failure), their recorded outcomes dropped: the command
+ * (@cmd, for the error) runs them again. 0 at the end of the trace, -1
+ * with @err filled.
+ */
+struct sim_trace_error;
+int cli_read_ops(struct sim_trace_reader *r, const char *cmd, struct sim_op **ops, uint32_t *nr,
+		 struct sim_trace_error *err);
 
 /* The bundled default trace (cli/default_trace.c); false if none is found. */
 bool cli_default_trace(char *path, size_t len);

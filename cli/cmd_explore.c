@@ -46,7 +46,7 @@ struct explore_run {
 	struct sim_machine_config cfg;
 	struct sim_machine *m;
 	struct sim_op *ops;
-	size_t nr_ops;
+	uint32_t nr_ops;
 	char err[256];
 };
 
@@ -68,30 +68,6 @@ static int run_one(void *ctx, const struct sim_sched_chooser *chooser, sim_sched
 	sim_machine_finish(er->m);
 	sim_machine_conc_set_chooser(er->m, NULL);
 	return sim_report_clean(sim_machine_report(er->m)) ? 0 : 1;
-}
-
-static int load(struct explore_run *er, struct sim_trace_reader *r, struct sim_trace_error *err)
-{
-	size_t cap = 0;
-	struct sim_op op;
-	int ret;
-
-	while ((ret = sim_trace_read_op(r, &op, err)) > 0) {
-		if (er->nr_ops == cap) {
-			struct sim_op *n;
-
-			cap = cap ? cap * 2 : 256;
-			n = realloc(er->ops, cap * sizeof(*n));
-			if (!n) {
-				snprintf(err->msg, sizeof(err->msg), "out of memory");
-				return -1;
-			}
-			er->ops = n;
-		}
-		op.flags &= (uint8_t)~SIM_OP_F_EXPECT;
-		er->ops[er->nr_ops++] = op;
-	}
-	return ret;
 }
 
 static void write_op(void *ctx, const struct sim_op *op)
@@ -197,7 +173,7 @@ int cmd_explore(int argc, char **argv)
 	r = cli_open_trace(path, &tc.mo);
 	if (!r)
 		return EXIT_USAGE;
-	ret = load(&er, r, &err);
+	ret = cli_read_ops(r, "explore", &er.ops, &er.nr_ops, &err);
 	if (ret < 0)
 		fprintf(stderr, "hvmm: %s\n", err.msg);
 	sim_trace_close(r);

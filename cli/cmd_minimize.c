@@ -343,35 +343,6 @@ static int ddmin(struct minimizer *mz, uint32_t *cur, uint32_t *n, uint32_t *can
 	return 0;
 }
 
-static int load(struct minimizer *mz, struct sim_trace_reader *r, struct sim_trace_error *err)
-{
-	uint32_t cap = 0;
-	struct sim_op op;
-	int ret;
-
-	while ((ret = sim_trace_read_op(r, &op, err)) > 0) {
-		if (mz->nr_ops == UINT32_MAX - 1) {
-			snprintf(err->msg, sizeof(err->msg), "%s: too many ops to minimize",
-				 r->name);
-			return -1;
-		}
-		if (mz->nr_ops == cap) {
-			struct sim_op *n;
-
-			cap = cap ? cap * 2 : 4096;
-			n = realloc(mz->ops, (size_t)cap * sizeof(*n));
-			if (!n) {
-				snprintf(err->msg, sizeof(err->msg), "out of memory");
-				return -1;
-			}
-			mz->ops = n;
-		}
-		op.flags &= (uint8_t)~SIM_OP_F_EXPECT;
-		mz->ops[mz->nr_ops++] = op;
-	}
-	return ret;
-}
-
 static void write_sched(void *ctx, const struct sim_op *op)
 {
 	sim_trace_write_op(ctx, op);
@@ -540,7 +511,7 @@ int cmd_minimize(int argc, char **argv)
 	r = cli_open_trace(path, mo);
 	if (!r)
 		return EXIT_USAGE;
-	if (load(&mz, r, &err) < 0) {
+	if (cli_read_ops(r, "minimize", &mz.ops, &mz.nr_ops, &err) < 0) {
 		fprintf(stderr, "hvmm: %s\n", err.msg);
 		sim_trace_close(r);
 		free(mz.ops);
