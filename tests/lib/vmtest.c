@@ -24,6 +24,24 @@ struct sim_machine *vmt_machine(const struct sim_machine_config *cfg)
 	return m;
 }
 
+struct sim_machine *vmt_pool_machine(const struct sim_allocator_ops *ops, uint64_t pool_pages)
+{
+	struct sim_machine_config cfg;
+
+	sim_machine_config_default(&cfg);
+	cfg.pool_pages = pool_pages;
+	cfg.allocator_ops = ops;
+	cfg.report_stream = NULL;
+	return vmt_machine(&cfg);
+}
+
+int vmt_alloc_op(struct sim_machine *m, enum sim_op_kind kind, uint32_t h, uint64_t a)
+{
+	struct sim_op op = { .kind = (uint16_t)kind, .h = h, .a = a };
+
+	return sim_machine_exec(m, &op, NULL);
+}
+
 int vmt_op(struct sim_machine *m, enum sim_op_kind kind, uint32_t vm, uint64_t a, uint64_t b,
 	   uint64_t c, uint64_t d)
 {

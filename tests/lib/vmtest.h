@@ -17,6 +17,12 @@
 /* A machine for @cfg (default config if NULL), reports kept but not printed; exit 99 on failure. */
 struct sim_machine *vmt_machine(const struct sim_machine_config *cfg);
 
+/* A machine whose allocator is @ops over @pool_pages pages, the rest as vmt_machine(NULL). */
+struct sim_machine *vmt_pool_machine(const struct sim_allocator_ops *ops, uint64_t pool_pages);
+
+/* Runs one allocator op: kind, handle @h, a (the order, for alloc). */
+int vmt_alloc_op(struct sim_machine *m, enum sim_op_kind kind, uint32_t h, uint64_t a);
+
 /* Runs one op: kind, vm, a (ipa/pa), b (pfn/value), c (pages), d (prot). */
 int vmt_op(struct sim_machine *m, enum sim_op_kind kind, uint32_t vm, uint64_t a, uint64_t b,
 	   uint64_t c, uint64_t d);

@@ -20,31 +20,6 @@
 static const struct sim_allocator_ops *kernel;
 static struct sim_allocator_ops faulty;
 
-static struct sim_machine *new_machine(const struct sim_allocator_ops *ops, uint64_t pool_pages)
-{
-	struct sim_machine_config cfg;
-	char err[256];
-	struct sim_machine *m;
-
-	sim_machine_config_default(&cfg);
-	cfg.pool_pages = pool_pages;
-	cfg.allocator_ops = ops;
-	cfg.report_stream = NULL;
-	m = sim_machine_create(&cfg, err, sizeof(err));
-	if (!m) {
-		printf("# cannot create machine: %s\n", err);
-		exit(99);
-	}
-	return m;
-}
-
-static int run(struct sim_machine *m, enum sim_op_kind kind, uint32_t h, uint64_t a)
-{
-	struct sim_op op = { .kind = kind, .h = h, .a = a };
-
-	return sim_machine_exec(m, &op, NULL);
-}
-
 static struct lkp_state *state(struct sim_machine *m)
 {
 	return sim_machine_allocator(m)->priv;
@@ -53,11 +28,6 @@ static struct lkp_state *state(struct sim_machine *m)
 static struct lkp_page *meta(struct sim_machine *m, uint64_t pfn)
 {
 	return &state(m)->vmemmap[pfn - sim_machine_allocator(m)->base_pfn];
-}
-
-static void *host(struct sim_machine *m, uint64_t pfn)
-{
-	return sim_physmem_pa_to_host(sim_machine_physmem(m), pfn << HVMM_PAGE_SHIFT);
 }
 
 static void list_del(struct lkp_list *n)
@@ -79,7 +49,7 @@ static void clean_random_run_is_quiet(void)
 {
 	struct sim_workload_params p = { .ops = 5000, .seed = 7, .pool_pages = POOL_PAGES, .max_order = 8 };
 	struct sim_workload *w = sim_workload_create("alloc-random", &p);
-	struct sim_machine *m = new_machine(kernel, POOL_PAGES);
+	struct sim_machine *m = vmt_pool_machine(kernel, POOL_PAGES);
 	struct sim_op op;
 
 	while (sim_workload_next(w, &op))
@@ -94,7 +64,7 @@ static void clean_random_run_is_quiet(void)
 
 static void pool_has_the_documented_shape(void)
 {
-	struct sim_machine *m = new_machine(kernel, POOL_PAGES);
+	struct sim_machine *m = vmt_pool_machine(kernel, POOL_PAGES);
 	uint64_t base = sim_machine_allocator(m)->base_pfn;
 
 	/* 256 pages: order(257 pages) = 9 lists, all of it one order-8 block. */
@@ -102,19 +72,19 @@ static void pool_has_the_documented_shape(void)
 	CHECK(sim_machine_allocator(m)->max_order == 8);
 	CHECK(meta(m, base)->order == 8 && meta(m, base)->refcount == 0);
 	CHECK(meta(m, base + 1)->order == LKP_NO_ORDER);
-	CHECK(state(m)->pool->free_area[8].next == host(m, base));
-	CHECK(run(m, SIM_OP_ALLOC, 1, 8) == 0);
-	CHECK(run(m, SIM_OP_ALLOC, 2, 0) == -HVMM_ENOMEM);
+	CHECK(state(m)->pool->free_area[8].next == vmt_host(m, base));
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 8) == 0);
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 2, 0) == -HVMM_ENOMEM);
 	CHECK(sim_report_clean(sim_machine_report(m)));
 	sim_machine_destroy(m);
 }
 
 static void struct_fires_on_a_tail_with_an_order(void)
 {
-	struct sim_machine *m = new_machine(kernel, POOL_PAGES);
+	struct sim_machine *m = vmt_pool_machine(kernel, POOL_PAGES);
 	uint64_t pfn;
 
-	CHECK(run(m, SIM_OP_ALLOC, 1, 2) == 0);
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 2) == 0);
 	CHECK(sim_machine_handle(m, 1, &pfn, NULL, NULL));
 	meta(m, pfn + 1)->order = 0;
 	sim_machine_sweep(m);
@@ -124,13 +94,13 @@ static void struct_fires_on_a_tail_with_an_order(void)
 
 static void struct_fires_on_a_broken_back_link(void)
 {
-	struct sim_machine *m = new_machine(kernel, POOL_PAGES);
+	struct sim_machine *m = vmt_pool_machine(kernel, POOL_PAGES);
 	struct lkp_list *node;
 	uint64_t pfn;
 
-	CHECK(run(m, SIM_OP_ALLOC, 1, 0) == 0);
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 0) == 0);
 	CHECK(sim_machine_handle(m, 1, &pfn, NULL, NULL));
-	node = host(m, pfn ^ 1);
+	node = vmt_host(m, pfn ^ 1);
 	node->prev = node;
 	sim_machine_sweep(m);
 	CHECK(fired(m, SIM_ORACLE_ALLOC_STRUCT, "back link"));
@@ -139,13 +109,13 @@ static void struct_fires_on_a_broken_back_link(void)
 
 static void struct_fires_on_unzeroed_free_memory(void)
 {
-	struct sim_machine *m = new_machine(kernel, POOL_PAGES);
+	struct sim_machine *m = vmt_pool_machine(kernel, POOL_PAGES);
 	uint64_t pfn;
 
-	CHECK(run(m, SIM_OP_ALLOC, 1, 0) == 0);
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 0) == 0);
 	CHECK(sim_machine_handle(m, 1, &pfn, NULL, NULL));
-	CHECK(run(m, SIM_OP_FREE, 1, 0) == 0);
-	((uint8_t *)host(m, pfn))[100] = 0x42;
+	CHECK(vmt_alloc_op(m, SIM_OP_FREE, 1, 0) == 0);
+	((uint8_t *)vmt_host(m, pfn))[100] = 0x42;
 	sim_machine_sweep(m);
 	CHECK(fired(m, SIM_ORACLE_ALLOC_STRUCT, "must be scrubbed"));
 	sim_machine_destroy(m);
@@ -153,10 +123,10 @@ static void struct_fires_on_unzeroed_free_memory(void)
 
 static void struct_fires_on_unmerged_buddies(void)
 {
-	struct sim_machine *m = new_machine(kernel, POOL_PAGES);
+	struct sim_machine *m = vmt_pool_machine(kernel, POOL_PAGES);
 	struct lkp_pool *pool = state(m)->pool;
 	uint64_t base = sim_machine_allocator(m)->base_pfn;
-	struct lkp_list *lo = host(m, base), *hi = host(m, base + 128);
+	struct lkp_list *lo = vmt_host(m, base), *hi = vmt_host(m, base + 128);
 
 	list_del(lo);
 	meta(m, base)->order = 7;
@@ -170,7 +140,7 @@ static void struct_fires_on_unmerged_buddies(void)
 
 static void struct_fires_on_a_wrong_list_count(void)
 {
-	struct sim_machine *m = new_machine(kernel, POOL_PAGES);
+	struct sim_machine *m = vmt_pool_machine(kernel, POOL_PAGES);
 
 	state(m)->pool->max_order = 8;	/* would refuse order-8 requests the pool can meet */
 	sim_machine_sweep(m);
@@ -180,9 +150,9 @@ static void struct_fires_on_a_wrong_list_count(void)
 
 static void struct_fires_on_a_block_on_no_list(void)
 {
-	struct sim_machine *m = new_machine(kernel, POOL_PAGES);
+	struct sim_machine *m = vmt_pool_machine(kernel, POOL_PAGES);
 	uint64_t base = sim_machine_allocator(m)->base_pfn;
-	struct lkp_list *node = host(m, base);
+	struct lkp_list *node = vmt_host(m, base);
 
 	list_del(node);
 	sim_machine_sweep(m);
@@ -206,9 +176,9 @@ static void conserve_fires_on_a_lost_free(void)
 
 	faulty = *kernel;
 	faulty.put = put_does_nothing;
-	m = new_machine(&faulty, POOL_PAGES);
-	CHECK(run(m, SIM_OP_ALLOC, 1, 3) == 0);
-	CHECK(run(m, SIM_OP_FREE, 1, 0) == 0);
+	m = vmt_pool_machine(&faulty, POOL_PAGES);
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 3) == 0);
+	CHECK(vmt_alloc_op(m, SIM_OP_FREE, 1, 0) == 0);
 	CHECK(fired(m, SIM_ORACLE_ALLOC_CONSERVE, "a free was lost"));
 	sim_machine_destroy(m);
 }
@@ -219,21 +189,21 @@ static void avail_fires_when_a_fitting_block_is_refused(void)
 
 	faulty = *kernel;
 	faulty.alloc = alloc_fails_above_order_0;
-	m = new_machine(&faulty, POOL_PAGES);
-	CHECK(run(m, SIM_OP_ALLOC, 1, 4) == -HVMM_ENOMEM);
+	m = vmt_pool_machine(&faulty, POOL_PAGES);
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 4) == -HVMM_ENOMEM);
 	CHECK(fired(m, SIM_ORACLE_AVAIL, "is free and aligned"));
 	sim_machine_destroy(m);
 }
 
 static void robust_fires_on_a_kernel_bug_on(void)
 {
-	struct sim_machine *m = new_machine(kernel, POOL_PAGES);
+	struct sim_machine *m = vmt_pool_machine(kernel, POOL_PAGES);
 	uint64_t pfn;
 
-	CHECK(run(m, SIM_OP_ALLOC, 1, 0) == 0);
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 0) == 0);
 	CHECK(sim_machine_handle(m, 1, &pfn, NULL, NULL));
 	meta(m, pfn)->refcount = 0;	/* the executor still holds a reference */
-	CHECK(run(m, SIM_OP_PUT, 1, 0) == -HVMM_EFAULT);
+	CHECK(vmt_alloc_op(m, SIM_OP_PUT, 1, 0) == -HVMM_EFAULT);
 	CHECK(fired(m, SIM_ORACLE_ROBUST, "page_alloc.c"));
 	CHECK(fired(m, SIM_ORACLE_ROBUST, "BUG_ON(!p->refcount)"));
 	CHECK(sim_machine_dead(m));
@@ -247,16 +217,16 @@ static void robust_fires_on_a_kernel_bug_on(void)
  */
 static void reset_leaves_memory_zero(void)
 {
-	struct sim_machine *m = new_machine(kernel, POOL_PAGES);
+	struct sim_machine *m = vmt_pool_machine(kernel, POOL_PAGES);
 	struct sim_machine_config cfg = *sim_machine_config(m);
 	char err[256];
 
-	CHECK(run(m, SIM_OP_ALLOC, 1, 0) == 0);	/* splits: list nodes in 8 more pages */
-	CHECK(run(m, SIM_OP_ALLOC, 2, 3) == 0);
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 0) == 0);	/* splits: list nodes in 8 more pages */
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 2, 3) == 0);
 	sim_physmem_check_scrubs = true;
 	CHECK(sim_machine_reset(m, &cfg, err, sizeof(err)) == 0);
 	sim_physmem_check_scrubs = false;
-	CHECK(run(m, SIM_OP_ALLOC, 1, 8) == 0);	/* the whole pool again */
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 8) == 0);	/* the whole pool again */
 	sim_machine_finish(m);
 	CHECK(sim_report_clean(sim_machine_report(m)));
 	sim_machine_destroy(m);

@@ -21,39 +21,9 @@
 static const struct sim_allocator_ops *buddy;
 static struct sim_allocator_ops faulty;	/* buddy with one fault injected */
 
-static struct sim_machine *new_machine(const struct sim_allocator_ops *ops)
-{
-	struct sim_machine_config cfg;
-	char err[256];
-	struct sim_machine *m;
-
-	sim_machine_config_default(&cfg);
-	cfg.pool_pages = POOL_PAGES;
-	cfg.allocator_ops = ops;
-	cfg.report_stream = NULL;
-	m = sim_machine_create(&cfg, err, sizeof(err));
-	if (!m) {
-		printf("# cannot create machine: %s\n", err);
-		exit(99);
-	}
-	return m;
-}
-
-static int run(struct sim_machine *m, enum sim_op_kind kind, uint32_t h, uint64_t a)
-{
-	struct sim_op op = { .kind = kind, .h = h, .a = a };
-
-	return sim_machine_exec(m, &op, NULL);
-}
-
 static struct hvmm_page *meta(struct sim_machine *m, uint64_t pfn)
 {
 	return sim_vmemmap_page(sim_machine_vmemmap(m), pfn);
-}
-
-static void *host(struct sim_machine *m, uint64_t pfn)
-{
-	return sim_physmem_pa_to_host(sim_machine_physmem(m), pfn << HVMM_PAGE_SHIFT);
 }
 
 static struct hvmm_pool *pool_of(struct sim_machine *m)
@@ -65,7 +35,7 @@ static void clean_run_is_quiet(void)
 {
 	struct sim_workload_params p = { .ops = 5000, .seed = 7, .pool_pages = POOL_PAGES, .max_order = 6 };
 	struct sim_workload *w = sim_workload_create("alloc-random", &p);
-	struct sim_machine *m = new_machine(buddy);
+	struct sim_machine *m = vmt_pool_machine(buddy, POOL_PAGES);
 	struct sim_op op;
 
 	while (sim_workload_next(w, &op))
@@ -80,10 +50,10 @@ static void clean_run_is_quiet(void)
 
 static void struct_fires_on_a_tail_with_an_order(void)
 {
-	struct sim_machine *m = new_machine(buddy);
+	struct sim_machine *m = vmt_pool_machine(buddy, POOL_PAGES);
 	uint64_t pfn;
 
-	CHECK(run(m, SIM_OP_ALLOC, 1, 2) == 0);
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 2) == 0);
 	CHECK(sim_machine_handle(m, 1, &pfn, NULL, NULL));
 	hvmm_page_set_order(meta(m, pfn + 1), 0);	/* a second head inside the block */
 	sim_machine_sweep(m);
@@ -93,14 +63,14 @@ static void struct_fires_on_a_tail_with_an_order(void)
 
 static void struct_fires_on_a_broken_back_link(void)
 {
-	struct sim_machine *m = new_machine(buddy);
+	struct sim_machine *m = vmt_pool_machine(buddy, POOL_PAGES);
 	struct hvmm_list *node;
 	uint64_t pfn;
 
 	/* Allocating one page leaves free blocks of orders 0..7 behind it. */
-	CHECK(run(m, SIM_OP_ALLOC, 1, 0) == 0);
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 0) == 0);
 	CHECK(sim_machine_handle(m, 1, &pfn, NULL, NULL));
-	node = host(m, pfn ^ 1);		/* its free order-0 buddy */
+	node = vmt_host(m, pfn ^ 1);		/* its free order-0 buddy */
 	node->prev = node;
 	sim_machine_sweep(m);
 	CHECK(fired(m, SIM_ORACLE_ALLOC_STRUCT, "back link"));
@@ -109,13 +79,13 @@ static void struct_fires_on_a_broken_back_link(void)
 
 static void struct_fires_on_unscrubbed_free_memory(void)
 {
-	struct sim_machine *m = new_machine(buddy);
+	struct sim_machine *m = vmt_pool_machine(buddy, POOL_PAGES);
 	uint64_t pfn;
 
-	CHECK(run(m, SIM_OP_ALLOC, 1, 0) == 0);
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 0) == 0);
 	CHECK(sim_machine_handle(m, 1, &pfn, NULL, NULL));
-	CHECK(run(m, SIM_OP_FREE, 1, 0) == 0);
-	((uint8_t *)host(m, pfn))[100] = 0x42;	/* stale data in free memory */
+	CHECK(vmt_alloc_op(m, SIM_OP_FREE, 1, 0) == 0);
+	((uint8_t *)vmt_host(m, pfn))[100] = 0x42;	/* stale data in free memory */
 	sim_machine_sweep(m);
 	CHECK(fired(m, SIM_ORACLE_ALLOC_STRUCT, "must be scrubbed"));
 	sim_machine_destroy(m);
@@ -123,14 +93,14 @@ static void struct_fires_on_unscrubbed_free_memory(void)
 
 static void struct_fires_on_unmerged_buddies(void)
 {
-	struct sim_machine *m = new_machine(buddy);
+	struct sim_machine *m = vmt_pool_machine(buddy, POOL_PAGES);
 	struct hvmm_pool *pool = pool_of(m);
 	uint64_t base = sim_machine_allocator(m)->base_pfn;
-	struct hvmm_list *lo = host(m, base), *hi = host(m, base + 128);
+	struct hvmm_list *lo = vmt_host(m, base), *hi = vmt_host(m, base + 128);
 
 	/* The free pool is one order-8 block, listed once used: cut it into two order-7 halves. */
-	CHECK(run(m, SIM_OP_ALLOC, 1, 0) == 0);
-	CHECK(run(m, SIM_OP_FREE, 1, 0) == 0);
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 0) == 0);
+	CHECK(vmt_alloc_op(m, SIM_OP_FREE, 1, 0) == 0);
 	CHECK(hvmm_page_order(meta(m, base)) == 8);
 	hvmm_list_del(lo);
 	hvmm_page_set_order(meta(m, base), 7);
@@ -148,7 +118,7 @@ static void struct_fires_on_unmerged_buddies(void)
  */
 static void struct_fires_on_a_malformed_untouched_range(void)
 {
-	struct sim_machine *m = new_machine(buddy);
+	struct sim_machine *m = vmt_pool_machine(buddy, POOL_PAGES);
 	struct hvmm_pool *pool = pool_of(m);
 
 	CHECK(pool->untouched_end - pool->untouched == POOL_PAGES);
@@ -160,7 +130,7 @@ static void struct_fires_on_a_malformed_untouched_range(void)
 
 static void struct_fires_on_metadata_in_the_untouched_range(void)
 {
-	struct sim_machine *m = new_machine(buddy);
+	struct sim_machine *m = vmt_pool_machine(buddy, POOL_PAGES);
 	uint64_t base = sim_machine_allocator(m)->base_pfn;
 
 	meta(m, base + 17)->refcount = 1;
@@ -171,10 +141,10 @@ static void struct_fires_on_metadata_in_the_untouched_range(void)
 
 static void struct_fires_on_written_untouched_memory(void)
 {
-	struct sim_machine *m = new_machine(buddy);
+	struct sim_machine *m = vmt_pool_machine(buddy, POOL_PAGES);
 	uint64_t base = sim_machine_allocator(m)->base_pfn;
 
-	((uint8_t *)host(m, base + 9))[5] = 1;
+	((uint8_t *)vmt_host(m, base + 9))[5] = 1;
 	sim_physmem_mark_dirty(sim_machine_physmem(m), base + 9, 1);
 	sim_machine_sweep(m);
 	CHECK(fired(m, SIM_ORACLE_ALLOC_STRUCT, "never handed out: it must be zero"));
@@ -183,13 +153,13 @@ static void struct_fires_on_written_untouched_memory(void)
 
 static void struct_fires_on_a_listed_untouched_block(void)
 {
-	struct sim_machine *m = new_machine(buddy);
+	struct sim_machine *m = vmt_pool_machine(buddy, POOL_PAGES);
 	struct hvmm_pool *pool = pool_of(m);
 	uint64_t base = sim_machine_allocator(m)->base_pfn;
 
 	/* Listed, but left in the range: two owners for one block. */
 	hvmm_page_set_order(meta(m, base), 8);
-	hvmm_list_add(host(m, base), &pool->free_area[8]);
+	hvmm_list_add(vmt_host(m, base), &pool->free_area[8]);
 	sim_machine_sweep(m);
 	CHECK(fired(m, SIM_ORACLE_ALLOC_STRUCT, "inside the pool's untouched range"));
 	sim_machine_destroy(m);
@@ -215,8 +185,8 @@ static void struct_fires_when_the_untouched_range_is_not_moved(void)
 
 	faulty = *buddy;
 	faulty.alloc = alloc_keeps_untouched_range;
-	m = new_machine(&faulty);
-	CHECK(run(m, SIM_OP_ALLOC, 1, 0) == 0);
+	m = vmt_pool_machine(&faulty, POOL_PAGES);
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 0) == 0);
 	CHECK(fired(m, SIM_ORACLE_ALLOC_STRUCT, "overlaps the pool's untouched range"));
 	sim_report_init(sim_machine_report(m), NULL);
 	sim_machine_sweep(m);
@@ -259,9 +229,9 @@ static void conserve_fires_on_a_double_allocation(void)
 	faulty = *buddy;
 	faulty.alloc = alloc_returns_last_block_again;
 	last_pfn = 0;
-	m = new_machine(&faulty);
-	CHECK(run(m, SIM_OP_ALLOC, 1, 0) == 0);
-	CHECK(run(m, SIM_OP_ALLOC, 2, 0) == 0);
+	m = vmt_pool_machine(&faulty, POOL_PAGES);
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 0) == 0);
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 2, 0) == 0);
 	CHECK(fired(m, SIM_ORACLE_ALLOC_CONSERVE, "handed out a block that is not free"));
 	sim_machine_destroy(m);
 }
@@ -272,9 +242,9 @@ static void conserve_fires_on_a_lost_free(void)
 
 	faulty = *buddy;
 	faulty.put = put_does_nothing;
-	m = new_machine(&faulty);
-	CHECK(run(m, SIM_OP_ALLOC, 1, 3) == 0);
-	CHECK(run(m, SIM_OP_FREE, 1, 0) == 0);	/* the pool never hears of it */
+	m = vmt_pool_machine(&faulty, POOL_PAGES);
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 3) == 0);
+	CHECK(vmt_alloc_op(m, SIM_OP_FREE, 1, 0) == 0);	/* the pool never hears of it */
 	CHECK(fired(m, SIM_ORACLE_ALLOC_CONSERVE, "a free was lost"));
 	sim_machine_destroy(m);
 }
@@ -285,13 +255,13 @@ static void avail_fires_when_a_fitting_block_is_refused(void)
 
 	faulty = *buddy;
 	faulty.alloc = alloc_fails_above_order_0;
-	m = new_machine(&faulty);
-	CHECK(run(m, SIM_OP_ALLOC, 1, 0) == 0);
-	CHECK(run(m, SIM_OP_ALLOC, 2, 4) == -HVMM_ENOMEM);
+	m = vmt_pool_machine(&faulty, POOL_PAGES);
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 0) == 0);
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 2, 4) == -HVMM_ENOMEM);
 	CHECK(fired(m, SIM_ORACLE_AVAIL, "alloc(order 4) failed, but pfn"));
 	/* And stays quiet when nothing fits: the pool is 256 pages. */
 	sim_report_init(sim_machine_report(m), NULL);
-	CHECK(run(m, SIM_OP_ALLOC, 3, 9) == -HVMM_ENOMEM);
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 3, 9) == -HVMM_ENOMEM);
 	CHECK(sim_machine_report(m)->by_oracle[SIM_ORACLE_AVAIL] == 0);
 	sim_machine_destroy(m);
 }
@@ -302,24 +272,24 @@ static void struct_fires_on_a_dirty_allocation(void)
 
 	faulty = *buddy;
 	faulty.alloc = alloc_leaves_junk;
-	m = new_machine(&faulty);
-	CHECK(run(m, SIM_OP_ALLOC, 1, 1) == 0);
+	m = vmt_pool_machine(&faulty, POOL_PAGES);
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 1) == 0);
 	CHECK(fired(m, SIM_ORACLE_ALLOC_STRUCT, "allocations must be zeroed"));
 	sim_machine_destroy(m);
 }
 
 static void robust_fires_when_mm_panics(void)
 {
-	struct sim_machine *m = new_machine(buddy);
+	struct sim_machine *m = vmt_pool_machine(buddy, POOL_PAGES);
 	uint64_t pfn;
 
-	CHECK(run(m, SIM_OP_ALLOC, 1, 0) == 0);
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 0) == 0);
 	CHECK(sim_machine_handle(m, 1, &pfn, NULL, NULL));
 	meta(m, pfn)->refcount = 0;	/* the executor still holds a reference */
-	CHECK(run(m, SIM_OP_PUT, 1, 0) == -HVMM_EFAULT);
+	CHECK(vmt_alloc_op(m, SIM_OP_PUT, 1, 0) == -HVMM_EFAULT);
 	CHECK(fired(m, SIM_ORACLE_ROBUST, "mm/ panicked"));
 	CHECK(sim_machine_dead(m));
-	CHECK(run(m, SIM_OP_ALLOC, 2, 0) == -HVMM_EFAULT);
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 2, 0) == -HVMM_EFAULT);
 	sim_machine_destroy(m);
 }
 
@@ -336,16 +306,16 @@ static void reset_leaves_memory_zero(void)
 	struct sim_machine_config cfg = *sim_machine_config(m);
 	char err[256];
 
-	CHECK(run(m, SIM_OP_ALLOC, 1, 0) == 0);	/* splits: list nodes in 8 more pages */
-	CHECK(run(m, SIM_OP_ALLOC, 2, 3) == 0);
-	CHECK(run(m, SIM_OP_PUT, 1, 0) == 0);
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 0) == 0);	/* splits: list nodes in 8 more pages */
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 2, 3) == 0);
+	CHECK(vmt_alloc_op(m, SIM_OP_PUT, 1, 0) == 0);
 	CHECK(vmt_op(m, SIM_OP_VM_CREATE, 1, 1, 0, 0, 0) == 0);
 	CHECK(vmt_op(m, SIM_OP_HOST_DONATE_GUEST, 1, 0x10000, 0x90000, 1, 0) == 0);
 	CHECK(vmt_op(m, SIM_OP_VM_DESTROY, 1, 0, 0, 0, 0) == 0);
 	sim_physmem_check_scrubs = true;
 	CHECK(sim_machine_reset(m, &cfg, err, sizeof(err)) == 0);
 	sim_physmem_check_scrubs = false;
-	CHECK(run(m, SIM_OP_ALLOC, 1, 0) == 0);
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 0) == 0);
 	sim_machine_finish(m);
 	CHECK(sim_report_clean(sim_machine_report(m)));
 	sim_machine_destroy(m);
