@@ -118,22 +118,19 @@ static void event_oracles_stop(struct sim_vmstate *vs)
 	vs->cached_cap = 0;
 }
 
-/* Memory events are wanted from simulated RAM only. */
+/* Memory events are wanted from simulated RAM only: each region's mapping. */
 static void event_window(const struct sim_physmem *pm)
 {
-	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	struct sim_event_window w[SIM_EVENT_MAX_WINDOWS];
+	unsigned int n = 0;
 
-	for (unsigned int i = 0; i < pm->nr_regions; i++) {
+	for (unsigned int i = 0; i < pm->nr_regions && n < SIM_EVENT_MAX_WINDOWS; i++) {
 		const struct sim_region *r = &pm->regions[i];
 
-		if (!r->host)
-			continue;
-		if ((uintptr_t)r->host < lo)
-			lo = (uintptr_t)r->host;
-		if ((uintptr_t)r->host + r->size > hi)
-			hi = (uintptr_t)r->host + r->size;
+		if (r->host)
+			w[n++] = (struct sim_event_window){ r->host, r->host + r->size };
 	}
-	sim_event_set_window((const void *)lo, (const void *)hi);
+	sim_event_set_windows(w, n);
 }
 
 /* Armed before mm/ sets up the hypervisor pool, so every allocation from it is seen. */

@@ -27,6 +27,9 @@ static unsigned int nr_observers;
 static uint32_t observed_kinds;
 static sim_event_sched_fn sched_fn;
 static void *sched_ctx;
+/* Simulated RAM's host mappings, and their hull for a quick refusal. */
+static struct sim_event_window windows[SIM_EVENT_MAX_WINDOWS];
+static unsigned int nr_windows;
 static uintptr_t win_lo, win_hi;
 
 /*
@@ -82,15 +85,39 @@ void sim_event_set_scheduler(sim_event_sched_fn fn, void *ctx)
 	update_fast_flags();
 }
 
-void sim_event_set_window(const void *lo, const void *hi)
+void sim_event_set_windows(const struct sim_event_window *w, unsigned int n)
 {
-	win_lo = (uintptr_t)lo;
-	win_hi = (uintptr_t)hi;
+	win_lo = UINTPTR_MAX;
+	win_hi = 0;
+	nr_windows = 0;
+	for (unsigned int i = 0; i < n && i < SIM_EVENT_MAX_WINDOWS; i++) {
+		windows[nr_windows++] = w[i];
+		if ((uintptr_t)w[i].lo < win_lo)
+			win_lo = (uintptr_t)w[i].lo;
+		if ((uintptr_t)w[i].hi > win_hi)
+			win_hi = (uintptr_t)w[i].hi;
+	}
+	if (!nr_windows)
+		win_lo = win_hi = 0;
 }
 
+/*
+ * Each mapping on its own: the hull of several also holds whatever the host
+ * mapped between them (a vCPU's stack, say), whose stores are not
+ * simulated memory and may be gone by the time a run of stores is flushed.
+ */
 static bool in_window(const void *addr)
 {
-	return (uintptr_t)addr - win_lo < win_hi - win_lo;
+	uintptr_t a = (uintptr_t)addr;
+
+	if (a - win_lo >= win_hi - win_lo)
+		return false;
+	if (nr_windows == 1)
+		return true;
+	for (unsigned int i = 0; i < nr_windows; i++)
+		if (a - (uintptr_t)windows[i].lo < (uintptr_t)windows[i].hi - (uintptr_t)windows[i].lo)
+			return true;
+	return false;
 }
 
 static void update_fast_flags(void)

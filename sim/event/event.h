@@ -100,10 +100,15 @@ void sim_event_reset_observers(void);
 void sim_event_set_scheduler(sim_event_sched_fn fn, void *ctx);
 
 /*
- * Memory events are reported only for addresses in [lo, hi) (the host
- * mapping of simulated RAM, say); platform events always.
+ * Memory events are reported only for addresses inside one of @n windows
+ * [lo, hi) (the host mappings of simulated RAM's regions, say); platform
+ * events always.
  */
-void sim_event_set_window(const void *lo, const void *hi);
+#define SIM_EVENT_MAX_WINDOWS 16
+struct sim_event_window {
+	const void *lo, *hi;
+};
+void sim_event_set_windows(const struct sim_event_window *w, unsigned int n);
 
 /* Arms the layer for one operation (restarting the event index), and disarms it. */
 void sim_event_begin(void);
