@@ -45,36 +45,6 @@ static void pgt_assert_locked(const struct hvmm_pgtable *pgt)
 		hvmm_assert_spin_locked(pgt->lock);
 }
 
-/* --- geometry ------------------------------------------------------------- */
-
-u32 hvmm_pgtable_nr_roots(u32 ia_bits, u32 start_level)
-{
-	u32 shift, extra;
-
-	if (ia_bits < HVMM_S2_MIN_IA_BITS || ia_bits > HVMM_S2_MAX_IA_BITS ||
-	    start_level > HVMM_S2_LAST_LEVEL)
-		return 0;
-	shift = hvmm_s2_level_shift(start_level);
-	/* The start level must resolve at least one address bit ... */
-	if (ia_bits <= shift)
-		return 0;
-	if (ia_bits <= shift + 9)
-		return 1;
-	/* ... and at most 16 tables may be concatenated. */
-	extra = ia_bits - shift - 9;
-	return extra <= 4 ? 1u << extra : 0;
-}
-
-int hvmm_pgtable_default_start_level(u32 ia_bits)
-{
-	int level;
-
-	for (level = HVMM_S2_LAST_LEVEL; level >= 0; level--)
-		if (hvmm_pgtable_nr_roots(ia_bits, (u32)level))
-			return level;
-	return -1;
-}
-
 static u64 *pte_table(u64 pte)
 {
 	return hvmm_phys_to_virt(hvmm_s2_pte_oa(pte));

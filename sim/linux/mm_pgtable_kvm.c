@@ -401,32 +401,6 @@ static void parked_clear(struct parked *p)
 	*p = (struct parked){ 0 };
 }
 
-/* --- geometry ------------------------------------------------------------------------- */
-
-u32 hvmm_pgtable_nr_roots(u32 ia_bits, u32 start_level)
-{
-	u32 shift, extra;
-
-	if (ia_bits < HVMM_S2_MIN_IA_BITS || ia_bits > HVMM_S2_MAX_IA_BITS ||
-	    start_level > HVMM_S2_LAST_LEVEL)
-		return 0;
-	shift = hvmm_s2_level_shift(start_level);
-	if (ia_bits <= shift)
-		return 0;
-	if (ia_bits <= shift + 9)
-		return 1;
-	extra = ia_bits - shift - 9;
-	return extra <= 4 ? 1u << extra : 0;
-}
-
-int hvmm_pgtable_default_start_level(u32 ia_bits)
-{
-	for (int level = HVMM_S2_LAST_LEVEL; level >= 0; level--)
-		if (hvmm_pgtable_nr_roots(ia_bits, (u32)level))
-			return level;
-	return -1;
-}
-
 static void pgt_assert_locked(const struct hvmm_pgtable *pgt)
 {
 	if (pgt->lock)
