@@ -891,11 +891,13 @@ int hvmm_pgtable_set_sw(struct hvmm_pgtable *pgt, u64 ipa, u64 size, u32 sw)
 			     HVMM_S2_PTE_SW_MASK);
 }
 
-/* Valid leaves become owner annotations, their descriptors kept beside the table. */
-int hvmm_pgtable_park(struct hvmm_pgtable *pgt, u64 ipa, u64 size)
+/*
+ * The leaves park and unpark move between states: a guest table's only,
+ * under its owner's lock, in a range the table can hold.
+ */
+static int collect_guest(struct hvmm_pgtable *pgt, u64 ipa, u64 size, bool valid,
+			 struct leaves *out)
 {
-	struct kvm_table *t;
-	struct leaves valid;
 	int ret = check_range(pgt, ipa, size);
 
 	if (!is_guest(pgt))
@@ -903,8 +905,20 @@ int hvmm_pgtable_park(struct hvmm_pgtable *pgt, u64 ipa, u64 size)
 	pgt_assert_locked(pgt);
 	if (ret)
 		return ret;
+	collect(table_of(pgt), ipa, size, valid, out);
+	return HVMM_OK;
+}
+
+/* Valid leaves become owner annotations, their descriptors kept beside the table. */
+int hvmm_pgtable_park(struct hvmm_pgtable *pgt, u64 ipa, u64 size)
+{
+	struct kvm_table *t;
+	struct leaves valid;
+	int ret = collect_guest(pgt, ipa, size, true, &valid);
+
+	if (ret)
+		return ret;
 	t = table_of(pgt);
-	collect(t, ipa, size, true, &valid);
 	for (u64 i = 0; i < valid.nr; i++) {
 		struct leaf *l = &valid.v[i];
 
@@ -922,15 +936,11 @@ int hvmm_pgtable_unpark(struct hvmm_pgtable *pgt, u64 ipa, u64 size, u64 attrs)
 {
 	struct kvm_table *t;
 	struct leaves parked;
-	int ret = check_range(pgt, ipa, size);
+	int ret = collect_guest(pgt, ipa, size, false, &parked);
 
-	if (!is_guest(pgt))
-		return -HVMM_EINVAL;
-	pgt_assert_locked(pgt);
 	if (ret)
 		return ret;
 	t = table_of(pgt);
-	collect(t, ipa, size, false, &parked);
 	for (u64 i = 0; i < parked.nr; i++) {
 		struct leaf *l = &parked.v[i];
 		u64 pa = hvmm_s2_pte_oa(l->pte);
