@@ -41,14 +41,35 @@ static uint64_t rotl64(uint64_t x, unsigned int k)
 	return (x << k) | (x >> (64 - k));
 }
 
-static uint64_t zigzag_decode(uint64_t x)
+/*
+ * A frame number from its code @x, counted from one of two places a host
+ * names frames near: the first RAM page @ram (upward for even @x, downward
+ * to frame 0 for @x % 4 == 1) or the top of the 64-bit frame space
+ * (downward, @x % 4 == 3), where a hostile host puts a range whose end
+ * wraps past 2^64. A few bits name any of those frames; the rest of the
+ * space is reached by long codes (@x % 4 == 1 past frame 0 goes on from
+ * where the even codes stop), so every frame has exactly one code.
+ */
+static uint64_t pfn_decode(uint64_t x, uint64_t ram)
 {
-	return (x >> 1) ^ (0 - (x & 1));
+	uint64_t j = x >> 2;
+
+	if (!(x & 1))
+		return ram + (x >> 1);
+	if (x & 2)
+		return ~j;
+	return j < ram ? ram - 1 - j : j + (1ULL << 63);
 }
 
-static uint64_t zigzag_encode(uint64_t v)
+static uint64_t pfn_encode(uint64_t pfn, uint64_t ram)
 {
-	return (v << 1) ^ (0 - (v >> 63));
+	if (pfn - ram < 1ULL << 63)
+		return (pfn - ram) << 1;
+	if (pfn < ram)
+		return (ram - 1 - pfn) << 2 | 1;
+	if (pfn >= 0 - (1ULL << 62))
+		return ~pfn << 2 | 3;
+	return (pfn - (1ULL << 63)) << 2 | 1;
 }
 
 unsigned int fuzz_target_kinds(const struct fuzz_target *t, uint16_t *kinds)
@@ -408,7 +429,7 @@ static bool decode_arg(struct fuzz_decoder *d, struct sim_op *op, const struct s
 	case C_PFN:
 		if (!get_leb(d, &v))
 			return false;
-		v = d->ram_pfn + zigzag_decode(v);
+		v = pfn_decode(v, d->ram_pfn);
 		break;
 	case C_IPA:
 		if (!get_leb(d, &v))
@@ -624,7 +645,7 @@ static int encode_arg(struct fuzz_encoder *e, const struct sim_op *op,
 		}
 		return put_u8(b, (uint8_t)v);
 	case C_PFN:
-		return put_leb(b, zigzag_encode(v - e->d.ram_pfn));
+		return put_leb(b, pfn_encode(v, e->d.ram_pfn));
 	case C_IPA:
 		return put_leb(b, rotl64(v, 64 - HVMM_PAGE_SHIFT));
 	case C_U64:

@@ -22,7 +22,10 @@
  *             bound is skipped);
  *   vm        as handles, over VMs (index 0 is the host, vm0);
  *   order     one byte, low 6 bits;  prot: one byte, low 3 bits;
- *   pfn       LEB128, zigzag offset from the first RAM page;
+ *   pfn       LEB128 x, an offset from the first RAM page (x even: up by
+ *             x/2; x % 4 == 1: down by x/4 + 1) or from the top of the
+ *             frame space (x % 4 == 3: frame 2^64 - 1 - x/4), so that a
+ *             range whose end wraps past 2^64 takes one byte;
  *   ipa       LEB128 x, ipa = rotl64(x, 12): small x are page numbers;
  *   others    LEB128.
  * Decoding depends on the bytes only (never on results), so the decoded
