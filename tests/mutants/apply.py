@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Applies one mutant patch (a unified diff of one file under mm/) to a copy.
+"""Applies one mutant patch (a unified diff of one file) to a copy.
 
-  apply.py target PATCH            prints the file the patch changes, relative to mm/
+  apply.py target PATCH            prints the file the patch changes: relative to mm/
+                                   for "+++ b/mm/FILE", or linux/PATH for a file of the
+                                   hosted kernel ("+++ b/linux/PATH", PATH inside the
+                                   kernel tree, as sim/linux/meson.build's linux_files)
   apply.py apply PATCH SRC OUT     writes SRC with PATCH applied to OUT
 
 Hunks must match exactly (context and removed lines); a hunk may have moved
@@ -33,9 +36,12 @@ def parse(path):
             name = line[4:].split('\t')[0].strip()
             if target is not None:
                 fail('%s: changes more than one file' % path)
-            if not name.startswith('b/mm/'):
-                fail('%s: expected "+++ b/mm/FILE", got %r' % (path, line))
-            target = name[len('b/mm/'):]
+            if name.startswith('b/mm/'):
+                target = name[len('b/mm/'):]
+            elif name.startswith('b/linux/'):
+                target = name[len('b/'):]
+            else:
+                fail('%s: expected "+++ b/mm/FILE" or "+++ b/linux/PATH", got %r' % (path, line))
         elif HUNK.match(line):
             m = HUNK.match(line)
             old, new = [], []
@@ -58,7 +64,7 @@ def parse(path):
             continue
         i += 1
     if target is None or not hunks:
-        fail('%s: no "+++ b/mm/FILE" or no hunks' % path)
+        fail('%s: no "+++ b/mm/FILE" (or b/linux/PATH) or no hunks' % path)
     return target, hunks
 
 
