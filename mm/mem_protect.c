@@ -595,21 +595,27 @@ int hvmm_guest_unshare_host(struct hvmm_vm *vm, u64 ipa, u64 nr)
 
 /* --- a guest's own memory ------------------------------------------------- */
 
-static int guest_own_update(struct hvmm_vm *vm, u64 ipa, u64 nr, u64 pfn, u32 prot,
+/*
+ * @pfn: the first frame the op names (a map), or NULL for ops that name
+ * none. Not a reserved value: the host passes any 64-bit frame number, and
+ * one that stood for "none" would skip check_pfns() (a map of frame ~0
+ * was checked only against the guest's leaves).
+ */
+static int guest_own_update(struct hvmm_vm *vm, u64 ipa, u64 nr, const u64 *pfn, u32 prot,
 			    bool valid, int (*update)(struct hvmm_vm *vm, u64 ipa, u64 size,
 						      u64 attrs))
 {
 	struct guest_range g = {
 		.vm = vm, .start = ipa, .end = ipa + (nr << HVMM_PAGE_SHIFT), .valid = valid,
-		.sw = HVMM_PAGE_OWNED, .pa = pfn == ~0ULL ? ~0ULL : hvmm_pfn_to_phys(pfn),
+		.sw = HVMM_PAGE_OWNED, .pa = pfn ? hvmm_pfn_to_phys(*pfn) : ~0ULL,
 		.page_ok = guest_owns,
 	};
 	int ret = check_ipas(vm, ipa, nr);
 
 	if (!ret)
 		ret = check_prot(prot);
-	if (!ret && pfn != ~0ULL)
-		ret = check_pfns(pfn, nr);
+	if (!ret && pfn)
+		ret = check_pfns(*pfn, nr);
 	if (ret)
 		return ret;
 	lock_guest(vm);
@@ -641,17 +647,17 @@ static int do_protect(struct hvmm_vm *vm, u64 ipa, u64 size, u64 attrs)
 
 int hvmm_guest_unmap(struct hvmm_vm *vm, u64 ipa, u64 nr)
 {
-	return guest_own_update(vm, ipa, nr, ~0ULL, 0, true, do_park);
+	return guest_own_update(vm, ipa, nr, NULL, 0, true, do_park);
 }
 
 int hvmm_guest_map(struct hvmm_vm *vm, u64 ipa, u64 pfn, u64 nr, u32 prot)
 {
-	return guest_own_update(vm, ipa, nr, pfn, prot, false, do_unpark);
+	return guest_own_update(vm, ipa, nr, &pfn, prot, false, do_unpark);
 }
 
 int hvmm_guest_protect(struct hvmm_vm *vm, u64 ipa, u64 nr, u32 prot)
 {
-	return guest_own_update(vm, ipa, nr, ~0ULL, prot, true, do_protect);
+	return guest_own_update(vm, ipa, nr, NULL, prot, true, do_protect);
 }
 
 int hvmm_guest_handle_fault(struct hvmm_vm *vm, u64 ipa)
