@@ -33,12 +33,49 @@ static _Atomic unsigned int drop_flushes;
 static _Atomic uint64_t nr_flushes;
 static _Atomic uint64_t nr_warnings;
 static _Thread_local struct sim_panic last_warning;
+/* Threads with the event layer armed (sim_event_begin() to sim_event_end()). */
+static _Atomic unsigned int nr_events_armed;
+/* A sink or an armed thread: every event goes to trace_slow(). */
+static bool trace_all;
+
+u32 hvmm_trace_wanted;
+
+/*
+ * Which events mm/ calls hvmm_trace_emit() for: all of them while a sink
+ * records them or a thread has the event layer armed (they are events of
+ * its stream, and points where the interleaver may switch vCPUs), and
+ * PAGE_ALLOC whenever simulated memory is installed, for the dirty mark
+ * below. A PAGE_FREE nobody records is then a test in mm/ and no call.
+ */
+static void trace_wanted_update(void)
+{
+	u32 all = (1U << (HVMM_TRACE_OWNERSHIP + 1)) - 1, w = 0;
+
+	bool slow = trace_sink || atomic_load(&nr_events_armed);
+
+	if (slow)
+		w = all;
+	else if (cur_pm)
+		w = 1U << HVMM_TRACE_PAGE_ALLOC;
+	__atomic_store_n(&trace_all, slow, __ATOMIC_RELAXED);
+	__atomic_store_n(&hvmm_trace_wanted, w, __ATOMIC_RELAXED);
+}
+
+void sim_platform_events_armed(bool armed)
+{
+	if (armed)
+		atomic_fetch_add(&nr_events_armed, 1);
+	else
+		atomic_fetch_sub(&nr_events_armed, 1);
+	trace_wanted_update();
+}
 
 _Thread_local struct sim_panic_catcher *sim_panic_catcher;
 
 void sim_platform_install(struct sim_physmem *pm, const struct sim_platform_hooks *hooks)
 {
 	cur_pm = pm;
+	trace_wanted_update();
 	atomic_fetch_add_explicit(&pm_generation, 1, memory_order_relaxed);
 	if (hooks)
 		cur_hooks = *hooks;
@@ -212,22 +249,29 @@ void hvmm_isb(void)
 /*
  * With the event layer armed, word by word with each store reported as
  * mm/'s own instrumented stores are (the scheduler may switch vCPUs
- * between any two, the oracles see the scrub as one run); otherwise the
- * C library's memset, where an instrumented loop cost a hook call per
- * word (half the time of a replay with the oracles off).
+ * between any two, the oracles see the scrub as one run). Out of line,
+ * so that the common path below saves no registers.
  */
-void hvmm_clear_pages(void *va, u64 nr_pages)
+static __attribute__((noinline)) void clear_pages_reported(uint64_t *w, uint64_t *end)
 {
-	uint64_t *w = va, *end = w + (nr_pages << (HVMM_PAGE_SHIFT - 3));
-
-	if (!sim_event_cpu.armed) {
-		memset(va, 0, nr_pages << HVMM_PAGE_SHIFT);
-		return;
-	}
 	for (; w < end; w++) {
 		sim_event_hook_store(w, sizeof(*w), 0);
 		__atomic_store_n(w, 0, __ATOMIC_RELAXED);
 	}
+}
+
+/*
+ * Otherwise the C library's memset, as a tail call: this wrapper is the
+ * only thing mm/'s scrub adds to it (an instrumented loop cost a hook
+ * call per word, half the time of a replay with the oracles off).
+ */
+void hvmm_clear_pages(void *va, u64 nr_pages)
+{
+	if (__builtin_expect(sim_event_cpu.armed, 0)) {
+		clear_pages_reported(va, (uint64_t *)va + (nr_pages << (HVMM_PAGE_SHIFT - 3)));
+		return;
+	}
+	memset(va, 0, nr_pages << HVMM_PAGE_SHIFT);
 }
 
 void hvmm_cpu_relax(void)
@@ -249,15 +293,15 @@ static const enum sim_ev_kind trace_event_kind[] = {
 	[HVMM_TRACE_OWNERSHIP] = SIM_EV_OWNERSHIP,
 };
 
-/* Out of line: the page of an alloc+free pair is dirty already but the first time. */
-static __attribute__((noinline, cold)) void mark_page_dirty(uint64_t pfn)
+/*
+ * Out of line, as a tail call: the page of an alloc+free pair is dirty
+ * already but the first time, and nobody records events in the common case.
+ */
+static __attribute__((noinline)) void trace_slow(enum hvmm_trace_event ev, u64 a, u64 b,
+						 u64 c, u64 d)
 {
-	sim_physmem_mark_dirty(cur_pm, pfn, 1);
-}
-
-static __attribute__((noinline)) void trace_deliver(enum hvmm_trace_event ev, u64 a, u64 b,
-						    u64 c, u64 d)
-{
+	if (ev == HVMM_TRACE_PAGE_ALLOC && cur_pm)
+		sim_physmem_mark_dirty(cur_pm, a >> HVMM_PAGE_SHIFT, 1);
 	if (sim_event_cpu.armed &&
 	    (unsigned int)ev < sizeof(trace_event_kind) / sizeof(trace_event_kind[0]))
 		sim_event_platform(trace_event_kind[ev], a, b, c, d);
@@ -269,25 +313,31 @@ void sim_platform_set_trace_sink(sim_trace_sink_fn fn, void *ctx)
 {
 	trace_sink_ctx = ctx;
 	trace_sink = fn;
+	trace_wanted_update();
 }
 
 /*
- * mm/'s allocator calls this twice per alloc+free pair: the common case,
- * nobody listening, is kept to a few instructions.
+ * mm/ calls this for the events hvmm_trace_wanted names (see
+ * trace_wanted_update()): with nobody recording, only PAGE_ALLOC, once per
+ * allocation, the common case being a clean test and a return.
  */
-void hvmm_trace(enum hvmm_trace_event ev, u64 a, u64 b, u64 c, u64 d)
+void hvmm_trace_emit(enum hvmm_trace_event ev, u64 a, u64 b, u64 c, u64 d)
 {
+	struct sim_physmem *pm = cur_pm;
+
 	/*
 	 * mm/'s buddy hands out a block's linear-map address without a
 	 * hvmm_phys_to_virt() call (it is an offset into its pool), and its
 	 * new owner writes there: mark the block's head page as that call
 	 * would have (a multi-page block's other pages are marked by whoever
-	 * indexes into them, as for any object of several pages).
+	 * indexes into them, as for any object of several pages). An event
+	 * that was wanted a moment ago (the set changes between runs) would
+	 * at worst mark a page that need not be.
 	 */
-	if (ev == HVMM_TRACE_PAGE_ALLOC && cur_pm && !sim_physmem_dirty(cur_pm, a >> HVMM_PAGE_SHIFT))
-		mark_page_dirty(a >> HVMM_PAGE_SHIFT);
-	if (sim_event_cpu.armed || trace_sink)
-		trace_deliver(ev, a, b, c, d);
+	if (__builtin_expect(!__atomic_load_n(&trace_all, __ATOMIC_RELAXED), 1) &&
+	    (!pm || sim_physmem_dirty(pm, a >> HVMM_PAGE_SHIFT)))
+		return;
+	trace_slow(ev, a, b, c, d);
 }
 
 void hvmm_warn(const char *file, u32 line, const char *what)

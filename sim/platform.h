@@ -46,6 +46,13 @@ typedef void (*sim_trace_sink_fn)(void *ctx, int ev, uint64_t a, uint64_t b, uin
 void sim_platform_set_trace_sink(sim_trace_sink_fn fn, void *ctx);
 
 /*
+ * The event layer tells the platform when a thread arms it or disarms it:
+ * while any thread is armed, mm/ emits every trace event (hvmm_trace_wanted),
+ * as each is an event of the stream.
+ */
+void sim_platform_events_armed(bool armed);
+
+/*
  * Fault injection for negative tests of the TLB oracle: the next @count
  * TLB invalidations are dropped (counted, not performed).
  */

@@ -10,6 +10,7 @@
  * change that word again unseen.
  */
 #include "event.h"
+#include "platform.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -168,6 +169,8 @@ static void flush_store(void)
 
 void sim_event_begin(void)
 {
+	if (!armed)
+		sim_platform_events_armed(true);
 	armed = true;
 	next_index = 0;
 	pending_addr = NULL;
@@ -181,6 +184,7 @@ void sim_event_end(void)
 		return;
 	flush_store();
 	armed = false;
+	sim_platform_events_armed(false);
 	sim_event_cpu.join_at = NULL;
 }
 

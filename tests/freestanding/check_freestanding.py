@@ -21,6 +21,8 @@ def platform_symbols(header):
         if line.lstrip().startswith('#'):
             continue
         syms.update(re.findall(r'\b(hvmm_\w+)\s*\(', line))
+        # variables the platform defines (extern T hvmm_name;)
+        syms.update(re.findall(r'^\s*extern\b[^;(]*\b(hvmm_\w+)\s*;', line))
     return syms
 
 

@@ -76,7 +76,11 @@ void hvmm_warn(const char *file, u32 line, const char *what);
 
 /*
  * Optional trace hook: production builds may record the same events the
- * simulator replays. Implementations that do not trace make it a no-op.
+ * simulator replays. The platform sets bit (1 << ev) of hvmm_trace_wanted
+ * for each event it records and emits them in hvmm_trace_emit(); mm/ calls
+ * hvmm_trace(), which tests the bit first, as the kernel's tracepoints sit
+ * behind a static key: an event nobody records costs a load and a branch,
+ * not a call with five arguments (the buddy emits two per alloc+free pair).
  */
 enum hvmm_trace_event {
 	HVMM_TRACE_PAGE_ALLOC,		/* a = pa, b = order */
@@ -85,6 +89,18 @@ enum hvmm_trace_event {
 	HVMM_TRACE_S2_UNMAP,		/* a = vmid, b = ipa, c = size */
 	HVMM_TRACE_OWNERSHIP,		/* a = pa, b = from, c = to, d = state */
 };
-void hvmm_trace(enum hvmm_trace_event ev, u64 a, u64 b, u64 c, u64 d);
+extern u32 hvmm_trace_wanted;
+void hvmm_trace_emit(enum hvmm_trace_event ev, u64 a, u64 b, u64 c, u64 d);
+
+static inline void hvmm_trace(enum hvmm_trace_event ev, u64 a, u64 b, u64 c, u64 d)
+{
+	/*
+	 * A plain read, folded into the test: the platform changes the set
+	 * only while no CPU runs mm/ (between runs, as a static key is
+	 * patched), never inside one.
+	 */
+	if (hvmm_unlikely(hvmm_trace_wanted & (1U << ev)))
+		hvmm_trace_emit(ev, a, b, c, d);
+}
 
 #endif /* HVMM_PLATFORM_H */
