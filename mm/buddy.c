@@ -67,19 +67,22 @@ static u64 find_buddy_avail(const struct hvmm_page *pages, u64 nr, u64 first, u6
 }
 
 /*
- * Frees the block of order @order at index @i of the pool into it: scrub
- * it, then merge it with its buddy for as long as the buddy is free and
- * whole. hvmm_list_del clears a merged buddy's node, so the merged block
- * is all zero but for the node written at its head.
+ * Frees the block of order @order at index @i of the pool into it: merge
+ * it with its buddy for as long as the buddy is free and whole, scrub it,
+ * then list the merged block. hvmm_list_del clears a merged buddy's node,
+ * so the merged block is all zero but for the node written at its head.
+ * The merge touches only the buddies' nodes and metadata, never the freed
+ * block's memory, so the scrub can come after it: then only the merged
+ * block's node and list live across the call, instead of every value the
+ * merge loop needs.
  */
 static void attach_block(struct hvmm_pool *pool, u64 i, u8 order)
 {
 	struct hvmm_page *pages = pool->pages;
 	u64 nr = pool->nr_pages, first = pool_first_pfn(pool);
 	u64 pfn = first + i, bi;
-	u8 *va = pool->va;
-
-	hvmm_zero_pages(index_to_node(va, i), 1ULL << order);
+	u8 *va = pool->va, freed_order = order;
+	struct hvmm_list *freed = index_to_node(va, i), *node;
 
 	/* The freed head may stop being one while merging: it becomes a tail first. */
 	hvmm_page_set_tail(&pages[i]);
@@ -93,7 +96,9 @@ static void attach_block(struct hvmm_pool *pool, u64 i, u8 order)
 	}
 	i = pfn - first;
 	hvmm_page_set_order(&pages[i], order);
-	hvmm_list_add_tail(index_to_node(va, i), &pool->free_area[order]);
+	node = index_to_node(va, i);
+	hvmm_zero_pages(freed, 1ULL << freed_order);
+	hvmm_list_add_tail(node, &pool->free_area[order]);
 }
 
 /*
@@ -262,13 +267,14 @@ void *hvmm_alloc_pages(struct hvmm_pool *pool, u8 order)
 	unsigned int i = order;
 	struct hvmm_page *p;
 	phys_addr_t pa;
-	u64 idx;
+	/* Widened once: the list index and the trace both need it as a u64. */
+	u64 idx, o = order;
 
 	hvmm_spin_lock(&pool->lock);
-	if (hvmm_unlikely(i > pool->max_order))
+	if (hvmm_unlikely(o > pool->max_order))
 		goto fail;
 	/* Only now: free_area has no head for an order above the largest. */
-	head = &pool->free_area[order];
+	head = &pool->free_area[o];
 	/*
 	 * Unlikely: the common pair finds its own list non-empty, and the hint
 	 * keeps that path's load of head->next straight-line code.
@@ -294,7 +300,7 @@ void *hvmm_alloc_pages(struct hvmm_pool *pool, u8 order)
 	}
 	extract_block(pool, p, node, order);
 	set_page_refcounted(p);
-	hvmm_trace(HVMM_TRACE_PAGE_ALLOC, pa, order, 0, 0);
+	hvmm_trace(HVMM_TRACE_PAGE_ALLOC, pa, o, 0, 0);
 	hvmm_spin_unlock(&pool->lock);
 	return node;
 fail:

@@ -39,11 +39,17 @@ static inline void hvmm_list_add_tail(struct hvmm_list *node, struct hvmm_list *
 	hvmm_list_add(node, head->prev);
 }
 
-/* Unlinks @node and clears it, so unlinked nodes never leave stale pointers. */
+/*
+ * Unlinks @node and clears it, so unlinked nodes never leave stale pointers.
+ * Both neighbours are read first: the store to prev->next could alias
+ * node->prev for the compiler, which would then load it twice.
+ */
 static inline void hvmm_list_del(struct hvmm_list *node)
 {
-	node->prev->next = node->next;
-	node->next->prev = node->prev;
+	struct hvmm_list *prev = node->prev, *next = node->next;
+
+	prev->next = next;
+	next->prev = prev;
 	node->next = NULL;
 	node->prev = NULL;
 }
