@@ -44,6 +44,12 @@ extern char **cli_argv;
 /* Prints "hvmm: " + message to stderr; returns EXIT_USAGE. */
 __attribute__((format(printf, 1, 2)))
 int cli_usage_error(const char *fmt, ...);
+/*
+ * Runs this command line in the program whose mm/ writes the page tables
+ * @val (this one: returns 1; another: does not return). -1 with a message
+ * naming @what (an option, or a trace's line) if it cannot.
+ */
+int cli_run_on_pgtable(const char *what, const char *val);
 
 /*
  * Machine options shared by every subcommand that runs a machine. Each

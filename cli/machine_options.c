@@ -169,6 +169,9 @@ int cli_machine_options_check(const struct cli_machine_options *o, const char *f
 	case SIM_CONFIG_POOL_RESERVED:
 		val = given_value(o, opt = "--pool-reserved");
 		break;
+	case SIM_CONFIG_PGTABLE:
+		val = given_value(o, opt = "--pgtable");
+		break;
 	}
 	if (opt && val && file)
 		return cli_usage_error("%s %s: %s (on top of the configuration of %s)", opt, val, why,
@@ -205,19 +208,20 @@ static bool sibling_program(const char *name, char *path, size_t len)
 }
 
 /*
- * --pgtable: mm/'s calls to its page tables are direct calls, so another
- * implementation is another link of mm/ (sim/linux/meson.build), and a run
- * on it is the same command line run by that program, which this one
- * becomes. The page tables of this program are simply accepted.
+ * --pgtable, or a trace's pgtable line: mm/'s calls to its page tables are
+ * direct calls, so another implementation is another link of mm/
+ * (sim/linux/meson.build), and a run on it is the same command line run by
+ * that program, which this one becomes. The page tables of this program
+ * are simply accepted. @what names the setting in messages.
  */
-static int select_pgtable(const char *val)
+int cli_run_on_pgtable(const char *what, const char *val)
 {
 	char path[4096];
 
 	if (!strcmp(val, sim_mm_pgtable_name()))
 		return 1;
 	if (!sim_pgtable_find(val)) {
-		fprintf(stderr, "hvmm: --pgtable %s: unknown page tables; known:", val);
+		fprintf(stderr, "hvmm: %s %s: unknown page tables; known:", what, val);
 		for (unsigned int i = 0; sim_pgtables[i]; i++)
 			fprintf(stderr, " %s", sim_pgtables[i]->name);
 		if (!strcmp(val, "linux-kvm"))
@@ -227,14 +231,14 @@ static int select_pgtable(const char *val)
 		return -1;
 	}
 	if (!sibling_program(val, path, sizeof(path)) || access(path, X_OK)) {
-		fprintf(stderr, "hvmm: --pgtable %s: runs in the program %s%s beside this one, "
-			"which is missing (build or install it with the rest of hvmm)\n", val,
+		fprintf(stderr, "hvmm: %s %s: runs in the program %s%s beside this one, "
+			"which is missing (build or install it with the rest of hvmm)\n", what, val,
 			strcmp(val, "hvmm") ? "hvmm-" : "", val);
 		return -1;
 	}
 	fflush(NULL);
 	execv(path, cli_argv);
-	fprintf(stderr, "hvmm: --pgtable %s: cannot run %s: %s\n", val, path, strerror(errno));
+	fprintf(stderr, "hvmm: %s %s: cannot run %s: %s\n", what, val, path, strerror(errno));
 	return -1;
 }
 
@@ -242,8 +246,13 @@ static int apply_option(struct cli_machine_options *o, const char *opt, const ch
 {
 	uint64_t v;
 
-	if (!strcmp(opt, "--pgtable"))
-		return select_pgtable(val);
+	if (!strcmp(opt, "--pgtable")) {
+		int ret = cli_run_on_pgtable(opt, val);
+
+		if (ret > 0)
+			snprintf(o->cfg.pgtable, sizeof(o->cfg.pgtable), "%s", val);
+		return ret;
+	}
 
 	if (!strcmp(opt, "--allocator")) {
 		if (!sim_allocator_find(val)) {

@@ -2,10 +2,34 @@
 /* Reading the trace a command runs: its machine, then its ops. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "grow.h"
+#include "pgtable/pgtable.h"
 #include "trace/trace.h"
+
+/*
+ * A trace that names page tables this program does not link (its pgtable
+ * line, unless --pgtable overrides it) is run by the program that has them,
+ * with the same command line: this one becomes it. A trace on standard
+ * input cannot be read twice, so there the user names them.
+ */
+static int follow_pgtable(const struct cli_machine_options *mo, const char *path,
+			  const struct sim_trace_header *h)
+{
+	char what[4200];
+
+	if (!strcmp(mo->cfg.pgtable, sim_mm_pgtable_name()))
+		return 0;
+	snprintf(what, sizeof(what), "%s:%llu: pgtable", path, (unsigned long long)h->at_pgtable);
+	if (!strcmp(path, "-")) {
+		fprintf(stderr, "hvmm: %s %s: runs in another program; with the trace on standard "
+			"input, give --pgtable %s\n", what, mo->cfg.pgtable, mo->cfg.pgtable);
+		return 2;
+	}
+	return cli_run_on_pgtable(what, mo->cfg.pgtable) < 0 ? 2 : 0;
+}
 
 struct sim_trace_reader *cli_open_trace(const char *path, struct cli_machine_options *mo)
 {
@@ -17,6 +41,7 @@ struct sim_trace_reader *cli_open_trace(const char *path, struct cli_machine_opt
 		return NULL;
 	}
 	if (cli_machine_options_rebase(mo, &sim_trace_reader_header(r)->cfg) ||
+	    follow_pgtable(mo, path, sim_trace_reader_header(r)) ||
 	    cli_machine_options_check(mo, path, sim_trace_reader_header(r))) {
 		sim_trace_close(r);
 		return NULL;

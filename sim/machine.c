@@ -25,6 +25,7 @@
 #include "machine_vm.h"
 #include "oracle/avail.h"
 #include "oracle/linearize.h"
+#include "pgtable/pgtable.h"
 #include "platform.h"
 #include "stamp.h"
 #include "vmemmap.h"
@@ -39,6 +40,7 @@ void sim_machine_config_default(struct sim_machine_config *cfg)
 	cfg->regions[0] = (struct sim_region_config){ SIM_REGION_RAM, 0x80000000ULL, 1ULL << 30 };
 	cfg->nr_regions = 1;
 	snprintf(cfg->allocator, sizeof(cfg->allocator), "buddy");
+	snprintf(cfg->pgtable, sizeof(cfg->pgtable), "%s", sim_mm_pgtable_name());
 	cfg->pool_pages = (64ULL << 20) >> HVMM_PAGE_SHIFT;
 	cfg->pool_reserved = 0;
 	cfg->vcpus = 1;
@@ -108,6 +110,18 @@ static enum sim_config_part pool_config(const struct sim_machine_config *cfg,
 	return SIM_CONFIG_OK;
 }
 
+/* Only the page tables linked into this program can be built. */
+static enum sim_config_part pgtable_config(const struct sim_machine_config *cfg,
+					   char *err, size_t errlen)
+{
+	if (!strcmp(cfg->pgtable, sim_mm_pgtable_name()))
+		return SIM_CONFIG_OK;
+	snprintf(err, errlen, "page tables '%s', but this program's mm/ writes '%s' (hvmm runs "
+		 "a trace that names other page tables in the program built with them)",
+		 cfg->pgtable, sim_mm_pgtable_name());
+	return SIM_CONFIG_PGTABLE;
+}
+
 /*
  * Where a run writes densely, one 2 MiB page costs one fault instead of
  * 512 (a first touch costs 10-20 us here, more than most ops): the low
@@ -134,7 +148,8 @@ static int setup_allocator(struct sim_machine *m, char *err, size_t errlen)
 	const struct sim_allocator_ops *ops;
 	struct sim_alloc_config acfg;
 
-	if (pool_config(&m->cfg, &m->pm, &ops, &acfg, err, errlen) != SIM_CONFIG_OK)
+	if (pool_config(&m->cfg, &m->pm, &ops, &acfg, err, errlen) != SIM_CONFIG_OK ||
+	    pgtable_config(&m->cfg, err, errlen) != SIM_CONFIG_OK)
 		return -1;
 	/*
 	 * One mapping for the largest pool the machine can have (a RAM
@@ -251,10 +266,13 @@ enum sim_config_part sim_machine_config_check(const struct sim_machine_config *c
 	struct sim_alloc_config acfg;
 	struct sim_physmem pm;
 
+	enum sim_config_part part;
+
 	memset(&pm, 0, sizeof(pm));	/* regions only: nothing is mapped */
 	if (add_regions(&pm, cfg, index, err, errlen))
 		return SIM_CONFIG_REGION;
-	return pool_config(cfg, &pm, &ops, &acfg, err, errlen);
+	part = pool_config(cfg, &pm, &ops, &acfg, err, errlen);
+	return part == SIM_CONFIG_OK ? pgtable_config(cfg, err, errlen) : part;
 }
 
 struct sim_machine *sim_machine_create(const struct sim_machine_config *cfg,

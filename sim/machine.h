@@ -32,6 +32,13 @@ struct sim_machine_config {
 	struct sim_region_config regions[SIM_MAX_REGIONS];
 	unsigned int nr_regions;
 	char allocator[32];		/* name in sim_allocators[] */
+	/*
+	 * The stage-2 page tables mm/ writes (sim/pgtable/): a link-time
+	 * choice, so only this program's own (sim_mm_pgtable_name(), the
+	 * default) can be built; a trace names another to be run by the
+	 * program that has it.
+	 */
+	char pgtable[32];
 	/* If set, used instead of looking @allocator up (tests wrap adapters with faults). */
 	const struct sim_allocator_ops *allocator_ops;
 	uint64_t pool_base;		/* physical address; 0: start of the first RAM region */
@@ -73,6 +80,7 @@ enum sim_config_part {
 	SIM_CONFIG_ALLOCATOR,
 	SIM_CONFIG_POOL,		/* pool_base and pool_pages against the RAM regions */
 	SIM_CONFIG_POOL_RESERVED,
+	SIM_CONFIG_PGTABLE,		/* page tables this program does not link */
 };
 
 /*

@@ -8,6 +8,7 @@
 
 #include <hvmm/types.h>
 
+#include "pgtable/pgtable.h"
 #include "trace.h"
 
 /* Limits that keep a hostile header from asking for absurd resources. */
@@ -40,6 +41,8 @@ int sim_trace_header_from_config(struct sim_trace_header *h, const struct sim_ma
 		   SIM_TRACE_HAS_POOL_RESERVED | SIM_TRACE_HAS_VCPUS | SIM_TRACE_HAS_SEED;
 	if (cfg->pool_base)
 		h->given |= SIM_TRACE_HAS_POOL_BASE;
+	if (strcmp(cfg->pgtable, "hvmm"))
+		h->given |= SIM_TRACE_HAS_PGTABLE;
 	return 0;
 }
 
@@ -143,6 +146,18 @@ static int apply(struct sim_trace_header *h, const char *key, const char *val,
 		h->at_allocator = h->at;
 		return 0;
 	}
+	if (!strcmp(key, "pgtable")) {
+		if (once(h, SIM_TRACE_HAS_PGTABLE, key, err, errlen))
+			return -1;
+		if (!*val || strlen(val) >= sizeof(h->cfg.pgtable)) {
+			snprintf(err, errlen, "pgtable NAME; got '%s'", val);
+			return -1;
+		}
+		snprintf(h->cfg.pgtable, sizeof(h->cfg.pgtable), "%s", val);
+		h->given |= SIM_TRACE_HAS_PGTABLE;
+		h->at_pgtable = h->at;
+		return 0;
+	}
 	if (!strcmp(key, "pool-base")) {
 		if (once(h, SIM_TRACE_HAS_POOL_BASE, key, err, errlen))
 			return -1;
@@ -201,14 +216,14 @@ static int apply(struct sim_trace_header *h, const char *key, const char *val,
 		return 0;
 	}
 	snprintf(err, errlen, "an op or a configuration line (ram, reserved, mmio, allocator, "
-		 "pool-base, pool-pages, pool-reserved, vcpus, seed, hyp-pool-pages); got '%s'", key);
+		 "pgtable, pool-base, pool-pages, pool-reserved, vcpus, seed, hyp-pool-pages); got '%s'", key);
 	return -1;
 }
 
 static bool known_key(const char *key)
 {
 	static const char *const keys[] = {
-		"ram", "reserved", "mmio", "allocator", "pool-base", "pool-pages", "pool-reserved",
+		"ram", "reserved", "mmio", "allocator", "pgtable", "pool-base", "pool-pages", "pool-reserved",
 		"vcpus", "seed", "hyp-pool-pages",
 	};
 
@@ -252,10 +267,17 @@ int sim_trace_header_line(struct sim_trace_header *h, const char *line, char *er
 int sim_trace_header_check(const struct sim_trace_header *h, uint64_t *at, char *err,
 			   size_t errlen)
 {
+	struct sim_machine_config cfg = h->cfg;
 	char why[256];
 	unsigned int i = 0;
 
-	switch (sim_machine_config_check(&h->cfg, &i, why, sizeof(why))) {
+	/*
+	 * The machine the trace describes, whichever program runs it: the
+	 * page tables are a link-time choice the command makes (the CLI runs a
+	 * trace in the program built with them), not part of the format.
+	 */
+	snprintf(cfg.pgtable, sizeof(cfg.pgtable), "%s", sim_mm_pgtable_name());
+	switch (sim_machine_config_check(&cfg, &i, why, sizeof(why))) {
 	case SIM_CONFIG_OK:
 		return 0;
 	case SIM_CONFIG_REGION:
@@ -271,6 +293,8 @@ int sim_trace_header_check(const struct sim_trace_header *h, uint64_t *at, char 
 		break;
 	case SIM_CONFIG_POOL_RESERVED:
 		*at = h->at_pool_reserved;
+		break;
+	case SIM_CONFIG_PGTABLE:	/* not judged here (above) */
 		break;
 	}
 	snprintf(err, errlen, "a machine this simulator can build: %s", why);
@@ -315,6 +339,9 @@ const char *sim_trace_header_text(const struct sim_trace_header *h, char *buf, s
 		    (unsigned long long)c->regions[i].base);
 	}
 	OUT("allocator %s\n", c->allocator);
+	/* mm/'s own tables are the default: only another implementation is named. */
+	if (strcmp(c->pgtable, "hvmm"))
+		OUT("pgtable %s\n", c->pgtable);
 	if (c->pool_base)
 		OUT("pool-base 0x%llx\n", (unsigned long long)c->pool_base);
 	OUT("pool-pages %llu\n", (unsigned long long)c->pool_pages);

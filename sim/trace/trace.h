@@ -47,6 +47,7 @@ enum sim_trace_format {
 #define SIM_TRACE_HAS_VCPUS		0x20u
 #define SIM_TRACE_HAS_SEED		0x40u
 #define SIM_TRACE_HAS_HYP_POOL_PAGES	0x80u
+#define SIM_TRACE_HAS_PGTABLE		0x100u
 
 struct sim_trace_header {
 	unsigned int version;
@@ -67,7 +68,7 @@ struct sim_trace_header {
 	 */
 	uint64_t at;
 	uint64_t at_region[SIM_MAX_REGIONS], at_allocator, at_pool_base, at_pool_pages,
-		 at_pool_reserved;
+		 at_pool_reserved, at_pgtable;
 };
 
 /* A malformed trace: "file:line: what was expected" (binary: "file: byte N: ..."). */
