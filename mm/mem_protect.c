@@ -133,6 +133,20 @@ static u64 owner_annotation(u16 owner)
 	       ((u64)owner << HVMM_S2_INVALID_OWNER_SHIFT) & HVMM_S2_INVALID_OWNER_MASK;
 }
 
+/*
+ * Table pages marking a range in the host's stage-2 can take, reserved
+ * before anything changes. The table says how many: mm/'s own annotates
+ * whole blocks and needs tables only at the range's edges, an
+ * implementation that annotates page by page (pKVM's host stage-2, with
+ * host_stage2_force_pte_cb) needs a last-level table per 2 MiB.
+ */
+static int reserve_host_owner(phys_addr_t pa, u64 size, u16 owner)
+{
+	return hvmm_pgtable_reserve(&hvmm_host.pgt,
+				    hvmm_pgtable_set_invalid_tables_needed(&hvmm_host.pgt, pa, size,
+									   owner_annotation(owner)));
+}
+
 /* Marks the host's view of a range: absent and annotated, or lazily mappable. */
 static void host_set_owner(phys_addr_t pa, u64 size, u16 owner)
 {
@@ -285,7 +299,7 @@ int hvmm_host_donate_hyp(u64 pfn, u64 nr)
 	if (!all_pages(pfn, nr, host_owns))
 		ret = -HVMM_EPERM;
 	else
-		ret = hvmm_pgtable_reserve(&hvmm_host.pgt, HVMM_PGT_EDGE_TABLES);
+		ret = reserve_host_owner(hvmm_pfn_to_phys(pfn), nr << HVMM_PAGE_SHIFT, HVMM_OWNER_HYP);
 	if (!ret) {
 		host_set_owner(hvmm_pfn_to_phys(pfn), nr << HVMM_PAGE_SHIFT, HVMM_OWNER_HYP);
 		for (i = 0; i < nr; i++)
@@ -308,7 +322,7 @@ int hvmm_hyp_donate_host(u64 pfn, u64 nr)
 	if (!all_pages(pfn, nr, donated_to_hyp))
 		ret = -HVMM_EPERM;
 	else
-		ret = hvmm_pgtable_reserve(&hvmm_host.pgt, HVMM_PGT_EDGE_TABLES);
+		ret = reserve_host_owner(hvmm_pfn_to_phys(pfn), nr << HVMM_PAGE_SHIFT, HVMM_OWNER_HOST);
 	if (!ret) {
 		/* Scrubbed before the host stage-2 lets the host at them. */
 		for (i = 0; i < nr; i++)
@@ -428,7 +442,7 @@ int hvmm_host_donate_guest(struct hvmm_vm *vm, u64 ipa, u64 pfn, u64 nr)
 	if (!ret)
 		ret = check_guest_empty(vm, ipa, nr);
 	if (!ret)
-		ret = hvmm_pgtable_reserve(&hvmm_host.pgt, HVMM_PGT_EDGE_TABLES);
+		ret = reserve_host_owner(pa, nr << HVMM_PAGE_SHIFT, vm->owner_id);
 	if (!ret)
 		ret = reserve_guest_map(vm, ipa, nr, pa);
 	if (!ret) {
