@@ -1057,11 +1057,18 @@ static int raw_alloc_call(struct conc *c, const struct sim_op *op, uint64_t *val
 			return -HVMM_ENOENT;
 		if (op->kind == SIM_OP_FREE && r->refs > 1)
 			return -HVMM_EBUSY;
+		/*
+		 * The caller's reference is spent as the call starts, not when
+		 * it returns: another vCPU dropping the same handle's last
+		 * reference meanwhile finds none (ENOENT, as in a sequential
+		 * run), instead of calling mm/ a second time for it.
+		 */
+		c->raw[ri].refs--;
 		if (a->ops->put)
 			ret = a->ops->put(a, r->pfn);
 		else
-			ret = r->refs > 1 ? 0 : a->ops->free(a, r->pfn, r->pages);
-		c->raw[ri].refs -= !ret;
+			ret = c->raw[ri].refs ? 0 : a->ops->free(a, r->pfn, r->pages);
+		c->raw[ri].refs += !!ret;
 		return ret;
 	}
 }
