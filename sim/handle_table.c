@@ -23,6 +23,13 @@ struct sim_handle *sim_handles_live(const struct sim_handles *t, uint32_t h)
 	return &t->h[h];
 }
 
+struct sim_handle *sim_handles_released(const struct sim_handles *t, uint32_t h)
+{
+	if (h >= t->cap || t->h[h].live || !t->h[h].pages)
+		return NULL;
+	return &t->h[h];
+}
+
 void sim_handles_clear(struct sim_handles *t)
 {
 	if (t->h)

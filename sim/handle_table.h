@@ -31,6 +31,8 @@ struct sim_handles {
 struct sim_handle *sim_handles_slot(struct sim_handles *t, uint32_t h);
 /* Handle @h if it is live, else NULL. */
 struct sim_handle *sim_handles_live(const struct sim_handles *t, uint32_t h);
+/* Handle @h if it named a block whose last reference is gone (the block as it was), else NULL. */
+struct sim_handle *sim_handles_released(const struct sim_handles *t, uint32_t h);
 /* Every handle dead; the table keeps its memory. */
 void sim_handles_clear(struct sim_handles *t);
 void sim_handles_fini(struct sim_handles *t);

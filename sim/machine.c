@@ -2,8 +2,9 @@
 /*
  * The executor. Each op is checked for validity against the executor's own
  * handle table first (an invalid op gets an error code and never reaches
- * mm/, which would rightly panic on misuse), then run against mm/ with
- * panics caught, then judged by the oracles. One concern per file: the
+ * mm/, which would rightly panic on misuse; the one misuse handed to mm/ on
+ * purpose is a double put, which it must refuse or stop: double_put()),
+ * then run against mm/ with panics caught, then judged by the oracles. One concern per file: the
  * handle table (handle_table.c), allocation stamps (stamp.c), AVAIL
  * (oracle/avail.c), the bitmap-family ops (machine_bitmap.c), the VM side
  * (machine_vm.c), the heap (machine_heap.c); here set-up, dispatch and the
@@ -235,6 +236,7 @@ static void machine_teardown(struct sim_machine *m)
 		sim_heap_teardown(m->heap);
 	memset(&m->stats, 0, sizeof(m->stats));
 	m->dead = false;
+	m->misuse = false;
 	conc_forget(m);
 	sim_maptab_reset(m->maptab);
 }
@@ -551,12 +553,56 @@ static int drop_ref(struct sim_machine *m, struct sim_handle *hd)
 	return ret;
 }
 
+/* True if no page of [pfn, pfn + nr) has been handed out since it was freed. */
+static bool still_free(const struct sim_machine *m, uint64_t pfn, uint64_t nr)
+{
+	if (!sim_alloc_shadow_covers(&m->shadow, pfn, nr))
+		return false;
+	for (uint64_t i = 0; i < nr; i++)
+		if (sim_alloc_shadow_get(&m->shadow, pfn + i) != SIM_SHADOW_FREE)
+			return false;
+	return true;
+}
+
+/*
+ * A put or free of a handle whose last reference is gone: a buggy caller's
+ * double put. While its block is still free it reaches the allocator as the
+ * caller made it, and mm/ must refuse it (an error) or stop (its misuse
+ * check panics, as pKVM's hyp_page_ref_dec() does since "Report corrupted
+ * refcount at EL2"): a count that wraps leaves a free block counted as
+ * held. Once a page of it was handed out again, the put would drop another
+ * owner's reference, which no allocator can tell from a legal put: refused
+ * here, as are double puts inside a concurrent or committed run.
+ */
+static int double_put(struct sim_machine *m, const struct sim_op *op)
+{
+	const struct sim_handle *hd = sim_handles_released(&m->handles, op->h);
+	int ret;
+
+	if (!hd || m->outcome || m->conc_running || m->committing ||
+	    !still_free(m, hd->pfn, hd->pages))
+		return -HVMM_ENOENT;
+	m->misuse = true;
+	if (m->alloc.ops->put)
+		ret = m->alloc.ops->put(&m->alloc, hd->pfn);
+	else
+		ret = m->alloc.ops->free(&m->alloc, hd->pfn, hd->pages);
+	m->misuse = false;
+	if (!ret)
+		sim_report_violation(&m->report, SIM_ORACLE_ROBUST,
+			"%s h%u: the allocator took a double put (pfn 0x%llx+%llu, free since h%u's "
+			"last reference went): it must refuse it or stop, not count a free block again",
+			sim_op_descs[op->kind].name, op->h, (unsigned long long)hd->pfn,
+			(unsigned long long)hd->pages, op->h);
+	return ret;
+}
+
 static int op_free(struct sim_machine *m, const struct sim_op *op)
 {
 	struct sim_handle *hd = live_handle(m, op->h);
 
 	if (!hd)
-		return -HVMM_ENOENT;
+		return double_put(m, op);
 	if (hd->refs > 1)
 		return -HVMM_EBUSY;
 	return drop_ref(m, hd);
@@ -566,7 +612,7 @@ static int op_put(struct sim_machine *m, const struct sim_op *op)
 {
 	struct sim_handle *hd = live_handle(m, op->h);
 
-	return hd ? drop_ref(m, hd) : -HVMM_ENOENT;
+	return hd ? drop_ref(m, hd) : double_put(m, op);
 }
 
 static int op_get(struct sim_machine *m, const struct sim_op *op)
@@ -665,6 +711,16 @@ static int exec_at(struct sim_machine *m, const struct sim_op *op, uint64_t *val
 		sim_panic_disarm();
 	} else {
 		m->dead = true;
+		if (m->misuse) {
+			/* mm/ stopped a caller's misuse, as it must: the run ends here. */
+			m->misuse = false;
+			if (m->report.stream)
+				fprintf(m->report.stream, "STOPPED at op %llu (%s): mm/ refused a misuse "
+					"by panicking at %s:%u: %s; no later op runs\n",
+					(unsigned long long)index, sim_report_op_text(&m->report),
+					catcher.panic.file, catcher.panic.line, catcher.panic.what);
+			return -HVMM_EFAULT;
+		}
 		sim_report_violation(&m->report, SIM_ORACLE_ROBUST,
 				     "mm/ panicked at %s:%u: %s",
 				     catcher.panic.file, catcher.panic.line, catcher.panic.what);

@@ -28,6 +28,11 @@ struct sim_machine {
 	struct sim_machine_stats stats;
 	struct sim_handles handles;	/* what each live allocation handle names */
 	bool dead;			/* mm/ panicked: state is no longer trustworthy */
+	/*
+	 * The op hands mm/ a caller's misuse (a double put) that mm/ must
+	 * refuse or stop: a panic then is the right answer, not a violation.
+	 */
+	bool misuse;
 	bool alloc_ready;
 	struct sim_vmstate *vms;	/* the VM side (machine_vm.c) */
 	struct sim_heapstate *heap;	/* the byte heap (machine_heap.c) */
