@@ -112,7 +112,8 @@ int hvmm_bitmap_init(struct hvmm_bitmap *bm, u64 base_pfn, u64 nr_frames,
 
 static int frame_index(const struct hvmm_bitmap *bm, u64 pfn, u64 *idx)
 {
-	if (pfn < bm->base_pfn || pfn - bm->base_pfn >= bm->nr_frames)
+	/* One compare: below base_pfn, the difference wraps past nr_frames. */
+	if (pfn - bm->base_pfn >= bm->nr_frames)
 		return -HVMM_ERANGE;
 	*idx = pfn - bm->base_pfn;
 	return HVMM_OK;
@@ -286,11 +287,11 @@ static void recompute_node(struct hvmm_bitmap *bm, u32 level, u64 j)
  * stale node's ancestors are already stale, so the walk stops at the first
  * one that is.
  */
-static void mark_stale(struct hvmm_bitmap *bm, u64 j)
+static inline __attribute__((always_inline)) void mark_stale_walk(struct hvmm_bitmap *bm, u64 j)
 {
-	u32 level;
+	u32 level, top = bm->top;	/* read once: the stores below may alias it */
 
-	for (level = 1; level < bm->top; level++) {
+	for (level = 1; level < top; level++) {
 		struct hvmm_bitmap_node *parent = &bm->nodes[level + 1][j >> 6];
 		u64 bit = 1ULL << (j & FANOUT_MASK);
 
@@ -329,16 +330,44 @@ static void word_emptiness_changed(struct hvmm_bitmap *bm, u64 w)
 }
 
 /*
- * Word @w of free[] changed from @old: keep the avail bits, the lowest-free
- * hint and the stale marks right.
+ * The stale marks, and the avail bits if the word's emptiness changed:
+ * inline in range_assign(), which changes whole words, and out of line
+ * (word_changed_walk) past the single-frame ops' common case.
  */
-static void word_changed(struct hvmm_bitmap *bm, u64 w, u64 old)
+static inline __attribute__((always_inline)) void word_marks_update(struct hvmm_bitmap *bm,
+								    u64 w, u64 old, u64 new)
 {
-	if (!old != !bm->free[w])
+	mark_stale_walk(bm, w >> HVMM_BITMAP_FANOUT_SHIFT);
+	if (!old != !new)
 		word_emptiness_changed(bm, w);
-	if (bm->free[w] && w < bm->first_free_word)
+}
+
+static void __attribute__((noinline)) word_changed_walk(struct hvmm_bitmap *bm, u64 w,
+							u64 old, u64 new)
+{
+	word_marks_update(bm, w, old, new);
+}
+
+/*
+ * Word @w of free[] changed from @old to @new: keep the avail bits, the
+ * lowest-free hint and the stale marks right. Inlined into the
+ * single-frame ops: a run of frees or allocations in one level-1 node
+ * finds the node stale already after the first, and a word keeps its
+ * emptiness but at its first and last frame, so the common case is a
+ * load and a bit test, and the rest one call with nothing of the
+ * caller's live across it.
+ */
+static inline __attribute__((always_inline)) void word_changed(struct hvmm_bitmap *bm, u64 w,
+							       u64 old, u64 new)
+{
+	u64 j = w >> HVMM_BITMAP_FANOUT_SHIFT;
+
+	if (new && w < bm->first_free_word)
 		bm->first_free_word = w;
-	mark_stale(bm, w >> HVMM_BITMAP_FANOUT_SHIFT);
+	if (hvmm_likely(!old == !new && bm->top > 1 &&
+			(bm->nodes[2][j >> 6].stale & (1ULL << (j & FANOUT_MASK)))))
+		return;
+	word_changed_walk(bm, w, old, new);
 }
 
 /* Sets (@set) or clears bits [i, i + n) of @map; free[] changes are propagated. */
@@ -356,8 +385,11 @@ static void range_assign(struct hvmm_bitmap *bm, u64 *map, u64 i, u64 n, bool se
 			map[i >> 6] |= mask;
 		else
 			map[i >> 6] &= ~mask;
-		if (map == bm->free)
-			word_changed(bm, i >> 6, old);
+		if (map == bm->free) {
+			if (map[i >> 6] && (i >> 6) < bm->first_free_word)
+				bm->first_free_word = i >> 6;
+			word_marks_update(bm, i >> 6, old, map[i >> 6]);
+		}
 		i = last + 1;
 	}
 }
@@ -609,7 +641,7 @@ static bool lowest_free_word(struct hvmm_bitmap *bm, u64 *word)
  * them: with -fPIC a call to an exported function could not be inlined
  * (it might be interposed), and the single-frame ops are a few ns.
  */
-static int alloc_frame(struct hvmm_bitmap *bm, u64 *pfn)
+static inline __attribute__((always_inline)) int alloc_frame(struct hvmm_bitmap *bm, u64 *pfn)
 {
 	u64 w, old, bit;
 
@@ -620,7 +652,7 @@ static int alloc_frame(struct hvmm_bitmap *bm, u64 *pfn)
 	bit = __builtin_ctzll(old);
 	bm->free[w] = old & (old - 1);
 	bm->nr_free--;
-	word_changed(bm, w, old);
+	word_changed(bm, w, old, old & (old - 1));
 	*pfn = bm->base_pfn + (w << 6) + bit;
 	return HVMM_OK;
 }
@@ -700,23 +732,34 @@ int hvmm_bitmap_alloc_at(struct hvmm_bitmap *bm, u64 pfn, u64 count, u32 align_l
 	return ret;
 }
 
-static int free_frame(struct hvmm_bitmap *bm, u64 pfn)
+/*
+ * Beyond the lock-free crate hvisor uses (which checks nothing), a free
+ * is refused for a frame outside the map, one never inserted and one
+ * already free (a double free): the range is one compare, the other two a
+ * load and a bit test each, and the free word is read once for the test
+ * and the update. With the lock assertion, the checks are about a dozen
+ * of the instructions of a lock-held single free.
+ */
+static inline __attribute__((always_inline)) int free_frame(struct hvmm_bitmap *bm, u64 pfn)
 {
-	u64 i, old;
+	u64 i, w, bit, old, *word;
 	int ret;
 
 	bitmap_assert_locked(bm);
 	ret = frame_index(bm, pfn, &i);
 	if (ret)
 		return ret;
-	if (!test_bit(bm->present, i))
+	w = i >> 6;
+	bit = 1ULL << (i & 63);
+	if (!(bm->present[w] & bit))
 		return -HVMM_ENOENT;
-	if (test_bit(bm->free, i))
+	word = &bm->free[w];
+	old = *word;
+	if (old & bit)
 		return -HVMM_EEXIST;
-	old = bm->free[i >> 6];
-	bm->free[i >> 6] = old | (1ULL << (i & 63));
+	*word = old | bit;
 	bm->nr_free++;
-	word_changed(bm, i >> 6, old);
+	word_changed(bm, w, old, old | bit);
 	return HVMM_OK;
 }
 
