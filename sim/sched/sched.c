@@ -53,6 +53,7 @@ struct vcpu {
 	struct sim_sched_access next;	/* paused before it */
 	struct sim_sched_access last;	/* taken in its last step */
 	void *loaded;			/* what it loaded last (a spinner waits on it) */
+	bool loaded_stale;		/* another vCPU wrote there since: a spinner runs on */
 	void *wait_addr;		/* sleeping until a write here */
 };
 
@@ -278,7 +279,12 @@ static void switch_to(struct sim_sched *s, int next)
 	fiber_arrived(s, fake);
 }
 
-/* Wakes the spinners waiting on what @a wrote. */
+/*
+ * Wakes the spinners waiting on what @a wrote, and marks the loads it made
+ * stale: a vCPU may take steps between its load and its spin-wait hint
+ * (whatever else the compiler put in the loop), and a write in between
+ * must keep it from sleeping on a value that already changed.
+ */
 static void wake_writers_waiters(struct sim_sched *s, const struct sim_sched_access *a)
 {
 	uintptr_t lo = (uintptr_t)a->addr, hi = lo + a->size;
@@ -288,6 +294,8 @@ static void wake_writers_waiters(struct sim_sched *s, const struct sim_sched_acc
 	for (unsigned int i = 0; i < s->nr; i++) {
 		struct vcpu *w = &s->v[i];
 
+		if ((uintptr_t)w->loaded >= lo && (uintptr_t)w->loaded < hi)
+			w->loaded_stale = true;
 		if (w->state == V_SLEEPING && (uintptr_t)w->wait_addr >= lo &&
 		    (uintptr_t)w->wait_addr < hi)
 			w->state = V_READY;
@@ -376,7 +384,7 @@ static void on_event(void *ctx, const struct sim_event *ev)
 		step_done(s, v);
 	if (ev->kind == SIM_EV_RELAX) {
 		v->next = (struct sim_sched_access){ .kind = SIM_EV_RELAX, .valid = 1 };
-		if (v->loaded) {
+		if (v->loaded && !v->loaded_stale) {
 			v->wait_addr = v->loaded;
 			v->state = V_SLEEPING;
 		}
@@ -389,8 +397,10 @@ static void on_event(void *ctx, const struct sim_event *ev)
 			.addr = ev->addr, .size = ev->size, .kind = (uint8_t)ev->kind,
 			.write = !load, .valid = 1, .flags = ev->flags,
 		};
-		if (load)
+		if (load) {
 			v->loaded = ev->addr;
+			v->loaded_stale = false;
+		}
 	}
 	reschedule(s);
 }

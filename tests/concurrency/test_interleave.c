@@ -9,6 +9,7 @@
 
 #include "event/event.h"
 #include "machine_conc.h"
+#include "sched/sched.h"
 #include "tap.h"
 #include "vmtest.h"
 
@@ -212,11 +213,69 @@ static void step_checks_see_every_step(void)
 	sim_machine_destroy(m);
 }
 
+
+/*
+ * A spinner that takes a step between its load and its spin-wait hint (as
+ * a coverage counter the compiler put in the loop does) must not sleep on
+ * a value another vCPU changed in between: here vCPU 1 sets the flag while
+ * vCPU 0 is between its load (0) and its hint.
+ */
+static volatile uint32_t spin_flag;
+static uint8_t spin_other;
+
+static void spinner(void *arg, unsigned int vcpu)
+{
+	(void)arg;
+	(void)vcpu;
+	for (;;) {
+		sim_event_access((void *)&spin_flag, 4, false, 0);
+		if (spin_flag)
+			return;
+		sim_event_access(&spin_other, 1, true, 0);
+		spin_other++;
+		sim_event_relax();
+	}
+}
+
+static void setter(void *arg, unsigned int vcpu)
+{
+	(void)arg;
+	(void)vcpu;
+	sim_event_access((void *)&spin_flag, 4, true, 0);
+	spin_flag = 1;
+}
+
+static void spinner_wakes_on_a_write_before_its_hint(void)
+{
+	/* v0 to its load, v0 loads, v1 to its store, v1 stores and ends. */
+	static const uint16_t choices[] = { 0, 0, 1, 1 };
+	struct sim_sched *s = sim_sched_create();
+	struct sim_sched_replay replay;
+	struct sim_sched_chooser c;
+	int status;
+
+	CHECK(s != NULL);
+	spin_flag = 0;
+	CHECK_EQ(sim_sched_reset(s, 2), 0);
+	sim_sched_spawn(s, 0, spinner, NULL);
+	sim_sched_spawn(s, 1, setter, NULL);
+	sim_sched_replay_init(&replay, &c, choices, 4, NULL);
+	sim_sched_set_chooser(s, &c);
+	sim_event_begin();
+	status = sim_sched_run(s);
+	sim_event_end();
+	CHECK_EQ(status, SIM_SCHED_DONE);
+	CHECK_EQ(replay.mismatches, 0);
+	CHECK_EQ(spin_flag, 1);
+	sim_sched_destroy(s);
+}
+
 int main(void)
 {
 	TEST(two_vcpus_churn_clean_over_seeds);
 	TEST(same_seed_same_interleaving);
 	TEST(written_schedule_replays);
 	TEST(step_checks_see_every_step);
+	TEST(spinner_wakes_on_a_write_before_its_hint);
 	return tap_done();
 }
