@@ -69,6 +69,38 @@ void __tsan_ignore_thread_end(void)
 {
 }
 
+/*
+ * Code the compiler adds beside mm/'s own: SanitizerCoverage's inline
+ * counters (libFuzzer builds add them to mm/ for edge coverage, one per
+ * basic block). clang hands their updates to the ThreadSanitizer pass like
+ * any store, gcc has no such counters: were they steps, a schedule would
+ * count one per basic block on a clang libFuzzer build and none elsewhere,
+ * and the same trace would run another interleaving on every other build.
+ * They are nobody's shared memory: not events. The linker names the bounds
+ * of the counters' section; without it the bounds are null and nothing is
+ * dropped.
+ */
+extern char __start___sancov_cntrs[] __attribute__((weak));
+extern char __stop___sancov_cntrs[] __attribute__((weak));
+
+static inline bool compiler_added(const void *addr)
+{
+	return (const char *)addr >= __start___sancov_cntrs &&
+	       (const char *)addr < __stop___sancov_cntrs;
+}
+
+static inline void hook_load(void *addr, uint32_t n, uint32_t flags)
+{
+	if (!compiler_added(addr))
+		sim_event_hook_load(addr, n, flags);
+}
+
+static inline void hook_store(void *addr, uint32_t n, uint32_t flags)
+{
+	if (!compiler_added(addr))
+		sim_event_hook_store(addr, n, flags);
+}
+
 #define ACCESS_HOOKS(n)								\
 	void __tsan_read##n(void *addr);					\
 	void __tsan_write##n(void *addr);					\
@@ -78,10 +110,10 @@ void __tsan_ignore_thread_end(void)
 	void __tsan_volatile_write##n(void *addr);				\
 	void __tsan_unaligned_volatile_read##n(void *addr);			\
 	void __tsan_unaligned_volatile_write##n(void *addr);			\
-	void __tsan_read##n(void *addr) { sim_event_hook_load(addr, n, 0); }	\
-	void __tsan_write##n(void *addr) { sim_event_hook_store(addr, n, 0); }	\
-	void __tsan_unaligned_read##n(void *addr) { sim_event_hook_load(addr, n, 0); } \
-	void __tsan_unaligned_write##n(void *addr) { sim_event_hook_store(addr, n, 0); } \
+	void __tsan_read##n(void *addr) { hook_load(addr, n, 0); }	\
+	void __tsan_write##n(void *addr) { hook_store(addr, n, 0); }	\
+	void __tsan_unaligned_read##n(void *addr) { hook_load(addr, n, 0); } \
+	void __tsan_unaligned_write##n(void *addr) { hook_store(addr, n, 0); } \
 	void __tsan_volatile_read##n(void *addr)				\
 	{ sim_event_hook_load(addr, n, SIM_EV_F_VOLATILE); }			\
 	void __tsan_volatile_write##n(void *addr)				\
