@@ -157,6 +157,10 @@ static void print_text(const struct cli_run *run, const char *title, double secs
 		       sim_machine_conc_vcpus(m), (unsigned long long)sim_machine_conc_steps(m),
 		       decisions);
 	}
+	if (st->conc_refused)
+		printf("refused in the concurrent block: %llu ops, each racing another vCPU's use "
+		       "of its handle or of the mapping table (traces/FORMAT.md)\n",
+		       (unsigned long long)st->conc_refused);
 	printf("oracle sweeps: %llu\n", (unsigned long long)st->sweeps);
 	printf("violations: %llu\n", (unsigned long long)r->total);
 	for (unsigned int i = 0; i < SIM_ORACLE__COUNT; i++)

@@ -536,12 +536,19 @@ static int drop_ref(struct sim_machine *m, struct sim_handle *hd)
 {
 	int ret;
 
+	/*
+	 * The reference is taken off before mm/'s call: in a concurrent block
+	 * two puts of one block run at once, and the one that drops the last
+	 * reference must know it is the last when it starts, not when the
+	 * other returns.
+	 */
 	if (hd->refs > 1) {
+		hd->refs--;
 		ret = alloc_put(m, hd);
-		if (!ret) {
-			hd->refs--;
+		if (ret)
+			hd->refs++;
+		else
 			sim_machine_check_touched(m, hd->pfn, hd->pages);
-		}
 		return ret;
 	}
 	if (m->outcome || m->alloc.ops->put)
@@ -846,6 +853,22 @@ struct conc_prog {
 	size_t n, cap;
 };
 
+/*
+ * A block's use of one handle (or of the mapping table) by one vCPU, or by
+ * all of them together (vcpu CONC_USE_ALL): see conc_claim.
+ */
+#define CONC_USE_ALL		0x1fffu
+#define CONC_USE_MAPTAB		SIM_MAX_HANDLE	/* the table, named as one more handle */
+struct conc_use {
+	uint64_t key;		/* 0: empty slot; else 1 + (h << 13 | vcpu) */
+	int64_t bal;		/* one vCPU: its gets minus its puts so far */
+	uint64_t need;		/* references it must own at the start; all: their sum */
+	uint64_t pages;		/* one vCPU: pages of h's block as its ops left it */
+	uint32_t nr_vcpus;	/* all: vCPUs that name it */
+	bool excl;		/* an op that creates, ends or splits it (or maptab_init) */
+	bool pages_known;
+};
+
 #define CONC_MAX_STEP_CHECKS	4
 /* A block running longer than this is livelocked (a spin that never ends). */
 #define CONC_STEP_LIMIT		(50ULL * 1000 * 1000)
@@ -887,6 +910,10 @@ struct conc {
 	size_t nr_raw, cap_raw;
 	uint64_t lin_nodes;
 	int lin_verdict;		/* enum sim_lin_verdict of the last block, -1: none */
+	/* What the queued ops do with each handle and table (conc_claim). */
+	struct conc_use *use;		/* open addressing, cap_use a power of two */
+	size_t nr_use, cap_use;
+	uint32_t max_h;			/* highest handle the block can name */
 };
 
 static struct conc *conc_get(struct sim_machine *m)
@@ -903,6 +930,197 @@ static struct conc *conc_get(struct sim_machine *m)
 	return m->conc;
 }
 
+/*
+ * Legal concurrent use of handles. A handle is the caller's reference to a
+ * block: a correct caller never frees, splits or allocates into a block
+ * another CPU is using, and takes or drops a reference only with one it
+ * holds. A block that raced those would test the executor's bookkeeping
+ * (which checks a handle, then calls mm/, then records the result, with
+ * other vCPUs running in between) and hand mm/ a double free or a get on a
+ * freed page that no sequential run lets through, not mm/. So a handle
+ * named by two or more vCPUs of a block may only be taken and dropped
+ * (get, put), and its references at the start of the block must cover
+ * each vCPU's own: the most it drops beyond what it took before, plus one
+ * for a get. The mapping table is one more such object: maptab_init makes
+ * it anew, so it may not race set_entry. An op that would break the rule
+ * is refused as it is queued (EBUSY, counted; the rest of the block runs),
+ * the same for every schedule.
+ */
+static void conc_use_clear(struct conc *c)
+{
+	if (c->use)
+		memset(c->use, 0, c->cap_use * sizeof(*c->use));
+	c->nr_use = 0;
+	c->max_h = 0;
+}
+
+static uint64_t conc_use_key(uint32_t h, unsigned int vcpu)
+{
+	return 1 + ((uint64_t)h << 13 | vcpu);
+}
+
+static struct conc_use *conc_use_slot(struct conc_use *t, size_t cap, uint64_t key)
+{
+	size_t i = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 17) & (cap - 1);
+
+	while (t[i].key && t[i].key != key)
+		i = (i + 1) & (cap - 1);
+	return &t[i];
+}
+
+/* Room for @more entries without moving the table (pointers into it stay valid). */
+static bool conc_use_reserve(struct conc *c, uint64_t more)
+{
+	size_t cap = c->cap_use ? c->cap_use : 64;
+	struct conc_use *t;
+
+	while ((c->nr_use + more) * 2 > cap)
+		cap *= 2;
+	if (cap == c->cap_use)
+		return true;
+	t = calloc(cap, sizeof(*t));
+	if (!t)
+		return false;
+	for (size_t i = 0; i < c->cap_use; i++)
+		if (c->use[i].key)
+			*conc_use_slot(t, cap, c->use[i].key) = c->use[i];
+	free(c->use);
+	c->use = t;
+	c->cap_use = cap;
+	return true;
+}
+
+/* The entry for @h and @vcpu, an empty one (key 0) if none; after conc_use_reserve. */
+static struct conc_use *conc_use_get(struct conc *c, uint32_t h, unsigned int vcpu)
+{
+	return conc_use_slot(c->use, c->cap_use, conc_use_key(h, vcpu));
+}
+
+/* @vcpu's next op on @h, applied to copies of its entry and the all-vCPUs one. */
+struct conc_claim {
+	uint32_t h;
+	struct conc_use one, all;
+};
+
+static bool conc_claim_one(struct conc *c, struct sim_machine *m, struct conc_claim *cl,
+			   uint32_t h, unsigned int vcpu, unsigned int kind)
+{
+	struct conc_use *one = conc_use_get(c, h, vcpu), *all = conc_use_get(c, h, CONC_USE_ALL);
+	uint32_t refs = 0;
+
+	cl->h = h;
+	cl->one = one->key ? *one : (struct conc_use){ .key = conc_use_key(h, vcpu) };
+	cl->all = all->key ? *all : (struct conc_use){ .key = conc_use_key(h, CONC_USE_ALL) };
+	if (!one->key)
+		cl->all.nr_vcpus++;
+	if (kind == SIM_OP_GET || kind == SIM_OP_PUT) {
+		uint64_t need = cl->one.bal < 1 ? (uint64_t)(1 - cl->one.bal) : 0;
+
+		if (need > cl->one.need) {
+			cl->all.need += need - cl->one.need;
+			cl->one.need = need;
+		}
+		cl->one.bal += kind == SIM_OP_GET ? 1 : -1;
+	} else if (kind != SIM_OP_SET_ENTRY) {
+		cl->one.excl = cl->all.excl = true;
+	}
+	if (cl->all.nr_vcpus <= 1)
+		return true;
+	if (cl->all.excl)
+		return false;
+	if (h == CONC_USE_MAPTAB)
+		return true;
+	sim_machine_handle(m, h, NULL, NULL, &refs);
+	return cl->all.need <= refs;
+}
+
+static void conc_claim_commit(struct conc *c, const struct conc_claim *cl, unsigned int vcpu)
+{
+	struct conc_use *one = conc_use_get(c, cl->h, vcpu);
+
+	if (!one->key)
+		c->nr_use++;
+	*one = cl->one;
+	one = conc_use_get(c, cl->h, CONC_USE_ALL);
+	if (!one->key)
+		c->nr_use++;
+	*one = cl->all;
+	if (cl->h != CONC_USE_MAPTAB && cl->h > c->max_h)
+		c->max_h = cl->h;
+}
+
+/* The pages of @h's block when @vcpu's next op runs (it alone names h). */
+static uint64_t conc_use_pages(struct conc *c, struct sim_machine *m, uint32_t h,
+			       unsigned int vcpu)
+{
+	struct conc_use *one = conc_use_get(c, h, vcpu);
+	uint64_t pages = 0;
+
+	if (one->key && one->pages_known)
+		return one->pages;
+	sim_machine_handle(m, h, NULL, &pages, NULL);
+	return pages;
+}
+
+/* 0 if @op of @vcpu is legal beside the ops queued so far (and now counted), else -EBUSY. */
+static int conc_claim(struct conc *c, struct sim_machine *m, const struct sim_op *op,
+		      unsigned int vcpu)
+{
+	struct conc_claim *cl;
+	uint64_t pages = 0, n = 0;
+	int ret = 0;
+
+	switch (op->kind) {
+	case SIM_OP_ALLOC:
+	case SIM_OP_FREE:
+	case SIM_OP_GET:
+	case SIM_OP_PUT:
+	case SIM_OP_SPLIT:
+		if (op->h >= SIM_MAX_HANDLE)
+			return 0;	/* the op itself refuses it */
+		break;
+	default:
+		if (!(sim_op_descs[op->kind].cls & SIM_OPC_MAPTAB))
+			return 0;
+		break;
+	}
+	if (!conc_use_reserve(c, 2))
+		return -HVMM_ENOMEM;
+	if (op->kind == SIM_OP_SPLIT) {
+		pages = conc_use_pages(c, m, op->h, vcpu);
+		/* The handles a split makes, if it can make them (else it fails). */
+		if (pages > 1 && (uint64_t)op->h2 + pages - 1 <= SIM_MAX_HANDLE)
+			n = pages - 1;
+	}
+	cl = calloc(n + 1, sizeof(*cl));
+	if (!cl || !conc_use_reserve(c, 2 * (n + 1))) {
+		free(cl);
+		return -HVMM_ENOMEM;
+	}
+	for (uint64_t i = 0; i <= n && !ret; i++) {
+		uint32_t h = i ? op->h2 + (uint32_t)(i - 1) : op->h;
+
+		if (sim_op_descs[op->kind].cls & SIM_OPC_MAPTAB)
+			h = CONC_USE_MAPTAB;
+		if (!conc_claim_one(c, m, &cl[i], h, vcpu, i ? SIM_OP_ALLOC : op->kind))
+			ret = -HVMM_EBUSY;
+		/* What the op leaves: a block of its order, or single pages after a split. */
+		if (i || (op->kind == SIM_OP_SPLIT && pages)) {
+			cl[i].one.pages = 1;
+			cl[i].one.pages_known = true;
+		} else if (op->kind == SIM_OP_ALLOC) {
+			cl[i].one.pages = 1ULL << (op->a < m->alloc.max_order ? op->a : m->alloc.max_order);
+			cl[i].one.pages_known = true;
+		}
+	}
+	/* A split whose new handles include its own is refused by the op (EEXIST): alike. */
+	for (uint64_t i = 0; i <= n && !ret; i++)
+		conc_claim_commit(c, &cl[i], vcpu);
+	free(cl);
+	m->stats.conc_refused += ret != 0;
+	return ret;
+}
+
 /* Forgets the queued block (a reset machine starts sequential). */
 static void conc_forget(struct sim_machine *m)
 {
@@ -917,6 +1135,7 @@ static void conc_forget(struct sim_machine *m)
 	c->nr = 0;
 	c->nr_sched = 0;
 	c->nr_checks = 0;
+	conc_use_clear(c);
 }
 
 static void conc_free(struct sim_machine *m)
@@ -932,6 +1151,7 @@ static void conc_free(struct sim_machine *m)
 	free(c->cur_op);
 	free(c->hist);
 	free(c->raw);
+	free(c->use);
 	sim_sched_destroy(c->sched);
 	free(c);
 	m->conc = NULL;
@@ -1029,6 +1249,8 @@ static int conc_queue(struct sim_machine *m, const struct sim_op *op, uint64_t i
 		return 0;
 	}
 	ret = conc_prog_for(c, c->cur);
+	if (!ret)
+		ret = conc_claim(c, m, op, c->cur);
 	if (ret)
 		return ret;
 	p = &c->prog[c->cur];
@@ -1394,21 +1616,15 @@ int sim_machine_conc_run(struct sim_machine *m)
 		return SIM_SCHED_DEADLOCK;
 	}
 	memset(c->cur_op, 0, c->nr * sizeof(*c->cur_op));
-	for (unsigned int i = 0; i < c->nr; i++) {
-		/*
-		 * The handle table may not move while a block runs: an op holds
-		 * a pointer into it across its mm/ call, where others run.
-		 */
-		for (size_t j = 0; j < c->prog[i].n; j++) {
-			const struct sim_op *o = &c->prog[i].ops[j].op;
-
-			handle_slot(m, o->h);
-			if (o->kind == SIM_OP_SPLIT)
-				handle_slot(m, o->h2 + 64 < SIM_MAX_HANDLE ? o->h2 + 64 : o->h2);
-		}
+	/*
+	 * The handle table may not move while a block runs: an op holds a
+	 * pointer into it across its mm/ call, where others run. conc_claim
+	 * saw every handle the block can name, a split's new ones included.
+	 */
+	handle_slot(m, c->max_h);
+	for (unsigned int i = 0; i < c->nr; i++)
 		if (c->prog[i].n)
 			sim_sched_spawn(c->sched, i, conc_body, c);
-	}
 	c->linearize = conc_linearizable(c, m);
 	c->lin_verdict = -1;
 	c->nr_raw = 0;
@@ -1450,6 +1666,7 @@ int sim_machine_conc_run(struct sim_machine *m)
 		c->prog[i].n = 0;
 	c->nr_sched = 0;
 	c->cur = 0;
+	conc_use_clear(c);
 	return status;
 }
 

@@ -68,6 +68,7 @@ struct sim_machine_stats {
 	uint64_t failed_enotsup;		/* ops this machine cannot run */
 	uint64_t pages_in_use, peak_pages_in_use;
 	uint64_t sweeps;
+	uint64_t conc_refused;			/* block ops refused as racing another vCPU's use */
 };
 
 /* 1 GiB of RAM at 0x80000000, a buddy pool over its first 64 MiB, incremental oracles. */
