@@ -1,5 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* The run loop's progress display and the summary every run prints. */
+/* The compiler that built this program, mm/ included (same flags but its own). */
+#ifdef __clang__
+#define SIM_CC_NAME "clang " __clang_version__
+#else
+#define SIM_CC_NAME "gcc " __VERSION__
+#endif
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -150,12 +157,21 @@ static void print_text(const struct cli_run *run, const char *title, double secs
 		fputs(causes, stdout);
 	}
 	if (sim_machine_conc_vcpus(m)) {
-		size_t decisions;
+		size_t decisions, written, taken;
+		uint64_t mismatches;
 
 		sim_machine_conc_schedule(m, &decisions);
 		printf("interleaved: %u vCPUs, %llu steps, %zu decisions\n",
 		       sim_machine_conc_vcpus(m), (unsigned long long)sim_machine_conc_steps(m),
 		       decisions);
+		if (!sim_machine_conc_schedule_fit(m, &written, &taken, &mismatches))
+			printf("schedule did not apply: the run read %zu of the %zu decisions the "
+			       "trace writes, %llu of them naming a vCPU that could not run; steps "
+			       "are mm/'s instrumentation points, which differ between compilers and "
+			       "options, and this mm/ was built by %s: the schedule was recorded on "
+			       "another build or other code (hvmm explore finds the interleaving on "
+			       "this one)\n", taken, written, (unsigned long long)mismatches,
+			       SIM_CC_NAME);
 	}
 	if (st->conc_refused)
 		printf("refused in the concurrent block: %llu ops, each racing another vCPU's use "

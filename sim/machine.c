@@ -914,6 +914,10 @@ struct conc {
 	struct conc_use *use;		/* open addressing, cap_use a power of two */
 	size_t nr_use, cap_use;
 	uint32_t max_h;			/* highest handle the block can name */
+	/* How the written schedule fit the last block's run (sim_machine_conc_schedule_fit). */
+	size_t fit_written, fit_used;
+	uint64_t fit_mismatches;
+	bool fit_done;
 };
 
 static struct conc *conc_get(struct sim_machine *m)
@@ -1657,6 +1661,10 @@ int sim_machine_conc_run(struct sim_machine *m)
 	else
 		m->vms->in_block = false;
 	c->steps = sim_sched_steps(c->sched);
+	c->fit_written = c->nr_sched;
+	c->fit_used = replay.pos;
+	c->fit_mismatches = replay.mismatches;
+	c->fit_done = status == SIM_SCHED_DONE;
 	conc_report_end(c, status);
 	if (c->linearize && status == SIM_SCHED_DONE && !m->dead)
 		conc_linearize(c, m);
@@ -1683,6 +1691,22 @@ const uint16_t *sim_machine_conc_schedule(const struct sim_machine *m, size_t *n
 		return NULL;
 	}
 	return sim_sched_schedule(m->conc->sched, n);
+}
+
+bool sim_machine_conc_schedule_fit(const struct sim_machine *m, size_t *written,
+				   size_t *taken, uint64_t *mismatches)
+{
+	const struct conc *c = m->conc;
+
+	*written = *taken = 0;
+	*mismatches = 0;
+	if (!c || !c->ran_vcpus || c->override)
+		return true;
+	*written = c->fit_written;
+	*taken = c->fit_used;
+	*mismatches = c->fit_mismatches;
+	/* A run stopped at a violation leaves the rest unread: that fits. */
+	return !c->fit_mismatches && (c->fit_used == c->fit_written || !c->fit_done);
 }
 
 uint64_t sim_machine_conc_steps(const struct sim_machine *m)

@@ -79,6 +79,17 @@ int sim_machine_conc_run(struct sim_machine *m);
 const struct sim_conc_hist *sim_machine_conc_history(const struct sim_machine *m, size_t *n);
 const uint16_t *sim_machine_conc_schedule(const struct sim_machine *m, size_t *n);
 uint64_t sim_machine_conc_steps(const struct sim_machine *m);
+/*
+ * Whether the last block's run took its written schedule as written: every
+ * written decision read (unless a violation stopped the run first), each
+ * able to run the vCPU it names. A step is
+ * a scheduling point of mm/'s instrumentation, which differs from one
+ * compiler (and its options) to another, so a schedule recorded on one
+ * build may not fit another: false then, with the counts. True when the
+ * block had no written schedule (or a chooser replaced it).
+ */
+bool sim_machine_conc_schedule_fit(const struct sim_machine *m, size_t *written,
+				   size_t *taken, uint64_t *mismatches);
 unsigned int sim_machine_conc_vcpus(const struct sim_machine *m);
 /* The interleaver of the block (for choosers that look at next accesses). */
 struct sim_sched *sim_machine_conc_sched(struct sim_machine *m);

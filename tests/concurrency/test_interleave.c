@@ -61,6 +61,7 @@ struct run_result {
 	int status;
 	bool clean;
 	bool overlapped;	/* an op ran while another vCPU was inside one */
+	bool fit;		/* the written schedule applied (sim_machine_conc_schedule_fit) */
 };
 
 static void run_block(struct sim_machine *m, struct run_result *rr)
@@ -77,6 +78,12 @@ static void run_block(struct sim_machine *m, struct run_result *rr)
 	rr->schedule = malloc(rr->decisions * sizeof(*s) + 1);
 	memcpy(rr->schedule, s, rr->decisions * sizeof(*s));
 	rr->clean = sim_report_clean(sim_machine_report(m));
+	{
+		size_t written, taken;
+		uint64_t mismatches;
+
+		rr->fit = sim_machine_conc_schedule_fit(m, &written, &taken, &mismatches);
+	}
 	rr->overlapped = false;
 	h = sim_machine_conc_history(m, &n);
 	for (size_t i = 0; i < n; i++) {
@@ -176,6 +183,14 @@ static void written_schedule_replays(void)
 	CHECK_EQ(a.steps, b.steps);
 	CHECK_EQ(a.decisions, b.decisions);
 	CHECK(same_schedule(&a, &b));
+	CHECK(b.fit);
+	free(b.schedule);
+	/* Decisions past the end of the run, as a schedule from another build has: said so. */
+	a.schedule = realloc(a.schedule, (a.decisions + 8) * sizeof(*a.schedule));
+	for (size_t i = 0; i < 8; i++)
+		a.schedule[a.decisions + i] = 0;
+	churn_block(999, 3, 5, a.schedule, a.decisions + 8, &b);
+	CHECK(!b.fit);
 	free(a.schedule);
 	free(b.schedule);
 }
