@@ -172,17 +172,22 @@ static uint64_t step_single_alloc(struct bench_state *s, struct bench_thread *t)
 	return d;
 }
 
+/* A new batch of single frames to free, once the last one is spent (untimed). */
+static void refill_singles(struct bm_bench *b)
+{
+	b->n = b->next = 0;
+	while (b->n < SINGLE_BATCH && !bm_alloc(b, &b->pfn[b->n]))
+		b->n++;
+	next_batch(b);
+}
+
 static uint64_t step_single_dealloc(struct bench_state *s, struct bench_thread *t)
 {
 	struct bm_bench *b = bb(s);
 	uint64_t t0;
 
-	if (b->next == b->n) {
-		b->n = b->next = 0;
-		while (b->n < SINGLE_BATCH && !bm_alloc(b, &b->pfn[b->n]))
-			b->n++;
-		next_batch(b);
-	}
+	if (b->next == b->n)
+		refill_singles(b);
 	t0 = bench_time_begin();
 	if (bm_dealloc(b, b->pfn[b->next++]))
 		b->failed++;
@@ -196,12 +201,8 @@ static uint64_t step_dealloc_x64(struct bench_state *s, struct bench_thread *t)
 	uint64_t t0;
 
 	/* SINGLE_BATCH frames always fit in the map: n is a multiple of DEALLOC_X. */
-	if (b->next == b->n) {
-		b->n = b->next = 0;
-		while (b->n < SINGLE_BATCH && !bm_alloc(b, &b->pfn[b->n]))
-			b->n++;
-		next_batch(b);
-	}
+	if (b->next == b->n)
+		refill_singles(b);
 	t0 = bench_time_begin();
 	for (unsigned int k = 0; k < DEALLOC_X; k++)
 		if (bm_dealloc(b, b->pfn[b->next++]))

@@ -126,6 +126,22 @@ static int once(struct sim_trace_header *h, uint32_t flag, const char *key, char
 	return -1;
 }
 
+/* "KEY NAME", given once: an allocator's or page tables' name. */
+static int parse_name(struct sim_trace_header *h, uint32_t flag, const char *key, const char *val,
+		      char *name, size_t len, uint64_t *at, char *err, size_t errlen)
+{
+	if (once(h, flag, key, err, errlen))
+		return -1;
+	if (!*val || strlen(val) >= len || strchr(val, ' ')) {
+		snprintf(err, errlen, "%s NAME; got '%s'", key, val);
+		return -1;
+	}
+	snprintf(name, len, "%s", val);
+	h->given |= flag;
+	*at = h->at;
+	return 0;
+}
+
 static int apply(struct sim_trace_header *h, const char *key, const char *val,
 		 char *err, size_t errlen)
 {
@@ -134,30 +150,12 @@ static int apply(struct sim_trace_header *h, const char *key, const char *val,
 	for (unsigned int k = 0; k < sizeof(region_keys) / sizeof(region_keys[0]); k++)
 		if (!strcmp(key, region_keys[k]))
 			return parse_region(h, (enum sim_region_kind)k, val, err, errlen);
-	if (!strcmp(key, "allocator")) {
-		if (once(h, SIM_TRACE_HAS_ALLOCATOR, key, err, errlen))
-			return -1;
-		if (!*val || strlen(val) >= sizeof(h->cfg.allocator) || strchr(val, ' ')) {
-			snprintf(err, errlen, "allocator NAME; got '%s'", val);
-			return -1;
-		}
-		snprintf(h->cfg.allocator, sizeof(h->cfg.allocator), "%s", val);
-		h->given |= SIM_TRACE_HAS_ALLOCATOR;
-		h->at_allocator = h->at;
-		return 0;
-	}
-	if (!strcmp(key, "pgtable")) {
-		if (once(h, SIM_TRACE_HAS_PGTABLE, key, err, errlen))
-			return -1;
-		if (!*val || strlen(val) >= sizeof(h->cfg.pgtable)) {
-			snprintf(err, errlen, "pgtable NAME; got '%s'", val);
-			return -1;
-		}
-		snprintf(h->cfg.pgtable, sizeof(h->cfg.pgtable), "%s", val);
-		h->given |= SIM_TRACE_HAS_PGTABLE;
-		h->at_pgtable = h->at;
-		return 0;
-	}
+	if (!strcmp(key, "allocator"))
+		return parse_name(h, SIM_TRACE_HAS_ALLOCATOR, key, val, h->cfg.allocator,
+				  sizeof(h->cfg.allocator), &h->at_allocator, err, errlen);
+	if (!strcmp(key, "pgtable"))
+		return parse_name(h, SIM_TRACE_HAS_PGTABLE, key, val, h->cfg.pgtable,
+				  sizeof(h->cfg.pgtable), &h->at_pgtable, err, errlen);
 	if (!strcmp(key, "pool-base")) {
 		if (once(h, SIM_TRACE_HAS_POOL_BASE, key, err, errlen))
 			return -1;
