@@ -262,10 +262,10 @@ void sim_event_atomic_done(void *addr, uint32_t size, uint32_t flags, uint64_t o
 {
 	struct sim_event ev;
 
-	if (!armed || !in_window(addr) || !(observed_kinds & (1u << SIM_EV_ATOMIC)))
-		return;
 	/* An atomic load changes nothing: reported only to those who watch loads. */
-	if ((flags & SIM_EV_F_OP_MASK) == SIM_EV_AT_LOAD && !(observed_kinds & (1u << SIM_EV_LOAD)))
+	if (!armed || !(observed_kinds & (1u << SIM_EV_ATOMIC)) ||
+	    ((flags & SIM_EV_F_OP_MASK) == SIM_EV_AT_LOAD && !(observed_kinds & (1u << SIM_EV_LOAD))) ||
+	    !in_window(addr))
 		return;
 	ev = (struct sim_event){
 		.kind = SIM_EV_ATOMIC, .size = size, .flags = flags, .addr = addr,

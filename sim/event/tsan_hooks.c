@@ -23,6 +23,11 @@
  * Atomics are performed here sequentially consistent: whatever ordering
  * mm/ asked for, only one vCPU runs mm/ code at a time in the interleaver,
  * so the order of events is the program order the scheduler picked.
+ *
+ * An atomic load changes no memory: like a plain load it reaches the event
+ * layer only when a scheduler or a load observer wants it (most of a
+ * replay's atomics are the page-table walker's READ_ONCE loads, which no
+ * oracle reads as events), so otherwise it costs a test of two flags.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -174,6 +179,8 @@ void __tsan_atomic_signal_fence(int mo)
 	{									\
 		T v;								\
 		(void)mo;							\
+		if (!sim_event_cpu.armed || !sim_event_loads_wanted)		\
+			return __atomic_load_n(a, __ATOMIC_SEQ_CST);		\
 		sim_event_atomic_before((void *)a, n / 8, SIM_EV_AT_LOAD);	\
 		v = __atomic_load_n(a, __ATOMIC_SEQ_CST);			\
 		sim_event_atomic_done((void *)a, n / 8, SIM_EV_AT_LOAD, (uint64_t)v, (uint64_t)v); \
