@@ -23,18 +23,41 @@ static int fail(struct sim_trace_reader *r, struct sim_trace_error *err, uint64_
 }
 
 /*
- * 0 and the value, or -1 with @err naming what was expected (truncation or
- * overflow): "@op's @what" if @op is set, else @what. The description is
- * only formatted on failure: this is the replay hot path.
+ * The file is read ahead in blocks (fread into r->in), not a byte at a
+ * time through stdio: a record is a few bytes, and on the replay hot path
+ * a getc per byte, with the position kept in memory, cost more than the
+ * decoding.
  */
-static int get_arg_varint(struct sim_trace_reader *r, uint64_t *v, const char *op,
-			  const char *what, struct sim_trace_error *err)
+#define READ_AHEAD	(64u << 10)
+
+/* The next byte of the file, or EOF (end of file or a read error). */
+static int next_byte(struct sim_trace_reader *r)
+{
+	if (r->in_at == r->in_len) {
+		r->in_at = 0;
+		r->in_len = fread(r->in, 1, READ_AHEAD, r->f);
+		if (!r->in_len)
+			return EOF;
+	}
+	return r->in[r->in_at++];
+}
+
+/* Longest varint below 2^64 (7 bits a byte). */
+#define VARINT_MAX	10u
+
+/*
+ * The checked path of get_arg_varint: a varint that may run past the bytes
+ * read ahead, be truncated, or overflow. Only a failure formats anything.
+ */
+static __attribute__((noinline)) int get_arg_varint_slow(struct sim_trace_reader *r, uint64_t *v,
+							 const char *op, const char *what,
+							 struct sim_trace_error *err)
 {
 	uint64_t at = r->pos, x = 0;
 	char both[96];
 
 	for (unsigned int shift = 0; ; shift += 7) {
-		int c = getc_unlocked(r->f);
+		int c = next_byte(r);
 
 		if (c == EOF || (shift == 63 && (c & 0xfe))) {
 			if (op) {
@@ -54,6 +77,32 @@ static int get_arg_varint(struct sim_trace_reader *r, uint64_t *v, const char *o
 	return 0;
 }
 
+/*
+ * 0 and the value, or -1 with @err naming what was expected (truncation or
+ * overflow): "@op's @what" if @op is set, else @what. A varint of up to
+ * nine bytes (below 2^63) wholly read ahead is decoded here, from the
+ * buffer; anything else takes the checked path.
+ */
+static inline int get_arg_varint(struct sim_trace_reader *r, uint64_t *v, const char *op,
+				 const char *what, struct sim_trace_error *err)
+{
+	const uint8_t *p = r->in + r->in_at;
+	uint64_t x = 0;
+
+	if (r->in_len - r->in_at >= VARINT_MAX) {
+		for (unsigned int i = 0; i < VARINT_MAX - 1; i++) {
+			x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+			if (!(p[i] & 0x80)) {
+				r->in_at += i + 1;
+				r->pos += i + 1;
+				*v = x;
+				return 0;
+			}
+		}
+	}
+	return get_arg_varint_slow(r, v, op, what, err);
+}
+
 static int get_varint(struct sim_trace_reader *r, uint64_t *v, const char *what,
 		      struct sim_trace_error *err)
 {
@@ -64,8 +113,22 @@ static int get_varint(struct sim_trace_reader *r, uint64_t *v, const char *what,
 static int get_bytes(struct sim_trace_reader *r, size_t n, const char *what,
 		     struct sim_trace_error *err)
 {
-	size_t got = fread(r->buf, 1, n, r->f);
+	size_t got = 0;
 
+	while (got < n) {
+		size_t chunk;
+
+		if (r->in_at == r->in_len) {
+			r->in_at = 0;
+			r->in_len = fread(r->in, 1, READ_AHEAD, r->f);
+			if (!r->in_len)
+				break;
+		}
+		chunk = hvmm_min(n - got, r->in_len - r->in_at);
+		memcpy(r->buf + got, r->in + r->in_at, chunk);
+		r->in_at += chunk;
+		got += chunk;
+	}
 	r->pos += got;
 	if (got != n)
 		return fail(r, err, r->pos, "%s (the file is truncated)", what);
@@ -76,7 +139,7 @@ static int get_bytes(struct sim_trace_reader *r, size_t n, const char *what,
 }
 
 /* What sim_trace_parse_op() would accept for this argument. */
-static bool value_ok(const struct sim_op_arg *arg, uint64_t v)
+static inline bool value_ok(const struct sim_op_arg *arg, uint64_t v)
 {
 	switch (arg->type) {
 	case SIM_ARG_HANDLE: return v < SIM_MAX_HANDLE;
@@ -124,6 +187,65 @@ static int read_op(struct sim_trace_reader *r, uint64_t tag, struct sim_op *op,
 	return 0;
 }
 
+/* A varint of up to nine bytes at @p: the byte after it, or NULL. */
+static inline const uint8_t *varint_at(const uint8_t *p, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	for (unsigned int i = 0; i < VARINT_MAX - 1; i++) {
+		x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+		if (!(p[i] & 0x80)) {
+			*v = x;
+			return p + i + 1;
+		}
+	}
+	return NULL;
+}
+
+/* The longest op record: its tag, expected result and arguments. */
+#define OP_RECORD_MAX	((2 + SIM_OP_MAX_ARGS) * VARINT_MAX)
+
+/*
+ * The replay hot path: an op record wholly read ahead, decoded from the
+ * buffer with its position in registers. 1 if it was one, valid and
+ * consumed; 0 if it was anything else (another record, a value out of
+ * range, an undefined handle), left unread for read_op and binary_read to
+ * read again and report exactly as they always do.
+ */
+static int read_op_fast(struct sim_trace_reader *r, struct sim_op *op)
+{
+	const uint8_t *start = r->in + r->in_at, *p;
+	const struct sim_op_desc *d;
+	uint64_t tag, kind, v;
+	char what[256];
+
+	p = varint_at(start, &tag);
+	if (!p || tag < SIM_TRACE_TAG_OP || (kind = (tag - SIM_TRACE_TAG_OP) / 2) >= SIM_OP__COUNT)
+		return 0;
+	d = &sim_op_descs[kind];
+	memset(op, 0, sizeof(*op));
+	op->kind = (uint16_t)kind;
+	if ((tag - SIM_TRACE_TAG_OP) & 1) {
+		p = varint_at(p, &v);
+		if (!p || v > HVMM_ERRNO_MAX)
+			return 0;
+		op->flags |= SIM_OP_F_EXPECT;
+		op->expect = (int8_t)-(int)v;
+	}
+	for (unsigned int i = 0; i < d->nargs; i++) {
+		p = varint_at(p, &v);
+		if (!p || !value_ok(&d->args[i], v))
+			return 0;
+		sim_op_field_set(op, (enum sim_op_field)d->args[i].field, v);
+	}
+	/* read_op runs a failed check again, and reports it. */
+	if (sim_trace_handles_check(&r->handles, op, what, sizeof(what)))
+		return 0;
+	r->in_at += (size_t)(p - start);
+	r->pos += (uint64_t)(p - start);
+	return 1;
+}
+
 static int binary_read(struct sim_trace_reader *r, struct sim_trace_record *rec,
 		       struct sim_trace_error *err)
 {
@@ -132,6 +254,11 @@ static int binary_read(struct sim_trace_reader *r, struct sim_trace_record *rec,
 	if (r->done)
 		return 0;
 	rec->where = r->pos;
+	if (r->in_len - r->in_at >= OP_RECORD_MAX && read_op_fast(r, &rec->op)) {
+		rec->type = SIM_TRACE_REC_OP;
+		r->ops_read++;
+		return 1;
+	}
 	if (get_varint(r, &tag, "a record tag or the end record", err))
 		return -1;
 	if (tag == SIM_TRACE_TAG_LINE) {
@@ -168,7 +295,7 @@ static int binary_read(struct sim_trace_reader *r, struct sim_trace_record *rec,
 				 (unsigned long long)n, (unsigned long long)r->ops_read);
 			return fail(r, err, at, "%s", what);
 		}
-		if (getc_unlocked(r->f) != EOF)
+		if (next_byte(r) != EOF)
 			return fail(r, err, r->pos, "%s", "the end of the file after the end record");
 		r->done = true;
 		return 0;
@@ -211,7 +338,13 @@ static int parse_header(struct sim_trace_reader *r, uint64_t at, struct sim_trac
 	return ret;
 }
 
-static const struct sim_trace_reader_ops binary_ops = { .read = binary_read };
+static void binary_fini(struct sim_trace_reader *r)
+{
+	free(r->in);
+	r->in = NULL;
+}
+
+static const struct sim_trace_reader_ops binary_ops = { .read = binary_read, .fini = binary_fini };
 
 int sim_trace_binary_open(struct sim_trace_reader *r, struct sim_trace_error *err)
 {
@@ -222,7 +355,8 @@ int sim_trace_binary_open(struct sim_trace_reader *r, struct sim_trace_error *er
 	r->ops = &binary_ops;
 	r->format = SIM_TRACE_BINARY;
 	r->buf = malloc(SIM_TRACE_MAX_HEADER + 1);
-	if (!r->buf)
+	r->in = malloc(READ_AHEAD);
+	if (!r->buf || !r->in)
 		return fail(r, err, 0, "%s", "memory for the header");
 	if (fread(magic, 1, SIM_TRACE_MAGIC_LEN, r->f) != SIM_TRACE_MAGIC_LEN ||
 	    memcmp(magic, SIM_TRACE_MAGIC, SIM_TRACE_MAGIC_LEN))

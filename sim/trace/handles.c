@@ -51,6 +51,11 @@ static int define(struct sim_trace_handles *t, uint64_t first, uint64_t count, u
 
 	if (first >= end)
 		return 0;
+	/* One handle already in the table (an alloc): a store, not a call. */
+	if (count == 1 && first < t->cap) {
+		t->order[first] = (uint8_t)(hvmm_min(order, 62u) + 1);
+		return 0;
+	}
 	if (reserve(t, end - 1))
 		return -1;
 	memset(t->order + first, (int)(hvmm_min(order, 62u) + 1), end - first);
@@ -73,21 +78,25 @@ int sim_trace_handles_check(struct sim_trace_handles *t, const struct sim_op *op
 			    char *err, size_t errlen)
 {
 	const struct sim_op_desc *d = &sim_op_descs[op->kind];
+	bool defines = defines_handle(op->kind);
 
+	/* Called for every op read: only the arguments checked are fetched. */
 	for (unsigned int i = 0; i < d->nargs; i++) {
 		const struct sim_op_arg *arg = &d->args[i];
-		uint64_t v = sim_op_field_get(op, (enum sim_op_field)arg->field);
 
-		if (arg->type == SIM_ARG_VM && op->kind != SIM_OP_VM_CREATE &&
-		    !(t->vm_defined[v / 8] & (1u << (v % 8)))) {
-			snprintf(err, errlen, "vm%llu to be created by an earlier vm_create",
-				 (unsigned long long)v);
-			return -1;
+		if (arg->type == SIM_ARG_VM && op->kind != SIM_OP_VM_CREATE) {
+			uint64_t v = sim_op_field_get(op, (enum sim_op_field)arg->field);
+
+			if (!(t->vm_defined[v / 8] & (1u << (v % 8)))) {
+				snprintf(err, errlen, "vm%llu to be created by an earlier vm_create",
+					 (unsigned long long)v);
+				return -1;
+			}
 		}
-		if (arg->type == SIM_ARG_HANDLE && arg->field == SIM_F_H &&
-		    !defines_handle(op->kind) && !defined(t, v)) {
+		if (arg->type == SIM_ARG_HANDLE && arg->field == SIM_F_H && !defines &&
+		    !defined(t, op->h)) {
 			snprintf(err, errlen, "h%llu to be defined by an earlier alloc or split",
-				 (unsigned long long)v);
+				 (unsigned long long)op->h);
 			return -1;
 		}
 	}

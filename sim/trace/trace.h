@@ -207,6 +207,9 @@ struct sim_trace_reader {
 	uint64_t pos;		/* next line number (text) or byte offset (binary) */
 	char *buf;		/* the current line (text) or verbatim record (binary) */
 	bool done;
+	/* Binary form: bytes read ahead of pos, in[in_at..in_len) (binary_reader.c). */
+	uint8_t *in;
+	size_t in_at, in_len;
 };
 
 int sim_trace_text_open(struct sim_trace_reader *r, struct sim_trace_error *err);

@@ -18,6 +18,9 @@ def binary(header=b'', records=b'', version=1):
     return MAGIC + bytes([version, len(header)]) + header + records
 
 
+GOOD40 = b''.join(b'\x02' + bytes([h]) + b'\x00' for h in range(1, 41))
+PAD = b'\x00' * 100
+
 # name, file content, the message expected on stderr ({f} is the file name)
 CASES = [
     ('empty', b'', "{f}:1: expected 'hvmm-trace 1'"),
@@ -90,6 +93,18 @@ CASES = [
     ('bin-wrong-count', binary(records=b'\x01\x05'), "{f}: byte 11: expected 5 ops as the end record says; the trace has 0"),
     ('bin-junk-after-end', binary(records=b'\x01\x00junk'), "{f}: byte 12: expected the end of the file after the end record"),
     ('bin-handle-before-defined', binary(records=b'\x04\x07\x01\x01'), "{f}: byte 11: expected h7 to be defined"),
+    # The same faults after 40 good ops (alloc hN order=0) and before 100 more bytes:
+    # the reader decodes a record wholly read ahead on a fast path, which must leave
+    # every fault to the checked path and its message.
+    ('bin-late-bad-kind', binary(records=GOOD40 + b'\x7f' + PAD), "{f}: byte 130: expected a record tag"),
+    ('bin-late-bad-expect', binary(records=GOOD40 + b'\x03\x0a\x50\x00' + PAD),
+     "{f}: byte 131: expected an expected result 0..9"),
+    ('bin-late-bad-order', binary(records=GOOD40 + b'\x02\x50\x50' + PAD),
+     "{f}: byte 132: expected alloc's order in range"),
+    ('bin-late-varint-overflow', binary(records=GOOD40 + b'\x02' + b'\xff' * 10 + b'\x01' + PAD),
+     "{f}: byte 131: expected alloc's h as a varint below 2^64"),
+    ('bin-late-handle-before-defined', binary(records=GOOD40 + b'\x04\x7f' + PAD),
+     "{f}: byte 131: expected h127 to be defined"),
 ]
 
 FT = b'            bash-1402    [001] .....   812.100101: '
