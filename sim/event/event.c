@@ -41,6 +41,25 @@ static uintptr_t win_lo, win_hi;
  */
 SIM_EVENT_TLS struct sim_event_cpu sim_event_cpu;
 bool sim_event_loads_wanted;
+
+void sim_event_cpu_fork(struct sim_event_cpu *vcpu)
+{
+	*vcpu = sim_event_cpu;
+	/* The executor's pending stores are its own, flushed in its stream. */
+	vcpu->join_at = NULL;
+	vcpu->pending_end = vcpu->pending_addr = NULL;
+	vcpu->pending_flags = 0;
+	if (vcpu->armed)
+		sim_platform_events_armed(true);
+}
+
+void sim_event_cpu_retire(struct sim_event_cpu *vcpu)
+{
+	if (vcpu->armed)
+		sim_platform_events_armed(false);
+	memset(vcpu, 0, sizeof(*vcpu));
+}
+
 #define armed (sim_event_cpu.armed)
 #define next_index (sim_event_cpu.next_index)
 #define pending_addr (sim_event_cpu.pending_addr)

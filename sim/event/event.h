@@ -157,6 +157,18 @@ struct sim_event_cpu {
 extern SIM_EVENT_TLS struct sim_event_cpu sim_event_cpu;
 extern bool sim_event_loads_wanted;
 
+/*
+ * For the interleaver (sim/sched/): each vCPU has its own struct
+ * sim_event_cpu, swapped in and out with the vCPU, so one vCPU's
+ * sim_event_end() leaves another's operation armed. The platform counts
+ * the armed ones (mm/ emits every trace event while any is): a vCPU that
+ * starts from the executor's armed state is one more (fork), and one the
+ * run leaves armed, stopped mid-operation or done without an end, is one
+ * less when the run is over (retire).
+ */
+void sim_event_cpu_fork(struct sim_event_cpu *c);
+void sim_event_cpu_retire(struct sim_event_cpu *c);
+
 static inline void sim_event_hook_store(void *addr, uint32_t size, uint32_t flags)
 {
 	struct sim_event_cpu *c = &sim_event_cpu;

@@ -49,6 +49,7 @@ struct vcpu {
 	void *arg;
 	/* Per-thread simulator state while the vCPU is switched out. */
 	struct sim_event_cpu ev_cpu;
+	bool forked;			/* ev_cpu counted by the event layer until retired */
 	struct sim_panic_catcher *catcher;
 	struct sim_sched_access next;	/* paused before it */
 	struct sim_sched_access last;	/* taken in its last step */
@@ -440,9 +441,26 @@ static int prepare(struct vcpu *v)
 	v->ctx.uc_link = NULL;
 	makecontext(&v->ctx, trampoline, 0);
 	/* Each vCPU starts with the event layer as the executor left it. */
-	v->ev_cpu = sim_event_cpu;
+	sim_event_cpu_fork(&v->ev_cpu);
+	v->forked = true;
 	v->catcher = NULL;
 	return 0;
+}
+
+/*
+ * The run is over: a vCPU stopped inside an operation never reaches its
+ * sim_event_end(), and one may end armed as it started; either way its
+ * armed state goes with it, or mm/ would go on emitting every trace event
+ * for an armed thread that no longer exists.
+ */
+static void retire_all(struct sim_sched *s)
+{
+	for (unsigned int i = 0; i < s->nr; i++) {
+		if (!s->v[i].forked)
+			continue;
+		sim_event_cpu_retire(&s->v[i].ev_cpu);
+		s->v[i].forked = false;
+	}
 }
 
 int sim_sched_run(struct sim_sched *s)
@@ -450,14 +468,17 @@ int sim_sched_run(struct sim_sched *s)
 	struct sim_sched *outer = running;
 
 	for (unsigned int i = 0; i < s->nr; i++)
-		if (s->v[i].state == V_READY && prepare(&s->v[i]))
+		if (s->v[i].state == V_READY && prepare(&s->v[i])) {
+			retire_all(s);
 			return SIM_SCHED_DEADLOCK;
+		}
 	running = s;
 	sim_event_set_scheduler(on_event, s);
 	s->cur = -1;
 	reschedule(s);
 	/* Back on the main context: every vCPU is done, or the run was stopped. */
 	sim_event_set_scheduler(NULL, NULL);
+	retire_all(s);
 	running = outer;
 	return s->status;
 }

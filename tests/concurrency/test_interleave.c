@@ -13,6 +13,7 @@
 #include "tap.h"
 #include "vmtest.h"
 
+#include <hvmm/platform.h>
 #include <hvmm/types.h>
 
 static struct sim_machine *small_machine(uint64_t seed)
@@ -285,6 +286,145 @@ static void spinner_wakes_on_a_write_before_its_hint(void)
 	sim_sched_destroy(s);
 }
 
+/*
+ * The event layer's state (armed, the op's event index, pending stores) is
+ * each vCPU's own: vCPU 0 ends its short op while vCPU 1 is inside a long
+ * one, and vCPU 1 stays armed, its accesses still reach the interleaver
+ * (one step each) and its event index runs on from its own begin. A
+ * global flag would disarm vCPU 1 there and lose its steps.
+ */
+static uint64_t armed_words[2];
+static bool short_done;
+static unsigned int long_armed_after, long_steps[2];
+static uint64_t long_index;
+
+static void short_op(void *arg, unsigned int vcpu)
+{
+	(void)arg;
+	(void)vcpu;
+	sim_event_begin();
+	sim_event_access(&armed_words[0], 8, true, 0);
+	armed_words[0]++;
+	sim_event_end();
+	short_done = true;
+}
+
+static void long_op(void *arg, unsigned int vcpu)
+{
+	(void)arg;
+	(void)vcpu;
+	sim_event_begin();
+	for (unsigned int i = 0; i < 4; i++) {
+		sim_event_access(&armed_words[1], 8, true, 0);
+		armed_words[1]++;
+		long_armed_after += short_done && sim_event_armed();
+	}
+	long_index = sim_event_count();
+	sim_event_end();
+}
+
+static void count_vcpu_steps(void *ctx, struct sim_sched *s, unsigned int vcpu)
+{
+	(void)ctx;
+	(void)s;
+	long_steps[vcpu]++;
+}
+
+static void armed_is_per_vcpu(void)
+{
+	/* v1 to its first access, v0 to its access, v0 on to its end; then v1 alone. */
+	static const uint16_t choices[] = { 1, 0, 0 };
+	struct sim_sched *s = sim_sched_create();
+	struct sim_sched_replay replay;
+	struct sim_sched_chooser c;
+	uint32_t wanted = hvmm_trace_wanted;
+
+	CHECK(s != NULL);
+	short_done = false;
+	long_armed_after = 0;
+	long_steps[0] = long_steps[1] = 0;
+	CHECK_EQ(sim_sched_reset(s, 2), 0);
+	sim_sched_spawn(s, 0, short_op, NULL);
+	sim_sched_spawn(s, 1, long_op, NULL);
+	sim_sched_replay_init(&replay, &c, choices, 3, NULL);
+	sim_sched_set_chooser(s, &c);
+	sim_sched_set_step_hook(s, count_vcpu_steps, NULL);
+	CHECK_EQ(sim_sched_run(s), SIM_SCHED_DONE);
+	CHECK_EQ(replay.mismatches, 0);
+	CHECK(short_done);
+	/* vCPU 0 ran its op inside vCPU 1's first access: all four seen armed, each a step. */
+	CHECK_EQ(long_armed_after, 4);
+	CHECK_EQ(long_steps[1], 4);
+	CHECK_EQ(long_steps[0], 1);
+	CHECK_EQ(armed_words[1], 4);
+	CHECK(!sim_event_armed());
+	CHECK_EQ(hvmm_trace_wanted, wanted);
+	sim_sched_destroy(s);
+}
+
+/*
+ * mm/ emits every trace event while any vCPU is armed (the platform counts
+ * them). A run stopped inside an op leaves that vCPU's sim_event_end()
+ * unreached, and a vCPU that starts from the executor's armed state and
+ * ends it would end one the count never had: after each, the count, and
+ * so what mm/ emits, must be what it was before the run.
+ */
+static void stop_at_first_step(void *ctx, struct sim_sched *s, unsigned int vcpu)
+{
+	(void)ctx;
+	(void)vcpu;
+	sim_sched_stop(s);
+}
+
+static void ends_armed_op(void *arg, unsigned int vcpu)
+{
+	(void)arg;
+	(void)vcpu;
+	sim_event_access(&armed_words[0], 8, true, 0);
+	armed_words[0]++;
+	sim_event_end();
+}
+
+static void run_bodies(sim_sched_body_fn fn, sim_sched_step_fn hook)
+{
+	struct sim_sched *s = sim_sched_create();
+
+	CHECK(s != NULL);
+	CHECK_EQ(sim_sched_reset(s, 2), 0);
+	sim_sched_spawn(s, 0, fn, NULL);
+	sim_sched_spawn(s, 1, fn, NULL);
+	sim_sched_set_chooser(s, &sim_sched_first);
+	sim_sched_set_step_hook(s, hook, NULL);
+	sim_sched_run(s);
+	sim_sched_destroy(s);
+}
+
+#define TRACE_ALL ((1u << (HVMM_TRACE_OWNERSHIP + 1)) - 1)
+
+static void armed_count_survives_stopped_and_inherited_runs(void)
+{
+	uint32_t wanted = hvmm_trace_wanted;
+
+	/* Nothing armed, no sink: not every event (else the checks tell nothing). */
+	CHECK(wanted != TRACE_ALL);
+	sim_event_begin();
+	CHECK_EQ(hvmm_trace_wanted, TRACE_ALL);
+	sim_event_end();
+	CHECK_EQ(hvmm_trace_wanted, wanted);
+
+	/* Both vCPUs armed inside long_op when the first step stops the run. */
+	run_bodies(long_op, stop_at_first_step);
+	CHECK(!sim_event_armed());
+	CHECK_EQ(hvmm_trace_wanted, wanted);
+
+	/* Armed by the executor before the run; each vCPU ends what it inherited. */
+	sim_event_begin();
+	run_bodies(ends_armed_op, NULL);
+	CHECK(sim_event_armed());
+	sim_event_end();
+	CHECK_EQ(hvmm_trace_wanted, wanted);
+}
+
 int main(void)
 {
 	TEST(two_vcpus_churn_clean_over_seeds);
@@ -292,5 +432,7 @@ int main(void)
 	TEST(written_schedule_replays);
 	TEST(step_checks_see_every_step);
 	TEST(spinner_wakes_on_a_write_before_its_hint);
+	TEST(armed_is_per_vcpu);
+	TEST(armed_count_survives_stopped_and_inherited_runs);
 	return tap_done();
 }
