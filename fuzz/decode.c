@@ -122,6 +122,7 @@ static void remove_h(struct fuzz_names *n, int i)
 	n->h[i] = n->h[n->nr_h];
 	n->order[i] = n->order[n->nr_h];
 	n->refs[i] = n->refs[n->nr_h];
+	n->claim[i] = n->claim[n->nr_h];
 }
 
 static void push_h(struct fuzz_names *n, uint32_t h, unsigned int order)
@@ -131,7 +132,75 @@ static void push_h(struct fuzz_names *n, uint32_t h, unsigned int order)
 	n->h[n->nr_h] = h;
 	n->order[n->nr_h] = (uint8_t)order;
 	n->refs[n->nr_h] = 1;
+	/* Made inside a block: its CPU's alone (an alloc or a split claims it whole). */
+	n->claim[n->nr_h] = (struct fuzz_claim){
+		.cpus = n->in_block ? (uint8_t)(1u << n->cpu) : 0, .excl = n->in_block,
+	};
 	n->nr_h++;
+}
+
+/*
+ * The executor's rule for a handle that CPUs of a block share (conc_claim
+ * in sim/machine.c, traces/FORMAT.md): only get and put, and the
+ * references it has as the block starts cover each CPU's own need (the
+ * most it drops beyond what it took, plus one for a get). Whether the
+ * current CPU's @kind on slot @i keeps to it; @commit counts it if so.
+ */
+static bool claim_h(struct fuzz_names *n, int i, unsigned int kind, bool commit)
+{
+	struct fuzz_claim c = n->claim[i];
+	unsigned int cpu = n->cpu;
+
+	c.cpus |= (uint8_t)(1u << cpu);
+	if (kind == SIM_OP_GET || kind == SIM_OP_PUT) {
+		uint32_t need = c.bal[cpu] < 1 ? (uint32_t)(1 - c.bal[cpu]) : 0;
+
+		if (need > c.cpu_need[cpu]) {
+			c.need += need - c.cpu_need[cpu];
+			c.cpu_need[cpu] = need;
+		}
+		c.bal[cpu] += kind == SIM_OP_GET ? 1 : -1;
+	} else {
+		c.excl = true;
+	}
+	if ((c.cpus & (c.cpus - 1)) && (c.excl || c.need > c.start_refs))
+		return false;
+	if (commit)
+		n->claim[i] = c;
+	return true;
+}
+
+/* Whether handles of @kind's ops are picked among the CPU's legal ones (see claim_h). */
+static bool picks_legal(const struct fuzz_decoder *d, unsigned int kind)
+{
+	if (!d->t->vcpu_names || !d->names.in_block)
+		return false;
+	return kind == SIM_OP_FREE || kind == SIM_OP_GET || kind == SIM_OP_PUT ||
+	       kind == SIM_OP_SPLIT;
+}
+
+/* The handles the current CPU's op @kind may name, in table order. */
+static unsigned int legal_h(struct fuzz_names *n, unsigned int kind, uint32_t *cand)
+{
+	unsigned int nc = 0;
+
+	for (unsigned int i = 0; i < n->nr_h; i++)
+		if (claim_h(n, (int)i, kind, false))
+			cand[nc++] = n->h[i];
+	return nc;
+}
+
+/* The block starts at its first `sched`: claims count from the references then. */
+static void block_sched(struct fuzz_names *n, const struct sim_op *op)
+{
+	if (!n->in_block) {
+		n->in_block = true;
+		n->cpu = 0;
+		for (unsigned int i = 0; i < n->nr_h; i++)
+			n->claim[i] = (struct fuzz_claim){ .start_refs = n->refs[i] };
+	}
+	if (!op->a)
+		n->cpu = (uint8_t)(op->vcpu % FUZZ_CLAIM_CPUS);
 }
 
 /* Binds @count handles from next_h; returns the first. */
@@ -396,8 +465,25 @@ static bool decode_arg(struct fuzz_decoder *d, struct sim_op *op, const struct s
 				return false;
 			break;
 		}
-		if (!get_name(d, n->h, n->nr_h, 1, n->next_h, &name))
+		if (picks_legal(d, op->kind)) {
+			uint32_t cand[FUZZ_NAME_SLOTS];
+			unsigned int nc = legal_h(n, op->kind, cand);
+
+			/* None it may name: skipped, as with no handle at all (an escape still names any). */
+			if (!nc) {
+				if (!get_u8(d, &b))
+					return false;
+				if (b != FUZZ_ESCAPE) {
+					d->skip = true;
+					break;
+				}
+				d->p--;
+			}
+			if (!get_name(d, cand, nc, 1, n->next_h, &name))
+				return false;
+		} else if (!get_name(d, n->h, n->nr_h, 1, n->next_h, &name)) {
 			return false;
+		}
 		v = name;
 		break;
 	case C_NEW_VM:
@@ -484,6 +570,18 @@ again:
 		goto again;
 	if (d->t->max_vcpus)
 		small_block(d->t, op);
+	if (d->t->vcpu_names && op->kind == SIM_OP_SCHED)
+		block_sched(&d->names, op);
+	if (picks_legal(d, op->kind) || (d->t->vcpu_names && d->names.in_block &&
+					  op->kind == SIM_OP_ALLOC)) {
+		int i = find_h(&d->names, op->h);
+
+		/* An op the executor refuses (an escaped name) changes nothing. */
+		if (i >= 0 && !claim_h(&d->names, i, op->kind, true)) {
+			d->ops++;
+			return true;
+		}
+	}
 	if (op->kind == SIM_OP_SPLIT)
 		after_split(&d->names, op);
 	model_use(&d->names, op);
@@ -632,6 +730,16 @@ static int encode_arg(struct fuzz_encoder *e, const struct sim_op *op,
 		return 0;	/* bound by the decoder: mapped after decoding */
 	case C_H:
 		mapped = map_h(e, v);
+		if (mapped && picks_legal(&e->d, op->kind)) {
+			uint32_t cand[FUZZ_NAME_SLOTS];
+			unsigned int nc = legal_h(&e->d.names, op->kind, cand);
+			int index = -1;
+
+			for (unsigned int i = 0; i < nc && index < 0; i++)
+				if (cand[i] == mapped)
+					index = (int)i;
+			return put_name(b, index, mapped);
+		}
 		return put_name(b, mapped ? find_h(n, mapped) : -1, mapped ? mapped : v);
 	case C_VM:
 		mapped = v == 0 ? 0 : v <= SIM_MAX_VM ? e->vmap[v] : 0;

@@ -19,7 +19,10 @@
  *             names bound so far (0xff escapes to a raw LEB128 number,
  *             folded into the names bound so far: every decoded stream
  *             is a valid trace; an op naming a handle before any was
- *             bound is skipped);
+ *             bound is skipped); inside a concurrent block of a target
+ *             with vcpu_names, a free, get, put or split indexes only
+ *             the names its CPU may use there (the executor's rule for
+ *             shared handles), and is skipped if there are none;
  *   vm        as handles, over VMs (index 0 is the host, vm0);
  *   order     one byte, low 6 bits;  prot: one byte, low 3 bits;
  *   pfn       LEB128 x, an offset from the first RAM page (x even: up by
@@ -48,6 +51,7 @@
 #define FUZZ_MAX_OPS		4096	/* ops decoded from one input at most */
 #define FUZZ_NAME_SLOTS		255	/* names addressable by one byte */
 #define FUZZ_ESCAPE		0xff	/* raw name follows */
+#define FUZZ_CLAIM_CPUS		4	/* CPUs of a block whose claims vcpu_names models */
 
 /* Simulated memory of every target: RAM bank 0, where the pool lives. */
 #define FUZZ_RAM_BASE		0x80000000ULL
@@ -70,6 +74,13 @@ struct fuzz_target {
 	 * thousand programs. 0: values as decoded.
 	 */
 	unsigned int max_vcpus;
+	/*
+	 * Inside a concurrent block, a used handle is picked among those the
+	 * issuing CPU may name there (the executor's rule for handles shared
+	 * by CPUs, traces/FORMAT.md), not among every live one: an op it
+	 * would refuse (EBUSY) costs the input a byte and tests nothing.
+	 */
+	bool vcpu_names;
 };
 
 /* The names an op stream has bound, as the decoder models them. */
@@ -82,6 +93,21 @@ struct fuzz_names {
 	uint32_t vm[FUZZ_NAME_SLOTS];		/* vm[0] is the host */
 	unsigned int nr_vm;
 	uint32_t next_vm;
+	/*
+	 * The concurrent block (from the first `sched`), for vcpu_names: the
+	 * CPU whose program the next op joins, and per handle what the
+	 * block's ops so far claimed of it, as the executor counts it.
+	 */
+	bool in_block;
+	uint8_t cpu;
+	struct fuzz_claim {
+		uint8_t cpus;			/* CPUs that name it, a bit each */
+		bool excl;			/* created, freed or split in the block */
+		uint32_t start_refs;		/* references as the block starts */
+		uint32_t need;			/* all CPUs' needs together */
+		int32_t bal[FUZZ_CLAIM_CPUS];	/* each CPU's gets minus puts */
+		uint32_t cpu_need[FUZZ_CLAIM_CPUS];
+	} claim[FUZZ_NAME_SLOTS];
 };
 
 struct fuzz_decoder {

@@ -5,7 +5,8 @@
  * allocator and Anaxagoros set_entry ops, and the schedule (`sched vcpu=N
  * step=K`): the bytes choose which vCPU takes each contended step. The
  * CONC oracle judges every step (the counter invariant) and every point
- * where no vCPU is inside an op (every state oracle).
+ * where no vCPU is inside an op (every state oracle). A handle an op of the
+ * block names is one its CPU may name there (decode.h, vcpu_names).
  */
 #include "harness.h"
 
@@ -16,6 +17,7 @@ const struct fuzz_target fuzz_target = {
 	.classes = SIM_OPC_ALLOC | SIM_OPC_SCHED | SIM_OPC_MAPTAB,
 	.allocators = allocators,
 	.max_vcpus = 4,
+	.vcpu_names = true,
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
