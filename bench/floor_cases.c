@@ -6,6 +6,12 @@
  *    (pKVM zero-on-free), with mm/'s hvmm_memzero and with glibc's memset
  *    for comparison. The page is the same every time, so it is L1/L2-hot,
  *    as the page of an alloc+free pair on an idle pool is.
+ *  - scrub_4k_pool64m_x64: the same zeroing of pages picked at random in
+ *    a 64 MiB pool (huge pages, every page touched first), 64 back to back,
+ *    so that they are not in cache, as in a replay of the simulator's
+ *    64 MiB pool, where a freed block was last written long before
+ *    (bench/compare takes the replay's pages freed per op times this as
+ *    its scrub floor).
  *  - spin_lock_unlock: one uncontended hvmm_spin_lock + hvmm_spin_unlock
  *    (a locked xadd, an acquire load, a release store), the cost every
  *    locked allocator call pays; _x64: the mean of 64 in one timed
@@ -14,15 +20,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <hvmm/spinlock.h>
 #include <hvmm/string.h>
 
 #include "bench.h"
 
+#define POOL64M_PAGES	(1u << 14)
+
 struct floor_bench {
 	void *page;
 	hvmm_spinlock_t lock;
+	uint8_t *pool;		/* scrub_4k_pool64m */
+	uint64_t rng;
 };
 
 static struct floor_bench *fb(struct bench_state *s)
@@ -41,6 +52,26 @@ static int setup(struct bench_state *s)
 	}
 	memset(f->page, 0xa5, HVMM_PAGE_SIZE);
 	hvmm_spin_lock_init(&f->lock);
+	f->rng = 0x9e3779b97f4a7c15ULL;
+	return 0;
+}
+
+/* As the simulator maps its pool: 2 MiB pages, every page written once. */
+static int setup_pool64m(struct bench_state *s)
+{
+	size_t bytes = (size_t)POOL64M_PAGES << HVMM_PAGE_SHIFT;
+	struct floor_bench *f;
+
+	if (setup(s))
+		return -1;
+	f = fb(s);
+	f->pool = aligned_alloc(2u << 20, bytes);
+	if (!f->pool) {
+		snprintf(s->err, sizeof(s->err), "out of memory");
+		return -1;
+	}
+	madvise(f->pool, bytes, MADV_HUGEPAGE);
+	memset(f->pool, 0xa5, bytes);
 	return 0;
 }
 
@@ -51,6 +82,7 @@ static void teardown(struct bench_state *s)
 	if (!f)
 		return;
 	free(f->page);
+	free(f->pool);
 	free(f);
 	s->priv = NULL;
 }
@@ -81,6 +113,32 @@ static uint64_t step_memset(struct bench_state *s, struct bench_thread *t)
 	return bench_time_end(s, t0);
 }
 
+/*
+ * 64 pages at random (xorshift) out of the 64 MiB, chosen before the timed
+ * region and zeroed back to back in it: the mean of one, at the rate the
+ * memory takes a stream of scrubs (timed one at a time, a scrub's stores
+ * would still drain after the timer stopped).
+ */
+static uint64_t step_memset_pool64m_x64(struct bench_state *s, struct bench_thread *t)
+{
+	struct floor_bench *f = fb(s);
+	uint8_t *page[64];
+	uint64_t t0;
+
+	for (unsigned int k = 0; k < 64; k++) {
+		f->rng ^= f->rng << 13;
+		f->rng ^= f->rng >> 7;
+		f->rng ^= f->rng << 17;
+		page[k] = f->pool + ((f->rng % POOL64M_PAGES) << HVMM_PAGE_SHIFT);
+	}
+	t0 = bench_time_begin();
+	for (unsigned int k = 0; k < 64; k++) {
+		memset(page[k], 0, HVMM_PAGE_SIZE);
+		keep(page[k]);
+	}
+	return (bench_time_end(s, t0) + 32) / 64;
+}
+
 static uint64_t step_lock_unlock(struct bench_state *s, struct bench_thread *t)
 {
 	hvmm_spinlock_t *lock = &fb(s)->lock;
@@ -107,11 +165,13 @@ static uint64_t step_lock_unlock_x64(struct bench_state *s, struct bench_thread 
 static const struct {
 	const char *name;
 	uint64_t (*step)(struct bench_state *s, struct bench_thread *t);
+	int (*setup)(struct bench_state *s);
 } cases[] = {
-	{ "scrub_4k_hvmm_memzero", step_memzero },
-	{ "scrub_4k_memset", step_memset },
-	{ "spin_lock_unlock", step_lock_unlock },
-	{ "spin_lock_unlock_x64", step_lock_unlock_x64 },
+	{ "scrub_4k_hvmm_memzero", step_memzero, setup },
+	{ "scrub_4k_memset", step_memset, setup },
+	{ "scrub_4k_pool64m_x64", step_memset_pool64m_x64, setup_pool64m },
+	{ "spin_lock_unlock", step_lock_unlock, setup },
+	{ "spin_lock_unlock_x64", step_lock_unlock_x64, setup },
 };
 
 void bench_register_floor(void)
@@ -120,7 +180,7 @@ void bench_register_floor(void)
 		struct bench_case c = {
 			.group = "floor",
 			.threads = 1,
-			.setup = setup,
+			.setup = cases[i].setup,
 			.step = cases[i].step,
 			.teardown = teardown,
 		};

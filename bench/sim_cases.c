@@ -193,6 +193,7 @@ static void report_replay(struct bench_state *s)
 {
 	struct sim_bench *b = sb(s);
 	const struct sim_report *r = sim_machine_report(b->m);
+	const struct sim_machine_stats *st = sim_machine_stats(b->m);
 	double tpn = bench_ticks_per_ns(), ns = 0;
 	uint64_t items = 0;
 
@@ -207,6 +208,9 @@ static void report_replay(struct bench_state *s)
 	bench_counter(s, "rss_delta_mib",
 		      ((double)bench_rss_bytes() - (double)b->rss_before) / (1 << 20), false);
 	bench_counter(s, "stream_ops", (double)b->st.n, false);
+	/* What the scrub floor is taken for (bench/compare: floor/scrub_4k_pool64m_x64). */
+	if (st->ops)
+		bench_counter(s, "pages_freed_per_op", (double)st->pages_freed / (double)st->ops, false);
 	bench_counter(s, "violations", (double)r->total, false);
 	(void)b->failed;
 }

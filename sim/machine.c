@@ -486,6 +486,7 @@ static void released_block(struct sim_machine *m, struct sim_handle *hd)
 			      hd->pfn, nr, SIM_SHADOW_ALLOCATED, SIM_SHADOW_FREE);
 	hd->live = 0;
 	account(m, -(int64_t)nr);
+	m->stats.pages_freed += nr;
 	sim_machine_check_touched(m, hd->pfn, nr);
 }
 

@@ -67,6 +67,7 @@ struct sim_machine_stats {
 	uint64_t failed_enomem;			/* ops that failed for lack of memory */
 	uint64_t failed_enotsup;		/* ops this machine cannot run */
 	uint64_t pages_in_use, peak_pages_in_use;
+	uint64_t pages_freed;			/* of blocks whose last reference went (each scrubbed) */
 	uint64_t sweeps;
 	uint64_t conc_refused;			/* block ops refused as racing another vCPU's use */
 };
