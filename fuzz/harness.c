@@ -384,6 +384,10 @@ int fuzz_seed_from_trace(const struct fuzz_target *t, const char *trace, const c
 		cfg.pool_pages = tc->pool_pages && tc->pool_pages < 256 ? tc->pool_pages : 256;
 		cfg.pool_reserved = tc->pool_reserved <= 255 && tc->pool_reserved < cfg.pool_pages ?
 				    tc->pool_reserved : 0;
+		/* The pool's offset too, where the header's one byte can say it. */
+		if (tc->pool_base >= FUZZ_RAM_BASE && !(tc->pool_base & (HVMM_PAGE_SIZE - 1)) &&
+		    (tc->pool_base - FUZZ_RAM_BASE) >> HVMM_PAGE_SHIFT <= 255)
+			cfg.pool_base = tc->pool_base;
 	}
 	if (fuzz_encoder_init(&e, t, &cfg, err, sizeof(err))) {
 		fprintf(stderr, "%s: %s\n", trace, err);
