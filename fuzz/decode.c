@@ -18,7 +18,7 @@
 /* Handle numbers the decoder hands out at most (bounds the executor's table). */
 #define MODEL_MAX_HANDLE	(1u << 16)
 
-enum codec { C_NEW_H, C_H, C_NEW_VM, C_VM, C_ORDER, C_PROT, C_PFN, C_IPA, C_U64 };
+enum codec { C_NEW_H, C_H, C_NEW_VM, C_VM, C_ORDER, C_PROT, C_PFN, C_IPA, C_PAGES, C_U64 };
 
 static enum codec arg_codec(const struct sim_op_arg *a)
 {
@@ -33,6 +33,8 @@ static enum codec arg_codec(const struct sim_op_arg *a)
 		return C_PFN;
 	if (!strcmp(a->name, "ipa"))
 		return C_IPA;
+	if (!strcmp(a->name, "pages"))
+		return C_PAGES;
 	return C_U64;
 }
 
@@ -70,6 +72,24 @@ static uint64_t pfn_encode(uint64_t pfn, uint64_t ram)
 	if (pfn >= 0 - (1ULL << 62))
 		return ~pfn << 2 | 3;
 	return (pfn - (1ULL << 63)) << 2 | 1;
+}
+
+/*
+ * A range's length in pages from its code @x, and back (the same swap):
+ * the one-byte codes 64..127 name 1..64 whole 2 MiB blocks, and the codes
+ * of those block counts name 64..127 pages. Blocks are where stage-2
+ * tables change shape (a block mapped by a host access, broken whole by a
+ * donation, split by a part of it), and a range of whole blocks was a
+ * two-byte code that no one-byte mutation of a page count reached: now
+ * any byte of 64..127 in a count makes one.
+ */
+static uint64_t pages_code(uint64_t x)
+{
+	if (x >= FUZZ_PAGES_BLOCK_CODE && x < 2 * FUZZ_PAGES_BLOCK_CODE)
+		return (x - FUZZ_PAGES_BLOCK_CODE + 1) * FUZZ_BLOCK_PAGES;
+	if (x && !(x % FUZZ_BLOCK_PAGES) && x / FUZZ_BLOCK_PAGES <= FUZZ_PAGES_BLOCK_CODE)
+		return x / FUZZ_BLOCK_PAGES - 1 + FUZZ_PAGES_BLOCK_CODE;
+	return x;
 }
 
 unsigned int fuzz_target_kinds(const struct fuzz_target *t, uint16_t *kinds)
@@ -522,6 +542,11 @@ static bool decode_arg(struct fuzz_decoder *d, struct sim_op *op, const struct s
 			return false;
 		v = rotl64(v, HVMM_PAGE_SHIFT);
 		break;
+	case C_PAGES:
+		if (!get_leb(d, &v))
+			return false;
+		v = pages_code(v);
+		break;
 	case C_U64:
 		if (!get_leb(d, &v))
 			return false;
@@ -756,6 +781,8 @@ static int encode_arg(struct fuzz_encoder *e, const struct sim_op *op,
 		return put_leb(b, pfn_encode(v, e->d.ram_pfn));
 	case C_IPA:
 		return put_leb(b, rotl64(v, 64 - HVMM_PAGE_SHIFT));
+	case C_PAGES:
+		return put_leb(b, pages_code(v));
 	case C_U64:
 		return put_leb(b, v);
 	}

@@ -30,6 +30,10 @@
  *             frame space (x % 4 == 3: frame 2^64 - 1 - x/4), so that a
  *             range whose end wraps past 2^64 takes one byte;
  *   ipa       LEB128 x, ipa = rotl64(x, 12): small x are page numbers;
+ *   pages     LEB128 x, the count itself but for one swap: x in 64..127
+ *             is x - 63 whole 2 MiB blocks (512 pages each), and the codes
+ *             of those counts are 64..127 pages, so that one byte makes a
+ *             range of whole blocks;
  *   others    LEB128.
  * Decoding depends on the bytes only (never on results), so the decoded
  * ops of an input can be printed without running them, and the encoder
@@ -52,6 +56,8 @@
 #define FUZZ_NAME_SLOTS		255	/* names addressable by one byte */
 #define FUZZ_ESCAPE		0xff	/* raw name follows */
 #define FUZZ_CLAIM_CPUS		4	/* CPUs of a block whose claims vcpu_names models */
+#define FUZZ_BLOCK_PAGES	512u	/* pages of a 2 MiB stage-2 block */
+#define FUZZ_PAGES_BLOCK_CODE	64u	/* first one-byte pages code naming whole blocks */
 
 /* Simulated memory of every target: RAM bank 0, where the pool lives. */
 #define FUZZ_RAM_BASE		0x80000000ULL
