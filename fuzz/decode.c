@@ -466,17 +466,15 @@ static bool decode_arg(struct fuzz_decoder *d, struct sim_op *op, const struct s
 	uint8_t b;
 
 	switch (arg_codec(a)) {
-	case C_NEW_H: {
-		unsigned int order;
-		uint64_t count;
-
-		if (d->skip)
-			break;	/* a skipped op binds nothing */
-		count = bind_count(n, op, &order);
-
-		v = bind_h(n, count, order);
+	case C_NEW_H:
+		/*
+		 * The next numbers, bound once the op's other arguments are
+		 * read: an alloc's order comes after its handle, and a split
+		 * of the block binds a handle for each page past the first.
+		 */
+		d->bind = !d->skip;
+		v = n->next_h;
 		break;
-	}
 	case C_H:
 		if (n->next_h == 1) {
 			/* No handle defined yet: the op has nothing to name and is skipped. */
@@ -586,6 +584,7 @@ again:
 	op->kind = d->kinds[sel % d->nr_kinds];
 	desc = &sim_op_descs[op->kind];
 	d->skip = false;
+	d->bind = false;
 	for (unsigned int i = 0; i < desc->nargs; i++)
 		if (!decode_arg(d, op, &desc->args[i])) {
 			d->p = d->end;
@@ -593,6 +592,12 @@ again:
 		}
 	if (d->skip)
 		goto again;
+	if (d->bind) {
+		unsigned int order;
+		uint64_t count = bind_count(&d->names, op, &order);
+
+		bind_h(&d->names, count, order);
+	}
 	if (d->t->max_vcpus)
 		small_block(d->t, op);
 	if (d->t->vcpu_names && op->kind == SIM_OP_SCHED)

@@ -124,6 +124,7 @@ struct fuzz_decoder {
 	uint64_t ram_pfn;
 	uint64_t ops;
 	bool skip;			/* the op being decoded names nothing defined */
+	bool bind;			/* it binds names, once its arguments are read */
 	struct fuzz_names names;
 };
 
