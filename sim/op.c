@@ -82,11 +82,18 @@ const struct sim_op_desc sim_op_descs[SIM_OP__COUNT] = {
 		{ U("entry", SIM_F_A), UOPT("frame", SIM_F_B) } },
 };
 
+/*
+ * Called for every line of a text trace: the first two bytes (every name
+ * has at least three) rule out most names without a call.
+ */
 int sim_op_kind_from_name(const char *name)
 {
-	for (int k = 0; k < SIM_OP__COUNT; k++)
-		if (!strcmp(sim_op_descs[k].name, name))
+	for (int k = 0; k < SIM_OP__COUNT; k++) {
+		const char *n = sim_op_descs[k].name;
+
+		if (n[0] == name[0] && name[0] && n[1] == name[1] && !strcmp(n, name))
 			return k;
+	}
 	return -1;
 }
 
@@ -203,6 +210,7 @@ bool sim_parse_u64(const char *s, uint64_t *out)
 		if (!*s)
 			return false;
 	}
+	/* Overflow by the carry of the multiply-add, not a division per digit (a trace has millions). */
 	for (; *s; s++) {
 		unsigned int d;
 
@@ -214,9 +222,8 @@ bool sim_parse_u64(const char *s, uint64_t *out)
 			d = (unsigned int)(*s - 'A' + 10);
 		else
 			return false;
-		if (v > (UINT64_MAX - d) / base)
+		if (__builtin_mul_overflow(v, (uint64_t)base, &v) || __builtin_add_overflow(v, d, &v))
 			return false;
-		v = v * base + d;
 	}
 	*out = v;
 	return true;
