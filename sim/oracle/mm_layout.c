@@ -160,6 +160,20 @@ bool sim_mm_pages_boot(const struct sim_vmemmap *v, uint64_t pfn, uint64_t nr)
 	return true;
 }
 
+bool sim_mm_pages_free_tails(const struct sim_vmemmap *v, uint64_t pfn, uint64_t nr)
+{
+	const struct hvmm_page *p = sim_vmemmap_page(v, pfn);
+
+	if (!nr)
+		return true;
+	if (!p || !sim_vmemmap_page(v, pfn + nr - 1))
+		return false;
+	for (uint64_t i = 0; i < nr; i++)
+		if (hvmm_page_is_head(&p[i]) || p[i].refcount)
+			return false;
+	return true;
+}
+
 void sim_mm_vmemmap_span(const struct sim_vmemmap *v, uint64_t *start, uint64_t *end)
 {
 	*start = v->start_pfn;

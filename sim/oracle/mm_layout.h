@@ -123,6 +123,12 @@ bool sim_mm_page_block(const struct sim_vmemmap *v, uint64_t pfn, unsigned int *
  * sweeps skip such runs instead of reading them entry by entry.
  */
 bool sim_mm_pages_boot(const struct sim_vmemmap *v, uint64_t pfn, uint64_t nr);
+/*
+ * True if every entry of [pfn, pfn + nr) is in the map, a tail (no order)
+ * and unreferenced: what the buddy checker asks of a block's tails and of
+ * the untouched range, read in one loop instead of an entry at a time.
+ */
+bool sim_mm_pages_free_tails(const struct sim_vmemmap *v, uint64_t pfn, uint64_t nr);
 /* The span of the map: [*start, *end). */
 void sim_mm_vmemmap_span(const struct sim_vmemmap *v, uint64_t *start, uint64_t *end);
 
