@@ -164,21 +164,25 @@ int sim_physmem_map(struct sim_physmem *pm, char *err, size_t errlen)
 	pm->start_pfn = lo >> SIM_PAGE_SHIFT;
 	pm->end_pfn = hi >> SIM_PAGE_SHIFT;
 	pm->dirty_words = (pm->end_pfn - pm->start_pfn + 63) / 64;
-	pm->dirty = sim_map_sparse(pm->dirty_words * sizeof(uint64_t));
+	pm->dirty = sim_map_sparse(2 * pm->dirty_words * sizeof(uint64_t));
 	if (!pm->dirty) {
 		snprintf(err, errlen, "cannot map the dirty-page bitmap: %s", strerror(errno));
 		return -1;
 	}
+	pm->unscrubbed = pm->dirty + pm->dirty_words;
 	pm->dirty_lo = pm->dirty_words;
 	pm->dirty_hi = 0;
 	return 0;
 }
 
-/* Forgets every dirty mark (all memory is zero again). */
+/* Forgets every dirty mark (all memory is zero again). Unscrubbed pages are dirty ones. */
 static void clear_dirty(struct sim_physmem *pm)
 {
-	if (pm->dirty && pm->dirty_lo < pm->dirty_hi)
+	if (pm->dirty && pm->dirty_lo < pm->dirty_hi) {
 		memset(pm->dirty + pm->dirty_lo, 0, (pm->dirty_hi - pm->dirty_lo) * sizeof(uint64_t));
+		memset(pm->unscrubbed + pm->dirty_lo, 0,
+		       (pm->dirty_hi - pm->dirty_lo) * sizeof(uint64_t));
+	}
 	pm->dirty_lo = pm->dirty_words;
 	pm->dirty_hi = 0;
 }
@@ -191,7 +195,7 @@ void sim_physmem_destroy(struct sim_physmem *pm)
 		if (pm->regions[i].host)
 			munmap(pm->regions[i].host, pm->regions[i].size);
 	if (pm->dirty)
-		munmap(pm->dirty, pm->dirty_words * sizeof(uint64_t));
+		munmap(pm->dirty, 2 * pm->dirty_words * sizeof(uint64_t));
 	memset(pm, 0, sizeof(*pm));
 }
 
@@ -225,6 +229,66 @@ static void zero_dirty(const struct sim_physmem *pm)
 				memset(p, 0, SIM_PAGE_SIZE);
 			bits &= bits - 1;
 		}
+	}
+}
+
+static bool unscrubbed(const struct sim_physmem *pm, uint64_t pfn)
+{
+	uint64_t bit = pfn - pm->start_pfn;
+
+	return bit >= pm->end_pfn - pm->start_pfn ||
+	       (__atomic_load_n(&pm->unscrubbed[bit / 64], __ATOMIC_RELAXED) >> (bit % 64)) & 1;
+}
+
+/* Bytes at the start of a page where an allocator may keep its free-list node. */
+#define NODE_LINE 64
+
+void sim_physmem_clear_pages(struct sim_physmem *pm, uint8_t *host, uint64_t pfn, uint64_t nr)
+{
+	uint64_t first = pfn, end = pfn + nr;
+
+	if (!pm->unscrubbed || pfn < pm->clear_lo || end > pm->clear_hi) {
+		memset(host, 0, nr << SIM_PAGE_SHIFT);
+		sim_physmem_mark_scrubbed(pm, pfn, nr);
+		return;
+	}
+	while (pfn < end) {
+		uint64_t run = pfn;
+
+		while (run < end && unscrubbed(pm, run))
+			run++;
+		if (run > pfn) {
+			memset(host, 0, (run - pfn) << SIM_PAGE_SHIFT);
+			host += (run - pfn) << SIM_PAGE_SHIFT;
+			pfn = run;
+			continue;
+		}
+		/* Read before written: most are zero, and a store would dirty the line. */
+		for (unsigned int i = 0; i < NODE_LINE / 8; i++) {
+			if (((uint64_t *)(void *)host)[i]) {
+				memset(host, 0, NODE_LINE);
+				break;
+			}
+		}
+		host += SIM_PAGE_SIZE;
+		pfn++;
+	}
+	sim_physmem_mark_scrubbed(pm, first, nr);
+}
+
+void sim_physmem_mark_scrubbed(struct sim_physmem *pm, uint64_t pfn, uint64_t nr)
+{
+	uint64_t end = pfn + nr;
+
+	if (!pm->unscrubbed)
+		return;
+	for (; pfn < end && pfn - pm->start_pfn < pm->end_pfn - pm->start_pfn;) {
+		uint64_t bit = pfn - pm->start_pfn, n = 64 - bit % 64 < end - pfn ? 64 - bit % 64 : end - pfn;
+		uint64_t mask = (n == 64 ? ~0ULL : ((1ULL << n) - 1)) << (bit % 64);
+
+		if (__atomic_load_n(&pm->unscrubbed[bit / 64], __ATOMIC_RELAXED) & mask)
+			__atomic_fetch_and(&pm->unscrubbed[bit / 64], ~mask, __ATOMIC_RELAXED);
+		pfn += n;
 	}
 }
 

@@ -47,6 +47,24 @@ struct sim_physmem {
 	 */
 	uint64_t *dirty;
 	uint64_t dirty_words, dirty_lo, dirty_hi;
+	/*
+	 * The dirty pages written since their last hvmm_clear_pages() (a
+	 * subset of dirty, in the same mapping after it): a scrub memsets
+	 * only these, the others being zero already but for an allocator's
+	 * free-list node (sim_physmem_clear_pages()).
+	 */
+	uint64_t *unscrubbed;
+	/*
+	 * PFNs [clear_lo, clear_hi) where hvmm_clear_pages() stores only
+	 * into unscrubbed pages: the executor's allocator pool, whose blocks
+	 * only the executor writes, marking each write as it makes it
+	 * (stamps, guest stores, the hypervisor's use of donated pages, the
+	 * heap's chunks), besides the allocator's nodes. Not mm/'s own pools:
+	 * mm/ writes a table or a cached page again after a clear through a
+	 * pointer it kept, with no new mark. Empty (mm/ driven directly, as
+	 * unit tests and benchmarks do): a memset of the whole range.
+	 */
+	uint64_t clear_lo, clear_hi;
 };
 
 /*
@@ -91,6 +109,9 @@ static inline void sim_physmem_mark_dirty(struct sim_physmem *pm, uint64_t pfn, 
 		uint64_t bit = pfn - pm->start_pfn, w = bit / 64, mask = 1ULL << (bit % 64);
 		uint64_t lo, hi;
 
+		if (__atomic_load_n(&pm->unscrubbed[w], __ATOMIC_RELAXED) & mask)
+			continue;
+		__atomic_fetch_or(&pm->unscrubbed[w], mask, __ATOMIC_RELAXED);
 		if (__atomic_load_n(&pm->dirty[w], __ATOMIC_RELAXED) & mask)
 			continue;
 		__atomic_fetch_or(&pm->dirty[w], mask, __ATOMIC_RELAXED);
@@ -104,6 +125,19 @@ static inline void sim_physmem_mark_dirty(struct sim_physmem *pm, uint64_t pfn, 
 			;
 	}
 }
+
+/*
+ * Zeroes the @nr pages at @host, PFNs [pfn, pfn + nr), as hvmm_clear_pages()
+ * must leave them: a memset of those written since their last clear, and
+ * of the others only the first cache line, where the allocators link free
+ * blocks through maps that mark nothing (and only if it is not zero).
+ * Then none of them is unscrubbed. Same bytes in memory as a memset of
+ * the whole range; for a large block whose stamps touched only its ends,
+ * a 64th of the stores.
+ */
+void sim_physmem_clear_pages(struct sim_physmem *pm, uint8_t *host, uint64_t pfn, uint64_t nr);
+/* Notes that [pfn, pfn + nr) were zeroed whole: none of them is unscrubbed. */
+void sim_physmem_mark_scrubbed(struct sim_physmem *pm, uint64_t pfn, uint64_t nr);
 
 /* False if page @pfn is zero by construction (nothing wrote it since the last scrub). */
 static inline bool sim_physmem_dirty(const struct sim_physmem *pm, uint64_t pfn)

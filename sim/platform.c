@@ -272,17 +272,34 @@ static __attribute__((noinline)) void clear_pages_reported(uint64_t *w, uint64_t
 }
 
 /*
- * Otherwise the C library's memset, as a tail call: this wrapper is the
- * only thing mm/'s scrub adds to it (an instrumented loop cost a hook
- * call per word, half the time of a replay with the oracles off).
+ * Otherwise what a memset of the range would leave, storing only where
+ * something was written since the page's last clear (sim/physmem.h): the
+ * stamps of a large block touch its first and last pages, and a memset
+ * of the rest was most of a replay's stores (an instrumented loop before
+ * that cost a hook call per word). Either way the pages are then zero,
+ * and marked so.
  */
 void hvmm_clear_pages(void *va, u64 nr_pages)
 {
+	uint64_t gen = atomic_load_explicit(&pm_generation, memory_order_relaxed);
+	struct region_cache *c = &last_region;
+	uintptr_t off = (uintptr_t)va - (uintptr_t)c->host;
+	uint64_t pfn;
+
+	if (hvmm_unlikely(c->generation != gen || off >= c->size)) {
+		if (!cache_region_of_host(va, gen)) {
+			memset(va, 0, nr_pages << HVMM_PAGE_SHIFT);
+			return;
+		}
+		off = (uintptr_t)va - (uintptr_t)c->host;
+	}
+	pfn = (c->base + off) >> HVMM_PAGE_SHIFT;
 	if (__builtin_expect(sim_event_cpu.armed, 0)) {
 		clear_pages_reported(va, (uint64_t *)va + (nr_pages << (HVMM_PAGE_SHIFT - 3)));
+		sim_physmem_mark_scrubbed(cur_pm, pfn, nr_pages);
 		return;
 	}
-	memset(va, 0, nr_pages << HVMM_PAGE_SHIFT);
+	sim_physmem_clear_pages(cur_pm, va, pfn, nr_pages);
 }
 
 void hvmm_cpu_relax(void)
