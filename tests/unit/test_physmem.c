@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * sim/physmem: regions with holes, reserved memory carved out of RAM,
- * translation both ways, and a terabyte of NORESERVE RAM that costs only
- * what is touched.
+ * translation both ways, a terabyte of NORESERVE RAM that costs only
+ * what is touched, and a page clear that stores only into what was written
+ * (and, where scrubs are checked, refuses to trust an unmarked write).
  */
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "physmem.h"
 #include "tap.h"
@@ -109,11 +114,74 @@ static void sizes_parse(void)
 	CHECK(!sim_parse_size("99999999999999999999", &v) && !sim_parse_size("17179869184T", &v));
 }
 
+static bool page_is_zero(const uint8_t *p)
+{
+	for (unsigned int i = 0; i < SIM_PAGE_SIZE; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/*
+ * In the clear range, a page marked since its last clear is cleared whole,
+ * an unmarked one only in its free-list node's line; outside the range,
+ * everything is. Where scrubs are checked, an unmarked write past the node
+ * line stops the run instead of surviving the clear.
+ */
+static void clear_pages_stores_only_what_was_written(void)
+{
+	struct sim_physmem pm = { 0 };
+	uint64_t pfn = 0x80000 + 16;
+	uint8_t *h;
+	pid_t pid;
+	int status;
+
+	CHECK(sim_physmem_add(&pm, SIM_REGION_RAM, 0x80000000, 64 * M, err, sizeof(err)) == 0);
+	CHECK(sim_physmem_map(&pm, err, sizeof(err)) == 0);
+	pm.clear_lo = 0x80000;
+	pm.clear_hi = 0x80000 + 8192;
+	h = sim_physmem_pa_to_host(&pm, pfn << SIM_PAGE_SHIFT);
+
+	memset(h, 0xa5, SIM_PAGE_SIZE);			/* written and marked */
+	sim_physmem_mark_dirty(&pm, pfn, 1);
+	memset(h + SIM_PAGE_SIZE, 0x5a, 16);		/* an allocator's node, unmarked */
+	sim_physmem_clear_pages(&pm, h, pfn, 2);
+	CHECK(page_is_zero(h) && page_is_zero(h + SIM_PAGE_SIZE));
+
+	/* Marked, cleared, then marked again: cleared whole again. */
+	sim_physmem_mark_dirty(&pm, pfn, 1);
+	h[SIM_PAGE_SIZE - 1] = 1;
+	sim_physmem_clear_pages(&pm, h, pfn, 1);
+	CHECK(page_is_zero(h));
+
+	/* Outside the range nothing is trusted: a whole memset. */
+	h = sim_physmem_pa_to_host(&pm, (pm.clear_hi + 1) << SIM_PAGE_SHIFT);
+	h[2000] = 7;
+	sim_physmem_clear_pages(&pm, h, pm.clear_hi + 1, 1);
+	CHECK(page_is_zero(h));
+
+	/* An unmarked write past the node line, with scrubs checked: the run stops. */
+	h = sim_physmem_pa_to_host(&pm, (pfn + 4) << SIM_PAGE_SHIFT);
+	h[100] = 1;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		freopen("/dev/null", "w", stderr);
+		sim_physmem_check_scrubs = true;
+		sim_physmem_clear_pages(&pm, h, pfn + 4, 1);
+		_exit(0);
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+	CHECK_MSG(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT, "status 0x%x", status);
+	sim_physmem_destroy(&pm);
+}
+
 int main(void)
 {
 	TEST(reserved_is_carved_out_of_ram);
 	TEST(translation_and_holes);
 	TEST(terabyte_costs_what_is_touched);
 	TEST(sizes_parse);
+	TEST(clear_pages_stores_only_what_was_written);
 	return tap_done();
 }
