@@ -87,11 +87,37 @@ void __tsan_ignore_thread_end(void)
  */
 extern char __start___sancov_cntrs[] __attribute__((weak));
 extern char __stop___sancov_cntrs[] __attribute__((weak));
+/*
+ * AFL++'s instrumentation (afl-clang-fast, PCGUARD) does the same with
+ * three accesses per basic block, each handed to the ThreadSanitizer
+ * pass: a load of the block's guard, a load of the map pointer and a
+ * store to its byte of the map. As steps they also made a spinner's last
+ * load the map pointer, which no vCPU writes: a spin-wait slept on it for
+ * good (a false deadlock on the real code within seconds of fuzzing).
+ */
+extern char __start___sancov_guards[] __attribute__((weak));
+extern char __stop___sancov_guards[] __attribute__((weak));
+extern char *__afl_area_ptr __attribute__((weak));
+extern unsigned int __afl_map_size __attribute__((weak));
+
+static inline bool afl_added(const char *a)
+{
+	if (!&__afl_area_ptr)
+		return false;
+	if (a >= (const char *)&__afl_area_ptr && a < (const char *)(&__afl_area_ptr + 1))
+		return true;
+	if (a >= __start___sancov_guards && a < __stop___sancov_guards)
+		return true;
+	return &__afl_map_size && a >= __afl_area_ptr && a < __afl_area_ptr + __afl_map_size;
+}
 
 static inline bool compiler_added(const void *addr)
 {
-	return (const char *)addr >= __start___sancov_cntrs &&
-	       (const char *)addr < __stop___sancov_cntrs;
+	const char *a = addr;
+
+	if (a >= __start___sancov_cntrs && a < __stop___sancov_cntrs)
+		return true;
+	return afl_added(a);
 }
 
 static inline void hook_load(void *addr, uint32_t n, uint32_t flags)
