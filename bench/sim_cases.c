@@ -208,9 +208,19 @@ static void report_replay(struct bench_state *s)
 	bench_counter(s, "rss_delta_mib",
 		      ((double)bench_rss_bytes() - (double)b->rss_before) / (1 << 20), false);
 	bench_counter(s, "stream_ops", (double)b->st.n, false);
-	/* What the scrub floor is taken for (bench/compare: floor/scrub_4k_pool64m_x64). */
-	if (st->ops)
+	/*
+	 * What the scrub floor is taken for (bench/compare: floor/scrub_4k_pool64m_x64):
+	 * the pages freed, and the pages the platform's hvmm_clear_pages() stored
+	 * zeros into (a freed page not written since its last clear needs none).
+	 * Only mm/'s buddy scrubs through it alone: the bitmap's adapter and the
+	 * kernel's allocator zero pages their own way, and resets between steps
+	 * count too, so compare uses it for the buddy only.
+	 */
+	if (st->ops) {
 		bench_counter(s, "pages_freed_per_op", (double)st->pages_freed / (double)st->ops, false);
+		bench_counter(s, "pages_zeroed_per_op",
+			      (double)sim_machine_physmem(b->m)->pages_zeroed / (double)st->ops, false);
+	}
 	bench_counter(s, "violations", (double)r->total, false);
 	(void)b->failed;
 }

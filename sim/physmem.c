@@ -269,6 +269,7 @@ void sim_physmem_clear_pages(struct sim_physmem *pm, uint8_t *host, uint64_t pfn
 
 	if (!pm->unscrubbed || pfn < pm->clear_lo || end > pm->clear_hi) {
 		memset(host, 0, nr << SIM_PAGE_SHIFT);
+		__atomic_fetch_add(&pm->pages_zeroed, nr, __ATOMIC_RELAXED);
 		sim_physmem_mark_scrubbed(pm, pfn, nr);
 		return;
 	}
@@ -279,6 +280,7 @@ void sim_physmem_clear_pages(struct sim_physmem *pm, uint8_t *host, uint64_t pfn
 			run++;
 		if (run > pfn) {
 			memset(host, 0, (run - pfn) << SIM_PAGE_SHIFT);
+			__atomic_fetch_add(&pm->pages_zeroed, run - pfn, __ATOMIC_RELAXED);
 			host += (run - pfn) << SIM_PAGE_SHIFT;
 			pfn = run;
 			continue;

@@ -65,6 +65,8 @@ struct sim_physmem {
 	 * unit tests and benchmarks do): a memset of the whole range.
 	 */
 	uint64_t clear_lo, clear_hi;
+	/* Pages sim_physmem_clear_pages() stored zeros into (whole pages, a memset). */
+	uint64_t pages_zeroed;
 };
 
 /*
