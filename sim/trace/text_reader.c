@@ -91,7 +91,8 @@ static int find_arg(const struct sim_op_desc *d, const char *tok, ptrdiff_t eqpo
 	for (unsigned int i = 0; i < d->nargs; i++) {
 		const struct sim_op_arg *arg = &d->args[i];
 
-		if (eq && !strncmp(tok, arg->name, (size_t)eqpos) && !arg->name[eqpos]) {
+		if (eq && tok[0] == arg->name[0] && !strncmp(tok, arg->name, (size_t)eqpos) &&
+		    !arg->name[eqpos]) {
 			*value = eq + 1;
 			return (int)i;
 		}
@@ -158,7 +159,10 @@ int sim_trace_parse_op(const char *line, struct sim_op *op, char *err, size_t er
 				n = token(p, tok, &eq);
 				res = tok;
 			}
-			if (!*res || sim_result_from_name(res, &result)) {
+			/* "ok", as nearly every line ends, without the table's case-blind search. */
+			if (res[0] == 'o' && res[1] == 'k' && !res[2])
+				result = 0;
+			else if (!*res || sim_result_from_name(res, &result)) {
 				snprintf(err, errlen, "'= RESULT' with RESULT ok, EINVAL, ENOMEM, EPERM, "
 					 "EEXIST, ENOENT, EBUSY, ERANGE, EFAULT or ENOTSUP; got '%.40s'", res);
 				return -1;
