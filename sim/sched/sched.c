@@ -54,6 +54,7 @@ struct vcpu {
 	struct sim_sched_access next;	/* paused before it */
 	struct sim_sched_access last;	/* taken in its last step */
 	void *loaded;			/* what it loaded last (a spinner waits on it) */
+	bool loaded_sync;		/* by an atomic or volatile load, since its last hint */
 	bool loaded_stale;		/* another vCPU wrote there since: a spinner runs on */
 	void *wait_addr;		/* sleeping until a write here */
 };
@@ -389,6 +390,7 @@ static void on_event(void *ctx, const struct sim_event *ev)
 			v->wait_addr = v->loaded;
 			v->state = V_SLEEPING;
 		}
+		v->loaded_sync = false;
 	} else {
 		bool load = ev->kind == SIM_EV_LOAD ||
 			    (ev->kind == SIM_EV_ATOMIC &&
@@ -398,7 +400,16 @@ static void on_event(void *ctx, const struct sim_event *ev)
 			.addr = ev->addr, .size = ev->size, .kind = (uint8_t)ev->kind,
 			.write = !load, .valid = 1, .flags = ev->flags,
 		};
-		if (load) {
+		/*
+		 * A spin-wait reads its lock word atomically (or READ_ONCE):
+		 * a plain load after it (a coverage guard or map pointer of
+		 * the compiler's, which no vCPU writes) is not what it waits on.
+		 */
+		if (load && (ev->kind == SIM_EV_ATOMIC || (ev->flags & SIM_EV_F_VOLATILE))) {
+			v->loaded = ev->addr;
+			v->loaded_sync = true;
+			v->loaded_stale = false;
+		} else if (load && !v->loaded_sync) {
 			v->loaded = ev->addr;
 			v->loaded_stale = false;
 		}

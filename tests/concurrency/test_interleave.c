@@ -287,6 +287,51 @@ static void spinner_wakes_on_a_write_before_its_hint(void)
 }
 
 /*
+ * A spin-wait's lock word is read atomically; a plain load after it (a
+ * coverage guard the compiler put in the loop, which nobody writes) must
+ * not become what the spinner sleeps on, or it never wakes: vCPU 0 reads
+ * the flag (volatile), then the guard, then hints; vCPU 1 sets the flag.
+ */
+static uint32_t never_written_guard;
+
+static void guarded_spinner(void *arg, unsigned int vcpu)
+{
+	(void)arg;
+	(void)vcpu;
+	for (;;) {
+		sim_event_access((void *)&spin_flag, 4, false, SIM_EV_F_VOLATILE);
+		if (spin_flag)
+			return;
+		sim_event_access(&never_written_guard, 4, false, 0);
+		sim_event_relax();
+	}
+}
+
+static void spinner_sleeps_on_its_lock_word_not_a_later_plain_load(void)
+{
+	/* v0 to its flag load, v0 loads it, the guard, hints and sleeps; v1 sets the flag. */
+	static const uint16_t choices[] = { 0, 0, 0, 0 };
+	struct sim_sched *s = sim_sched_create();
+	struct sim_sched_replay replay;
+	struct sim_sched_chooser c;
+	int status;
+
+	CHECK(s != NULL);
+	spin_flag = 0;
+	CHECK_EQ(sim_sched_reset(s, 2), 0);
+	sim_sched_spawn(s, 0, guarded_spinner, NULL);
+	sim_sched_spawn(s, 1, setter, NULL);
+	sim_sched_replay_init(&replay, &c, choices, 4, NULL);
+	sim_sched_set_chooser(s, &c);
+	sim_event_begin();
+	status = sim_sched_run(s);
+	sim_event_end();
+	CHECK_EQ(status, SIM_SCHED_DONE);
+	CHECK_EQ(spin_flag, 1);
+	sim_sched_destroy(s);
+}
+
+/*
  * The event layer's state (armed, the op's event index, pending stores) is
  * each vCPU's own: vCPU 0 ends its short op while vCPU 1 is inside a long
  * one, and vCPU 1 stays armed, its accesses still reach the interleaver
@@ -432,6 +477,7 @@ int main(void)
 	TEST(written_schedule_replays);
 	TEST(step_checks_see_every_step);
 	TEST(spinner_wakes_on_a_write_before_its_hint);
+	TEST(spinner_sleeps_on_its_lock_word_not_a_later_plain_load);
 	TEST(armed_is_per_vcpu);
 	TEST(armed_count_survives_stopped_and_inherited_runs);
 	return tap_done();

@@ -134,7 +134,7 @@ static void clear_pages_stores_only_what_was_written(void)
 	uint64_t pfn = 0x80000 + 16;
 	uint8_t *h;
 	pid_t pid;
-	int status;
+	int status = 0;
 
 	CHECK(sim_physmem_add(&pm, SIM_REGION_RAM, 0x80000000, 64 * M, err, sizeof(err)) == 0);
 	CHECK(sim_physmem_map(&pm, err, sizeof(err)) == 0);
