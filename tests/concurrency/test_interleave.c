@@ -261,19 +261,25 @@ static void setter(void *arg, unsigned int vcpu)
 	spin_flag = 1;
 }
 
-static void spinner_wakes_on_a_write_before_its_hint(void)
+/*
+ * Runs @spin as vCPU 0 against setter() as vCPU 1 on the four scheduling
+ * @choices; the spinner must wake and the run end (a spinner asleep on the
+ * wrong word is a DEADLOCK). Returns the choices the run could not follow.
+ */
+static uint64_t run_spinner_against_setter(void (*spin)(void *, unsigned int),
+					       const uint16_t choices[4])
 {
-	/* v0 to its load, v0 loads, v1 to its store, v1 stores and ends. */
-	static const uint16_t choices[] = { 0, 0, 1, 1 };
 	struct sim_sched *s = sim_sched_create();
-	struct sim_sched_replay replay;
+	struct sim_sched_replay replay = { 0 };
 	struct sim_sched_chooser c;
 	int status;
 
 	CHECK(s != NULL);
+	if (!s)
+		return UINT64_MAX;
 	spin_flag = 0;
 	CHECK_EQ(sim_sched_reset(s, 2), 0);
-	sim_sched_spawn(s, 0, spinner, NULL);
+	sim_sched_spawn(s, 0, spin, NULL);
 	sim_sched_spawn(s, 1, setter, NULL);
 	sim_sched_replay_init(&replay, &c, choices, 4, NULL);
 	sim_sched_set_chooser(s, &c);
@@ -281,9 +287,17 @@ static void spinner_wakes_on_a_write_before_its_hint(void)
 	status = sim_sched_run(s);
 	sim_event_end();
 	CHECK_EQ(status, SIM_SCHED_DONE);
-	CHECK_EQ(replay.mismatches, 0);
 	CHECK_EQ(spin_flag, 1);
 	sim_sched_destroy(s);
+	return replay.mismatches;
+}
+
+static void spinner_wakes_on_a_write_before_its_hint(void)
+{
+	/* v0 to its load, v0 loads, v1 to its store, v1 stores and ends. */
+	static const uint16_t choices[] = { 0, 0, 1, 1 };
+
+	CHECK_EQ(run_spinner_against_setter(spinner, choices), 0);
 }
 
 /*
@@ -311,24 +325,8 @@ static void spinner_sleeps_on_its_lock_word_not_a_later_plain_load(void)
 {
 	/* v0 to its flag load, v0 loads it, the guard, hints and sleeps; v1 sets the flag. */
 	static const uint16_t choices[] = { 0, 0, 0, 0 };
-	struct sim_sched *s = sim_sched_create();
-	struct sim_sched_replay replay;
-	struct sim_sched_chooser c;
-	int status;
 
-	CHECK(s != NULL);
-	spin_flag = 0;
-	CHECK_EQ(sim_sched_reset(s, 2), 0);
-	sim_sched_spawn(s, 0, guarded_spinner, NULL);
-	sim_sched_spawn(s, 1, setter, NULL);
-	sim_sched_replay_init(&replay, &c, choices, 4, NULL);
-	sim_sched_set_chooser(s, &c);
-	sim_event_begin();
-	status = sim_sched_run(s);
-	sim_event_end();
-	CHECK_EQ(status, SIM_SCHED_DONE);
-	CHECK_EQ(spin_flag, 1);
-	sim_sched_destroy(s);
+	run_spinner_against_setter(guarded_spinner, choices);
 }
 
 /*
