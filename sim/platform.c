@@ -172,17 +172,29 @@ void *hvmm_phys_to_virt(phys_addr_t pa)
 	return c->host + (pa - c->base);
 }
 
-phys_addr_t hvmm_virt_to_phys(const void *va)
+/* The physical address of @va through the cached region; false if no region backs it. */
+static inline bool host_to_pa(const void *va, uint64_t *pa)
 {
 	uint64_t gen = atomic_load_explicit(&pm_generation, memory_order_relaxed);
 	struct region_cache *c = &last_region;
 	uintptr_t off = (uintptr_t)va - (uintptr_t)c->host;
 
-	if (hvmm_likely(c->generation == gen && c->host && off < c->size))
-		return c->base + off;
-	if (!cache_region_of_host(va, gen))
+	if (hvmm_unlikely(c->generation != gen || !c->host || off >= c->size)) {
+		if (!cache_region_of_host(va, gen))
+			return false;
+		off = (uintptr_t)va - (uintptr_t)c->host;
+	}
+	*pa = c->base + off;
+	return true;
+}
+
+phys_addr_t hvmm_virt_to_phys(const void *va)
+{
+	uint64_t pa;
+
+	if (hvmm_unlikely(!host_to_pa(va, &pa)))
 		bad_va(va);
-	return c->base + ((uintptr_t)va - (uintptr_t)c->host);
+	return pa;
 }
 
 /*
@@ -281,19 +293,13 @@ static __attribute__((noinline)) void clear_pages_reported(uint64_t *w, uint64_t
  */
 void hvmm_clear_pages(void *va, u64 nr_pages)
 {
-	uint64_t gen = atomic_load_explicit(&pm_generation, memory_order_relaxed);
-	struct region_cache *c = &last_region;
-	uintptr_t off = (uintptr_t)va - (uintptr_t)c->host;
-	uint64_t pfn;
+	uint64_t pa, pfn;
 
-	if (hvmm_unlikely(c->generation != gen || off >= c->size)) {
-		if (!cache_region_of_host(va, gen)) {
-			memset(va, 0, nr_pages << HVMM_PAGE_SHIFT);
-			return;
-		}
-		off = (uintptr_t)va - (uintptr_t)c->host;
+	if (hvmm_unlikely(!host_to_pa(va, &pa))) {
+		memset(va, 0, nr_pages << HVMM_PAGE_SHIFT);
+		return;
 	}
-	pfn = (c->base + off) >> HVMM_PAGE_SHIFT;
+	pfn = pa >> HVMM_PAGE_SHIFT;
 	if (__builtin_expect(sim_event_cpu.armed, 0)) {
 		clear_pages_reported(va, (uint64_t *)va + (nr_pages << (HVMM_PAGE_SHIFT - 3)));
 		sim_physmem_mark_scrubbed(cur_pm, pfn, nr_pages);
