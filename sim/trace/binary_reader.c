@@ -30,20 +30,48 @@ static int fail(struct sim_trace_reader *r, struct sim_trace_error *err, uint64_
  */
 #define READ_AHEAD	(64u << 10)
 
+/* Reads the next block ahead once the last is used up; false at end of file or on an error. */
+static bool refill(struct sim_trace_reader *r)
+{
+	if (r->in_at < r->in_len)
+		return true;
+	r->in_at = 0;
+	r->in_len = fread(r->in, 1, READ_AHEAD, r->f);
+	return r->in_len != 0;
+}
+
 /* The next byte of the file, or EOF (end of file or a read error). */
 static int next_byte(struct sim_trace_reader *r)
 {
-	if (r->in_at == r->in_len) {
-		r->in_at = 0;
-		r->in_len = fread(r->in, 1, READ_AHEAD, r->f);
-		if (!r->in_len)
-			return EOF;
-	}
+	if (!refill(r))
+		return EOF;
 	return r->in[r->in_at++];
 }
 
 /* Longest varint below 2^64 (7 bits a byte). */
 #define VARINT_MAX	10u
+
+/* A varint of up to nine bytes at @p: the byte after it, or NULL. */
+static inline const uint8_t *varint_at(const uint8_t *p, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	for (unsigned int i = 0; i < VARINT_MAX - 1; i++) {
+		x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+		if (!(p[i] & 0x80)) {
+			*v = x;
+			return p + i + 1;
+		}
+	}
+	return NULL;
+}
+
+/* Consumes @n bytes read ahead. */
+static inline void advance(struct sim_trace_reader *r, size_t n)
+{
+	r->in_at += n;
+	r->pos += n;
+}
 
 /*
  * The checked path of get_arg_varint: a varint that may run past the bytes
@@ -86,19 +114,11 @@ static __attribute__((noinline)) int get_arg_varint_slow(struct sim_trace_reader
 static inline int get_arg_varint(struct sim_trace_reader *r, uint64_t *v, const char *op,
 				 const char *what, struct sim_trace_error *err)
 {
-	const uint8_t *p = r->in + r->in_at;
-	uint64_t x = 0;
+	const uint8_t *start = r->in + r->in_at, *p;
 
-	if (r->in_len - r->in_at >= VARINT_MAX) {
-		for (unsigned int i = 0; i < VARINT_MAX - 1; i++) {
-			x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-			if (!(p[i] & 0x80)) {
-				r->in_at += i + 1;
-				r->pos += i + 1;
-				*v = x;
-				return 0;
-			}
-		}
+	if (r->in_len - r->in_at >= VARINT_MAX && (p = varint_at(start, v))) {
+		advance(r, (size_t)(p - start));
+		return 0;
 	}
 	return get_arg_varint_slow(r, v, op, what, err);
 }
@@ -118,12 +138,8 @@ static int get_bytes(struct sim_trace_reader *r, size_t n, const char *what,
 	while (got < n) {
 		size_t chunk;
 
-		if (r->in_at == r->in_len) {
-			r->in_at = 0;
-			r->in_len = fread(r->in, 1, READ_AHEAD, r->f);
-			if (!r->in_len)
-				break;
-		}
+		if (!refill(r))
+			break;
 		chunk = hvmm_min(n - got, r->in_len - r->in_at);
 		memcpy(r->buf + got, r->in + r->in_at, chunk);
 		r->in_at += chunk;
@@ -187,21 +203,6 @@ static int read_op(struct sim_trace_reader *r, uint64_t tag, struct sim_op *op,
 	return 0;
 }
 
-/* A varint of up to nine bytes at @p: the byte after it, or NULL. */
-static inline const uint8_t *varint_at(const uint8_t *p, uint64_t *v)
-{
-	uint64_t x = 0;
-
-	for (unsigned int i = 0; i < VARINT_MAX - 1; i++) {
-		x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-		if (!(p[i] & 0x80)) {
-			*v = x;
-			return p + i + 1;
-		}
-	}
-	return NULL;
-}
-
 /* The longest op record: its tag, expected result and arguments. */
 #define OP_RECORD_MAX	((2 + SIM_OP_MAX_ARGS) * VARINT_MAX)
 
@@ -241,8 +242,7 @@ static int read_op_fast(struct sim_trace_reader *r, struct sim_op *op)
 	/* read_op runs a failed check again, and reports it. */
 	if (sim_trace_handles_check(&r->handles, op, what, sizeof(what)))
 		return 0;
-	r->in_at += (size_t)(p - start);
-	r->pos += (uint64_t)(p - start);
+	advance(r, (size_t)(p - start));
 	return 1;
 }
 
