@@ -222,24 +222,6 @@ static struct kvm_pgtable_mm_ops guest_mm_ops = {
 
 /* --- attributes ------------------------------------------------------------------ */
 
-u64 hvmm_pgtable_leaf_attrs(u32 prot, u32 sw)
-{
-	u64 attrs = HVMM_S2_PTE_AF | (HVMM_S2_SH_INNER << HVMM_S2_PTE_SH_SHIFT);
-
-	if (prot & HVMM_PROT_DEVICE)
-		attrs |= HVMM_S2_MEMATTR_DEVICE_nGnRE << HVMM_S2_PTE_MEMATTR_SHIFT;
-	else
-		attrs |= HVMM_S2_MEMATTR_NORMAL_WB << HVMM_S2_PTE_MEMATTR_SHIFT;
-	if (prot & HVMM_PROT_R)
-		attrs |= HVMM_S2_PTE_S2AP_R;
-	if (prot & HVMM_PROT_W)
-		attrs |= HVMM_S2_PTE_S2AP_W;
-	if (!(prot & HVMM_PROT_X) || (prot & HVMM_PROT_DEVICE))
-		attrs |= HVMM_S2_XN_ALL << HVMM_S2_PTE_XN_SHIFT;
-	attrs |= ((u64)sw << HVMM_S2_PTE_SW_SHIFT) & HVMM_S2_PTE_SW_MASK;
-	return attrs;
-}
-
 static bool attrs_device(u64 attrs)
 {
 	return ((attrs & HVMM_S2_PTE_MEMATTR_MASK) >> HVMM_S2_PTE_MEMATTR_SHIFT) ==
