@@ -83,18 +83,59 @@ const struct sim_op_desc sim_op_descs[SIM_OP__COUNT] = {
 };
 
 /*
- * Called for every line of a text trace: the first two bytes (every name
- * has at least three) rule out most names without a call.
+ * Names by a hash of their first and last bytes and their length, built
+ * once at start-up: called for every line of a text trace, where a scan
+ * of the table with a string comparison per candidate was 70
+ * instructions a line.
  */
-int sim_op_kind_from_name(const char *name)
-{
-	for (int k = 0; k < SIM_OP__COUNT; k++) {
-		const char *n = sim_op_descs[k].name;
+#define KIND_BUCKETS 128u
+_Static_assert(SIM_OP__COUNT <= 127, "kinds fit the chains' int8_t");
 
-		if (n[0] == name[0] && name[0] && n[1] == name[1] && !strcmp(n, name))
+static uint8_t kind_len[SIM_OP__COUNT];
+static int8_t kind_head[KIND_BUCKETS], kind_next[SIM_OP__COUNT];
+
+static inline unsigned int kind_hash(const char *s, size_t len)
+{
+	return ((unsigned int)(unsigned char)s[0] * 7u + (unsigned int)(unsigned char)s[len - 1] * 3u +
+		(unsigned int)len) % KIND_BUCKETS;
+}
+
+__attribute__((constructor)) static void kind_table_init(void)
+{
+	for (unsigned int b = 0; b < KIND_BUCKETS; b++)
+		kind_head[b] = -1;
+	for (int k = SIM_OP__COUNT - 1; k >= 0; k--) {
+		const char *n = sim_op_descs[k].name;
+		unsigned int b;
+
+		kind_len[k] = (uint8_t)strlen(n);
+		b = kind_hash(n, kind_len[k]);
+		kind_next[k] = kind_head[b];
+		kind_head[b] = (int8_t)k;
+	}
+}
+
+int sim_op_kind_from_span(const char *s, size_t len)
+{
+	if (!len)
+		return -1;
+	for (int k = kind_head[kind_hash(s, len)]; k >= 0; k = kind_next[k]) {
+		const char *n = sim_op_descs[k].name;
+		size_t i = 0;
+
+		if (kind_len[k] != len)
+			continue;
+		while (i < len && n[i] == s[i])
+			i++;
+		if (i == len)
 			return k;
 	}
 	return -1;
+}
+
+int sim_op_kind_from_name(const char *name)
+{
+	return sim_op_kind_from_span(name, strlen(name));
 }
 
 uint64_t sim_op_field_get(const struct sim_op *op, enum sim_op_field f)
@@ -134,15 +175,22 @@ static const char *prot_name(uint64_t prot)
 	return prot < 8 ? names[prot] : "?";
 }
 
-int sim_prot_from_name(const char *name, uint64_t *prot)
+int sim_prot_from_span(const char *s, size_t len, uint64_t *prot)
 {
 	for (uint64_t p = 0; p < 8; p++) {
-		if (!strcmp(name, prot_name(p))) {
+		const char *n = prot_name(p);
+
+		if (!strncmp(n, s, len) && !n[len]) {
 			*prot = p;
 			return 0;
 		}
 	}
 	return -1;
+}
+
+int sim_prot_from_name(const char *name, uint64_t *prot)
+{
+	return sim_prot_from_span(name, strlen(name), prot);
 }
 
 int sim_op_format(const struct sim_op *op, char *buf, size_t len)
@@ -199,34 +247,7 @@ int sim_op_format(const struct sim_op *op, char *buf, size_t len)
 
 bool sim_parse_u64(const char *s, uint64_t *out)
 {
-	unsigned int base = 10;
-	uint64_t v = 0;
-
-	if (!s || !*s)
-		return false;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-		if (!*s)
-			return false;
-	}
-	/* Overflow by the carry of the multiply-add, not a division per digit (a trace has millions). */
-	for (; *s; s++) {
-		unsigned int d;
-
-		if (*s >= '0' && *s <= '9')
-			d = (unsigned int)(*s - '0');
-		else if (base == 16 && *s >= 'a' && *s <= 'f')
-			d = (unsigned int)(*s - 'a' + 10);
-		else if (base == 16 && *s >= 'A' && *s <= 'F')
-			d = (unsigned int)(*s - 'A' + 10);
-		else
-			return false;
-		if (__builtin_mul_overflow(v, (uint64_t)base, &v) || __builtin_add_overflow(v, d, &v))
-			return false;
-	}
-	*out = v;
-	return true;
+	return s && sim_parse_u64_span(s, strlen(s), out);
 }
 
 static const char *const result_names[SIM_ERRNO_MAX + 1] = {

@@ -177,6 +177,8 @@ enum sim_errno {
 
 /* Op kind from its name; -1 if unknown. */
 int sim_op_kind_from_name(const char *name);
+/* The same from the @len bytes at @s, which need not be NUL-terminated. */
+int sim_op_kind_from_span(const char *s, size_t len);
 
 /* Reads/writes an argument's field. */
 uint64_t sim_op_field_get(const struct sim_op *op, enum sim_op_field f);
@@ -195,8 +197,64 @@ int sim_op_format(const struct sim_op *op, char *buf, size_t len);
  */
 bool sim_parse_u64(const char *s, uint64_t *out);
 
+/*
+ * The same number from the @n bytes at @s (not NUL-terminated): what
+ * sim_parse_u64() parses, inline for the text reader's every argument.
+ * Overflow by the carry of the multiply-add, not a division per digit.
+ */
+static inline bool sim_parse_u64_span(const char *s, size_t n, uint64_t *out)
+{
+	const char *end = s + n;
+	uint64_t v = 0;
+
+	if (!n)
+		return false;
+	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		/* Up to 16 digits cannot overflow; more are checked digit by digit. */
+		bool check = n - 2 > 16;
+
+		for (s += 2; s < end; s++) {
+			unsigned int c = (unsigned char)*s, d;
+
+			if (c - '0' < 10)
+				d = c - '0';
+			else if ((c | 0x20) - 'a' < 6)
+				d = (c | 0x20) - 'a' + 10;
+			else
+				return false;
+			if (check && (v >> 60))
+				return false;
+			v = v << 4 | d;
+		}
+		*out = v;
+		return true;
+	}
+	if (n < 20) {
+		/* Up to 19 decimal digits cannot overflow. */
+		for (; s < end; s++) {
+			unsigned int d = (unsigned int)(unsigned char)*s - '0';
+
+			if (d > 9)
+				return false;
+			v = v * 10 + d;
+		}
+		*out = v;
+		return true;
+	}
+	for (; s < end; s++) {
+		unsigned int d = (unsigned int)(unsigned char)*s - '0';
+
+		if (d > 9 || __builtin_mul_overflow(v, (uint64_t)10, &v) ||
+		    __builtin_add_overflow(v, d, &v))
+			return false;
+	}
+	*out = v;
+	return true;
+}
+
 /* Protection from its text form (none, r, rw, rx, rwx, ...); -1 if unknown. */
 int sim_prot_from_name(const char *name, uint64_t *prot);
+int sim_prot_from_span(const char *s, size_t len, uint64_t *prot);
 
 /* Result codes as text: "ok", "ENOMEM", ...; and back (-1 if unknown). */
 const char *sim_result_name(int result);

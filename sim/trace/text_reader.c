@@ -5,6 +5,7 @@
  * Lines are read into a fixed buffer: a longer line is an error, never an
  * allocation.
  */
+#define _GNU_SOURCE	/* strchrnul */
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -14,94 +15,130 @@
 
 #include "trace.h"
 
-static const char *skip_blanks(const char *p)
+/* Bytes that end a token, or start the value in one: a load and a test per byte. */
+enum { C_END = 1, C_BLANK = 2, C_EQ = 4 };
+
+static const uint8_t byte_class[256] = {
+	[0] = C_END, [' '] = C_BLANK, ['\t'] = C_BLANK, ['='] = C_EQ,
+};
+
+static inline const char *skip_blanks(const char *p)
 {
-	while (*p == ' ' || *p == '\t')
+	while (byte_class[(unsigned char)*p] & C_BLANK)
 		p++;
 	return p;
 }
 
-/* One argument's value, checked against its type. */
-static int parse_value(const struct sim_op_arg *arg, const char *s, uint64_t *v,
+/* A token of a line: @n bytes at @s, the first '=' at @eq (-1 if none). */
+struct tok {
+	const char *s;
+	size_t n;
+	ptrdiff_t eq;
+};
+
+/*
+ * The token at @p, up to a blank or the end of the line, in place: no
+ * copy, and the '=' found in the same pass (a copy per token and a
+ * NUL-terminated parse of each value were most of reading an op).
+ */
+static inline struct tok token(const char *p)
+{
+	struct tok t = { p, 0, -1 };
+
+	for (;; t.n++) {
+		unsigned int c = byte_class[(unsigned char)p[t.n]];
+
+		if (__builtin_expect(!c, 1))
+			continue;
+		if (c & (C_END | C_BLANK))
+			break;
+		if (t.eq < 0)
+			t.eq = (ptrdiff_t)t.n;
+	}
+	return t;
+}
+
+static inline bool starts_vm(const char *s, size_t n)
+{
+	return n >= 2 && s[0] == 'v' && s[1] == 'm';
+}
+
+/* One argument's value (@n bytes at @s), checked against its type. */
+static int parse_value(const struct sim_op_arg *arg, const char *s, size_t n, uint64_t *v,
 		       char *err, size_t errlen)
 {
 	switch (arg->type) {
 	case SIM_ARG_HANDLE:
-		if (s[0] != 'h' || !sim_parse_u64(s + 1, v) || *v >= SIM_MAX_HANDLE) {
-			snprintf(err, errlen, "%s: a handle h0..h%u; got '%s'", arg->name,
-				 SIM_MAX_HANDLE - 1, s);
+		if (!n || s[0] != 'h' || !sim_parse_u64_span(s + 1, n - 1, v) ||
+		    *v >= SIM_MAX_HANDLE) {
+			snprintf(err, errlen, "%s: a handle h0..h%u; got '%.*s'", arg->name,
+				 SIM_MAX_HANDLE - 1, (int)n, s);
 			return -1;
 		}
 		return 0;
 	case SIM_ARG_VM:
-		if (strncmp(s, "vm", 2) || !sim_parse_u64(s + 2, v) || *v > SIM_MAX_VM) {
-			snprintf(err, errlen, "a VM vm0..vm%u; got '%s'", SIM_MAX_VM, s);
+		if (!starts_vm(s, n) || !sim_parse_u64_span(s + 2, n - 2, v) || *v > SIM_MAX_VM) {
+			snprintf(err, errlen, "a VM vm0..vm%u; got '%.*s'", SIM_MAX_VM, (int)n, s);
 			return -1;
 		}
 		return 0;
 	case SIM_ARG_ORDER:
-		if (!sim_parse_u64(s, v) || *v > 63) {
-			snprintf(err, errlen, "%s=N with N an order 0..63; got '%s'", arg->name, s);
+		if (!sim_parse_u64_span(s, n, v) || *v > 63) {
+			snprintf(err, errlen, "%s=N with N an order 0..63; got '%.*s'", arg->name,
+				 (int)n, s);
 			return -1;
 		}
 		return 0;
 	case SIM_ARG_PROT:
-		if (sim_prot_from_name(s, v)) {
-			snprintf(err, errlen, "%s=none|r|w|rw|x|rx|wx|rwx; got '%s'", arg->name, s);
+		if (sim_prot_from_span(s, n, v)) {
+			snprintf(err, errlen, "%s=none|r|w|rw|x|rx|wx|rwx; got '%.*s'", arg->name,
+				 (int)n, s);
 			return -1;
 		}
 		return 0;
 	default:
-		if (!sim_parse_u64(s, v) ||
+		if (!sim_parse_u64_span(s, n, v) ||
 		    (arg->field == SIM_F_VCPU && *v > UINT32_MAX)) {
-			snprintf(err, errlen, "%s=N with N a decimal or 0x hex number%s; got '%s'",
-				 arg->name, arg->field == SIM_F_VCPU ? " below 2^32" : " below 2^64", s);
+			snprintf(err, errlen, "%s=N with N a decimal or 0x hex number%s; got '%.*s'",
+				 arg->name, arg->field == SIM_F_VCPU ? " below 2^32" : " below 2^64",
+				 (int)n, s);
 			return -1;
 		}
 		return 0;
 	}
 }
 
-/*
- * Copies the token at @p (up to a blank or the end) into @tok; returns its
- * length, and in @eq the offset of its first '=' (-1 if none). Inline, for
- * the bytes of every line of a trace: a strcspn, a memcpy and a strchr
- * per token were a third of reading one.
- */
-static size_t token(const char *p, char *tok, ptrdiff_t *eq)
+/* Whether the @n bytes at @key (no NUL among them) spell @name. */
+static inline bool key_is(const char *name, const char *key, size_t n)
 {
-	size_t n = 0;
+	size_t i = 0;
 
-	*eq = -1;
-	for (; p[n] && p[n] != ' ' && p[n] != '\t'; n++) {
-		if (p[n] == '=' && *eq < 0)
-			*eq = (ptrdiff_t)n;
-		tok[n] = p[n];
-	}
-	tok[n] = '\0';
-	return n;
+	while (i < n && name[i] == key[i])
+		i++;
+	return i == n && !name[n];
 }
 
-/* Which argument a token names: "key=value", or bare "hN" / "vmN" for h and vm. */
-static int find_arg(const struct sim_op_desc *d, const char *tok, ptrdiff_t eqpos,
-		    const char **value)
+/*
+ * Which argument a token names: "key=value", or bare "hN" / "vmN" for h
+ * and vm; its value in @val, @vn bytes.
+ */
+static int find_arg(const struct sim_op_desc *d, struct tok t, const char **val, size_t *vn)
 {
-	const char *eq = eqpos >= 0 ? tok + eqpos : NULL;
-
 	for (unsigned int i = 0; i < d->nargs; i++) {
 		const struct sim_op_arg *arg = &d->args[i];
 
-		if (eq && tok[0] == arg->name[0] && !strncmp(tok, arg->name, (size_t)eqpos) &&
-		    !arg->name[eqpos]) {
-			*value = eq + 1;
-			return (int)i;
+		if (t.eq >= 0) {
+			if (key_is(arg->name, t.s, (size_t)t.eq)) {
+				*val = t.s + t.eq + 1;
+				*vn = t.n - (size_t)t.eq - 1;
+				return (int)i;
+			}
+			continue;
 		}
-		if (!eq && arg->type == SIM_ARG_HANDLE && arg->field == SIM_F_H && tok[0] == 'h') {
-			*value = tok;
-			return (int)i;
-		}
-		if (!eq && arg->type == SIM_ARG_VM && !strncmp(tok, "vm", 2)) {
-			*value = tok;
+		if ((arg->type == SIM_ARG_HANDLE && arg->field == SIM_F_H && t.s[0] == 'h') ||
+		    (arg->type == SIM_ARG_VM && starts_vm(t.s, t.n))) {
+			*val = t.s;
+			*vn = t.n;
 			return (int)i;
 		}
 	}
@@ -124,73 +161,63 @@ static void expected_args(const struct sim_op_desc *d, char *buf, size_t len)
 	}
 }
 
-int sim_trace_parse_op(const char *line, struct sim_op *op, char *err, size_t errlen)
+/* "= RESULT" at the end of a line: the token @t starts with '='. */
+static int parse_result(struct tok t, struct sim_op *op, char *err, size_t errlen)
 {
-	char tok[SIM_TRACE_MAX_LINE + 1], want[160];
-	const struct sim_op_desc *d;
-	const char *p = skip_blanks(line);
-	unsigned int seen = 0;
-	ptrdiff_t eq;
-	size_t n;
-	int kind;
+	const char *res = t.s + 1;
+	size_t rn = t.n - 1;
+	int result;
 
-	memset(op, 0, sizeof(*op));
-	n = token(p, tok, &eq);
-	kind = sim_op_kind_from_name(tok);
-	if (kind < 0) {
-		snprintf(err, errlen, "an op name (alloc, free, get, put, split, bm_*, vm_*, s2_*, "
-			 "host_*, hyp_*, guest_*, fault, load, store, sched); got '%.60s'", tok);
+	if (!rn) {
+		t = token(skip_blanks(t.s + t.n));
+		res = t.s;
+		rn = t.n;
+	}
+	/* "ok", as nearly every line ends, without the table's case-blind search. */
+	if (rn == 2 && res[0] == 'o' && res[1] == 'k') {
+		result = 0;
+	} else {
+		char name[16];
+
+		if (!rn || rn >= sizeof(name) ||
+		    (memcpy(name, res, rn), name[rn] = '\0', sim_result_from_name(name, &result))) {
+			snprintf(err, errlen, "'= RESULT' with RESULT ok, EINVAL, ENOMEM, EPERM, "
+				 "EEXIST, ENOENT, EBUSY, ERANGE, EFAULT or ENOTSUP; got '%.*s'",
+				 (int)hvmm_min(rn, (size_t)40), res);
+			return -1;
+		}
+	}
+	if (*skip_blanks(res + rn)) {
+		snprintf(err, errlen, "the end of the line after '= %.*s'", (int)rn, res);
 		return -1;
 	}
-	op->kind = (uint16_t)kind;
-	d = &sim_op_descs[kind];
-	for (p = skip_blanks(p + n); *p; p = skip_blanks(p + n)) {
-		const char *value;
-		uint64_t v;
-		int i;
+	op->flags |= SIM_OP_F_EXPECT;
+	op->expect = (int8_t)result;
+	return 0;
+}
 
-		n = token(p, tok, &eq);
-		if (tok[0] == '=') {
-			const char *res = tok[1] ? tok + 1 : NULL;
-			int result;
+/*
+ * The arguments of each kind that are not optional, as a mask of their
+ * indexes, built at start-up: a test per line instead of a loop.
+ */
+static uint8_t required_args[SIM_OP__COUNT];
 
-			if (!res) {
-				p = skip_blanks(p + n);
-				n = token(p, tok, &eq);
-				res = tok;
-			}
-			/* "ok", as nearly every line ends, without the table's case-blind search. */
-			if (res[0] == 'o' && res[1] == 'k' && !res[2])
-				result = 0;
-			else if (!*res || sim_result_from_name(res, &result)) {
-				snprintf(err, errlen, "'= RESULT' with RESULT ok, EINVAL, ENOMEM, EPERM, "
-					 "EEXIST, ENOENT, EBUSY, ERANGE, EFAULT or ENOTSUP; got '%.40s'", res);
-				return -1;
-			}
-			if (*skip_blanks(p + n)) {
-				snprintf(err, errlen, "the end of the line after '= %s'", res);
-				return -1;
-			}
-			op->flags |= SIM_OP_F_EXPECT;
-			op->expect = (int8_t)result;
-			break;
-		}
-		i = find_arg(d, tok, eq, &value);
-		if (i < 0) {
-			/* Spelled out only for the message: a snprintf per argument per line was 3% of a replay. */
-			expected_args(d, want, sizeof(want));
-			snprintf(err, errlen, "%s %s; got '%.60s'", d->name, want, tok);
-			return -1;
-		}
-		if (seen & (1u << i)) {
-			snprintf(err, errlen, "%s given once; got it again in '%.60s'", d->args[i].name, tok);
-			return -1;
-		}
-		if (parse_value(&d->args[i], value, &v, err, errlen))
-			return -1;
-		seen |= 1u << i;
-		sim_op_field_set(op, (enum sim_op_field)d->args[i].field, v);
-	}
+__attribute__((constructor)) static void required_args_init(void)
+{
+	for (unsigned int k = 0; k < SIM_OP__COUNT; k++)
+		for (unsigned int i = 0; i < sim_op_descs[k].nargs; i++)
+			if (!sim_op_descs[k].args[i].optional)
+				required_args[k] |= (uint8_t)(1u << i);
+}
+
+/* Every argument that is not optional was given. */
+static inline int check_missing(const struct sim_op_desc *d, unsigned int seen, char *err,
+				size_t errlen)
+{
+	char want[160];
+
+	if (__builtin_expect(!(required_args[d - sim_op_descs] & ~seen), 1))
+		return 0;
 	for (unsigned int i = 0; i < d->nargs; i++) {
 		if (!(seen & (1u << i)) && !d->args[i].optional) {
 			expected_args(d, want, sizeof(want));
@@ -201,19 +228,83 @@ int sim_trace_parse_op(const char *line, struct sim_op *op, char *err, size_t er
 	return 0;
 }
 
+static inline void field_set(struct sim_op *op, unsigned int field, uint64_t v)
+{
+	switch (field) {
+	case SIM_F_H: op->h = (uint32_t)v; break;
+	case SIM_F_H2: op->h2 = (uint32_t)v; break;
+	case SIM_F_VM: op->vm = (uint32_t)v; break;
+	case SIM_F_VCPU: op->vcpu = (uint32_t)v; break;
+	case SIM_F_A: op->a = v; break;
+	case SIM_F_B: op->b = v; break;
+	case SIM_F_C: op->c = v; break;
+	default: op->d = v; break;
+	}
+}
+
+int sim_trace_parse_op(const char *line, struct sim_op *op, char *err, size_t errlen)
+{
+	const struct sim_op_desc *d;
+	unsigned int seen = 0;
+	struct tok t;
+	char want[160];
+	int kind;
+
+	*op = (struct sim_op){ 0 };
+	t = token(skip_blanks(line));
+	kind = sim_op_kind_from_span(t.s, t.n);
+	if (kind < 0) {
+		snprintf(err, errlen, "an op name (alloc, free, get, put, split, bm_*, vm_*, s2_*, "
+			 "host_*, hyp_*, guest_*, fault, load, store, sched); got '%.*s'",
+			 (int)hvmm_min(t.n, (size_t)60), t.s);
+		return -1;
+	}
+	op->kind = (uint16_t)kind;
+	d = &sim_op_descs[kind];
+	for (const char *p = skip_blanks(t.s + t.n); *p; p = skip_blanks(t.s + t.n)) {
+		const char *val;
+		size_t vn;
+		uint64_t v;
+		int i;
+
+		t = token(p);
+		if (t.s[0] == '=')
+			return parse_result(t, op, err, errlen) ? -1 : check_missing(d, seen, err, errlen);
+		i = find_arg(d, t, &val, &vn);
+		if (i < 0) {
+			/* Spelled out only for the message: a snprintf per argument per line was 3% of a replay. */
+			expected_args(d, want, sizeof(want));
+			snprintf(err, errlen, "%s %s; got '%.*s'", d->name, want,
+				 (int)hvmm_min(t.n, (size_t)60), t.s);
+			return -1;
+		}
+		if (seen & (1u << i)) {
+			snprintf(err, errlen, "%s given once; got it again in '%.*s'", d->args[i].name,
+				 (int)hvmm_min(t.n, (size_t)60), t.s);
+			return -1;
+		}
+		if (parse_value(&d->args[i], val, vn, &v, err, errlen))
+			return -1;
+		seen |= 1u << i;
+		field_set(op, d->args[i].field, v);
+	}
+	return check_missing(d, seen, err, errlen);
+}
+
 /* --- the reader ----------------------------------------------------------- */
 
 /*
- * The text form's state, behind r->buf (its first member, the current
- * line, is what r->buf points at): the line, and the file read ahead a
- * chunk at a time, so that a line costs a memchr and a memcpy rather than
- * a getc per byte.
+ * The text form's state, behind r->buf: the file read ahead a chunk at a
+ * time, and the current line, which is a NUL-terminated piece of the
+ * chunk (its newline overwritten), so that a line costs one search for
+ * its end and no copy.
  */
 struct text_in {
-	/* One extra byte flags a line already read but not yet returned. */
-	char line[SIM_TRACE_MAX_LINE + 2];
+	char *line;		/* the current line, inside chunk */
+	bool pending;		/* a line already read but not yet returned */
+	bool eof;		/* the file has no more bytes */
 	size_t at, len;		/* chunk[at..len) is read but not yet consumed */
-	char chunk[64 << 10];
+	char chunk[(64 << 10) + 1];	/* one more for the NUL after chunk[len) */
 };
 
 static struct text_in *text_in(struct sim_trace_reader *r)
@@ -221,56 +312,75 @@ static struct text_in *text_in(struct sim_trace_reader *r)
 	return (struct text_in *)(void *)r->buf;
 }
 
+/* The current line's text. */
+static char *cur_line(struct sim_trace_reader *r)
+{
+	return text_in(r)->line;
+}
+
+static int line_error(struct sim_trace_reader *r, struct sim_trace_error *err, bool nul)
+{
+	if (nul)
+		snprintf(err->msg, sizeof(err->msg), "%s:%llu: expected text without NUL bytes "
+			 "(a binary trace starts with the hvmm magic)",
+			 r->name, (unsigned long long)r->pos + 1);
+	else
+		snprintf(err->msg, sizeof(err->msg), "%s:%llu: expected a line of at most %d bytes",
+			 r->name, (unsigned long long)r->pos + 1, SIM_TRACE_MAX_LINE);
+	return -1;
+}
+
 /*
- * Reads one line into r->buf; 1 read, 0 at the end of the file, -1 if it
- * is too long or holds a NUL byte (whichever comes first in the line).
+ * Reads one line (text_in(r)->line); 1 read, 0 at the end of the file, -1
+ * if it is too long or holds a NUL byte (whichever comes first in the
+ * line). chunk[len] is always NUL, so one strchrnul() finds the line's
+ * newline, a NUL byte in it, or the end of what was read.
  */
 static int read_line(struct sim_trace_reader *r, struct sim_trace_error *err)
 {
 	struct text_in *t = text_in(r);
-	bool newline = false;
-	size_t n = 0;
 
-	while (!newline) {
-		const char *p, *nl;
-		size_t take;
+	for (;;) {
+		char *p = t->chunk + t->at, *end = strchrnul(p, '\n');
+		size_t n = (size_t)(end - p), rem;
 
-		if (t->at == t->len) {
+		if (end < t->chunk + t->len && *end == '\n') {
+			if (n > SIM_TRACE_MAX_LINE)
+				return line_error(r, err, memchr(p, '\0', SIM_TRACE_MAX_LINE) != NULL);
+			t->at += n + 1;
+		} else if (end < t->chunk + t->len) {
+			/* A NUL byte: an error of its own if it comes within the longest line. */
+			return line_error(r, err, n < SIM_TRACE_MAX_LINE);
+		} else if (n > SIM_TRACE_MAX_LINE) {
+			return line_error(r, err, false);
+		} else if (!t->eof) {
+			/* The line goes on past what was read: move it to the front, read more. */
+			rem = t->len - t->at;
+			memmove(t->chunk, p, rem);
 			t->at = 0;
-			t->len = fread(t->chunk, 1, sizeof(t->chunk), r->f);
-			if (!t->len)
-				break;
+			t->len = rem + fread(t->chunk + rem, 1, sizeof(t->chunk) - 1 - rem, r->f);
+			t->chunk[t->len] = '\0';
+			if (t->len == rem) {
+				t->eof = true;
+				if (ferror(r->f)) {
+					snprintf(err->msg, sizeof(err->msg), "%s:%llu: read error: %s",
+						 r->name, (unsigned long long)r->pos + 1, strerror(errno));
+					return -1;
+				}
+			}
+			continue;
+		} else if (!n) {
+			return 0;
+		} else {
+			/* The last line, without a newline. */
+			t->at = t->len;
 		}
-		p = t->chunk + t->at;
-		nl = memchr(p, '\n', t->len - t->at);
-		take = nl ? (size_t)(nl - p) : t->len - t->at;
-		if (memchr(p, '\0', hvmm_min(take, (size_t)SIM_TRACE_MAX_LINE - n))) {
-			snprintf(err->msg, sizeof(err->msg), "%s:%llu: expected text without NUL bytes "
-				 "(a binary trace starts with the hvmm magic)",
-				 r->name, (unsigned long long)r->pos + 1);
-			return -1;
-		}
-		if (take > SIM_TRACE_MAX_LINE - n) {
-			snprintf(err->msg, sizeof(err->msg), "%s:%llu: expected a line of at most %d bytes",
-				 r->name, (unsigned long long)r->pos + 1, SIM_TRACE_MAX_LINE);
-			return -1;
-		}
-		memcpy(t->line + n, p, take);
-		n += take;
-		t->at += take + (nl != NULL);
-		newline = nl != NULL;
+		if (n && p[n - 1] == '\r')
+			n--;
+		p[n] = '\0';
+		t->line = p;
+		return 1;
 	}
-	if (!newline && ferror(r->f)) {
-		snprintf(err->msg, sizeof(err->msg), "%s:%llu: read error: %s", r->name,
-			 (unsigned long long)r->pos + 1, strerror(errno));
-		return -1;
-	}
-	if (!newline && n == 0)
-		return 0;
-	if (n && t->line[n - 1] == '\r')
-		n--;
-	t->line[n] = '\0';
-	return 1;
 }
 
 static bool is_verbatim(const char *line)
@@ -332,13 +442,14 @@ static int check_header(struct sim_trace_reader *r, struct sim_trace_error *err)
 static int text_read(struct sim_trace_reader *r, struct sim_trace_record *rec,
 		     struct sim_trace_error *err)
 {
+	struct text_in *t = text_in(r);
 	char what[512];
 	int ret;
 
 	if (r->done)
 		return 0;
-	/* The header reader leaves the first op line in the buffer. */
-	if (!r->buf[SIM_TRACE_MAX_LINE + 1]) {
+	/* The header reader leaves the first op line read. */
+	if (!t->pending) {
 		ret = read_line(r, err);
 		if (ret <= 0) {
 			r->done = true;
@@ -346,17 +457,17 @@ static int text_read(struct sim_trace_reader *r, struct sim_trace_record *rec,
 		}
 		r->pos++;
 	}
-	r->buf[SIM_TRACE_MAX_LINE + 1] = 0;
+	t->pending = false;
 	rec->where = r->pos;
-	if (is_verbatim(r->buf)) {
+	if (is_verbatim(t->line)) {
 		rec->type = SIM_TRACE_REC_LINE;
-		rec->line = r->buf;
+		rec->line = t->line;
 		return 1;
 	}
 	rec->type = SIM_TRACE_REC_OP;
-	if (sim_trace_parse_op(r->buf, &rec->op, what, sizeof(what)) ||
+	if (sim_trace_parse_op(t->line, &rec->op, what, sizeof(what)) ||
 	    sim_trace_handles_check(&r->handles, &rec->op, what, sizeof(what))) {
-		if (!is_op_line(r->buf) && is_config_line(r->buf))
+		if (!is_op_line(t->line) && is_config_line(t->line))
 			snprintf(what, sizeof(what), "an op; configuration lines belong in the header, "
 				 "before the first op");
 		return fail(r, err, r->pos, what);
@@ -379,14 +490,16 @@ int sim_trace_text_open(struct sim_trace_reader *r, struct sim_trace_error *err)
 	if (!r->buf)
 		return fail(r, err, 1, "memory for a line");
 	text_in(r)->at = text_in(r)->len = 0;
-	r->buf[SIM_TRACE_MAX_LINE + 1] = 0;
+	text_in(r)->chunk[0] = '\0';
+	text_in(r)->line = text_in(r)->chunk;
+	text_in(r)->pending = text_in(r)->eof = false;
 	ret = read_line(r, err);
 	if (ret < 0)
 		return -1;
 	r->pos = 1;
-	if (ret == 0 || strncmp(r->buf, "hvmm-trace ", 11))
+	if (ret == 0 || strncmp(cur_line(r), "hvmm-trace ", 11))
 		return fail(r, err, 1, "'hvmm-trace 1' (the format version line)");
-	if (!sim_parse_u64(r->buf + 11, &version) || !version)
+	if (!sim_parse_u64(cur_line(r) + 11, &version) || !version)
 		return fail(r, err, 1, "'hvmm-trace N' with N the format version");
 	if (version != SIM_TRACE_VERSION) {
 		snprintf(err->msg, sizeof(err->msg), "%s:1: expected format version %d; this trace "
@@ -404,12 +517,12 @@ int sim_trace_text_open(struct sim_trace_reader *r, struct sim_trace_error *err)
 			return check_header(r, err);
 		}
 		r->pos++;
-		if (is_op_line(r->buf)) {
-			r->buf[SIM_TRACE_MAX_LINE + 1] = 1;
+		if (is_op_line(cur_line(r))) {
+			text_in(r)->pending = true;
 			return check_header(r, err);
 		}
 		r->header.at = r->pos;
-		if (sim_trace_header_line(&r->header, r->buf, what, sizeof(what)))
+		if (sim_trace_header_line(&r->header, cur_line(r), what, sizeof(what)))
 			return fail(r, err, r->pos, what);
 	}
 }
