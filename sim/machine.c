@@ -397,11 +397,6 @@ bool sim_machine_handle(const struct sim_machine *m, uint32_t h, uint64_t *pfn,
 
 /* --- oracles -------------------------------------------------------------- */
 
-bool sim_machine_oracles_on(const struct sim_machine *m)
-{
-	return m->cfg.oracles != SIM_ORACLES_OFF;
-}
-
 void sim_machine_check_touched(struct sim_machine *m, uint64_t pfn, uint64_t nr)
 {
 	if (sim_machine_oracles_on(m) && !m->conc_running && !m->committing && m->alloc.ops->check_touched)

@@ -54,8 +54,11 @@ struct sim_machine {
 	bool committing;
 };
 
-/* Oracles are on (not --oracles off). */
-bool sim_machine_oracles_on(const struct sim_machine *m);
+/* Oracles are on (not --oracles off): inline, asked several times an op. */
+static inline bool sim_machine_oracles_on(const struct sim_machine *m)
+{
+	return m->cfg.oracles != SIM_ORACLES_OFF;
+}
 /* The allocator oracles on the pages an op touched (deferred in concurrent blocks). */
 void sim_machine_check_touched(struct sim_machine *m, uint64_t pfn, uint64_t nr);
 /* 0 if handle @h may be bound by an op (free, in range, its slot allocated), else -SIM_E*. */
