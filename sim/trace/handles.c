@@ -74,31 +74,51 @@ static bool defines_handle(unsigned int kind)
 	       kind == SIM_OP_BM_ALLOC_AT || kind == SIM_OP_HALLOC;
 }
 
+/*
+ * What each kind's arguments ask of the table, found once at start-up: a
+ * VM that must exist (any VM argument but vm_create's), a handle h that
+ * must be defined (unless the op defines it). Called for every op read,
+ * where a walk of the arguments was about half of the check.
+ */
+enum { USES_VM = 1, USES_H = 2, USES_BOTH_VM_FIRST = 4 };
+static uint8_t kind_uses[SIM_OP__COUNT];
+
+__attribute__((constructor)) static void kind_uses_init(void)
+{
+	for (unsigned int k = 0; k < SIM_OP__COUNT; k++) {
+		const struct sim_op_desc *d = &sim_op_descs[k];
+
+		for (unsigned int i = 0; i < d->nargs; i++) {
+			const struct sim_op_arg *arg = &d->args[i];
+
+			if (arg->type == SIM_ARG_VM && k != SIM_OP_VM_CREATE) {
+				if (!kind_uses[k])
+					kind_uses[k] |= USES_BOTH_VM_FIRST;
+				kind_uses[k] |= USES_VM;
+			}
+			if (arg->type == SIM_ARG_HANDLE && arg->field == SIM_F_H && !defines_handle(k))
+				kind_uses[k] |= USES_H;
+		}
+	}
+}
+
 int sim_trace_handles_check(struct sim_trace_handles *t, const struct sim_op *op,
 			    char *err, size_t errlen)
 {
-	const struct sim_op_desc *d = &sim_op_descs[op->kind];
-	bool defines = defines_handle(op->kind);
+	unsigned int uses = kind_uses[op->kind];
+	bool vm_bad = (uses & USES_VM) && !(t->vm_defined[op->vm / 8] & (1u << (op->vm % 8)));
+	bool h_bad = (uses & USES_H) && !defined(t, op->h);
 
-	/* Called for every op read: only the arguments checked are fetched. */
-	for (unsigned int i = 0; i < d->nargs; i++) {
-		const struct sim_op_arg *arg = &d->args[i];
-
-		if (arg->type == SIM_ARG_VM && op->kind != SIM_OP_VM_CREATE) {
-			uint64_t v = sim_op_field_get(op, (enum sim_op_field)arg->field);
-
-			if (!(t->vm_defined[v / 8] & (1u << (v % 8)))) {
-				snprintf(err, errlen, "vm%llu to be created by an earlier vm_create",
-					 (unsigned long long)v);
-				return -1;
-			}
-		}
-		if (arg->type == SIM_ARG_HANDLE && arg->field == SIM_F_H && !defines &&
-		    !defined(t, op->h)) {
-			snprintf(err, errlen, "h%llu to be defined by an earlier alloc or split",
-				 (unsigned long long)op->h);
-			return -1;
-		}
+	/* As the arguments come: the first one at fault is named. */
+	if (vm_bad && (!h_bad || (uses & USES_BOTH_VM_FIRST))) {
+		snprintf(err, errlen, "vm%llu to be created by an earlier vm_create",
+			 (unsigned long long)op->vm);
+		return -1;
+	}
+	if (h_bad) {
+		snprintf(err, errlen, "h%llu to be defined by an earlier alloc or split",
+			 (unsigned long long)op->h);
+		return -1;
 	}
 	if (op->kind == SIM_OP_VM_CREATE)
 		t->vm_defined[op->vm / 8] |= (uint8_t)(1u << (op->vm % 8));
