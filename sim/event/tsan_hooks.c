@@ -24,6 +24,10 @@
  * mm/ asked for, only one vCPU runs mm/ code at a time in the interleaver,
  * so the order of events is the program order the scheduler picked.
  *
+ * Unarmed (outside an op, or in a replay with nothing watching), an
+ * atomic is performed and nothing else: the event layer would return at
+ * its first test of the same flag, after two calls.
+ *
  * An atomic load changes no memory: like a plain load it reaches the event
  * layer only when a scheduler or a load observer wants it (most of a
  * replay's atomics are the page-table walker's READ_ONCE loads, which no
@@ -221,6 +225,10 @@ void __tsan_atomic_signal_fence(int mo)
 	{									\
 		T old;								\
 		(void)mo;							\
+		if (!sim_event_cpu.armed) {					\
+			__atomic_store_n(a, v, __ATOMIC_SEQ_CST);		\
+			return;							\
+		}								\
 		sim_event_atomic_before((void *)a, n / 8, SIM_EV_AT_STORE);	\
 		old = __atomic_exchange_n(a, v, __ATOMIC_SEQ_CST);		\
 		sim_event_atomic_done((void *)a, n / 8, SIM_EV_AT_STORE, (uint64_t)old, (uint64_t)v); \
@@ -229,6 +237,8 @@ void __tsan_atomic_signal_fence(int mo)
 	{									\
 		T old;								\
 		(void)mo;							\
+		if (!sim_event_cpu.armed)					\
+			return __atomic_exchange_n(a, v, __ATOMIC_SEQ_CST);	\
 		sim_event_atomic_before((void *)a, n / 8, SIM_EV_AT_XCHG);	\
 		old = __atomic_exchange_n(a, v, __ATOMIC_SEQ_CST);		\
 		sim_event_atomic_done((void *)a, n / 8, SIM_EV_AT_XCHG, (uint64_t)old, (uint64_t)v); \
@@ -246,6 +256,9 @@ void __tsan_atomic_signal_fence(int mo)
 		bool ok;							\
 		(void)mo;							\
 		(void)fmo;							\
+		if (!sim_event_cpu.armed)					\
+			return __atomic_compare_exchange_n(a, c, v, false, __ATOMIC_SEQ_CST, \
+							   __ATOMIC_SEQ_CST);	\
 		sim_event_atomic_before((void *)a, n / 8, SIM_EV_AT_CMPXCHG);	\
 		ok = __atomic_compare_exchange_n(a, c, v, false, __ATOMIC_SEQ_CST, \
 						 __ATOMIC_SEQ_CST);		\
@@ -268,6 +281,8 @@ void __tsan_atomic_signal_fence(int mo)
 	{									\
 		T old;								\
 		(void)mo;							\
+		if (!sim_event_cpu.armed)					\
+			return __atomic_fetch_##name(a, v, __ATOMIC_SEQ_CST);	\
 		sim_event_atomic_before((void *)a, n / 8, op);			\
 		old = __atomic_fetch_##name(a, v, __ATOMIC_SEQ_CST);		\
 		sim_event_atomic_done((void *)a, n / 8, op, (uint64_t)old, (uint64_t)(T)(expr)); \
