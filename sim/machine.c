@@ -403,10 +403,16 @@ void sim_machine_check_touched(struct sim_machine *m, uint64_t pfn, uint64_t nr)
 		m->alloc.ops->check_touched(&m->alloc, &m->shadow, &m->report, pfn, nr);
 }
 
+/* Whether AVAIL judges a failed allocation now. */
+static bool avail_checked(const struct sim_machine *m)
+{
+	return sim_machine_oracles_on(m) && !m->conc_running && !m->committing;
+}
+
 /* AVAIL: a failed allocation is only allowed if the shadow has no fitting block. */
 static void check_avail(struct sim_machine *m, uint64_t count, uint64_t align, const char *what)
 {
-	if (sim_machine_oracles_on(m) && !m->conc_running && !m->committing)
+	if (avail_checked(m))
 		sim_check_avail(&m->shadow, &m->report, count, align, what);
 }
 
@@ -514,7 +520,8 @@ static int op_alloc(struct sim_machine *m, const struct sim_op *op)
 	} else {
 		ret = m->alloc.ops->alloc(&m->alloc, (unsigned int)op->a, &pfn);
 	}
-	if (ret == -HVMM_ENOMEM && op->a <= m->alloc.max_order) {
+	/* The op named for AVAIL only when it looks (a snprintf was 22 instructions an op, oracles off). */
+	if (ret == -HVMM_ENOMEM && op->a <= m->alloc.max_order && avail_checked(m)) {
 		char what[48];
 
 		snprintf(what, sizeof(what), "alloc(order %llu)", (unsigned long long)op->a);
