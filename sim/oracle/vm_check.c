@@ -285,6 +285,58 @@ static void check_tlb_tables(struct sim_vm_view *vs)
 	}
 }
 
+/* A page of zeros to compare with. */
+static const uint64_t zero_page[PAGE / sizeof(uint64_t)];
+
+/* Reports the first word of page @e of vm@v where memory (@real) and the ideal machine differ. */
+static void report_contents(struct sim_vm_view *vs, unsigned int v, const struct sim_ipage *e,
+			    const uint64_t *real, const uint64_t *want)
+{
+	for (unsigned int w = 0; w < 512; w++) {
+		if (real[w] == want[w])
+			continue;
+		sim_report_violation(vs->report, SIM_ORACLE_IDEAL,
+			"vm%u page 0x%llx (pfn 0x%llx) word %u holds 0x%llx; the ideal "
+			"machine holds 0x%llx", v, (unsigned long long)(e->page * PAGE),
+			(unsigned long long)(v ? e->pfn : e->page), w,
+			(unsigned long long)real[w], (unsigned long long)want[w]);
+		return;
+	}
+}
+
+/* IDEAL: page @e of vm@v (its entry has a cell) holds what the ideal machine says. */
+static void check_page_contents(struct sim_vm_view *vs, unsigned int v, const struct sim_ipage *e)
+{
+	const uint64_t *real = sim_physmem_pa_to_host(vs->pm, (v ? e->pfn : e->page) * PAGE);
+	const uint64_t *want;
+
+	if (!real)
+		return;
+	/* A page nothing wrote is zero: compared without faulting it in. */
+	if (!sim_physmem_dirty(vs->pm, v ? e->pfn : e->page))
+		real = zero_page;
+	/* One compare per page; word by word only to say where it differs. */
+	want = e->cell->words ? e->cell->words : zero_page;
+	if (memcmp(real, want, PAGE))
+		report_contents(vs, v, e, real, want);
+}
+
+/*
+ * IDEAL on a physical page an op touched, as the sweep judges the host's
+ * explicit entries: a page given back to the host (by the hypervisor, by a
+ * VM's reclaim or teardown) is a fresh zero page from that op on, and is
+ * compared with memory there, not only at the next sweep, by which time a
+ * later op (the page donated again, a host store) may have taken it from
+ * the host or overwritten what it held.
+ */
+static void check_host_contents(struct sim_vm_view *vs, uint64_t pfn)
+{
+	const struct sim_ipage *e = sim_space_find(&vs->ideal->spaces[0], pfn);
+
+	if (e && e->cell)
+		check_page_contents(vs, 0, e);
+}
+
 /* --- incremental ------------------------------------------------------------ */
 
 void sim_vm_check_touched(struct sim_vm_view *vs)
@@ -295,6 +347,7 @@ void sim_vm_check_touched(struct sim_vm_view *vs)
 
 		for (uint64_t i = 0; i < (to->nr < TOUCH_CAP ? to->nr : TOUCH_CAP); i++) {
 			check_page(vs, to->pfn + i, true);
+			check_host_contents(vs, to->pfn + i);
 			check_walk(vs, 0, (to->pfn + i) * PAGE);
 		}
 		if (to->nr)
@@ -364,9 +417,6 @@ void sim_vm_check_access(struct sim_vm_view *vs, unsigned int v, uint64_t ipa, b
  * byte sends the chunk through the checks page by page.
  */
 #define CHUNK 64
-
-/* A page of zeros to compare with. */
-static const uint64_t zero_page[PAGE / sizeof(uint64_t)];
 
 /* @n is at most a page. */
 static bool all_zero(const void *p, size_t n)
@@ -473,22 +523,6 @@ static void sweep_leaf(void *ctx, uint64_t ipa, int level, uint64_t desc)
 	}
 }
 
-/* Reports the first word of page @e of vm@v where memory (@real) and the ideal machine differ. */
-static void report_contents(struct sim_vm_view *vs, unsigned int v, const struct sim_ipage *e,
-			    const uint64_t *real, const uint64_t *want)
-{
-	for (unsigned int w = 0; w < 512; w++) {
-		if (real[w] == want[w])
-			continue;
-		sim_report_violation(vs->report, SIM_ORACLE_IDEAL,
-			"vm%u page 0x%llx (pfn 0x%llx) word %u holds 0x%llx; the ideal "
-			"machine holds 0x%llx", v, (unsigned long long)(e->page * PAGE),
-			(unsigned long long)(v ? e->pfn : e->page), w,
-			(unsigned long long)real[w], (unsigned long long)want[w]);
-		return;
-	}
-}
-
 /* IDEAL: a mapped guest page holds exactly what the ideal machine says. */
 static void check_contents(struct sim_vm_view *vs, unsigned int v)
 {
@@ -496,20 +530,10 @@ static void check_contents(struct sim_vm_view *vs, unsigned int v)
 
 	for (uint64_t i = 0; i < s->cap; i++) {
 		const struct sim_ipage *e = &s->slots[i];
-		const uint64_t *real, *want;
 
 		if (!e->used || !e->cell || (v && e->parked))
 			continue;
-		real = sim_physmem_pa_to_host(vs->pm, (v ? e->pfn : e->page) * PAGE);
-		if (!real)
-			continue;
-		/* A page nothing wrote is zero: compared without faulting it in. */
-		if (!sim_physmem_dirty(vs->pm, v ? e->pfn : e->page))
-			real = zero_page;
-		/* One compare per page; word by word only to say where it differs. */
-		want = e->cell->words ? e->cell->words : zero_page;
-		if (memcmp(real, want, PAGE))
-			report_contents(vs, v, e, real, want);
+		check_page_contents(vs, v, e);
 		if (v)
 			check_walk(vs, v, e->page * PAGE);
 	}

@@ -271,6 +271,29 @@ static void ideal_sweep_fires_on_a_hypervisor_page_given_back_unscrubbed(void)
 	sim_machine_destroy(m);
 }
 
+/*
+ * A page given back to the host is judged at every op that touches it, as
+ * the sweep judges it, so an unscrubbed page shows at the op that returns
+ * it, before a later op gives it away again out of the sweep's sight; here
+ * a refused op names the page after a write behind the simulator's back.
+ */
+static void ideal_fires_at_an_op_touching_a_page_given_back(void)
+{
+	struct sim_machine *m = machine();
+	uint64_t *w = vmt_host(m, HOST_PFN);
+
+	CHECK(vmt_op(m, SIM_OP_HOST_DONATE_HYP, 0, 0, HOST_PFN, 1, 0) == 0);
+	CHECK(vmt_op(m, SIM_OP_HYP_DONATE_HOST, 0, 0, HOST_PFN, 1, 0) == 0);
+	CHECK(vmt_clean(m));
+	w[7] = 0x6879702d64617461ULL;
+	/* The host gives back a page it owns: refused, and the page is judged at the op. */
+	CHECK(vmt_op(m, SIM_OP_HYP_DONATE_HOST, 0, 0, HOST_PFN, 1, 0) != 0);
+	CHECK(fired(m, SIM_ORACLE_IDEAL, "vm0 page 0x90000000 (pfn 0x90000) word 7 holds "
+		    "0x6879702d64617461; the ideal machine holds 0x0"));
+	CHECK(sim_machine_stats(m)->sweeps == 0);
+	sim_machine_destroy(m);
+}
+
 /* The pfn of the first free block head in @pool's lists, and its order. */
 static uint64_t free_head(struct sim_machine *m, struct hvmm_pool *pool, unsigned int *order)
 {
@@ -341,6 +364,7 @@ int main(void)
 	TEST(ideal_fires_when_a_vm_reaches_another_vms_page);
 	TEST(ideal_sweep_fires_on_a_reclaimed_page_never_read);
 	TEST(ideal_sweep_fires_on_a_hypervisor_page_given_back_unscrubbed);
+	TEST(ideal_fires_at_an_op_touching_a_page_given_back);
 	TEST(alloc_struct_fires_on_a_hypervisor_pool);
 	TEST(alloc_conserve_fires_on_a_free_of_a_free_hypervisor_page);
 	return tap_done();
