@@ -153,20 +153,6 @@ uint64_t sim_op_field_get(const struct sim_op *op, enum sim_op_field f)
 	return 0;
 }
 
-void sim_op_field_set(struct sim_op *op, enum sim_op_field f, uint64_t v)
-{
-	switch (f) {
-	case SIM_F_H: op->h = (uint32_t)v; break;
-	case SIM_F_H2: op->h2 = (uint32_t)v; break;
-	case SIM_F_VM: op->vm = (uint32_t)v; break;
-	case SIM_F_VCPU: op->vcpu = (uint32_t)v; break;
-	case SIM_F_A: op->a = v; break;
-	case SIM_F_B: op->b = v; break;
-	case SIM_F_C: op->c = v; break;
-	case SIM_F_D: op->d = v; break;
-	}
-}
-
 static const char *prot_name(uint64_t prot)
 {
 	static const char *const names[] = {

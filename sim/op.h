@@ -182,7 +182,21 @@ int sim_op_kind_from_span(const char *s, size_t len);
 
 /* Reads/writes an argument's field. */
 uint64_t sim_op_field_get(const struct sim_op *op, enum sim_op_field f);
-void sim_op_field_set(struct sim_op *op, enum sim_op_field f, uint64_t v);
+
+/* Inline: both trace readers set every argument of every op they read through it. */
+static inline void sim_op_field_set(struct sim_op *op, enum sim_op_field f, uint64_t v)
+{
+	switch (f) {
+	case SIM_F_H: op->h = (uint32_t)v; break;
+	case SIM_F_H2: op->h2 = (uint32_t)v; break;
+	case SIM_F_VM: op->vm = (uint32_t)v; break;
+	case SIM_F_VCPU: op->vcpu = (uint32_t)v; break;
+	case SIM_F_A: op->a = v; break;
+	case SIM_F_B: op->b = v; break;
+	case SIM_F_C: op->c = v; break;
+	case SIM_F_D: op->d = v; break;
+	}
+}
 
 /*
  * Formats @op as one trace line (no newline): "alloc h3 order=2". Returns

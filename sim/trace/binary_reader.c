@@ -56,6 +56,11 @@ static inline const uint8_t *varint_at(const uint8_t *p, uint64_t *v)
 {
 	uint64_t x = 0;
 
+	/* Most values of a trace (kinds, results, handles, orders) are one byte. */
+	if (__builtin_expect(!(p[0] & 0x80), 1)) {
+		*v = p[0];
+		return p + 1;
+	}
 	for (unsigned int i = 0; i < VARINT_MAX - 1; i++) {
 		x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
 		if (!(p[i] & 0x80)) {

@@ -228,20 +228,6 @@ static inline int check_missing(const struct sim_op_desc *d, unsigned int seen, 
 	return 0;
 }
 
-static inline void field_set(struct sim_op *op, unsigned int field, uint64_t v)
-{
-	switch (field) {
-	case SIM_F_H: op->h = (uint32_t)v; break;
-	case SIM_F_H2: op->h2 = (uint32_t)v; break;
-	case SIM_F_VM: op->vm = (uint32_t)v; break;
-	case SIM_F_VCPU: op->vcpu = (uint32_t)v; break;
-	case SIM_F_A: op->a = v; break;
-	case SIM_F_B: op->b = v; break;
-	case SIM_F_C: op->c = v; break;
-	default: op->d = v; break;
-	}
-}
-
 int sim_trace_parse_op(const char *line, struct sim_op *op, char *err, size_t errlen)
 {
 	const struct sim_op_desc *d;
@@ -286,7 +272,7 @@ int sim_trace_parse_op(const char *line, struct sim_op *op, char *err, size_t er
 		if (parse_value(&d->args[i], val, vn, &v, err, errlen))
 			return -1;
 		seen |= 1u << i;
-		field_set(op, d->args[i].field, v);
+		sim_op_field_set(op, (enum sim_op_field)d->args[i].field, v);
 	}
 	return check_missing(d, seen, err, errlen);
 }
