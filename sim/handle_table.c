@@ -7,18 +7,11 @@
 #include "grow.h"
 #include "op.h"
 
-struct sim_handle *sim_handles_slot(struct sim_handles *t, uint32_t h)
+struct sim_handle *sim_handles_slot_grow(struct sim_handles *t, uint32_t h)
 {
 	if (h >= SIM_MAX_HANDLE)
 		return NULL;
 	if (!sim_grow((void **)&t->h, &t->cap, h + 1, sizeof(*t->h), 256))
-		return NULL;
-	return &t->h[h];
-}
-
-struct sim_handle *sim_handles_live(const struct sim_handles *t, uint32_t h)
-{
-	if (h >= t->cap || !t->h[h].live)
 		return NULL;
 	return &t->h[h];
 }

@@ -9,6 +9,7 @@
 #define SIM_HANDLE_TABLE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -27,10 +28,28 @@ struct sim_handles {
 	uint32_t cap;		/* entries of h[] */
 };
 
-/* The slot of handle @h, the table grown to hold it; NULL if @h is too large or no memory. */
-struct sim_handle *sim_handles_slot(struct sim_handles *t, uint32_t h);
+/* sim_handles_slot() when the table must grow first. */
+struct sim_handle *sim_handles_slot_grow(struct sim_handles *t, uint32_t h);
+
+/*
+ * The slot of handle @h, the table grown to hold it; NULL if @h is too
+ * large or no memory. Inline, with the live lookup: the executor asks for
+ * a handle several times an op.
+ */
+static inline struct sim_handle *sim_handles_slot(struct sim_handles *t, uint32_t h)
+{
+	if (__builtin_expect(h < t->cap, 1))
+		return &t->h[h];
+	return sim_handles_slot_grow(t, h);
+}
+
 /* Handle @h if it is live, else NULL. */
-struct sim_handle *sim_handles_live(const struct sim_handles *t, uint32_t h);
+static inline struct sim_handle *sim_handles_live(const struct sim_handles *t, uint32_t h)
+{
+	if (h >= t->cap || !t->h[h].live)
+		return NULL;
+	return &t->h[h];
+}
 /* Handle @h if it named a block whose last reference is gone (the block as it was), else NULL. */
 struct sim_handle *sim_handles_released(const struct sim_handles *t, uint32_t h);
 /* Every handle dead; the table keeps its memory. */
