@@ -204,13 +204,17 @@ static void list_cache(struct sim_vmstate *vs, const struct hvmm_page_cache *c, 
 	}
 }
 
-/* The pages in the page caches of every live stage-2 (mm/'s memcaches). */
+/*
+ * The pages in the page caches of every live stage-2 (mm/'s memcaches).
+ * After every VM op: the guests are looked at up to the highest ever
+ * made, not all 255.
+ */
 static unsigned int list_cached(struct sim_vmstate *vs)
 {
 	unsigned int n = 0;
 
 	list_cache(vs, &hvmm_host.pgt.cache, &n);
-	for (unsigned int v = 1; v <= SIM_MAX_VM; v++)
+	for (unsigned int v = 1; v <= vs->g_hi; v++)
 		if (vs->g[v].live)
 			list_cache(vs, &vs->g[v].vm->pgt.cache, &n);
 	return n;
@@ -648,6 +652,8 @@ static int op_vm_create(struct sim_vmstate *vs, const struct sim_op *op)
 		return ret;
 	vs->g[op->vm] = (struct sim_guest){ .live = true, .vm = vm, .vmid = vm->vmid,
 					    .nr_vcpus = vcpus };
+	if (op->vm > vs->g_hi)
+		vs->g_hi = op->vm;
 	view_guest(vs, op->vm);
 	mark_roots(vs, &vm->pgt);
 	touch(vs, op->vm, 0, 0, 0, 0);

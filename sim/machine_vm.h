@@ -65,6 +65,7 @@ struct sim_vmstate {
 	 */
 	uint64_t neighbour_below, neighbour_above;
 	struct sim_guest g[SIM_MAX_VM + 1];	/* [0] the host */
+	unsigned int g_hi;	/* no g[v] above it was ever live */
 	struct sim_tlb tlbs[SIM_MAX_CPUS];
 	unsigned int nr_cpus;
 	struct sim_ideal ideal;
