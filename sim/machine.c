@@ -1492,8 +1492,11 @@ static void conc_fault(int sig, siginfo_t *si, void *uc)
  * not the order in which they took effect. So their vCPUs run mm/'s calls
  * alone, and once the block is done the history must have an order,
  * consistent with real time, in which SPEC gives every op the result it
- * had (oracle/linearize.h); that order is committed to the executor,
- * whose sweep then compares mm/'s state with the models.
+ * had and after which SPEC holds the guest pages the ops named as the
+ * independent walker reads them from the tables (oracle/linearize.h: two
+ * protects of one page succeed in either order, and only the tables say
+ * which came last); that order is committed to the executor, whose sweep
+ * then compares mm/'s state with the models.
  */
 static bool conc_linearizable(struct conc *c, struct sim_machine *m)
 {
@@ -1542,6 +1545,7 @@ static void conc_linearize(struct conc *c, struct sim_machine *m)
 	struct sim_lin_refs refs = {
 		.spec = m->vms && m->vms->enabled ? &m->vms->spec : NULL, .shadow = &m->shadow,
 		.alloc_max_order = m->alloc.max_order, .handle = lin_handle, .handle_ctx = m,
+		.walk = m->vms && m->vms->enabled ? sim_vm_lin_leaf : NULL, .walk_ctx = m->vms,
 	};
 	struct sim_lin_event *h = calloc(c->nr_hist / 2 + 1, sizeof(*h));
 	struct sim_lin_result *res = malloc(sizeof(*res));
@@ -1573,7 +1577,9 @@ static void conc_linearize(struct conc *c, struct sim_machine *m)
 	v = sim_lin_check(&refs, h, n, 1000000, res);
 	c->lin_verdict = v;
 	c->lin_nodes = res->nodes;
-	if (v == SIM_LIN_OK) {
+	if (v == SIM_LIN_OK || v == SIM_LIN_STATE) {
+		uint64_t before = m->report.total;
+
 		sim_machine_commit_begin(m);
 		for (size_t k = 0; k < res->n; k++) {
 			const struct sim_lin_event *e = &h[res->order[k]];
@@ -1584,7 +1590,12 @@ static void conc_linearize(struct conc *c, struct sim_machine *m)
 					"committed in linearization order, the op returned %s; it returned "
 					"%s when it ran", sim_result_name(ret), sim_result_name(e->result));
 		}
+		/* STATE: the sweep names the pages that differ; CONC if it does not. */
 		sim_machine_commit_end(m);
+		if (v == SIM_LIN_STATE && m->report.total == before) {
+			sim_report_set_op(&m->report, m->stats.ops, "");
+			sim_lin_report_state(&m->report, res, n);
+		}
 	} else if (v == SIM_LIN_VIOLATION) {
 		size_t stuck = res->stuck < n ? res->stuck : 0;
 		const struct sim_lin_event *e = &h[stuck];

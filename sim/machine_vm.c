@@ -96,6 +96,14 @@ struct sim_vm_view *sim_vm_view(struct sim_vmstate *vs)
 	return &vs->view;
 }
 
+struct sim_lin_leaf sim_vm_lin_leaf(void *vs, unsigned int vm, uint64_t ipa)
+{
+	struct sim_lin_leaf l = { .prot = 0 };
+
+	l.prot = sim_vm_read_leaf(sim_vm_view(vs), vm, ipa, &l.pfn);
+	return l;
+}
+
 /* --- oracles on the events inside ops (sim/event/) --------------------------- */
 
 static void event_oracles_stop(struct sim_vmstate *vs)

@@ -16,6 +16,7 @@
 #include "oracle/bbm.h"
 #include "oracle/hyp_conserve.h"
 #include "oracle/ideal.h"
+#include "oracle/linearize.h"
 #include "oracle/report.h"
 #include "oracle/spec.h"
 #include "oracle/vm_view.h"
@@ -117,5 +118,12 @@ void sim_vm_check_hyp_pools(struct sim_vmstate *vs);
 
 /* The stage-2 oracles' view of @vs, current (oracle/vm_view.h). */
 struct sim_vm_view *sim_vm_view(struct sim_vmstate *vs);
+
+/*
+ * The linearizability check's reader of the tables at a quiescent point
+ * (struct sim_lin_refs .walk; @vs: the struct sim_vmstate): the
+ * independent walker's leaf for vm@vm's page at @ipa.
+ */
+struct sim_lin_leaf sim_vm_lin_leaf(void *vs, unsigned int vm, uint64_t ipa);
 
 #endif /* SIM_MACHINE_VM_H */

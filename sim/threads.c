@@ -435,6 +435,7 @@ static bool judge_epoch(struct run *r, size_t n, uint64_t epoch, struct sim_thre
 		.spec = &r->vs->spec, .shadow = sim_machine_shadow(r->m),
 		.alloc_max_order = r->alloc->max_order,
 		.handle = machine_handle, .handle_ctx = r->m,
+		.walk = sim_vm_lin_leaf, .walk_ctx = r->vs,
 	};
 	struct sim_lin_result *res = malloc(sizeof(*res));
 	uint64_t before = sim_machine_report(r->m)->total;
@@ -446,8 +447,11 @@ static bool judge_epoch(struct run *r, size_t n, uint64_t epoch, struct sim_thre
 	v = sim_lin_check(&refs, r->merged, n, r->cfg->max_nodes ? r->cfg->max_nodes : 1000000,
 			  res);
 	st->search_nodes += res->nodes;
-	if (v == SIM_LIN_OK) {
+	if (v == SIM_LIN_OK || v == SIM_LIN_STATE) {
+		/* STATE: the sweep names the pages that differ; CONC if it does not. */
 		commit(r, r->merged, res);
+		if (v == SIM_LIN_STATE && sim_machine_report(r->m)->total == before)
+			sim_lin_report_state(sim_machine_report(r->m), res, n);
 		go_on = sim_machine_report(r->m)->total == before && !sim_machine_dead(r->m);
 		for (size_t k = 0; go_on && k < res->n; k++)
 			record(r, &r->merged[res->order[k]].op, r->merged[res->order[k]].result);

@@ -5,6 +5,7 @@
  */
 #include "oracle/linearize.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,8 +19,31 @@ const char *sim_lin_verdict_name(enum sim_lin_verdict v)
 	case SIM_LIN_OK: return "ok";
 	case SIM_LIN_VIOLATION: return "violation";
 	case SIM_LIN_GAVE_UP: return "gave up";
+	case SIM_LIN_STATE: return "state violation";
 	default: return "bad input";
 	}
+}
+
+static const char *leaf_text(struct sim_lin_leaf l, char *buf, size_t len)
+{
+	if (l.prot == -1)
+		return "nothing mapped";
+	if (l.prot < 0)
+		return "a walk that faults";
+	snprintf(buf, len, "pfn 0x%llx prot %d", (unsigned long long)l.pfn, l.prot);
+	return buf;
+}
+
+void sim_lin_report_state(struct sim_report *rep, const struct sim_lin_result *res, size_t n)
+{
+	char b1[48], b2[48];
+
+	sim_report_violation(rep, SIM_ORACLE_CONC,
+		"the %zu ops have orders consistent with real time that give each its result, "
+		"but after none of them does SPEC hold the pages as the tables do; after the "
+		"first, vm%u ipa 0x%llx: the tables hold %s, SPEC %s", n, res->mismatch.vm,
+		(unsigned long long)res->mismatch.ipa, leaf_text(res->mismatch.tables, b1, sizeof(b1)),
+		leaf_text(res->mismatch.model, b2, sizeof(b2)));
 }
 
 /* --- what the history can touch, saved before the search ---------------------- */
@@ -44,6 +68,13 @@ struct overlay {
 	struct sim_lin_handle now, before;
 };
 
+/* A guest page as the tables hold it after the history. */
+struct seen_leaf {
+	unsigned int vm;
+	uint64_t page;			/* IPA >> PAGE_SHIFT */
+	struct sim_lin_leaf leaf;
+};
+
 struct search {
 	const struct sim_lin_refs *refs;
 	const struct sim_lin_event *h;
@@ -64,6 +95,12 @@ struct search {
 	size_t nr_apages, cap_apages;
 	struct overlay *handles;
 	size_t nr_handles;
+
+	/* The tables at the quiescent point, sorted by (vm, page). */
+	struct seen_leaf *leaves;
+	size_t nr_leaves;
+	bool have_fit;			/* fit[] holds an order whose results fit */
+	size_t *fit;
 
 	/* The search. */
 	uint64_t done[SIM_LIN_MAX_OPS / 64];
@@ -94,6 +131,24 @@ static bool names_pfns(unsigned int kind)
 	case SIM_OP_HOST_SHARE_GUEST:
 	case SIM_OP_HOST_UNSHARE_GUEST:
 	case SIM_OP_S2_MAP:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Ops that change a guest's IPA pages (a = IPA, c = pages) when they succeed. */
+static bool names_ipas(unsigned int kind)
+{
+	switch (kind) {
+	case SIM_OP_HOST_DONATE_GUEST:
+	case SIM_OP_HOST_SHARE_GUEST:
+	case SIM_OP_HOST_UNSHARE_GUEST:
+	case SIM_OP_GUEST_SHARE_HOST:
+	case SIM_OP_GUEST_UNSHARE_HOST:
+	case SIM_OP_S2_MAP:
+	case SIM_OP_S2_UNMAP:
+	case SIM_OP_S2_PROTECT:
 		return true;
 	default:
 		return false;
@@ -200,6 +255,103 @@ static void restore_spec(struct search *s)
 	spec->pick_cursor = s->spec_before.pick_cursor;
 	spec->lo = s->spec_before.lo;
 	spec->hi = s->spec_before.hi;
+}
+
+static int leaf_cmp(const void *a, const void *b)
+{
+	const struct seen_leaf *x = a, *y = b;
+
+	if (x->vm != y->vm)
+		return x->vm < y->vm ? -1 : 1;
+	return x->page < y->page ? -1 : x->page > y->page;
+}
+
+/*
+ * Reads from the tables every guest page a successful op named (only those
+ * can differ from the state before the history, which the sweep before it
+ * judged). False: too many pages, or out of host memory.
+ */
+static bool read_leaves(struct search *s)
+{
+	const struct sim_lin_refs *r = s->refs;
+	size_t n = 0, k = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct sim_op *op = &s->h[i].op;
+
+		if (s->h[i].result || !names_ipas(op->kind) || !op->vm || op->vm > SIM_MAX_VM)
+			continue;
+		if (op->c > SIM_LIN_MAX_LEAVES - n)
+			return false;
+		n += op->c;
+	}
+	s->leaves = malloc((n ? n : 1) * sizeof(*s->leaves));
+	if (!s->leaves)
+		return false;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct sim_op *op = &s->h[i].op;
+
+		if (s->h[i].result || !names_ipas(op->kind) || !op->vm || op->vm > SIM_MAX_VM)
+			continue;
+		for (uint64_t p = 0; p < op->c; p++)
+			s->leaves[k++] = (struct seen_leaf){ .vm = op->vm,
+							     .page = (op->a >> PAGE_SHIFT) + p };
+	}
+	qsort(s->leaves, k, sizeof(*s->leaves), leaf_cmp);
+	n = 0;
+	for (size_t i = 0; i < k; i++) {
+		if (n && !leaf_cmp(&s->leaves[n - 1], &s->leaves[i]))
+			continue;
+		s->leaves[n] = s->leaves[i];
+		s->leaves[n].leaf = r->walk(r->walk_ctx, s->leaves[n].vm,
+					    s->leaves[n].page << PAGE_SHIFT);
+		n++;
+	}
+	s->nr_leaves = n;
+	s->out->leaves = n;
+	return true;
+}
+
+/* What the model says vm@v holds at @page now, as a leaf. */
+static struct sim_lin_leaf model_leaf(struct search *s, unsigned int v, uint64_t page)
+{
+	const struct sim_ipage *e = sim_spec_ipa(s->refs->spec, v, page << PAGE_SHIFT);
+
+	if (!e || e->parked)
+		return (struct sim_lin_leaf){ .prot = -1 };
+	return (struct sim_lin_leaf){ .prot = e->prot, .pfn = e->pfn };
+}
+
+static bool same_leaf(struct sim_lin_leaf a, struct sim_lin_leaf b)
+{
+	return a.prot == b.prot && (a.prot < 0 || a.pfn == b.pfn);
+}
+
+/* Whether the model, after a complete order, holds every page as the tables do. */
+static bool state_fits(struct search *s)
+{
+	for (size_t i = 0; i < s->nr_leaves; i++)
+		if (!same_leaf(model_leaf(s, s->leaves[i].vm, s->leaves[i].page),
+			       s->leaves[i].leaf))
+			return false;
+	return true;
+}
+
+/* The first page where the model after the current order and the tables differ. */
+static void note_mismatch(struct search *s)
+{
+	for (size_t i = 0; i < s->nr_leaves; i++) {
+		const struct seen_leaf *l = &s->leaves[i];
+		struct sim_lin_leaf m = model_leaf(s, l->vm, l->page);
+
+		if (same_leaf(m, l->leaf))
+			continue;
+		s->out->mismatch.vm = l->vm;
+		s->out->mismatch.ipa = l->page << PAGE_SHIFT;
+		s->out->mismatch.model = m;
+		s->out->mismatch.tables = l->leaf;
+		return;
+	}
 }
 
 static struct overlay *handle_of(struct search *s, uint32_t h)
@@ -504,8 +656,18 @@ static bool search(struct search *s, size_t depth)
 {
 	uint64_t first_ret = UINT64_MAX;
 
-	if (depth == s->n)
-		return true;
+	if (depth == s->n) {
+		if (!s->nr_leaves || state_fits(s))
+			return true;
+		/* The results fit; the state does not: on to the next order. */
+		s->out->state_misses++;
+		if (!s->have_fit) {
+			s->have_fit = true;
+			memcpy(s->fit, s->order, s->n * sizeof(*s->order));
+			note_mismatch(s);
+		}
+		return false;
+	}
 	if (s->out->nodes >= s->max_nodes || s->gave_up) {
 		s->gave_up = true;
 		return false;
@@ -558,6 +720,8 @@ static void search_fini(struct search *s)
 	free(s->pages);
 	free(s->apages);
 	free(s->handles);
+	free(s->leaves);
+	free(s->fit);
 	free(s->memo);
 }
 
@@ -575,9 +739,13 @@ enum sim_lin_verdict sim_lin_check(const struct sim_lin_refs *refs,
 		return out->verdict;
 	}
 	saved = (!refs->spec || save_spec(&s)) && (!refs->shadow || save_alloc(&s));
+	if (saved && refs->spec && refs->walk) {
+		s.fit = malloc((n ? n : 1) * sizeof(*s.fit));
+		saved = s.fit && read_leaves(&s);
+	}
 	if (!saved) {
 		search_fini(&s);
-		out->verdict = SIM_LIN_GAVE_UP;	/* out of host memory */
+		out->verdict = SIM_LIN_GAVE_UP;	/* out of host memory, or too many pages */
 		return out->verdict;
 	}
 	ok = search(&s, 0);
@@ -586,9 +754,16 @@ enum sim_lin_verdict sim_lin_check(const struct sim_lin_refs *refs,
 		memcpy(out->order, s.order, n * sizeof(*s.order));
 		out->n = n;
 		out->verdict = SIM_LIN_OK;
+	} else if (s.gave_up) {
+		out->n = out->longest;
+		out->verdict = SIM_LIN_GAVE_UP;
+	} else if (s.have_fit) {
+		memcpy(out->order, s.fit, n * sizeof(*s.fit));
+		out->n = n;
+		out->verdict = SIM_LIN_STATE;
 	} else {
 		out->n = out->longest;
-		out->verdict = s.gave_up ? SIM_LIN_GAVE_UP : SIM_LIN_VIOLATION;
+		out->verdict = SIM_LIN_VIOLATION;
 	}
 	search_fini(&s);
 	return out->verdict;

@@ -206,6 +206,21 @@ static void check_walk(struct sim_vm_view *vs, unsigned int v, uint64_t ipa)
 			prot_of_t(&w.t), (unsigned long long)(pfn * PAGE), prot);
 }
 
+int sim_vm_read_leaf(const struct sim_vm_view *vs, unsigned int v, uint64_t ipa, uint64_t *pfn)
+{
+	struct sim_s2_regs regs;
+	struct sim_walk w;
+
+	if (v > SIM_MAX_VM || !vs->g[v].live)
+		return -1;
+	regs = vs->g[v].regs;
+	sim_s2_walk(vs->pm, &regs, ipa, &w);
+	if (w.fault)
+		return w.fault == SIM_FAULT_TRANSLATION ? -1 : -2;
+	*pfn = (w.t.pa_base + (ipa - w.t.ipa_base)) / PAGE;
+	return prot_of_t(&w.t);
+}
+
 /* --- TLB ------------------------------------------------------------------- */
 
 /* Every TLB entry of @vmid overlapping [ipa, ipa + size) still matches the tables. */

@@ -82,6 +82,13 @@ void sim_vm_check_access(struct sim_vm_view *vs, unsigned int v, uint64_t ipa, b
  * post-state the stage-2 walks show.
  */
 void sim_vm_spec_judge(struct sim_vm_view *vs, const struct sim_op *op, int ret);
+/*
+ * vm@v's page at @ipa as the independent walker reads the tables now (what
+ * PT-WALK compares with the models): its permissions (SIM_PROT_*) and
+ * *@pfn; -1 if nothing is mapped there (a translation fault, or no such
+ * VM); -2 if the walk ends in any other fault.
+ */
+int sim_vm_read_leaf(const struct sim_vm_view *vs, unsigned int v, uint64_t ipa, uint64_t *pfn);
 /* TLB: no TLB holds anything tagged @vmid (after its VM was destroyed). */
 void sim_vm_check_vmid_gone(struct sim_vm_view *vs, uint16_t vmid);
 

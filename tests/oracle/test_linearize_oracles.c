@@ -196,6 +196,84 @@ static void guest_share_of_donated_page(void)
 	CHECK(sim_spec_ipa(&spec, 1, G) == NULL);
 }
 
+/* The tables as a test's walker reads them: vm1's page at G, nothing elsewhere. */
+static struct sim_lin_leaf tables_at_g;
+
+static struct sim_lin_leaf fake_walk(void *ctx, unsigned int vm, uint64_t ipa)
+{
+	(void)ctx;
+	if (vm == 1 && ipa == G)
+		return tables_at_g;
+	return (struct sim_lin_leaf){ .prot = -1 };
+}
+
+/*
+ * Two protects of one guest page overlap in time: both succeed in either
+ * order, and only the tables say whose permissions came last. Judged by
+ * results alone the search takes the first order it tries; with the tables
+ * read, only the order that leaves them as they are; with tables no order
+ * explains, a state violation that hands back an order of fitting results
+ * and the page that differs. Results are still judged first.
+ */
+static void two_protects_one_page(void)
+{
+	struct sim_lin_refs refs = { .spec = &spec };
+	struct sim_lin_event h[] = {
+		vm_ev(SIM_OP_S2_PROTECT, 1, G, 0, 1, 0, 0, 3, 0),
+		vm_ev(SIM_OP_S2_PROTECT, 1, G, 0, 1, 1, 1, 2, 0),
+	};
+	struct sim_op donate = { .kind = SIM_OP_HOST_DONATE_GUEST, .vm = 1, .a = G,
+				 .b = BASE + 5, .c = 1 };
+	struct sim_spec_verdict v;
+	struct sim_lin_result r;
+
+	fresh_spec();
+	v = sim_spec_predict(&spec, &donate);
+	CHECK_EQ(v.result, 0);
+	sim_spec_apply(&spec, &donate, &v);
+	h[0].op.d = SIM_PROT_R;
+	h[1].op.d = SIM_PROT_R | SIM_PROT_W;
+	/* Results alone: the first order tried, op 1 last. */
+	CHECK_EQ(check(&refs, h, 2, &r), SIM_LIN_OK);
+	CHECK(r.order[0] == 0 && r.order[1] == 1);
+	CHECK_EQ(r.leaves, 0);
+	/* The tables hold op 0's permissions: op 0 came last. */
+	refs.walk = fake_walk;
+	tables_at_g = (struct sim_lin_leaf){ .prot = SIM_PROT_R, .pfn = BASE + 5 };
+	CHECK_EQ(check(&refs, h, 2, &r), SIM_LIN_OK);
+	CHECK(r.order[0] == 1 && r.order[1] == 0);
+	CHECK_EQ(r.leaves, 1);
+	CHECK_EQ(r.state_misses, 1);
+	tables_at_g.prot = SIM_PROT_R | SIM_PROT_W;
+	CHECK_EQ(check(&refs, h, 2, &r), SIM_LIN_OK);
+	CHECK(r.order[0] == 0 && r.order[1] == 1);
+	CHECK_EQ(r.state_misses, 0);
+	/* Permissions neither gave (the donation's), or another page: no order fits both. */
+	tables_at_g.prot = SIM_PROT_R | SIM_PROT_W | SIM_PROT_X;
+	CHECK_EQ(check(&refs, h, 2, &r), SIM_LIN_STATE);
+	CHECK_EQ(r.n, 2);
+	CHECK(r.order[0] == 0 && r.order[1] == 1);
+	CHECK_EQ(r.state_misses, 2);
+	CHECK(r.mismatch.vm == 1 && r.mismatch.ipa == G);
+	CHECK_EQ(r.mismatch.tables.prot, SIM_PROT_R | SIM_PROT_W | SIM_PROT_X);
+	CHECK_EQ(r.mismatch.model.prot, SIM_PROT_R | SIM_PROT_W);
+	tables_at_g = (struct sim_lin_leaf){ .prot = SIM_PROT_R, .pfn = BASE + 6 };
+	CHECK_EQ(check(&refs, h, 2, &r), SIM_LIN_STATE);
+	tables_at_g.prot = -1;
+	CHECK_EQ(check(&refs, h, 2, &r), SIM_LIN_STATE);
+	CHECK_EQ(r.mismatch.model.prot, SIM_PROT_R | SIM_PROT_W);
+	/* The search for a fitting state keeps to the budget. */
+	tables_at_g = (struct sim_lin_leaf){ .prot = SIM_PROT_R, .pfn = BASE + 5 };
+	CHECK_EQ(sim_lin_check(&refs, h, 2, 2, &r), SIM_LIN_GAVE_UP);
+	/* A result no order allows is a violation whatever the tables hold. */
+	h[1].result = -HVMM_ENOENT;
+	CHECK_EQ(check(&refs, h, 2, &r), SIM_LIN_VIOLATION);
+	CHECK_EQ(r.stuck, 1);
+	/* SPEC is left as it was. */
+	CHECK_EQ(sim_spec_ipa(&spec, 1, G)->prot, SIM_PROT_R | SIM_PROT_W | SIM_PROT_X);
+	CHECK_EQ(sim_spec_ipa(&spec, 1, G)->pfn, BASE + 5);
+}
+
 /*
  * Four vCPUs allocating six pages each, every round of four overlapping:
  * distinct pages linearize, and memoization keeps the search small; a page
@@ -229,6 +307,7 @@ int main(void)
 	TEST(enomem_only_when_full);
 	TEST(share_and_donate_one_page);
 	TEST(guest_share_of_donated_page);
+	TEST(two_protects_one_page);
 	TEST(four_vcpus_and_the_budget);
 	sim_alloc_shadow_fini(&shadow);
 	sim_spec_fini(&spec);
