@@ -269,7 +269,8 @@ static int leaf_cmp(const void *a, const void *b)
 /*
  * Reads from the tables every guest page a successful op named (only those
  * can differ from the state before the history, which the sweep before it
- * judged). False: too many pages, or out of host memory.
+ * judged); none if they are more than SIM_LIN_MAX_LEAVES. False: out of
+ * host memory.
  */
 static bool read_leaves(struct search *s)
 {
@@ -282,7 +283,7 @@ static bool read_leaves(struct search *s)
 		if (s->h[i].result || !names_ipas(op->kind) || !op->vm || op->vm > SIM_MAX_VM)
 			continue;
 		if (op->c > SIM_LIN_MAX_LEAVES - n)
-			return false;
+			return true;		/* judged by results alone */
 		n += op->c;
 	}
 	s->leaves = malloc((n ? n : 1) * sizeof(*s->leaves));
@@ -745,7 +746,7 @@ enum sim_lin_verdict sim_lin_check(const struct sim_lin_refs *refs,
 	}
 	if (!saved) {
 		search_fini(&s);
-		out->verdict = SIM_LIN_GAVE_UP;	/* out of host memory, or too many pages */
+		out->verdict = SIM_LIN_GAVE_UP;	/* out of host memory */
 		return out->verdict;
 	}
 	ok = search(&s, 0);

@@ -96,7 +96,7 @@ typedef struct sim_lin_leaf (*sim_lin_walk_fn)(void *ctx, unsigned int vm, uint6
 /*
  * Most guest pages one check reads (pages named by the history's
  * successful ops, before duplicates are dropped): a history past it is
- * not decided (SIM_LIN_GAVE_UP).
+ * judged by its results alone (result .leaves 0), as without @walk.
  */
 #define SIM_LIN_MAX_LEAVES	(1U << 18)
 
@@ -115,7 +115,7 @@ struct sim_lin_refs {
 enum sim_lin_verdict {
 	SIM_LIN_OK,		/* order[] is a witness (results, and state if read) */
 	SIM_LIN_VIOLATION,	/* no order gives every op its result */
-	SIM_LIN_GAVE_UP,	/* node budget spent, or too many pages to read */
+	SIM_LIN_GAVE_UP,	/* node budget spent */
 	SIM_LIN_BAD_INPUT,	/* too many ops, or call >= ret, or one vCPU's ops overlap */
 	/*
 	 * A violation: orders give every op its result, but after none of
