@@ -55,13 +55,14 @@ static void print_summary(const struct sim_threads_config *cfg,
 		printf("{\"threads\": %u, \"ops\": %llu, \"failed\": %llu, \"epochs\": %llu, "
 		       "\"run_seconds\": %.6f, \"total_seconds\": %.6f, \"ops_per_second\": %.0f, "
 		       "\"overlapped\": %llu, \"checked\": %s, \"search_nodes\": %llu, \"undecided\": %llu, "
-		       "\"vm_recycles\": %llu, \"violations\": %llu, \"ok_by_kind\": {",
+		       "\"state_reordered\": %llu, \"vm_recycles\": %llu, \"violations\": %llu, "
+		       "\"ok_by_kind\": {",
 		       cfg->threads, (unsigned long long)st->ops, (unsigned long long)st->failed,
 		       (unsigned long long)st->epochs, st->run_seconds, st->total_seconds, ops_s,
 		       (unsigned long long)st->overlapped, cfg->check ? "true" : "false",
 		       (unsigned long long)st->search_nodes,
-		       (unsigned long long)st->undecided, (unsigned long long)st->vm_recycles,
-		       (unsigned long long)rep->total);
+		       (unsigned long long)st->undecided, (unsigned long long)st->state_reordered,
+		       (unsigned long long)st->vm_recycles, (unsigned long long)rep->total);
 		for (unsigned int k = 0, first = 1; k < SIM_OP__COUNT; k++) {
 			if (!st->by_kind[k])
 				continue;
@@ -84,9 +85,11 @@ static void print_summary(const struct sim_threads_config *cfg,
 			       (unsigned long long)st->by_kind[k],
 			       (unsigned long long)st->ok_by_kind[k]);
 	if (cfg->check)
-		printf("quiescent points: %llu, each linearized (%llu search nodes in all), "
-		       "committed and swept; VMs recycled: %llu; undecided: %llu\n",
+		printf("quiescent points: %llu, each linearized (%llu search nodes in all; %llu "
+		       "whose first order by results alone did not fit the tables), committed "
+		       "and swept; VMs recycled: %llu; undecided: %llu\n",
 		       (unsigned long long)st->epochs, (unsigned long long)st->search_nodes,
+		       (unsigned long long)st->state_reordered,
 		       (unsigned long long)st->vm_recycles, (unsigned long long)st->undecided);
 	else
 		printf("quiescent points: %llu, not judged (--check off)\n",

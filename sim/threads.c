@@ -25,7 +25,6 @@
 #define WIN_PAGES	24
 #define IPA_BASE	0x10000000ULL
 #define IPA_PAGES	16
-_Static_assert(IPA_PAGES / 2 >= SIM_THREADS_MAX, "a pair of IPA pages for each thread's permission changes");
 #define NR_VMS		2
 #define HANDLES		12		/* allocation handles per thread */
 #define RECYCLE_EVERY	16		/* epochs between VM recycles */
@@ -116,44 +115,17 @@ static const uint16_t vm_kinds[] = {
 	SIM_OP_HOST_DONATE_HYP, SIM_OP_HYP_DONATE_HOST,
 };
 
-/* Whether @kind sets the permissions of the pages it maps. */
-static bool sets_prot(unsigned int kind)
-{
-	return kind == SIM_OP_HOST_SHARE_GUEST || kind == SIM_OP_S2_MAP || kind == SIM_OP_S2_PROTECT;
-}
-
-/*
- * The first IPA page of an op of @pages pages. Ops that set permissions name
- * only this thread's pairs of pages (pair k is thread k mod N's): two of
- * them from different threads, overlapping in time on one page, both
- * succeed whichever runs first and leave the permissions of the last, so
- * the results cannot tell the linearizer which came last, and a witness
- * order with the other one last would be swept as a PT-WALK violation mm/
- * never committed. Every other kind, on any page, still collides with them.
- */
-static uint64_t pick_ipa_page(struct worker *w, unsigned int kind, uint64_t pages)
-{
-	unsigned int n = w->r->cfg->threads, pairs = IPA_PAGES / 2;
-	uint64_t k;
-
-	if (!sets_prot(kind))
-		return rnd(w) % (IPA_PAGES - pages + 1);
-	k = w->id + (rnd(w) % ((pairs - 1 - w->id) / n + 1)) * n;
-	return 2 * k + (pages == 1 ? rnd(w) % 2 : 0);
-}
-
 /* An ownership transition over the shared windows: most collide with another thread's. */
 static void pick_vm_op(struct worker *w, struct sim_op *op)
 {
-	uint64_t i;
+	uint64_t i = rnd(w) % IPA_PAGES;
 
 	op->kind = vm_kinds[rnd(w) % (sizeof(vm_kinds) / sizeof(vm_kinds[0]))];
 	op->vm = 1 + (uint32_t)(rnd(w) % NR_VMS);
-	op->c = rnd(w) % 8 ? 1 : 2;
-	i = pick_ipa_page(w, op->kind, op->c);
 	/* Mostly IPA page i with host page i, so unshares and maps name what is there. */
 	op->a = IPA_BASE + (i << PAGE_SHIFT);
 	op->b = w->r->host_pfn + (rnd(w) % 4 ? i % WIN_PAGES : rnd(w) % WIN_PAGES);
+	op->c = rnd(w) % 8 ? 1 : 2;
 	op->d = rnd(w) % 2 ? SIM_PROT_R | SIM_PROT_W : SIM_PROT_R;
 	if (op->kind == SIM_OP_HOST_DONATE_HYP || op->kind == SIM_OP_HYP_DONATE_HOST)
 		op->vm = 0;
@@ -447,6 +419,7 @@ static bool judge_epoch(struct run *r, size_t n, uint64_t epoch, struct sim_thre
 	v = sim_lin_check(&refs, r->merged, n, r->cfg->max_nodes ? r->cfg->max_nodes : 1000000,
 			  res);
 	st->search_nodes += res->nodes;
+	st->state_reordered += v == SIM_LIN_OK && res->state_misses;
 	if (v == SIM_LIN_OK || v == SIM_LIN_STATE) {
 		/* STATE: the sweep names the pages that differ; CONC if it does not. */
 		commit(r, r->merged, res);

@@ -58,9 +58,10 @@ def clean_run(hvmm, threads, ops, seed):
         assert d['ok_by_kind'].get(k, 0) > 0, 'no %s succeeded: %s' % (k, d)
     assert threads > 1 or d['overlapped'] == 0, d
     print('%d thread(s): %d ops (%d overlapping another thread\'s), %d epochs linearized and '
-          'swept, %d search nodes, %.0f ops/s, clean'
-          % (threads, d['ops'], d['overlapped'], d['epochs'], d['search_nodes'],
-             d['ops_per_second']))
+          'swept (%d ordered by the tables where the results allowed another), %d search '
+          'nodes, %.0f ops/s, clean'
+          % (threads, d['ops'], d['overlapped'], d['epochs'], d['state_reordered'],
+             d['search_nodes'], d['ops_per_second']))
 
 
 def killed_by(name, r):
