@@ -372,16 +372,51 @@ uint64_t fuzz_target_hyp_pool_pages(const struct fuzz_target *t)
 	return speaks_vms(&d) ? FUZZ_HYP_POOL_PAGES : 0;
 }
 
-/* True if an op of the input from @d on reaches the VM side (not only the allocator). */
-static bool runs_vm_side(const struct fuzz_decoder *d)
+/* What the input's ops say before they run (scan_input). */
+struct input_scan {
+	bool vm_side;		/* an op reaches the VM side (not only the allocator) */
+	bool block;		/* a `sched` op: the input has a concurrent block */
+	uint64_t hash;		/* of every decoded op, when @block */
+};
+
+static uint64_t hash_mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return h ^ (h >> 31);
+}
+
+/*
+ * Decodes the input from @d on without running it: whether it reaches
+ * the VM side (if @vm_side), and a hash of its ops (if @seed: targets
+ * with concurrent blocks). The hash is of the decoded ops, field by
+ * field, not of the bytes, so that an input and its re-encoding
+ * (fuzz_encoder_*) agree.
+ */
+static void scan_input(const struct fuzz_decoder *d, bool vm_side, bool seed,
+		       struct input_scan *s)
 {
 	struct fuzz_decoder scan = *d;
 	struct sim_op op;
 
-	while (fuzz_decoder_next(&scan, &op))
-		if (!(sim_op_descs[op.kind].cls & (SIM_OPC_ALLOC | SIM_OPC_BITMAP)))
-			return true;
-	return false;
+	*s = (struct input_scan){ .hash = 0xcbf29ce484222325ULL };
+	while ((vm_side || seed) && fuzz_decoder_next(&scan, &op)) {
+		if (vm_side && !(sim_op_descs[op.kind].cls & (SIM_OPC_ALLOC | SIM_OPC_BITMAP))) {
+			s->vm_side = true;
+			vm_side = false;
+		}
+		if (!seed)
+			continue;
+		if (op.kind == SIM_OP_SCHED)
+			s->block = true;
+		s->hash = hash_mix(s->hash, op.kind | (uint64_t)op.flags << 16);
+		s->hash = hash_mix(s->hash, op.h | (uint64_t)op.h2 << 32);
+		s->hash = hash_mix(s->hash, op.vm | (uint64_t)op.vcpu << 32);
+		s->hash = hash_mix(s->hash, op.a);
+		s->hash = hash_mix(s->hash, op.b);
+		s->hash = hash_mix(s->hash, op.c);
+		s->hash = hash_mix(s->hash, op.d);
+	}
 }
 
 void fuzz_decoder_init(struct fuzz_decoder *d, const struct fuzz_target *t,
@@ -390,6 +425,7 @@ void fuzz_decoder_init(struct fuzz_decoder *d, const struct fuzz_target *t,
 	uint8_t hdr[FUZZ_HEADER_BYTES] = { 0 };
 	unsigned int nalloc = nr_allocators(t);
 	uint64_t pool_pages, reserved;
+	struct input_scan scan;
 
 	memset(d, 0, sizeof(*d));
 	d->t = t;
@@ -427,9 +463,24 @@ void fuzz_decoder_init(struct fuzz_decoder *d, const struct fuzz_target *t,
 	 * runs without the VM side). Decided from the bytes, as all decoding
 	 * is, so that a run, its trace and its replay agree.
 	 */
+	scan_input(d, speaks_vms(d), t->max_vcpus != 0, &scan);
 	cfg->hyp_pool_pages = hyp_pool_choices[(hdr[0] >> 4) & 7];
-	if (!speaks_vms(d) || !runs_vm_side(d))
+	if (!scan.vm_side)
 		cfg->hyp_pool_pages = 0;
+	/*
+	 * A concurrent block takes the decisions its written schedule (`sched
+	 * vcpu=N step=K`) does not make from a PRNG seeded with the machine's
+	 * seed. Seeded with the hash of the input's ops, every input the
+	 * fuzzer makes tries another interleaving past its written schedule,
+	 * where a fixed seed tried the same one for every input with the
+	 * same written decisions: a race that needs its preemption at one
+	 * decision was found only by writing the schedule up to it, and the
+	 * decisions are counted at instrumentation points that differ from
+	 * one compiler to another. The seed is the trace's (`seed`, which
+	 * --print-trace writes), so a find replays as its input ran.
+	 */
+	if (scan.block)
+		cfg->seed = scan.hash;
 	cfg->oracles = SIM_ORACLES_INCREMENTAL;
 	cfg->sweep_interval = 0;
 	cfg->report_stream = NULL;

@@ -35,6 +35,11 @@
  *             of those counts are 64..127 pages, so that one byte makes a
  *             range of whole blocks;
  *   others    LEB128.
+ * An input with a concurrent block (a `sched` op) runs with the machine
+ * seed set to a hash of its decoded ops: the seed of the PRNG that takes
+ * the block's decisions past its written schedule (`sched vcpu=N step=K`),
+ * so that each input tries an interleaving of its own; --print-trace
+ * writes it as the trace's `seed`.
  * Decoding depends on the bytes only (never on results), so the decoded
  * ops of an input can be printed without running them, and the encoder
  * (fuzz_encoder_*) is the decoder's inverse: decode(encode(ops)) == ops
