@@ -14,10 +14,10 @@
  * `sched vcpu=N step=K` (K >= 1) is the schedule: at the next K decisions
  * (points where two or more vCPUs could run) the interleaver picks N.
  * Decisions beyond the written schedule, and decisions whose vCPU cannot
- * run, are taken by a PRNG seeded with the machine seed, so a trace
- * without a schedule is deterministic too. Recorders write the schedule
- * they took back as such lines, so a failing interleaving replays step for
- * step.
+ * run, are taken by a PRNG seeded with the machine seed (sim_sched_prng:
+ * its top bits say how often it preempts), so a trace without a schedule
+ * is deterministic too. Recorders write the schedule they took back as
+ * such lines, so a failing interleaving replays step for step.
  *
  * The CONC oracle judges the run as it goes: after every step, the
  * invariants registered as step checks (the Anaxagoros counter invariant);

@@ -118,9 +118,18 @@ const uint16_t *sim_sched_schedule(const struct sim_sched *s, size_t *n);
 /* Keeps the vCPU that ran last while it can run, else the lowest: no preemption. */
 extern const struct sim_sched_chooser sim_sched_first;
 
-/* Uniformly random among the enabled vCPUs, from a seed. */
+/*
+ * Random among the enabled vCPUs, from a seed. The seed's top three bits,
+ * k, say how often it preempts: k = 0 (every seed below 2^61), uniformly
+ * among the enabled vCPUs at every decision; k > 0, the vCPU that took
+ * the last step goes on while it can, but for 1 decision in 2^k on
+ * average, which switches to one of the others (uniformly). A race that
+ * needs one vCPU to run many decisions on and then be preempted is rarely
+ * run by a uniform pick at each decision.
+ */
 struct sim_sched_prng {
 	uint64_t state;
+	unsigned int stay_bits;
 };
 void sim_sched_prng_init(struct sim_sched_prng *p, struct sim_sched_chooser *c, uint64_t seed);
 

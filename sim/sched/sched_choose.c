@@ -26,29 +26,39 @@ static unsigned int choose_first(void *ctx, struct sim_sched *s, const unsigned 
 
 const struct sim_sched_chooser sim_sched_first = { choose_first, NULL };
 
-static unsigned int choose_prng(void *ctx, struct sim_sched *s, const unsigned int *enabled,
-				unsigned int n, int cur)
-{
-	struct sim_sched_prng *p = ctx;
-
-	(void)s;
-	(void)enabled;
-	(void)cur;
-	return (unsigned int)(splitmix64(&p->state) % n);
-}
-
-void sim_sched_prng_init(struct sim_sched_prng *p, struct sim_sched_chooser *c, uint64_t seed)
-{
-	p->state = seed;
-	*c = (struct sim_sched_chooser){ choose_prng, p };
-}
-
 static unsigned int index_of(const unsigned int *enabled, unsigned int n, unsigned int vcpu)
 {
 	for (unsigned int i = 0; i < n; i++)
 		if (enabled[i] == vcpu)
 			return i;
 	return n;
+}
+
+static unsigned int choose_prng(void *ctx, struct sim_sched *s, const unsigned int *enabled,
+				unsigned int n, int cur)
+{
+	struct sim_sched_prng *p = ctx;
+	uint64_t r = splitmix64(&p->state);
+	unsigned int at, other;
+
+	(void)s;
+	if (!p->stay_bits || cur < 0)
+		return (unsigned int)(r % n);
+	at = index_of(enabled, n, (unsigned int)cur);
+	if (at == n)
+		return (unsigned int)(r % n);
+	/* The running vCPU goes on unless the low stay_bits bits are all zero. */
+	if (r & ((1ULL << p->stay_bits) - 1))
+		return at;
+	other = (unsigned int)((r >> 32) % (n - 1));
+	return other < at ? other : other + 1;
+}
+
+void sim_sched_prng_init(struct sim_sched_prng *p, struct sim_sched_chooser *c, uint64_t seed)
+{
+	p->state = seed;
+	p->stay_bits = (unsigned int)(seed >> 61);
+	*c = (struct sim_sched_chooser){ choose_prng, p };
 }
 
 static unsigned int choose_replay(void *ctx, struct sim_sched *s, const unsigned int *enabled,

@@ -468,6 +468,41 @@ static void armed_count_survives_stopped_and_inherited_runs(void)
 	CHECK_EQ(hvmm_trace_wanted, wanted);
 }
 
+/* Switches the PRNG chooser makes over @n decisions between two vCPUs, each pick run next. */
+static unsigned int prng_switches(uint64_t seed, unsigned int n)
+{
+	static const unsigned int enabled[] = { 0, 1 };
+	struct sim_sched_prng p;
+	struct sim_sched_chooser c;
+	unsigned int switches = 0;
+	int cur = -1;
+
+	sim_sched_prng_init(&p, &c, seed);
+	for (unsigned int i = 0; i < n; i++) {
+		unsigned int pick = c.choose(c.ctx, NULL, enabled, 2, cur);
+
+		CHECK(pick < 2);
+		switches += cur >= 0 && (int)pick != cur;
+		cur = (int)pick;
+	}
+	return switches;
+}
+
+static void prng_seed_top_bits_set_the_preemption_rate(void)
+{
+	/* Below 2^61: uniform at each decision, about half the decisions switch. */
+	unsigned int uniform = prng_switches(12345, 8192);
+	/* Top bits 3: 1 decision in 8; 7: 1 in 128. */
+	unsigned int k3 = prng_switches((3ULL << 61) | 12345, 8192);
+	unsigned int k7 = prng_switches((7ULL << 61) | 12345, 8192);
+
+	printf("# switches over 8192 decisions: uniform %u, 1 in 8: %u, 1 in 128: %u\n",
+	     uniform, k3, k7);
+	CHECK(uniform > 3600 && uniform < 4600);
+	CHECK(k3 > 700 && k3 < 1400);
+	CHECK(k7 > 20 && k7 < 140);
+}
+
 int main(void)
 {
 	TEST(two_vcpus_churn_clean_over_seeds);
@@ -478,5 +513,6 @@ int main(void)
 	TEST(spinner_sleeps_on_its_lock_word_not_a_later_plain_load);
 	TEST(armed_is_per_vcpu);
 	TEST(armed_count_survives_stopped_and_inherited_runs);
+	TEST(prng_seed_top_bits_set_the_preemption_rate);
 	return tap_done();
 }
