@@ -137,24 +137,6 @@ static bool names_pfns(unsigned int kind)
 	}
 }
 
-/* Ops that change a guest's IPA pages (a = IPA, c = pages) when they succeed. */
-static bool names_ipas(unsigned int kind)
-{
-	switch (kind) {
-	case SIM_OP_HOST_DONATE_GUEST:
-	case SIM_OP_HOST_SHARE_GUEST:
-	case SIM_OP_HOST_UNSHARE_GUEST:
-	case SIM_OP_GUEST_SHARE_HOST:
-	case SIM_OP_GUEST_UNSHARE_HOST:
-	case SIM_OP_S2_MAP:
-	case SIM_OP_S2_UNMAP:
-	case SIM_OP_S2_PROTECT:
-		return true;
-	default:
-		return false;
-	}
-}
-
 static bool grow(void **p, size_t *cap, size_t need, size_t size)
 {
 	size_t c = *cap ? *cap : 64;
@@ -280,7 +262,7 @@ static bool read_leaves(struct search *s)
 	for (size_t i = 0; i < s->n; i++) {
 		const struct sim_op *op = &s->h[i].op;
 
-		if (s->h[i].result || !names_ipas(op->kind) || !op->vm || op->vm > SIM_MAX_VM)
+		if (s->h[i].result || !sim_spec_op_changes_ipas(op->kind) || !op->vm || op->vm > SIM_MAX_VM)
 			continue;
 		if (op->c > SIM_LIN_MAX_LEAVES - n)
 			return true;		/* judged by results alone */
@@ -292,7 +274,7 @@ static bool read_leaves(struct search *s)
 	for (size_t i = 0; i < s->n; i++) {
 		const struct sim_op *op = &s->h[i].op;
 
-		if (s->h[i].result || !names_ipas(op->kind) || !op->vm || op->vm > SIM_MAX_VM)
+		if (s->h[i].result || !sim_spec_op_changes_ipas(op->kind) || !op->vm || op->vm > SIM_MAX_VM)
 			continue;
 		for (uint64_t p = 0; p < op->c; p++)
 			s->leaves[k++] = (struct seen_leaf){ .vm = op->vm,

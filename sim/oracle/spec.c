@@ -29,6 +29,23 @@ const char *sim_spec_state_name(unsigned int state)
 	return state < sizeof(state_names) / sizeof(state_names[0]) ? state_names[state] : "?";
 }
 
+bool sim_spec_op_changes_ipas(unsigned int kind)
+{
+	switch (kind) {
+	case SIM_OP_HOST_DONATE_GUEST:
+	case SIM_OP_HOST_SHARE_GUEST:
+	case SIM_OP_HOST_UNSHARE_GUEST:
+	case SIM_OP_GUEST_SHARE_HOST:
+	case SIM_OP_GUEST_UNSHARE_HOST:
+	case SIM_OP_S2_MAP:
+	case SIM_OP_S2_UNMAP:
+	case SIM_OP_S2_PROTECT:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* --- state ------------------------------------------------------------------ */
 
 /* The page array of the last model torn down, zeroed, for the next of the same size. */

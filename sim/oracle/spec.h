@@ -158,6 +158,12 @@ void sim_spec_apply(struct sim_spec *s, const struct sim_op *op, const struct si
  */
 uint64_t sim_spec_pick_host_page(struct sim_spec *s);
 
+/*
+ * @kind changes a guest's IPA pages (op a = first IPA, c = pages) when it
+ * succeeds: the pages whose tables the oracles read after it.
+ */
+bool sim_spec_op_changes_ipas(unsigned int kind);
+
 /* "host", "host-shared", ... */
 const char *sim_spec_state_name(unsigned int state);
 

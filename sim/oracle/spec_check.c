@@ -99,43 +99,37 @@ static void check_host_page(struct sim_vm_view *vs, uint64_t pfn)
 			(unsigned long long)(pfn * PAGE), sim_spec_state_name(p->state));
 }
 
+/* Each guest page from @ipa on, and the host page behind it, as the walks show them. */
+static void check_guest_range(struct sim_vm_view *vs, unsigned int vm, uint64_t ipa, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++, ipa += PAGE) {
+		const struct sim_ipage *e;
+
+		check_guest_page(vs, vm, ipa);
+		e = sim_spec_ipa(vs->spec, vm, ipa);
+		if (e)
+			check_host_page(vs, e->pfn);
+	}
+}
+
 /* The pages the op named, as the walks show them after it. */
 static void check_post_state(struct sim_vm_view *vs, const struct sim_op *op)
 {
 	uint64_t n = op->c < WALK_CAP ? op->c : WALK_CAP;
 
+	if (sim_spec_op_changes_ipas(op->kind)) {
+		check_guest_range(vs, op->vm, op->a, n);
+		return;
+	}
 	switch (op->kind) {
 	case SIM_OP_HOST_DONATE_HYP:
 	case SIM_OP_HYP_DONATE_HOST:
 		for (uint64_t i = 0; i < n; i++)
 			check_host_page(vs, op->b + i);
 		break;
-	case SIM_OP_HOST_DONATE_GUEST:
-	case SIM_OP_HOST_SHARE_GUEST:
-	case SIM_OP_HOST_UNSHARE_GUEST:
-	case SIM_OP_GUEST_SHARE_HOST:
-	case SIM_OP_GUEST_UNSHARE_HOST:
-	case SIM_OP_S2_MAP:
-	case SIM_OP_S2_UNMAP:
-	case SIM_OP_S2_PROTECT:
-		for (uint64_t i = 0; i < n; i++) {
-			uint64_t ipa = op->a + i * PAGE;
-			const struct sim_ipage *e = sim_spec_ipa(vs->spec, op->vm, ipa);
-
-			check_guest_page(vs, op->vm, ipa);
-			if (e)
-				check_host_page(vs, e->pfn);
-		}
-		break;
 	case SIM_OP_FAULT:
-		if (op->vm) {
-			const struct sim_ipage *e;
-
-			check_guest_page(vs, op->vm, op->a & ~(PAGE - 1));
-			e = sim_spec_ipa(vs->spec, op->vm, op->a & ~(PAGE - 1));
-			if (e)
-				check_host_page(vs, e->pfn);
-		}
+		if (op->vm)
+			check_guest_range(vs, op->vm, op->a & ~(PAGE - 1), 1);
 		break;
 	default:
 		break;
