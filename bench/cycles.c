@@ -6,6 +6,7 @@
 
 static double ticks_per_ns;
 static uint64_t overhead;
+static uint64_t step;
 
 static uint64_t clock_ns(clockid_t id)
 {
@@ -81,12 +82,48 @@ static uint64_t measure_overhead(void)
 	return med;
 }
 
+static uint64_t gcd_u64(uint64_t a, uint64_t b)
+{
+	while (b) {
+		uint64_t t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/*
+ * The counter's step: the greatest common divisor of the differences
+ * between reads around regions of varying length. A fine counter gives a
+ * tick or two; one a hypervisor advances in coarse steps (some virtual
+ * TSCs move 10 ns at a time) gives that step, and every single-operation
+ * figure is then a multiple of it.
+ */
+static uint64_t measure_step(void)
+{
+	uint64_t g = 0;
+
+	for (int i = 0; i < 20000; i++) {
+		volatile int spin = 0;
+		uint64_t b = bench_ticks_begin(), e;
+
+		for (int k = 0; k < i % 7; k++)
+			spin++;
+		e = bench_ticks_end();
+		if (e != b)
+			g = gcd_u64(e - b, g);
+	}
+	return g;
+}
+
 void bench_ticks_calibrate(void)
 {
 	if (ticks_per_ns > 0)
 		return;
 	measure_overhead();	/* warm the code and the counter */
 	overhead = measure_overhead();
+	step = measure_step();
 	ticks_per_ns = calibrate_frequency();
 }
 
@@ -100,4 +137,10 @@ uint64_t bench_ticks_overhead(void)
 {
 	bench_ticks_calibrate();
 	return overhead;
+}
+
+uint64_t bench_ticks_step(void)
+{
+	bench_ticks_calibrate();
+	return step;
 }

@@ -60,6 +60,8 @@ void bench_ticks_calibrate(void);
 double bench_ticks_per_ns(void);
 /* Median cost of an empty begin/end pair, in ticks. */
 uint64_t bench_ticks_overhead(void);
+/* The counter's step in ticks: every reading is a multiple of it. */
+uint64_t bench_ticks_step(void);
 /* A begin/end difference minus the overhead, never below zero. */
 static inline uint64_t bench_ticks_net(uint64_t begin, uint64_t end, uint64_t overhead)
 {

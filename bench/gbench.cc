@@ -128,6 +128,7 @@ int main(int argc, char **argv)
 		return 1;
 	benchmark::AddCustomContext("ticks_per_ns", std::to_string(bench_ticks_per_ns()));
 	benchmark::AddCustomContext("timer_overhead_ticks", std::to_string(bench_ticks_overhead()));
+	benchmark::AddCustomContext("timer_step_ticks", std::to_string(bench_ticks_step()));
 	benchmark::RunSpecifiedBenchmarks();
 	benchmark::Shutdown();
 	return 0;
