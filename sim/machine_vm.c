@@ -126,21 +126,6 @@ static void event_oracles_stop(struct sim_vmstate *vs)
 	vs->cached_cap = 0;
 }
 
-/* Memory events are wanted from simulated RAM only: each region's mapping. */
-static void event_window(const struct sim_physmem *pm)
-{
-	struct sim_event_window w[SIM_EVENT_MAX_WINDOWS];
-	unsigned int n = 0;
-
-	for (unsigned int i = 0; i < pm->nr_regions && n < SIM_EVENT_MAX_WINDOWS; i++) {
-		const struct sim_region *r = &pm->regions[i];
-
-		if (r->host)
-			w[n++] = (struct sim_event_window){ r->host, r->host + r->size };
-	}
-	sim_event_set_windows(w, n);
-}
-
 /* Armed before mm/ sets up the hypervisor pool, so every allocation from it is seen. */
 static void event_oracles_start(struct sim_vmstate *vs)
 {
@@ -165,7 +150,7 @@ static void event_oracles_start(struct sim_vmstate *vs)
 		return;
 	}
 	sim_bbm_count_range(vs->bbm, vs->hyp_pfn, vs->hyp_pages);
-	event_window(vs->pm);
+	sim_physmem_event_windows(vs->pm);
 	sim_event_begin();
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "physmem.h"
 
+#include "event/event.h"
 #include "oracle/memview.h"
 
 #include <errno.h>
@@ -368,6 +369,20 @@ const struct sim_region *sim_physmem_region(const struct sim_physmem *pm, uint64
 			return r;
 	}
 	return NULL;
+}
+
+void sim_physmem_event_windows(const struct sim_physmem *pm)
+{
+	struct sim_event_window w[SIM_EVENT_MAX_WINDOWS];
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < pm->nr_regions && n < SIM_EVENT_MAX_WINDOWS; i++) {
+		const struct sim_region *r = &pm->regions[i];
+
+		if (r->host)
+			w[n++] = (struct sim_event_window){ r->host, r->host + r->size };
+	}
+	sim_event_set_windows(w, n);
 }
 
 void *sim_physmem_pa_to_host(const struct sim_physmem *pm, uint64_t pa)

@@ -161,6 +161,11 @@ void sim_physmem_view(const struct sim_physmem *pm, struct sim_memview *view);
 const struct sim_region *sim_physmem_region(const struct sim_physmem *pm, uint64_t pa);
 void *sim_physmem_pa_to_host(const struct sim_physmem *pm, uint64_t pa);
 /*
+ * Memory events (sim/event/) are wanted from simulated memory only: sets
+ * the event layer's windows to each mapped region's host mapping.
+ */
+void sim_physmem_event_windows(const struct sim_physmem *pm);
+/*
  * Asks for transparent huge pages on the RAM of [pfn, pfn + nr) (whole
  * 2 MiB pages inside it): one fault per 2 MiB instead of 512, for RAM that
  * a run uses densely. Only before the range is first touched: a 2 MiB
