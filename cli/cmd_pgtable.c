@@ -22,7 +22,10 @@ static void usage(FILE *out)
 		"named stage-2 page-table implementation, walks every page each op\n"
 		"touched with the independent MMU walker and compares the translation\n"
 		"with what the sequence says (PT-WALK); with several implementations,\n"
-		"their results must also agree op by op.\n"
+		"their results must also agree op by op. Inside every op the event\n"
+		"oracles judge break-before-make and TLB maintenance (BBM, TLB). A 2 MiB\n"
+		"block mapped where pages are is mapped over them (KVM's map replaces the\n"
+		"table); mm/, whose map refuses a mapped range, unmaps it first.\n"
 		"\n"
 		"Options:\n"
 		"  --pgtable NAME   implementation (repeatable; default: all of them):\n");
@@ -34,7 +37,8 @@ static void usage(FILE *out)
 		"  --seed N         seed of the sequence (default 1)\n"
 		"  -h, --help       this help\n"
 		"\n"
-		"Exit status: 0 every translation as expected, 1 a mismatch, 2 usage error.\n");
+		"Exit status: 0 every translation as expected, 1 a mismatch or a violation,\n"
+		"2 usage error.\n");
 }
 
 int cmd_pgtable(int argc, char **argv)
@@ -84,8 +88,14 @@ int cmd_pgtable(int argc, char **argv)
 	printf("pgtable:");
 	for (unsigned int i = 0; i < n; i++)
 		printf(" %s (%llu table pages at the end)", names[i], (unsigned long long)res.table_pages[i]);
-	printf("\n%llu ops, %llu succeeded, %llu page translations checked, mismatches: %llu\n",
-	       (unsigned long long)res.ops, (unsigned long long)res.ok_ops,
+	printf("\n%llu ops, %llu succeeded (%llu blocks over pages), %llu page translations "
+	       "checked, mismatches: %llu\n", (unsigned long long)res.ops,
+	       (unsigned long long)res.ok_ops, (unsigned long long)res.collapses,
 	       (unsigned long long)res.pages_checked, (unsigned long long)res.mismatches);
-	return res.mismatches ? EXIT_VIOLATION : EXIT_CLEAN;
+	if (res.event_oracles)
+		printf("event oracles (BBM, TLB): %llu violations\n",
+		       (unsigned long long)res.violations);
+	else
+		printf("event oracles: off (this build's mm/ sends no memory events)\n");
+	return res.mismatches || res.violations ? EXIT_VIOLATION : EXIT_CLEAN;
 }

@@ -7,8 +7,11 @@
  * from the input (sim/pgtable/exercise.h). After every op the independent
  * walker reads both implementations' tables and compares every page the
  * op touched with a plain shadow of the sequence (PT-WALK), and the two
- * implementations' results with each other. Built only when a kernel
- * source is configured (-Dlinux_source).
+ * implementations' results with each other; inside every op the event
+ * oracles judge break-before-make and TLB maintenance (BBM, TLB), so a
+ * block mapped over pages (KVM replacing the table) with too narrow an
+ * invalidation is caught. Built only when a kernel source is configured
+ * (-Dlinux_source).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +36,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (sim_pgx_run_input(impls, 2, data, size, MAX_OPS, stderr, &res, err, sizeof(err))) {
 		fprintf(stderr, "fuzz-linux-kvm-pgtable: cannot start: %s\n", err);
+		abort();
+	}
+	if (res.violations) {
+		fprintf(stderr, "VIOLATION %s at record 0: %llu protocol violations (the first are "
+			"above)\n==hvmm-fuzz== linux-kvm-pgtable: the input is the reproducer\n",
+			res.first_oracle ? res.first_oracle : "BBM",
+			(unsigned long long)res.violations);
 		abort();
 	}
 	if (res.mismatches) {

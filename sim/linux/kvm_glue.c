@@ -214,6 +214,12 @@ int sim_lkvm_wrprotect(void *state, uint64_t ipa, uint64_t size)
 	return to_hvmm_err(kvm_pgtable_stage2_wrprotect(&cur->pgt, ipa, size));
 }
 
+void sim_lkvm_flush_vmid(void *state)
+{
+	cur = state;
+	__kvm_tlb_flush_vmid(&cur->mmu);
+}
+
 int sim_lkvm_get_leaf(void *state, uint64_t ipa, uint64_t *pte, uint32_t *level)
 {
 	kvm_pte_t p = 0;

@@ -30,6 +30,11 @@ int sim_lkvm_unmap(void *state, uint64_t ipa, uint64_t size);
 /* kvm_pgtable_stage2_relax_perms (adds permissions at the leaf of @ipa) and _wrprotect. */
 int sim_lkvm_relax_perms(void *state, uint64_t ipa, uint32_t prot);
 int sim_lkvm_wrprotect(void *state, uint64_t ipa, uint64_t size);
+/*
+ * __kvm_tlb_flush_vmid, as KVM's callers of _wrprotect invalidate after it
+ * (kvm_mmu_wp_memory_region: kvm_flush_remote_tlbs).
+ */
+void sim_lkvm_flush_vmid(void *state);
 /* kvm_pgtable_get_leaf: the entry translating @ipa and its level. */
 int sim_lkvm_get_leaf(void *state, uint64_t ipa, uint64_t *pte, uint32_t *level);
 /* The HVMM_PROT_* permissions of a valid leaf (kvm_pgtable_stage2_pte_prot). */

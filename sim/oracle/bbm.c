@@ -86,6 +86,8 @@ struct sim_bbm {
 	/* Per VMID: a VM ran with it and no TLBI by VMID followed. */
 	bool stale_vmid[1u << 16];
 	uint8_t vmid_state[1u << 16];	/* enum vmid_state */
+	/* Per VMID: its tables map memory no guest runs on (sim_bbm_vmid_no_guest()). */
+	bool no_guest[1u << 16];
 	/* The region last translated. */
 	uintptr_t host_lo, host_hi;
 	uint64_t host_base;
@@ -501,7 +503,7 @@ static void check_guest_make(struct sim_bbm *b, const struct sim_event *ev, cons
 {
 	uint64_t oa = desc_oa(new), size = level_size(t->level);
 
-	if (!t->vmid || desc_is_table(new, t->level) || DESC_MEMATTR_DEVICE(new) ||
+	if (!t->vmid || b->no_guest[t->vmid] || desc_is_table(new, t->level) || DESC_MEMATTR_DEVICE(new) ||
 	    desc_oa(old) == oa || re_made(b, t, idx, oa))
 		return;
 	if (!cleaned(b, oa >> PAGE_SHIFT, (oa + size) >> PAGE_SHIFT))
@@ -895,9 +897,15 @@ void sim_bbm_vmid_running(struct sim_bbm *b, uint16_t vmid)
 	b->vmid_state[vmid] = VMID_RUNNING;
 }
 
+void sim_bbm_vmid_no_guest(struct sim_bbm *b, uint16_t vmid)
+{
+	b->no_guest[vmid] = true;
+}
+
 void sim_bbm_drop_vmid(struct sim_bbm *b, uint16_t vmid)
 {
 	b->vmid_state[vmid] = VMID_RUNNING;	/* the VMID may be given to a new VM */
+	b->no_guest[vmid] = false;
 	for (unsigned int i = 0; i < b->nr_obs;) {
 		if (b->obs[i].vmid == vmid)
 			ob_discharge(b, i);

@@ -64,6 +64,13 @@ void sim_bbm_destroy(struct sim_bbm *b);
  */
 void sim_bbm_add_roots(struct sim_bbm *b, uint64_t pa, unsigned int nr, unsigned int start_level,
 		       uint16_t vmid);
+/*
+ * The tables of @vmid map memory that no guest runs on (a page-table
+ * implementation exercised alone, sim/pgtable/exercise.c): the clean to
+ * PoC owed before memory comes into a guest is not asked of them; every
+ * other rule holds.
+ */
+void sim_bbm_vmid_no_guest(struct sim_bbm *b, uint16_t vmid);
 /* The VM of @vmid is gone: stop tracking whatever of its tables is left. */
 void sim_bbm_drop_vmid(struct sim_bbm *b, uint16_t vmid);
 

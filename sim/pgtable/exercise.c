@@ -8,7 +8,10 @@
 
 #include <hvmm/pgtable.h>
 
+#include "event/event.h"
 #include "mmu/walk.h"
+#include "oracle/bbm.h"
+#include "oracle/report.h"
 #include "physmem.h"
 #include "platform.h"
 #include "vmemmap.h"
@@ -47,6 +50,9 @@ struct pgx {
 	size_t in_len, in_pos;
 	FILE *report;
 	struct sim_pgx_result *res;
+	/* The event oracles: BBM on every descriptor write, TLB at each op's end. */
+	struct sim_report oracle_report;
+	struct sim_bbm *bbm;
 };
 
 static const uint32_t prots[] = {
@@ -152,7 +158,27 @@ static void check_pages(struct pgx *x, uint64_t first, uint64_t count, uint64_t 
 		check_impl(x, &x->im[k], first, end, op);
 }
 
-enum kind { MAP, UNMAP, PROTECT };
+/* COLLAPSE: a block mapped over a range that pages map now (below). */
+enum kind { MAP, UNMAP, PROTECT, COLLAPSE };
+
+static const char *const kind_names[] = { "map", "unmap", "protect", "map over pages" };
+
+/*
+ * A collapse goes to an implementation's replace (KVM's map replacing the
+ * table by the block, as user_mem_abort does when a huge page is mapped
+ * again where dirty logging had split it); one whose map refuses a mapped
+ * range by design (mm/: replace is NULL) gets the range unmapped and then
+ * mapped, as its callers would do it.
+ */
+static int collapse(struct impl *im, uint64_t ipa, uint64_t size, uint64_t pa, uint32_t prot)
+{
+	int ret;
+
+	if (im->ops->replace)
+		return im->ops->replace(&im->t, ipa, size, pa, prot);
+	ret = im->ops->unmap(&im->t, ipa, size);
+	return ret ? ret : im->ops->map(&im->t, ipa, size, pa, prot);
+}
 
 static void apply(struct pgx *x, enum kind kind, uint64_t i, uint64_t n, uint64_t pa, uint32_t prot)
 {
@@ -163,8 +189,39 @@ static void apply(struct pgx *x, enum kind kind, uint64_t i, uint64_t n, uint64_
 
 		im->ret = kind == MAP ? im->ops->map(&im->t, ipa, size, pa, prot) :
 			  kind == UNMAP ? im->ops->unmap(&im->t, ipa, size) :
+			  kind == COLLAPSE ? collapse(im, ipa, size, pa, prot) :
 			  im->ops->protect(&im->t, ipa, size, prot);
 	}
+}
+
+/*
+ * Whether pages [i, i + n) (whole 2 MiB chunks) hold pages and no block:
+ * what a block map there replaces is a table of pages.
+ */
+static bool pages_mapped(const struct pgx *x, uint64_t i, uint64_t n)
+{
+	bool any = false;
+
+	for (uint64_t c = i / BLOCK_PAGES; c < (i + n) / BLOCK_PAGES; c++)
+		if (x->block_chunk[c])
+			return false;
+	for (uint64_t k = i; k < i + n && !any; k++)
+		any = x->shadow[k].pa != 0;
+	return any;
+}
+
+/* The op the oracles' reports name. */
+static void name_op(struct pgx *x, uint64_t op, enum kind kind, uint64_t i, uint64_t n,
+		    uint64_t pa, uint32_t prot)
+{
+	char text[128];
+
+	if (!x->bbm)
+		return;
+	snprintf(text, sizeof(text), "%s ipa 0x%llx pages %llu pa 0x%llx prot 0x%x", kind_names[kind],
+		 (unsigned long long)(WINDOW_IPA + (i << HVMM_PAGE_SHIFT)), (unsigned long long)n,
+		 (unsigned long long)pa, prot);
+	sim_report_set_op(&x->oracle_report, op, text);
 }
 
 /* One random op on every implementation; the shadow follows the first's result. */
@@ -191,6 +248,12 @@ static void step(struct pgx *x, uint64_t op, uint64_t *first, uint64_t *count)
 		pa = OUT_BASE + below(x, 128) * (BLOCK_PAGES << HVMM_PAGE_SHIFT) +
 		     ((i << HVMM_PAGE_SHIFT) & ((BLOCK_PAGES << HVMM_PAGE_SHIFT) - 1)) +
 		     (blocky ? 0 : HVMM_PAGE_SIZE);
+		/*
+		 * A block where pages are mapped: the block replaces them (their
+		 * output addresses are never block-aligned, so every page changes).
+		 */
+		if (blocky && pages_mapped(x, i, n))
+			kind = COLLAPSE;
 	} else {
 		i = below(x, WINDOW_PAGES);
 		n = 1 + below(x, kind == UNMAP ? 64 : 1024);
@@ -208,30 +271,101 @@ static void step(struct pgx *x, uint64_t op, uint64_t *first, uint64_t *count)
 			prot = prots[below(x, 4)];
 		}
 	}
+	name_op(x, op, kind, i, n, pa, prot);
+	if (x->bbm)
+		sim_event_begin();
 	apply(x, kind, i, n, pa, prot);
+	if (x->bbm) {
+		sim_event_end();
+		sim_bbm_op_end(x->bbm);
+	}
 	*first = i;
 	*count = n;
 	for (unsigned int k = 1; k < x->n; k++)
 		if (x->im[k].ret != x->im[0].ret)
 			mismatch(x, "op %llu (%s of pages %llu+%llu): %s returned %d, %s %d\n",
 				 (unsigned long long)op,
-				 kind == MAP ? "map" : kind == UNMAP ? "unmap" : "protect",
+				 kind_names[kind],
 				 (unsigned long long)i, (unsigned long long)n, x->im[0].ops->name,
 				 x->im[0].ret, x->im[k].ops->name, x->im[k].ret);
 	if (x->im[0].ret)
 		return;
 	x->res->ok_ops++;
+	x->res->collapses += kind == COLLAPSE;
 	for (uint64_t k = i; k < i + n; k++) {
-		if (kind == MAP)
+		if (kind == MAP || kind == COLLAPSE)
 			x->shadow[k] = (struct shadow_page){ pa + ((k - i) << HVMM_PAGE_SHIFT), prot };
 		else if (kind == UNMAP)
 			x->shadow[k] = (struct shadow_page){ 0 };
 		else if (kind == PROTECT && x->shadow[k].pa)
 			x->shadow[k].prot = prot;
 		if (k % BLOCK_PAGES == 0 && k + BLOCK_PAGES <= i + n)
-			x->block_chunk[k / BLOCK_PAGES] = kind == MAP ? blocky : kind == UNMAP ? false :
+			x->block_chunk[k / BLOCK_PAGES] = kind == MAP || kind == COLLAPSE ? blocky :
+							  kind == UNMAP ? false :
 							  x->block_chunk[k / BLOCK_PAGES];
 	}
+}
+
+/*
+ * The event oracles, armed as a whole machine arms them (sim/machine_vm.c):
+ * the event layer's windows on simulated RAM, the BBM oracle observing
+ * every descriptor write, barrier, TLBI and page free of each op, the
+ * tables' roots registered from their registers, the obligations left open
+ * judged at the op's end (TLB). Armed before the tables are made, so every
+ * table page is seen from its allocation.
+ */
+static void oracles_start(struct pgx *x)
+{
+	struct sim_memview mem;
+
+	sim_event_end();
+	sim_event_reset_observers();
+	sim_report_init(&x->oracle_report, x->report);
+	sim_physmem_view(&x->pm, &mem);
+	x->bbm = sim_bbm_create(&mem, &x->oracle_report);
+	if (!x->bbm)
+		return;
+	if (!sim_event_observe(sim_bbm_event, x->bbm, SIM_BBM_EVENTS)) {
+		sim_bbm_destroy(x->bbm);
+		x->bbm = NULL;
+		return;
+	}
+	sim_physmem_event_windows(&x->pm);
+	sim_event_begin();
+}
+
+static void oracles_stop(struct pgx *x)
+{
+	sim_event_end();
+	if (!x->bbm)
+		return;
+	sim_event_unobserve(sim_bbm_event, x->bbm);
+	sim_bbm_destroy(x->bbm);
+	x->bbm = NULL;
+}
+
+/*
+ * The tables are made: their roots go to the oracle. A build whose mm/ and
+ * hosted code the event layer cannot see (a ThreadSanitizer build) sent no
+ * memory event: translations alone are judged then.
+ */
+static void oracles_started(struct pgx *x)
+{
+	if (!x->bbm)
+		return;
+	sim_event_end();
+	if (!sim_event_count() || !sim_event_mm_instrumented()) {
+		oracles_stop(x);
+		return;
+	}
+	for (unsigned int k = 0; k < x->n; k++) {
+		const struct sim_s2_regs *r = &x->im[k].regs;
+
+		sim_bbm_add_roots(x->bbm, r->baddr, sim_s2_root_tables(r->ia_bits, r->start_level),
+				  r->start_level, r->vmid);
+		sim_bbm_vmid_no_guest(x->bbm, r->vmid);
+	}
+	x->res->event_oracles = true;
 }
 
 /* The run itself, choices from x->rng or x->in. */
@@ -250,6 +384,7 @@ static int run(struct pgx *x, const char *const *impls, unsigned int nr_impls, u
 		goto out_pm;
 	sim_platform_install(&x->pm, NULL);
 	sim_vmemmap_install(&x->vmemmap);
+	oracles_start(x);
 	for (; x->n < nr_impls; x->n++) {
 		struct impl *im = &x->im[x->n];
 		struct sim_pgtable_config cfg = {
@@ -268,6 +403,7 @@ static int run(struct pgx *x, const char *const *impls, unsigned int nr_impls, u
 			goto out_impls;
 		im->ops->regs(&im->t, &im->regs);
 	}
+	oracles_started(x);
 	for (uint64_t op = 0; op < ops && (!x->in || x->in_pos < x->in_len); op++) {
 		uint64_t first, count;
 
@@ -280,8 +416,13 @@ static int run(struct pgx *x, const char *const *impls, unsigned int nr_impls, u
 	check_pages(x, 0, WINDOW_PAGES, ops);
 	for (unsigned int k = 0; k < x->n; k++)
 		res->table_pages[k] = x->im[k].ops->table_pages(&x->im[k].t);
+	res->violations = x->oracle_report.total;
+	if (x->oracle_report.kept)
+		res->first_oracle = sim_oracle_name(x->oracle_report.first[0].oracle);
 	ret = 0;
 out_impls:
+	/* The tables go without the protocol: nothing runs with their VMIDs. */
+	oracles_stop(x);
 	while (x->n) {
 		struct impl *im = &x->im[--x->n];
 

@@ -7,15 +7,22 @@
  * every page the operation touched (every page of the window at intervals
  * and at the end). With several implementations their results must also
  * agree op by op, so a clean run means they translate every IPA the same.
+ * Inside every op, the event oracles judge the protocol (sim/oracle/bbm.h):
+ * break-before-make on each descriptor write, and TLB maintenance that
+ * covers what each break or removed table leaves cached (BBM, TLB).
  *
  * The sequence keeps to what every implementation must do alike (maps
- * onto unmapped ranges only; unmaps that would cut a range a block may
- * map are widened to whole blocks, where implementations may
- * legitimately differ: docs/linux.md).
+ * onto unmapped ranges, except a 2 MiB block mapped where pages are, which
+ * KVM's callers do to collapse pages into a huge page: an implementation
+ * whose map replaces the table by the block does so, one whose map refuses
+ * a mapped range by design (mm/) gets an unmap first; unmaps that would cut
+ * a range a block may map are widened to whole blocks, where
+ * implementations may legitimately differ: docs/linux.md).
  */
 #ifndef SIM_PGTABLE_EXERCISE_H
 #define SIM_PGTABLE_EXERCISE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,6 +37,16 @@ struct sim_pgx_result {
 	uint64_t pages_checked;
 	uint64_t mismatches;		/* pages or results that disagreed */
 	uint64_t table_pages[SIM_PGX_MAX_IMPLS];	/* held at the end */
+	uint64_t collapses;		/* blocks mapped over pages (ops that succeeded) */
+	/*
+	 * The event oracles (BBM, TLB: sim/oracle/bbm.h) judged every op's
+	 * descriptor writes and TLB maintenance: false only in a build the
+	 * event layer cannot see (ThreadSanitizer). Their violations, and the
+	 * oracle of the first (NULL if none).
+	 */
+	bool event_oracles;
+	uint64_t violations;
+	const char *first_oracle;
 };
 
 /*

@@ -6,11 +6,15 @@
  *
  * The interface's operations, in the terms of KVM's callers:
  *  - map refuses a range that has anything mapped (-HVMM_EEXIST), as mm/
- *    does; KVM's own map would overwrite it.
+ *    does; replace is KVM's own map, which overwrites what is there: a
+ *    block over a table of pages replaces the table (the path
+ *    user_mem_abort takes when it maps a huge page over pages that dirty
+ *    logging split, stage2_map_walk_table_pre's anchor).
  *  - protect changes permissions the ways KVM offers: a leaf that only
  *    gains permissions through kvm_pgtable_stage2_relax_perms(), one that
- *    loses write permission through kvm_pgtable_stage2_wrprotect() (then
- *    relax for what it gains). KVM's map leaves a valid leaf's
+ *    loses write permission through kvm_pgtable_stage2_wrprotect() and an
+ *    invalidation of the VMID, as its callers do (then relax for what it
+ *    gains). KVM's map leaves a valid leaf's
  *    permissions alone (stage2_pte_needs_update ignores them), so a leaf
  *    that loses read or execute permission or changes memory type, or a
  *    block the range cuts, is unmapped and mapped again through KVM's
@@ -108,6 +112,14 @@ static int lkvm_map(struct sim_pgtable *t, uint64_t ipa, uint64_t size, uint64_t
 	return sim_lkvm_map(ad(t)->kvm, ipa, size, pa, prot);
 }
 
+static int lkvm_replace(struct sim_pgtable *t, uint64_t ipa, uint64_t size, uint64_t pa,
+			uint32_t prot)
+{
+	int ret = range_ok(t, ipa, size);
+
+	return ret ? ret : sim_lkvm_map(ad(t)->kvm, ipa, size, pa, prot);
+}
+
 static int lkvm_unmap(struct sim_pgtable *t, uint64_t ipa, uint64_t size)
 {
 	int ret = range_ok(t, ipa, size);
@@ -142,8 +154,10 @@ static int change_leaf(struct sim_pgtable *t, uint64_t base, uint64_t len, uint6
 	if (base < ipa || base + len > end || (old & ~prot & (HVMM_PROT_R | HVMM_PROT_X)) ||
 	    (old & HVMM_PROT_DEVICE) != (prot & HVMM_PROT_DEVICE))
 		return remap(t, base, len, pa, ipa, end, old, prot);
-	if (old & ~prot & HVMM_PROT_W)
+	if (old & ~prot & HVMM_PROT_W) {
 		ret = sim_lkvm_wrprotect(ad(t)->kvm, base, len);
+		sim_lkvm_flush_vmid(ad(t)->kvm);
+	}
 	if (!ret && (prot & perms & ~old))
 		ret = sim_lkvm_relax_perms(ad(t)->kvm, base, prot & perms);
 	return ret;
@@ -189,6 +203,7 @@ const struct sim_pgtable_ops sim_linux_kvm_pgtable = {
 	.init = lkvm_init,
 	.fini = lkvm_fini,
 	.map = lkvm_map,
+	.replace = lkvm_replace,
 	.unmap = lkvm_unmap,
 	.protect = lkvm_protect,
 	.regs = lkvm_regs,

@@ -40,6 +40,15 @@ struct sim_pgtable_ops {
 	 * mapped page of a range. 0 or -HVMM_E*.
 	 */
 	int (*map)(struct sim_pgtable *t, uint64_t ipa, uint64_t size, uint64_t pa, uint32_t prot);
+	/*
+	 * Map [ipa, ipa + size) over whatever is mapped there, as one update
+	 * (a block over a table of pages: the table goes). NULL where the
+	 * implementation's map refuses a mapped range by design (mm/'s
+	 * hvmm_pgtable_map: -HVMM_EEXIST); its callers unmap first, and so
+	 * does the exercise (sim/pgtable/exercise.c).
+	 */
+	int (*replace)(struct sim_pgtable *t, uint64_t ipa, uint64_t size, uint64_t pa,
+		       uint32_t prot);
 	int (*unmap)(struct sim_pgtable *t, uint64_t ipa, uint64_t size);
 	int (*protect)(struct sim_pgtable *t, uint64_t ipa, uint64_t size, uint32_t prot);
 	/* What a hardware walk of the table needs (VTTBR_EL2 / VTCR_EL2). */
