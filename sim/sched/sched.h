@@ -126,10 +126,28 @@ extern const struct sim_sched_chooser sim_sched_first;
  * average, which switches to one of the others (uniformly). A race that
  * needs one vCPU to run many decisions on and then be preempted is rarely
  * run by a uniform pick at each decision.
+ *
+ * With k > 0, the first SIM_SCHED_RELEASE_WINDOW decisions after the
+ * running vCPU's own atomic store (mm/'s lock release: the only atomic
+ * store it makes) switch 1 in 2 instead: a check-then-act across a
+ * dropped lock (a lookup made under the lock and acted on after it, a
+ * range update that drops the lock between its pages) is open in the
+ * steps just after the release, which a preemption of 1 in 2^k seldom
+ * hits. The window ends at a switch, or after that many decisions. A
+ * vCPU so preempted is then held back (not picked while another vCPU can
+ * run) for the next 2^j decisions, j uniform in 0..SIM_SCHED_RELEASE_HOLD_LOG,
+ * so that the others may run whole critical sections in its gap, however
+ * many steps they take, before it takes the lock again.
  */
+#define SIM_SCHED_RELEASE_WINDOW	4u
+#define SIM_SCHED_RELEASE_HOLD_LOG	12u
 struct sim_sched_prng {
 	uint64_t state;
 	unsigned int stay_bits;
+	int window_vcpu;		/* the vCPU whose release opened the window */
+	unsigned int window;		/* decisions of it left */
+	int held;			/* the vCPU held back */
+	uint64_t hold;			/* decisions it is held back for */
 };
 void sim_sched_prng_init(struct sim_sched_prng *p, struct sim_sched_chooser *c, uint64_t seed);
 

@@ -4,6 +4,8 @@
 
 #include <stdlib.h>
 
+#include "event/event.h"
+
 static uint64_t splitmix64(uint64_t *x)
 {
 	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
@@ -34,30 +36,83 @@ static unsigned int index_of(const unsigned int *enabled, unsigned int n, unsign
 	return n;
 }
 
+/* Whether @vcpu's last step was an atomic store (in mm/, a lock release). */
+static bool released(const struct sim_sched *s, int vcpu)
+{
+	const struct sim_sched_access *a;
+
+	if (!s || vcpu < 0)
+		return false;
+	a = sim_sched_last_access(s, (unsigned int)vcpu);
+	return a->valid && a->kind == SIM_EV_ATOMIC &&
+	       (a->flags & SIM_EV_F_OP_MASK) == SIM_EV_AT_STORE;
+}
+
+/* Index @r picks among @enabled[0..n) less indexes @a and @b (n or equal when none). */
+static unsigned int pick_except(uint64_t r, unsigned int n, unsigned int a, unsigned int b)
+{
+	unsigned int left = n - (a < n) - (b < n && b != a);
+
+	if (!left)
+		return a < n ? a : 0;
+	r %= left;
+	for (unsigned int i = 0; i < n; i++) {
+		if (i == a || i == b)
+			continue;
+		if (!r--)
+			return i;
+	}
+	return 0;
+}
+
 static unsigned int choose_prng(void *ctx, struct sim_sched *s, const unsigned int *enabled,
 				unsigned int n, int cur)
 {
 	struct sim_sched_prng *p = ctx;
 	uint64_t r = splitmix64(&p->state);
-	unsigned int at, other;
+	unsigned int at, held = n, bits, pick;
+	bool in_window = false;
 
-	(void)s;
 	if (!p->stay_bits || cur < 0)
 		return (unsigned int)(r % n);
+	if (p->hold) {
+		p->hold--;
+		held = index_of(enabled, n, (unsigned int)p->held);
+	}
 	at = index_of(enabled, n, (unsigned int)cur);
-	if (at == n)
-		return (unsigned int)(r % n);
-	/* The running vCPU goes on unless the low stay_bits bits are all zero. */
-	if (r & ((1ULL << p->stay_bits) - 1))
+	if (at == n || at == held)
+		return pick_except(r, n, at, held);
+	if (released(s, cur)) {
+		p->window_vcpu = cur;
+		p->window = SIM_SCHED_RELEASE_WINDOW;
+	} else if (p->window_vcpu != cur) {
+		p->window = 0;
+	}
+	bits = p->stay_bits;
+	if (p->window) {
+		p->window--;
+		bits = 1;
+		in_window = true;
+	}
+	/* The running vCPU goes on unless the low bits are all zero. */
+	if (r & ((1ULL << bits) - 1))
 		return at;
-	other = (unsigned int)((r >> 32) % (n - 1));
-	return other < at ? other : other + 1;
+	pick = pick_except(r >> 32, n, at, held);
+	if (pick == at)
+		return at;	/* the only other one is held back */
+	if (in_window) {
+		/* Preempted in its window: held back 1 to 2^HOLD_LOG decisions, log-uniformly. */
+		p->held = cur;
+		p->hold = 1ULL << ((r >> 16) % (SIM_SCHED_RELEASE_HOLD_LOG + 1));
+	}
+	p->window = 0;
+	return pick;
 }
 
 void sim_sched_prng_init(struct sim_sched_prng *p, struct sim_sched_chooser *c, uint64_t seed)
 {
-	p->state = seed;
-	p->stay_bits = (unsigned int)(seed >> 61);
+	*p = (struct sim_sched_prng){ .state = seed, .stay_bits = (unsigned int)(seed >> 61),
+				      .window_vcpu = -1, .held = -1 };
 	*c = (struct sim_sched_chooser){ choose_prng, p };
 }
 

@@ -503,6 +503,101 @@ static void prng_seed_top_bits_set_the_preemption_rate(void)
 	CHECK(k7 > 20 && k7 < 140);
 }
 
+/*
+ * Two vCPUs, each taking twelve plain stores and then an atomic store (a
+ * lock release, as mm/'s unlock) in a loop, on words of its own: whether
+ * a switch follows a release more often than a plain step past the
+ * window a release opens, and whether a vCPU so preempted stays off long.
+ */
+static uint64_t release_words[2][2];
+
+static void stores_then_release(void *arg, unsigned int vcpu)
+{
+	(void)arg;
+	for (unsigned int i = 0; i < 600; i++) {
+		for (unsigned int k = 0; k < 12; k++) {
+			sim_event_access(&release_words[vcpu][0], 8, true, 0);
+			release_words[vcpu][0]++;
+		}
+		sim_event_atomic_before(&release_words[vcpu][1], 8, SIM_EV_AT_STORE);
+		release_words[vcpu][1]++;
+	}
+}
+
+struct switch_count {
+	const struct sim_sched_prng *p;
+	int prev;			/* the vCPU of the last step, -1 before the first */
+	bool prev_release, prev_free;
+	unsigned int since;		/* steps since the last release, without a switch */
+	unsigned int releases, after_release, plain, after_plain;
+	unsigned int steps_run, longest_run;
+};
+
+static void count_switches(void *ctx, struct sim_sched *s, unsigned int vcpu)
+{
+	struct switch_count *c = ctx;
+	const struct sim_sched_access *a = sim_sched_last_access(s, vcpu);
+
+	if (c->prev >= 0) {
+		bool sw = (unsigned int)c->prev != vcpu;
+
+		/* Only decisions where neither vCPU was held back count. */
+		if (c->prev_free && c->prev_release) {
+			c->releases++;
+			c->after_release += sw;
+		} else if (c->prev_free && c->since > SIM_SCHED_RELEASE_WINDOW) {
+			c->plain++;
+			c->after_plain += sw;
+		}
+		c->since = sw ? SIM_SCHED_RELEASE_WINDOW + 1 : c->since + 1;
+		c->steps_run = sw ? 1 : c->steps_run + 1;
+		if (c->steps_run > c->longest_run)
+			c->longest_run = c->steps_run;
+	}
+	c->prev = (int)vcpu;
+	c->prev_free = !c->p->hold;
+	c->prev_release = a->kind == SIM_EV_ATOMIC &&
+			  (a->flags & SIM_EV_F_OP_MASK) == SIM_EV_AT_STORE;
+	if (c->prev_release)
+		c->since = 0;
+}
+
+static void prng_preempts_after_a_release(void)
+{
+	struct sim_sched_prng p;
+	struct switch_count c = { .p = &p };
+	struct sim_sched_chooser ch;
+
+	/* Top bits 7: a plain step is followed by a switch 1 time in 128. */
+	for (uint64_t seed = 1; seed <= 32; seed++) {
+		struct sim_sched *s = sim_sched_create();
+
+		CHECK(s != NULL);
+		if (!s)
+			return;
+		c.prev = -1;
+		c.since = SIM_SCHED_RELEASE_WINDOW + 1;
+		sim_sched_prng_init(&p, &ch, (7ULL << 61) | seed);
+		CHECK_EQ(sim_sched_reset(s, 2), 0);
+		sim_sched_spawn(s, 0, stores_then_release, NULL);
+		sim_sched_spawn(s, 1, stores_then_release, NULL);
+		sim_sched_set_chooser(s, &ch);
+		sim_sched_set_step_hook(s, count_switches, &c);
+		sim_event_begin();
+		CHECK_EQ(sim_sched_run(s), SIM_SCHED_DONE);
+		sim_event_end();
+		sim_sched_destroy(s);
+	}
+	printf("# switches after %u releases: %u; after %u plain steps: %u; longest run %u steps\n",
+	       c.releases, c.after_release, c.plain, c.after_plain, c.longest_run);
+	CHECK(c.releases > 200 && c.plain > 2000);
+	/* Half of the decisions just after a release switch (1 in 128 before). */
+	CHECK(c.after_release * 4 > c.releases);
+	CHECK(c.after_plain * 16 < c.plain);
+	/* A vCPU preempted there is held back: the other runs hundreds of its loops. */
+	CHECK(c.longest_run > 1000);
+}
+
 int main(void)
 {
 	TEST(two_vcpus_churn_clean_over_seeds);
@@ -514,5 +609,6 @@ int main(void)
 	TEST(armed_is_per_vcpu);
 	TEST(armed_count_survives_stopped_and_inherited_runs);
 	TEST(prng_seed_top_bits_set_the_preemption_rate);
+	TEST(prng_preempts_after_a_release);
 	return tap_done();
 }
