@@ -212,9 +212,10 @@ static void report_replay(struct bench_state *s)
 	 * What the scrub floor is taken for (bench/compare: floor/scrub_4k_pool64m_x64):
 	 * the pages freed, and the pages the platform's hvmm_clear_pages() stored
 	 * zeros into (a freed page not written since its last clear needs none).
-	 * Only mm/'s buddy scrubs through it alone: the bitmap's adapter and the
-	 * kernel's allocator zero pages their own way, and resets between steps
-	 * count too, so compare uses it for the buddy only.
+	 * mm/'s buddy scrubs through it alone, and so does the kernel's
+	 * allocator (its memset() of a freed block goes to the same clear);
+	 * the bitmap's adapter zeroes pages its own way, and resets between
+	 * steps count too, so compare uses it for the buddy only.
 	 */
 	if (st->ops) {
 		bench_counter(s, "pages_freed_per_op", (double)st->pages_freed / (double)st->ops, false);

@@ -308,6 +308,27 @@ void hvmm_clear_pages(void *va, u64 nr_pages)
 	sim_physmem_clear_pages(cur_pm, va, pfn, nr_pages);
 }
 
+/*
+ * The hosted kernel's zero fills of run-time length (sim/linux/include/
+ * linux/string.h): page_alloc.c scrubs every block it frees with memset().
+ * Whole pages of simulated RAM are cleared as hvmm_clear_pages() clears
+ * mm/'s: in the executor's pool, only pages written since their last clear
+ * take stores, so the kernel's allocator and ours pay the same scrub. The
+ * kernel's code is not instrumented: with the event layer armed, or for
+ * anything else, a plain memset as before.
+ */
+void *sim_linux_zero(void *va, unsigned long n);
+void *sim_linux_zero(void *va, unsigned long n)
+{
+	uint64_t pa;
+
+	if (!n || ((uintptr_t)va | n) & (HVMM_PAGE_SIZE - 1) ||
+	    __builtin_expect(sim_event_cpu.armed, 0) || !host_to_pa(va, &pa))
+		return memset(va, 0, n);
+	sim_physmem_clear_pages(cur_pm, va, pa >> HVMM_PAGE_SHIFT, n >> HVMM_PAGE_SHIFT);
+	return va;
+}
+
 void hvmm_cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
