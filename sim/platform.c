@@ -385,12 +385,17 @@ void hvmm_trace_emit(enum hvmm_trace_event ev, u64 a, u64 b, u64 c, u64 d)
 	 * hvmm_phys_to_virt() call (it is an offset into its pool), and its
 	 * new owner writes there: mark the block's head page as that call
 	 * would have (a multi-page block's other pages are marked by whoever
-	 * indexes into them, as for any object of several pages). An event
+	 * indexes into them, as for any object of several pages). Not in the
+	 * executor's pool [clear_lo, clear_hi): only the executor writes its
+	 * blocks and marks each write (sim/physmem.h), the stamp of a block it
+	 * takes marking the head page, as nothing marks a block the kernel's
+	 * allocator hands out there. An event
 	 * that was wanted a moment ago (the set changes between runs) would
 	 * at worst mark a page that need not be.
 	 */
 	if (__builtin_expect(!__atomic_load_n(&trace_all, __ATOMIC_RELAXED), 1) &&
-	    (!pm || sim_physmem_dirty(pm, a >> HVMM_PAGE_SHIFT)))
+	    (!pm || (a >> HVMM_PAGE_SHIFT) - pm->clear_lo < pm->clear_hi - pm->clear_lo ||
+	     sim_physmem_dirty(pm, a >> HVMM_PAGE_SHIFT)))
 		return;
 	trace_slow(ev, a, b, c, d);
 }
