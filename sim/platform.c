@@ -317,7 +317,6 @@ void hvmm_clear_pages(void *va, u64 nr_pages)
  * kernel's code is not instrumented: with the event layer armed, or for
  * anything else, a plain memset as before.
  */
-void *sim_linux_zero(void *va, unsigned long n);
 void *sim_linux_zero(void *va, unsigned long n)
 {
 	uint64_t pa;

@@ -60,6 +60,13 @@ void sim_platform_drop_tlb_flushes(unsigned int count);
 uint64_t sim_platform_tlb_flushes(void);
 
 /*
+ * The hosted kernel's zero fills of run-time length (its compat
+ * <linux/string.h> declares this too): whole pages of simulated RAM are
+ * cleared as hvmm_clear_pages() clears mm/'s, anything else by memset.
+ */
+void *sim_linux_zero(void *va, unsigned long n);
+
+/*
  * Warnings mm/ raised (HVMM_WARN_ON: it backed out with an error and went
  * on), counted over the process; *@last (if not NULL) gets this thread's
  * latest.
