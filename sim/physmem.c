@@ -106,6 +106,9 @@ static void *map_noreserve(uint64_t bytes)
  * the free-list heads, one every 4 MiB, write a vmemmap entry every
  * 16 KiB, and huge pages would make all 4 GiB of it resident.
  */
+/* The bitmaps in pm->dirty's mapping: dirty, unscrubbed, first_line, last_line. */
+#define DIRTY_MAPS	4
+
 #define SPARSE_HUGE_MAX	(256ULL << 20)
 
 void *sim_map_sparse(uint64_t bytes)
@@ -165,24 +168,29 @@ int sim_physmem_map(struct sim_physmem *pm, char *err, size_t errlen)
 	pm->start_pfn = lo >> SIM_PAGE_SHIFT;
 	pm->end_pfn = hi >> SIM_PAGE_SHIFT;
 	pm->dirty_words = (pm->end_pfn - pm->start_pfn + 63) / 64;
-	pm->dirty = sim_map_sparse(2 * pm->dirty_words * sizeof(uint64_t));
+	pm->dirty = sim_map_sparse(DIRTY_MAPS * pm->dirty_words * sizeof(uint64_t));
 	if (!pm->dirty) {
 		snprintf(err, errlen, "cannot map the dirty-page bitmap: %s", strerror(errno));
 		return -1;
 	}
 	pm->unscrubbed = pm->dirty + pm->dirty_words;
+	pm->first_line = pm->unscrubbed + pm->dirty_words;
+	pm->last_line = pm->first_line + pm->dirty_words;
 	pm->dirty_lo = pm->dirty_words;
 	pm->dirty_hi = 0;
 	return 0;
 }
 
-/* Forgets every dirty mark (all memory is zero again). Unscrubbed pages are dirty ones. */
+/*
+ * Forgets every dirty mark (all memory is zero again). Unscrubbed pages,
+ * and those with a marked line, are dirty ones.
+ */
 static void clear_dirty(struct sim_physmem *pm)
 {
 	if (pm->dirty && pm->dirty_lo < pm->dirty_hi) {
-		memset(pm->dirty + pm->dirty_lo, 0, (pm->dirty_hi - pm->dirty_lo) * sizeof(uint64_t));
-		memset(pm->unscrubbed + pm->dirty_lo, 0,
-		       (pm->dirty_hi - pm->dirty_lo) * sizeof(uint64_t));
+		for (unsigned int i = 0; i < DIRTY_MAPS; i++)
+			memset(pm->dirty + i * pm->dirty_words + pm->dirty_lo, 0,
+			       (pm->dirty_hi - pm->dirty_lo) * sizeof(uint64_t));
 	}
 	pm->dirty_lo = pm->dirty_words;
 	pm->dirty_hi = 0;
@@ -196,7 +204,7 @@ void sim_physmem_destroy(struct sim_physmem *pm)
 		if (pm->regions[i].host)
 			munmap(pm->regions[i].host, pm->regions[i].size);
 	if (pm->dirty)
-		munmap(pm->dirty, 2 * pm->dirty_words * sizeof(uint64_t));
+		munmap(pm->dirty, DIRTY_MAPS * pm->dirty_words * sizeof(uint64_t));
 	memset(pm, 0, sizeof(*pm));
 }
 
@@ -233,16 +241,22 @@ static void zero_dirty(const struct sim_physmem *pm)
 	}
 }
 
-static bool unscrubbed(const struct sim_physmem *pm, uint64_t pfn)
+/* Bit @pfn of @map (set outside the map). */
+static bool page_bit(const struct sim_physmem *pm, const uint64_t *map, uint64_t pfn)
 {
 	uint64_t bit = pfn - pm->start_pfn;
 
 	return bit >= pm->end_pfn - pm->start_pfn ||
-	       (__atomic_load_n(&pm->unscrubbed[bit / 64], __ATOMIC_RELAXED) >> (bit % 64)) & 1;
+	       (__atomic_load_n(&map[bit / 64], __ATOMIC_RELAXED) >> (bit % 64)) & 1;
+}
+
+static bool unscrubbed(const struct sim_physmem *pm, uint64_t pfn)
+{
+	return page_bit(pm, pm->unscrubbed, pfn);
 }
 
 /* Bytes at the start of a page where an allocator may keep its free-list node. */
-#define NODE_LINE 64
+#define NODE_LINE SIM_PHYSMEM_LINE
 
 /*
  * The clear below trusts that nothing but an allocator's free-list node
@@ -266,7 +280,7 @@ static void check_skipped(const uint8_t *host, uint64_t pfn)
 
 void sim_physmem_clear_pages(struct sim_physmem *pm, uint8_t *host, uint64_t pfn, uint64_t nr)
 {
-	uint64_t first = pfn, end = pfn + nr;
+	uint64_t first = pfn, end = pfn + nr, lined = 0;
 
 	if (!pm->unscrubbed || pfn < pm->clear_lo || end > pm->clear_hi) {
 		memset(host, 0, nr << SIM_PAGE_SHIFT);
@@ -286,18 +300,32 @@ void sim_physmem_clear_pages(struct sim_physmem *pm, uint8_t *host, uint64_t pfn
 			pfn = run;
 			continue;
 		}
-		/* Read before written: most are zero, and a store would dirty the line. */
-		for (unsigned int i = 0; i < NODE_LINE / 8; i++) {
-			if (((uint64_t *)(void *)host)[i]) {
-				memset(host, 0, NODE_LINE);
-				break;
+		/*
+		 * A marked line is stored into; the node line otherwise read
+		 * before written: most are zero, and a store would dirty it.
+		 */
+		if (page_bit(pm, pm->first_line, pfn)) {
+			memset(host, 0, NODE_LINE);
+			lined++;
+		} else {
+			for (unsigned int i = 0; i < NODE_LINE / 8; i++) {
+				if (((uint64_t *)(void *)host)[i]) {
+					memset(host, 0, NODE_LINE);
+					break;
+				}
 			}
+		}
+		if (page_bit(pm, pm->last_line, pfn)) {
+			memset(host + SIM_PAGE_SIZE - SIM_PHYSMEM_LINE, 0, SIM_PHYSMEM_LINE);
+			lined++;
 		}
 		if (sim_physmem_check_scrubs)
 			check_skipped(host, pfn);
 		host += SIM_PAGE_SIZE;
 		pfn++;
 	}
+	if (lined)
+		__atomic_fetch_add(&pm->lines_zeroed, lined, __ATOMIC_RELAXED);
 	sim_physmem_mark_scrubbed(pm, first, nr);
 }
 
@@ -311,8 +339,9 @@ void sim_physmem_mark_scrubbed(struct sim_physmem *pm, uint64_t pfn, uint64_t nr
 		uint64_t bit = pfn - pm->start_pfn, n = 64 - bit % 64 < end - pfn ? 64 - bit % 64 : end - pfn;
 		uint64_t mask = (n == 64 ? ~0ULL : ((1ULL << n) - 1)) << (bit % 64);
 
-		if (__atomic_load_n(&pm->unscrubbed[bit / 64], __ATOMIC_RELAXED) & mask)
-			__atomic_fetch_and(&pm->unscrubbed[bit / 64], ~mask, __ATOMIC_RELAXED);
+		for (uint64_t *map = pm->unscrubbed; map <= pm->last_line; map += pm->dirty_words)
+			if (__atomic_load_n(&map[bit / 64], __ATOMIC_RELAXED) & mask)
+				__atomic_fetch_and(&map[bit / 64], ~mask, __ATOMIC_RELAXED);
 		pfn += n;
 	}
 }

@@ -55,6 +55,14 @@ struct sim_physmem {
 	 */
 	uint64_t *unscrubbed;
 	/*
+	 * Pages written since their last clear only in their first or last
+	 * cache line, by stores marked with sim_physmem_mark_word() (the
+	 * executor's allocation stamps): a clear of a page that is not
+	 * unscrubbed stores into those lines only. Same mapping, after
+	 * unscrubbed.
+	 */
+	uint64_t *first_line, *last_line;
+	/*
 	 * PFNs [clear_lo, clear_hi) where hvmm_clear_pages() stores only
 	 * into unscrubbed pages: the executor's allocator pool, whose blocks
 	 * only the executor writes, marking each write as it makes it
@@ -67,6 +75,8 @@ struct sim_physmem {
 	uint64_t clear_lo, clear_hi;
 	/* Pages sim_physmem_clear_pages() stored zeros into (whole pages, a memset). */
 	uint64_t pages_zeroed;
+	/* Marked lines it stored zeros into in pages it did not memset whole (sim_physmem_mark_word()). */
+	uint64_t lines_zeroed;
 };
 
 /*
@@ -105,37 +115,75 @@ extern bool sim_physmem_check_scrubs;
  * threads at once, so the bitmap and its bounds are updated atomically;
  * a page already marked costs one relaxed load.
  */
+/* Sets bit @mask of word @w in @map; false if it was set already. */
+static inline bool sim_physmem_set_bit(uint64_t *map, uint64_t w, uint64_t mask)
+{
+	if (__atomic_load_n(&map[w], __ATOMIC_RELAXED) & mask)
+		return false;
+	__atomic_fetch_or(&map[w], mask, __ATOMIC_RELAXED);
+	return true;
+}
+
+/* Marks the page of bit @mask of word @w dirty, and the bounds. */
+static inline void sim_physmem_set_dirty(struct sim_physmem *pm, uint64_t w, uint64_t mask)
+{
+	uint64_t lo, hi;
+
+	if (!sim_physmem_set_bit(pm->dirty, w, mask))
+		return;
+	lo = __atomic_load_n(&pm->dirty_lo, __ATOMIC_RELAXED);
+	while (w < lo && !__atomic_compare_exchange_n(&pm->dirty_lo, &lo, w, true,
+						      __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+	hi = __atomic_load_n(&pm->dirty_hi, __ATOMIC_RELAXED);
+	while (w >= hi && !__atomic_compare_exchange_n(&pm->dirty_hi, &hi, w + 1, true,
+						       __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
 static inline void sim_physmem_mark_dirty(struct sim_physmem *pm, uint64_t pfn, uint64_t nr)
 {
 	for (; nr && pfn - pm->start_pfn < pm->end_pfn - pm->start_pfn; pfn++, nr--) {
 		uint64_t bit = pfn - pm->start_pfn, w = bit / 64, mask = 1ULL << (bit % 64);
-		uint64_t lo, hi;
 
-		if (__atomic_load_n(&pm->unscrubbed[w], __ATOMIC_RELAXED) & mask)
-			continue;
-		__atomic_fetch_or(&pm->unscrubbed[w], mask, __ATOMIC_RELAXED);
-		if (__atomic_load_n(&pm->dirty[w], __ATOMIC_RELAXED) & mask)
-			continue;
-		__atomic_fetch_or(&pm->dirty[w], mask, __ATOMIC_RELAXED);
-		lo = __atomic_load_n(&pm->dirty_lo, __ATOMIC_RELAXED);
-		while (w < lo && !__atomic_compare_exchange_n(&pm->dirty_lo, &lo, w, true,
-							      __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-			;
-		hi = __atomic_load_n(&pm->dirty_hi, __ATOMIC_RELAXED);
-		while (w >= hi && !__atomic_compare_exchange_n(&pm->dirty_hi, &hi, w + 1, true,
-							       __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-			;
+		if (sim_physmem_set_bit(pm->unscrubbed, w, mask))
+			sim_physmem_set_dirty(pm, w, mask);
 	}
+}
+
+/* Bytes at the start and at the end of a page that sim_physmem_mark_word() marks apart. */
+#define SIM_PHYSMEM_LINE 64
+
+/*
+ * Notes that the word at physical address @pa may have been written: in
+ * a page's first or last cache line, only that line (a clear of the page
+ * stores into it alone), elsewhere the whole page, as
+ * sim_physmem_mark_dirty().
+ */
+static inline void sim_physmem_mark_word(struct sim_physmem *pm, uint64_t pa)
+{
+	uint64_t pfn = pa >> SIM_PAGE_SHIFT, off = pa & (SIM_PAGE_SIZE - 1);
+	uint64_t bit = pfn - pm->start_pfn, w = bit / 64, mask = 1ULL << (bit % 64);
+
+	if (bit >= pm->end_pfn - pm->start_pfn)
+		return;
+	if (off >= SIM_PHYSMEM_LINE && off < SIM_PAGE_SIZE - SIM_PHYSMEM_LINE) {
+		sim_physmem_mark_dirty(pm, pfn, 1);
+		return;
+	}
+	sim_physmem_set_bit(off < SIM_PHYSMEM_LINE ? pm->first_line : pm->last_line, w, mask);
+	sim_physmem_set_dirty(pm, w, mask);
 }
 
 /*
  * Zeroes the @nr pages at @host, PFNs [pfn, pfn + nr), as hvmm_clear_pages()
  * must leave them: a memset of those written since their last clear, and
  * of the others only the first cache line, where the allocators link free
- * blocks through maps that mark nothing (and only if it is not zero).
+ * blocks through maps that mark nothing (and only if it is not zero), and
+ * the last if a marked word was written there (sim_physmem_mark_word()).
  * Then none of them is unscrubbed. Same bytes in memory as a memset of
- * the whole range; for a large block whose stamps touched only its ends,
- * a 64th of the stores.
+ * the whole range; for a block whose stamps touched only its ends, two
+ * lines of stores.
  */
 void sim_physmem_clear_pages(struct sim_physmem *pm, uint8_t *host, uint64_t pfn, uint64_t nr);
 /* Notes that [pfn, pfn + nr) were zeroed whole: none of them is unscrubbed. */

@@ -2,6 +2,8 @@
 #include "stamp.h"
 
 #define STAMP_MAGIC 0x68766d6d00000000ULL	/* "hvmm" */
+/* The first stamp's byte offset: the first 16 bytes hold the free-list node once freed. */
+#define STAMP_FIRST 16
 
 /* The stamp words of the order-@order block at @pfn: past the list node, and the last word. */
 static uint64_t *stamp_slots(struct sim_physmem *pm, uint64_t pfn, unsigned int order,
@@ -11,8 +13,7 @@ static uint64_t *stamp_slots(struct sim_physmem *pm, uint64_t pfn, unsigned int 
 	uint64_t bytes = SIM_PAGE_SIZE << order;
 
 	*last = (uint64_t *)(first + bytes) - 1;
-	/* The first 16 bytes hold the free-list node once freed: stamp past them. */
-	return (uint64_t *)(first + 16);
+	return (uint64_t *)(first + STAMP_FIRST);
 }
 
 void sim_stamp_block(struct sim_physmem *pm, struct sim_report *r, bool check, uint32_t h,
@@ -38,7 +39,10 @@ void sim_stamp_block(struct sim_physmem *pm, struct sim_report *r, bool check, u
 	}
 	*first = STAMP_MAGIC | h;
 	*last = STAMP_MAGIC | h;
-	/* The stamps are all the executor writes: the pages between stay zero. */
-	sim_physmem_mark_dirty(pm, pfn, 1);
-	sim_physmem_mark_dirty(pm, pfn + (1ULL << order) - 1, 1);
+	/*
+	 * The stamps are all the executor writes: the pages between stay
+	 * zero, and of the first and last pages all but the stamps' lines.
+	 */
+	sim_physmem_mark_word(pm, (pfn << SIM_PAGE_SHIFT) + STAMP_FIRST);
+	sim_physmem_mark_word(pm, ((pfn + (1ULL << order)) << SIM_PAGE_SHIFT) - sizeof(*last));
 }

@@ -124,6 +124,7 @@ static bool page_is_zero(const uint8_t *p)
 
 /*
  * In the clear range, a page marked since its last clear is cleared whole,
+ * one whose marked words were in its first or last line only in those,
  * an unmarked one only in its free-list node's line; outside the range,
  * everything is. Where scrubs are checked, an unmarked write past the node
  * line stops the run instead of surviving the clear.
@@ -153,6 +154,32 @@ static void clear_pages_stores_only_what_was_written(void)
 	h[SIM_PAGE_SIZE - 1] = 1;
 	sim_physmem_clear_pages(&pm, h, pfn, 1);
 	CHECK(page_is_zero(h));
+
+	/*
+	 * Words marked one by one: in the first or last line, the clear
+	 * stores into that line alone (the byte in between, written
+	 * unmarked, shows it); anywhere else the page is cleared whole.
+	 */
+	h[16] = 1;
+	sim_physmem_mark_word(&pm, (pfn << SIM_PAGE_SHIFT) + 16);
+	h[SIM_PAGE_SIZE - 8] = 2;
+	sim_physmem_mark_word(&pm, (pfn << SIM_PAGE_SHIFT) + SIM_PAGE_SIZE - 8);
+	h[SIM_PAGE_SIZE + SIM_PAGE_SIZE - 1] = 3;	/* last line of the next page */
+	sim_physmem_mark_word(&pm, ((pfn + 2) << SIM_PAGE_SHIFT) - 8);
+	h[2000] = 4;					/* unmarked */
+	CHECK(sim_physmem_dirty(&pm, pfn) && sim_physmem_dirty(&pm, pfn + 1));
+	sim_physmem_clear_pages(&pm, h, pfn, 2);
+	CHECK(h[16] == 0 && h[SIM_PAGE_SIZE - 8] == 0 && h[2 * SIM_PAGE_SIZE - 1] == 0);
+	CHECK(h[2000] == 4);
+	h[2000] = 5;
+	sim_physmem_mark_word(&pm, (pfn << SIM_PAGE_SHIFT) + 2000);
+	sim_physmem_clear_pages(&pm, h, pfn, 1);
+	CHECK(page_is_zero(h) && page_is_zero(h + SIM_PAGE_SIZE));
+	/* Cleared: a later clear stores nothing into the lines (no mark left). */
+	h[SIM_PAGE_SIZE - 1] = 6;
+	sim_physmem_clear_pages(&pm, h, pfn, 1);
+	CHECK(h[SIM_PAGE_SIZE - 1] == 6);
+	h[SIM_PAGE_SIZE - 1] = 0;
 
 	/* Outside the range nothing is trusted: a whole memset. */
 	h = sim_physmem_pa_to_host(&pm, (pm.clear_hi + 1) << SIM_PAGE_SHIFT);
