@@ -11,7 +11,13 @@
  *    so that they are not in cache, as in a replay of the simulator's
  *    64 MiB pool, where a freed block was last written long before
  *    (bench/compare takes the replay's pages freed per op times this as
- *    its scrub floor).
+ *    its scrub floor). _nt: the same pages zeroed with non-temporal
+ *    stores (SSE2 movntdq, then an sfence), which write whole lines
+ *    without reading them first and leave them out of the cache (x86_64
+ *    only; elsewhere the case is not registered).
+ *  - scrub_2lines_pool64m_x64: of the same random pages, only the first
+ *    and last 64-byte lines zeroed, as the simulator's clear stores into a
+ *    page that only the executor's stamps wrote (sim/physmem.h).
  *  - spin_lock_unlock: one uncontended hvmm_spin_lock + hvmm_spin_unlock
  *    (a locked xadd, an acquire load, a release store), the cost every
  *    locked allocator call pays; _x64: the mean of 64 in one timed
@@ -21,6 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+
+#if defined(__x86_64__)
+#include <emmintrin.h>
+#endif
 
 #include <hvmm/spinlock.h>
 #include <hvmm/string.h>
@@ -113,13 +123,40 @@ static uint64_t step_memset(struct bench_state *s, struct bench_thread *t)
 	return bench_time_end(s, t0);
 }
 
+static void zero_memset(uint8_t *page)
+{
+	memset(page, 0, HVMM_PAGE_SIZE);
+}
+
+#if defined(__x86_64__)
+static void zero_nt(uint8_t *page)
+{
+	__m128i z = _mm_setzero_si128();
+
+	for (unsigned int i = 0; i < HVMM_PAGE_SIZE; i += 64) {
+		_mm_stream_si128((__m128i *)(void *)(page + i), z);
+		_mm_stream_si128((__m128i *)(void *)(page + i + 16), z);
+		_mm_stream_si128((__m128i *)(void *)(page + i + 32), z);
+		_mm_stream_si128((__m128i *)(void *)(page + i + 48), z);
+	}
+}
+#endif
+
+static void zero_2lines(uint8_t *page)
+{
+	memset(page, 0, 64);
+	memset(page + HVMM_PAGE_SIZE - 64, 0, 64);
+}
+
 /*
  * 64 pages at random (xorshift) out of the 64 MiB, chosen before the timed
- * region and zeroed back to back in it: the mean of one, at the rate the
- * memory takes a stream of scrubs (timed one at a time, a scrub's stores
- * would still drain after the timer stopped).
+ * region and zeroed back to back in it by @zero: the mean of one, at the
+ * rate the memory takes a stream of scrubs (timed one at a time, a scrub's
+ * stores would still drain after the timer stopped). The fence makes
+ * non-temporal stores visible before the timer stops, as a clear must
+ * before the page is handed on; after ordinary stores it costs nothing.
  */
-static uint64_t step_memset_pool64m_x64(struct bench_state *s, struct bench_thread *t)
+static uint64_t pool64m_x64(struct bench_state *s, void (*zero)(uint8_t *page))
 {
 	struct floor_bench *f = fb(s);
 	uint8_t *page[64];
@@ -133,10 +170,28 @@ static uint64_t step_memset_pool64m_x64(struct bench_state *s, struct bench_thre
 	}
 	t0 = bench_time_begin();
 	for (unsigned int k = 0; k < 64; k++) {
-		memset(page[k], 0, HVMM_PAGE_SIZE);
+		zero(page[k]);
 		keep(page[k]);
 	}
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return (bench_time_end(s, t0) + 32) / 64;
+}
+
+static uint64_t step_memset_pool64m_x64(struct bench_state *s, struct bench_thread *t)
+{
+	return pool64m_x64(s, zero_memset);
+}
+
+#if defined(__x86_64__)
+static uint64_t step_nt_pool64m_x64(struct bench_state *s, struct bench_thread *t)
+{
+	return pool64m_x64(s, zero_nt);
+}
+#endif
+
+static uint64_t step_2lines_pool64m_x64(struct bench_state *s, struct bench_thread *t)
+{
+	return pool64m_x64(s, zero_2lines);
 }
 
 static uint64_t step_lock_unlock(struct bench_state *s, struct bench_thread *t)
@@ -170,6 +225,10 @@ static const struct {
 	{ "scrub_4k_hvmm_memzero", step_memzero, setup },
 	{ "scrub_4k_memset", step_memset, setup },
 	{ "scrub_4k_pool64m_x64", step_memset_pool64m_x64, setup_pool64m },
+#if defined(__x86_64__)
+	{ "scrub_4k_pool64m_x64_nt", step_nt_pool64m_x64, setup_pool64m },
+#endif
+	{ "scrub_2lines_pool64m_x64", step_2lines_pool64m_x64, setup_pool64m },
 	{ "spin_lock_unlock", step_lock_unlock, setup },
 	{ "spin_lock_unlock_x64", step_lock_unlock_x64, setup },
 };

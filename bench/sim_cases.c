@@ -209,9 +209,11 @@ static void report_replay(struct bench_state *s)
 		      ((double)bench_rss_bytes() - (double)b->rss_before) / (1 << 20), false);
 	bench_counter(s, "stream_ops", (double)b->st.n, false);
 	/*
-	 * What the scrub floor is taken for (bench/compare: floor/scrub_4k_pool64m_x64):
-	 * the pages freed, and the pages the platform's hvmm_clear_pages() stored
-	 * zeros into (a freed page not written since its last clear needs none).
+	 * What the scrub floor is taken for (bench/compare: floor/scrub_4k_pool64m_x64
+	 * and scrub_2lines_pool64m_x64): the pages freed, the pages the platform's
+	 * hvmm_clear_pages() stored zeros into whole (a freed page not written since
+	 * its last clear needs none), and the 64-byte lines it stored into in others
+	 * (a page only the executor's stamps wrote needs those lines alone).
 	 * mm/'s buddy scrubs through it alone, and so does the kernel's
 	 * allocator (its memset() of a freed block goes to the same clear);
 	 * the bitmap's adapter zeroes pages its own way, and resets between
@@ -221,6 +223,8 @@ static void report_replay(struct bench_state *s)
 		bench_counter(s, "pages_freed_per_op", (double)st->pages_freed / (double)st->ops, false);
 		bench_counter(s, "pages_zeroed_per_op",
 			      (double)sim_machine_physmem(b->m)->pages_zeroed / (double)st->ops, false);
+		bench_counter(s, "lines_zeroed_per_op",
+			      (double)sim_machine_physmem(b->m)->lines_zeroed / (double)st->ops, false);
 	}
 	bench_counter(s, "violations", (double)r->total, false);
 	(void)b->failed;
