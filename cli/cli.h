@@ -50,6 +50,17 @@ int cli_usage_error(const char *fmt, ...);
  * naming @what (an option, or a trace's line) if it cannot.
  */
 int cli_run_on_pgtable(const char *what, const char *val);
+/* Whether the program "hvmm" ("hvmm") or "hvmm-NAME" (NAME) is beside this one. */
+bool cli_sibling_exists(const char *name);
+/* Runs this command line in that program; returns -1 (errno set) only if it cannot. */
+int cli_exec_sibling(const char *name);
+/*
+ * True in hvmm-plain, the command linked with mm/ built without the event
+ * hooks (meson.build), which runs only what nothing watches: a replay of
+ * one trace with the oracles off and no events written (cli/cmd_replay.c).
+ * It hands anything else to hvmm.
+ */
+bool cli_mm_plain(void);
 
 /*
  * Machine options shared by every subcommand that runs a machine. Each

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: MIT
 /* hvmm replay: traces through the simulator with the oracles on. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "machine_conc.h"
+#include "pgtable/pgtable.h"
 #include "trace/trace.h"
 
 static void usage(FILE *out)
@@ -35,14 +39,55 @@ struct replay {
 	const char *record;
 	const char *events;
 	bool json;
+	bool plain;	/* may run in hvmm-plain, if its oracles are off: plain_may() */
 };
 
-/* Runs @r's ops on @m, recording to @w if set; -1 on a malformed trace. */
+/*
+ * Set by hvmm-plain when it hands a replay back (and by whoever wants mm/
+ * with its event hooks for a replay that would not need them): hvmm then
+ * runs it itself.
+ */
+#define MM_EVENTS_ENV "HVMM_MM_EVENTS"
+
+/*
+ * Whether a replay of @path could run in hvmm-plain, mm/ without the event
+ * hooks (no call per load, store and atomic of mm/: ~190 instructions an
+ * op of an alloc-heavy trace): one trace, from a file it can read again
+ * from the start, no events written. Its oracles must be off too, which
+ * the trace's header may say, and it must have no concurrent block (whose
+ * interleaver switches vCPUs at mm/'s accesses): hvmm-plain hands a replay
+ * back to hvmm at the first one, from the start, having written nothing.
+ */
+static bool plain_may(const struct replay *rp, const char *path, unsigned int nr_traces)
+{
+	struct stat st;
+
+	return nr_traces == 1 && !rp->events && strcmp(path, "-") && !stat(path, &st) &&
+	       S_ISREG(st.st_mode) && !getenv(MM_EVENTS_ENV);
+}
+
+/* The command line again in hvmm (@events) or hvmm-plain; only returns on failure. */
+static int run_in(bool events)
+{
+	if (events && setenv(MM_EVENTS_ENV, "1", 1))
+		return cli_usage_error("replay: cannot set %s: %s", MM_EVENTS_ENV, strerror(errno));
+	cli_exec_sibling(events ? "hvmm" : "plain");
+	return cli_usage_error("replay: cannot run %s beside this program: %s",
+			       events ? "hvmm" : "hvmm-plain", strerror(errno));
+}
+
 static void write_sched(void *ctx, const struct sim_op *op)
 {
 	sim_trace_write_op(ctx, op);
 }
 
+/* What run_ops() returns in hvmm-plain at a concurrent block: hvmm must run the trace. */
+#define NEEDS_EVENTS 2
+
+/*
+ * Runs @r's ops on @m, recording to @w if set; -1 on a malformed trace,
+ * NEEDS_EVENTS if mm/'s accesses must be events and are not.
+ */
 static int run_ops(struct sim_trace_reader *r, struct sim_machine *m, struct cli_run *run,
 		   struct sim_trace_writer *w, struct sim_trace_error *err)
 {
@@ -57,6 +102,8 @@ static int run_ops(struct sim_trace_reader *r, struct sim_machine *m, struct cli
 				sim_trace_write_line(w, rec.line);
 			continue;
 		}
+		if (rec.op.kind == SIM_OP_SCHED && cli_mm_plain())
+			return NEEDS_EVENTS;
 		if (rec.op.flags & SIM_OP_F_EXPECT)
 			run->no_expectations = false;
 		result = sim_machine_exec(m, &rec.op, NULL);
@@ -92,6 +139,11 @@ static int replay_one(struct replay *rp, const char *path)
 	r = cli_open_trace(path, &rp->mo);
 	if (!r)
 		return EXIT_USAGE;
+	if (cli_mm_plain() != (rp->plain && rp->mo.cfg.oracles == SIM_ORACLES_OFF) &&
+	    (cli_mm_plain() || (!strcmp(sim_mm_pgtable_name(), "hvmm") && cli_sibling_exists("plain")))) {
+		sim_trace_close(r);
+		return run_in(cli_mm_plain());
+	}
 	m = sim_machine_create(&rp->mo.cfg, msg, sizeof(msg));
 	if (!m) {
 		fprintf(stderr, "hvmm: %s: machine configuration: %s\n", path, msg);
@@ -117,6 +169,15 @@ static int replay_one(struct replay *rp, const char *path)
 		return EXIT_USAGE;
 	}
 	ret = run_ops(r, m, &run, w, &err);
+	if (ret == NEEDS_EVENTS) {
+		if (run.progress)
+			fprintf(stderr, "\r%60s\r", "");
+		sim_trace_discard(w);
+		cli_run_abort(&run);
+		sim_machine_destroy(m);
+		sim_trace_close(r);
+		return run_in(true);
+	}
 	if (w && ret >= 0 && sim_machine_conc_queued(m)) {
 		size_t n;
 		const uint16_t *sched;
@@ -195,6 +256,7 @@ int cmd_replay(int argc, char **argv)
 		return cli_usage_error("replay: --record takes one trace");
 	if (rp.events && nr_traces > 1)
 		return cli_usage_error("replay: --events takes one trace");
+	rp.plain = plain_may(&rp, traces[0], nr_traces);
 	for (unsigned int i = 0; i < nr_traces; i++) {
 		int ret = replay_one(&rp, traces[i]);
 

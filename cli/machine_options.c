@@ -207,6 +207,24 @@ static bool sibling_program(const char *name, char *path, size_t len)
 	return n > 0 && (size_t)n < len - (size_t)(slash + 1 - path);
 }
 
+bool cli_sibling_exists(const char *name)
+{
+	char path[4096];
+
+	return sibling_program(name, path, sizeof(path)) && !access(path, X_OK);
+}
+
+int cli_exec_sibling(const char *name)
+{
+	char path[4096];
+
+	if (!sibling_program(name, path, sizeof(path)))
+		return -1;
+	fflush(NULL);
+	execv(path, cli_argv);
+	return -1;
+}
+
 /*
  * --pgtable, or a trace's pgtable line: mm/'s calls to its page tables are
  * direct calls, so another implementation is another link of mm/

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -49,9 +50,20 @@ static void usage(FILE *out)
 
 char **cli_argv;
 
+/* cli/mm_plain.c, linked into hvmm-plain alone, says otherwise. */
+__attribute__((weak)) bool cli_mm_plain(void)
+{
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	cli_argv = argv;
+	/* hvmm-plain runs replays (cmd_replay() hands back those it must not run): hvmm runs the rest. */
+	if (cli_mm_plain() && (argc < 2 || strcmp(argv[1], "replay"))) {
+		cli_exec_sibling("hvmm");
+		return cli_usage_error("cannot run hvmm beside hvmm-plain: %s", strerror(errno));
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;
