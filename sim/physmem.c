@@ -241,20 +241,6 @@ static void zero_dirty(const struct sim_physmem *pm)
 	}
 }
 
-/* Bit @pfn of @map (set outside the map). */
-static bool page_bit(const struct sim_physmem *pm, const uint64_t *map, uint64_t pfn)
-{
-	uint64_t bit = pfn - pm->start_pfn;
-
-	return bit >= pm->end_pfn - pm->start_pfn ||
-	       (__atomic_load_n(&map[bit / 64], __ATOMIC_RELAXED) >> (bit % 64)) & 1;
-}
-
-static bool unscrubbed(const struct sim_physmem *pm, uint64_t pfn)
-{
-	return page_bit(pm, pm->unscrubbed, pfn);
-}
-
 /* Bytes at the start of a page where an allocator may keep its free-list node. */
 #define NODE_LINE SIM_PHYSMEM_LINE
 
@@ -280,53 +266,76 @@ static void check_skipped(const uint8_t *host, uint64_t pfn)
 
 void sim_physmem_clear_pages(struct sim_physmem *pm, uint8_t *host, uint64_t pfn, uint64_t nr)
 {
-	uint64_t first = pfn, end = pfn + nr, lined = 0;
+	uint64_t end = pfn + nr, zeroed = 0, lined = 0, span = pm->end_pfn - pm->start_pfn;
 
-	if (!pm->unscrubbed || pfn < pm->clear_lo || end > pm->clear_hi) {
+	if (!pm->unscrubbed || pfn < pm->clear_lo || end > pm->clear_hi ||
+	    pfn - pm->start_pfn >= span || end - pm->start_pfn > span) {
 		memset(host, 0, nr << SIM_PAGE_SHIFT);
 		__atomic_fetch_add(&pm->pages_zeroed, nr, __ATOMIC_RELAXED);
 		sim_physmem_mark_scrubbed(pm, pfn, nr);
 		return;
 	}
+	/* A bitmap word at a time: its marks read once, cleared once. */
 	while (pfn < end) {
-		uint64_t run = pfn;
+		uint64_t bit = pfn - pm->start_pfn, w = bit / 64, sh = bit % 64;
+		uint64_t n = 64 - sh < end - pfn ? 64 - sh : end - pfn;
+		uint64_t mask = (n == 64 ? ~0ULL : ((1ULL << n) - 1)) << sh;
+		uint64_t un = __atomic_load_n(&pm->unscrubbed[w], __ATOMIC_RELAXED) & mask;
+		uint64_t fl = __atomic_load_n(&pm->first_line[w], __ATOMIC_RELAXED) & mask;
+		uint64_t ll = __atomic_load_n(&pm->last_line[w], __ATOMIC_RELAXED) & mask;
 
-		while (run < end && unscrubbed(pm, run))
-			run++;
-		if (run > pfn) {
-			memset(host, 0, (run - pfn) << SIM_PAGE_SHIFT);
-			__atomic_fetch_add(&pm->pages_zeroed, run - pfn, __ATOMIC_RELAXED);
-			host += (run - pfn) << SIM_PAGE_SHIFT;
-			pfn = run;
-			continue;
-		}
-		/*
-		 * A marked line is stored into; the node line otherwise read
-		 * before written: most are zero, and a store would dirty it.
-		 */
-		if (page_bit(pm, pm->first_line, pfn)) {
-			memset(host, 0, NODE_LINE);
-			lined++;
-		} else {
-			for (unsigned int i = 0; i < NODE_LINE / 8; i++) {
-				if (((uint64_t *)(void *)host)[i]) {
-					memset(host, 0, NODE_LINE);
-					break;
-				}
+		for (uint64_t i = sh; i < sh + n;) {
+			uint64_t b = 1ULL << i;
+
+			if (un & b) {
+				uint64_t run = 1;
+
+				while (i + run < sh + n && (un >> (i + run)) & 1)
+					run++;
+				memset(host, 0, run << SIM_PAGE_SHIFT);
+				zeroed += run;
+				host += run << SIM_PAGE_SHIFT;
+				i += run;
+				continue;
 			}
+			/*
+			 * A marked line is stored into; the node line otherwise
+			 * read before written: most are zero, and a store would
+			 * dirty it.
+			 */
+			if (fl & b) {
+				memset(host, 0, NODE_LINE);
+				lined++;
+			} else {
+				const uint64_t *node = (const uint64_t *)(void *)host;
+				uint64_t any = 0;
+
+				for (unsigned int k = 0; k < NODE_LINE / 8; k++)
+					any |= node[k];
+				if (any)
+					memset(host, 0, NODE_LINE);
+			}
+			if (ll & b) {
+				memset(host + SIM_PAGE_SIZE - SIM_PHYSMEM_LINE, 0, SIM_PHYSMEM_LINE);
+				lined++;
+			}
+			if (sim_physmem_check_scrubs)
+				check_skipped(host, pm->start_pfn + w * 64 + i);
+			host += SIM_PAGE_SIZE;
+			i++;
 		}
-		if (page_bit(pm, pm->last_line, pfn)) {
-			memset(host + SIM_PAGE_SIZE - SIM_PHYSMEM_LINE, 0, SIM_PHYSMEM_LINE);
-			lined++;
-		}
-		if (sim_physmem_check_scrubs)
-			check_skipped(host, pfn);
-		host += SIM_PAGE_SIZE;
-		pfn++;
+		if (un)
+			__atomic_fetch_and(&pm->unscrubbed[w], ~mask, __ATOMIC_RELAXED);
+		if (fl)
+			__atomic_fetch_and(&pm->first_line[w], ~mask, __ATOMIC_RELAXED);
+		if (ll)
+			__atomic_fetch_and(&pm->last_line[w], ~mask, __ATOMIC_RELAXED);
+		pfn += n;
 	}
+	if (zeroed)
+		__atomic_fetch_add(&pm->pages_zeroed, zeroed, __ATOMIC_RELAXED);
 	if (lined)
 		__atomic_fetch_add(&pm->lines_zeroed, lined, __ATOMIC_RELAXED);
-	sim_physmem_mark_scrubbed(pm, first, nr);
 }
 
 void sim_physmem_mark_scrubbed(struct sim_physmem *pm, uint64_t pfn, uint64_t nr)
