@@ -5,10 +5,13 @@
 #include "oracle/memview.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 static bool overlaps(uint64_t a, uint64_t asz, uint64_t b, uint64_t bsz)
 {
@@ -132,6 +135,96 @@ void sim_physmem_zero_sparse(void *p, uint64_t bytes)
 	memset(p, 0, lo - (uintptr_t)p);
 	madvise((void *)(uintptr_t)lo, hi - lo, MADV_DONTNEED);
 	memset((void *)(uintptr_t)hi, 0, (uintptr_t)p + bytes - hi);
+}
+
+/*
+ * /proc/self/pagemap has one 64-bit entry per virtual page: bit 63 set if
+ * the page is present, bit 62 if swapped (Documentation/admin-guide/mm/
+ * pagemap.rst). A private anonymous page with neither was never faulted
+ * in, or was dropped by MADV_DONTNEED: it reads as zero. Inside a probe
+ * (sim_sparse_probe_begin), entries are read PAGEMAP_BATCH at a time and
+ * the last batch of each of a few windows is kept, as a sweep walks a few
+ * arrays side by side; outside one, each is read when asked.
+ */
+#define PAGEMAP_PRESENT		(1ULL << 63)
+#define PAGEMAP_SWAPPED		(1ULL << 62)
+#define PAGEMAP_BATCH		512
+#define PAGEMAP_WINDOWS		4
+
+struct pagemap_window {
+	uint64_t first;		/* virtual page number of e[0]; 0: empty */
+	uint64_t e[PAGEMAP_BATCH];
+};
+
+static _Thread_local struct pagemap_window pagemap_win[PAGEMAP_WINDOWS];
+static _Thread_local unsigned int pagemap_next;
+static _Thread_local bool pagemap_probing;
+static int pagemap_fd = -1;
+static pthread_once_t pagemap_once = PTHREAD_ONCE_INIT;
+
+static void pagemap_open(void)
+{
+	pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+}
+
+static void pagemap_forget(void)
+{
+	for (unsigned int i = 0; i < PAGEMAP_WINDOWS; i++)
+		pagemap_win[i].first = 0;
+}
+
+void sim_sparse_probe_begin(void)
+{
+	pagemap_forget();
+	pagemap_probing = true;
+}
+
+void sim_sparse_probe_end(void)
+{
+	pagemap_forget();
+	pagemap_probing = false;
+}
+
+/* The pagemap entry of virtual page @vpn; -1 when it cannot be read. */
+static int pagemap_entry(uint64_t vpn, uint64_t *entry)
+{
+	uint64_t first = vpn & ~(uint64_t)(PAGEMAP_BATCH - 1);
+	struct pagemap_window *w;
+
+	pthread_once(&pagemap_once, pagemap_open);
+	if (pagemap_fd < 0)
+		return -1;
+	if (!pagemap_probing || !first)
+		return pread(pagemap_fd, entry, sizeof(*entry), (off_t)(vpn * sizeof(*entry))) ==
+		       (ssize_t)sizeof(*entry) ? 0 : -1;
+	for (unsigned int i = 0; i < PAGEMAP_WINDOWS; i++) {
+		w = &pagemap_win[i];
+		if (w->first == first) {
+			*entry = w->e[vpn - first];
+			return 0;
+		}
+	}
+	w = &pagemap_win[pagemap_next++ % PAGEMAP_WINDOWS];
+	if (pread(pagemap_fd, w->e, sizeof(w->e), (off_t)(first * sizeof(w->e[0]))) !=
+	    (ssize_t)sizeof(w->e)) {
+		w->first = 0;
+		return -1;
+	}
+	w->first = first;
+	*entry = w->e[vpn - first];
+	return 0;
+}
+
+bool sim_sparse_untouched(const void *p, uint64_t bytes)
+{
+	uint64_t vpn = (uintptr_t)p / SIM_PAGE_SIZE;
+	uint64_t end = ((uintptr_t)p + bytes + SIM_PAGE_SIZE - 1) / SIM_PAGE_SIZE;
+	uint64_t e;
+
+	for (; vpn < end; vpn++)
+		if (pagemap_entry(vpn, &e) || e & (PAGEMAP_PRESENT | PAGEMAP_SWAPPED))
+			return false;
+	return true;
 }
 
 void sim_unmap_sparse(void *p, uint64_t bytes)

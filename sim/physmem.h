@@ -225,14 +225,29 @@ void sim_physmem_hint_huge(const struct sim_physmem *pm, uint64_t pfn, uint64_t 
  * A zeroed anonymous mapping of @bytes for a shadow or a table indexed by
  * PFN (NORESERVE: only touched pages cost), with transparent huge pages
  * asked for up to 256 MiB: where a run writes, it writes near what it
- * wrote before, and a sweep reading untouched parts maps the shared huge
- * zero page, one fault per 2 MiB and no memory. NULL on failure;
+ * wrote before. A sweep asks sim_sparse_untouched() before reading
+ * parts nobody may have written. NULL on failure;
  * sim_unmap_sparse frees.
  */
 void *sim_map_sparse(uint64_t bytes);
 void sim_unmap_sparse(void *p, uint64_t bytes);
 /* Zeroes [p, p + bytes) of such a mapping: small spans in place, large ones by dropping pages. */
 void sim_physmem_zero_sparse(void *p, uint64_t bytes);
+/*
+ * True if no page of [p, p + bytes) of such a mapping was ever touched,
+ * or all were dropped since: it reads as zero. Asked of the kernel, not
+ * read: a sweep that reads untouched parts costs memory on a kernel that
+ * allocates pages for read faults instead of mapping its zero page.
+ * False when the kernel cannot tell (the caller reads).
+ */
+bool sim_sparse_untouched(const void *p, uint64_t bytes);
+/*
+ * Between these two the caller writes none of the mappings it asks about
+ * (a sweep), so their pagemap is read in batches and kept; without them
+ * every page asked about is one read of it.
+ */
+void sim_sparse_probe_begin(void);
+void sim_sparse_probe_end(void);
 /* ~0 if @host points into no backed region. */
 uint64_t sim_physmem_host_to_pa(const struct sim_physmem *pm, const void *host);
 bool sim_physmem_is_ram(const struct sim_physmem *pm, uint64_t pa);

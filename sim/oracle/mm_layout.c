@@ -153,7 +153,7 @@ bool sim_mm_pages_boot(const struct sim_vmemmap *v, uint64_t pfn, uint64_t nr)
 	if (!p || !sim_vmemmap_page(v, pfn + nr - 1))
 		return false;
 	if (boot_entry(&zero) && bytes <= sizeof(zeros))
-		return !memcmp(p, zeros, bytes);
+		return sim_sparse_untouched(p, bytes) || !memcmp(p, zeros, bytes);
 	for (uint64_t i = 0; i < nr; i++)
 		if (!boot_entry(&p[i]))
 			return false;

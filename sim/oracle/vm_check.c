@@ -433,10 +433,10 @@ void sim_vm_check_access(struct sim_vm_view *vs, unsigned int v, uint64_t ipa, b
  */
 #define CHUNK 64
 
-/* @n is at most a page. */
+/* @n is at most a page. Untouched parts of a sparse array are not read (sim_sparse_untouched). */
 static bool all_zero(const void *p, size_t n)
 {
-	return !memcmp(p, zero_page, n);
+	return sim_sparse_untouched(p, n) || !memcmp(p, zero_page, n);
 }
 
 struct sweep {
@@ -591,6 +591,8 @@ void sim_vm_check_full(struct sim_vm_view *vs)
 	sw.maps = maps_buffer(vs->ideal->nr_pfns);
 	if (!sw.maps)
 		return;
+	/* The walks write only the leaf counts, which are first asked about after them. */
+	sim_sparse_probe_begin();
 	for (unsigned int v = 0; v <= SIM_MAX_VM; v++) {
 		struct sim_s2_regs regs;
 
@@ -631,4 +633,5 @@ void sim_vm_check_full(struct sim_vm_view *vs)
 					(unsigned long long)pfn, p.map_count, sw.maps[i]);
 		}
 	}
+	sim_sparse_probe_end();
 }
