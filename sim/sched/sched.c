@@ -73,6 +73,7 @@ struct sim_sched {
 	sim_sched_step_fn step_fn;
 	void *step_ctx;
 	uint64_t steps, step_limit;
+	uint64_t completed;		/* sim_sched_complete_step calls of this run */
 	uint16_t *choices;
 	size_t nr_choices, cap_choices;
 	unsigned int *enabled;
@@ -135,6 +136,7 @@ int sim_sched_reset(struct sim_sched *s, unsigned int nr)
 	}
 	s->cur = -1;
 	s->steps = 0;
+	s->completed = 0;
 	s->nr_choices = 0;
 	s->stop = false;
 	s->status = SIM_SCHED_DONE;
@@ -368,10 +370,16 @@ void sim_sched_complete_step(struct sim_sched *s)
 
 	if (!s || s->cur < 0)
 		return;
+	s->completed++;
 	v = &s->v[s->cur];
 	if (v->next.valid)
 		step_done(s, v);
 	v->next.valid = 0;
+}
+
+uint64_t sim_sched_completed(const struct sim_sched *s)
+{
+	return s->completed;
 }
 
 static void on_event(void *ctx, const struct sim_event *ev)

@@ -96,6 +96,13 @@ int sim_sched_run(struct sim_sched *s);
  */
 void sim_sched_complete_step(struct sim_sched *s);
 
+/*
+ * How many times sim_sched_complete_step() was called in this run: the
+ * executor calls it as each op of a vCPU returns, so it counts the ops
+ * the vCPUs finished (an op may count more than once).
+ */
+uint64_t sim_sched_completed(const struct sim_sched *s);
+
 /* From a step hook, an observer or a body: ends the run at the next switch point. */
 void sim_sched_stop(struct sim_sched *s);
 
@@ -135,9 +142,13 @@ extern const struct sim_sched_chooser sim_sched_first;
  * steps just after the release, which a preemption of 1 in 2^k seldom
  * hits. The window ends at a switch, or after that many decisions. A
  * vCPU so preempted is then held back (not picked while another vCPU can
- * run) for the next 2^j decisions, j uniform in 0..SIM_SCHED_RELEASE_HOLD_LOG,
- * so that the others may run whole critical sections in its gap, however
- * many steps they take, before it takes the lock again.
+ * run), so that the others may run whole critical sections in its gap,
+ * however many steps they take, before it takes the lock again: until
+ * another vCPU finishes an op (sim_sched_completed(); 1 in 2: a range
+ * update's gap needs the other's whole op in it, a check-then-act's gap
+ * the other's op but not its next one), until no other vCPU can run (1
+ * in 4), or for the next 2^j decisions, j uniform in
+ * 0..SIM_SCHED_RELEASE_HOLD_LOG (1 in 4).
  */
 #define SIM_SCHED_RELEASE_WINDOW	4u
 #define SIM_SCHED_RELEASE_HOLD_LOG	12u
@@ -148,6 +159,7 @@ struct sim_sched_prng {
 	unsigned int window;		/* decisions of it left */
 	int held;			/* the vCPU held back */
 	uint64_t hold;			/* decisions it is held back for */
+	uint64_t hold_ops;		/* or until sim_sched_completed() reaches this (0: no) */
 };
 void sim_sched_prng_init(struct sim_sched_prng *p, struct sim_sched_chooser *c, uint64_t seed);
 

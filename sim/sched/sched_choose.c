@@ -75,6 +75,8 @@ static unsigned int choose_prng(void *ctx, struct sim_sched *s, const unsigned i
 
 	if (!p->stay_bits || cur < 0)
 		return (unsigned int)(r % n);
+	if (p->hold_ops && s && sim_sched_completed(s) >= p->hold_ops)
+		p->hold = p->hold_ops = 0;	/* another vCPU finished an op */
 	if (p->hold) {
 		p->hold--;
 		held = index_of(enabled, n, (unsigned int)p->held);
@@ -101,9 +103,25 @@ static unsigned int choose_prng(void *ctx, struct sim_sched *s, const unsigned i
 	if (pick == at)
 		return at;	/* the only other one is held back */
 	if (in_window) {
-		/* Preempted in its window: held back 1 to 2^HOLD_LOG decisions, log-uniformly. */
+		/*
+		 * Preempted in its window: held back until another vCPU
+		 * finishes an op (1 in 2), until no other vCPU can run (1 in
+		 * 4), or for 1 to 2^HOLD_LOG decisions, log-uniformly (1 in 4).
+		 */
 		p->held = cur;
-		p->hold = 1ULL << ((r >> 16) % (SIM_SCHED_RELEASE_HOLD_LOG + 1));
+		p->hold = UINT64_MAX;
+		p->hold_ops = 0;
+		switch (r >> 62) {
+		case 0:
+			p->hold = 1ULL << ((r >> 16) % (SIM_SCHED_RELEASE_HOLD_LOG + 1));
+			break;
+		case 1:
+			break;
+		default:
+			if (s)
+				p->hold_ops = sim_sched_completed(s) + 1;
+			break;
+		}
 	}
 	p->window = 0;
 	return pick;

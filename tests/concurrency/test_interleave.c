@@ -569,7 +569,7 @@ static void prng_preempts_after_a_release(void)
 	struct sim_sched_chooser ch;
 
 	/* Top bits 7: a plain step is followed by a switch 1 time in 128. */
-	for (uint64_t seed = 1; seed <= 32; seed++) {
+	for (uint64_t seed = 1; seed <= 256; seed++) {
 		struct sim_sched *s = sim_sched_create();
 
 		CHECK(s != NULL);
@@ -598,6 +598,86 @@ static void prng_preempts_after_a_release(void)
 	CHECK(c.longest_run > 1000);
 }
 
+/*
+ * Two vCPUs, each one op: a few stores, a lock release (an atomic store),
+ * then a long critical section (5000 stores) and the op's end. A range
+ * update that drops its lock between pages races only if another vCPU
+ * runs its whole op in that gap: the preempted vCPU must stay off for the
+ * rest of the other's op, longer here than any hold of 2^j decisions
+ * (j <= SIM_SCHED_RELEASE_HOLD_LOG). Counts the runs where one vCPU's op
+ * ends between the other's release and its next step.
+ */
+static uint64_t gap_words[2][2];
+
+static void release_then_long_op(void *arg, unsigned int vcpu)
+{
+	(void)arg;
+	for (unsigned int k = 0; k < 50; k++) {
+		sim_event_access(&gap_words[vcpu][0], 8, true, 0);
+		gap_words[vcpu][0]++;
+	}
+	sim_event_atomic_before(&gap_words[vcpu][1], 8, SIM_EV_AT_STORE);
+	gap_words[vcpu][1]++;
+	for (unsigned int k = 0; k < 5000; k++) {
+		sim_event_access(&gap_words[vcpu][0], 8, true, 0);
+		gap_words[vcpu][0]++;
+	}
+	sim_sched_complete_step(sim_sched_current());
+}
+
+struct gap_count {
+	bool in_gap[2];			/* released, and not stepped since */
+	uint64_t completed;
+	bool hit;
+};
+
+static void count_ops_in_gaps(void *ctx, struct sim_sched *s, unsigned int vcpu)
+{
+	struct gap_count *c = ctx;
+	const struct sim_sched_access *a = sim_sched_last_access(s, vcpu);
+
+	if (sim_sched_completed(s) != c->completed) {
+		c->completed = sim_sched_completed(s);
+		if (c->in_gap[!vcpu])
+			c->hit = true;
+	}
+	c->in_gap[vcpu] = a->valid && a->kind == SIM_EV_ATOMIC &&
+			  (a->flags & SIM_EV_F_OP_MASK) == SIM_EV_AT_STORE;
+}
+
+static void prng_holds_a_preempted_vcpu_until_another_op_ends(void)
+{
+	unsigned int hits = 0, runs = 0;
+
+	for (uint64_t seed = 1; seed <= 70; seed++) {
+		struct sim_sched *s = sim_sched_create();
+		struct gap_count c = { 0 };
+		struct sim_sched_prng p;
+		struct sim_sched_chooser ch;
+
+		CHECK(s != NULL);
+		if (!s)
+			return;
+		/* Top bits 1 to 7: every preemption rate of the fuzz targets' seeds. */
+		sim_sched_prng_init(&p, &ch, ((1 + seed % 7) << 61) | seed);
+		CHECK_EQ(sim_sched_reset(s, 2), 0);
+		sim_sched_spawn(s, 0, release_then_long_op, NULL);
+		sim_sched_spawn(s, 1, release_then_long_op, NULL);
+		sim_sched_set_chooser(s, &ch);
+		sim_sched_set_step_hook(s, count_ops_in_gaps, &c);
+		sim_event_begin();
+		CHECK_EQ(sim_sched_run(s), SIM_SCHED_DONE);
+		sim_event_end();
+		CHECK_EQ(sim_sched_completed(s), 2);
+		sim_sched_destroy(s);
+		hits += c.hit;
+		runs++;
+	}
+	printf("# runs where one vCPU's whole op ran in the other's gap: %u of %u\n", hits, runs);
+	/* Held until the other's op ends 3 times in 4: most runs. */
+	CHECK(hits * 3 > runs);
+}
+
 int main(void)
 {
 	TEST(two_vcpus_churn_clean_over_seeds);
@@ -610,5 +690,6 @@ int main(void)
 	TEST(armed_count_survives_stopped_and_inherited_runs);
 	TEST(prng_seed_top_bits_set_the_preemption_rate);
 	TEST(prng_preempts_after_a_release);
+	TEST(prng_holds_a_preempted_vcpu_until_another_op_ends);
 	return tap_done();
 }
