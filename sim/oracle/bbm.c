@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 
 #include "physmem.h"
+#include "recycle.h"
 
 /* VMSAv8-64 stage-2 descriptors, 4 KiB granule (Arm ARM D8.3). */
 #define DESC_VALID	(1ULL << 0)
@@ -212,9 +213,7 @@ static struct table *table_add(struct sim_bbm *b, uint64_t pfn, uint64_t base, u
 
 	if (!pfn_tracked(b, pfn) || !words)
 		return NULL;
-	t = malloc(sizeof(*t));
-	if (!t)
-		abort();
+	t = sim_recycle_get(sizeof(*t));
 	*t = (struct table){ .pfn = pfn, .base = base, .vmid = vmid, .level = (uint8_t)level,
 			     .root = root };
 	memcpy(t->desc, words, sizeof(t->desc));
@@ -246,7 +245,7 @@ static void table_remove(struct sim_bbm *b, struct table *t)
 	b->free_slots[b->nr_free++] = s - 1;
 	if (t->pfn >= b->count_lo && t->pfn < b->count_hi)
 		b->counted--;
-	free(t);
+	sim_recycle_put(t, sizeof(*t));
 }
 
 static void link_table(struct sim_bbm *b, const struct sim_event *ev, uint64_t pfn,
@@ -836,7 +835,7 @@ void sim_bbm_destroy(struct sim_bbm *b)
 	while (b->nr_obs)
 		ob_discharge(b, b->nr_obs - 1);
 	for (unsigned int i = 0; i < b->nr_tables; i++)
-		free(b->tables[i]);
+		sim_recycle_put(b->tables[i], sizeof(*b->tables[i]));
 	free(b->tables);
 	free(b->free_slots);
 	free(b->obs);
