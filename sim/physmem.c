@@ -144,7 +144,7 @@ void sim_physmem_zero_sparse(void *p, uint64_t bytes)
  * in, or was dropped by MADV_DONTNEED: it reads as zero. Inside a probe
  * (sim_sparse_probe_begin), entries are read PAGEMAP_BATCH at a time and
  * the last batch of each of a few windows is kept, as a sweep walks a few
- * arrays side by side; outside one, each is read when asked.
+ * arrays side by side.
  */
 #define PAGEMAP_PRESENT		(1ULL << 63)
 #define PAGEMAP_SWAPPED		(1ULL << 62)
@@ -192,11 +192,8 @@ static int pagemap_entry(uint64_t vpn, uint64_t *entry)
 	struct pagemap_window *w;
 
 	pthread_once(&pagemap_once, pagemap_open);
-	if (pagemap_fd < 0)
+	if (pagemap_fd < 0 || !pagemap_probing || !first)
 		return -1;
-	if (!pagemap_probing || !first)
-		return pread(pagemap_fd, entry, sizeof(*entry), (off_t)(vpn * sizeof(*entry))) ==
-		       (ssize_t)sizeof(*entry) ? 0 : -1;
 	for (unsigned int i = 0; i < PAGEMAP_WINDOWS; i++) {
 		w = &pagemap_win[i];
 		if (w->first == first) {

@@ -238,13 +238,14 @@ void sim_physmem_zero_sparse(void *p, uint64_t bytes);
  * or all were dropped since: it reads as zero. Asked of the kernel, not
  * read: a sweep that reads untouched parts costs memory on a kernel that
  * allocates pages for read faults instead of mapping its zero page.
- * False when the kernel cannot tell (the caller reads).
+ * False when the kernel cannot tell or no probe is open (the caller reads).
  */
 bool sim_sparse_untouched(const void *p, uint64_t bytes);
 /*
- * Between these two the caller writes none of the mappings it asks about
- * (a sweep), so their pagemap is read in batches and kept; without them
- * every page asked about is one read of it.
+ * A probe: between these two the caller writes none of the mappings it
+ * asks about (a sweep), so their pagemap is read in batches and kept. A
+ * sweep of a small machine opens none: reading all of it costs less than
+ * asking.
  */
 void sim_sparse_probe_begin(void);
 void sim_sparse_probe_end(void);

@@ -432,6 +432,7 @@ void sim_vm_check_access(struct sim_vm_view *vs, unsigned int v, uint64_t ipa, b
  * byte sends the chunk through the checks page by page.
  */
 #define CHUNK 64
+#define SPARSE_PROBE_PFNS (1ULL << 18)
 
 /* @n is at most a page. Untouched parts of a sparse array are not read (sim_sparse_untouched). */
 static bool all_zero(const void *p, size_t n)
@@ -587,12 +588,18 @@ void sim_vm_check_full(struct sim_vm_view *vs)
 {
 	struct sweep sw = { .vs = vs };
 	struct sim_s2_visitor vis = { .table = sweep_table, .leaf = sweep_leaf, .ctx = &sw };
+	bool probe;
 
 	sw.maps = maps_buffer(vs->ideal->nr_pfns);
 	if (!sw.maps)
 		return;
-	/* The walks write only the leaf counts, which are first asked about after them. */
-	sim_sparse_probe_begin();
+	/*
+	 * Above 1 GiB of RAM, untouched parts are skipped unread; the walks
+	 * write only the leaf counts, which are first asked about after them.
+	 */
+	probe = vs->ideal->nr_pfns >= SPARSE_PROBE_PFNS;
+	if (probe)
+		sim_sparse_probe_begin();
 	for (unsigned int v = 0; v <= SIM_MAX_VM; v++) {
 		struct sim_s2_regs regs;
 
@@ -633,5 +640,6 @@ void sim_vm_check_full(struct sim_vm_view *vs)
 					(unsigned long long)pfn, p.map_count, sw.maps[i]);
 		}
 	}
-	sim_sparse_probe_end();
+	if (probe)
+		sim_sparse_probe_end();
 }
