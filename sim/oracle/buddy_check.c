@@ -84,7 +84,7 @@ static bool in_pool(const struct view *v, uint64_t pfn)
 
 static struct sim_buddy_meta meta(const struct view *v, uint64_t pfn)
 {
-	return v->c->meta(v->a, pfn);
+	return v->c->meta(v->c->meta_ctx, pfn);
 }
 
 /* A free head of order @order: what a buddy or a listed node must be. */
@@ -338,7 +338,7 @@ static void check_block(const struct view *v, uint64_t head, enum depth depth)
 		 * otherwise read every entry of the block, one call each.
 		 */
 		if (!((i - 1) % META_RUN) && v->c->tails_run &&
-		    v->c->tails_run(v->a, head + i, min_u64(META_RUN, nr - i))) {
+		    v->c->tails_run(v->c->meta_ctx, head + i, min_u64(META_RUN, nr - i))) {
 			i += min_u64(META_RUN, nr - i) - 1;
 			continue;
 		}
@@ -522,7 +522,7 @@ static void check_untouched_meta(const struct view *v)
 	for (uint64_t pfn = v->ustart; pfn < v->uend; pfn += META_RUN) {
 		uint64_t n = min_u64(META_RUN, v->uend - pfn);
 
-		if (v->c->tails_run && v->c->tails_run(v->a, pfn, n))
+		if (v->c->tails_run && v->c->tails_run(v->c->meta_ctx, pfn, n))
 			continue;
 		for (uint64_t i = pfn; i < pfn + n; i++) {
 			struct sim_buddy_meta t = meta(v, i);
@@ -644,12 +644,12 @@ unsigned int sim_buddy_expected_max_order(uint64_t nr_pages)
 	return order;
 }
 
-/* struct hvmm_page, as the layout unit decodes it. */
-static struct sim_buddy_meta hvmm_meta(const struct sim_allocator *a, uint64_t pfn)
+/* struct hvmm_page's buddy fields, read in place where the layout unit says they are. */
+static struct sim_buddy_meta hvmm_meta(const void *map, uint64_t pfn)
 {
 	struct sim_buddy_meta m = { 0 };
 
-	m.valid = sim_mm_page_block(a->vmemmap, pfn, &m.order, &m.refcount);
+	m.valid = sim_mm_block_read(map, pfn, &m.order, &m.refcount);
 	m.head = m.valid && m.order != SIM_MM_NO_ORDER;
 	return m;
 }
@@ -665,24 +665,48 @@ static uint64_t hvmm_node_pa(const struct sim_allocator *a, const void *node)
 	return sim_physmem_host_to_pa(a->pm, node);
 }
 
-/* Entries as mm/ boots them are tails with refcount 0: compared as bytes; else field by field. */
-static bool hvmm_tails_run(const struct sim_allocator *a, uint64_t pfn, uint64_t nr)
+/*
+ * Entries all zero are tails with refcount 0 if a zero order byte means no
+ * order (mm/ boots on zeroed metadata): compared as bytes; else entry by
+ * entry.
+ */
+static bool hvmm_tails_run(const void *ctx, uint64_t pfn, uint64_t nr)
 {
-	return sim_mm_pages_boot(a->vmemmap, pfn, nr) || sim_mm_pages_free_tails(a->vmemmap, pfn, nr);
+	const struct sim_mm_block_map *map = ctx;
+	const struct sim_mm_block_entry *e;
+	const uint8_t *bytes;
+
+	if (!nr)
+		return true;
+	if (pfn - map->start_pfn >= map->nr || nr > map->nr - (pfn - map->start_pfn))
+		return false;
+	e = &map->entries[pfn - map->start_pfn];
+	bytes = (const uint8_t *)e;
+	if (map->order_of[0] == SIM_MM_NO_ORDER && !bytes[0] &&
+	    !memcmp(bytes, bytes + 1, nr * sizeof(*e) - 1))
+		return true;
+	for (uint64_t i = 0; i < nr; i++)
+		if (map->order_of[e[i].order_byte] != SIM_MM_NO_ORDER || e[i].refcount)
+			return false;
+	return true;
 }
 
 /*
  * mm/'s pool keeps every list 0..HVMM_BUDDY_MAX_ORDER whatever its size,
  * accepts blocks from outside its range (pKVM's put of foreign memory),
  * and lists its maximal blocks only as it needs them (its untouched range).
+ * Its entries are read through @map, which must outlive the check.
  */
-static void hvmm_contract(struct sim_buddy_contract *c, const struct sim_allocator *a)
+static void hvmm_contract(struct sim_buddy_contract *c, struct sim_mm_block_map *map,
+			  const struct sim_allocator *a)
 {
+	sim_mm_block_map(a->vmemmap, map);
 	*c = (struct sim_buddy_contract){
 		.lists = (const struct sim_buddy_node *)sim_mm_pool_free_lists(a->priv),
 		.nr_lists = SIM_MM_BUDDY_MAX_ORDER + 1,
 		.meta = hvmm_meta,
 		.tails_run = hvmm_tails_run,
+		.meta_ctx = map,
 		.node_pa = hvmm_node_pa,
 		.outside_blocks = true,
 	};
@@ -693,8 +717,9 @@ void sim_buddy_check_touched(struct sim_allocator *a, const struct sim_alloc_sha
 			     struct sim_report *r, uint64_t pfn, uint64_t nr)
 {
 	struct sim_buddy_contract c;
+	struct sim_mm_block_map map;
 
-	hvmm_contract(&c, a);
+	hvmm_contract(&c, &map, a);
 	sim_buddy_struct_touched(&c, a, shadow, r, pfn, nr);
 }
 
@@ -702,7 +727,8 @@ void sim_buddy_check_full(struct sim_allocator *a, const struct sim_alloc_shadow
 			  struct sim_report *r)
 {
 	struct sim_buddy_contract c;
+	struct sim_mm_block_map map;
 
-	hvmm_contract(&c, a);
+	hvmm_contract(&c, &map, a);
 	sim_buddy_struct_full(&c, a, shadow, r);
 }

@@ -42,13 +42,17 @@ struct sim_buddy_contract {
 	/* The pool's free-list heads in place, order 0 first, and how many it keeps. */
 	const struct sim_buddy_node *lists;
 	unsigned int nr_lists;
-	/* The vmemmap entry of @pfn: the layout, the no-order value and the refcount width. */
-	struct sim_buddy_meta (*meta)(const struct sim_allocator *a, uint64_t pfn);
+	/*
+	 * The vmemmap entry of @pfn: the layout, the no-order value and the
+	 * refcount width. @meta_ctx is the contract's own (where its entries lie).
+	 */
+	struct sim_buddy_meta (*meta)(const void *meta_ctx, uint64_t pfn);
 	/*
 	 * Optional fast path: true only if every entry of [pfn, pfn + nr) is a
 	 * tail with refcount 0 (false: ask meta() entry by entry).
 	 */
-	bool (*tails_run)(const struct sim_allocator *a, uint64_t pfn, uint64_t nr);
+	bool (*tails_run)(const void *meta_ctx, uint64_t pfn, uint64_t nr);
+	const void *meta_ctx;
 	/* The physical address a list pointer stands for, or UINT64_MAX if none. */
 	uint64_t (*node_pa)(const struct sim_allocator *a, const void *node);
 	/*

@@ -22,8 +22,9 @@ unsigned int sim_lkp_expected_lists(uint64_t nr_pages)
 }
 
 /* struct hyp_page: a 16-bit refcount and a 16-bit order, HYP_NO_ORDER for none. */
-static struct sim_buddy_meta lkp_meta(const struct sim_allocator *a, uint64_t pfn)
+static struct sim_buddy_meta lkp_meta(const void *ctx, uint64_t pfn)
 {
+	const struct sim_allocator *a = ctx;
 	const struct lkp_state *s = a->priv;
 	const struct lkp_page *p;
 
@@ -74,6 +75,7 @@ static bool lkp_contract(struct sim_buddy_contract *c, struct sim_allocator *a, 
 		.lists = (const struct sim_buddy_node *)(const void *)pool->free_area,
 		.nr_lists = lists,
 		.meta = lkp_meta,
+		.meta_ctx = a,
 		.node_pa = lkp_node_pa,
 		.outside_blocks = false,
 	};

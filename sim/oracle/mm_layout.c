@@ -9,6 +9,7 @@
  */
 #include "oracle/mm_layout.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -119,16 +120,37 @@ struct sim_mm_page sim_mm_page(const struct sim_vmemmap *v, uint64_t pfn)
 	return out;
 }
 
-bool sim_mm_page_block(const struct sim_vmemmap *v, uint64_t pfn, unsigned int *order,
-		       uint32_t *refcount)
-{
-	const struct hvmm_page *p = sim_vmemmap_page(v, pfn);
+/* The buddy's fields, read in place (struct sim_mm_block_map). */
+_Static_assert(sizeof(struct sim_mm_block_entry) == sizeof(struct hvmm_page) &&
+	       _Alignof(struct sim_mm_block_entry) <= _Alignof(struct hvmm_page) &&
+	       SAME_FIELD(struct sim_mm_block_entry, refcount, struct hvmm_page, refcount) &&
+	       SAME_FIELD(struct sim_mm_block_entry, order_byte, struct hvmm_page, order_plus1),
+	       "vmemmap entry");
 
-	if (!p)
-		return false;
-	*order = hvmm_page_is_head(p) ? hvmm_page_order(p) : SIM_MM_NO_ORDER;
-	*refcount = p->refcount;
-	return true;
+static uint8_t block_order_of[256];
+static pthread_once_t block_order_once = PTHREAD_ONCE_INIT;
+
+/* What each value of the order byte means, as mm/'s accessors read it. */
+static void block_order_init(void)
+{
+	for (unsigned int b = 0; b < 256; b++) {
+		struct hvmm_page p = { .order_plus1 = (u8)b };
+		unsigned int order = hvmm_page_order(&p);
+
+		if (!hvmm_page_is_head(&p))
+			block_order_of[b] = SIM_MM_NO_ORDER;
+		else	/* a head of order 0xff stays a head: an order out of any pool's range */
+			block_order_of[b] = (uint8_t)(order < SIM_MM_NO_ORDER ? order : SIM_MM_NO_ORDER - 1);
+	}
+}
+
+void sim_mm_block_map(const struct sim_vmemmap *v, struct sim_mm_block_map *out)
+{
+	pthread_once(&block_order_once, block_order_init);
+	*out = (struct sim_mm_block_map){
+		.entries = (const struct sim_mm_block_entry *)v->pages, .start_pfn = v->start_pfn,
+		.nr = v->pages ? v->end_pfn - v->start_pfn : 0, .order_of = block_order_of,
+	};
 }
 
 /*
@@ -156,20 +178,6 @@ bool sim_mm_pages_boot(const struct sim_vmemmap *v, uint64_t pfn, uint64_t nr)
 		return sim_sparse_untouched(p, bytes) || !memcmp(p, zeros, bytes);
 	for (uint64_t i = 0; i < nr; i++)
 		if (!boot_entry(&p[i]))
-			return false;
-	return true;
-}
-
-bool sim_mm_pages_free_tails(const struct sim_vmemmap *v, uint64_t pfn, uint64_t nr)
-{
-	const struct hvmm_page *p = sim_vmemmap_page(v, pfn);
-
-	if (!nr)
-		return true;
-	if (!p || !sim_vmemmap_page(v, pfn + nr - 1))
-		return false;
-	for (uint64_t i = 0; i < nr; i++)
-		if (hvmm_page_is_head(&p[i]) || p[i].refcount)
 			return false;
 	return true;
 }

@@ -13,7 +13,7 @@
  * more: it copies fields and maps mm/'s encodings onto the ones below,
  * and checks at build time that the structures the oracles walk in place
  * (list nodes, bitmap nodes, the kernel's pool) have the shape declared
- * here. It decides nothing; the oracles judge with their own encodings,
+ * here (the vmemmap's buddy fields too, struct sim_mm_block_entry). It decides nothing; the oracles judge with their own encodings,
  * so an mm/ built with other values for its states, types, owner ids and
  * metadata bytes (tests/layout) is judged the same.
  *
@@ -111,24 +111,50 @@ struct sim_mm_page {
 /* The entry of @pfn in the oracles' terms; .valid false outside the map. */
 struct sim_mm_page sim_mm_page(const struct sim_vmemmap *v, uint64_t pfn);
 /*
- * Only the buddy's fields of that entry (its order, SIM_MM_NO_ORDER for
- * none, and refcount), for the checker that reads every page of a pool at
- * a sweep; false outside the map.
+ * The buddy's two fields of every entry, read in place: an entry as mm/
+ * lays it out (the layout unit checks the shape at build time), and the
+ * order each value of its order byte stands for (SIM_MM_NO_ORDER: a
+ * tail), a table the layout unit fills by asking mm/'s own accessors about
+ * every value once (sim_mm_block_map). The buddy checker, which reads
+ * dozens of entries an op, reads each with sim_mm_block_read(): a bounds
+ * test and three loads instead of a call into the layout unit.
  */
-bool sim_mm_page_block(const struct sim_vmemmap *v, uint64_t pfn, unsigned int *order,
-		       uint32_t *refcount);
+#define SIM_MM_PAGE_BYTES	16	/* sizeof(struct hvmm_page) */
+
+struct sim_mm_block_entry {
+	uint16_t refcount;
+	uint8_t order_byte;		/* mm/'s encoding: decoded through order_of[] */
+	uint8_t other[SIM_MM_PAGE_BYTES - 3];
+};
+
+struct sim_mm_block_map {
+	const struct sim_mm_block_entry *entries;	/* the entry of start_pfn */
+	uint64_t start_pfn, nr;				/* nr 0: no map */
+	const uint8_t *order_of;			/* [256] */
+};
+
+void sim_mm_block_map(const struct sim_vmemmap *v, struct sim_mm_block_map *out);
+
+/* The order (SIM_MM_NO_ORDER for none) and refcount of @pfn's entry; false outside the map. */
+static inline bool sim_mm_block_read(const struct sim_mm_block_map *m, uint64_t pfn,
+				     unsigned int *order, uint32_t *refcount)
+{
+	const struct sim_mm_block_entry *e;
+
+	if (pfn - m->start_pfn >= m->nr)
+		return false;
+	e = &m->entries[pfn - m->start_pfn];
+	*order = m->order_of[e->order_byte];
+	*refcount = e->refcount;
+	return true;
+}
+
 /*
  * True if every entry of [pfn, pfn + nr) is as mm/ boots it: a host-owned
  * data page, in no block, unreferenced and unmapped. A fast path: the
  * sweeps skip such runs instead of reading them entry by entry.
  */
 bool sim_mm_pages_boot(const struct sim_vmemmap *v, uint64_t pfn, uint64_t nr);
-/*
- * True if every entry of [pfn, pfn + nr) is in the map, a tail (no order)
- * and unreferenced: what the buddy checker asks of a block's tails and of
- * the untouched range, read in one loop instead of an entry at a time.
- */
-bool sim_mm_pages_free_tails(const struct sim_vmemmap *v, uint64_t pfn, uint64_t nr);
 /* The span of the map: [*start, *end). */
 void sim_mm_vmemmap_span(const struct sim_vmemmap *v, uint64_t *start, uint64_t *end);
 
