@@ -113,14 +113,40 @@ static void *map_noreserve(uint64_t bytes)
 #define DIRTY_MAPS	4
 
 #define SPARSE_HUGE_MAX	(256ULL << 20)
+/*
+ * From 1 MiB up, a map is 2 MiB-aligned and a whole number of huge pages
+ * long: its last part, or all of it, is otherwise left on small pages
+ * (a 3 MiB shadow of a 1 GiB machine took 257 faults of 4 KiB where it
+ * now takes two huge ones), and one small fault costs what zeroing 30 to
+ * 40 KiB does. Smaller maps stay as they are: a run may touch a page or
+ * two of them.
+ */
+#define SPARSE_HUGE_MIN	(1ULL << 20)
+#define HUGE_BYTES	(2ULL << 20)
+
+static uint64_t sparse_bytes(uint64_t bytes)
+{
+	if (bytes >= SPARSE_HUGE_MIN && bytes <= SPARSE_HUGE_MAX)
+		return (bytes + HUGE_BYTES - 1) & ~(HUGE_BYTES - 1);
+	return bytes ? bytes : 1;
+}
 
 void *sim_map_sparse(uint64_t bytes)
 {
-	void *p = map_noreserve(bytes ? bytes : 1);
+	uint64_t len = sparse_bytes(bytes);
+	uint8_t *p, *a;
 
-	if (p && bytes <= SPARSE_HUGE_MAX)
-		madvise(p, bytes ? bytes : 1, MADV_HUGEPAGE);
-	return p;
+	if (len < SPARSE_HUGE_MIN || len > SPARSE_HUGE_MAX)
+		return map_noreserve(len);
+	p = map_noreserve(len + HUGE_BYTES);
+	if (!p)
+		return NULL;
+	a = (uint8_t *)(((uintptr_t)p + HUGE_BYTES - 1) & ~(uintptr_t)(HUGE_BYTES - 1));
+	if (a > p)
+		munmap(p, (size_t)(a - p));
+	munmap(a + len, (size_t)(p + HUGE_BYTES - a));
+	madvise(a, len, MADV_HUGEPAGE);
+	return a;
 }
 
 void sim_physmem_zero_sparse(void *p, uint64_t bytes)
@@ -227,7 +253,7 @@ bool sim_sparse_untouched(const void *p, uint64_t bytes)
 void sim_unmap_sparse(void *p, uint64_t bytes)
 {
 	if (p)
-		munmap(p, bytes ? bytes : 1);
+		munmap(p, sparse_bytes(bytes));
 }
 
 int sim_physmem_map(struct sim_physmem *pm, char *err, size_t errlen)
@@ -294,7 +320,7 @@ void sim_physmem_destroy(struct sim_physmem *pm)
 		if (pm->regions[i].host)
 			munmap(pm->regions[i].host, pm->regions[i].size);
 	if (pm->dirty)
-		munmap(pm->dirty, DIRTY_MAPS * pm->dirty_words * sizeof(uint64_t));
+		sim_unmap_sparse(pm->dirty, DIRTY_MAPS * pm->dirty_words * sizeof(uint64_t));
 	memset(pm, 0, sizeof(*pm));
 }
 

@@ -224,10 +224,11 @@ void sim_physmem_hint_huge(const struct sim_physmem *pm, uint64_t pfn, uint64_t 
 /*
  * A zeroed anonymous mapping of @bytes for a shadow or a table indexed by
  * PFN (NORESERVE: only touched pages cost), with transparent huge pages
- * asked for up to 256 MiB: where a run writes, it writes near what it
- * wrote before. A sweep asks sim_sparse_untouched() before reading
- * parts nobody may have written. NULL on failure;
- * sim_unmap_sparse frees.
+ * asked for up to 256 MiB (from 1 MiB on, 2 MiB-aligned and rounded up to
+ * whole huge pages): where a run writes, it writes near what it wrote
+ * before. A sweep asks sim_sparse_untouched() before reading parts
+ * nobody may have written. NULL on failure; sim_unmap_sparse frees (not
+ * munmap: the mapping may be longer).
  */
 void *sim_map_sparse(uint64_t bytes);
 void sim_unmap_sparse(void *p, uint64_t bytes);

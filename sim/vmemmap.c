@@ -37,7 +37,7 @@ void sim_vmemmap_install(const struct sim_vmemmap *v)
 void sim_vmemmap_destroy(struct sim_vmemmap *v)
 {
 	if (v->pages)
-		munmap(v->pages, v->bytes);
+		sim_unmap_sparse(v->pages, v->bytes);
 	memset(v, 0, sizeof(*v));
 }
 

@@ -53,9 +53,9 @@ int sim_alloc_shadow_init_cap(struct sim_alloc_shadow *s, uint64_t base_pfn, uin
 void sim_alloc_shadow_fini(struct sim_alloc_shadow *s)
 {
 	if (s->state)
-		munmap(s->state, s->cap_pages ? s->cap_pages : 1);
+		sim_unmap_sparse(s->state, s->cap_pages);
 	if (s->free_bits)
-		munmap(s->free_bits, bits_bytes(s->cap_pages));
+		sim_unmap_sparse(s->free_bits, bits_bytes(s->cap_pages));
 	memset(s, 0, sizeof(*s));
 }
 

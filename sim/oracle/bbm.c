@@ -842,7 +842,7 @@ void sim_bbm_destroy(struct sim_bbm *b)
 	free(b->cleaned);
 	free(b->was_valid);
 	free(b->written);
-	munmap(b->slot_of, b->slot_bytes);
+	sim_unmap_sparse(b->slot_of, b->slot_bytes);
 	free(b);
 }
 

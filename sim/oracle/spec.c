@@ -85,7 +85,7 @@ void sim_spec_fini(struct sim_spec *s)
 			spare.pages = s->pages;
 			spare.bytes = bytes;
 		} else {
-			munmap(s->pages, bytes ? bytes : 1);
+			sim_unmap_sparse(s->pages, bytes);
 		}
 	}
 	memset(s, 0, sizeof(*s));
