@@ -120,20 +120,22 @@ struct sim_mm_page sim_mm_page(const struct sim_vmemmap *v, uint64_t pfn)
 	return out;
 }
 
-/* The buddy's fields, read in place (struct sim_mm_block_map). */
+/* Fields read in place (struct sim_mm_block_map). */
 _Static_assert(sizeof(struct sim_mm_block_entry) == sizeof(struct hvmm_page) &&
 	       _Alignof(struct sim_mm_block_entry) <= _Alignof(struct hvmm_page) &&
 	       SAME_FIELD(struct sim_mm_block_entry, refcount, struct hvmm_page, refcount) &&
-	       SAME_FIELD(struct sim_mm_block_entry, order_byte, struct hvmm_page, order_plus1),
+	       SAME_FIELD(struct sim_mm_block_entry, order_byte, struct hvmm_page, order_plus1) &&
+	       SAME_FIELD(struct sim_mm_block_entry, type_byte, struct hvmm_page, type),
 	       "vmemmap entry");
 
-static uint8_t block_order_of[256];
+static uint8_t block_order_of[256], block_type_of[256];
 static pthread_once_t block_order_once = PTHREAD_ONCE_INIT;
 
-/* What each value of the order byte means, as mm/'s accessors read it. */
+/* What each value of the order and type bytes means, as mm/ reads them. */
 static void block_order_init(void)
 {
 	for (unsigned int b = 0; b < 256; b++) {
+		block_type_of[b] = (uint8_t)type_of(b);
 		struct hvmm_page p = { .order_plus1 = (u8)b };
 		unsigned int order = hvmm_page_order(&p);
 
@@ -150,6 +152,7 @@ void sim_mm_block_map(const struct sim_vmemmap *v, struct sim_mm_block_map *out)
 	*out = (struct sim_mm_block_map){
 		.entries = (const struct sim_mm_block_entry *)v->pages, .start_pfn = v->start_pfn,
 		.nr = v->pages ? v->end_pfn - v->start_pfn : 0, .order_of = block_order_of,
+		.type_of = block_type_of,
 	};
 }
 

@@ -12,10 +12,11 @@
  * file built with mm/'s include path. It is a translation table and no
  * more: it copies fields and maps mm/'s encodings onto the ones below,
  * and checks at build time that the structures the oracles walk in place
- * (list nodes, bitmap nodes, the kernel's pool) have the shape declared
- * here (the vmemmap's buddy fields too, struct sim_mm_block_entry). It decides nothing; the oracles judge with their own encodings,
- * so an mm/ built with other values for its states, types, owner ids and
- * metadata bytes (tests/layout) is judged the same.
+ * (list nodes, bitmap nodes, the kernel's pool, a vmemmap entry's
+ * refcount, order and type) have the shape declared here. It decides
+ * nothing; the oracles judge with their own encodings, so an mm/ built
+ * with other values for its states, types, owner ids and metadata bytes
+ * (tests/layout) is judged the same.
  *
  * What is read, field by field, and why:
  *
@@ -111,26 +112,31 @@ struct sim_mm_page {
 /* The entry of @pfn in the oracles' terms; .valid false outside the map. */
 struct sim_mm_page sim_mm_page(const struct sim_vmemmap *v, uint64_t pfn);
 /*
- * The buddy's two fields of every entry, read in place: an entry as mm/
- * lays it out (the layout unit checks the shape at build time), and the
- * order each value of its order byte stands for (SIM_MM_NO_ORDER: a
- * tail), a table the layout unit fills by asking mm/'s own accessors about
- * every value once (sim_mm_block_map). The buddy checker, which reads
- * dozens of entries an op, reads each with sim_mm_block_read(): a bounds
- * test and three loads instead of a call into the layout unit.
+ * The fields of every entry the checkers read most, in place: an entry as
+ * mm/ lays out its refcount, order byte and type byte (the layout unit
+ * checks the shape at build time), and what each value of those bytes
+ * stands for: an order, SIM_MM_NO_ORDER for a tail; an enum sim_mm_type.
+ * The layout unit fills both tables by asking mm/'s own accessors and
+ * encodings about every value once (sim_mm_block_map). The buddy checker,
+ * which reads dozens of entries an op, and the TLB's check of the tables
+ * its entries were walked through read an entry with a bounds test and a
+ * few loads (sim_mm_block_read, sim_mm_type_read) instead of a call into
+ * the layout unit.
  */
 #define SIM_MM_PAGE_BYTES	16	/* sizeof(struct hvmm_page) */
 
 struct sim_mm_block_entry {
 	uint16_t refcount;
 	uint8_t order_byte;		/* mm/'s encoding: decoded through order_of[] */
-	uint8_t other[SIM_MM_PAGE_BYTES - 3];
+	uint8_t type_byte;		/* mm/'s encoding: decoded through type_of[] */
+	uint8_t other[SIM_MM_PAGE_BYTES - 4];
 };
 
 struct sim_mm_block_map {
 	const struct sim_mm_block_entry *entries;	/* the entry of start_pfn */
 	uint64_t start_pfn, nr;				/* nr 0: no map */
 	const uint8_t *order_of;			/* [256] */
+	const uint8_t *type_of;				/* [256]: enum sim_mm_type */
 };
 
 void sim_mm_block_map(const struct sim_vmemmap *v, struct sim_mm_block_map *out);
@@ -145,6 +151,20 @@ static inline bool sim_mm_block_read(const struct sim_mm_block_map *m, uint64_t 
 		return false;
 	e = &m->entries[pfn - m->start_pfn];
 	*order = m->order_of[e->order_byte];
+	*refcount = e->refcount;
+	return true;
+}
+
+/* The type and refcount of @pfn's entry; false outside the map. */
+static inline bool sim_mm_type_read(const struct sim_mm_block_map *m, uint64_t pfn,
+				    enum sim_mm_type *type, uint32_t *refcount)
+{
+	const struct sim_mm_block_entry *e;
+
+	if (pfn - m->start_pfn >= m->nr)
+		return false;
+	e = &m->entries[pfn - m->start_pfn];
+	*type = (enum sim_mm_type)m->type_of[e->type_byte];
 	*refcount = e->refcount;
 	return true;
 }

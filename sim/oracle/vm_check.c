@@ -273,6 +273,9 @@ void sim_vm_check_vmid_gone(struct sim_vm_view *vs, uint16_t vmid)
  */
 static void check_tlb_tables(struct sim_vm_view *vs)
 {
+	struct sim_mm_block_map map;
+
+	sim_mm_block_map(vs->vmemmap, &map);
 	for (unsigned int c = 0; c < vs->nr_cpus; c++) {
 		const struct sim_tlb *tlb = &vs->tlbs[c];
 
@@ -281,13 +284,16 @@ static void check_tlb_tables(struct sim_vm_view *vs)
 
 			for (unsigned int l = 0; e->valid && l < e->nr_tables; l++) {
 				uint64_t pfn = e->tables[l] / PAGE;
-				struct sim_mm_page pm = sim_mm_page(vs->vmemmap, pfn), *p = &pm;
+				struct sim_mm_page pm, *p = &pm;
+				enum sim_mm_type type;
+				uint32_t refcount;
 				char tb[48];
 
-				if (!p->valid)
+				/* Read in place; the whole entry only to report it. */
+				if (!sim_mm_type_read(&map, pfn, &type, &refcount) ||
+				    (type == T_PGTABLE && refcount))
 					continue;
-				if (p->type == T_PGTABLE && p->refcount)
-					continue;
+				pm = sim_mm_page(vs->vmemmap, pfn);
 				sim_report_violation(vs->report, SIM_ORACLE_TLB,
 					"cpu%u TLB entry VMID %u ipa 0x%llx (pa 0x%llx) was walked through "
 					"the level-%u table at pa 0x%llx, which was freed (type %s, "
