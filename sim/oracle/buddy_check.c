@@ -517,6 +517,8 @@ static uint64_t next_dirty(const struct sim_physmem *pm, uint64_t pfn, uint64_t 
 }
 
 /* Every vmemmap entry of the untouched range is a tail with refcount 0. */
+#define SPARSE_PROBE_PAGES (1ULL << 18)
+
 static void check_untouched_meta(const struct view *v)
 {
 	for (uint64_t pfn = v->ustart; pfn < v->uend; pfn += META_RUN) {
@@ -547,7 +549,18 @@ static void check_untouched_meta(const struct view *v)
  */
 static void check_untouched(const struct view *v)
 {
+	/*
+	 * A pool spanning a terabyte has gigabytes of metadata nobody wrote:
+	 * ask which of it was touched rather than read it all (nothing is
+	 * written during a sweep).
+	 */
+	bool probe = v->uend - v->ustart >= SPARSE_PROBE_PAGES;
+
+	if (probe)
+		sim_sparse_probe_begin();
 	check_untouched_meta(v);
+	if (probe)
+		sim_sparse_probe_end();
 	if (!sim_alloc_shadow_all_free(v->shadow, v->ustart, v->uend - v->ustart)) {
 		for (uint64_t i = v->ustart; i < v->uend; i++) {
 			if (sim_alloc_shadow_get(v->shadow, i) != SIM_SHADOW_FREE) {
@@ -667,8 +680,8 @@ static uint64_t hvmm_node_pa(const struct sim_allocator *a, const void *node)
 
 /*
  * Entries all zero are tails with refcount 0 if a zero order byte means no
- * order (mm/ boots on zeroed metadata): compared as bytes; else entry by
- * entry.
+ * order (mm/ boots on zeroed metadata): never touched (sim_sparse_untouched,
+ * inside a probe) or compared as bytes; else entry by entry.
  */
 static bool hvmm_tails_run(const void *ctx, uint64_t pfn, uint64_t nr)
 {
@@ -682,8 +695,9 @@ static bool hvmm_tails_run(const void *ctx, uint64_t pfn, uint64_t nr)
 		return false;
 	e = &map->entries[pfn - map->start_pfn];
 	bytes = (const uint8_t *)e;
-	if (map->order_of[0] == SIM_MM_NO_ORDER && !bytes[0] &&
-	    !memcmp(bytes, bytes + 1, nr * sizeof(*e) - 1))
+	if (map->order_of[0] == SIM_MM_NO_ORDER &&
+	    (sim_sparse_untouched(bytes, nr * sizeof(*e)) ||
+	     (!bytes[0] && !memcmp(bytes, bytes + 1, nr * sizeof(*e) - 1))))
 		return true;
 	for (uint64_t i = 0; i < nr; i++)
 		if (map->order_of[e[i].order_byte] != SIM_MM_NO_ORDER || e[i].refcount)
