@@ -562,6 +562,21 @@ static void count_switches(void *ctx, struct sim_sched *s, unsigned int vcpu)
 		c->since = 0;
 }
 
+/* Two vCPUs both running @body to the end under the PRNG chooser seeded with @seed. */
+static void run_two_prng(struct sim_sched *s, struct sim_sched_prng *p, struct sim_sched_chooser *ch,
+			 uint64_t seed, sim_sched_body_fn body, sim_sched_step_fn hook, void *ctx)
+{
+	sim_sched_prng_init(p, ch, seed);
+	CHECK_EQ(sim_sched_reset(s, 2), 0);
+	sim_sched_spawn(s, 0, body, NULL);
+	sim_sched_spawn(s, 1, body, NULL);
+	sim_sched_set_chooser(s, ch);
+	sim_sched_set_step_hook(s, hook, ctx);
+	sim_event_begin();
+	CHECK_EQ(sim_sched_run(s), SIM_SCHED_DONE);
+	sim_event_end();
+}
+
 static void prng_preempts_after_a_release(void)
 {
 	struct sim_sched_prng p;
@@ -577,15 +592,7 @@ static void prng_preempts_after_a_release(void)
 			return;
 		c.prev = -1;
 		c.since = SIM_SCHED_RELEASE_WINDOW + 1;
-		sim_sched_prng_init(&p, &ch, (7ULL << 61) | seed);
-		CHECK_EQ(sim_sched_reset(s, 2), 0);
-		sim_sched_spawn(s, 0, stores_then_release, NULL);
-		sim_sched_spawn(s, 1, stores_then_release, NULL);
-		sim_sched_set_chooser(s, &ch);
-		sim_sched_set_step_hook(s, count_switches, &c);
-		sim_event_begin();
-		CHECK_EQ(sim_sched_run(s), SIM_SCHED_DONE);
-		sim_event_end();
+		run_two_prng(s, &p, &ch, (7ULL << 61) | seed, stores_then_release, count_switches, &c);
 		sim_sched_destroy(s);
 	}
 	printf("# switches after %u releases: %u; after %u plain steps: %u; longest run %u steps\n",
@@ -659,15 +666,8 @@ static void prng_holds_a_preempted_vcpu_until_another_op_ends(void)
 		if (!s)
 			return;
 		/* Top bits 1 to 7: every preemption rate of the fuzz targets' seeds. */
-		sim_sched_prng_init(&p, &ch, ((1 + seed % 7) << 61) | seed);
-		CHECK_EQ(sim_sched_reset(s, 2), 0);
-		sim_sched_spawn(s, 0, release_then_long_op, NULL);
-		sim_sched_spawn(s, 1, release_then_long_op, NULL);
-		sim_sched_set_chooser(s, &ch);
-		sim_sched_set_step_hook(s, count_ops_in_gaps, &c);
-		sim_event_begin();
-		CHECK_EQ(sim_sched_run(s), SIM_SCHED_DONE);
-		sim_event_end();
+		run_two_prng(s, &p, &ch, ((1 + seed % 7) << 61) | seed, release_then_long_op,
+			     count_ops_in_gaps, &c);
 		CHECK_EQ(sim_sched_completed(s), 2);
 		sim_sched_destroy(s);
 		hits += c.hit;
