@@ -450,6 +450,7 @@ struct sweep {
 	struct sim_vm_view *vs;
 	unsigned int v;
 	uint32_t *maps;		/* recount of guest leaves per pfn */
+	uint64_t maps_lo, maps_hi;	/* the indices of maps written: zero outside */
 };
 
 static void sweep_table(void *ctx, uint64_t pa, int level, unsigned int nonzero)
@@ -530,7 +531,13 @@ static void sweep_leaf(void *ctx, uint64_t ipa, int level, uint64_t desc)
 				(unsigned long long)(ipa + off), (unsigned long long)(pa + off),
 				type_name(p, tb, sizeof(tb)));
 		if (sw->v) {
-			sw->maps[pfn - vs->ideal->base_pfn]++;
+			uint64_t i = pfn - vs->ideal->base_pfn;
+
+			sw->maps[i]++;
+			if (i < sw->maps_lo)
+				sw->maps_lo = i;
+			if (i >= sw->maps_hi)
+				sw->maps_hi = i + 1;
 			if (!(p->owner == SIM_MM_OWNER_GUEST && p->vmid == vs->g[sw->v].vmid) &&
 			    !(p->owner == SIM_MM_OWNER_HOST && p->state == SIM_MM_SHARED_OWNED))
 				sim_report_violation(vs->report, SIM_ORACLE_OWNERSHIP,
@@ -561,19 +568,35 @@ static void check_contents(struct sim_vm_view *vs, unsigned int v)
 	}
 }
 
-static bool pristine(const struct sim_vm_view *vs, const uint32_t *maps, uint64_t i,
+/* Whether [i, i + n) misses the span [lo, hi) written, outside which an array is zero. */
+static bool outside(uint64_t i, uint64_t n, uint64_t lo, uint64_t hi)
+{
+	return lo >= hi || i + n <= lo || i >= hi;
+}
+
+/*
+ * The model's array and the leaf counts are zero outside the indices
+ * written (the model keeps that span, the sweep its own): only a chunk
+ * inside one is read, so a sweep reads them where the run went.
+ */
+static bool pristine(const struct sim_vm_view *vs, const struct sweep *sw, uint64_t i,
 		     uint64_t n)
 {
 	return sim_mm_pages_boot(vs->vmemmap, vs->ideal->base_pfn + i, n) &&
-	       all_zero(&vs->spec->pages[i], n * sizeof(struct sim_spec_page)) &&
-	       all_zero(&maps[i], n * sizeof(*maps));
+	       (outside(i, n, vs->spec->lo, vs->spec->hi) ||
+		all_zero(&vs->spec->pages[i], n * sizeof(struct sim_spec_page))) &&
+	       (outside(i, n, sw->maps_lo, sw->maps_hi) ||
+		all_zero(&sw->maps[i], n * sizeof(*sw->maps)));
 }
 
 /*
  * The leaf counts of a sweep, zeroed: one buffer kept across sweeps (a
  * fresh allocation per sweep faulted its pages in every time under ASan),
- * a sparse mapping that only guest leaves write; zeroed again by dropping
- * its pages, which costs nothing where no sweep wrote.
+ * a sparse mapping that only guest leaves write; each sweep zeroes the
+ * span it wrote when it is done (small spans in place), so the pages stay
+ * resident and the next sweep does not fault them in again (dropping the
+ * whole buffer every sweep cost a TLB shootdown, and a fault per page at
+ * the next read).
  */
 static uint32_t *maps_buffer(uint64_t nr)
 {
@@ -584,15 +607,13 @@ static uint32_t *maps_buffer(uint64_t nr)
 		sim_unmap_sparse(buf, cap * sizeof(*buf));
 		buf = sim_map_sparse(nr * sizeof(*buf));
 		cap = buf ? nr : 0;
-		return buf;
 	}
-	sim_physmem_zero_sparse(buf, nr * sizeof(*buf));
 	return buf;
 }
 
 void sim_vm_check_full(struct sim_vm_view *vs)
 {
-	struct sweep sw = { .vs = vs };
+	struct sweep sw = { .vs = vs, .maps_lo = UINT64_MAX };
 	struct sim_s2_visitor vis = { .table = sweep_table, .leaf = sweep_leaf, .ctx = &sw };
 	bool probe;
 
@@ -632,7 +653,7 @@ void sim_vm_check_full(struct sim_vm_view *vs)
 			if (i >= vs->ideal->nr_pfns)
 				continue;
 			if (!(i % CHUNK) && end - pfn >= CHUNK && vs->ideal->nr_pfns - i >= CHUNK &&
-			    pristine(vs, sw.maps, i, CHUNK)) {
+			    pristine(vs, &sw, i, CHUNK)) {
 				pfn += CHUNK - 1;
 				continue;
 			}
@@ -648,4 +669,6 @@ void sim_vm_check_full(struct sim_vm_view *vs)
 	}
 	if (probe)
 		sim_sparse_probe_end();
+	if (sw.maps_lo < sw.maps_hi)
+		sim_physmem_zero_sparse(&sw.maps[sw.maps_lo], (sw.maps_hi - sw.maps_lo) * sizeof(*sw.maps));
 }
