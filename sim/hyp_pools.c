@@ -2,6 +2,7 @@
 /* ALLOC-STRUCT and ALLOC-CONSERVE on the hypervisor's own pools (hyp_pools.h). */
 #include "hyp_pools.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "alloc/allocator.h"
@@ -32,17 +33,57 @@ struct sim_hyp_pools {
 	bool overflow;			/* more ranges than kept: check everything */
 };
 
+/*
+ * The pools' shadows are mapped for at least this many pages, so that the
+ * checker kept for the next machine (below) re-bases them whatever its
+ * pools' sizes, as long as they stay below it (a fuzz input's are).
+ */
+#define SHADOW_MIN_CAP	4096
+
+/*
+ * One checker is kept for the next machine (a fuzz target's reset
+ * machine sets up a new one per input), with its shadows mapped: mapping
+ * them afresh per machine cost page faults at the first moves and a TLB
+ * shootdown at the unmap. A shadow re-based is as a new one (its written
+ * span zeroed, sim_alloc_shadow_rebase()).
+ */
+static _Thread_local struct sim_hyp_pools *spare;
+
+/* Where scrubs are checked (regression runs): a re-based shadow reads as a new one. */
+static void check_rebased(const struct sim_alloc_shadow *sh)
+{
+	for (uint64_t i = 0; i < sh->cap_pages; i++)
+		if (sh->state[i] || sh->free_bits[i / 64]) {
+			fprintf(stderr, "sim_hyp_pools: a kept shadow is not zero at page %llu "
+				"after its re-basing\n", (unsigned long long)i);
+			abort();
+		}
+}
+
+static void hyp_pools_free(struct sim_hyp_pools *hp)
+{
+	for (unsigned int i = 0; i < MAX_POOLS; i++)
+		sim_alloc_shadow_fini(&hp->pools[i].shadow);
+	free(hp);
+}
+
 struct sim_hyp_pools *sim_hyp_pools_create(struct sim_physmem *pm,
 					   const struct sim_vmemmap *vmemmap,
 					   struct sim_report *report)
 {
-	struct sim_hyp_pools *hp = calloc(1, sizeof(*hp));
+	struct sim_hyp_pools *hp = spare;
 
+	spare = NULL;
+	if (!hp)
+		hp = calloc(1, sizeof(*hp));
 	if (!hp)
 		return NULL;
 	hp->pm = pm;
 	hp->vmemmap = vmemmap;
 	hp->report = report;
+	hp->nr_pools = 0;
+	hp->nr_touched = 0;
+	hp->overflow = false;
 	return hp;
 }
 
@@ -50,9 +91,9 @@ void sim_hyp_pools_destroy(struct sim_hyp_pools *hp)
 {
 	if (!hp)
 		return;
-	for (unsigned int i = 0; i < hp->nr_pools; i++)
-		sim_alloc_shadow_fini(&hp->pools[i].shadow);
-	free(hp);
+	if (spare)
+		hyp_pools_free(spare);
+	spare = hp;
 }
 
 int sim_hyp_pools_add(struct sim_hyp_pools *hp, void *pool, uint64_t pfn, uint64_t nr)
@@ -62,7 +103,12 @@ int sim_hyp_pools_add(struct sim_hyp_pools *hp, void *pool, uint64_t pfn, uint64
 	if (hp->nr_pools == MAX_POOLS || !nr)
 		return -1;
 	p = &hp->pools[hp->nr_pools];
-	if (sim_alloc_shadow_init(&p->shadow, pfn, nr))
+	if (p->shadow.state && !sim_alloc_shadow_rebase(&p->shadow, pfn, nr))
+		sim_alloc_shadow_fini(&p->shadow);
+	else if (p->shadow.state && sim_physmem_check_scrubs)
+		check_rebased(&p->shadow);
+	if (!p->shadow.state &&
+	    sim_alloc_shadow_init_cap(&p->shadow, pfn, nr, nr > SHADOW_MIN_CAP ? nr : SHADOW_MIN_CAP))
 		return -1;
 	sim_alloc_shadow_set_initial_free(&p->shadow, pfn, nr);
 	p->a = (struct sim_allocator){

@@ -5,6 +5,7 @@
  */
 #include "bbm.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,8 @@ struct sim_bbm {
 	uint8_t vmid_state[1u << 16];	/* enum vmid_state */
 	/* Per VMID: its tables map memory no guest runs on (sim_bbm_vmid_no_guest()). */
 	bool no_guest[1u << 16];
+	/* The VMIDs of those three arrays given a non-zero byte: [vmid_lo, vmid_hi). */
+	uint32_t vmid_lo, vmid_hi;
 	/* The region last translated. */
 	uintptr_t host_lo, host_hi;
 	uint64_t host_base;
@@ -104,6 +107,19 @@ enum vmid_state {
 static bool retired(const struct sim_bbm *b, uint16_t vmid)
 {
 	return b->vmid_state[vmid] == VMID_RETIRED;
+}
+
+/* Before a non-zero byte goes to @vmid's entry of the per-VMID arrays: a reset clears only those. */
+static void vmid_mark(struct sim_bbm *b, uint16_t vmid)
+{
+	if (b->vmid_lo >= b->vmid_hi) {
+		b->vmid_lo = vmid;
+		b->vmid_hi = vmid + 1u;
+	} else if (vmid < b->vmid_lo) {
+		b->vmid_lo = vmid;
+	} else if (vmid >= b->vmid_hi) {
+		b->vmid_hi = vmid + 1u;
+	}
 }
 
 static uint32_t level_shift(unsigned int level)
@@ -760,8 +776,10 @@ void sim_bbm_event(void *ctx, const struct sim_event *ev)
 		break;
 	case SIM_EV_TLBI_VMID:
 		b->stale_vmid[ev->a & 0xffff] = false;
-		if (b->vmid_state[ev->a & 0xffff] == VMID_STOPPED)
+		if (b->vmid_state[ev->a & 0xffff] == VMID_STOPPED) {
+			vmid_mark(b, ev->a & 0xffff);
 			b->vmid_state[ev->a & 0xffff] = VMID_RETIRED;
+		}
 		/* fall through */
 	case SIM_EV_TLBI_IPA:
 	case SIM_EV_TLBI_RANGE:
@@ -809,10 +827,111 @@ void sim_bbm_op_end(struct sim_bbm *b)
 
 /* --- set-up ------------------------------------------------------------------- */
 
+/*
+ * One checker is kept for the next machine of the same memory (a fuzz
+ * target's reset machine sets up a new one per input): creating one
+ * zeroed 196 KiB of per-VMID state and mapped the table index afresh,
+ * which the first tables then faulted in, and destroying it unmapped the
+ * index again (a TLB shootdown). A kept one is brought back to the state
+ * of a new one by undoing what the run did: its tables (which clear
+ * their index entries), obligations, and the per-VMID entries it set.
+ */
+static _Thread_local struct sim_bbm *spare;
+
+/* Where scrubs are checked (regression runs): the renewed arrays read as a new checker's. */
+static void check_renewed(const struct sim_bbm *b)
+{
+	const uint8_t *p[] = { (const uint8_t *)b->slot_of, (const uint8_t *)b->stale_vmid,
+			       b->vmid_state, (const uint8_t *)b->no_guest };
+	const size_t n[] = { b->slot_bytes, sizeof(b->stale_vmid), sizeof(b->vmid_state),
+			     sizeof(b->no_guest) };
+
+	for (unsigned int a = 0; a < 4; a++)
+		for (size_t i = 0; i < n[a]; i++)
+			if (p[a][i]) {
+				fprintf(stderr, "sim_bbm: a kept checker's array %u has byte %zu "
+					"non-zero after its renewal\n", a, i);
+				abort();
+			}
+}
+
+/* @b as sim_bbm_create() makes it on @mem, its buffers kept; true if it could be. */
+static bool bbm_renew(struct sim_bbm *b, const struct sim_memview *mem, struct sim_report *report)
+{
+	uint32_t *slot_of = b->slot_of;
+	size_t slot_bytes = b->slot_bytes;
+	struct table **tables = b->tables;
+	unsigned int *free_slots = b->free_slots, cap_tables = b->cap_tables;
+	struct obligation *obs = b->obs;
+	unsigned int cap_obs = b->cap_obs;
+	struct range *cleaned = b->cleaned;
+	unsigned int cap_cleaned = b->cap_cleaned;
+	struct was_valid *was_valid = b->was_valid;
+	unsigned int cap_was_valid = b->cap_was_valid;
+
+	if (b->start_pfn != mem->start_pfn || b->nr_pfns != mem->end_pfn - mem->start_pfn)
+		return false;
+	while (b->nr_obs)
+		ob_discharge(b, b->nr_obs - 1);
+	for (unsigned int i = 0; i < b->nr_tables; i++)
+		if (b->tables[i])
+			table_remove(b, b->tables[i]);
+	free(b->written);
+	if (b->vmid_lo < b->vmid_hi) {
+		memset(&b->stale_vmid[b->vmid_lo], 0, b->vmid_hi - b->vmid_lo);
+		memset(&b->vmid_state[b->vmid_lo], 0, b->vmid_hi - b->vmid_lo);
+		memset(&b->no_guest[b->vmid_lo], 0, b->vmid_hi - b->vmid_lo);
+	}
+	if (sim_physmem_check_scrubs)
+		check_renewed(b);
+	/* Every other member as calloc leaves it; the buffers (no entry in use) stay. */
+	memset(b, 0, offsetof(struct sim_bbm, stale_vmid));
+	memset(&b->vmid_lo, 0, sizeof(*b) - offsetof(struct sim_bbm, vmid_lo));
+	b->slot_of = slot_of;
+	b->slot_bytes = slot_bytes;
+	b->tables = tables;
+	b->free_slots = free_slots;
+	b->cap_tables = cap_tables;
+	b->obs = obs;
+	b->cap_obs = cap_obs;
+	b->cleaned = cleaned;
+	b->cap_cleaned = cap_cleaned;
+	b->was_valid = was_valid;
+	b->cap_was_valid = cap_was_valid;
+	b->mem = *mem;
+	b->report = report;
+	b->start_pfn = mem->start_pfn;
+	b->nr_pfns = mem->end_pfn - mem->start_pfn;
+	return true;
+}
+
+static void bbm_free(struct sim_bbm *b)
+{
+	while (b->nr_obs)
+		ob_discharge(b, b->nr_obs - 1);
+	for (unsigned int i = 0; i < b->nr_tables; i++)
+		sim_recycle_put(b->tables[i], sizeof(*b->tables[i]));
+	free(b->tables);
+	free(b->free_slots);
+	free(b->obs);
+	free(b->cleaned);
+	free(b->was_valid);
+	free(b->written);
+	sim_unmap_sparse(b->slot_of, b->slot_bytes);
+	free(b);
+}
+
 struct sim_bbm *sim_bbm_create(const struct sim_memview *mem, struct sim_report *report)
 {
-	struct sim_bbm *b = calloc(1, sizeof(*b));
+	struct sim_bbm *b = spare;
 
+	spare = NULL;
+	if (b) {
+		if (bbm_renew(b, mem, report))
+			return b;
+		bbm_free(b);
+	}
+	b = calloc(1, sizeof(*b));
 	if (!b)
 		return NULL;
 	b->mem = *mem;
@@ -832,18 +951,9 @@ void sim_bbm_destroy(struct sim_bbm *b)
 {
 	if (!b)
 		return;
-	while (b->nr_obs)
-		ob_discharge(b, b->nr_obs - 1);
-	for (unsigned int i = 0; i < b->nr_tables; i++)
-		sim_recycle_put(b->tables[i], sizeof(*b->tables[i]));
-	free(b->tables);
-	free(b->free_slots);
-	free(b->obs);
-	free(b->cleaned);
-	free(b->was_valid);
-	free(b->written);
-	sim_unmap_sparse(b->slot_of, b->slot_bytes);
-	free(b);
+	if (spare)
+		bbm_free(spare);
+	spare = b;
 }
 
 void sim_bbm_count_range(struct sim_bbm *b, uint64_t pfn, uint64_t nr)
@@ -871,6 +981,7 @@ void sim_bbm_add_roots(struct sim_bbm *b, uint64_t pa, unsigned int nr, unsigned
 		sim_report_violation(b->report, SIM_ORACLE_BBM,
 				     "VMID %u reused before a TLBI by VMID since the last VM that had it",
 				     vmid);
+	vmid_mark(b, vmid);
 	b->stale_vmid[vmid] = vmid != 0;
 	for (unsigned int i = 0; i < nr; i++) {
 		uint64_t pfn = (pa >> PAGE_SHIFT) + i;
@@ -887,8 +998,10 @@ void sim_bbm_add_roots(struct sim_bbm *b, uint64_t pa, unsigned int nr, unsigned
 
 void sim_bbm_vmid_stopped(struct sim_bbm *b, uint16_t vmid)
 {
-	if (b->vmid_state[vmid] == VMID_RUNNING)
+	if (b->vmid_state[vmid] == VMID_RUNNING) {
+		vmid_mark(b, vmid);
 		b->vmid_state[vmid] = VMID_STOPPED;
+	}
 }
 
 void sim_bbm_vmid_running(struct sim_bbm *b, uint16_t vmid)
@@ -898,6 +1011,7 @@ void sim_bbm_vmid_running(struct sim_bbm *b, uint16_t vmid)
 
 void sim_bbm_vmid_no_guest(struct sim_bbm *b, uint16_t vmid)
 {
+	vmid_mark(b, vmid);
 	b->no_guest[vmid] = true;
 }
 
