@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "recycle.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,22 +66,39 @@ static unsigned int class_of(size_t size)
 	return c;
 }
 
-void *sim_recycle_get(size_t size)
+/* A buffer of @size's class, and whether it came from a list (not zeroed then). */
+static void *get(size_t size, bool *recycled)
 {
 	unsigned int c = class_of(size);
 	struct spare *s = lists[c];
-	size_t bytes = (size_t)1 << c;
 
+	*recycled = s != NULL;
 	if (!s) {
-		void *p = fresh(bytes);
+		void *p = fresh((size_t)1 << c);
 
 		if (!p)
 			abort();
 		return p;
 	}
 	lists[c] = s->next;
-	memset(s, 0, bytes);
 	return s;
+}
+
+void *sim_recycle_get(size_t size)
+{
+	bool recycled;
+	void *p = get(size, &recycled);
+
+	if (recycled)
+		memset(p, 0, (size_t)1 << class_of(size));
+	return p;
+}
+
+void *sim_recycle_get_uninit(size_t size)
+{
+	bool recycled;
+
+	return get(size, &recycled);
 }
 
 void sim_recycle_put(void *p, size_t size)

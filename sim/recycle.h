@@ -17,6 +17,9 @@
 /* @size bytes, zeroed; aborts when out of host memory. */
 void *sim_recycle_get(size_t size);
 
+/* The same, not zeroed: for a caller that writes all @size bytes itself. */
+void *sim_recycle_get_uninit(size_t size);
+
 /* Gives back @p (NULL is fine), got with the same @size. */
 void sim_recycle_put(void *p, size_t size);
 

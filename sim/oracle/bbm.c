@@ -229,9 +229,15 @@ static struct table *table_add(struct sim_bbm *b, uint64_t pfn, uint64_t base, u
 
 	if (!pfn_tracked(b, pfn) || !words)
 		return NULL;
-	t = sim_recycle_get(sizeof(*t));
-	*t = (struct table){ .pfn = pfn, .base = base, .vmid = vmid, .level = (uint8_t)level,
-			     .root = root };
+	/* Every member written here (the descriptors copied once, not zeroed first). */
+	t = sim_recycle_get_uninit(sizeof(*t));
+	t->pfn = pfn;
+	t->base = base;
+	t->vmid = vmid;
+	t->level = (uint8_t)level;
+	t->state = TABLE_LIVE;
+	t->root = root;
+	t->reported = false;
 	memcpy(t->desc, words, sizeof(t->desc));
 	if (b->nr_free) {
 		s = b->free_slots[--b->nr_free];
