@@ -5,6 +5,7 @@
  * and nothing is allocated from a length read in the file beyond the
  * fixed limits (SIM_TRACE_MAX_LINE, SIM_TRACE_MAX_HEADER).
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,10 +57,18 @@ static inline const uint8_t *varint_at(const uint8_t *p, uint64_t *v)
 {
 	uint64_t x = 0;
 
-	/* Most values of a trace (kinds, results, handles, orders) are one byte. */
+	/* Most values of a trace (kinds, results, orders) are one byte, handles two or three. */
 	if (__builtin_expect(!(p[0] & 0x80), 1)) {
 		*v = p[0];
 		return p + 1;
+	}
+	if (!(p[1] & 0x80)) {
+		*v = (p[0] & 0x7fu) | (uint64_t)p[1] << 7;
+		return p + 2;
+	}
+	if (!(p[2] & 0x80)) {
+		*v = (p[0] & 0x7fu) | (uint64_t)(p[1] & 0x7f) << 7 | (uint64_t)p[2] << 14;
+		return p + 3;
 	}
 	for (unsigned int i = 0; i < VARINT_MAX - 1; i++) {
 		x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
@@ -159,15 +168,55 @@ static int get_bytes(struct sim_trace_reader *r, size_t n, const char *what,
 	return 0;
 }
 
-/* What sim_trace_parse_op() would accept for this argument. */
-static inline bool value_ok(const struct sim_op_arg *arg, uint64_t v)
+/* The largest value sim_trace_parse_op() would accept for this argument. */
+static uint64_t value_max(const struct sim_op_arg *arg)
 {
 	switch (arg->type) {
-	case SIM_ARG_HANDLE: return v < SIM_MAX_HANDLE;
-	case SIM_ARG_VM: return v <= SIM_MAX_VM;
-	case SIM_ARG_ORDER: return v <= 63;
-	case SIM_ARG_PROT: return v <= (SIM_PROT_R | SIM_PROT_W | SIM_PROT_X);
-	default: return arg->field != SIM_F_VCPU || v <= UINT32_MAX;
+	case SIM_ARG_HANDLE: return SIM_MAX_HANDLE - 1;
+	case SIM_ARG_VM: return SIM_MAX_VM;
+	case SIM_ARG_ORDER: return 63;
+	case SIM_ARG_PROT: return SIM_PROT_R | SIM_PROT_W | SIM_PROT_X;
+	default: return arg->field == SIM_F_VCPU ? UINT32_MAX : UINT64_MAX;
+	}
+}
+
+static inline bool value_ok(const struct sim_op_arg *arg, uint64_t v)
+{
+	return v <= value_max(arg);
+}
+
+/*
+ * Each kind's arguments as read_op_fast() stores them: the largest value
+ * accepted, and where in struct sim_op the value goes and how wide it is,
+ * found once at start-up from sim_op_descs[] (a switch on the argument's
+ * type and another on its field were a third of decoding an op).
+ */
+struct arg_slot {
+	uint64_t max;
+	uint8_t off;
+	uint8_t wide;	/* a uint64_t field, else a uint32_t */
+};
+
+static struct arg_slot arg_slots[SIM_OP__COUNT][SIM_OP_MAX_ARGS];
+
+__attribute__((constructor)) static void arg_slots_init(void)
+{
+	static const uint8_t offs[] = {
+		[SIM_F_H] = offsetof(struct sim_op, h), [SIM_F_H2] = offsetof(struct sim_op, h2),
+		[SIM_F_VM] = offsetof(struct sim_op, vm), [SIM_F_VCPU] = offsetof(struct sim_op, vcpu),
+		[SIM_F_A] = offsetof(struct sim_op, a), [SIM_F_B] = offsetof(struct sim_op, b),
+		[SIM_F_C] = offsetof(struct sim_op, c), [SIM_F_D] = offsetof(struct sim_op, d),
+	};
+
+	for (unsigned int k = 0; k < SIM_OP__COUNT; k++) {
+		for (unsigned int i = 0; i < sim_op_descs[k].nargs; i++) {
+			const struct sim_op_arg *arg = &sim_op_descs[k].args[i];
+
+			arg_slots[k][i] = (struct arg_slot){
+				.max = value_max(arg), .off = offs[arg->field],
+				.wide = arg->field >= SIM_F_A,
+			};
+		}
 	}
 }
 
@@ -221,14 +270,14 @@ static int read_op(struct sim_trace_reader *r, uint64_t tag, struct sim_op *op,
 static int read_op_fast(struct sim_trace_reader *r, struct sim_op *op)
 {
 	const uint8_t *start = r->in + r->in_at, *p;
-	const struct sim_op_desc *d;
+	const struct arg_slot *slot;
 	uint64_t tag, kind, v;
+	unsigned int nargs;
 	char what[256];
 
 	p = varint_at(start, &tag);
 	if (!p || tag < SIM_TRACE_TAG_OP || (kind = (tag - SIM_TRACE_TAG_OP) / 2) >= SIM_OP__COUNT)
 		return 0;
-	d = &sim_op_descs[kind];
 	memset(op, 0, sizeof(*op));
 	op->kind = (uint16_t)kind;
 	if ((tag - SIM_TRACE_TAG_OP) & 1) {
@@ -238,14 +287,23 @@ static int read_op_fast(struct sim_trace_reader *r, struct sim_op *op)
 		op->flags |= SIM_OP_F_EXPECT;
 		op->expect = (int8_t)-(int)v;
 	}
-	for (unsigned int i = 0; i < d->nargs; i++) {
+	slot = arg_slots[kind];
+	nargs = sim_op_descs[kind].nargs;
+	for (unsigned int i = 0; i < nargs; i++, slot++) {
 		p = varint_at(p, &v);
-		if (!p || !value_ok(&d->args[i], v))
+		if (!p || v > slot->max)
 			return 0;
-		sim_op_field_set(op, (enum sim_op_field)d->args[i].field, v);
+		if (slot->wide) {
+			memcpy((uint8_t *)op + slot->off, &v, sizeof(uint64_t));
+		} else {
+			uint32_t v32 = (uint32_t)v;
+
+			memcpy((uint8_t *)op + slot->off, &v32, sizeof(v32));
+		}
 	}
 	/* read_op runs a failed check again, and reports it. */
-	if (sim_trace_handles_check(&r->handles, op, what, sizeof(what)))
+	if (!sim_trace_handles_ok(&r->handles, op) &&
+	    sim_trace_handles_check(&r->handles, op, what, sizeof(what)))
 		return 0;
 	advance(r, (size_t)(p - start));
 	return 1;

@@ -83,6 +83,8 @@ static bool defines_handle(unsigned int kind)
 enum { USES_VM = 1, USES_H = 2, USES_BOTH_VM_FIRST = 4 };
 static uint8_t kind_uses[SIM_OP__COUNT];
 
+uint8_t sim_trace_handles_fast_kind[SIM_OP__COUNT];
+
 __attribute__((constructor)) static void kind_uses_init(void)
 {
 	for (unsigned int k = 0; k < SIM_OP__COUNT; k++) {
@@ -99,6 +101,17 @@ __attribute__((constructor)) static void kind_uses_init(void)
 			if (arg->type == SIM_ARG_HANDLE && arg->field == SIM_F_H && !defines_handle(k))
 				kind_uses[k] |= USES_H;
 		}
+		/* What sim_trace_handles_ok() may decide alone (see trace.h). */
+		if (k == SIM_OP_VM_CREATE || k == SIM_OP_SPLIT || (kind_uses[k] & USES_VM))
+			sim_trace_handles_fast_kind[k] = SIM_TRACE_HANDLES_SLOW;
+		else if (k == SIM_OP_ALLOC)
+			sim_trace_handles_fast_kind[k] = SIM_TRACE_HANDLES_DEFINE_ORDER;
+		else if (defines_handle(k))
+			sim_trace_handles_fast_kind[k] = SIM_TRACE_HANDLES_DEFINE;
+		else if (kind_uses[k] & USES_H)
+			sim_trace_handles_fast_kind[k] = SIM_TRACE_HANDLES_USE;
+		else
+			sim_trace_handles_fast_kind[k] = SIM_TRACE_HANDLES_NONE;
 	}
 }
 

@@ -452,7 +452,8 @@ static int text_read(struct sim_trace_reader *r, struct sim_trace_record *rec,
 	}
 	rec->type = SIM_TRACE_REC_OP;
 	if (sim_trace_parse_op(t->line, &rec->op, what, sizeof(what)) ||
-	    sim_trace_handles_check(&r->handles, &rec->op, what, sizeof(what))) {
+	    (!sim_trace_handles_ok(&r->handles, &rec->op) &&
+	     sim_trace_handles_check(&r->handles, &rec->op, what, sizeof(what)))) {
 		if (!is_op_line(t->line) && is_config_line(t->line))
 			snprintf(what, sizeof(what), "an op; configuration lines belong in the header, "
 				 "before the first op");

@@ -126,6 +126,45 @@ void sim_trace_handles_fini(struct sim_trace_handles *t);
 int sim_trace_handles_check(struct sim_trace_handles *t, const struct sim_op *op,
 			    char *err, size_t errlen);
 
+/*
+ * The common cases of sim_trace_handles_check() inline, for both readers'
+ * every op: an op that names no handle and no VM, uses one handle that is
+ * defined, or defines one already in the table. True if @op passed and
+ * what it defines is defined; false, with nothing changed, for anything
+ * else (an undefined handle, a VM, a split, a table to grow), which
+ * sim_trace_handles_check() then decides and reports.
+ */
+enum {
+	SIM_TRACE_HANDLES_NONE,
+	SIM_TRACE_HANDLES_USE,		/* uses h, no VM */
+	SIM_TRACE_HANDLES_DEFINE_ORDER,	/* alloc: defines h, of order a */
+	SIM_TRACE_HANDLES_DEFINE,	/* defines h, of order 0 */
+	SIM_TRACE_HANDLES_SLOW,		/* VMs, splits: sim_trace_handles_check() */
+};
+extern uint8_t sim_trace_handles_fast_kind[SIM_OP__COUNT];
+
+static inline bool sim_trace_handles_ok(struct sim_trace_handles *t, const struct sim_op *op)
+{
+	switch (sim_trace_handles_fast_kind[op->kind]) {
+	case SIM_TRACE_HANDLES_NONE:
+		return true;
+	case SIM_TRACE_HANDLES_USE:
+		return op->h < t->cap && t->order[op->h];
+	case SIM_TRACE_HANDLES_DEFINE_ORDER:
+		if (op->h >= t->cap)
+			return false;
+		t->order[op->h] = (uint8_t)((op->a < 62 ? op->a : 62) + 1);
+		return true;
+	case SIM_TRACE_HANDLES_DEFINE:
+		if (op->h >= t->cap)
+			return false;
+		t->order[op->h] = 1;
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* --- reading (trace.c dispatches to the text and binary readers) ------------- */
 
 struct sim_trace_reader;
