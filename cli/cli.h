@@ -129,6 +129,7 @@ struct cli_run {
 	uint64_t expected_ops;	/* for the ETA; 0 if unknown */
 	bool no_expectations;	/* the ops carry no recorded outcomes: failures go unflagged */
 	uint64_t last_progress_ns;
+	uint64_t tick_ops;	/* ops at the last progress check */
 	uint64_t start_ns;
 	struct sim_events_writer *events;	/* --events: what mm/ emitted, or NULL */
 };

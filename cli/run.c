@@ -37,6 +37,7 @@ void cli_run_start(struct cli_run *run, struct sim_machine *m, uint64_t expected
 	run->no_expectations = false;	/* a replay sets it while it reads the trace */
 	run->events = NULL;
 	run->progress = isatty(STDERR_FILENO);
+	run->tick_ops = 0;
 	run->start_ns = run->last_progress_ns = cli_now_ns();
 }
 
@@ -67,8 +68,10 @@ void cli_run_tick(struct cli_run *run)
 	if (!run->progress)
 		return;
 	st = sim_machine_stats(run->m);
-	if (st->ops & 0xfff)
+	/* Every 4096 ops or more (a replay ticks once a batch of ops). */
+	if (st->ops - run->tick_ops < 4096)
 		return;
+	run->tick_ops = st->ops;
 	now = cli_now_ns();
 	if (now - run->last_progress_ns < 500000000ULL)
 		return;

@@ -32,6 +32,7 @@
 #include "vmemmap.h"
 
 static void conc_forget(struct sim_machine *m);
+static bool conc_queued(const struct sim_machine *m);
 static void conc_free(struct sim_machine *m);
 
 
@@ -685,7 +686,10 @@ static int op_split(struct sim_machine *m, const struct sim_op *op)
 
 /* --- dispatch ------------------------------------------------------------- */
 
-static int dispatch(struct sim_machine *m, const struct sim_op *op, uint64_t *value)
+/* Inline in both callers: a call and its frame were ~17 instructions an op. */
+static inline __attribute__((always_inline)) int dispatch(struct sim_machine *m,
+							 const struct sim_op *op,
+							 uint64_t *value)
 {
 	switch (op->kind) {
 	case SIM_OP_ALLOC: return op_alloc(m, op);
@@ -708,41 +712,39 @@ static int dispatch(struct sim_machine *m, const struct sim_op *op, uint64_t *va
 	return sim_vm_exec(m->vms, op, value);
 }
 
-/* Runs @op, the @index-th op of the run, and judges it. */
-static int exec_at(struct sim_machine *m, const struct sim_op *op, uint64_t *value,
-		   uint64_t index)
+/* Before mm/ runs the @index-th op: counted, and named for the reports. */
+static inline void exec_begin(struct sim_machine *m, const struct sim_op *op, uint64_t index)
 {
-	struct sim_panic_catcher catcher;
-	volatile int ret = -HVMM_EINVAL;
-
-	if (m->dead)
-		return -HVMM_EFAULT;
-	if (op->kind >= SIM_OP__COUNT)
-		return -HVMM_EINVAL;
 	m->stats.by_kind[op->kind]++;
 	if (sim_machine_oracles_on(m) || m->report.stream)
 		sim_report_set_op_deferred(&m->report, index, op);
-	if (sigsetjmp(catcher.env, 0) == 0) {
-		sim_panic_arm(&catcher);
-		ret = dispatch(m, op, value);
-		sim_panic_disarm();
-	} else {
-		m->dead = true;
-		if (m->misuse) {
-			/* mm/ stopped a caller's misuse, as it must: the run ends here. */
-			m->misuse = false;
-			if (m->report.stream)
-				fprintf(m->report.stream, "STOPPED at op %llu (%s): mm/ refused a misuse "
-					"by panicking at %s:%u: %s; no later op runs\n",
-					(unsigned long long)index, sim_report_op_text(&m->report),
-					catcher.panic.file, catcher.panic.line, catcher.panic.what);
-			return -HVMM_EFAULT;
-		}
-		sim_report_violation(&m->report, SIM_ORACLE_ROBUST,
-				     "mm/ panicked at %s:%u: %s",
-				     catcher.panic.file, catcher.panic.line, catcher.panic.what);
+}
+
+/* mm/ panicked while running the @index-th op: the machine is dead. */
+static __attribute__((noinline, cold)) int panicked(struct sim_machine *m, uint64_t index,
+						    const struct sim_panic_catcher *catcher)
+{
+	m->dead = true;
+	if (m->misuse) {
+		/* mm/ stopped a caller's misuse, as it must: the run ends here. */
+		m->misuse = false;
+		if (m->report.stream)
+			fprintf(m->report.stream, "STOPPED at op %llu (%s): mm/ refused a misuse "
+				"by panicking at %s:%u: %s; no later op runs\n",
+				(unsigned long long)index, sim_report_op_text(&m->report),
+				catcher->panic.file, catcher->panic.line, catcher->panic.what);
 		return -HVMM_EFAULT;
 	}
+	sim_report_violation(&m->report, SIM_ORACLE_ROBUST,
+			     "mm/ panicked at %s:%u: %s",
+			     catcher->panic.file, catcher->panic.line, catcher->panic.what);
+	return -HVMM_EFAULT;
+}
+
+/* After the @index-th op returned @ret: counted, checked against its recorded outcome, judged. */
+static inline int exec_end(struct sim_machine *m, const struct sim_op *op, uint64_t index,
+			   int ret)
+{
 	if (ret)
 		m->stats.failed_by_kind[op->kind]++;
 	m->stats.failed_enomem += ret == -HVMM_ENOMEM;
@@ -759,6 +761,28 @@ static int exec_at(struct sim_machine *m, const struct sim_op *op, uint64_t *val
 			      (m->cfg.sweep_interval && m->stats.ops % m->cfg.sweep_interval == 0)))
 		sim_machine_sweep(m);
 	return ret;
+}
+
+/* Runs @op, the @index-th op of the run, and judges it. */
+static int exec_at(struct sim_machine *m, const struct sim_op *op, uint64_t *value,
+		   uint64_t index)
+{
+	struct sim_panic_catcher catcher;
+	volatile int ret = -HVMM_EINVAL;
+
+	if (m->dead)
+		return -HVMM_EFAULT;
+	if (op->kind >= SIM_OP__COUNT)
+		return -HVMM_EINVAL;
+	exec_begin(m, op, index);
+	if (sigsetjmp(catcher.env, 0) == 0) {
+		sim_panic_arm(&catcher);
+		ret = dispatch(m, op, value);
+		sim_panic_disarm();
+	} else {
+		return panicked(m, index, &catcher);
+	}
+	return exec_end(m, op, index, ret);
 }
 
 static int conc_queue(struct sim_machine *m, const struct sim_op *op, uint64_t index);
@@ -827,7 +851,7 @@ int sim_machine_exec(struct sim_machine *m, const struct sim_op *op, uint64_t *v
 {
 	uint64_t index = m->stats.ops++;
 
-	if (op->kind == SIM_OP_SCHED || sim_machine_conc_queued(m)) {
+	if (op->kind == SIM_OP_SCHED || conc_queued(m)) {
 		if (m->dead)
 			return -HVMM_EFAULT;
 		if (op->kind >= SIM_OP__COUNT)
@@ -835,6 +859,56 @@ int sim_machine_exec(struct sim_machine *m, const struct sim_op *op, uint64_t *v
 		return conc_queue(m, op, index);
 	}
 	return exec_at(m, op, value, index);
+}
+
+/*
+ * sim_machine_exec_many()'s ops under its catcher: the same steps as
+ * exec_at() without a sigsetjmp() each. *@at is the op running (read
+ * after a panic). An op for the concurrent machinery (a schedule, or any
+ * op once a concurrent block is queued) goes through sim_machine_exec()
+ * with the catcher put aside, as it arms its own.
+ */
+static __attribute__((noinline)) size_t exec_many(struct sim_machine *m, const struct sim_op *ops,
+						  size_t n, int *results,
+						  struct sim_panic_catcher *catcher,
+						  volatile size_t *at)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct sim_op *op = &ops[i];
+		uint64_t index;
+
+		*at = i;
+		if (m->dead)
+			return i;
+		if (op->kind == SIM_OP_SCHED || conc_queued(m) || op->kind >= SIM_OP__COUNT) {
+			sim_panic_disarm();
+			results[i] = sim_machine_exec(m, op, NULL);
+			sim_panic_arm(catcher);
+			continue;
+		}
+		index = m->stats.ops++;
+		exec_begin(m, op, index);
+		results[i] = exec_end(m, op, index, dispatch(m, op, NULL));
+	}
+	return n;
+}
+
+size_t sim_machine_exec_many(struct sim_machine *m, const struct sim_op *ops, size_t n,
+			     int *results)
+{
+	struct sim_panic_catcher catcher;
+	volatile size_t at = 0;
+	size_t ran;
+
+	if (sigsetjmp(catcher.env, 0)) {
+		/* exec_many() stored where it was before mm/ ran. */
+		results[at] = panicked(m, m->stats.ops - 1, &catcher);
+		return at + 1;
+	}
+	sim_panic_arm(&catcher);
+	ran = exec_many(m, ops, n, results, &catcher, &at);
+	sim_panic_disarm();
+	return ran;
 }
 
 double sim_machine_fragmentation(const struct sim_machine *m)
@@ -1171,9 +1245,14 @@ static void conc_free(struct sim_machine *m)
 	m->conc = NULL;
 }
 
-bool sim_machine_conc_queued(const struct sim_machine *m)
+static bool conc_queued(const struct sim_machine *m)
 {
 	return m->conc && m->conc->queued;
+}
+
+bool sim_machine_conc_queued(const struct sim_machine *m)
+{
+	return conc_queued(m);
 }
 
 void sim_machine_conc_set_chooser(struct sim_machine *m, const struct sim_sched_chooser *c)

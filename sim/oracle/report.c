@@ -50,13 +50,6 @@ void sim_report_set_op(struct sim_report *r, uint64_t index, const char *op_text
 	snprintf(r->op, sizeof(r->op), "%s", op_text ? op_text : "");
 }
 
-void sim_report_set_op_deferred(struct sim_report *r, uint64_t index, const struct sim_op *op)
-{
-	r->op_index = index;
-	r->op_deferred = true;
-	r->deferred = *op;
-}
-
 const char *sim_report_op_text(struct sim_report *r)
 {
 	if (r->op_deferred) {

@@ -62,8 +62,14 @@ struct sim_report {
 void sim_report_init(struct sim_report *r, FILE *stream);
 /* Sets the op that following violations are attributed to. */
 void sim_report_set_op(struct sim_report *r, uint64_t index, const char *op_text);
-/* The same, formatting @op only if a violation needs its text (cheap per op). */
-void sim_report_set_op_deferred(struct sim_report *r, uint64_t index, const struct sim_op *op);
+/* The same, formatting @op only if a violation needs its text (inline: every op does it). */
+static inline void sim_report_set_op_deferred(struct sim_report *r, uint64_t index,
+					      const struct sim_op *op)
+{
+	r->op_index = index;
+	r->op_deferred = true;
+	r->deferred = *op;
+}
 /* The trace line of the op being judged. */
 const char *sim_report_op_text(struct sim_report *r);
 

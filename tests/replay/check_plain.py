@@ -7,7 +7,8 @@ event hooks) and must do exactly what hvmm does: the trace it writes with
 the concurrent blocks that hvmm-plain hands back to hvmm (their interleaver
 switches vCPUs at mm/'s accesses, and the schedule --record writes shows
 it). hvmm-plain run directly on what it does not run (oracles on, another
-command) hands it to hvmm.
+command) hands it to hvmm. A replay without --record, which runs the ops
+a batch at a time, ends as one with it, which runs them one by one.
 
 Usage: check_plain.py --hvmm build/hvmm --traces traces/
 """
@@ -60,6 +61,22 @@ def main():
                          'same' if outs[0][1] == outs[1][1] else 'differs',
                          'same' if outs[0][2] == outs[1][2] else 'differs'))
                 failed += 1
+            # Without --record the ops run a batch at a time (one panic catcher
+            # a batch): exit, summary and messages as when they run one by one.
+            for oracles in (['--oracles', 'off'], []):
+                out = os.path.join(tmp, 'one.trace')
+                one = run([a.hvmm, 'replay'] + oracles + ['--record', out, t], quiet)
+                os.unlink(out)
+                batch = run([a.hvmm, 'replay'] + oracles + [t], quiet)
+                if (one.returncode, one.stdout, one.stderr) != \
+                   (batch.returncode, batch.stdout, batch.stderr):
+                    print('FAIL: %s: replay %s without --record differs from with it '
+                          '(exit %d / %d, summary %s, messages %s)'
+                          % (os.path.basename(t), ' '.join(oracles) or '(oracles on)',
+                             batch.returncode, one.returncode,
+                             'same' if one.stdout == batch.stdout else 'differs',
+                             'same' if one.stderr == batch.stderr else 'differs'))
+                    failed += 1
         if not conc:
             print('FAIL: no trace with a concurrent block among %d' % len(traces))
             failed += 1
