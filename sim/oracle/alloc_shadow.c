@@ -94,12 +94,7 @@ bool sim_alloc_shadow_rebase(struct sim_alloc_shadow *s, uint64_t base_pfn, uint
 
 static void count(struct sim_alloc_shadow *s, enum sim_shadow_state st, int64_t delta)
 {
-	switch (st) {
-	case SIM_SHADOW_FREE: s->nr_free += delta; break;
-	case SIM_SHADOW_ALLOCATED: s->nr_allocated += delta; break;
-	case SIM_SHADOW_RESERVED: s->nr_reserved += delta; break;
-	default: break;
-	}
+	sim_alloc_shadow_count(s, st, delta);
 }
 
 /* Bits of free_bits word @w that are initially free. */
@@ -202,10 +197,10 @@ static uint64_t move_each(struct sim_alloc_shadow *s, struct sim_report *r,
  * walk was about 100 instructions a page, run for every block allocated
  * and freed even with the oracles off). Anything else takes the walk.
  */
-uint64_t sim_alloc_shadow_move(struct sim_alloc_shadow *s, struct sim_report *r,
-			       enum sim_oracle_id oracle, const char *what,
-			       uint64_t pfn, uint64_t nr,
-			       enum sim_shadow_state from, enum sim_shadow_state to)
+uint64_t sim_alloc_shadow_move_blocks(struct sim_alloc_shadow *s, struct sim_report *r,
+				      enum sim_oracle_id oracle, const char *what,
+				      uint64_t pfn, uint64_t nr,
+				      enum sim_shadow_state from, enum sim_shadow_state to)
 {
 	uint64_t i0 = pfn - s->base_pfn, end = i0 + nr;
 	uint8_t initial, want, put;

@@ -75,15 +75,60 @@ sim_alloc_shadow_get(const struct sim_alloc_shadow *s, uint64_t pfn)
 	return (enum sim_shadow_state)(s->state[i] ^ sim_alloc_shadow_initial(s, i));
 }
 
+/* sim_alloc_shadow_move() but for its inline case. */
+uint64_t sim_alloc_shadow_move_blocks(struct sim_alloc_shadow *s, struct sim_report *r,
+				      enum sim_oracle_id oracle, const char *what,
+				      uint64_t pfn, uint64_t nr,
+				      enum sim_shadow_state from, enum sim_shadow_state to);
+
+/* Adds @delta to the count of pages in @st. */
+static inline void sim_alloc_shadow_count(struct sim_alloc_shadow *s, enum sim_shadow_state st,
+					  int64_t delta)
+{
+	switch (st) {
+	case SIM_SHADOW_FREE: s->nr_free += (uint64_t)delta; break;
+	case SIM_SHADOW_ALLOCATED: s->nr_allocated += (uint64_t)delta; break;
+	case SIM_SHADOW_RESERVED: s->nr_reserved += (uint64_t)delta; break;
+	default: break;
+	}
+}
+
 /*
  * Moves [pfn, pfn + nr) from state @from to state @to. Pages not in @from
  * are left alone and reported under @oracle with @what (for example "alloc
  * returned a page that is not free"); returns the number of such pages.
+ *
+ * Inline for one page of the initially free range that is in @from (most
+ * of what an allocator hands out and takes back): its byte and bit
+ * stored and the counts moved, with @from and @to known to the compiler,
+ * instead of a call that finds the case first (about 60 instructions).
  */
-uint64_t sim_alloc_shadow_move(struct sim_alloc_shadow *s, struct sim_report *r,
-			       enum sim_oracle_id oracle, const char *what,
-			       uint64_t pfn, uint64_t nr,
-			       enum sim_shadow_state from, enum sim_shadow_state to);
+static inline uint64_t sim_alloc_shadow_move(struct sim_alloc_shadow *s, struct sim_report *r,
+					     enum sim_oracle_id oracle, const char *what,
+					     uint64_t pfn, uint64_t nr,
+					     enum sim_shadow_state from,
+					     enum sim_shadow_state to)
+{
+	uint64_t i = pfn - s->base_pfn, mask;
+
+	if (nr == 1 && i < s->nr_pages &&
+	    i - s->init_free_lo < s->init_free_hi - s->init_free_lo &&
+	    s->state[i] == (uint8_t)(from ^ SIM_SHADOW_FREE)) {
+		s->state[i] = (uint8_t)(to ^ SIM_SHADOW_FREE);
+		if (i < s->written_lo)
+			s->written_lo = i;
+		if (i >= s->written_hi)
+			s->written_hi = i + 1;
+		sim_alloc_shadow_count(s, from, -1);
+		sim_alloc_shadow_count(s, to, 1);
+		/* The stored bit: (the page is free) XOR (it was initially free, as it was). */
+		mask = 1ULL << (i % 64);
+		s->free_bits[i / 64] = (s->free_bits[i / 64] & ~mask) |
+				       (to == SIM_SHADOW_FREE ? 0 : mask);
+		return 0;
+	}
+	return sim_alloc_shadow_move_blocks(s, r, oracle, what, pfn, nr, from, to);
+}
 
 /* Sets pages to @to whatever they were (initial state, test set-up). */
 void sim_alloc_shadow_set(struct sim_alloc_shadow *s, uint64_t pfn, uint64_t nr,
