@@ -277,6 +277,128 @@ int sim_trace_parse_op(const char *line, struct sim_op *op, char *err, size_t er
 	return check_missing(d, seen, err, errlen);
 }
 
+/*
+ * A number as sim_parse_u64_span() reads it, scanned and converted in one
+ * pass: up to 19 decimal digits, or 0x and up to 16 hex digits (what it
+ * reads without an overflow check), ending at a blank or the end of the
+ * line. The byte after it, or NULL for anything else.
+ */
+static inline const char *fast_number(const char *p, uint64_t *out)
+{
+	const char *start;
+	uint64_t v = 0;
+	unsigned int d;
+
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		for (start = p += 2;; p++) {
+			unsigned int c = (unsigned char)*p;
+
+			if (c - '0' < 10)
+				d = c - '0';
+			else if ((c | 0x20) - 'a' < 6)
+				d = (c | 0x20) - 'a' + 10;
+			else
+				break;
+			v = v << 4 | d;
+		}
+		if (p - start > 16)
+			return NULL;
+	} else {
+		for (start = p; (d = (unsigned int)(unsigned char)*p - '0') <= 9; p++)
+			v = v * 10 + d;
+		/* Longer, it may have wrapped: sim_trace_parse_op() reads it. */
+		if (p - start > 19)
+			return NULL;
+	}
+	if (p == start || !(byte_class[(unsigned char)*p] & (C_END | C_BLANK)))
+		return NULL;
+	*out = v;
+	return p;
+}
+
+/* skip_blanks() where one space is the most likely. */
+static inline const char *skip_space(const char *p)
+{
+	if (p[0] == ' ' && !(byte_class[(unsigned char)p[1]] & C_BLANK))
+		return p + 1;
+	return skip_blanks(p);
+}
+
+/* Whether @p starts with @name and '='. */
+static inline bool starts_key(const char *p, const char *name)
+{
+	while (*name && *p == *name)
+		p++, name++;
+	return !*name && *p == '=';
+}
+
+/*
+ * sim_trace_parse_op() for a line laid out as sim_op_format() writes it
+ * (the name, then the arguments in the order of sim_op_descs[], bare
+ * "hN" and "vmN" or "key=value", then "= RESULT" if any), in one pass
+ * over its bytes: no token is scanned twice and no argument looked for.
+ * 1 with @op as sim_trace_parse_op() would set it; 0 for anything else
+ * (another order, a value it does not read, any error), which
+ * sim_trace_parse_op() then parses or reports. Every value it accepts is
+ * one sim_trace_parse_op() accepts, read the same way.
+ */
+static int parse_op_fast(const char *line, struct sim_op *op)
+{
+	const struct sim_op_desc *d;
+	const char *p = line, *name = line;
+	char err[8];
+	int kind;
+
+	while (!byte_class[(unsigned char)*p])
+		p++;
+	if (*p == '=' || (kind = sim_op_kind_from_span(name, (size_t)(p - name))) < 0)
+		return 0;
+	*op = (struct sim_op){ .kind = (uint16_t)kind };
+	d = &sim_op_descs[kind];
+	p = skip_space(p);
+	for (unsigned int i = 0; i < d->nargs; i++) {
+		const struct sim_op_arg *arg = &d->args[i];
+		uint64_t v, max;
+
+		if (arg->type == SIM_ARG_HANDLE && arg->field == SIM_F_H && p[0] == 'h' &&
+		    p[1] != '=') {
+			p++;
+		} else if (arg->type == SIM_ARG_VM && starts_vm(p, 2)) {
+			p += 2;
+		} else if (starts_key(p, arg->name)) {
+			p += strlen(arg->name) + 1;
+			if (arg->type == SIM_ARG_HANDLE || arg->type == SIM_ARG_VM)
+				return 0;
+		} else if (arg->optional) {
+			continue;
+		} else {
+			return 0;
+		}
+		switch (arg->type) {
+		case SIM_ARG_HANDLE: max = SIM_MAX_HANDLE - 1; break;
+		case SIM_ARG_VM: max = SIM_MAX_VM; break;
+		case SIM_ARG_ORDER: max = 63; break;
+		case SIM_ARG_PROT: return 0;
+		default: max = arg->field == SIM_F_VCPU ? UINT32_MAX : UINT64_MAX; break;
+		}
+		p = fast_number(p, &v);
+		if (!p || v > max)
+			return 0;
+		sim_op_field_set(op, (enum sim_op_field)arg->field, v);
+		p = skip_space(p);
+	}
+	if (*p != '=')
+		return !*p;
+	/* "= ok", as nearly every line ends; any other result as sim_trace_parse_op() reads it. */
+	name = skip_blanks(p + 1);
+	if (name[0] == 'o' && name[1] == 'k' && !*skip_blanks(name + 2)) {
+		op->flags |= SIM_OP_F_EXPECT;
+		op->expect = 0;
+		return 1;
+	}
+	return !parse_result(token(p), op, err, sizeof(err));
+}
+
 /* --- the reader ----------------------------------------------------------- */
 
 /*
@@ -451,7 +573,8 @@ static int text_read(struct sim_trace_reader *r, struct sim_trace_record *rec,
 		return 1;
 	}
 	rec->type = SIM_TRACE_REC_OP;
-	if (sim_trace_parse_op(t->line, &rec->op, what, sizeof(what)) ||
+	if ((!parse_op_fast(t->line, &rec->op) &&
+	     sim_trace_parse_op(t->line, &rec->op, what, sizeof(what))) ||
 	    (!sim_trace_handles_ok(&r->handles, &rec->op) &&
 	     sim_trace_handles_check(&r->handles, &rec->op, what, sizeof(what)))) {
 		if (!is_op_line(t->line) && is_config_line(t->line))
