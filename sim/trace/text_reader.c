@@ -324,6 +324,65 @@ static inline const char *skip_space(const char *p)
 	return skip_blanks(p);
 }
 
+/*
+ * Op names for parse_op_fast(), by a hash of their length and first and
+ * last bytes, with their bytes beside them: one probe and a compare in
+ * place of sim_op_kind_from_span()'s call (half of its 54 instructions a
+ * line). A name that does not fit is not listed: its lines take the
+ * general parser.
+ */
+#define NAME_SLOTS 256u
+#define NAME_MAX_LEN 23u
+
+struct name_slot {
+	char name[NAME_MAX_LEN];
+	uint8_t len;
+	uint8_t kind_plus1;	/* 0: an empty slot */
+};
+
+static struct name_slot name_slots[NAME_SLOTS];
+
+static inline unsigned int name_hash(const char *s, size_t len)
+{
+	return ((unsigned int)(unsigned char)s[0] * 7u + (unsigned int)(unsigned char)s[len - 1] * 3u +
+		(unsigned int)len) % NAME_SLOTS;
+}
+
+__attribute__((constructor)) static void name_slots_init(void)
+{
+	for (unsigned int k = 0; k < SIM_OP__COUNT; k++) {
+		size_t len = strlen(sim_op_descs[k].name);
+		unsigned int h;
+
+		if (!len || len > NAME_MAX_LEN)
+			continue;
+		for (h = name_hash(sim_op_descs[k].name, len); name_slots[h].kind_plus1;
+		     h = (h + 1) % NAME_SLOTS)
+			;
+		memcpy(name_slots[h].name, sim_op_descs[k].name, len);
+		name_slots[h].len = (uint8_t)len;
+		name_slots[h].kind_plus1 = (uint8_t)(k + 1);
+	}
+}
+
+/* The kind named by the @len (> 0) bytes at @s, or -1 if the table has none. */
+static inline int fast_kind(const char *s, size_t len)
+{
+	for (unsigned int h = name_hash(s, len);; h = (h + 1) % NAME_SLOTS) {
+		const struct name_slot *n = &name_slots[h];
+		size_t i = 0;
+
+		if (!n->kind_plus1)
+			return -1;
+		if (n->len != len)
+			continue;
+		while (i < len && n->name[i] == s[i])
+			i++;
+		if (i == len)
+			return n->kind_plus1 - 1;
+	}
+}
+
 /* Whether @p starts with @name and '='. */
 static inline bool starts_key(const char *p, const char *name)
 {
@@ -351,7 +410,7 @@ static int parse_op_fast(const char *line, struct sim_op *op)
 
 	while (!byte_class[(unsigned char)*p])
 		p++;
-	if (*p == '=' || (kind = sim_op_kind_from_span(name, (size_t)(p - name))) < 0)
+	if (*p == '=' || p == name || (kind = fast_kind(name, (size_t)(p - name))) < 0)
 		return 0;
 	*op = (struct sim_op){ .kind = (uint16_t)kind };
 	d = &sim_op_descs[kind];
@@ -558,16 +617,34 @@ static int text_read(struct sim_trace_reader *r, struct sim_trace_record *rec,
 		return 0;
 	/* The header reader leaves the first op line read. */
 	if (!t->pending) {
-		ret = read_line(r, err);
-		if (ret <= 0) {
-			r->done = true;
-			return ret;
+		char *p = t->chunk + t->at, *end = strchrnul(p, '\n');
+		size_t n = (size_t)(end - p);
+
+		/*
+		 * A whole line read ahead (chunk[len] is NUL: a newline found is
+		 * before it) is taken here as read_line() takes it; anything else
+		 * is read_line()'s.
+		 */
+		if (*end == '\n' && n <= SIM_TRACE_MAX_LINE) {
+			t->at += n + 1;
+			if (n && p[n - 1] == '\r')
+				n--;
+			p[n] = '\0';
+			t->line = p;
+		} else {
+			ret = read_line(r, err);
+			if (ret <= 0) {
+				r->done = true;
+				return ret;
+			}
 		}
 		r->pos++;
 	}
 	t->pending = false;
 	rec->where = r->pos;
-	if (is_verbatim(t->line)) {
+	/* An op line starts with its name. */
+	if ((*t->line == '#' || (byte_class[(unsigned char)*t->line] & (C_END | C_BLANK))) &&
+	    is_verbatim(t->line)) {
 		rec->type = SIM_TRACE_REC_LINE;
 		rec->line = t->line;
 		return 1;
