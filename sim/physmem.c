@@ -380,6 +380,40 @@ static void check_skipped(const uint8_t *host, uint64_t pfn)
 	}
 }
 
+/*
+ * The lines of a page not written since its last clear but for marked
+ * lines: @fl and @ll say whether its first and last lines were marked.
+ * Returns the marked lines stored into.
+ */
+static inline uint64_t clear_lines(uint8_t *host, bool fl, bool ll, uint64_t pfn)
+{
+	uint64_t lined = 0;
+
+	/*
+	 * A marked line is stored into; the node line otherwise read before
+	 * written: most are zero, and a store would dirty it.
+	 */
+	if (fl) {
+		memset(host, 0, NODE_LINE);
+		lined++;
+	} else {
+		const uint64_t *node = (const uint64_t *)(void *)host;
+		uint64_t any = 0;
+
+		for (unsigned int k = 0; k < NODE_LINE / 8; k++)
+			any |= node[k];
+		if (any)
+			memset(host, 0, NODE_LINE);
+	}
+	if (ll) {
+		memset(host + SIM_PAGE_SIZE - SIM_PHYSMEM_LINE, 0, SIM_PHYSMEM_LINE);
+		lined++;
+	}
+	if (sim_physmem_check_scrubs)
+		check_skipped(host, pfn);
+	return lined;
+}
+
 void sim_physmem_clear_pages(struct sim_physmem *pm, uint8_t *host, uint64_t pfn, uint64_t nr)
 {
 	uint64_t end = pfn + nr, zeroed = 0, lined = 0, span = pm->end_pfn - pm->start_pfn;
@@ -390,6 +424,24 @@ void sim_physmem_clear_pages(struct sim_physmem *pm, uint8_t *host, uint64_t pfn
 		__atomic_fetch_add(&pm->pages_zeroed, nr, __ATOMIC_RELAXED);
 		sim_physmem_mark_scrubbed(pm, pfn, nr);
 		return;
+	}
+	/* One page only its stamps wrote (most frees): its marks read and cleared alone. */
+	if (nr == 1) {
+		uint64_t bit = pfn - pm->start_pfn, w = bit / 64, mask = 1ULL << (bit % 64);
+
+		if (!(__atomic_load_n(&pm->unscrubbed[w], __ATOMIC_RELAXED) & mask)) {
+			bool fl = __atomic_load_n(&pm->first_line[w], __ATOMIC_RELAXED) & mask;
+			bool ll = __atomic_load_n(&pm->last_line[w], __ATOMIC_RELAXED) & mask;
+
+			lined = clear_lines(host, fl, ll, pfn);
+			if (fl)
+				__atomic_fetch_and(&pm->first_line[w], ~mask, __ATOMIC_RELAXED);
+			if (ll)
+				__atomic_fetch_and(&pm->last_line[w], ~mask, __ATOMIC_RELAXED);
+			if (lined)
+				__atomic_fetch_add(&pm->lines_zeroed, lined, __ATOMIC_RELAXED);
+			return;
+		}
 	}
 	/* A bitmap word at a time: its marks read once, cleared once. */
 	while (pfn < end) {
@@ -414,29 +466,7 @@ void sim_physmem_clear_pages(struct sim_physmem *pm, uint8_t *host, uint64_t pfn
 				i += run;
 				continue;
 			}
-			/*
-			 * A marked line is stored into; the node line otherwise
-			 * read before written: most are zero, and a store would
-			 * dirty it.
-			 */
-			if (fl & b) {
-				memset(host, 0, NODE_LINE);
-				lined++;
-			} else {
-				const uint64_t *node = (const uint64_t *)(void *)host;
-				uint64_t any = 0;
-
-				for (unsigned int k = 0; k < NODE_LINE / 8; k++)
-					any |= node[k];
-				if (any)
-					memset(host, 0, NODE_LINE);
-			}
-			if (ll & b) {
-				memset(host + SIM_PAGE_SIZE - SIM_PHYSMEM_LINE, 0, SIM_PHYSMEM_LINE);
-				lined++;
-			}
-			if (sim_physmem_check_scrubs)
-				check_skipped(host, pm->start_pfn + w * 64 + i);
+			lined += clear_lines(host, fl & b, ll & b, pm->start_pfn + w * 64 + i);
 			host += SIM_PAGE_SIZE;
 			i++;
 		}

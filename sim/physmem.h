@@ -176,6 +176,27 @@ static inline void sim_physmem_mark_word(struct sim_physmem *pm, uint64_t pa)
 }
 
 /*
+ * sim_physmem_mark_word() of a word in the first line of page @first and
+ * of one in the last line of page @last (an allocation's two stamps),
+ * without finding the line of each.
+ */
+static inline void sim_physmem_mark_lines(struct sim_physmem *pm, uint64_t first, uint64_t last)
+{
+	uint64_t span = pm->end_pfn - pm->start_pfn, bit = first - pm->start_pfn;
+
+	if (bit < span) {
+		sim_physmem_set_bit(pm->first_line, bit / 64, 1ULL << (bit % 64));
+		sim_physmem_set_dirty(pm, bit / 64, 1ULL << (bit % 64));
+	}
+	bit = last - pm->start_pfn;
+	if (bit < span) {
+		sim_physmem_set_bit(pm->last_line, bit / 64, 1ULL << (bit % 64));
+		if (last != first)
+			sim_physmem_set_dirty(pm, bit / 64, 1ULL << (bit % 64));
+	}
+}
+
+/*
  * Zeroes the @nr pages at @host, PFNs [pfn, pfn + nr), as hvmm_clear_pages()
  * must leave them: a memset of those written since their last clear, and
  * of the others only the first cache line, where the allocators link free

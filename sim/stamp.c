@@ -43,6 +43,6 @@ void sim_stamp_block(struct sim_physmem *pm, struct sim_report *r, bool check, u
 	 * The stamps are all the executor writes: the pages between stay
 	 * zero, and of the first and last pages all but the stamps' lines.
 	 */
-	sim_physmem_mark_word(pm, (pfn << SIM_PAGE_SHIFT) + STAMP_FIRST);
-	sim_physmem_mark_word(pm, ((pfn + (1ULL << order)) << SIM_PAGE_SHIFT) - sizeof(*last));
+	_Static_assert(STAMP_FIRST < SIM_PHYSMEM_LINE, "the first stamp is in its page's first line");
+	sim_physmem_mark_lines(pm, pfn, pfn + (1ULL << order) - 1);
 }
