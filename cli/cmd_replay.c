@@ -102,21 +102,18 @@ static int run_batched(struct sim_trace_reader *r, struct sim_machine *m, struct
 	int ret = 1;
 
 	while (ret > 0 && !sim_machine_dead(m)) {
-		struct sim_trace_record rec;
 		bool hand_back = false;
-		size_t n = 0;
+		size_t n;
 
-		while (n < BATCH && (ret = sim_trace_read(r, &rec, err)) > 0) {
-			if (rec.type == SIM_TRACE_REC_LINE)
-				continue;
-			if (rec.op.kind == SIM_OP_SCHED && cli_mm_plain()) {
-				hand_back = true;
-				break;
-			}
-			if (rec.op.flags & SIM_OP_F_EXPECT)
-				run->no_expectations = false;
-			ops[n++] = rec.op;
+		ret = sim_trace_read_ops(r, ops, BATCH, &n, err);
+		/* A batch ends at a schedule: hvmm-plain hands the replay back there. */
+		if (n && ops[n - 1].kind == SIM_OP_SCHED && cli_mm_plain()) {
+			hand_back = true;
+			n--;
 		}
+		for (size_t i = 0; i < n && run->no_expectations; i++)
+			if (ops[i].flags & SIM_OP_F_EXPECT)
+				run->no_expectations = false;
 		sim_machine_exec_many(m, ops, n, results);
 		cli_run_tick(run);
 		if (hand_back && !sim_machine_dead(m))

@@ -370,6 +370,20 @@ static int binary_read(struct sim_trace_reader *r, struct sim_trace_record *rec,
 	return 1;
 }
 
+static size_t binary_read_ops(struct sim_trace_reader *r, struct sim_op *ops, size_t max)
+{
+	size_t k = 0;
+
+	if (r->done)
+		return 0;
+	while (k < max && r->in_len - r->in_at >= OP_RECORD_MAX && read_op_fast(r, &ops[k])) {
+		r->ops_read++;
+		if (ops[k++].kind == SIM_OP_SCHED)
+			break;
+	}
+	return k;
+}
+
 static int parse_header(struct sim_trace_reader *r, uint64_t at, struct sim_trace_error *err)
 {
 	char *text = strdup(r->buf), *line, *nl;
@@ -407,7 +421,9 @@ static void binary_fini(struct sim_trace_reader *r)
 	r->in = NULL;
 }
 
-static const struct sim_trace_reader_ops binary_ops = { .read = binary_read, .fini = binary_fini };
+static const struct sim_trace_reader_ops binary_ops = {
+	.read = binary_read, .read_ops = binary_read_ops, .fini = binary_fini,
+};
 
 int sim_trace_binary_open(struct sim_trace_reader *r, struct sim_trace_error *err)
 {

@@ -606,6 +606,26 @@ static int check_header(struct sim_trace_reader *r, struct sim_trace_error *err)
 	return fail(r, err, at, what);
 }
 
+/*
+ * A whole line read ahead (chunk[len] is NUL: a newline found is before
+ * it), taken as read_line() takes it: true if there was one; anything
+ * else is read_line()'s.
+ */
+static inline bool take_line(struct text_in *t)
+{
+	char *p = t->chunk + t->at, *end = strchrnul(p, '\n');
+	size_t n = (size_t)(end - p);
+
+	if (*end != '\n' || n > SIM_TRACE_MAX_LINE)
+		return false;
+	t->at += n + 1;
+	if (n && p[n - 1] == '\r')
+		n--;
+	p[n] = '\0';
+	t->line = p;
+	return true;
+}
+
 static int text_read(struct sim_trace_reader *r, struct sim_trace_record *rec,
 		     struct sim_trace_error *err)
 {
@@ -617,21 +637,7 @@ static int text_read(struct sim_trace_reader *r, struct sim_trace_record *rec,
 		return 0;
 	/* The header reader leaves the first op line read. */
 	if (!t->pending) {
-		char *p = t->chunk + t->at, *end = strchrnul(p, '\n');
-		size_t n = (size_t)(end - p);
-
-		/*
-		 * A whole line read ahead (chunk[len] is NUL: a newline found is
-		 * before it) is taken here as read_line() takes it; anything else
-		 * is read_line()'s.
-		 */
-		if (*end == '\n' && n <= SIM_TRACE_MAX_LINE) {
-			t->at += n + 1;
-			if (n && p[n - 1] == '\r')
-				n--;
-			p[n] = '\0';
-			t->line = p;
-		} else {
+		if (!take_line(t)) {
 			ret = read_line(r, err);
 			if (ret <= 0) {
 				r->done = true;
@@ -663,7 +669,32 @@ static int text_read(struct sim_trace_reader *r, struct sim_trace_record *rec,
 	return 1;
 }
 
-static const struct sim_trace_reader_ops text_ops = { .read = text_read };
+/*
+ * The ops of lines as hvmm writes them, straight into @ops; the first
+ * line that is anything else (a comment, another layout, an error, a
+ * handle for the full check) is left pending for text_read().
+ */
+static size_t text_read_ops(struct sim_trace_reader *r, struct sim_op *ops, size_t max)
+{
+	struct text_in *t = text_in(r);
+	size_t k = 0;
+
+	if (r->done || t->pending)
+		return 0;
+	while (k < max && take_line(t)) {
+		r->pos++;
+		if (!parse_op_fast(t->line, &ops[k]) || !sim_trace_handles_ok(&r->handles, &ops[k])) {
+			t->pending = true;
+			break;
+		}
+		r->ops_read++;
+		if (ops[k++].kind == SIM_OP_SCHED)
+			break;
+	}
+	return k;
+}
+
+static const struct sim_trace_reader_ops text_ops = { .read = text_read, .read_ops = text_read_ops };
 
 int sim_trace_text_open(struct sim_trace_reader *r, struct sim_trace_error *err)
 {

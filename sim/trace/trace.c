@@ -114,6 +114,31 @@ int sim_trace_read_op(struct sim_trace_reader *r, struct sim_op *op, struct sim_
 	return ret;
 }
 
+int sim_trace_read_ops(struct sim_trace_reader *r, struct sim_op *ops, size_t max, size_t *n,
+		       struct sim_trace_error *err)
+{
+	struct sim_trace_record rec;
+	int ret;
+
+	*n = 0;
+	while (*n < max) {
+		if (r->ops->read_ops) {
+			*n += r->ops->read_ops(r, ops + *n, max - *n);
+			if (*n == max || (*n && ops[*n - 1].kind == SIM_OP_SCHED))
+				break;
+		}
+		ret = r->ops->read(r, &rec, err);
+		if (ret <= 0)
+			return ret;
+		if (rec.type != SIM_TRACE_REC_OP)
+			continue;
+		ops[(*n)++] = rec.op;
+		if (rec.op.kind == SIM_OP_SCHED)
+			break;
+	}
+	return 1;
+}
+
 void sim_trace_set_outcome(struct sim_op *op, int result)
 {
 	op->flags &= (uint8_t)~SIM_OP_F_EXPECT;

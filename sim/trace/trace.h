@@ -189,6 +189,16 @@ int sim_trace_read(struct sim_trace_reader *r, struct sim_trace_record *rec,
 		   struct sim_trace_error *err);
 /* Next op, skipping comments. */
 int sim_trace_read_op(struct sim_trace_reader *r, struct sim_op *op, struct sim_trace_error *err);
+/*
+ * Up to @max ops into @ops, comments and blank lines skipped, as
+ * sim_trace_read() gives them one at a time; a schedule (SIM_OP_SCHED)
+ * ends the batch. *@n ops were read; returns 1 if more may follow, 0 at
+ * the end, -1 on a malformed trace (the *@n ops before it are good).
+ * Each form reads the common records straight into @ops, without a call
+ * per op.
+ */
+int sim_trace_read_ops(struct sim_trace_reader *r, struct sim_op *ops, size_t max, size_t *n,
+		       struct sim_trace_error *err);
 
 /* --- writing ------------------------------------------------------------------ */
 
@@ -231,6 +241,12 @@ enum sim_trace_format sim_trace_format_for_path(const char *path);
 struct sim_trace_reader_ops {
 	int (*read)(struct sim_trace_reader *r, struct sim_trace_record *rec,
 		    struct sim_trace_error *err);
+	/*
+	 * Optional: up to @max of the next ops into @ops, as read() would
+	 * read them, stopping after a schedule and before anything it does
+	 * not read itself (left to read()). Returns the ops read.
+	 */
+	size_t (*read_ops)(struct sim_trace_reader *r, struct sim_op *ops, size_t max);
 	void (*fini)(struct sim_trace_reader *r);
 };
 
