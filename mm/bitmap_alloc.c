@@ -439,6 +439,7 @@ struct fit_search {
 	u64 run_start;
 	bool in_run;
 	u64 found;
+	u64 starts;		/* in-word windows: bits where one may start, else 0 */
 };
 
 /*
@@ -458,11 +459,59 @@ static bool run_fits(struct fit_search *s, u64 end)
 	return true;
 }
 
+/*
+ * Bit p of the result is set when @bits has @count ones from bit p up,
+ * all inside the word: the AND of the word shifted by 0 .. count - 1,
+ * in log2(count) steps.
+ */
+static u64 word_windows(u64 bits, u64 count)
+{
+	u64 done = 1;
+
+	while (done < count) {
+		u64 step = hvmm_min(done, count - done);
+
+		bits &= bits >> step;
+		done += step;
+	}
+	return bits;
+}
+
+/*
+ * A window no wider than its alignment, aligned to at most a word, in a
+ * map whose base is so aligned, never crosses a word: the lowest one in
+ * the word is a few shifts and a count of trailing zeros. Only the run at
+ * the word's end is carried on, for the nodes visited after it.
+ */
+static bool scan_word_windows(struct fit_search *s, u64 start, u64 bits)
+{
+	u64 hits = word_windows(bits, s->count) & s->starts;
+	u64 tail;
+
+	if (hits) {
+		s->found = start + __builtin_ctzll(hits);
+		return true;
+	}
+	if (bits == ~0ULL) {
+		if (!s->in_run) {
+			s->in_run = true;
+			s->run_start = start;
+		}
+		return false;
+	}
+	tail = ~bits >> 63 ? 0 : (u64)__builtin_clzll(~bits);
+	s->in_run = tail != 0;
+	s->run_start = start + 64 - tail;
+	return false;
+}
+
 /* Extends the scan over word @w, bit by bit run by run. */
 static bool scan_word(struct fit_search *s, u64 w, u64 bits)
 {
 	u64 start = w << 6, pos = 0;
 
+	if (s->starts)
+		return scan_word_windows(s, start, bits);
 	while (pos < 64) {
 		u64 rest = bits >> pos;
 		u64 ones = ~rest ? (u64)__builtin_ctzll(~rest) : 64;
@@ -687,6 +736,9 @@ static int alloc_fit(struct hvmm_bitmap *bm, u64 count, u32 align_log2, u64 *pfn
 	s.in_run = false;
 	s.run_start = 0;
 	s.found = 0;
+	s.starts = 0;
+	if (s.mask < 64 && count <= s.mask + 1 && !(bm->base_pfn & s.mask))
+		s.starts = ~0ULL / (s.mask == 63 ? ~0ULL : (1ULL << (s.mask + 1)) - 1);
 
 	refresh_summaries(bm);
 	if (!find_fit(bm, &s))
