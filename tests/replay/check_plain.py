@@ -25,6 +25,8 @@ def run(cmd, env=None):
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120, env=env)
     # The summary's first line gives the time the run took: the rest must match.
     r.stdout = re.sub(rb' in [0-9.]+ s \([0-9]+ ops/s\)', b'', r.stdout)
+    # A sanitizer's runtime notices name the process (==PID==).
+    r.stderr = re.sub(rb'^==[0-9]+==', b'==PID==', r.stderr, flags=re.M)
     return r
 
 
