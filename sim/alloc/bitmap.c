@@ -170,18 +170,34 @@ fail:
  * Zeroes frames being returned to the bitmap (see the top of the file).
  * Only their owner may do it, before it lets them go: once the bitmap has
  * them, another thread may already have been handed them.
+ *
+ * As mm/'s scrub and the kernel allocator's are (hvmm_clear_pages(),
+ * sim_linux_zero()): a page nobody wrote since memory was last reset is
+ * skipped, and of the others only what was written since their last
+ * clear is stored into (sim_physmem_clear_pages()), so that a block
+ * whose stamps touched two lines costs two lines, not a memset a page.
  */
 static void scrub(struct sim_allocator *a, uint64_t pfn, uint64_t count)
 {
-	for (uint64_t i = 0; i < count; i++) {
-		void *p;
+	const uint64_t end = pfn + count;
 
-		/* A page nobody wrote since the last scrub of memory is zero already. */
-		if (!sim_physmem_dirty(a->pm, pfn + i))
+	while (pfn < end) {
+		uint8_t *host = NULL;
+		uint64_t run = 1;
+
+		if (sim_physmem_dirty(a->pm, pfn))
+			host = sim_physmem_pa_to_host(a->pm, pfn << HVMM_PAGE_SHIFT);
+		if (!host) {
+			pfn++;
 			continue;
-		p = sim_physmem_pa_to_host(a->pm, (pfn + i) << HVMM_PAGE_SHIFT);
-		if (p)
-			memset(p, 0, HVMM_PAGE_SIZE);
+		}
+		/* A run of written pages contiguous in the host mapping: one clear. */
+		while (pfn + run < end && sim_physmem_dirty(a->pm, pfn + run) &&
+		       sim_physmem_pa_to_host(a->pm, (pfn + run) << HVMM_PAGE_SHIFT) ==
+			       host + (run << HVMM_PAGE_SHIFT))
+			run++;
+		sim_physmem_clear_pages(a->pm, host, pfn, run);
+		pfn += run;
 	}
 }
 
