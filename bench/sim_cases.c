@@ -130,7 +130,13 @@ static struct sim_bench *sb(struct bench_state *s)
 /*
  * Writes the last word of every page of the allocator's pool (zero, as in
  * any free page), so replays time the simulator, not the host's first-touch
- * page faults.
+ * page faults, and reads the first, so that every allocator starts with the
+ * lines its free-list nodes live in as warm: the kernel's pool set-up
+ * zeroes every page, mm/'s lists its largest blocks only when an
+ * allocation needs one, and the first touches of those lines had fallen
+ * inside the timed replay on one and not on the other (on the 16,384-page
+ * frag-pressure replay, 16,264 last-level cache misses in callgrind, all
+ * of the difference between the two).
  */
 static void pretouch_pool(struct sim_machine *m)
 {
@@ -141,6 +147,7 @@ static void pretouch_pool(struct sim_machine *m)
 		uint8_t *p = sim_physmem_pa_to_host(pm, pfn << HVMM_PAGE_SHIFT);
 
 		((volatile uint64_t *)(p + HVMM_PAGE_SIZE))[-1] = 0;
+		(void)((volatile uint64_t *)p)[0];
 	}
 }
 
