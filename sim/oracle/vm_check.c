@@ -495,6 +495,42 @@ static bool host_chunk_pristine(const struct sim_vm_view *vs, uint64_t pfn)
 	       sim_mm_pages_boot(vs->vmemmap, pfn, CHUNK);
 }
 
+/* Bytes of [pa, pa + size) in regions the machine describes as RAM. */
+static uint64_t ram_bytes(const struct sim_physmem *pm, uint64_t pa, uint64_t size)
+{
+	uint64_t n = 0;
+
+	for (unsigned int i = 0; i < pm->nr_regions; i++) {
+		const struct sim_region *r = &pm->regions[i];
+		uint64_t lo = r->base > pa ? r->base : pa;
+		uint64_t hi = r->base + r->size < pa + size ? r->base + r->size : pa + size;
+
+		if (r->kind == SIM_REGION_RAM && lo < hi)
+			n += hi - lo;
+	}
+	return n;
+}
+
+/*
+ * PT-WALK: a valid leaf's memory type is that of what it maps: Normal
+ * over RAM, Device over anything else (MMIO, holes, reserved memory), so
+ * no leaf spans both. MemAttr[3:2] == 0b00 is Device, with or without
+ * FEAT_S2FWB (Arm ARM D8.6.5).
+ */
+static void check_memtype(struct sim_vm_view *vs, unsigned int v, uint64_t ipa, uint64_t pa,
+			  uint64_t size, uint64_t desc)
+{
+	bool device = !((desc >> 4) & 3);
+	uint64_t ram = ram_bytes(vs->pm, pa, size);
+
+	if (ram == (device ? 0 : size))
+		return;
+	sim_report_violation(vs->report, SIM_ORACLE_PT_WALK,
+		"vm%u ipa 0x%llx: a %s leaf of 0x%llx bytes maps pa 0x%llx, which holds 0x%llx "
+		"bytes of RAM", v, (unsigned long long)ipa, device ? "Device" : "Normal",
+		(unsigned long long)size, (unsigned long long)pa, (unsigned long long)ram);
+}
+
 static void sweep_leaf(void *ctx, uint64_t ipa, int level, uint64_t desc)
 {
 	struct sweep *sw = ctx;
@@ -507,7 +543,10 @@ static void sweep_leaf(void *ctx, uint64_t ipa, int level, uint64_t desc)
 	 * Pages outside the ideal machine's range are not checked (the model has no state for them):
 	 * skip them whole rather than one by one (a 1 GiB block holds 2^18).
 	 */
-	if (!(desc & 1) || pa >= hi || pa + size <= lo)
+	if (!(desc & 1))
+		return;
+	check_memtype(vs, sw->v, ipa, pa, size, desc);
+	if (pa >= hi || pa + size <= lo)
 		return;
 	for (uint64_t off = pa < lo ? lo - pa : 0; off < size && pa + off < hi; off += PAGE) {
 		uint64_t pfn = (pa + off) / PAGE;
