@@ -197,6 +197,44 @@ static int op_halloc(struct sim_heapstate *hs, const struct sim_op *op, uint64_t
 	return 0;
 }
 
+/*
+ * HEAP-STRUCT: a free that does not name the block as it was allocated
+ * is refused (hvmm/heap.h): the block's address with a size of another
+ * block order (-EINVAL: half the block, and twice it), or an address
+ * inside the block (-ENOENT). Tried on the live block of @hd, of @bytes,
+ * before it is freed; false if the heap took one (a refusal with another
+ * error is left to the free that follows, which must then succeed).
+ */
+static bool misfrees_refused(struct sim_heapstate *hs, const struct sim_heap_handle *hd,
+			     uint64_t bytes)
+{
+	struct {
+		uint64_t off, size;
+		int want;
+	} probe[3] = {
+		{ 0, bytes / 2, -HVMM_EINVAL },
+		{ 0, bytes * 2, -HVMM_EINVAL },
+		{ bytes / 2, bytes / 2, -HVMM_ENOENT },
+	};
+	int ret;
+
+	for (unsigned int i = 0; i < 3; i++) {
+		/* Half a minimum block is the same order as a whole one, and has no inside. */
+		if (bytes <= HVMM_HEAP_MIN_SIZE && i != 1)
+			continue;
+		ret = hvmm_heap_free(&hs->heap, (void *)(hd->addr + probe[i].off), probe[i].size, 0);
+		if (ret)
+			continue;
+		sim_report_violation(sim_machine_report(hs->m), SIM_ORACLE_HEAP_STRUCT,
+			"hfree of %#llx, size %llu, inside live allocation %#llx of a %llu-byte "
+			"block: accepted, expected %s", sim_heap_pa(hd->addr + probe[i].off),
+			(unsigned long long)probe[i].size, sim_heap_pa(hd->addr),
+			(unsigned long long)bytes, sim_result_name(probe[i].want));
+		return false;
+	}
+	return true;
+}
+
 static int op_hfree(struct sim_heapstate *hs, const struct sim_op *op)
 {
 	struct sim_heap_handle *hd = live_handle(hs, op->h);
@@ -207,6 +245,8 @@ static int op_hfree(struct sim_heapstate *hs, const struct sim_op *op)
 	if (!hd)
 		return -HVMM_ENOENT;
 	bytes = sim_heap_block_bytes(&hs->shadow, hd->size, hd->align);
+	if (oracles_on(hs) && bytes && !misfrees_refused(hs, hd, bytes))
+		return -HVMM_EFAULT;
 	ret = hvmm_heap_free(&hs->heap, (void *)hd->addr, hd->size, hd->align);
 	if (ret) {
 		sim_report_violation(r, SIM_ORACLE_HEAP_CONSERVE,
