@@ -484,6 +484,30 @@ void sim_physmem_clear_pages(struct sim_physmem *pm, uint8_t *host, uint64_t pfn
 		__atomic_fetch_add(&pm->lines_zeroed, lined, __ATOMIC_RELAXED);
 }
 
+void sim_physmem_zero_dirty(struct sim_physmem *pm, uint8_t *host, uint64_t pfn, uint64_t nr)
+{
+	static const uint8_t zero[SIM_PAGE_SIZE];
+
+	for (uint64_t i = 0; i < nr;) {
+		uint64_t run = 0;
+
+		while (i + run < nr && sim_physmem_dirty(pm, pfn + i + run))
+			run++;
+		if (run) {
+			memset(host + (i << SIM_PAGE_SHIFT), 0, run << SIM_PAGE_SHIFT);
+			i += run;
+			continue;
+		}
+		if (sim_physmem_check_scrubs &&
+		    memcmp(host + (i << SIM_PAGE_SHIFT), zero, sizeof(zero))) {
+			fprintf(stderr, "hvmm_clear_pages: page 0x%llx was written with no dirty mark, "
+				"and the clear skipped it\n", (unsigned long long)(pfn + i));
+			abort();
+		}
+		i++;
+	}
+}
+
 void sim_physmem_mark_scrubbed(struct sim_physmem *pm, uint64_t pfn, uint64_t nr)
 {
 	uint64_t end = pfn + nr;

@@ -203,6 +203,50 @@ static void clear_pages_stores_only_what_was_written(void)
 	sim_physmem_destroy(&pm);
 }
 
+/*
+ * The clear of reported stores (hvmm_clear_pages() with the event layer
+ * armed): pages marked dirty are zeroed whole, anywhere; a page nothing
+ * marked is zero by construction and takes no store (an unmarked byte in
+ * it survives, which shows it), nor is it faulted in; where scrubs are
+ * checked, such a byte stops the run.
+ */
+static void zero_dirty_skips_clean_pages(void)
+{
+	struct sim_physmem pm = { 0 };
+	uint64_t pfn = 0x80000 + 4096, rss0 = 0, rss1 = 0;
+	uint8_t *h;
+	pid_t pid;
+	int status = 0;
+
+	CHECK(sim_physmem_add(&pm, SIM_REGION_RAM, 0x80000000, 64 * M, err, sizeof(err)) == 0);
+	CHECK(sim_physmem_map(&pm, err, sizeof(err)) == 0);
+	h = sim_physmem_pa_to_host(&pm, pfn << SIM_PAGE_SHIFT);
+	memset(h, 0xa5, 2 * SIM_PAGE_SIZE);		/* two pages written and marked */
+	sim_physmem_mark_dirty(&pm, pfn, 2);
+	h[3 * SIM_PAGE_SIZE + 100] = 1;			/* unmarked */
+	CHECK(!sim_physmem_dirty(&pm, pfn + 3) && !sim_physmem_dirty(&pm, pfn + 8));
+	CHECK(rss_bytes(&rss0));
+	sim_physmem_zero_dirty(&pm, h, pfn, 1024);
+	CHECK(rss_bytes(&rss1));
+	CHECK(page_is_zero(h) && page_is_zero(h + SIM_PAGE_SIZE));
+	CHECK(h[3 * SIM_PAGE_SIZE + 100] == 1);
+	CHECK_MSG(rss1 - rss0 < 64 * SIM_PAGE_SIZE, "%llu bytes faulted in",
+		  (unsigned long long)(rss1 - rss0));
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		freopen("/dev/null", "w", stderr);
+		sim_physmem_check_scrubs = true;
+		sim_physmem_zero_dirty(&pm, h, pfn, 8);
+		_exit(0);
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+	CHECK_MSG(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT, "status 0x%x", status);
+	h[3 * SIM_PAGE_SIZE + 100] = 0;
+	sim_physmem_destroy(&pm);
+}
+
 int main(void)
 {
 	TEST(reserved_is_carved_out_of_ram);
@@ -210,5 +254,6 @@ int main(void)
 	TEST(terabyte_costs_what_is_touched);
 	TEST(sizes_parse);
 	TEST(clear_pages_stores_only_what_was_written);
+	TEST(zero_dirty_skips_clean_pages);
 	return tap_done();
 }
