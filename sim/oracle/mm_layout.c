@@ -99,24 +99,46 @@ static enum sim_mm_owner owner_of(unsigned int id, uint16_t *vmid)
 	return SIM_MM_OWNER_BAD;
 }
 
-struct sim_mm_page sim_mm_page(const struct sim_vmemmap *v, uint64_t pfn)
+/*
+ * Field by field, never a struct copy or a zeroing of the whole: the full
+ * sweep reads every RAM page it cannot skip, and under ASan a struct copy
+ * or clear is a call into the runtime that checks the range.
+ */
+void sim_mm_page_read(const struct sim_vmemmap *v, uint64_t pfn, struct sim_mm_page *out)
 {
 	const struct hvmm_page *p = sim_vmemmap_page(v, pfn);
+
+	if (!p) {
+		out->valid = false;
+		out->refcount = 0;
+		out->order = 0;
+		out->type = 0;
+		out->state = 0;
+		out->owner = 0;
+		out->vmid = 0;
+		out->raw_type = out->raw_state = out->raw_owner = 0;
+		out->share_count = out->map_count = 0;
+		return;
+	}
+	out->valid = true;
+	out->refcount = p->refcount;
+	out->order = hvmm_page_is_head(p) ? hvmm_page_order(p) : SIM_MM_NO_ORDER;
+	out->raw_type = p->type;
+	out->type = type_of(p->type);
+	out->raw_state = p->host_state;
+	out->state = state_of(p->host_state);
+	out->raw_owner = p->owner;
+	out->vmid = 0;
+	out->owner = owner_of(p->owner, &out->vmid);
+	out->share_count = p->share_count;
+	out->map_count = atomic_load_explicit(&p->map_count, memory_order_relaxed);
+}
+
+struct sim_mm_page sim_mm_page(const struct sim_vmemmap *v, uint64_t pfn)
+{
 	struct sim_mm_page out = { 0 };
 
-	if (!p)
-		return out;
-	out.valid = true;
-	out.refcount = p->refcount;
-	out.order = hvmm_page_is_head(p) ? hvmm_page_order(p) : SIM_MM_NO_ORDER;
-	out.raw_type = p->type;
-	out.type = type_of(p->type);
-	out.raw_state = p->host_state;
-	out.state = state_of(p->host_state);
-	out.raw_owner = p->owner;
-	out.owner = owner_of(p->owner, &out.vmid);
-	out.share_count = p->share_count;
-	out.map_count = atomic_load_explicit(&p->map_count, memory_order_relaxed);
+	sim_mm_page_read(v, pfn, &out);
 	return out;
 }
 

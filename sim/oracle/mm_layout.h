@@ -111,6 +111,8 @@ struct sim_mm_page {
 
 /* The entry of @pfn in the oracles' terms; .valid false outside the map. */
 struct sim_mm_page sim_mm_page(const struct sim_vmemmap *v, uint64_t pfn);
+/* The same, into @out (the full sweep's loop over every RAM page). */
+void sim_mm_page_read(const struct sim_vmemmap *v, uint64_t pfn, struct sim_mm_page *out);
 /*
  * The fields of every entry the checkers read most, in place: an entry as
  * mm/ lays out its refcount, order byte and type byte (the layout unit

@@ -85,38 +85,69 @@ struct sim_vm_owner sim_vm_model_owner(const struct sim_vm_view *vs, uint64_t pf
 }
 
 /* check_page() of a RAM page, given the model's @m and the vmemmap entry @p. */
+/*
+ * The reports of check_ram_page(), out of line: their name buffers would
+ * otherwise be set up (under ASan, poisoned and unpoisoned) on every page
+ * of every full sweep.
+ */
+static __attribute__((noinline, cold)) void report_owner(struct sim_vm_view *vs, uint64_t pfn,
+							   const struct sim_mm_page *p,
+							   const struct sim_vm_owner *o)
+{
+	char b1[48], b2[48];
+
+	sim_report_violation(vs->report, SIM_ORACLE_OWNERSHIP,
+		"pfn 0x%llx: owner %s, host %s, shared %u times; expected owner %s, host %s, "
+		"shared %u times", (unsigned long long)pfn, sim_mm_owner_name(p, b1, sizeof(b1)),
+		state_name(p->state), p->share_count, own_name(o, b2, sizeof(b2)),
+		state_name(o->state), o->share_count);
+}
+
+static __attribute__((noinline, cold)) void report_type(struct sim_vm_view *vs, uint64_t pfn,
+							  const struct sim_mm_page *p,
+							  const struct sim_vm_owner *o,
+							  enum sim_mm_type want_type)
+{
+	char b1[48], b3[48];
+
+	sim_report_violation(vs->report, SIM_ORACLE_TYPE,
+		"pfn 0x%llx (owner %s): type %s, expected %s", (unsigned long long)pfn,
+		own_name(o, b1, sizeof(b1)), type_name(p, b3, sizeof(b3)),
+		sim_mm_type_name(want_type));
+}
+
+static __attribute__((noinline, cold)) void report_mapped(struct sim_vm_view *vs, uint64_t pfn,
+							    const struct sim_mm_page *p, uint32_t maps)
+{
+	char b3[48];
+
+	sim_report_violation(vs->report, SIM_ORACLE_TYPE,
+		"pfn 0x%llx of type %s is mapped %u times: only data pages may be mapped",
+		(unsigned long long)pfn, type_name(p, b3, sizeof(b3)), maps);
+}
+
 static void check_ram_page(struct sim_vm_view *vs, uint64_t pfn, const struct sim_spec_page *m,
 			   const struct sim_mm_page *p, bool counts)
 {
 	struct sim_vm_owner own = own_of(vs, m), *o = &own;
 	enum sim_mm_type want_type;
-	char b1[48], b2[48], b3[48];
 	uint32_t maps;
 
 	if (!same_owner(p, o) || p->state != o->state || p->share_count != o->share_count)
-		sim_report_violation(vs->report, SIM_ORACLE_OWNERSHIP,
-			"pfn 0x%llx: owner %s, host %s, shared %u times; expected owner %s, host %s, "
-			"shared %u times", (unsigned long long)pfn, sim_mm_owner_name(p, b1, sizeof(b1)),
-			state_name(p->state), p->share_count, own_name(o, b2, sizeof(b2)),
-			state_name(o->state), o->share_count);
+		report_owner(vs, pfn, p, o);
 	want_type = o->owner == SIM_MM_OWNER_HYP ? T_HYP : T_DATA;
 	/* Hypervisor pool pages become table pages and back. */
 	if (o->hyp_boot && p->type == T_PGTABLE)
 		want_type = T_PGTABLE;
 	if (p->type != want_type)
-		sim_report_violation(vs->report, SIM_ORACLE_TYPE,
-			"pfn 0x%llx (owner %s): type %s, expected %s", (unsigned long long)pfn,
-			own_name(o, b1, sizeof(b1)), type_name(p, b3, sizeof(b3)),
-			sim_mm_type_name(want_type));
+		report_type(vs, pfn, p, o, want_type);
 	maps = p->map_count;
 	if (counts && maps != o->maps)
 		sim_report_violation(vs->report, SIM_ORACLE_REFCOUNT,
 			"pfn 0x%llx: map_count %u, but %u guest leaves map it",
 			(unsigned long long)pfn, maps, o->maps);
 	if (maps && p->type != T_DATA)
-		sim_report_violation(vs->report, SIM_ORACLE_TYPE,
-			"pfn 0x%llx of type %s is mapped %u times: only data pages may be mapped",
-			(unsigned long long)pfn, type_name(p, b3, sizeof(b3)), maps);
+		report_mapped(vs, pfn, p, maps);
 }
 
 static void check_page(struct sim_vm_view *vs, uint64_t pfn, bool counts)
@@ -696,7 +727,7 @@ void sim_vm_check_full(struct sim_vm_view *vs)
 				pfn += CHUNK - 1;
 				continue;
 			}
-			p = sim_mm_page(vs->vmemmap, pfn);
+			sim_mm_page_read(vs->vmemmap, pfn, &p);
 			if (!p.valid)
 				continue;
 			check_ram_page(vs, pfn, &vs->spec->pages[i], &p, true);
