@@ -443,8 +443,13 @@ void fuzz_decoder_init(struct fuzz_decoder *d, const struct fuzz_target *t,
 	cfg->regions[0] = (struct sim_region_config){ SIM_REGION_RAM, FUZZ_RAM_BASE, FUZZ_RAM_SIZE };
 	cfg->nr_regions = 1;
 	if (t->extra_regions) {
+		/*
+		 * The second bank ends 1 MiB into a 2 MiB block, with a hole
+		 * after it: the host stage-2 must map that block page by page
+		 * (Normal over RAM, Device over the hole), never as one block.
+		 */
 		cfg->regions[1] = (struct sim_region_config){
-			SIM_REGION_RAM, FUZZ_RAM_BASE + 2 * FUZZ_RAM_SIZE, 4ULL << 20 };
+			SIM_REGION_RAM, FUZZ_RAM_BASE + 2 * FUZZ_RAM_SIZE, 3ULL << 20 };
 		cfg->regions[2] = (struct sim_region_config){ SIM_REGION_MMIO, 0x09000000ULL, 1ULL << 20 };
 		cfg->nr_regions = 3;
 	}

@@ -76,7 +76,7 @@ struct fuzz_target {
 	uint32_t classes;			/* SIM_OPC_* the inputs speak */
 	const uint16_t *kinds;			/* or this list (SIM_OP__COUNT-terminated) */
 	const char *const *allocators;		/* picked by the header; NULL-terminated */
-	bool extra_regions;			/* a second RAM bank and an MMIO window */
+	bool extra_regions;			/* a second RAM bank, ending inside a 2 MiB block, and an MMIO window */
 	bool raw_trace;				/* inputs are trace files, not decoded */
 	/*
 	 * Concurrent blocks (sim/machine_conc.h): `sched` ops name CPUs below
