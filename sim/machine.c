@@ -437,6 +437,9 @@ void sim_machine_finish(struct sim_machine *m)
 	sim_report_set_op(&m->report, m->stats.ops, "");
 	if (sim_machine_oracles_on(m))
 		sim_machine_sweep(m);
+	/* The references the run's vm_pin ops left: given back while the run owns mm/. */
+	if (m->vms && !m->dead)
+		sim_vm_unpin_all(m->vms);
 }
 
 /* --- allocator ops -------------------------------------------------------- */
@@ -807,6 +810,9 @@ static bool committable(unsigned int kind)
 	case SIM_OP_S2_MAP:
 	case SIM_OP_S2_UNMAP:
 	case SIM_OP_S2_PROTECT:
+	case SIM_OP_VM_PIN:
+	case SIM_OP_VM_UNPIN:
+	case SIM_OP_VM_DESTROY:
 		return true;
 	default:
 		return false;
@@ -957,6 +963,9 @@ struct conc_use {
 /* A block running longer than this is livelocked (a spin that never ends). */
 #define CONC_STEP_LIMIT		(50ULL * 1000 * 1000)
 
+#define CONC_NOBODY	(-1)
+#define CONC_SEVERAL	(-2)
+
 struct conc {
 	bool queued;
 	unsigned int cur;		/* CPU the next queued op goes to */
@@ -994,6 +1003,14 @@ struct conc {
 	size_t nr_raw, cap_raw;
 	uint64_t lin_nodes;
 	int lin_verdict;		/* enum sim_lin_verdict of the last block, -1: none */
+	/*
+	 * Which CPUs of the queued block destroy each VM, and which name it
+	 * in other ops than vm_pin/vm_unpin (conc_claim_vm): CONC_NOBODY,
+	 * a CPU, or CONC_SEVERAL.
+	 */
+	struct conc_vmuse {
+		int32_t destroyer, user;
+	} vmuse[SIM_MAX_VM + 1];
 	/* What the queued ops do with each handle and table (conc_claim). */
 	struct conc_use *use;		/* open addressing, cap_use a power of two */
 	size_t nr_use, cap_use;
@@ -1010,6 +1027,8 @@ static struct conc *conc_get(struct sim_machine *m)
 		m->conc = calloc(1, sizeof(*m->conc));
 		if (m->conc)
 			m->conc->sched = sim_sched_create();
+		for (unsigned int v = 0; m->conc && v <= SIM_MAX_VM; v++)
+			m->conc->vmuse[v] = (struct conc_vmuse){ CONC_NOBODY, CONC_NOBODY };
 		if (m->conc && !m->conc->sched) {
 			free(m->conc);
 			m->conc = NULL;
@@ -1040,6 +1059,37 @@ static void conc_use_clear(struct conc *c)
 		memset(c->use, 0, c->cap_use * sizeof(*c->use));
 	c->nr_use = 0;
 	c->max_h = 0;
+	for (unsigned int v = 0; v <= SIM_MAX_VM; v++)
+		c->vmuse[v] = (struct conc_vmuse){ CONC_NOBODY, CONC_NOBODY };
+}
+
+/*
+ * A VM that a CPU of the block destroys may be named by other CPUs only
+ * in vm_pin, vm_unpin and vm_destroy: those find it by VMID under mm/'s
+ * table lock (or refuse it), where a map, a share or a fault uses the
+ * VM's own pointer, which a correct host holds only while the VM is its
+ * own or pinned, never across another CPU's destroy of it. 0 if @op of
+ * @vcpu keeps to that (and is now counted), else -EBUSY.
+ */
+static int conc_claim_vm(struct conc *c, const struct sim_op *op, unsigned int vcpu)
+{
+	struct conc_vmuse next;
+	int32_t *who;
+
+	if (!op->vm || op->vm > SIM_MAX_VM || op->kind == SIM_OP_VM_PIN ||
+	    op->kind == SIM_OP_VM_UNPIN)
+		return 0;
+	next = c->vmuse[op->vm];
+	who = op->kind == SIM_OP_VM_DESTROY ? &next.destroyer : &next.user;
+	if (*who == CONC_NOBODY)
+		*who = (int32_t)vcpu;
+	else if (*who != (int32_t)vcpu)
+		*who = CONC_SEVERAL;
+	if (next.destroyer != CONC_NOBODY && next.user != CONC_NOBODY &&
+	    (next.destroyer != next.user || next.destroyer == CONC_SEVERAL))
+		return -HVMM_EBUSY;
+	c->vmuse[op->vm] = next;
+	return 0;
 }
 
 static uint64_t conc_use_key(uint32_t h, unsigned int vcpu)
@@ -1168,6 +1218,11 @@ static int conc_claim(struct conc *c, struct sim_machine *m, const struct sim_op
 			return 0;	/* the op itself refuses it */
 		break;
 	default:
+		if (sim_op_descs[op->kind].cls & SIM_OPC_VM) {
+			ret = conc_claim_vm(c, op, vcpu);
+			m->stats.conc_refused += ret != 0;
+			return ret;
+		}
 		if (!(sim_op_descs[op->kind].cls & SIM_OPC_MAPTAB))
 			return 0;
 		break;
@@ -1730,6 +1785,8 @@ int sim_machine_conc_run(struct sim_machine *m)
 		if (c->prog[i].n)
 			sim_sched_spawn(c->sched, i, conc_body, c);
 	c->linearize = conc_linearizable(c, m);
+	if (c->linearize && m->vms)
+		sim_vm_raw_begin(m->vms);
 	c->lin_verdict = -1;
 	c->nr_raw = 0;
 	sim_sched_prng_init(&prng, &fallback, m->cfg.seed);

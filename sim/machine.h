@@ -140,7 +140,11 @@ int sim_machine_commit(struct sim_machine *m, const struct sim_op *op, int resul
 		       uint64_t value);
 void sim_machine_commit_end(struct sim_machine *m);
 
-/* The end-of-run checks: a full sweep of every oracle. */
+/*
+ * The end-of-run checks: a full sweep of every oracle; then the executor
+ * gives back the VM references its vm_pin ops hold (hvmm_vm_put), so that
+ * nothing it took outlives the run.
+ */
 void sim_machine_finish(struct sim_machine *m);
 
 /* A full sweep now (tests and periodic checks). */

@@ -74,6 +74,7 @@ static void view_guest(struct sim_vmstate *vs, unsigned int v)
 	vs->view.g[v] = (struct sim_vm_view_guest){
 		.live = vs->g[v].live, .vmid = vs->g[v].vmid,
 		.regs = vs->g[v].live ? sim_vm_regs(vs, v) : (struct sim_s2_regs){ 0 },
+		.vm = vs->g[v].live ? vs->g[v].vm : NULL,
 	};
 }
 
@@ -527,11 +528,19 @@ static void touch(struct sim_vmstate *vs, unsigned int vm, uint64_t ipa, uint64_
 	vs->touch[vs->nr_touch++] = (struct sim_touch){ vm, ipa, pages, pfn, nr };
 }
 
+static struct sim_guest *guest_of(struct sim_vmstate *vs, uint32_t vm)
+{
+	if (vm == 0 || vm > SIM_MAX_VM || !vs->g[vm].live)
+		return NULL;
+	return &vs->g[vm];
+}
+
 /* Pages of a refused op judged at most (a fuzzed count may be huge); the sweep sees all. */
 #define REFUSED_CHECK_PAGES	64
 
 /*
- * The host pages a refused ownership op named, as far as they are RAM: the
+ * The host pages a refused ownership op named, as far as they are RAM (a
+ * refused VM lifetime op: its VM): the
  * op must have left them as they were, which the incremental oracles judge
  * (OWNERSHIP, TYPE and REFCOUNT against the model, which a refused op does
  * not change). A transition half-applied before a later step failed shows
@@ -543,6 +552,13 @@ static void touch_refused(struct sim_vmstate *vs, const struct sim_op *op)
 	uint64_t nr = 0;
 
 	switch (op->kind) {
+	case SIM_OP_VM_DESTROY:
+	case SIM_OP_VM_PIN:
+	case SIM_OP_VM_UNPIN:
+		/* The VM must be as it was, its references (REFCOUNT) too. */
+		if (guest_of(vs, op->vm))
+			touch(vs, op->vm, 0, 0, 0, 0);
+		return;
 	case SIM_OP_HOST_DONATE_HYP:
 	case SIM_OP_HYP_DONATE_HOST:
 	case SIM_OP_HOST_DONATE_GUEST:
@@ -557,13 +573,6 @@ static void touch_refused(struct sim_vmstate *vs, const struct sim_op *op)
 		nr++;
 	if (nr)
 		touch(vs, 0, 0, 0, op->b, nr);
-}
-
-static struct sim_guest *guest_of(struct sim_vmstate *vs, uint32_t vm)
-{
-	if (vm == 0 || vm > SIM_MAX_VM || !vs->g[vm].live)
-		return NULL;
-	return &vs->g[vm];
 }
 
 static struct sim_ipage *gpage(struct sim_vmstate *vs, unsigned int v, uint64_t ipa)
@@ -617,11 +626,91 @@ static bool host_op(const struct sim_op *op)
 	return op->kind == SIM_OP_HOST_DONATE_HYP || op->kind == SIM_OP_HYP_DONATE_HOST;
 }
 
+/*
+ * hvmm_vm_get() of guest @g's VMID: the pin a vm_pin takes. mm/ hands out
+ * the slot of the VMID, which is the VM the executor created there.
+ */
+static int pin_call(struct sim_vmstate *vs, struct sim_guest *g)
+{
+	struct hvmm_vm *vm = hvmm_vm_get(g->vmid);
+
+	if (!vm)
+		return -HVMM_ENOENT;
+	if (vm != g->vm) {
+		sim_report_violation(vs->report, SIM_ORACLE_ROBUST,
+			"hvmm_vm_get(%u) returned another VM than the one created with that VMID",
+			g->vmid);
+		hvmm_vm_put(vm);
+		return -HVMM_EFAULT;
+	}
+	return 0;
+}
+
+static int unpin_call(struct sim_guest *g)
+{
+	hvmm_vm_put(g->vm);
+	return 0;
+}
+
+/* sim_vm_call() of a VM lifetime op, on the block's view (sim_vm_raw_begin). */
+static int raw_vm_call(struct sim_vmstate *vs, struct sim_guest *g, const struct sim_op *op)
+{
+	int ret;
+
+	if (!g || !g->vm || g->raw_gone)
+		return -HVMM_ENOENT;
+	switch (op->kind) {
+	case SIM_OP_VM_PIN:
+		if (g->raw_pins >= SIM_MAX_VM_PINS)
+			return -HVMM_ERANGE;
+		ret = pin_call(vs, g);
+		g->raw_pins += !ret;
+		return ret;
+	case SIM_OP_VM_UNPIN:
+		if (!g->raw_pins)
+			return -HVMM_ENOENT;
+		/* Spent as the call starts, as a handle's reference is. */
+		g->raw_pins--;
+		return unpin_call(g);
+	default:
+		if (vs->bbm)
+			sim_bbm_vmid_stopped(vs->bbm, g->vmid);
+		ret = hvmm_vm_destroy(g->vm);
+		if (vs->bbm && ret)
+			sim_bbm_vmid_running(vs->bbm, g->vmid);
+		g->raw_gone = !ret;
+		return ret;
+	}
+}
+
+void sim_vm_raw_begin(struct sim_vmstate *vs)
+{
+	for (unsigned int v = 1; v <= vs->g_hi; v++) {
+		vs->g[v].raw_pins = vs->g[v].pins;
+		vs->g[v].raw_gone = false;
+	}
+}
+
+void sim_vm_unpin_all(struct sim_vmstate *vs)
+{
+	for (unsigned int v = 1; vs->enabled && v <= vs->g_hi; v++) {
+		struct sim_guest *g = &vs->g[v];
+
+		for (; g->live && g->pins; g->pins--)
+			unpin_call(g);
+		if (vs->spec.vms[v].live)
+			vs->spec.vms[v].pins = 0;
+	}
+}
+
 int sim_vm_call(struct sim_vmstate *vs, const struct sim_op *op)
 {
 	struct sim_guest *g = guest_of(vs, op->vm);
 
-	if (op->vm && (!g || !g->vm))
+	if (op->kind == SIM_OP_VM_PIN || op->kind == SIM_OP_VM_UNPIN ||
+	    op->kind == SIM_OP_VM_DESTROY)
+		return raw_vm_call(vs, g, op);
+	if (op->vm && (!g || !g->vm || g->raw_gone))
 		return -HVMM_ENOENT;
 	if (!g && !host_op(op))
 		return -HVMM_EINVAL;
@@ -653,6 +742,40 @@ static int op_vm_create(struct sim_vmstate *vs, const struct sim_op *op)
 	return 0;
 }
 
+/* vm_pin: one more hvmm_vm_get() reference, held by the executor. */
+static int op_vm_pin(struct sim_vmstate *vs, const struct sim_op *op)
+{
+	struct sim_guest *g = guest_of(vs, op->vm);
+	int ret;
+
+	if (!g)
+		return -HVMM_ENOENT;
+	if (g->pins >= SIM_MAX_VM_PINS)
+		return -HVMM_ERANGE;
+	ret = MM_CALL(vs, pin_call(vs, g));
+	if (ret)
+		return ret;
+	g->pins++;
+	touch(vs, op->vm, 0, 0, 0, 0);
+	return 0;
+}
+
+/* vm_unpin: gives one back; with none held, the caller's error, refused here. */
+static int op_vm_unpin(struct sim_vmstate *vs, const struct sim_op *op)
+{
+	struct sim_guest *g = guest_of(vs, op->vm);
+	int ret;
+
+	if (!g || !g->pins)
+		return -HVMM_ENOENT;
+	ret = MM_CALL(vs, unpin_call(g));
+	if (ret)
+		return ret;
+	g->pins--;
+	touch(vs, op->vm, 0, 0, 0, 0);
+	return 0;
+}
+
 static int op_vm_destroy(struct sim_vmstate *vs, const struct sim_op *op)
 {
 	struct sim_guest *g = guest_of(vs, op->vm);
@@ -664,11 +787,11 @@ static int op_vm_destroy(struct sim_vmstate *vs, const struct sim_op *op)
 	/* The host stopped the VM's vCPUs before asking: nothing runs its VMID. */
 	if (vs->bbm)
 		sim_bbm_vmid_stopped(vs->bbm, g->vmid);
-	ret = hvmm_vm_destroy(g->vm);
+	ret = MM_CALL(vs, hvmm_vm_destroy(g->vm));
 	if (vs->bbm && ret)
 		sim_bbm_vmid_running(vs->bbm, g->vmid);
 	if (vs->oracles)
-		sim_check_destroy(vs->report, op->vm, vs->ideal.spaces[op->vm].nr, ret);
+		sim_check_destroy(vs->report, op->vm, vs->ideal.spaces[op->vm].nr, g->pins, ret);
 	if (ret)
 		return ret;
 	if (vs->oracles)
@@ -921,6 +1044,8 @@ static int exec_op(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *va
 	switch (op->kind) {
 	case SIM_OP_VM_CREATE: ret = op_vm_create(vs, op); break;
 	case SIM_OP_VM_DESTROY: ret = op_vm_destroy(vs, op); break;
+	case SIM_OP_VM_PIN: ret = op_vm_pin(vs, op); break;
+	case SIM_OP_VM_UNPIN: ret = op_vm_unpin(vs, op); break;
 	case SIM_OP_HOST_DONATE_HYP:
 		ret = MM_CALL(vs, mm_call(NULL, op));
 		for (uint64_t i = 0; !ret && i < op->c; i++)

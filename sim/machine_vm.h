@@ -30,6 +30,14 @@ struct sim_guest {
 	struct hvmm_vm *vm;	/* NULL for the host */
 	uint16_t vmid;
 	unsigned int nr_vcpus;
+	uint32_t pins;		/* hvmm_vm_get() references the executor holds (vm_pin) */
+	/*
+	 * A linearized concurrent block's own view (sim_vm_call): its pins
+	 * and whether one of its destroys succeeded, before the block's ops
+	 * are committed in order.
+	 */
+	uint32_t raw_pins;
+	bool raw_gone;
 };
 
 struct sim_vmstate {
@@ -103,6 +111,18 @@ int sim_vm_exec(struct sim_vmstate *vs, const struct sim_op *op, uint64_t *value
  * them; any other kind of op is -HVMM_ENOTSUP.
  */
 int sim_vm_call(struct sim_vmstate *vs, const struct sim_op *op);
+/*
+ * A linearized block's VM lifetime ops go through sim_vm_call() too
+ * (vm_pin, vm_unpin, vm_destroy): they keep the block's own view of each
+ * VM's pins and whether the block destroyed it, which this starts from the
+ * executor's tables; the committed ops then update those.
+ */
+void sim_vm_raw_begin(struct sim_vmstate *vs);
+/*
+ * The end of a run: the executor gives back every pin it holds
+ * (hvmm_vm_put), and the model forgets them.
+ */
+void sim_vm_unpin_all(struct sim_vmstate *vs);
 
 /* Live VMs (the host aside); *@guest_pages: the IPA pages they hold, mapped or parked. */
 unsigned int sim_vm_live(const struct sim_vmstate *vs, uint64_t *guest_pages);

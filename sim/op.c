@@ -39,6 +39,8 @@ const struct sim_op_desc sim_op_descs[SIM_OP__COUNT] = {
 
 	[SIM_OP_VM_CREATE] = { "vm_create", SIM_OPC_VM, 2, { NEWVM, UOPT("vcpus", SIM_F_A) } },
 	[SIM_OP_VM_DESTROY] = { "vm_destroy", SIM_OPC_VM, 1, { VM } },
+	[SIM_OP_VM_PIN] = { "vm_pin", SIM_OPC_VM, 1, { VM } },
+	[SIM_OP_VM_UNPIN] = { "vm_unpin", SIM_OPC_VM, 1, { VM } },
 
 	[SIM_OP_S2_MAP] = { "s2_map", SIM_OPC_VM, 5,
 		{ VM, U("ipa", SIM_F_A), U("pfn", SIM_F_B), U("pages", SIM_F_C), PROT } },

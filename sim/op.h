@@ -73,6 +73,14 @@ enum sim_op_kind {
 	SIM_OP_MAPTAB_INIT,	/* frames=a, entries=b, max=c: a fresh table set */
 	SIM_OP_SET_ENTRY,	/* entry=a names frame=b (0: nothing) */
 
+	/*
+	 * VM references (hvmm_vm_get/put), kept by the executor per VM: a
+	 * pinned VM cannot be destroyed (EBUSY). Last, so that the binary
+	 * form's kind numbers of the ops above stay as they were.
+	 */
+	SIM_OP_VM_PIN,		/* one more reference on vm               */
+	SIM_OP_VM_UNPIN,	/* drops one the executor holds           */
+
 	SIM_OP__COUNT,
 };
 
@@ -156,6 +164,11 @@ struct sim_outcome {
  */
 #define SIM_MAX_VMS	255u
 #define SIM_MAX_VCPUS	64u
+/*
+ * Pins the executor holds on one VM at most: a vm_pin past it is refused
+ * (ERANGE) before mm/ is called, as a get past a handle's limit is.
+ */
+#define SIM_MAX_VM_PINS	65535u
 
 /*
  * Op results: 0 or minus one of these. They are mm/'s return codes

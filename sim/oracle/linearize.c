@@ -531,7 +531,8 @@ static uint64_t state_digest(struct search *s)
 			unsigned int v = s->spaces[i].vm;
 			const struct sim_space *sp = &spec->spaces[v];
 
-			h = mix(h, spec->vms[v].live | (uint64_t)spec->vms[v].vcpus << 1);
+			h = mix(h, spec->vms[v].live | (uint64_t)spec->vms[v].vcpus << 1 |
+				   (uint64_t)spec->vms[v].pins << 32);
 			for (uint64_t j = 0; j < sp->cap; j++) {
 				const struct sim_ipage *e = &sp->slots[j];
 

@@ -295,3 +295,8 @@ unsigned int sim_mm_heap_meta(uint8_t byte)
 		return SIM_MM_HEAP_ALLOC | order;
 	return SIM_MM_HEAP_BAD | byte;
 }
+
+uint32_t sim_mm_vm_refcount(const struct hvmm_vm *vm)
+{
+	return __atomic_load_n(&vm->refcount, __ATOMIC_RELAXED);
+}

@@ -51,6 +51,9 @@
  *  metadata byte of each minimum block, as struct sim_mm_heap and
  *  sim_mm_heap_meta(). HEAP-STRUCT, HEAP-CONSERVE.
  *
+ *  VM table (struct hvmm_vm): refcount, the hvmm_vm_get() references
+ *		held. REFCOUNT: compared with the pins the reference model
+ *		counts for the VM (SPEC's, from the vm_pin and vm_unpin ops).
  *  op results: the executor passes mm/'s return codes through; they are
  *  the op vocabulary's SIM_E* (sim/op.h), checked equal to mm/'s here.
  */
@@ -65,6 +68,7 @@
 struct hvmm_pool;
 struct hvmm_bitmap;
 struct hvmm_heap;
+struct hvmm_vm;
 /* The executor's mapping of mm/'s vmemmap (sim/vmemmap.h). */
 struct sim_vmemmap;
 
@@ -184,6 +188,11 @@ void sim_mm_vmemmap_span(const struct sim_vmemmap *v, uint64_t *start, uint64_t 
 const char *sim_mm_owner_name(const struct sim_mm_page *p, char *buf, size_t len);
 const char *sim_mm_state_name(enum sim_mm_state s);
 const char *sim_mm_type_name(enum sim_mm_type t);
+
+/* --- the VM table ----------------------------------------------------------------- */
+
+/* The references hvmm_vm_get() counts on @vm (its refcount field, as mm/ holds it). */
+uint32_t sim_mm_vm_refcount(const struct hvmm_vm *vm);
 
 /* --- lists --------------------------------------------------------------------- */
 

@@ -378,8 +378,22 @@ struct sim_spec_verdict sim_spec_predict(struct sim_spec *s, const struct sim_op
 		v.may_enomem = !v.result;	/* the VM's root tables */
 		break;
 	case SIM_OP_VM_DESTROY:
-		v.result = sim_spec_vm_live(s, op->vm) ? 0 : -SIM_ENOENT;
-		v.may_enomem = !v.result;	/* host tables to take the pages back */
+		/* Needs no memory (vm.h): a live VM nobody pins goes, ENOMEM or not. */
+		if (!sim_spec_vm_live(s, op->vm))
+			v.result = -SIM_ENOENT;
+		else if (s->vms[op->vm].pins)
+			v.result = -SIM_EBUSY;
+		break;
+	case SIM_OP_VM_PIN:
+		if (!sim_spec_vm_live(s, op->vm))
+			v.result = -SIM_ENOENT;
+		else if (s->vms[op->vm].pins >= SIM_MAX_VM_PINS)
+			v.result = -SIM_ERANGE;
+		break;
+	case SIM_OP_VM_UNPIN:
+		/* No pin to drop: the caller's error, refused before mm/ is called. */
+		if (!sim_spec_vm_live(s, op->vm) || !s->vms[op->vm].pins)
+			v.result = -SIM_ENOENT;
 		break;
 	case SIM_OP_HOST_DONATE_HYP:
 		v.result = check_pfns(s, op->b, op->c);
@@ -547,6 +561,12 @@ void sim_spec_apply(struct sim_spec *s, const struct sim_op *op, const struct si
 		break;
 	case SIM_OP_VM_DESTROY:
 		destroy_vm(s, op->vm);
+		break;
+	case SIM_OP_VM_PIN:
+		s->vms[op->vm].pins++;
+		break;
+	case SIM_OP_VM_UNPIN:
+		s->vms[op->vm].pins--;
 		break;
 	case SIM_OP_HOST_DONATE_HYP:
 	case SIM_OP_HYP_DONATE_HOST:

@@ -47,6 +47,15 @@
  *  4. resources: a legal op may still fail with -ENOMEM (the hypervisor's
  *     table pool), and then changes nothing. That is the only freedom
  *     mm/ has; the model does not guess pool occupancy.
+ *
+ * VM lifetime (mm/include/hvmm/vm.h): the model counts the references
+ * vm_pin takes (hvmm_vm_get) and vm_unpin drops, on its own. A pin of a
+ * VM that is not live fails with -ENOENT, one past SIM_MAX_VM_PINS with
+ * -ERANGE (the executor's limit); an unpin with no pin held is the
+ * caller's error, refused by the executor with -ENOENT before mm/ sees
+ * it. A destroy of a pinned VM must fail with -EBUSY and change nothing;
+ * of a live VM nobody pins it must succeed: it needs no memory, so not
+ * even -ENOMEM is allowed.
  */
 #ifndef SIM_ORACLE_SPEC_H
 #define SIM_ORACLE_SPEC_H
@@ -99,6 +108,7 @@ struct sim_spec_config {
 struct sim_spec_vm {
 	bool live;
 	unsigned int vcpus;
+	uint32_t pins;		/* vm_pin references the executor holds */
 };
 
 struct sim_spec {

@@ -391,6 +391,26 @@ static void check_host_contents(struct sim_vm_view *vs, uint64_t pfn)
 
 /* --- incremental ------------------------------------------------------------ */
 
+/*
+ * REFCOUNT on the VM table: the references mm/ counts on guest @v
+ * (hvmm_vm_get) are the pins the reference model counts from the ops. A
+ * reference lost (a raise that raced a drop) or left over lets a VM be
+ * destroyed under a holder, or never again.
+ */
+static void check_vm_refs(struct sim_vm_view *vs, unsigned int v)
+{
+	uint32_t refs, pins;
+
+	if (!v || v > SIM_MAX_VM || !vs->g[v].live || !vs->g[v].vm || !sim_spec_vm_live(vs->spec, v))
+		return;
+	refs = sim_mm_vm_refcount(vs->g[v].vm);
+	pins = vs->spec->vms[v].pins;
+	if (refs != pins)
+		sim_report_violation(vs->report, SIM_ORACLE_REFCOUNT,
+			"vm%u (VMID %u): mm/ counts %u references on it (hvmm_vm_get), the model "
+			"%u pins", v, vs->g[v].vmid, refs, pins);
+}
+
 void sim_vm_check_touched(struct sim_vm_view *vs)
 {
 	for (unsigned int t = 0; t < vs->nr_touch; t++) {
@@ -406,6 +426,8 @@ void sim_vm_check_touched(struct sim_vm_view *vs)
 			check_tlbs(vs, 0, to->pfn * PAGE, to->nr * PAGE);
 		if (!to->vm || !vs->g[to->vm].live)
 			continue;
+		if (!to->pages && !to->nr)
+			check_vm_refs(vs, to->vm);
 		for (uint64_t i = 0; i < n; i++)
 			check_walk(vs, to->vm, to->ipa + i * PAGE);
 		if (to->pages)
@@ -703,6 +725,7 @@ void sim_vm_check_full(struct sim_vm_view *vs)
 		if (!vs->g[v].live)
 			continue;
 		sw.v = v;
+		check_vm_refs(vs, v);
 		regs = vs->g[v].regs;
 		sim_s2_enumerate(vs->pm, &regs, &vis);
 		check_contents(vs, v);

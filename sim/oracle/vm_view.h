@@ -49,6 +49,7 @@ struct sim_vm_view_guest {
 	bool live;
 	uint16_t vmid;
 	struct sim_s2_regs regs;	/* fixed for the VM's life */
+	const struct hvmm_vm *vm;	/* opaque: its refcount read through oracle/mm_layout.h */
 };
 
 struct sim_vm_view {

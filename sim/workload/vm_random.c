@@ -425,10 +425,42 @@ static bool gen_vm_create(struct sim_vm_workload *w, struct sim_op *op, bool val
 	return op->vm != 0;
 }
 
+/* A live VM the model counts pins on (@pinned) or none; 0 if there is none such. */
+static uint32_t pick_vm_pinned(struct sim_vm_workload *w, bool pinned)
+{
+	uint32_t v = 1 + (uint32_t)below(w, w->nr_vms);
+
+	for (unsigned int i = 0; i < w->nr_vms; i++, v = v % w->nr_vms + 1)
+		if (w->vms[v].live && (w->model.vms[v].pins != 0) == pinned)
+			return v;
+	return 0;
+}
+
+/* A pinned VM is refused (EBUSY): an invalid destroy, as of a VM that is gone. */
 static bool gen_vm_destroy(struct sim_vm_workload *w, struct sim_op *op, bool valid)
 {
 	op->kind = SIM_OP_VM_DESTROY;
+	op->vm = valid ? pick_vm_pinned(w, false) : below(w, 2) ? pick_vm_pinned(w, true) : 0;
+	if (!valid && !op->vm)
+		op->vm = pick_vm(w, false, true);
+	return op->vm != 0;
+}
+
+/* A pin of a live VM (hvmm_vm_get), or of one that is gone (ENOENT). */
+static bool gen_vm_pin(struct sim_vm_workload *w, struct sim_op *op, bool valid)
+{
+	op->kind = SIM_OP_VM_PIN;
 	op->vm = pick_vm(w, valid, true);
+	return op->vm != 0;
+}
+
+/* An unpin of a pinned VM, or of one nobody pins (the executor refuses it: ENOENT). */
+static bool gen_vm_unpin(struct sim_vm_workload *w, struct sim_op *op, bool valid)
+{
+	op->kind = SIM_OP_VM_UNPIN;
+	op->vm = pick_vm_pinned(w, valid);
+	if (!valid && !op->vm)
+		op->vm = pick_vm(w, false, true);
 	return op->vm != 0;
 }
 
@@ -781,6 +813,8 @@ static const struct {
 } mix[] = {
 	{ gen_vm_create, 8 },
 	{ gen_vm_destroy, 6 },
+	{ gen_vm_pin, 7 },
+	{ gen_vm_unpin, 7 },
 	{ gen_fault, 110 },
 	{ gen_donate_guest, 60 },
 	{ gen_share_guest, 60 },

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <hvmm/mem_protect.h>
+#include <hvmm/vm.h>
 
 #include "tap.h"
 #include "vmtest.h"
@@ -109,6 +110,78 @@ static void spec_fires_on_a_post_state_the_walk_contradicts(void)
 	sim_machine_destroy(m);
 }
 
+/*
+ * VM references: the model counts vm_pin's on its own. A destroy of a
+ * pinned VM is refused and leaves the VM whole; an unpin without a pin is
+ * refused before mm/ sees it; a pin of a VM that is gone fails.
+ */
+static void pins_keep_a_vm_and_are_judged_clean(void)
+{
+	struct sim_machine *m = machine_with_vm();
+	struct hvmm_vm *vm = hvmm_vm_get(1);
+
+	CHECK(vm != NULL);
+	hvmm_vm_put(vm);
+	CHECK(vmt_op(m, SIM_OP_HOST_DONATE_GUEST, 1, G, HOST_PFN, 2, 0) == 0);
+	CHECK(vmt_op(m, SIM_OP_VM_PIN, 1, 0, 0, 0, 0) == 0);
+	CHECK(vmt_op(m, SIM_OP_VM_PIN, 1, 0, 0, 0, 0) == 0);
+	CHECK_EQ(vm->refcount, 2u);
+	CHECK(vmt_op(m, SIM_OP_VM_DESTROY, 1, 0, 0, 0, 0) == -HVMM_EBUSY);
+	CHECK(vmt_op(m, SIM_OP_STORE, 1, G, 0x1234, 0, 0) == 0);
+	CHECK(vmt_op(m, SIM_OP_VM_UNPIN, 1, 0, 0, 0, 0) == 0);
+	CHECK(vmt_op(m, SIM_OP_VM_UNPIN, 1, 0, 0, 0, 0) == 0);
+	CHECK_EQ(vm->refcount, 0u);
+	/* No pin left: refused by the executor, mm/'s count untouched (no underflow warning). */
+	CHECK(vmt_op(m, SIM_OP_VM_UNPIN, 1, 0, 0, 0, 0) == -HVMM_ENOENT);
+	CHECK_EQ(vm->refcount, 0u);
+	CHECK(vmt_op(m, SIM_OP_VM_DESTROY, 1, 0, 0, 0, 0) == 0);
+	CHECK(vmt_op(m, SIM_OP_VM_PIN, 1, 0, 0, 0, 0) == -HVMM_ENOENT);
+	CHECK(vmt_op(m, SIM_OP_VM_UNPIN, 1, 0, 0, 0, 0) == -HVMM_ENOENT);
+	/* Pins left at the end are given back. */
+	CHECK(vmt_op(m, SIM_OP_VM_CREATE, 2, 1, 0, 0, 0) == 0);
+	CHECK(vmt_op(m, SIM_OP_VM_PIN, 2, 0, 0, 0, 0) == 0);
+	vm = hvmm_vm_get(1);
+	CHECK(vm != NULL);
+	hvmm_vm_put(vm);
+	sim_machine_finish(m);
+	CHECK_EQ(vm->refcount, 0u);
+	CHECK(vmt_clean(m));
+	sim_machine_destroy(m);
+}
+
+/* mm/ lost a reference the model counts: the destroy it accepts is a SPEC violation. */
+static void spec_fires_when_a_pinned_vm_is_destroyed(void)
+{
+	struct sim_machine *m = machine_with_vm();
+	struct hvmm_vm *vm;
+
+	CHECK(vmt_op(m, SIM_OP_VM_PIN, 1, 0, 0, 0, 0) == 0);
+	CHECK(vmt_clean(m));
+	vm = hvmm_vm_get(1);
+	CHECK(vm != NULL);
+	/* Both references dropped behind the executor's back: mm/ counts none. */
+	hvmm_vm_put(vm);
+	hvmm_vm_put(vm);
+	CHECK(vmt_op(m, SIM_OP_VM_DESTROY, 1, 0, 0, 0, 0) == 0);
+	CHECK(fired(m, SIM_ORACLE_SPEC, "mm/ accepted it: ok; the model says it must fail with EBUSY"));
+	sim_machine_destroy(m);
+}
+
+/* A reference the model does not count: the legal destroy mm/ refuses, and the count itself. */
+static void spec_fires_when_a_legal_destroy_is_refused(void)
+{
+	struct sim_machine *m = machine_with_vm();
+	struct hvmm_vm *vm = hvmm_vm_get(1);
+
+	CHECK(vm != NULL);
+	CHECK(vmt_op(m, SIM_OP_VM_DESTROY, 1, 0, 0, 0, 0) == -HVMM_EBUSY);
+	CHECK(fired(m, SIM_ORACLE_SPEC, "mm/ refused it with EBUSY; the model says it is legal: ok"));
+	CHECK(fired(m, SIM_ORACLE_REFCOUNT, "vm1 (VMID 1): mm/ counts 1 references on it "
+		    "(hvmm_vm_get), the model 0 pins"));
+	hvmm_vm_put(vm);
+	sim_machine_destroy(m);
+}
+
 /* Successful ops of each VM kind a clean run must have made, at least. */
 static const struct { enum sim_op_kind kind; uint64_t min_ok, min_failed; } floor_of[] = {
 	{ SIM_OP_VM_CREATE, 50, 10 },		{ SIM_OP_VM_DESTROY, 50, 5 },
@@ -118,7 +191,8 @@ static const struct { enum sim_op_kind kind; uint64_t min_ok, min_failed; } floo
 	{ SIM_OP_HOST_SHARE_GUEST, 500, 50 },	{ SIM_OP_HOST_UNSHARE_GUEST, 300, 30 },
 	{ SIM_OP_GUEST_SHARE_HOST, 300, 30 },	{ SIM_OP_GUEST_UNSHARE_HOST, 200, 20 },
 	{ SIM_OP_FAULT, 1000, 50 },		{ SIM_OP_LOAD, 2000, 200 },
-	{ SIM_OP_STORE, 2000, 200 },
+	{ SIM_OP_STORE, 2000, 200 },		{ SIM_OP_VM_PIN, 50, 5 },
+	{ SIM_OP_VM_UNPIN, 50, 5 },
 };
 
 static void clean_run_is_quiet_and_judges_every_kind(void)
@@ -177,6 +251,9 @@ int main(void)
 	TEST(spec_fires_when_an_illegal_donation_is_accepted);
 	TEST(spec_fires_on_the_wrong_error);
 	TEST(spec_fires_on_a_post_state_the_walk_contradicts);
+	TEST(pins_keep_a_vm_and_are_judged_clean);
+	TEST(spec_fires_when_a_pinned_vm_is_destroyed);
+	TEST(spec_fires_when_a_legal_destroy_is_refused);
 	TEST(clean_run_is_quiet_and_judges_every_kind);
 	return tap_done();
 }

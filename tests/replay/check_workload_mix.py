@@ -16,7 +16,8 @@ import sys
 
 VM_KINDS = ['vm_create', 'vm_destroy', 's2_map', 's2_unmap', 's2_protect', 'host_donate_hyp',
             'hyp_donate_host', 'host_donate_guest', 'host_share_guest', 'host_unshare_guest',
-            'guest_share_host', 'guest_unshare_host', 'fault', 'load', 'store']
+            'guest_share_host', 'guest_unshare_host', 'fault', 'load', 'store', 'vm_pin',
+            'vm_unpin']
 
 
 def workload(hvmm, *args):
