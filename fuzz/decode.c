@@ -257,11 +257,23 @@ static void model_use(struct fuzz_names *n, const struct sim_op *op)
 			remove_h(n, i);
 		break;
 	case SIM_OP_VM_DESTROY:
+		/* A pinned VM stays (the destroy is refused): later ops may name it. */
 		i = find_vm(n, op->vm);
-		if (i > 0) {
+		if (i > 0 && !n->vm_pins[i]) {
 			n->nr_vm--;
 			n->vm[i] = n->vm[n->nr_vm];
+			n->vm_pins[i] = n->vm_pins[n->nr_vm];
 		}
+		break;
+	case SIM_OP_VM_PIN:
+		i = find_vm(n, op->vm);
+		if (i > 0)
+			n->vm_pins[i]++;
+		break;
+	case SIM_OP_VM_UNPIN:
+		i = find_vm(n, op->vm);
+		if (i > 0 && n->vm_pins[i])
+			n->vm_pins[i]--;
 		break;
 	default:
 		break;
@@ -401,7 +413,16 @@ static void scan_input(const struct fuzz_decoder *d, bool vm_side, bool seed,
 
 	*s = (struct input_scan){ .hash = 0xcbf29ce484222325ULL };
 	while ((vm_side || seed) && fuzz_decoder_next(&scan, &op)) {
-		if (vm_side && !(sim_op_descs[op.kind].cls & (SIM_OPC_ALLOC | SIM_OPC_BITMAP))) {
+		uint32_t cls = sim_op_descs[op.kind].cls;
+
+		/*
+		 * A target of the whole machine counts its schedule too; one
+		 * that adds VM ops to others (conc) only those, so that its
+		 * inputs without them run as they did before it spoke VMs.
+		 */
+		if (vm_side && ((cls & SIM_OPC_VM) ||
+				((d->t->classes & SIM_OPC_VM) &&
+				 !(cls & (SIM_OPC_ALLOC | SIM_OPC_BITMAP))))) {
 			s->vm_side = true;
 			vm_side = false;
 		}
@@ -567,8 +588,10 @@ static bool decode_arg(struct fuzz_decoder *d, struct sim_op *op, const struct s
 		v = n->next_vm <= SIM_MAX_VM ? n->next_vm : SIM_MAX_VM;
 		if (n->next_vm <= SIM_MAX_VM) {
 			n->next_vm++;
-			if (n->nr_vm < FUZZ_NAME_SLOTS)
+			if (n->nr_vm < FUZZ_NAME_SLOTS) {
+				n->vm_pins[n->nr_vm] = 0;
 				n->vm[n->nr_vm++] = (uint32_t)v;
+			}
 		}
 		break;
 	case C_VM:

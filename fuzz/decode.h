@@ -102,6 +102,7 @@ struct fuzz_names {
 	unsigned int nr_h;
 	uint32_t next_h;
 	uint32_t vm[FUZZ_NAME_SLOTS];		/* vm[0] is the host */
+	uint32_t vm_pins[FUZZ_NAME_SLOTS];	/* vm_pin ops minus vm_unpin ops on each */
 	unsigned int nr_vm;
 	uint32_t next_vm;
 	/*
