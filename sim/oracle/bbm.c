@@ -80,6 +80,7 @@ struct sim_bbm {
 	uint64_t count_lo, count_hi, counted;	/* tables in [count_lo, count_hi) */
 	/* Per page of that range: the words written since it was last allocated. */
 	uint64_t (*written)[ENTRIES / 64];
+	size_t written_bytes;
 	/* This op: ranges cleaned to PoC, and entries valid earlier in it. */
 	struct range *cleaned;
 	unsigned int nr_cleaned, cap_cleaned;
@@ -882,7 +883,7 @@ static bool bbm_renew(struct sim_bbm *b, const struct sim_memview *mem, struct s
 	for (unsigned int i = 0; i < b->nr_tables; i++)
 		if (b->tables[i])
 			table_remove(b, b->tables[i]);
-	free(b->written);
+	sim_recycle_put(b->written, b->written_bytes);
 	if (b->vmid_lo < b->vmid_hi) {
 		memset(&b->stale_vmid[b->vmid_lo], 0, b->vmid_hi - b->vmid_lo);
 		memset(&b->vmid_state[b->vmid_lo], 0, b->vmid_hi - b->vmid_lo);
@@ -922,7 +923,7 @@ static void bbm_free(struct sim_bbm *b)
 	free(b->obs);
 	free(b->cleaned);
 	free(b->was_valid);
-	free(b->written);
+	sim_recycle_put(b->written, b->written_bytes);
 	sim_unmap_sparse(b->slot_of, b->slot_bytes);
 	free(b);
 }
@@ -967,10 +968,10 @@ void sim_bbm_count_range(struct sim_bbm *b, uint64_t pfn, uint64_t nr)
 	b->count_lo = pfn;
 	b->count_hi = pfn + nr;
 	b->counted = 0;
-	free(b->written);
-	b->written = calloc(nr ? nr : 1, sizeof(*b->written));
-	if (!b->written)
-		abort();
+	/* Recycled, not freed: a fuzzer sets a machine up again for every input. */
+	sim_recycle_put(b->written, b->written_bytes);
+	b->written_bytes = (nr ? nr : 1) * sizeof(*b->written);
+	b->written = sim_recycle_get(b->written_bytes);
 	for (unsigned int i = 0; i < b->nr_tables; i++)
 		if (b->tables[i] && b->tables[i]->pfn >= pfn && b->tables[i]->pfn < pfn + nr)
 			b->counted++;

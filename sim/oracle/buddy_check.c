@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "oracle/mm_layout.h"
+#include "recycle.h"
 
 /* Bytes of a free block that may be non-zero: its list node. */
 #define NODE_BYTES sizeof(struct sim_buddy_node)
@@ -588,9 +589,8 @@ void sim_buddy_struct_full(const struct sim_buddy_contract *c, struct sim_alloca
 
 	view_init(&v, c, a, shadow, r);
 	view_untouched(&v);
-	listed = calloc(v.end - v.start, 1);
-	if (!listed)
-		return;
+	/* Recycled, not freed: a concurrent block sweeps after every op (sim/recycle.h). */
+	listed = sim_recycle_get(v.end - v.start);
 	check_free_lists(&v, listed, &listed_free);
 	listed_free += v.uend - v.ustart;
 
@@ -642,7 +642,7 @@ void sim_buddy_struct_full(const struct sim_buddy_contract *c, struct sim_alloca
 		     "the pool has %llu pages in use; the shadow has %llu allocated + %llu reserved",
 		     (unsigned long long)walked_used, (unsigned long long)shadow->nr_allocated,
 		     (unsigned long long)shadow->nr_reserved);
-	free(listed);
+	sim_recycle_put(listed, v.end - v.start);
 }
 
 /* --- mm/'s buddy ---------------------------------------------------------------- */

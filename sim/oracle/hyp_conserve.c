@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "recycle.h"
+
 #define PAGE_SHIFT 12
 
 struct sim_hyp_conserve {
@@ -21,34 +23,37 @@ struct sim_hyp_conserve {
 	uint8_t *mark;		/* scratch for the page-by-page account */
 };
 
+/*
+ * Recycled, not freed (sim/recycle.h): a fuzzer sets a machine up again
+ * for every input, and under AddressSanitizer fresh buffers each time
+ * cycle through its quarantine cold.
+ */
 struct sim_hyp_conserve *sim_hyp_conserve_create(struct sim_report *report, uint64_t pfn,
 						 uint64_t nr)
 {
-	struct sim_hyp_conserve *hc = calloc(1, sizeof(*hc));
+	struct sim_hyp_conserve *hc = sim_recycle_get(sizeof(*hc));
+	uint64_t n = nr ? nr : 1;
 
-	if (!hc)
-		return NULL;
 	hc->report = report;
 	hc->pfn = pfn;
 	hc->nr = nr;
-	hc->allocated = calloc(nr ? nr : 1, 1);
-	hc->mark = calloc(nr ? nr : 1, 1);
-	hc->last_op = calloc(nr ? nr : 1, sizeof(*hc->last_op));
-	if (!hc->allocated || !hc->mark || !hc->last_op) {
-		sim_hyp_conserve_destroy(hc);
-		return NULL;
-	}
+	hc->allocated = sim_recycle_get(n);
+	hc->mark = sim_recycle_get(n);
+	hc->last_op = sim_recycle_get(n * sizeof(*hc->last_op));
 	return hc;
 }
 
 void sim_hyp_conserve_destroy(struct sim_hyp_conserve *hc)
 {
+	uint64_t n;
+
 	if (!hc)
 		return;
-	free(hc->allocated);
-	free(hc->mark);
-	free(hc->last_op);
-	free(hc);
+	n = hc->nr ? hc->nr : 1;
+	sim_recycle_put(hc->allocated, n);
+	sim_recycle_put(hc->mark, n);
+	sim_recycle_put(hc->last_op, n * sizeof(*hc->last_op));
+	sim_recycle_put(hc, sizeof(*hc));
 }
 
 void sim_hyp_conserve_set_op(struct sim_hyp_conserve *hc, uint64_t op_index)

@@ -137,6 +137,12 @@ static bool names_pfns(unsigned int kind)
 	}
 }
 
+/*
+ * Room for @need elements of @size in *@p. Recycled, not freed (sim/recycle.h):
+ * a concurrent fuzz input checks a history every run, a history over many
+ * pages saves tens of thousands, and under AddressSanitizer fresh buffers
+ * each time cycle through its quarantine and page in cold.
+ */
 static bool grow(void **p, size_t *cap, size_t need, size_t size)
 {
 	size_t c = *cap ? *cap : 64;
@@ -146,9 +152,10 @@ static bool grow(void **p, size_t *cap, size_t need, size_t size)
 		return true;
 	while (c < need)
 		c *= 2;
-	q = realloc(*p, c * size);
-	if (!q)
-		return false;
+	q = sim_recycle_get_uninit(c * size);
+	if (*cap)
+		memcpy(q, *p, *cap * size);
+	sim_recycle_put(*p, *cap * size);
 	*p = q;
 	*cap = c;
 	return true;
@@ -569,6 +576,12 @@ static uint64_t *memo_slot(struct search *s, const uint64_t *key)
 	}
 }
 
+/* The memo's buffer, recycled as grow()'s are. */
+static size_t memo_bytes(size_t cap)
+{
+	return cap * MEMO_WORDS * sizeof(uint64_t);
+}
+
 /* True if the pair was seen before; records it otherwise. */
 static bool memo_seen(struct search *s)
 {
@@ -581,18 +594,12 @@ static bool memo_seen(struct search *s)
 		size_t old_cap = s->memo_cap;
 
 		s->memo_cap = old_cap ? 2 * old_cap : 1024;
-		s->memo = calloc(s->memo_cap, MEMO_WORDS * sizeof(*s->memo));
-		if (!s->memo) {
-			s->memo = old;
-			s->memo_cap = old_cap;
-			s->gave_up = true;
-			return true;
-		}
+		s->memo = sim_recycle_get(memo_bytes(s->memo_cap));
 		for (size_t i = 0; i < old_cap; i++)
 			if (old[i * MEMO_WORDS + MEMO_WORDS - 1])
 				memcpy(memo_slot(s, &old[i * MEMO_WORDS]), &old[i * MEMO_WORDS],
 				       MEMO_WORDS * sizeof(*old));
-		free(old);
+		sim_recycle_put(old, memo_bytes(old_cap));
 	}
 	slot = memo_slot(s, key);
 	if (slot[MEMO_WORDS - 1])
@@ -701,12 +708,12 @@ static void search_fini(struct search *s)
 		sim_recycle_put(s->spaces[i].space.slots,
 				s->spaces[i].space.cap * sizeof(*s->spaces[i].space.slots));
 	free(s->spaces);
-	free(s->pages);
-	free(s->apages);
+	sim_recycle_put(s->pages, s->cap_pages * sizeof(*s->pages));
+	sim_recycle_put(s->apages, s->cap_apages * sizeof(*s->apages));
 	free(s->handles);
 	free(s->leaves);
 	free(s->fit);
-	free(s->memo);
+	sim_recycle_put(s->memo, memo_bytes(s->memo_cap));
 }
 
 enum sim_lin_verdict sim_lin_check(const struct sim_lin_refs *refs,
