@@ -81,9 +81,14 @@ struct sim_bbm {
 	/* Per page of that range: the words written since it was last allocated. */
 	uint64_t (*written)[ENTRIES / 64];
 	size_t written_bytes;
-	/* This op: ranges cleaned to PoC, and entries valid earlier in it. */
+	/*
+	 * This op: ranges cleaned to PoC, ranges whose instruction-cache lines
+	 * were invalidated to PoU, and entries valid earlier in it.
+	 */
 	struct range *cleaned;
 	unsigned int nr_cleaned, cap_cleaned;
+	struct range *icache_inval;
+	unsigned int nr_icache_inval, cap_icache_inval;
 	struct was_valid { uint64_t tpfn; unsigned int idx; uint64_t oa; } *was_valid;
 	unsigned int nr_was_valid, cap_was_valid;
 	/* Per VMID: a VM ran with it and no TLBI by VMID followed. */
@@ -465,10 +470,12 @@ static void *grow(void *arr, unsigned int nr, unsigned int *cap, size_t size)
 	return arr;
 }
 
-static void note_cleaned(struct sim_bbm *b, uint64_t pa, uint64_t size)
+/* Adds the pages of [pa, pa + size) to one of the op's lists of maintained ranges. */
+static void note_range(struct range **arr, unsigned int *nr, unsigned int *cap, uint64_t pa,
+		       uint64_t size)
 {
 	uint64_t lo = pa >> PAGE_SHIFT, hi = (pa + size + (1ULL << PAGE_SHIFT) - 1) >> PAGE_SHIFT;
-	struct range *last = b->nr_cleaned ? &b->cleaned[b->nr_cleaned - 1] : NULL;
+	struct range *last = *nr ? &(*arr)[*nr - 1] : NULL;
 
 	/* Page after page, as a multi-page donation cleans them: one range. */
 	if (last && lo <= last->hi && hi >= last->lo) {
@@ -476,18 +483,18 @@ static void note_cleaned(struct sim_bbm *b, uint64_t pa, uint64_t size)
 		last->hi = last->hi > hi ? last->hi : hi;
 		return;
 	}
-	b->cleaned = grow(b->cleaned, b->nr_cleaned, &b->cap_cleaned, sizeof(*b->cleaned));
-	b->cleaned[b->nr_cleaned++] = (struct range){ lo, hi };
+	*arr = grow(*arr, *nr, cap, sizeof(**arr));
+	(*arr)[(*nr)++] = (struct range){ lo, hi };
 }
 
-static bool cleaned(const struct sim_bbm *b, uint64_t lo, uint64_t hi)
+/* Whether the ranges of @arr cover pages [lo, hi), merged greedily from @lo upwards. */
+static bool covered(const struct range *arr, unsigned int nr, uint64_t lo, uint64_t hi)
 {
-	/* Cleans in this op, merged greedily from @lo upwards. */
 	for (bool grew = true; grew && lo < hi;) {
 		grew = false;
-		for (unsigned int i = 0; i < b->nr_cleaned; i++) {
-			if (b->cleaned[i].lo <= lo && b->cleaned[i].hi > lo) {
-				lo = b->cleaned[i].hi;
+		for (unsigned int i = 0; i < nr; i++) {
+			if (arr[i].lo <= lo && arr[i].hi > lo) {
+				lo = arr[i].hi;
 				grew = true;
 			}
 		}
@@ -519,6 +526,12 @@ static bool re_made(const struct sim_bbm *b, const struct table *t, unsigned int
  * Memory comes into a guest (a cacheable leaf with a new output address)
  * only once it was cleaned to PoC in this op: without FEAT_S2FWB the guest
  * may read it uncached, past what the hypervisor wrote into the caches.
+ * If the leaf lets the guest execute (stage-2 XN[54:53] other than 0b10,
+ * execute-never at both ELs), the instruction cache must also have been
+ * invalidated to PoU for it in this op: instruction caches need not be
+ * coherent with data writes (Arm ARM D7.5.9, without FEAT_DIC), so the
+ * guest could fetch lines a previous owner of the pages left there, not
+ * what the hypervisor wrote (a scrub).
  */
 static void check_guest_make(struct sim_bbm *b, const struct sim_event *ev, const struct table *t,
 			     unsigned int idx, uint64_t old, uint64_t new)
@@ -528,11 +541,17 @@ static void check_guest_make(struct sim_bbm *b, const struct sim_event *ev, cons
 	if (!t->vmid || b->no_guest[t->vmid] || desc_is_table(new, t->level) || DESC_MEMATTR_DEVICE(new) ||
 	    desc_oa(old) == oa || re_made(b, t, idx, oa))
 		return;
-	if (!cleaned(b, oa >> PAGE_SHIFT, (oa + size) >> PAGE_SHIFT))
+	if (!covered(b->cleaned, b->nr_cleaned, oa >> PAGE_SHIFT, (oa + size) >> PAGE_SHIFT))
 		violation(b, SIM_ORACLE_BBM, ev,
 			  "vmid %llu maps pa 0x%llx at IPA 0x%llx before it was cleaned to PoC "
 			  "(DC CIVAC): without FEAT_S2FWB the guest may read stale memory",
 			  t->vmid, oa, t->base + idx * size);
+	if (((new & DESC_XN) >> 53) != 0x2 &&
+	    !covered(b->icache_inval, b->nr_icache_inval, oa >> PAGE_SHIFT, (oa + size) >> PAGE_SHIFT))
+		violation(b, SIM_ORACLE_BBM, ev,
+			  "vmid %llu maps pa 0x%llx at IPA 0x%llx executable before its instruction "
+			  "cache lines were invalidated (IC IVAU): the guest may execute stale "
+			  "instructions", t->vmid, oa, t->base + idx * size);
 }
 
 /* --- descriptor writes -------------------------------------------------------- */
@@ -804,7 +823,10 @@ void sim_bbm_event(void *ctx, const struct sim_event *ev)
 		pages_released(b, ev, ev->a >> PAGE_SHIFT, 1);
 		break;
 	case SIM_EV_DCACHE_CLEAN:
-		note_cleaned(b, ev->a, ev->b);
+		note_range(&b->cleaned, &b->nr_cleaned, &b->cap_cleaned, ev->a, ev->b);
+		break;
+	case SIM_EV_ICACHE_INVAL:
+		note_range(&b->icache_inval, &b->nr_icache_inval, &b->cap_icache_inval, ev->a, ev->b);
 		break;
 	default:
 		break;
@@ -814,6 +836,7 @@ void sim_bbm_event(void *ctx, const struct sim_event *ev)
 void sim_bbm_op_end(struct sim_bbm *b)
 {
 	b->nr_cleaned = 0;
+	b->nr_icache_inval = 0;
 	b->nr_was_valid = 0;
 	while (b->nr_obs) {
 		struct obligation *o = &b->obs[b->nr_obs - 1];
@@ -871,8 +894,8 @@ static bool bbm_renew(struct sim_bbm *b, const struct sim_memview *mem, struct s
 	unsigned int *free_slots = b->free_slots, cap_tables = b->cap_tables;
 	struct obligation *obs = b->obs;
 	unsigned int cap_obs = b->cap_obs;
-	struct range *cleaned = b->cleaned;
-	unsigned int cap_cleaned = b->cap_cleaned;
+	struct range *cleaned = b->cleaned, *icache_inval = b->icache_inval;
+	unsigned int cap_cleaned = b->cap_cleaned, cap_icache_inval = b->cap_icache_inval;
 	struct was_valid *was_valid = b->was_valid;
 	unsigned int cap_was_valid = b->cap_was_valid;
 
@@ -903,6 +926,8 @@ static bool bbm_renew(struct sim_bbm *b, const struct sim_memview *mem, struct s
 	b->cap_obs = cap_obs;
 	b->cleaned = cleaned;
 	b->cap_cleaned = cap_cleaned;
+	b->icache_inval = icache_inval;
+	b->cap_icache_inval = cap_icache_inval;
 	b->was_valid = was_valid;
 	b->cap_was_valid = cap_was_valid;
 	b->mem = *mem;
@@ -922,6 +947,7 @@ static void bbm_free(struct sim_bbm *b)
 	free(b->free_slots);
 	free(b->obs);
 	free(b->cleaned);
+	free(b->icache_inval);
 	free(b->was_valid);
 	sim_recycle_put(b->written, b->written_bytes);
 	sim_unmap_sparse(b->slot_of, b->slot_bytes);

@@ -92,7 +92,7 @@ void sim_bbm_event(void *ctx, const struct sim_event *ev);
 			 (1u << SIM_EV_TLBI_IPA) | (1u << SIM_EV_TLBI_RANGE) |		\
 			 (1u << SIM_EV_TLBI_VMID) | (1u << SIM_EV_PAGE_FREE) |		\
 			 (1u << SIM_EV_PAGE_ALLOC) | (1u << SIM_EV_OWNERSHIP) |		\
-			 (1u << SIM_EV_DCACHE_CLEAN))
+			 (1u << SIM_EV_DCACHE_CLEAN) | (1u << SIM_EV_ICACHE_INVAL))
 
 /* An operation ends: obligations still open are TLB violations. */
 void sim_bbm_op_end(struct sim_bbm *b);

@@ -364,12 +364,54 @@ static void bbm_fires_on_guest_memory_mapped_before_its_clean(void)
 	CHECK(fired(m, SIM_ORACLE_BBM, "before it was cleaned to PoC"));
 	sim_machine_destroy(m);
 
-	/* Cleaned first: quiet. */
+	/* Cleaned first (and, being executable, its I-cache lines invalidated): quiet. */
 	m = machine_with_guest_page();
 	d = vmt_desc(m, 1, G);
 	op_begin();
 	sim_event_platform(SIM_EV_DCACHE_CLEAN, OTHER_PFN * PAGE, PAGE, 0, 0);
+	sim_event_platform(SIM_EV_ICACHE_INVAL, OTHER_PFN * PAGE, PAGE, 0, 0);
 	write_desc(d + 1, other);
+	op_end(m);
+	CHECK(vmt_clean(m));
+	sim_machine_destroy(m);
+}
+
+/* Stage-2 XN[54:53]: 0b10 is execute-never at EL1 and EL0. */
+#define XN_MASK		(3ULL << 53)
+#define XN_NEVER	(2ULL << 53)
+
+static void bbm_fires_on_guest_code_mapped_before_its_icache_inval(void)
+{
+	struct sim_machine *m = machine_with_guest_page();
+	uint64_t *d = vmt_desc(m, 1, G), leaf = *d;
+	uint64_t other = (leaf & ~OA_MASK & ~XN_MASK) | (OTHER_PFN * PAGE);
+
+	/* Executable, cleaned to PoC, its I-cache lines not invalidated. */
+	CHECK(d[1] == 0);
+	op_begin();
+	sim_event_platform(SIM_EV_DCACHE_CLEAN, OTHER_PFN * PAGE, PAGE, 0, 0);
+	write_desc(d + 1, other);
+	op_end(m);
+	CHECK(fired(m, SIM_ORACLE_BBM, "executable before its instruction cache lines were invalidated"));
+	sim_machine_destroy(m);
+
+	/* An invalidation of another page does not cover it. */
+	m = machine_with_guest_page();
+	d = vmt_desc(m, 1, G);
+	op_begin();
+	sim_event_platform(SIM_EV_DCACHE_CLEAN, OTHER_PFN * PAGE, PAGE, 0, 0);
+	sim_event_platform(SIM_EV_ICACHE_INVAL, (OTHER_PFN + 1) * PAGE, PAGE, 0, 0);
+	write_desc(d + 1, other);
+	op_end(m);
+	CHECK(fired(m, SIM_ORACLE_BBM, "executable before its instruction cache lines were invalidated"));
+	sim_machine_destroy(m);
+
+	/* Execute-never: the data clean is enough. */
+	m = machine_with_guest_page();
+	d = vmt_desc(m, 1, G);
+	op_begin();
+	sim_event_platform(SIM_EV_DCACHE_CLEAN, OTHER_PFN * PAGE, PAGE, 0, 0);
+	write_desc(d + 1, other | XN_NEVER);
 	op_end(m);
 	CHECK(vmt_clean(m));
 	sim_machine_destroy(m);
@@ -421,6 +463,7 @@ int main(void)
 	TEST(hyp_conserve_fires_on_a_double_free);
 	TEST(bbm_fires_on_a_table_linked_while_not_zeroed);
 	TEST(bbm_fires_on_guest_memory_mapped_before_its_clean);
+	TEST(bbm_fires_on_guest_code_mapped_before_its_icache_inval);
 	TEST(bbm_fires_on_a_vmid_reused_before_a_tlbi_by_vmid);
 	return tap_done();
 }
