@@ -605,9 +605,13 @@ static bool decode_arg(struct fuzz_decoder *d, struct sim_op *op, const struct s
 		v = b & 63;
 		break;
 	case C_PROT:
+		/*
+		 * r, w, x; the top eight byte values add HVMM_PROT_DEVICE (8), a
+		 * word the host may pass and mm/ must refuse.
+		 */
 		if (!get_u8(d, &b))
 			return false;
-		v = b & 7;
+		v = b >= 0xf8 ? 8u | (b & 7) : b & 7;
 		break;
 	case C_PFN:
 		if (!get_leb(d, &v))
@@ -855,12 +859,12 @@ static int encode_arg(struct fuzz_encoder *e, const struct sim_op *op,
 		return put_name(b, v == 0 || mapped ? find_vm(n, mapped) : -1, v == 0 || mapped ? mapped : v);
 	case C_ORDER:
 	case C_PROT:
-		if (v > (arg_codec(a) == C_ORDER ? 63u : 7u)) {
+		if (v > (arg_codec(a) == C_ORDER ? 63u : 15u)) {
 			snprintf(err, errlen, "%s %s=%llu out of range", sim_op_descs[op->kind].name,
 				 a->name, (unsigned long long)v);
 			return 1;
 		}
-		return put_u8(b, (uint8_t)v);
+		return put_u8(b, (uint8_t)(arg_codec(a) == C_PROT && v > 7 ? 0xf0 + v : v));
 	case C_PFN:
 		return put_leb(b, pfn_encode(v, e->d.ram_pfn));
 	case C_IPA:

@@ -24,7 +24,8 @@
  *             the names its CPU may use there (the executor's rule for
  *             shared handles), and is skipped if there are none;
  *   vm        as handles, over VMs (index 0 is the host, vm0);
- *   order     one byte, low 6 bits;  prot: one byte, low 3 bits;
+ *   order     one byte, low 6 bits;  prot: one byte, low 3 bits (bytes
+ *             0xf8 to 0xff add 8, HVMM_PROT_DEVICE, which mm/ must refuse);
  *   pfn       LEB128 x, an offset from the first RAM page (x even: up by
  *             x/2; x % 4 == 1: down by x/4 + 1) or from the top of the
  *             frame space (x % 4 == 3: frame 2^64 - 1 - x/4), so that a

@@ -163,6 +163,11 @@ static const char *prot_name(uint64_t prot)
 	return prot < 8 ? names[prot] : "?";
 }
 
+/*
+ * A name, or a number up to 32 bits: the host passes mm/ any protection
+ * word, and one with bits beyond r, w and x (HVMM_PROT_DEVICE, or bits
+ * mm/ does not define) must be refused; such words are written in hex.
+ */
 int sim_prot_from_span(const char *s, size_t len, uint64_t *prot)
 {
 	for (uint64_t p = 0; p < 8; p++) {
@@ -173,6 +178,9 @@ int sim_prot_from_span(const char *s, size_t len, uint64_t *prot)
 			return 0;
 		}
 	}
+	if (len && s[0] >= '0' && s[0] <= '9' && sim_parse_u64_span(s, len, prot) &&
+	    *prot <= UINT32_MAX)
+		return 0;
 	return -1;
 }
 
@@ -214,7 +222,10 @@ int sim_op_format(const struct sim_op *op, char *buf, size_t len)
 			OUT(" vm%llu", (unsigned long long)v);
 			break;
 		case SIM_ARG_PROT:
-			OUT(" %s=%s", arg->name, prot_name(v));
+			if (v < 8)
+				OUT(" %s=%s", arg->name, prot_name(v));
+			else
+				OUT(" %s=0x%llx", arg->name, (unsigned long long)v);
 			break;
 		case SIM_ARG_ORDER:
 			OUT(" %s=%llu", arg->name, (unsigned long long)v);

@@ -91,7 +91,7 @@ static int parse_value(const struct sim_op_arg *arg, const char *s, size_t n, ui
 		return 0;
 	case SIM_ARG_PROT:
 		if (sim_prot_from_span(s, n, v)) {
-			snprintf(err, errlen, "%s=none|r|w|rw|x|rx|wx|rwx; got '%.*s'", arg->name,
+			snprintf(err, errlen, "%s=none|r|w|rw|x|rx|wx|rwx or a number up to 0xffffffff; got '%.*s'", arg->name,
 				 (int)n, s);
 			return -1;
 		}

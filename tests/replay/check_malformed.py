@@ -74,6 +74,7 @@ CASES = [
     ('vm-before-created', H + b'vm_destroy vm3\n', "{f}:2: expected vm3 to be created by an earlier vm_create"),
     ('bad-vm', H + b'vm_create vm999\n', "{f}:2: expected a VM vm0..vm255"),
     ('bad-prot', H + b'vm_create vm1\ns2_map vm1 ipa=0 pfn=0 pages=1 prot=rwz\n', "{f}:3: expected prot=none|r|w|rw|x|rx|wx|rwx"),
+    ('prot-past-32-bits', H + b'vm_create vm1\ns2_map vm1 ipa=0 pfn=0 pages=1 prot=0x100000000\n', "{f}:3: expected prot=none|r|w|rw|x|rx|wx|rwx or a number up to 0xffffffff; got '0x100000000'"),
     ('long-line', H + b'# ' + b'x' * 5000 + b'\n', "{f}:2: expected a line of at most 4096 bytes"),
     ('nul-byte', H + b'alloc h1\x00 order=0\n', "{f}:2: expected text without NUL bytes"),
     ('bin-bad-magic', b'\x89hvmmXX\n\x01\x00', "{f}: byte 0: expected the hvmm binary trace magic"),
