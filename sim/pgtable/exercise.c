@@ -147,6 +147,51 @@ static void check_impl(struct pgx *x, const struct impl *im, uint64_t first, uin
 	}
 }
 
+/*
+ * Table pages reachable from the table at @pa of @level: itself and, for
+ * each valid table descriptor in it (levels 0 to 2: bits[1:0] 0b11), the
+ * tables under that (Arm ARM D8.3).
+ */
+static uint64_t tables_under(const struct sim_physmem *pm, uint64_t pa, int level)
+{
+	const uint64_t *t = sim_physmem_pa_to_host(pm, pa);
+	uint64_t n = 1;
+
+	if (!t || level >= 3)
+		return 1;
+	for (unsigned int i = 0; i < 512; i++)
+		if ((t[i] & 3) == 3)
+			n += tables_under(pm, t[i] & 0x0000fffffffff000ULL, level + 1);
+	return n;
+}
+
+/*
+ * Every table page an implementation holds from its pool is a root, a
+ * table linked under one, or a page it keeps for tables to come: a table
+ * unlinked and never freed (a block replacing a table whose page is not
+ * put) is a leak, which no walk of the tables can see.
+ */
+static void check_table_pages(struct pgx *x, uint64_t op)
+{
+	for (unsigned int k = 0; k < x->n; k++) {
+		struct impl *im = &x->im[k];
+		uint64_t held = im->ops->table_pages(&im->t), linked = 0, cached = 0;
+		unsigned int roots = sim_s2_root_tables(im->regs.ia_bits, im->regs.start_level);
+
+		for (unsigned int r = 0; r < roots; r++)
+			linked += tables_under(&x->pm, im->regs.baddr + (uint64_t)r * HVMM_PAGE_SIZE,
+					       (int)im->regs.start_level);
+		if (im->ops->cached_pages)
+			cached = im->ops->cached_pages(&im->t);
+		if (held != linked + cached)
+			mismatch(x, "op %llu: %s holds %llu table pages, but %llu are linked from its "
+				 "root and %llu kept for later tables: %lld leaked\n",
+				 (unsigned long long)op, im->ops->name, (unsigned long long)held,
+				 (unsigned long long)linked, (unsigned long long)cached,
+				 (long long)(held - linked - cached));
+	}
+}
+
 static void check_pages(struct pgx *x, uint64_t first, uint64_t count, uint64_t op)
 {
 	uint64_t end = first + count < WINDOW_PAGES ? first + count : WINDOW_PAGES;
@@ -410,6 +455,7 @@ static int run(struct pgx *x, const char *const *impls, unsigned int nr_impls, u
 		res->ops++;
 		step(x, op, &first, &count);
 		check_pages(x, first, count, op);
+		check_table_pages(x, op);
 		if (op % 500 == 499)
 			check_pages(x, 0, WINDOW_PAGES, op);
 	}

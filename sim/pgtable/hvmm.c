@@ -104,6 +104,11 @@ static uint64_t hpgt_table_pages(struct sim_pgtable *t)
 	return st(t)->pool_pages - hvmm_pool_free_pages(&st(t)->pool);
 }
 
+static uint64_t hpgt_cached_pages(struct sim_pgtable *t)
+{
+	return st(t)->pgt.cache.nr;
+}
+
 const struct sim_pgtable_ops sim_hvmm_pgtable = {
 	.name = "hvmm",
 	.description = "mm/'s stage-2 page tables (mm/pgtable.c)",
@@ -114,4 +119,5 @@ const struct sim_pgtable_ops sim_hvmm_pgtable = {
 	.protect = hpgt_protect,
 	.regs = hpgt_regs,
 	.table_pages = hpgt_table_pages,
+	.cached_pages = hpgt_cached_pages,
 };

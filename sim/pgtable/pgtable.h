@@ -55,6 +55,12 @@ struct sim_pgtable_ops {
 	void (*regs)(struct sim_pgtable *t, struct sim_s2_regs *regs);
 	/* Table pages the implementation holds now (pool pages in use). */
 	uint64_t (*table_pages)(struct sim_pgtable *t);
+	/*
+	 * Of those, the pages kept for tables to come (mm/'s page cache); NULL
+	 * if none are: every other page held must be a root or a table linked
+	 * under one (sim/pgtable/exercise.c counts them from the registers).
+	 */
+	uint64_t (*cached_pages)(struct sim_pgtable *t);
 };
 
 struct sim_pgtable {
