@@ -349,15 +349,22 @@ static uint64_t pool_pages_of(uint8_t lo, uint8_t hi)
 }
 
 /*
- * The hypervisor pool's size, bits 4-6 of the first byte: the default, or
+ * The hypervisor pool's size, the first byte's high nibble: the default,
  * one small enough that VM ops run it dry (out-of-memory paths in the
- * middle of a transition; 256 pages took about 169 VMs).
+ * middle of a transition; 256 pages took about 169 VMs), or, with bit 7
+ * and no other, one that holds a VM in every VMID (255 VMs' roots and
+ * structures take over 1,024 pages). That large pool is the only one that
+ * reaches the VM table's last slot; one random header in sixteen picks it,
+ * as its set-up costs eight default ones.
  */
-static const uint16_t hyp_pool_choices[8] = { FUZZ_HYP_POOL_PAGES, 16, 20, 24, 32, 48, 64, 128 };
+static const uint16_t hyp_pool_choices[16] = {
+	FUZZ_HYP_POOL_PAGES, 16, 20, 24, 32, 48, 64, 128,
+	FUZZ_HYP_POOL_MAX_PAGES, 16, 20, 24, 32, 48, 64, 128,
+};
 
 static unsigned int hyp_pool_code(uint64_t pages)
 {
-	for (unsigned int i = 0; i < 8; i++)
+	for (unsigned int i = 0; i < 16; i++)
 		if (hyp_pool_choices[i] == pages)
 			return i;
 	return 0;
@@ -490,7 +497,7 @@ void fuzz_decoder_init(struct fuzz_decoder *d, const struct fuzz_target *t,
 	 * is, so that a run, its trace and its replay agree.
 	 */
 	scan_input(d, speaks_vms(d), t->max_vcpus != 0, &scan);
-	cfg->hyp_pool_pages = hyp_pool_choices[(hdr[0] >> 4) & 7];
+	cfg->hyp_pool_pages = hyp_pool_choices[hdr[0] >> 4];
 	if (!scan.vm_side)
 		cfg->hyp_pool_pages = 0;
 	/*

@@ -8,7 +8,7 @@
  *   input  := header op*
  *   header := flags:u8 pool:u8 pool_hi:u8 reserved:u8 offset:u8
  * (flags: vcpus - 1 in bits 0-1, allocator in bits 2-3, hypervisor pool
- * size in bits 4-6: see hyp_pool_choices; pool pages: see
+ * size in bits 4-7: see hyp_pool_choices; pool pages: see
  * pool_pages_of(); reserved pages; pool base in pages from RAM base)
  *   op     := selector:u8 arg*          (args as sim_op_descs[] lists them)
  *
@@ -70,6 +70,7 @@
 #define FUZZ_RAM_SIZE		(32ULL << 20)
 #define FUZZ_POOL_MAX_PAGES	1024u
 #define FUZZ_HYP_POOL_PAGES	256u	/* stage-2 table pages, when the target runs VMs */
+#define FUZZ_HYP_POOL_MAX_PAGES	2048u	/* the largest a header picks: every VMID in use */
 
 /* One fuzz target: which ops its inputs speak and what they run on. */
 struct fuzz_target {
@@ -173,7 +174,7 @@ void fuzz_encoder_fini(struct fuzz_encoder *e);
  */
 uint64_t fuzz_target_hyp_pool_pages(const struct fuzz_target *t);
 
-/* True if a header can say a hypervisor pool of @pages (bits 4-6 of its first byte). */
+/* True if a header can say a hypervisor pool of @pages (bits 4-7 of its first byte). */
 bool fuzz_hyp_pool_representable(uint64_t pages);
 
 /* The op kinds @t speaks, as the decoder orders them; returns their number. */
