@@ -20,6 +20,7 @@
 #define RAM_BASE	0x80000000ULL
 #define RAM_BYTES	(1ULL << 30)
 #define TABLE_PAGES	4096			/* per implementation, from the start of RAM */
+#define IA_BITS		40			/* every implementation's input address size */
 #define WINDOW_IPA	0x40000000ULL		/* 1 GiB: the window starts block-aligned */
 #define WINDOW_PAGES	8192			/* 32 MiB of IPA: 16 blocks of 2 MiB */
 #define BLOCK_PAGES	512
@@ -225,10 +226,9 @@ static int collapse(struct impl *im, uint64_t ipa, uint64_t size, uint64_t pa, u
 	return ret ? ret : im->ops->map(&im->t, ipa, size, pa, prot);
 }
 
-static void apply(struct pgx *x, enum kind kind, uint64_t i, uint64_t n, uint64_t pa, uint32_t prot)
+static void apply(struct pgx *x, enum kind kind, uint64_t ipa, uint64_t size, uint64_t pa,
+		  uint32_t prot)
 {
-	uint64_t ipa = WINDOW_IPA + (i << HVMM_PAGE_SHIFT), size = n << HVMM_PAGE_SHIFT;
-
 	for (unsigned int k = 0; k < x->n; k++) {
 		struct impl *im = &x->im[k];
 
@@ -256,7 +256,7 @@ static bool pages_mapped(const struct pgx *x, uint64_t i, uint64_t n)
 }
 
 /* The op the oracles' reports name. */
-static void name_op(struct pgx *x, uint64_t op, enum kind kind, uint64_t i, uint64_t n,
+static void name_op(struct pgx *x, uint64_t op, enum kind kind, uint64_t ipa, uint64_t n,
 		    uint64_t pa, uint32_t prot)
 {
 	char text[128];
@@ -264,22 +264,71 @@ static void name_op(struct pgx *x, uint64_t op, enum kind kind, uint64_t i, uint
 	if (!x->bbm)
 		return;
 	snprintf(text, sizeof(text), "%s ipa 0x%llx pages %llu pa 0x%llx prot 0x%x", kind_names[kind],
-		 (unsigned long long)(WINDOW_IPA + (i << HVMM_PAGE_SHIFT)), (unsigned long long)n,
-		 (unsigned long long)pa, prot);
+		 (unsigned long long)ipa, (unsigned long long)n, (unsigned long long)pa, prot);
 	sim_report_set_op(&x->oracle_report, op, text);
+}
+
+/*
+ * A map or protect whose permission byte is one of its top four values
+ * (which pick the same permissions as the others) runs across the end of
+ * the input address space instead of in the window: from up to 64 pages
+ * below 2^IA_BITS to past it. Every implementation must refuse it whole,
+ * whatever error it names: a walk that checks only where a range starts
+ * (KVM f71f7afd0a0c's class) runs past its root table.
+ */
+#define PAST_END_BYTE	252
+
+static void past_end(struct pgx *x, uint64_t op, enum kind kind, uint64_t i, uint64_t n,
+		     uint64_t pa, uint32_t prot)
+{
+	uint64_t below_end = 1 + i % 64;
+	uint64_t ipa = (1ULL << IA_BITS) - (below_end << HVMM_PAGE_SHIFT);
+
+	name_op(x, op, kind, ipa, below_end + n, pa, prot);
+	if (x->bbm)
+		sim_event_begin();
+	apply(x, kind, ipa, (below_end + n) << HVMM_PAGE_SHIFT, pa, prot);
+	if (x->bbm) {
+		sim_event_end();
+		sim_bbm_op_end(x->bbm);
+	}
+	x->res->past_end_ops++;
+	for (unsigned int k = 0; k < x->n; k++) {
+		const struct impl *im = &x->im[k];
+
+		if (!im->ret)
+			mismatch(x, "op %llu (%s of %llu pages from ipa 0x%llx, past the %d-bit input "
+				 "space): %s accepted it\n", (unsigned long long)op, kind_names[kind],
+				 (unsigned long long)(below_end + n), (unsigned long long)ipa, IA_BITS,
+				 im->ops->name);
+		/* Nothing is ever mapped up there: a refusal must leave it so. */
+		for (uint64_t a = ipa; a < 1ULL << IA_BITS; a += HVMM_PAGE_SIZE) {
+			struct sim_walk w;
+
+			sim_s2_walk(&x->pm, &im->regs, a, &w);
+			if (w.fault == SIM_FAULT_NONE)
+				mismatch(x, "op %llu (%s past the %d-bit input space): %s maps "
+					 "ipa 0x%llx to pa 0x%llx, where nothing is mapped\n",
+					 (unsigned long long)op,
+					 kind_names[kind], IA_BITS, im->ops->name,
+					 (unsigned long long)a,
+					 (unsigned long long)(w.t.pa_base + (a - w.t.ipa_base)));
+		}
+	}
 }
 
 /* One random op on every implementation; the shadow follows the first's result. */
 static void step(struct pgx *x, uint64_t op, uint64_t *first, uint64_t *count)
 {
-	uint64_t r = below(x, 10), i, n, pa = 0;
+	uint64_t r = below(x, 10), i, n, pa = 0, prot_byte = 0;
 	enum kind kind = r < 5 ? MAP : r < 8 ? UNMAP : PROTECT;
 	bool blocky = false;
 	uint32_t prot = 0;
 
 	if (kind == MAP) {
 		blocky = below(x, 2);
-		prot = prots[below(x, sizeof(prots) / sizeof(prots[0]))];
+		prot_byte = below(x, 256);
+		prot = prots[prot_byte % (sizeof(prots) / sizeof(prots[0]))];
 		if (blocky) {		/* whole aligned 2 MiB chunks, block-aligned output */
 			i = below(x, WINDOW_PAGES / BLOCK_PAGES) * BLOCK_PAGES;
 			n = BLOCK_PAGES * (1 + below(x, 2));
@@ -313,18 +362,24 @@ static void step(struct pgx *x, uint64_t op, uint64_t *first, uint64_t *count)
 				end = (hi + 1) * BLOCK_PAGES;
 			n = end - i;
 		} else {
-			prot = prots[below(x, 4)];
+			prot_byte = below(x, 256);
+			prot = prots[prot_byte % 4];
 		}
 	}
-	name_op(x, op, kind, i, n, pa, prot);
+	*first = i;
+	*count = 0;
+	if (prot_byte >= PAST_END_BYTE) {
+		past_end(x, op, kind, i, n, pa, prot);
+		return;
+	}
+	name_op(x, op, kind, WINDOW_IPA + (i << HVMM_PAGE_SHIFT), n, pa, prot);
 	if (x->bbm)
 		sim_event_begin();
-	apply(x, kind, i, n, pa, prot);
+	apply(x, kind, WINDOW_IPA + (i << HVMM_PAGE_SHIFT), n << HVMM_PAGE_SHIFT, pa, prot);
 	if (x->bbm) {
 		sim_event_end();
 		sim_bbm_op_end(x->bbm);
 	}
-	*first = i;
 	*count = n;
 	for (unsigned int k = 1; k < x->n; k++)
 		if (x->im[k].ret != x->im[0].ret)
@@ -433,7 +488,7 @@ static int run(struct pgx *x, const char *const *impls, unsigned int nr_impls, u
 	for (; x->n < nr_impls; x->n++) {
 		struct impl *im = &x->im[x->n];
 		struct sim_pgtable_config cfg = {
-			.ia_bits = 40, .start_level = 1, .vmid = (uint16_t)(1 + x->n),
+			.ia_bits = IA_BITS, .start_level = 1, .vmid = (uint16_t)(1 + x->n),
 			.pool_pfn = (RAM_BASE >> HVMM_PAGE_SHIFT) + x->n * TABLE_PAGES,
 			.pool_pages = TABLE_PAGES,
 		};

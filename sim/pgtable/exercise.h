@@ -38,6 +38,7 @@ struct sim_pgx_result {
 	uint64_t mismatches;		/* pages or results that disagreed */
 	uint64_t table_pages[SIM_PGX_MAX_IMPLS];	/* held at the end */
 	uint64_t collapses;		/* blocks mapped over pages (ops that succeeded) */
+	uint64_t past_end_ops;		/* ranges across the end of the input space (refused) */
 	/*
 	 * The event oracles (BBM, TLB: sim/oracle/bbm.h) judged every op's
 	 * descriptor writes and TLB maintenance: false only in a build the

@@ -90,10 +90,15 @@ static bool leaf_at(struct sim_pgtable *t, uint64_t ipa, uint64_t *base, uint64_
 	return true;
 }
 
-static int range_ok(struct sim_pgtable *t, uint64_t ipa, uint64_t size)
+/*
+ * Whether [ipa, ipa + size) is whole pages, not empty, and does not wrap.
+ * Whether it ends inside the input address space is the kernel's own check
+ * (_kvm_pgtable_walk(), -ERANGE) for the ops that go to one KVM call: a
+ * range past the end reaches it as a caller's would.
+ */
+static int range_ok(uint64_t ipa, uint64_t size)
 {
-	if (!size || (ipa | size) & (HVMM_PAGE_SIZE - 1) || ipa + size < ipa ||
-	    ipa + size > (1ULL << sim_lkvm_ia_bits(ad(t)->kvm)))
+	if (!size || (ipa | size) & (HVMM_PAGE_SIZE - 1) || ipa + size < ipa)
 		return -HVMM_EINVAL;
 	return 0;
 }
@@ -102,7 +107,7 @@ static int lkvm_map(struct sim_pgtable *t, uint64_t ipa, uint64_t size, uint64_t
 {
 	uint64_t base, len, out;
 	uint32_t old;
-	int ret = range_ok(t, ipa, size);
+	int ret = range_ok(ipa, size);
 
 	if (ret)
 		return ret;
@@ -115,14 +120,14 @@ static int lkvm_map(struct sim_pgtable *t, uint64_t ipa, uint64_t size, uint64_t
 static int lkvm_replace(struct sim_pgtable *t, uint64_t ipa, uint64_t size, uint64_t pa,
 			uint32_t prot)
 {
-	int ret = range_ok(t, ipa, size);
+	int ret = range_ok(ipa, size);
 
 	return ret ? ret : sim_lkvm_map(ad(t)->kvm, ipa, size, pa, prot);
 }
 
 static int lkvm_unmap(struct sim_pgtable *t, uint64_t ipa, uint64_t size)
 {
-	int ret = range_ok(t, ipa, size);
+	int ret = range_ok(ipa, size);
 
 	return ret ? ret : sim_lkvm_unmap(ad(t)->kvm, ipa, size);
 }
@@ -163,10 +168,18 @@ static int change_leaf(struct sim_pgtable *t, uint64_t base, uint64_t len, uint6
 	return ret;
 }
 
+/*
+ * A protect is the adapter's own walk over the leaves (no one KVM call
+ * covers a range of mixed leaves), so the adapter checks the input size
+ * here, as a caller of the kernel's leaf calls would.
+ */
 static int lkvm_protect(struct sim_pgtable *t, uint64_t ipa, uint64_t size, uint32_t prot)
 {
 	uint64_t end = ipa + size, cur = ipa;
-	int ret = range_ok(t, ipa, size);
+	int ret = range_ok(ipa, size);
+
+	if (!ret && end > (1ULL << sim_lkvm_ia_bits(ad(t)->kvm)))
+		ret = -HVMM_EINVAL;
 
 	while (!ret && cur < end) {
 		uint64_t base, len, pa;
