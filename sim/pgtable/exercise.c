@@ -226,9 +226,28 @@ static int collapse(struct impl *im, uint64_t ipa, uint64_t size, uint64_t pa, u
 	return ret ? ret : im->ops->map(&im->t, ipa, size, pa, prot);
 }
 
-static void apply(struct pgx *x, enum kind kind, uint64_t ipa, uint64_t size, uint64_t pa,
-		  uint32_t prot)
+/* The op the oracles' reports name. */
+static void name_op(struct pgx *x, uint64_t op, enum kind kind, uint64_t ipa, uint64_t n,
+		    uint64_t pa, uint32_t prot)
 {
+	char text[128];
+
+	if (!x->bbm)
+		return;
+	snprintf(text, sizeof(text), "%s ipa 0x%llx pages %llu pa 0x%llx prot 0x%x", kind_names[kind],
+		 (unsigned long long)ipa, (unsigned long long)n, (unsigned long long)pa, prot);
+	sim_report_set_op(&x->oracle_report, op, text);
+}
+
+/* Op @op on every implementation, inside the event oracles' bracket. */
+static void apply(struct pgx *x, uint64_t op, enum kind kind, uint64_t ipa, uint64_t n,
+		  uint64_t pa, uint32_t prot)
+{
+	uint64_t size = n << HVMM_PAGE_SHIFT;
+
+	name_op(x, op, kind, ipa, n, pa, prot);
+	if (x->bbm)
+		sim_event_begin();
 	for (unsigned int k = 0; k < x->n; k++) {
 		struct impl *im = &x->im[k];
 
@@ -236,6 +255,10 @@ static void apply(struct pgx *x, enum kind kind, uint64_t ipa, uint64_t size, ui
 			  kind == UNMAP ? im->ops->unmap(&im->t, ipa, size) :
 			  kind == COLLAPSE ? collapse(im, ipa, size, pa, prot) :
 			  im->ops->protect(&im->t, ipa, size, prot);
+	}
+	if (x->bbm) {
+		sim_event_end();
+		sim_bbm_op_end(x->bbm);
 	}
 }
 
@@ -255,19 +278,6 @@ static bool pages_mapped(const struct pgx *x, uint64_t i, uint64_t n)
 	return any;
 }
 
-/* The op the oracles' reports name. */
-static void name_op(struct pgx *x, uint64_t op, enum kind kind, uint64_t ipa, uint64_t n,
-		    uint64_t pa, uint32_t prot)
-{
-	char text[128];
-
-	if (!x->bbm)
-		return;
-	snprintf(text, sizeof(text), "%s ipa 0x%llx pages %llu pa 0x%llx prot 0x%x", kind_names[kind],
-		 (unsigned long long)ipa, (unsigned long long)n, (unsigned long long)pa, prot);
-	sim_report_set_op(&x->oracle_report, op, text);
-}
-
 /*
  * A map or protect whose permission byte is one of its top four values
  * (which pick the same permissions as the others) runs across the end of
@@ -284,14 +294,7 @@ static void past_end(struct pgx *x, uint64_t op, enum kind kind, uint64_t i, uin
 	uint64_t below_end = 1 + i % 64;
 	uint64_t ipa = (1ULL << IA_BITS) - (below_end << HVMM_PAGE_SHIFT);
 
-	name_op(x, op, kind, ipa, below_end + n, pa, prot);
-	if (x->bbm)
-		sim_event_begin();
-	apply(x, kind, ipa, (below_end + n) << HVMM_PAGE_SHIFT, pa, prot);
-	if (x->bbm) {
-		sim_event_end();
-		sim_bbm_op_end(x->bbm);
-	}
+	apply(x, op, kind, ipa, below_end + n, pa, prot);
 	x->res->past_end_ops++;
 	for (unsigned int k = 0; k < x->n; k++) {
 		const struct impl *im = &x->im[k];
@@ -372,14 +375,7 @@ static void step(struct pgx *x, uint64_t op, uint64_t *first, uint64_t *count)
 		past_end(x, op, kind, i, n, pa, prot);
 		return;
 	}
-	name_op(x, op, kind, WINDOW_IPA + (i << HVMM_PAGE_SHIFT), n, pa, prot);
-	if (x->bbm)
-		sim_event_begin();
-	apply(x, kind, WINDOW_IPA + (i << HVMM_PAGE_SHIFT), n << HVMM_PAGE_SHIFT, pa, prot);
-	if (x->bbm) {
-		sim_event_end();
-		sim_bbm_op_end(x->bbm);
-	}
+	apply(x, op, kind, WINDOW_IPA + (i << HVMM_PAGE_SHIFT), n, pa, prot);
 	*count = n;
 	for (unsigned int k = 1; k < x->n; k++)
 		if (x->im[k].ret != x->im[0].ret)
