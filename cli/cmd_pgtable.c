@@ -25,7 +25,10 @@ static void usage(FILE *out)
 		"their results must also agree op by op. Inside every op the event\n"
 		"oracles judge break-before-make and TLB maintenance (BBM, TLB). A 2 MiB\n"
 		"block mapped where pages are is mapped over them (KVM's map replaces the\n"
-		"table); mm/, whose map refuses a mapped range, unmaps it first.\n"
+		"table); mm/, whose map refuses a mapped range, unmaps it first. One map\n"
+		"or protect in 64 runs across the end of the 40-bit input space instead:\n"
+		"every implementation must refuse it and leave the pages below the end\n"
+		"unmapped.\n"
 		"\n"
 		"Options:\n"
 		"  --pgtable NAME   implementation (repeatable; default: all of them):\n");
