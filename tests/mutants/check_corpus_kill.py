@@ -19,7 +19,7 @@ import re
 import subprocess
 import sys
 
-VIOLATION = re.compile(r'VIOLATION (\S+) at op (\d+)')
+VIOLATION = re.compile(r'VIOLATION (\S+) at (?:op|record) (\d+)')
 TIMEOUT = 600
 
 
