@@ -38,6 +38,12 @@ static u32 bitmap_layout(u64 nr_frames, u64 nr_nodes[HVMM_BITMAP_MAX_LEVELS + 1]
 	return level;
 }
 
+/* The word_longest[] cache: a byte a word, rounded up so that the nodes stay aligned. */
+static u64 word_longest_bytes(u64 nr_words)
+{
+	return div_round_up(nr_words, sizeof(u64)) * sizeof(u64);
+}
+
 u64 hvmm_bitmap_metadata_bytes(u64 nr_frames)
 {
 	u64 nr_nodes[HVMM_BITMAP_MAX_LEVELS + 1];
@@ -47,7 +53,7 @@ u64 hvmm_bitmap_metadata_bytes(u64 nr_frames)
 	if (!nr_frames || nr_frames > HVMM_BITMAP_MAX_FRAMES)
 		return 0;
 	top = bitmap_layout(nr_frames, nr_nodes);
-	bytes = 2 * nr_nodes[0] * sizeof(u64);
+	bytes = 2 * nr_nodes[0] * sizeof(u64) + word_longest_bytes(nr_nodes[0]);
 	for (k = 1; k <= top; k++)
 		bytes += nr_nodes[k] * sizeof(struct hvmm_bitmap_node);
 	return bytes;
@@ -81,6 +87,8 @@ int hvmm_bitmap_init_va(struct hvmm_bitmap *bm, u64 base_pfn, u64 nr_frames,
 	p += bm->nr_nodes[0] * sizeof(u64);
 	bm->present = (u64 *)p;
 	p += bm->nr_nodes[0] * sizeof(u64);
+	bm->word_longest = p;
+	p += word_longest_bytes(bm->nr_nodes[0]);
 	bm->nodes[0] = NULL;
 	for (k = 1; k <= HVMM_BITMAP_MAX_LEVELS; k++) {
 		if (k > bm->top) {
@@ -91,7 +99,7 @@ int hvmm_bitmap_init_va(struct hvmm_bitmap *bm, u64 base_pfn, u64 nr_frames,
 		bm->nodes[k] = (struct hvmm_bitmap_node *)p;
 		p += bm->nr_nodes[k] * sizeof(struct hvmm_bitmap_node);
 	}
-	/* All-zero nodes are exact for an empty bitmap: nothing is stale. */
+	/* All-zero nodes and cached runs are exact for an empty bitmap: nothing is stale. */
 	bm->root_stale = false;
 	return HVMM_OK;
 }
@@ -207,7 +215,13 @@ static u64 word_longest_run(u64 w)
 	return len;
 }
 
-static void word_summary(u64 w, struct run_summary *rs)
+static u64 word_longest(u64 w)
+{
+	return w ? word_longest_run(w) : 0;
+}
+
+/* The run summary of word @w, given its (cached) longest run. */
+static void word_summary(u64 w, u64 longest, struct run_summary *rs)
 {
 	if (w == ~0ULL) {
 		rs->prefix = rs->suffix = rs->longest = 64;
@@ -215,7 +229,7 @@ static void word_summary(u64 w, struct run_summary *rs)
 	}
 	rs->prefix = __builtin_ctzll(~w);
 	rs->suffix = __builtin_clzll(~w);
-	rs->longest = w ? word_longest_run(w) : 0;
+	rs->longest = longest;
 }
 
 /* A free run carried across the children of a node, left to right. */
@@ -239,12 +253,59 @@ static void fold_child(struct run_fold *f, const struct run_summary *rs, u64 chi
 	f->run = rs->suffix;
 }
 
+/* Stores the folded summary of a node of @nr children. */
+static void fold_finish(struct hvmm_bitmap_node *node, struct run_fold *f, u64 nr)
+{
+	if (f->head)
+		f->prefix = f->run;
+	node->prefix = (u32)f->prefix;
+	node->longest = (u32)hvmm_max(f->longest, f->run);
+	/* A node cut short by the end of the bitmap ends in frames that are not free. */
+	node->suffix = nr < HVMM_BITMAP_FANOUT ? 0 : (u32)f->run;
+}
+
+/*
+ * Recomputes the run summary of level-1 node @j. Only the words changed
+ * since its last summary get their longest run computed again (the costly
+ * part, as a refresh follows a few ops that touched a few words), and the
+ * fold visits the non-empty words alone: an empty word ends any run, and
+ * a gap of several folds as one. Words past the last do not exist.
+ */
+static void recompute_leaf(struct hvmm_bitmap *bm, u64 j)
+{
+	static const struct run_summary empty;
+	struct hvmm_bitmap_node *node = &bm->nodes[1][j];
+	u64 first = j << HVMM_BITMAP_FANOUT_SHIFT;
+	u64 nr = hvmm_min((u64)HVMM_BITMAP_FANOUT, bm->nr_nodes[0] - first);
+	struct run_fold f = { .run = 0, .prefix = 0, .longest = 0, .head = true };
+	struct run_summary rs;
+	u64 changed, avail, next = 0;
+
+	for (changed = node->stale; changed; changed &= changed - 1) {
+		u64 w = first + __builtin_ctzll(changed);
+
+		bm->word_longest[w] = (u8)word_longest(bm->free[w]);
+	}
+	node->stale = 0;
+	for (avail = node->avail; avail; avail &= avail - 1) {
+		u64 c = __builtin_ctzll(avail);
+
+		if (c != next)
+			fold_child(&f, &empty, 64);
+		word_summary(bm->free[first + c], bm->word_longest[first + c], &rs);
+		fold_child(&f, &rs, 64);
+		next = c + 1;
+	}
+	if (next != nr)
+		fold_child(&f, &empty, 64);
+	fold_finish(node, &f, nr);
+}
+
 /*
  * Recomputes the run summary of node (@level, @j) from its children, which
  * must be up to date. Children that do not exist (past the last word or
  * node) count as not free. A child without its avail bit has no free frame
- * and an all-zero summary; a level-1 node folds its words directly (an
- * empty word's summary is zero too), which is most of a full refresh.
+ * and an all-zero summary.
  */
 static void recompute_node(struct hvmm_bitmap *bm, u32 level, u64 j)
 {
@@ -257,29 +318,21 @@ static void recompute_node(struct hvmm_bitmap *bm, u32 level, u64 j)
 	u64 c;
 
 	if (level == 1) {
-		for (c = 0; c < nr; c++) {
-			word_summary(bm->free[first + c], &rs);
-			fold_child(&f, &rs, child_span);
-		}
-	} else {
-		for (c = 0; c < nr; c++) {
-			const struct hvmm_bitmap_node *child = &bm->nodes[level - 1][first + c];
-
-			rs.prefix = rs.suffix = rs.longest = 0;
-			if (node->avail & (1ULL << c)) {
-				rs.prefix = child->prefix;
-				rs.suffix = child->suffix;
-				rs.longest = child->longest;
-			}
-			fold_child(&f, &rs, child_span);
-		}
+		recompute_leaf(bm, j);
+		return;
 	}
-	if (f.head)
-		f.prefix = f.run;
-	node->prefix = (u32)f.prefix;
-	node->longest = (u32)hvmm_max(f.longest, f.run);
-	/* A node cut short by the end of the bitmap ends in frames that are not free. */
-	node->suffix = nr < HVMM_BITMAP_FANOUT ? 0 : (u32)f.run;
+	for (c = 0; c < nr; c++) {
+		const struct hvmm_bitmap_node *child = &bm->nodes[level - 1][first + c];
+
+		rs.prefix = rs.suffix = rs.longest = 0;
+		if (node->avail & (1ULL << c)) {
+			rs.prefix = child->prefix;
+			rs.suffix = child->suffix;
+			rs.longest = child->longest;
+		}
+		fold_child(&f, &rs, child_span);
+	}
+	fold_finish(node, &f, nr);
 }
 
 /*
@@ -330,6 +383,20 @@ static void word_emptiness_changed(struct hvmm_bitmap *bm, u64 w)
 }
 
 /*
+ * Records word @w as changed in its level-1 node. Returns whether the
+ * node had changed words already, and so is marked stale up the tree.
+ */
+static inline __attribute__((always_inline)) bool mark_word_changed(struct hvmm_bitmap *bm,
+								    u64 w)
+{
+	u64 *changed = &bm->nodes[1][w >> HVMM_BITMAP_FANOUT_SHIFT].stale;
+	u64 was = *changed;
+
+	*changed = was | (1ULL << (w & FANOUT_MASK));
+	return was != 0;
+}
+
+/*
  * The stale marks, and the avail bits if the word's emptiness changed:
  * inline in range_assign(), which changes whole words, and out of line
  * (word_changed_walk) past the single-frame ops' common case.
@@ -350,22 +417,19 @@ static void __attribute__((noinline)) word_changed_walk(struct hvmm_bitmap *bm, 
 
 /*
  * Word @w of free[] changed from @old to @new: keep the avail bits, the
- * lowest-free hint and the stale marks right. Inlined into the
- * single-frame ops: a run of frees or allocations in one level-1 node
- * finds the node stale already after the first, and a word keeps its
- * emptiness but at its first and last frame, so the common case is a
- * load and a bit test, and the rest one call with nothing of the
+ * lowest-free hint, the changed-word bits and the stale marks right.
+ * Inlined into the single-frame ops: a run of frees or allocations in one
+ * level-1 node finds the node stale already after the first, and a word
+ * keeps its emptiness but at its first and last frame, so the common case
+ * is a load, an OR and a store, and the rest one call with nothing of the
  * caller's live across it.
  */
 static inline __attribute__((always_inline)) void word_changed(struct hvmm_bitmap *bm, u64 w,
 							       u64 old, u64 new)
 {
-	u64 j = w >> HVMM_BITMAP_FANOUT_SHIFT;
-
 	if (new && w < bm->first_free_word)
 		bm->first_free_word = w;
-	if (hvmm_likely(!old == !new && bm->top > 1 &&
-			(bm->nodes[2][j >> 6].stale & (1ULL << (j & FANOUT_MASK)))))
+	if (hvmm_likely(mark_word_changed(bm, w) && !old == !new))
 		return;
 	word_changed_walk(bm, w, old, new);
 }
@@ -388,6 +452,7 @@ static void range_assign(struct hvmm_bitmap *bm, u64 *map, u64 i, u64 n, bool se
 		if (map == bm->free) {
 			if (map[i >> 6] && (i >> 6) < bm->first_free_word)
 				bm->first_free_word = i >> 6;
+			mark_word_changed(bm, i >> 6);
 			word_marks_update(bm, i >> 6, old, map[i >> 6]);
 		}
 		i = last + 1;
@@ -479,29 +544,30 @@ static u64 word_windows(u64 bits, u64 count)
 
 /*
  * A window no wider than its alignment, aligned to at most a word, in a
- * map whose base is so aligned, never crosses a word: the lowest one in
- * the word is a few shifts and a count of trailing zeros. Only the run at
- * the word's end is carried on, for the nodes visited after it.
+ * map whose base is so aligned, never crosses a word: in level-1 node @j,
+ * whose longest run could hold one, only the non-empty words whose own
+ * longest run can are looked at, and the lowest window in such a word is
+ * a few shifts and a count of trailing zeros. Without one, the run at the
+ * node's end is carried on, for the nodes visited after it.
  */
-static bool scan_word_windows(struct fit_search *s, u64 start, u64 bits)
+static bool scan_leaf_windows(const struct hvmm_bitmap *bm, struct fit_search *s, u64 j)
 {
-	u64 hits = word_windows(bits, s->count) & s->starts;
-	u64 tail;
+	const struct hvmm_bitmap_node *node = &bm->nodes[1][j];
+	u64 first = j << HVMM_BITMAP_FANOUT_SHIFT, avail;
 
-	if (hits) {
-		s->found = start + __builtin_ctzll(hits);
-		return true;
-	}
-	if (bits == ~0ULL) {
-		if (!s->in_run) {
-			s->in_run = true;
-			s->run_start = start;
+	for (avail = node->avail; avail; avail &= avail - 1) {
+		u64 w = first + __builtin_ctzll(avail), hits;
+
+		if (bm->word_longest[w] < s->count)
+			continue;
+		hits = word_windows(bm->free[w], s->count) & s->starts;
+		if (hits) {
+			s->found = (w << 6) + __builtin_ctzll(hits);
+			return true;
 		}
-		return false;
 	}
-	tail = ~bits >> 63 ? 0 : (u64)__builtin_clzll(~bits);
-	s->in_run = tail != 0;
-	s->run_start = start + 64 - tail;
+	s->in_run = node->suffix != 0;
+	s->run_start = (j + 1) * hvmm_bitmap_span(1) - node->suffix;
 	return false;
 }
 
@@ -510,8 +576,6 @@ static bool scan_word(struct fit_search *s, u64 w, u64 bits)
 {
 	u64 start = w << 6, pos = 0;
 
-	if (s->starts)
-		return scan_word_windows(s, start, bits);
 	while (pos < 64) {
 		u64 rest = bits >> pos;
 		u64 ones = ~rest ? (u64)__builtin_ctzll(~rest) : 64;
@@ -582,9 +646,13 @@ static bool find_fit(struct hvmm_bitmap *bm, struct fit_search *s)
 		if (level == 0) {
 			hit = scan_word(s, j, bm->free[j]);
 		} else if (visit_node(s, &bm->nodes[level][j], level, j, &hit)) {
-			level--;
-			j <<= HVMM_BITMAP_FANOUT_SHIFT;
-			continue;
+			if (level == 1 && s->starts) {
+				hit = scan_leaf_windows(bm, s, j);
+			} else {
+				level--;
+				j <<= HVMM_BITMAP_FANOUT_SHIFT;
+				continue;
+			}
 		}
 		if (hit)
 			return true;

@@ -247,8 +247,8 @@ static void check_child_bits(const struct sim_mm_bitmap *bm, struct sim_report *
 	uint64_t exists = existing_children(bm, level, j);
 	uint64_t want = children_with_free(bm, level, j, exists);
 	uint64_t bad_avail = n->avail ^ want;
-	/* Level-1 children are words, which have no summary to be stale. */
-	uint64_t no_summary = n->stale & (level == 1 ? ~0ULL : ~exists);
+	/* At level 1 the bits name changed words: the node must be stale too. */
+	uint64_t no_summary = n->stale & ~exists;
 	uint64_t stale_under_fresh = stale ? 0 : n->stale & ~no_summary;
 
 	for (; bad_avail; bad_avail &= bad_avail - 1) {
@@ -263,13 +263,38 @@ static void check_child_bits(const struct sim_mm_bitmap *bm, struct sim_report *
 	}
 	for (; no_summary; no_summary &= no_summary - 1)
 		sim_report_violation(r, SIM_ORACLE_ALLOC_STRUCT,
-			"bitmap node L%u#%llu: stale bit %u set for a child that has no summary",
+			"bitmap node L%u#%llu: stale bit %u set for a child that does not exist",
 			level, (unsigned long long)j, (unsigned int)__builtin_ctzll(no_summary));
 	for (; stale_under_fresh; stale_under_fresh &= stale_under_fresh - 1)
 		sim_report_violation(r, SIM_ORACLE_ALLOC_STRUCT,
-			"bitmap node L%u#%llu: child %u is stale but the node is not",
-			level, (unsigned long long)j,
+			"bitmap node L%u#%llu: %s %u is stale but the node is not",
+			level, (unsigned long long)j, level == 1 ? "word" : "child",
 			(unsigned int)__builtin_ctzll(stale_under_fresh));
+}
+
+/*
+ * The longest free run mm/ keeps for each word of level-1 node @j, which
+ * must be exact for every word not marked changed in the node (a search
+ * skips the words whose cached run is too short).
+ */
+static void check_word_cache(const struct sim_mm_bitmap *bm, struct sim_report *r, uint64_t j)
+{
+	uint64_t first = j * FANOUT, changed = node_at(bm, 1, j)->stale;
+
+	for (uint64_t c = 0; c < FANOUT && first + c < bm->nr_nodes[0]; c++) {
+		uint64_t w = first + c;
+		struct runs want;
+
+		if ((changed >> c) & 1)
+			continue;
+		runs_of_word(bm->free[w], &want);
+		if (bm->word_longest[w] != want.longest)
+			sim_report_violation(r, SIM_ORACLE_ALLOC_STRUCT,
+				"bitmap word %llu (pfn 0x%llx): cached longest run %u, the word's "
+				"is %llu, and the word is not marked changed",
+				(unsigned long long)w, (unsigned long long)(bm->base_pfn + w * 64),
+				bm->word_longest[w], (unsigned long long)want.longest);
+	}
 }
 
 static void check_node(const struct sim_mm_bitmap *bm, struct sim_report *r,
@@ -282,6 +307,8 @@ static void check_node(const struct sim_mm_bitmap *bm, struct sim_report *r,
 	struct runs want;
 
 	check_child_bits(bm, r, level, j, stale);
+	if (level == 1)
+		check_word_cache(bm, r, j);
 	if (stale)
 		return;
 	if (level == 1)

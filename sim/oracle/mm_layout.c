@@ -267,6 +267,7 @@ void sim_mm_bitmap_read(const struct hvmm_bitmap *bm, struct sim_mm_bitmap *out)
 	*out = (struct sim_mm_bitmap){
 		.base_pfn = bm->base_pfn, .nr_frames = bm->nr_frames, .nr_free = bm->nr_free,
 		.first_free_word = bm->first_free_word, .free = bm->free, .present = bm->present,
+		.word_longest = bm->word_longest,
 		.top = bm->top, .root_stale = bm->root_stale,
 	};
 	for (unsigned int k = 0; k <= HVMM_BITMAP_MAX_LEVELS; k++) {

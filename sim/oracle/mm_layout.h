@@ -223,7 +223,7 @@ void sim_mm_pool_untouched(const struct hvmm_pool *pool, uint64_t *start, uint64
 /* A node of the summary tree, in place (struct hvmm_bitmap_node). */
 struct sim_mm_bitmap_node {
 	uint64_t avail;		/* bit c: child c holds a free frame */
-	uint64_t stale;		/* bit c: child c's run summary is out of date */
+	uint64_t stale;		/* bit c: child c's run summary is out of date (level 1: word c changed) */
 	uint32_t prefix, suffix, longest;
 	uint32_t unused;
 };
@@ -233,6 +233,7 @@ struct sim_mm_bitmap {
 	uint64_t base_pfn, nr_frames, nr_free;
 	uint64_t first_free_word;		/* every word below holds no free frame */
 	const uint64_t *free, *present;		/* one bit per frame */
+	const uint8_t *word_longest;		/* per word: cached longest free run */
 	const struct sim_mm_bitmap_node *nodes[SIM_MM_BITMAP_MAX_LEVELS + 1];
 	uint64_t nr_nodes[SIM_MM_BITMAP_MAX_LEVELS + 1];	/* [0]: words */
 	uint32_t top;

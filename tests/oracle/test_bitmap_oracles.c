@@ -211,9 +211,11 @@ static void test_avail_bit(void)
 
 /*
  * ALLOC-STRUCT through the 64-at-a-time child masks: an avail bit for a
- * child past the end of the bitmap, a stale bit on a level-1 node (words
- * have no summary), an avail bit set over an empty last child; and a
- * longest run that lies inside one word and is off by one.
+ * child past the end of the bitmap, a word marked changed in a level-1
+ * node that claims to be up to date, and one marked in a node that does
+ * not have it; an avail bit set over an empty last child; a word's cached
+ * longest run that is wrong; and a longest run that lies inside one word
+ * and is off by one.
  */
 static void test_child_masks(void)
 {
@@ -231,7 +233,21 @@ static void test_child_masks(void)
 	populate(&f);
 	f.bm.nodes[1][0].stale |= 1ULL << 63;
 	sim_bitmap_check_touched(&f.bm, &f.shadow, &f.report, BASE + 10, 1);
-	expect(&f, SIM_ORACLE_ALLOC_STRUCT, "stale bit on a level-1 node");
+	expect(&f, SIM_ORACLE_ALLOC_STRUCT, "changed word under an up-to-date level-1 node");
+	teardown(&f);
+
+	setup(&f);
+	populate(&f);
+	f.bm.nodes[1][3].stale |= 1ULL << 10;	/* L1#3 has 2 words */
+	sim_bitmap_check_touched(&f.bm, &f.shadow, &f.report, BASE + NR - 1, 1);
+	expect(&f, SIM_ORACLE_ALLOC_STRUCT, "changed bit of a missing word");
+	teardown(&f);
+
+	setup(&f);
+	populate(&f);
+	f.bm.word_longest[70]++;		/* word 70: runs of 3 */
+	sim_bitmap_check_touched(&f.bm, &f.shadow, &f.report, BASE + 70 * 64, 1);
+	expect(&f, SIM_ORACLE_ALLOC_STRUCT, "cached longest run of a word");
 	teardown(&f);
 
 	setup(&f);

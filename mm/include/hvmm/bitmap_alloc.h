@@ -29,10 +29,16 @@
  * for the root) and the next contiguous search recomputes the stale nodes
  * bottom-up. Invariant: a node that is not stale has exact run summaries
  * and no stale descendant; a stale node's parent is stale.
+ * A level-1 node's stale bits name its words that changed since its
+ * summary (so the node is stale exactly when some are set), and
+ * word_longest[] caches each word's longest free run, exact for every
+ * word whose bit is clear: a refresh recomputes the changed words alone
+ * and folds the node's non-empty words (its avail bits), and the in-word
+ * window search skips the words too fragmented to hold a window.
  *
- * Metadata (bit words and nodes) lives in memory the caller provides, sized
- * by hvmm_bitmap_metadata_bytes(); struct hvmm_bitmap itself only holds
- * pointers into it.
+ * Metadata (bit words, cached run lengths and nodes) lives in memory the
+ * caller provides, sized by hvmm_bitmap_metadata_bytes(); struct
+ * hvmm_bitmap itself only holds pointers into it.
  *
  * Every operation returns 0 (or a documented positive value) or a negative
  * HVMM_E* code, and changes nothing when it fails. Checks are made in this
@@ -69,7 +75,7 @@
 
 struct hvmm_bitmap_node {
 	u64 avail;	/* bit c: child c holds a free frame */
-	u64 stale;	/* bit c: child node c's run summary is out of date (level >= 2) */
+	u64 stale;	/* bit c: child c's run summary is out of date (level 1: word c changed) */
 	u32 prefix;	/* free frames at the start of the node's span */
 	u32 suffix;	/* free frames at its end */
 	u32 longest;	/* longest free run inside the span */
@@ -84,6 +90,7 @@ struct hvmm_bitmap {
 	u64 first_free_word;	/* hint: every word below it has no free frame */
 	u64 *free;		/* one bit per frame: free */
 	u64 *present;		/* one bit per frame: inserted */
+	u8 *word_longest;	/* per word: its longest free run (cached, see above) */
 	/* nodes[k] for k = 1..top; nr_nodes[0] is the number of words. */
 	struct hvmm_bitmap_node *nodes[HVMM_BITMAP_MAX_LEVELS + 1];
 	u64 nr_nodes[HVMM_BITMAP_MAX_LEVELS + 1];
