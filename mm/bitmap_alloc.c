@@ -6,9 +6,9 @@
  * into free[]/present[], a node is named by (level, index). The children of
  * node (k, j) are (k - 1, 64 j .. 64 j + 63), the words for k = 1.
  *
- * Nothing here recurses: descents and the stale-summary refresh walk the
- * tree with an explicit (level, index) cursor, since a parent's index is
- * its child's shifted right.
+ * Nothing here recurses: descents and the search, which refreshes stale
+ * summaries on its way, walk the tree with an explicit (level, index)
+ * cursor, since a parent's index is its child's shifted right.
  */
 #include <hvmm/bitmap_alloc.h>
 #include <hvmm/string.h>
@@ -220,18 +220,6 @@ static u64 word_longest(u64 w)
 	return w ? word_longest_run(w) : 0;
 }
 
-/* The run summary of word @w, given its (cached) longest run. */
-static void word_summary(u64 w, u64 longest, struct run_summary *rs)
-{
-	if (w == ~0ULL) {
-		rs->prefix = rs->suffix = rs->longest = 64;
-		return;
-	}
-	rs->prefix = __builtin_ctzll(~w);
-	rs->suffix = __builtin_clzll(~w);
-	rs->longest = longest;
-}
-
 /* A free run carried across the children of a node, left to right. */
 struct run_fold {
 	u64 run;	/* free frames ending at the current child's end */
@@ -253,33 +241,11 @@ static void fold_child(struct run_fold *f, const struct run_summary *rs, u64 chi
 	f->run = rs->suffix;
 }
 
-/* Stores the folded summary of a node of @nr children. */
-static void fold_finish(struct hvmm_bitmap_node *node, struct run_fold *f, u64 nr)
+/* Brings the cached longest runs of level-1 node @j's changed words up to date. */
+static void update_changed_words(struct hvmm_bitmap *bm, u64 j)
 {
-	if (f->head)
-		f->prefix = f->run;
-	node->prefix = (u32)f->prefix;
-	node->longest = (u32)hvmm_max(f->longest, f->run);
-	/* A node cut short by the end of the bitmap ends in frames that are not free. */
-	node->suffix = nr < HVMM_BITMAP_FANOUT ? 0 : (u32)f->run;
-}
-
-/*
- * Recomputes the run summary of level-1 node @j. Only the words changed
- * since its last summary get their longest run computed again (the costly
- * part, as a refresh follows a few ops that touched a few words), and the
- * fold visits the non-empty words alone: an empty word ends any run, and
- * a gap of several folds as one. Words past the last do not exist.
- */
-static void recompute_leaf(struct hvmm_bitmap *bm, u64 j)
-{
-	static const struct run_summary empty;
 	struct hvmm_bitmap_node *node = &bm->nodes[1][j];
-	u64 first = j << HVMM_BITMAP_FANOUT_SHIFT;
-	u64 nr = hvmm_min((u64)HVMM_BITMAP_FANOUT, bm->nr_nodes[0] - first);
-	struct run_fold f = { .run = 0, .prefix = 0, .longest = 0, .head = true };
-	struct run_summary rs;
-	u64 changed, avail, next = 0;
+	u64 first = j << HVMM_BITMAP_FANOUT_SHIFT, changed;
 
 	for (changed = node->stale; changed; changed &= changed - 1) {
 		u64 w = first + __builtin_ctzll(changed);
@@ -287,18 +253,52 @@ static void recompute_leaf(struct hvmm_bitmap *bm, u64 j)
 		bm->word_longest[w] = (u8)word_longest(bm->free[w]);
 	}
 	node->stale = 0;
-	for (avail = node->avail; avail; avail &= avail - 1) {
-		u64 c = __builtin_ctzll(avail);
+}
 
-		if (c != next)
-			fold_child(&f, &empty, 64);
-		word_summary(bm->free[first + c], bm->word_longest[first + c], &rs);
-		fold_child(&f, &rs, 64);
+/*
+ * Recomputes the run summary of level-1 node @j. Only the words changed
+ * since its last summary get their longest run computed again (the costly
+ * part, as a refresh follows a few ops that touched a few words). The
+ * prefix is the full words from the first on and the next one's leading
+ * ones; the longest run and the suffix come from the node's non-empty
+ * words alone (its avail bits): an empty word ends any run, and a word
+ * that is not full ends one with its leading ones and starts one with its
+ * trailing ones, both within its own longest run. Words past the last do
+ * not exist.
+ */
+static void recompute_leaf(struct hvmm_bitmap *bm, u64 j)
+{
+	struct hvmm_bitmap_node *node = &bm->nodes[1][j];
+	const u64 *words = &bm->free[j << HVMM_BITMAP_FANOUT_SHIFT];
+	const u8 *cached = &bm->word_longest[j << HVMM_BITMAP_FANOUT_SHIFT];
+	u64 nr = hvmm_min((u64)HVMM_BITMAP_FANOUT,
+			  bm->nr_nodes[0] - (j << HVMM_BITMAP_FANOUT_SHIFT));
+	u64 avail, c, run = 0, longest = 0, next = 0;
+
+	update_changed_words(bm, j);
+	for (c = 0; c < nr && words[c] == ~0ULL; c++)
+		;
+	node->prefix = (u32)(c * 64 + (c < nr ? __builtin_ctzll(~words[c]) : 0));
+	for (avail = node->avail; avail; avail &= avail - 1) {
+		u64 w;
+
+		c = __builtin_ctzll(avail);
+		w = words[c];
+		if (c != next) {
+			longest = hvmm_max(longest, run);
+			run = 0;
+		}
 		next = c + 1;
+		if (w == ~0ULL) {
+			run += 64;
+			continue;
+		}
+		longest = hvmm_max(longest, hvmm_max(run + __builtin_ctzll(~w), (u64)cached[c]));
+		run = __builtin_clzll(~w);
 	}
-	if (next != nr)
-		fold_child(&f, &empty, 64);
-	fold_finish(node, &f, nr);
+	node->longest = (u32)hvmm_max(longest, run);
+	/* A node cut short by the end of the bitmap ends in frames that are not free. */
+	node->suffix = nr == HVMM_BITMAP_FANOUT && next == nr ? (u32)run : 0;
 }
 
 /*
@@ -332,7 +332,12 @@ static void recompute_node(struct hvmm_bitmap *bm, u32 level, u64 j)
 		}
 		fold_child(&f, &rs, child_span);
 	}
-	fold_finish(node, &f, nr);
+	if (f.head)
+		f.prefix = f.run;
+	node->prefix = (u32)f.prefix;
+	node->longest = (u32)hvmm_max(f.longest, f.run);
+	/* A node cut short by the end of the bitmap ends in frames that are not free. */
+	node->suffix = nr < HVMM_BITMAP_FANOUT ? 0 : (u32)f.run;
 }
 
 /*
@@ -459,36 +464,23 @@ static void range_assign(struct hvmm_bitmap *bm, u64 *map, u64 i, u64 n, bool se
 	}
 }
 
-/*
- * Brings every stale run summary up to date, children before parents. The
- * cursor goes down to a stale child (clearing its bit in the parent) and
- * back up to the parent once a node has no stale child left.
- */
-static void refresh_summaries(struct hvmm_bitmap *bm)
+/* Whether the run summary of node (@level, @j) is out of date. */
+static bool node_stale(const struct hvmm_bitmap *bm, u32 level, u64 j)
 {
-	u32 level = bm->top;
-	u64 j = 0;
+	if (level == bm->top)
+		return bm->root_stale;
+	return (bm->nodes[level + 1][j >> HVMM_BITMAP_FANOUT_SHIFT].stale >> (j & FANOUT_MASK)) & 1;
+}
 
-	if (!bm->root_stale)
-		return;
-	for (;;) {
-		struct hvmm_bitmap_node *node = &bm->nodes[level][j];
-
-		if (level >= 2 && node->stale) {
-			u64 c = __builtin_ctzll(node->stale);
-
-			node->stale &= node->stale - 1;
-			level--;
-			j = (j << HVMM_BITMAP_FANOUT_SHIFT) + c;
-			continue;
-		}
-		recompute_node(bm, level, j);
-		if (level == bm->top)
-			break;
-		level++;
-		j >>= HVMM_BITMAP_FANOUT_SHIFT;
-	}
-	bm->root_stale = false;
+/* Recomputes node (@level, @j), whose children are up to date, and clears its stale mark. */
+static void refresh_node(struct hvmm_bitmap *bm, u32 level, u64 j)
+{
+	recompute_node(bm, level, j);
+	if (level == bm->top)
+		bm->root_stale = false;
+	else
+		bm->nodes[level + 1][j >> HVMM_BITMAP_FANOUT_SHIFT].stale &=
+			~(1ULL << (j & FANOUT_MASK));
 }
 
 /* ---- contiguous search ---------------------------------------------------- */
@@ -634,6 +626,13 @@ static bool visit_node(struct fit_search *s, const struct hvmm_bitmap_node *node
  * Finds the lowest aligned window, walking the tree left to right and
  * entering only nodes whose longest run could hold it. The cursor moves
  * to the next sibling, or up when a node's children are done.
+ *
+ * Run summaries are brought up to date on the way, only where the walk
+ * reads them: a stale level-1 node is recomputed before it is looked at;
+ * a stale node above is entered whatever its summary says, and recomputed
+ * once the walk leaves its last child (all of them are up to date then).
+ * So a failed search leaves every summary exact, and one that finds its
+ * window leaves the nodes after it stale, for the search that needs them.
  */
 static bool find_fit(struct hvmm_bitmap *bm, struct fit_search *s)
 {
@@ -645,6 +644,13 @@ static bool find_fit(struct hvmm_bitmap *bm, struct fit_search *s)
 		hit = false;
 		if (level == 0) {
 			hit = scan_word(s, j, bm->free[j]);
+		} else if (level >= 2 && node_stale(bm, level, j)) {
+			level--;
+			j <<= HVMM_BITMAP_FANOUT_SHIFT;
+			continue;
+		} else if (level == 1 && node_stale(bm, 1, j)) {
+			refresh_node(bm, 1, j);
+			continue;
 		} else if (visit_node(s, &bm->nodes[level][j], level, j, &hit)) {
 			if (level == 1 && s->starts) {
 				hit = scan_leaf_windows(bm, s, j);
@@ -663,6 +669,8 @@ static bool find_fit(struct hvmm_bitmap *bm, struct fit_search *s)
 				return false;
 			level++;
 			j = ((j - 1) >> HVMM_BITMAP_FANOUT_SHIFT) + 1;
+			if (node_stale(bm, level, j - 1))
+				refresh_node(bm, level, j - 1);
 		}
 	}
 }
@@ -808,7 +816,6 @@ static int alloc_fit(struct hvmm_bitmap *bm, u64 count, u32 align_log2, u64 *pfn
 	if (s.mask < 64 && count <= s.mask + 1 && !(bm->base_pfn & s.mask))
 		s.starts = ~0ULL / (s.mask == 63 ? ~0ULL : (1ULL << (s.mask + 1)) - 1);
 
-	refresh_summaries(bm);
 	if (!find_fit(bm, &s))
 		return -HVMM_ENOMEM;
 	take_range(bm, s.found, count);
