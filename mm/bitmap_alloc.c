@@ -185,7 +185,7 @@ static bool range_all(const u64 *map, u64 i, u64 n, bool want)
  * downwards: O(log longest) steps, so the fragmented words that make a
  * refresh expensive are also the cheapest.
  */
-static u64 word_longest_run(u64 w)
+static inline __attribute__((always_inline)) u64 word_longest_run(u64 w)
 {
 	u64 starts[6];	/* starts[s]: bits that start a run of >= 2^s ones */
 	u64 cur, len;
@@ -215,11 +215,6 @@ static u64 word_longest_run(u64 w)
 	return len;
 }
 
-static u64 word_longest(u64 w)
-{
-	return w ? word_longest_run(w) : 0;
-}
-
 /* A free run carried across the children of a node, left to right. */
 struct run_fold {
 	u64 run;	/* free frames ending at the current child's end */
@@ -241,45 +236,60 @@ static void fold_child(struct run_fold *f, const struct run_summary *rs, u64 chi
 	f->run = rs->suffix;
 }
 
-/* Brings the cached longest runs of level-1 node @j's changed words up to date. */
-static void update_changed_words(struct hvmm_bitmap *bm, u64 j)
+/* A level-1 node's longest run and the free run at its end (its suffix if it has 64 words). */
+struct leaf_runs {
+	u64 longest, run;
+};
+
+/*
+ * The runs of the @nr words from @words, all of them changed: every
+ * word's longest run is computed, and cached, on the way. An empty word
+ * ends any run; a word that is neither empty nor full ends one with its
+ * leading ones and starts one with its trailing ones, both within its own
+ * longest run.
+ */
+static void fold_all_words(const u64 *words, u8 *cached, u64 nr, struct leaf_runs *lr)
 {
-	struct hvmm_bitmap_node *node = &bm->nodes[1][j];
-	u64 first = j << HVMM_BITMAP_FANOUT_SHIFT, changed;
+	u64 c, run = 0, longest = 0;
 
-	for (changed = node->stale; changed; changed &= changed - 1) {
-		u64 w = first + __builtin_ctzll(changed);
+	for (c = 0; c < nr; c++) {
+		u64 w = words[c], len;
 
-		bm->word_longest[w] = (u8)word_longest(bm->free[w]);
+		if (!w || w == ~0ULL) {
+			cached[c] = w ? 64 : 0;
+			longest = hvmm_max(longest, run);
+			run = w ? run + 64 : 0;
+			continue;
+		}
+		len = word_longest_run(w);
+		cached[c] = (u8)len;
+		longest = hvmm_max(longest, hvmm_max(run + __builtin_ctzll(~w), len));
+		run = __builtin_clzll(~w);
 	}
-	node->stale = 0;
+	lr->longest = hvmm_max(longest, run);
+	lr->run = run;
 }
 
 /*
- * Recomputes the run summary of level-1 node @j. Only the words changed
- * since its last summary get their longest run computed again (the costly
- * part, as a refresh follows a few ops that touched a few words). The
- * prefix is the full words from the first on and the next one's leading
- * ones; the longest run and the suffix come from the node's non-empty
- * words alone (its avail bits): an empty word ends any run, and a word
- * that is not full ends one with its leading ones and starts one with its
- * trailing ones, both within its own longest run. Words past the last do
- * not exist.
+ * The same from the cached longest runs, once the @changed words' are
+ * brought up to date, visiting the non-empty words alone (the @avail
+ * bits): a gap of empty words ends the run as one would. A refresh
+ * usually follows a few ops that touched a few words, and a node in use
+ * has many empty ones.
  */
-static void recompute_leaf(struct hvmm_bitmap *bm, u64 j)
+static void fold_nonempty_words(const u64 *words, u8 *cached, u64 nr, u64 changed, u64 avail,
+				struct leaf_runs *lr)
 {
-	struct hvmm_bitmap_node *node = &bm->nodes[1][j];
-	const u64 *words = &bm->free[j << HVMM_BITMAP_FANOUT_SHIFT];
-	const u8 *cached = &bm->word_longest[j << HVMM_BITMAP_FANOUT_SHIFT];
-	u64 nr = hvmm_min((u64)HVMM_BITMAP_FANOUT,
-			  bm->nr_nodes[0] - (j << HVMM_BITMAP_FANOUT_SHIFT));
-	u64 avail, c, run = 0, longest = 0, next = 0;
+	u64 c, run = 0, longest = 0, next = 0;
 
-	update_changed_words(bm, j);
-	for (c = 0; c < nr && words[c] == ~0ULL; c++)
-		;
-	node->prefix = (u32)(c * 64 + (c < nr ? __builtin_ctzll(~words[c]) : 0));
-	for (avail = node->avail; avail; avail &= avail - 1) {
+	for (; changed; changed &= changed - 1) {
+		u64 w;
+
+		c = __builtin_ctzll(changed);
+		w = words[c];
+		cached[c] = (u8)(w ? word_longest_run(w) : 0);
+	}
+	for (; avail; avail &= avail - 1) {
 		u64 w;
 
 		c = __builtin_ctzll(avail);
@@ -296,9 +306,43 @@ static void recompute_leaf(struct hvmm_bitmap *bm, u64 j)
 		longest = hvmm_max(longest, hvmm_max(run + __builtin_ctzll(~w), (u64)cached[c]));
 		run = __builtin_clzll(~w);
 	}
-	node->longest = (u32)hvmm_max(longest, run);
+	if (next != nr) {
+		longest = hvmm_max(longest, run);
+		run = 0;
+	}
+	lr->longest = hvmm_max(longest, run);
+	lr->run = run;
+}
+
+/*
+ * Recomputes the run summary of level-1 node @j. Only the words changed
+ * since its last summary get their longest run computed again, the
+ * costly part: all words after a node was filled or emptied or every
+ * word was touched, usually a few. The prefix is the full words from the
+ * first on and the next one's leading ones. Words past the last do not
+ * exist.
+ */
+static void recompute_leaf(struct hvmm_bitmap *bm, u64 j)
+{
+	struct hvmm_bitmap_node *node = &bm->nodes[1][j];
+	const u64 *words = &bm->free[j << HVMM_BITMAP_FANOUT_SHIFT];
+	u8 *cached = &bm->word_longest[j << HVMM_BITMAP_FANOUT_SHIFT];
+	u64 nr = hvmm_min((u64)HVMM_BITMAP_FANOUT,
+			  bm->nr_nodes[0] - (j << HVMM_BITMAP_FANOUT_SHIFT));
+	struct leaf_runs lr;
+	u64 c;
+
+	for (c = 0; c < nr && words[c] == ~0ULL; c++)
+		;
+	node->prefix = (u32)(c * 64 + (c < nr ? __builtin_ctzll(~words[c]) : 0));
+	if (node->stale == ~0ULL)
+		fold_all_words(words, cached, nr, &lr);
+	else
+		fold_nonempty_words(words, cached, nr, node->stale, node->avail, &lr);
+	node->stale = 0;
+	node->longest = (u32)lr.longest;
 	/* A node cut short by the end of the bitmap ends in frames that are not free. */
-	node->suffix = nr == HVMM_BITMAP_FANOUT && next == nr ? (u32)run : 0;
+	node->suffix = nr == HVMM_BITMAP_FANOUT ? (u32)lr.run : 0;
 }
 
 /*
