@@ -270,6 +270,16 @@ static void fold_all_words(const u64 *words, u8 *cached, u64 nr, struct leaf_run
 	lr->run = run;
 }
 
+/* Brings the cached longest runs of the @changed words from @words up to date. */
+static void update_changed_words(const u64 *words, u8 *cached, u64 changed)
+{
+	for (; changed; changed &= changed - 1) {
+		u64 c = __builtin_ctzll(changed), w = words[c];
+
+		cached[c] = (u8)(w ? word_longest_run(w) : 0);
+	}
+}
+
 /*
  * The same from the cached longest runs, once the @changed words' are
  * brought up to date, visiting the non-empty words alone (the @avail
@@ -282,13 +292,7 @@ static void fold_nonempty_words(const u64 *words, u8 *cached, u64 nr, u64 change
 {
 	u64 c, run = 0, longest = 0, next = 0;
 
-	for (; changed; changed &= changed - 1) {
-		u64 w;
-
-		c = __builtin_ctzll(changed);
-		w = words[c];
-		cached[c] = (u8)(w ? word_longest_run(w) : 0);
-	}
+	update_changed_words(words, cached, changed);
 	for (; avail; avail &= avail - 1) {
 		u64 w;
 
@@ -581,17 +585,16 @@ static u64 word_windows(u64 bits, u64 count)
 /*
  * A window no wider than its alignment, aligned to at most a word, in a
  * map whose base is so aligned, never crosses a word: in level-1 node @j,
- * whose longest run could hold one, only the non-empty words whose own
- * longest run can are looked at, and the lowest window in such a word is
- * a few shifts and a count of trailing zeros. Without one, the run at the
- * node's end is carried on, for the nodes visited after it.
+ * only the non-empty words whose own longest run could hold one are
+ * looked at (their cached runs must be up to date, the node's summary
+ * need not be), and the lowest window in such a word is a few shifts and
+ * a count of trailing zeros.
  */
-static bool scan_leaf_windows(const struct hvmm_bitmap *bm, struct fit_search *s, u64 j)
+static bool find_leaf_window(const struct hvmm_bitmap *bm, struct fit_search *s, u64 j)
 {
-	const struct hvmm_bitmap_node *node = &bm->nodes[1][j];
 	u64 first = j << HVMM_BITMAP_FANOUT_SHIFT, avail;
 
-	for (avail = node->avail; avail; avail &= avail - 1) {
+	for (avail = bm->nodes[1][j].avail; avail; avail &= avail - 1) {
 		u64 w = first + __builtin_ctzll(avail), hits;
 
 		if (bm->word_longest[w] < s->count)
@@ -602,8 +605,44 @@ static bool scan_leaf_windows(const struct hvmm_bitmap *bm, struct fit_search *s
 			return true;
 		}
 	}
-	s->in_run = node->suffix != 0;
-	s->run_start = (j + 1) * hvmm_bitmap_span(1) - node->suffix;
+	return false;
+}
+
+/* Past level-1 node @j, up to date, without a window: the run at its end is carried on. */
+static void leave_leaf(const struct hvmm_bitmap *bm, struct fit_search *s, u64 j)
+{
+	u64 suffix = bm->nodes[1][j].suffix;
+
+	s->in_run = suffix != 0;
+	s->run_start = (j + 1) * hvmm_bitmap_span(1) - suffix;
+}
+
+/* The in-word window search in level-1 node @j, whose summary says it could hold one. */
+static bool scan_leaf_windows(const struct hvmm_bitmap *bm, struct fit_search *s, u64 j)
+{
+	if (find_leaf_window(bm, s, j))
+		return true;
+	leave_leaf(bm, s, j);
+	return false;
+}
+
+/*
+ * The same in stale level-1 node @j: the scan needs the changed words'
+ * cached runs alone, so the node whose window is found is left stale,
+ * without its fold. A node without one is brought up to date, as the
+ * search leaves it (and its parent's refresh will read its summary).
+ */
+static bool scan_stale_leaf(struct hvmm_bitmap *bm, struct fit_search *s, u64 j)
+{
+	struct hvmm_bitmap_node *node = &bm->nodes[1][j];
+	u64 first = j << HVMM_BITMAP_FANOUT_SHIFT;
+
+	update_changed_words(&bm->free[first], &bm->word_longest[first], node->stale);
+	node->stale = 0;
+	if (find_leaf_window(bm, s, j))
+		return true;
+	refresh_node(bm, 1, j);
+	leave_leaf(bm, s, j);
 	return false;
 }
 
@@ -693,8 +732,11 @@ static bool find_fit(struct hvmm_bitmap *bm, struct fit_search *s)
 			j <<= HVMM_BITMAP_FANOUT_SHIFT;
 			continue;
 		} else if (level == 1 && node_stale(bm, 1, j)) {
-			refresh_node(bm, 1, j);
-			continue;
+			if (!s->starts) {
+				refresh_node(bm, 1, j);
+				continue;
+			}
+			hit = scan_stale_leaf(bm, s, j);
 		} else if (visit_node(s, &bm->nodes[level][j], level, j, &hit)) {
 			if (level == 1 && s->starts) {
 				hit = scan_leaf_windows(bm, s, j);

@@ -27,9 +27,10 @@
  * Run summaries are refreshed lazily: an update marks the node path above
  * the changed word stale (stale bit of the child in its parent, root_stale
  * for the root) and the contiguous searches recompute the stale nodes they
- * read on their way (a search that fails reads them all). Invariant: a
- * node that is not stale has exact run summaries and no stale descendant;
- * a stale node's parent is stale.
+ * read on their way (a search that fails reads them all; one for a window
+ * inside a word reads only the words of the level-1 node that holds it).
+ * Invariant: a node that is not stale has exact run summaries and no
+ * stale descendant; a stale node's parent is stale.
  * A level-1 node's stale bits name its words that changed since its
  * summary (so the node is stale exactly when some are set), and
  * word_longest[] caches each word's longest free run, exact for every
