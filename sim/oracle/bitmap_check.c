@@ -145,9 +145,11 @@ static void runs_append(struct runs *out, const struct runs *seg, uint64_t seg_s
 
 /*
  * Run summary of a level-1 node straight from its frames' free bits, word
- * by word (frames past the capacity count as not free).
+ * by word (frames past the capacity count as not free); each word's
+ * longest run in @word_longest.
  */
-static void runs_from_frames(const struct sim_mm_bitmap *bm, uint64_t j, struct runs *out)
+static void runs_from_frames(const struct sim_mm_bitmap *bm, uint64_t j, struct runs *out,
+			     uint64_t word_longest[FANOUT])
 {
 	uint64_t first = j * FANOUT, run = 0;
 	bool head = true;
@@ -162,6 +164,7 @@ static void runs_from_frames(const struct sim_mm_bitmap *bm, uint64_t j, struct 
 		if (i < bm->nr_frames && bm->nr_frames - i < 64)
 			bits &= (1ULL << (bm->nr_frames - i)) - 1;
 		runs_of_word(bits, &seg);
+		word_longest[w - first] = seg.longest;
 		runs_append(out, &seg, 64, &run, &head);
 	}
 	if (head)
@@ -275,46 +278,67 @@ static void check_child_bits(const struct sim_mm_bitmap *bm, struct sim_report *
 /*
  * The longest free run mm/ keeps for each word of level-1 node @j, which
  * must be exact for every word not marked changed in the node (a search
- * skips the words whose cached run is too short).
+ * skips the words whose cached run is too short): the words [@w0, @w1] of
+ * the node, against @want (indexed from the node's first word) if given,
+ * else each computed here.
  */
-static void check_word_cache(const struct sim_mm_bitmap *bm, struct sim_report *r, uint64_t j)
+static void check_word_cache(const struct sim_mm_bitmap *bm, struct sim_report *r, uint64_t j,
+			     uint64_t w0, uint64_t w1, const uint64_t *want)
 {
 	uint64_t first = j * FANOUT, changed = node_at(bm, 1, j)->stale;
 
-	for (uint64_t c = 0; c < FANOUT && first + c < bm->nr_nodes[0]; c++) {
-		uint64_t w = first + c;
-		struct runs want;
+	if (w0 < first)
+		w0 = first;
+	if (w1 > first + FANOUT - 1)
+		w1 = first + FANOUT - 1;
+	for (uint64_t w = w0; w <= w1 && w < bm->nr_nodes[0]; w++) {
+		struct runs runs;
+		uint64_t longest;
 
-		if ((changed >> c) & 1)
+		if ((changed >> (w - first)) & 1)
 			continue;
-		runs_of_word(bm->free[w], &want);
-		if (bm->word_longest[w] != want.longest)
+		if (want) {
+			longest = want[w - first];
+		} else {
+			runs_of_word(bm->free[w], &runs);
+			longest = runs.longest;
+		}
+		if (bm->word_longest[w] != longest)
 			sim_report_violation(r, SIM_ORACLE_ALLOC_STRUCT,
 				"bitmap word %llu (pfn 0x%llx): cached longest run %u, the word's "
 				"is %llu, and the word is not marked changed",
 				(unsigned long long)w, (unsigned long long)(bm->base_pfn + w * 64),
-				bm->word_longest[w], (unsigned long long)want.longest);
+				bm->word_longest[w], (unsigned long long)longest);
 	}
 }
 
+/*
+ * Node (@level, @j), above the touched words [@w0, @w1]. The cached runs
+ * of an up-to-date level-1 node's words are all checked, from the runs
+ * its summary is checked against; a stale one's, the touched words'.
+ */
 static void check_node(const struct sim_mm_bitmap *bm, struct sim_report *r,
-		       unsigned int level, uint64_t j)
+		       unsigned int level, uint64_t j, uint64_t w0, uint64_t w1)
 {
 	const struct sim_mm_bitmap_node *n = node_at(bm, level, j);
 	uint64_t span = span_of(level);
 	unsigned long long first_pfn = bm->base_pfn + j * span;
 	bool stale = node_stale(bm, level, j);
+	uint64_t word_longest[FANOUT];
 	struct runs want;
 
 	check_child_bits(bm, r, level, j, stale);
-	if (level == 1)
-		check_word_cache(bm, r, j);
-	if (stale)
+	if (stale) {
+		if (level == 1)
+			check_word_cache(bm, r, j, w0, w1, NULL);
 		return;
-	if (level == 1)
-		runs_from_frames(bm, j, &want);
-	else
+	}
+	if (level == 1) {
+		runs_from_frames(bm, j, &want, word_longest);
+		check_word_cache(bm, r, j, 0, UINT64_MAX, word_longest);
+	} else {
 		runs_from_children(bm, level, j, &want);
+	}
 	if (n->prefix != want.prefix || n->suffix != want.suffix || n->longest != want.longest)
 		sim_report_violation(r, SIM_ORACLE_ALLOC_STRUCT,
 			"bitmap node L%u#%llu (pfn 0x%llx+%llu): runs prefix/suffix/longest "
@@ -328,11 +352,13 @@ static void check_node(const struct sim_mm_bitmap *bm, struct sim_report *r,
 static void check_paths(const struct sim_mm_bitmap *bm, struct sim_report *r,
 			uint64_t w0, uint64_t w1)
 {
+	uint64_t j0 = w0, j1 = w1;
+
 	for (unsigned int level = 1; level <= bm->top; level++) {
-		w0 /= FANOUT;
-		w1 /= FANOUT;
-		for (uint64_t j = w0; j <= w1; j++)
-			check_node(bm, r, level, j);
+		j0 /= FANOUT;
+		j1 /= FANOUT;
+		for (uint64_t j = j0; j <= j1; j++)
+			check_node(bm, r, level, j, w0, w1);
 	}
 }
 

@@ -252,6 +252,14 @@ static void test_child_masks(void)
 
 	setup(&f);
 	populate(&f);
+	do_dealloc(&f, BASE + 100 * 64, 1);	/* word 100 changed: L1#1 is stale */
+	f.bm.word_longest[70]++;
+	sim_bitmap_check_touched(&f.bm, &f.shadow, &f.report, BASE + 70 * 64, 1);
+	expect(&f, SIM_ORACLE_ALLOC_STRUCT, "cached longest run of a word in a stale node");
+	teardown(&f);
+
+	setup(&f);
+	populate(&f);
 	/* Empty word 63 of L1#0 (it has free frames 4053.. in populate). */
 	for (pfn = BASE + 63 * 64; pfn < BASE + 64 * 64; pfn++) {
 		if (hvmm_bitmap_test(&f.bm, pfn) != 1)
