@@ -92,11 +92,11 @@ int cmd_pgtable(int argc, char **argv)
 	for (unsigned int i = 0; i < n; i++)
 		printf(" %s (%llu table pages at the end)", names[i], (unsigned long long)res.table_pages[i]);
 	printf("\n%llu ops, %llu succeeded (%llu blocks over pages), %llu across the end of the "
-	       "input space (each must be refused), %llu page translations checked, "
-	       "mismatches: %llu\n", (unsigned long long)res.ops,
+	       "input space and %llu wrapping past 2^64 (each must be refused), %llu page "
+	       "translations checked, mismatches: %llu\n", (unsigned long long)res.ops,
 	       (unsigned long long)res.ok_ops, (unsigned long long)res.collapses,
-	       (unsigned long long)res.past_end_ops, (unsigned long long)res.pages_checked,
-	       (unsigned long long)res.mismatches);
+	       (unsigned long long)res.past_end_ops, (unsigned long long)res.wrap_ops,
+	       (unsigned long long)res.pages_checked, (unsigned long long)res.mismatches);
 	if (res.event_oracles)
 		printf("event oracles (BBM, TLB): %llu violations\n",
 		       (unsigned long long)res.violations);

@@ -280,13 +280,49 @@ static bool pages_mapped(const struct pgx *x, uint64_t i, uint64_t n)
 
 /*
  * A map or protect whose permission byte is one of its top four values
- * (which pick the same permissions as the others) runs across the end of
- * the input address space instead of in the window: from up to 64 pages
- * below 2^IA_BITS to past it. Every implementation must refuse it whole,
- * whatever error it names: a walk that checks only where a range starts
- * (KVM f71f7afd0a0c's class) runs past its root table.
+ * (which pick the same permissions as the others) names a range that no
+ * implementation may accept, instead of one in the window. Every
+ * implementation must refuse it whole, whatever error it names, and leave
+ * every page as it was. Two shapes, KVM f71f7afd0a0c's class both:
+ *  - 252, 253: from up to 64 pages below 2^IA_BITS to past it, which a
+ *    walk that checks only where a range starts runs past its root table;
+ *  - 254, 255: from a page of the window with a size that wraps past 2^64,
+ *    its end 1 to 64 pages into the input space, which a bound check on
+ *    the end alone passes.
  */
 #define PAST_END_BYTE	252
+#define WRAP_BYTE	254
+
+/* Nothing is ever mapped outside the window: a refusal must leave it so. */
+static void check_unmapped(struct pgx *x, uint64_t op, enum kind kind, const char *where,
+			   uint64_t from, uint64_t to)
+{
+	for (unsigned int k = 0; k < x->n; k++) {
+		const struct impl *im = &x->im[k];
+
+		for (uint64_t a = from; a < to; a += HVMM_PAGE_SIZE) {
+			struct sim_walk w;
+
+			sim_s2_walk(&x->pm, &im->regs, a, &w);
+			if (w.fault == SIM_FAULT_NONE)
+				mismatch(x, "op %llu (%s %s): %s maps ipa 0x%llx to pa 0x%llx, where "
+					 "nothing is mapped\n", (unsigned long long)op,
+					 kind_names[kind], where, im->ops->name,
+					 (unsigned long long)a,
+					 (unsigned long long)(w.t.pa_base + (a - w.t.ipa_base)));
+		}
+	}
+}
+
+static void check_refused(struct pgx *x, uint64_t op, enum kind kind, const char *what,
+			  uint64_t ipa, uint64_t n)
+{
+	for (unsigned int k = 0; k < x->n; k++)
+		if (!x->im[k].ret)
+			mismatch(x, "op %llu (%s of %llu pages from ipa 0x%llx, %s): %s accepted it\n",
+				 (unsigned long long)op, kind_names[kind], (unsigned long long)n,
+				 (unsigned long long)ipa, what, x->im[k].ops->name);
+}
 
 static void past_end(struct pgx *x, uint64_t op, enum kind kind, uint64_t i, uint64_t n,
 		     uint64_t pa, uint32_t prot)
@@ -296,28 +332,23 @@ static void past_end(struct pgx *x, uint64_t op, enum kind kind, uint64_t i, uin
 
 	apply(x, op, kind, ipa, below_end + n, pa, prot);
 	x->res->past_end_ops++;
-	for (unsigned int k = 0; k < x->n; k++) {
-		const struct impl *im = &x->im[k];
+	check_refused(x, op, kind, "past the input space", ipa, below_end + n);
+	check_unmapped(x, op, kind, "past the input space", ipa, 1ULL << IA_BITS);
+}
 
-		if (!im->ret)
-			mismatch(x, "op %llu (%s of %llu pages from ipa 0x%llx, past the %d-bit input "
-				 "space): %s accepted it\n", (unsigned long long)op, kind_names[kind],
-				 (unsigned long long)(below_end + n), (unsigned long long)ipa, IA_BITS,
-				 im->ops->name);
-		/* Nothing is ever mapped up there: a refusal must leave it so. */
-		for (uint64_t a = ipa; a < 1ULL << IA_BITS; a += HVMM_PAGE_SIZE) {
-			struct sim_walk w;
+/* The window's pages it starts on are compared with the shadow by the caller. */
+static void wrapping(struct pgx *x, uint64_t op, enum kind kind, uint64_t i, uint64_t pa,
+		     uint32_t prot)
+{
+	uint64_t ipa = WINDOW_IPA + (i << HVMM_PAGE_SHIFT);
+	uint64_t end_pages = 1 + i % 64;
+	/* n << HVMM_PAGE_SHIFT is 2^64 - ipa + end_pages pages: the end wraps. */
+	uint64_t n = (1ULL << (64 - HVMM_PAGE_SHIFT)) - (ipa >> HVMM_PAGE_SHIFT) + end_pages;
 
-			sim_s2_walk(&x->pm, &im->regs, a, &w);
-			if (w.fault == SIM_FAULT_NONE)
-				mismatch(x, "op %llu (%s past the %d-bit input space): %s maps "
-					 "ipa 0x%llx to pa 0x%llx, where nothing is mapped\n",
-					 (unsigned long long)op,
-					 kind_names[kind], IA_BITS, im->ops->name,
-					 (unsigned long long)a,
-					 (unsigned long long)(w.t.pa_base + (a - w.t.ipa_base)));
-		}
-	}
+	apply(x, op, kind, ipa, n, pa, prot);
+	x->res->wrap_ops++;
+	check_refused(x, op, kind, "its end past 2^64", ipa, n);
+	check_unmapped(x, op, kind, "wrapping past 2^64", 0, end_pages << HVMM_PAGE_SHIFT);
 }
 
 /* One random op on every implementation; the shadow follows the first's result. */
@@ -371,6 +402,11 @@ static void step(struct pgx *x, uint64_t op, uint64_t *first, uint64_t *count)
 	}
 	*first = i;
 	*count = 0;
+	if (prot_byte >= WRAP_BYTE) {
+		wrapping(x, op, kind, i, pa, prot);
+		*count = 64;
+		return;
+	}
 	if (prot_byte >= PAST_END_BYTE) {
 		past_end(x, op, kind, i, n, pa, prot);
 		return;

@@ -39,6 +39,7 @@ struct sim_pgx_result {
 	uint64_t table_pages[SIM_PGX_MAX_IMPLS];	/* held at the end */
 	uint64_t collapses;		/* blocks mapped over pages (ops that succeeded) */
 	uint64_t past_end_ops;		/* ranges across the end of the input space (refused) */
+	uint64_t wrap_ops;		/* ranges whose end wraps past 2^64 (refused) */
 	/*
 	 * The event oracles (BBM, TLB: sim/oracle/bbm.h) judged every op's
 	 * descriptor writes and TLB maintenance: false only in a build the

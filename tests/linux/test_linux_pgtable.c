@@ -70,6 +70,7 @@ static void both_translate_every_ipa_the_same(void)
 			  (unsigned long long)seed, (unsigned long long)r.violations);
 		CHECK(r.ok_ops > r.ops / 4);	/* the sequence did things, not only fail */
 		CHECK(r.past_end_ops > 0);	/* and ran ranges past the input space */
+		CHECK(r.wrap_ops > 0);		/* and ranges wrapping past 2^64 */
 		printf("# seed %llu: %llu ops (%llu succeeded on both), %llu page checks\n",
 		       (unsigned long long)seed, (unsigned long long)r.ops, (unsigned long long)r.ok_ops,
 		       (unsigned long long)r.pages_checked);
