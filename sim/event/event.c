@@ -41,6 +41,7 @@ static uintptr_t win_lo, win_hi;
  */
 SIM_EVENT_TLS struct sim_event_cpu sim_event_cpu;
 bool sim_event_loads_wanted;
+uintptr_t sim_event_store_lo, sim_event_store_span;
 
 void sim_event_cpu_fork(struct sim_event_cpu *vcpu)
 {
@@ -119,6 +120,7 @@ void sim_event_set_windows(const struct sim_event_window *w, unsigned int n)
 	}
 	if (!nr_windows)
 		win_lo = win_hi = 0;
+	update_fast_flags();
 }
 
 /*
@@ -143,6 +145,15 @@ static bool in_window(const void *addr)
 static void update_fast_flags(void)
 {
 	sim_event_loads_wanted = sched_fn || (observed_kinds & (1u << SIM_EV_LOAD));
+	if (sched_fn) {
+		sim_event_store_lo = 0;
+		sim_event_store_span = UINTPTR_MAX;
+	} else if (observed_kinds & (1u << SIM_EV_STORE)) {
+		sim_event_store_lo = win_lo;
+		sim_event_store_span = win_hi - win_lo;
+	} else {
+		sim_event_store_lo = sim_event_store_span = 0;
+	}
 	sim_event_cpu.join_at = NULL;
 }
 
@@ -167,15 +178,12 @@ static void deliver(struct sim_event *ev)
  * struct copy) as one event over whole 64-bit words, whose values the
  * observers read from memory.
  */
-static void flush_store(void)
+static void report_pending_store(void)
 {
-	uintptr_t lo, hi;
+	uintptr_t lo = (uintptr_t)pending_addr & ~(uintptr_t)7;
+	uintptr_t hi = ((uintptr_t)pending_end + 7) & ~(uintptr_t)7;
 	struct sim_event ev = { .kind = SIM_EV_STORE };
 
-	if (!pending_addr)
-		return;
-	lo = (uintptr_t)pending_addr & ~(uintptr_t)7;
-	hi = ((uintptr_t)pending_end + 7) & ~(uintptr_t)7;
 	pending_addr = NULL;
 	pending_end = NULL;
 	sim_event_cpu.join_at = NULL;
@@ -184,6 +192,13 @@ static void flush_store(void)
 	ev.flags = pending_flags;
 	ev.val = __atomic_load_n((uint64_t *)lo, __ATOMIC_RELAXED);
 	deliver(&ev);
+}
+
+/* Called before every other event: most of the time nothing is pending. */
+static inline void flush_store(void)
+{
+	if (pending_addr)
+		report_pending_store();
 }
 
 void sim_event_begin(void)
@@ -314,13 +329,15 @@ void sim_event_relax(void)
 
 void sim_event_platform(enum sim_ev_kind kind, uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 {
-	struct sim_event ev = { .kind = kind, .a = a, .b = b, .c = c, .d = d };
+	struct sim_event ev;
 
 	if (!armed)
 		return;
 	flush_store();
-	if (observed_kinds & (1u << kind))
-		deliver(&ev);
+	if (!(observed_kinds & (1u << kind)))
+		return;
+	ev = (struct sim_event){ .kind = kind, .a = a, .b = b, .c = c, .d = d };
+	deliver(&ev);
 }
 
 static const char *const kind_names[SIM_EV_NR_KINDS] = {

@@ -156,6 +156,13 @@ struct sim_event_cpu {
 };
 extern SIM_EVENT_TLS struct sim_event_cpu sim_event_cpu;
 extern bool sim_event_loads_wanted;
+/*
+ * The addresses whose plain stores anyone may want, [lo, lo + span): all
+ * of them for a scheduler, else the windows' hull while an observer takes
+ * stores, else none. Most of an op's stores land on mm/'s stack and
+ * statics, outside simulated RAM: this test drops them before a call.
+ */
+extern uintptr_t sim_event_store_lo, sim_event_store_span;
 
 /*
  * For the interleaver (sim/sched/): each vCPU has its own struct
@@ -178,7 +185,7 @@ static inline void sim_event_hook_store(void *addr, uint32_t size, uint32_t flag
 		c->pending_end = c->join_at;
 		return;
 	}
-	if (c->armed)
+	if (c->armed && (uintptr_t)addr - sim_event_store_lo < sim_event_store_span)
 		sim_event_access(addr, size, true, flags);
 }
 

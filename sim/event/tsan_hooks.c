@@ -127,17 +127,26 @@ static inline bool compiler_added(const void *addr)
 /*
  * Unarmed, a plain access is nothing to the event layer (a store run is
  * joined only while armed): that one test comes first, so a replay's
- * accesses outside ops pay no look at the compiler's sections.
+ * accesses outside ops pay no look at the compiler's sections. Armed, a
+ * load nobody wants and a store outside what anyone wants (event.h's
+ * sim_event_store_lo) are dropped next, before that look: they are most
+ * of an op's accesses.
  */
 static inline void hook_load(void *addr, uint32_t n, uint32_t flags)
 {
-	if (sim_event_cpu.armed && !compiler_added(addr))
-		sim_event_hook_load(addr, n, flags);
+	if (sim_event_cpu.armed && sim_event_loads_wanted && !compiler_added(addr))
+		sim_event_access(addr, n, false, flags);
+}
+
+static inline bool store_wanted(const void *addr)
+{
+	return (const uint8_t *)addr == sim_event_cpu.join_at ||
+	       (uintptr_t)addr - sim_event_store_lo < sim_event_store_span;
 }
 
 static inline void hook_store(void *addr, uint32_t n, uint32_t flags)
 {
-	if (sim_event_cpu.armed && !compiler_added(addr))
+	if (sim_event_cpu.armed && store_wanted(addr) && !compiler_added(addr))
 		sim_event_hook_store(addr, n, flags);
 }
 
@@ -210,16 +219,21 @@ void __tsan_atomic_signal_fence(int mo)
 	int __tsan_atomic##n##_compare_exchange_weak(volatile T *a, T *c, T v, int mo, int fmo); \
 	T __tsan_atomic##n##_compare_exchange_val(volatile T *a, T c, T v, int mo, int fmo); \
 										\
-	T __tsan_atomic##n##_load(const volatile T *a, int mo)			\
+	/* Out of line: the load nobody watches then needs no stack frame. */ \
+	static __attribute__((noinline)) T atomic##n##_load_seen(const volatile T *a) \
 	{									\
 		T v;								\
-		(void)mo;							\
-		if (!sim_event_cpu.armed || !sim_event_loads_wanted)		\
-			return __atomic_load_n(a, __ATOMIC_SEQ_CST);		\
 		sim_event_atomic_before((void *)a, n / 8, SIM_EV_AT_LOAD);	\
 		v = __atomic_load_n(a, __ATOMIC_SEQ_CST);			\
 		sim_event_atomic_done((void *)a, n / 8, SIM_EV_AT_LOAD, (uint64_t)v, (uint64_t)v); \
 		return v;							\
+	}									\
+	T __tsan_atomic##n##_load(const volatile T *a, int mo)			\
+	{									\
+		(void)mo;							\
+		if (sim_event_cpu.armed && sim_event_loads_wanted)		\
+			return atomic##n##_load_seen(a);			\
+		return __atomic_load_n(a, __ATOMIC_SEQ_CST);			\
 	}									\
 	void __tsan_atomic##n##_store(volatile T *a, T v, int mo)		\
 	{									\
