@@ -111,6 +111,7 @@ static bool all_pages(u64 pfn, u64 nr, bool (*ok)(const struct hvmm_page *))
 	return true;
 }
 
+/* One trace event for the range: boot hands the hypervisor thousands of pages at once. */
 static void set_pages(u64 pfn, u64 nr, u16 owner, u8 host_state)
 {
 	u64 i;
@@ -121,8 +122,9 @@ static void set_pages(u64 pfn, u64 nr, u16 owner, u8 host_state)
 
 		p->owner = owner;
 		p->host_state = host_state;
-		hvmm_trace(HVMM_TRACE_OWNERSHIP, hvmm_pfn_to_phys(pfn + i), 0, owner, host_state);
 	}
+	if (nr)
+		hvmm_trace(HVMM_TRACE_OWNERSHIP, hvmm_pfn_to_phys(pfn), nr, owner, host_state);
 }
 
 /* --- the host stage-2 ----------------------------------------------------- */

@@ -46,7 +46,7 @@ enum sim_ev_kind {
 	SIM_EV_PAGE_FREE,	/* a = pa, b = order */
 	SIM_EV_S2_MAP,		/* a = vmid, b = ipa, c = pa, d = size */
 	SIM_EV_S2_UNMAP,	/* a = vmid, b = ipa, c = size */
-	SIM_EV_OWNERSHIP,	/* a = pa, b = from, c = to, d = state */
+	SIM_EV_OWNERSHIP,	/* a = pa, b = pages, c = owner, d = state */
 	SIM_EV_RELAX,		/* a spin-wait hint (hvmm_cpu_relax): scheduler only */
 	SIM_EV_NR_KINDS,
 };

@@ -820,7 +820,7 @@ void sim_bbm_event(void *ctx, const struct sim_event *ev)
 		pages_released(b, ev, ev->a >> PAGE_SHIFT, 1ULL << (ev->b & 63));
 		break;
 	case SIM_EV_OWNERSHIP:
-		pages_released(b, ev, ev->a >> PAGE_SHIFT, 1);
+		pages_released(b, ev, ev->a >> PAGE_SHIFT, ev->b);
 		break;
 	case SIM_EV_DCACHE_CLEAN:
 		note_range(&b->cleaned, &b->nr_cleaned, &b->cap_cleaned, ev->a, ev->b);

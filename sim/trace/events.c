@@ -61,9 +61,12 @@ static void sink(void *ctx, int ev, uint64_t a, uint64_t b, uint64_t c, uint64_t
 			"\n", a, b, c);
 		break;
 	case HVMM_TRACE_OWNERSHIP:
-		prefix(w);
-		fprintf(w->out.f, "hvmm_ownership: pa=0x%" PRIx64 " owner=%" PRIu64 " state=%" PRIu64
-			"\n", a, c, d);
+		/* One line a page, as the format has always had it (mm/ reports a range). */
+		for (uint64_t i = 0; i < b; i++) {
+			prefix(w);
+			fprintf(w->out.f, "hvmm_ownership: pa=0x%" PRIx64 " owner=%" PRIu64
+				" state=%" PRIu64 "\n", a + (i << 12), c, d);
+		}
 		break;
 	default:
 		prefix(w);

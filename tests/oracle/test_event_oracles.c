@@ -272,7 +272,7 @@ static void bbm_fires_on_a_page_freed_or_given_away_while_stale(void)
 	op_begin();
 	write_desc(vmt_desc(m, 1, G), 0);
 	dsb();
-	sim_event_platform(SIM_EV_OWNERSHIP, HOST_PFN * PAGE, 0, 0, 0);
+	sim_event_platform(SIM_EV_OWNERSHIP, HOST_PFN * PAGE, 1, 0, 0);
 	page_free(HOST_PFN);
 	tlbi_ipa(vmid1(m), G, 3);
 	op_end(m);

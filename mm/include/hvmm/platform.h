@@ -87,7 +87,7 @@ enum hvmm_trace_event {
 	HVMM_TRACE_PAGE_FREE,		/* a = pa, b = order */
 	HVMM_TRACE_S2_MAP,		/* a = vmid, b = ipa, c = pa, d = size */
 	HVMM_TRACE_S2_UNMAP,		/* a = vmid, b = ipa, c = size */
-	HVMM_TRACE_OWNERSHIP,		/* a = pa, b = from, c = to, d = state */
+	HVMM_TRACE_OWNERSHIP,		/* a = pa, b = pages, c = owner, d = state */
 };
 extern u32 hvmm_trace_wanted;
 void hvmm_trace_emit(enum hvmm_trace_event ev, u64 a, u64 b, u64 c, u64 d);
