@@ -593,7 +593,7 @@ void sim_physmem_event_windows(const struct sim_physmem *pm)
 	sim_event_set_windows(w, n);
 }
 
-void *sim_physmem_pa_to_host(const struct sim_physmem *pm, uint64_t pa)
+void *sim_physmem_pa_to_host_slow(const struct sim_physmem *pm, uint64_t pa)
 {
 	const struct sim_region *r = sim_physmem_region(pm, pa);
 

@@ -237,7 +237,21 @@ struct sim_memview;
 void sim_physmem_view(const struct sim_physmem *pm, struct sim_memview *view);
 
 const struct sim_region *sim_physmem_region(const struct sim_physmem *pm, uint64_t pa);
-void *sim_physmem_pa_to_host(const struct sim_physmem *pm, uint64_t pa);
+void *sim_physmem_pa_to_host_slow(const struct sim_physmem *pm, uint64_t pa);
+
+/*
+ * The host address of @pa, NULL if no mapped region holds it. Inline for
+ * the first region, where a machine's RAM usually is all: the oracles ask
+ * this for every list node and page they read.
+ */
+static inline void *sim_physmem_pa_to_host(const struct sim_physmem *pm, uint64_t pa)
+{
+	const struct sim_region *r = &pm->regions[0];
+
+	if (pm->nr_regions && pa - r->base < r->size && r->host)
+		return r->host + (pa - r->base);
+	return sim_physmem_pa_to_host_slow(pm, pa);
+}
 /*
  * Memory events (sim/event/) are wanted from simulated memory only: sets
  * the event layer's windows to each mapped region's host mapping.
