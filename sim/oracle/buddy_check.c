@@ -83,8 +83,22 @@ static bool in_pool(const struct view *v, uint64_t pfn)
 	return pfn >= v->start && pfn < v->end;
 }
 
-static struct sim_buddy_meta meta(const struct view *v, uint64_t pfn)
+/* struct hvmm_page's buddy fields, read in place where the layout unit says they are. */
+static inline struct sim_buddy_meta hvmm_meta(const void *map, uint64_t pfn)
 {
+	struct sim_buddy_meta m = { 0 };
+
+	m.valid = sim_mm_block_read(map, pfn, &m.order, &m.refcount);
+	m.head = m.valid && m.order != SIM_MM_NO_ORDER;
+	return m;
+}
+
+/* Always inlined: a call per entry read is what meta_is_mm_map is there to save. */
+static inline __attribute__((always_inline))
+struct sim_buddy_meta meta(const struct view *v, uint64_t pfn)
+{
+	if (v->c->meta_is_mm_map)
+		return hvmm_meta(v->c->meta_ctx, pfn);
 	return v->c->meta(v->c->meta_ctx, pfn);
 }
 
@@ -657,16 +671,6 @@ unsigned int sim_buddy_expected_max_order(uint64_t nr_pages)
 	return order;
 }
 
-/* struct hvmm_page's buddy fields, read in place where the layout unit says they are. */
-static struct sim_buddy_meta hvmm_meta(const void *map, uint64_t pfn)
-{
-	struct sim_buddy_meta m = { 0 };
-
-	m.valid = sim_mm_block_read(map, pfn, &m.order, &m.refcount);
-	m.head = m.valid && m.order != SIM_MM_NO_ORDER;
-	return m;
-}
-
 /* mm/ links free blocks by host pointers into simulated RAM (struct hvmm_list). */
 _Static_assert(sizeof(struct sim_mm_list) == sizeof(struct sim_buddy_node) &&
 	       offsetof(struct sim_mm_list, next) == offsetof(struct sim_buddy_node, next) &&
@@ -721,6 +725,7 @@ static void hvmm_contract(struct sim_buddy_contract *c, struct sim_mm_block_map 
 		.meta = hvmm_meta,
 		.tails_run = hvmm_tails_run,
 		.meta_ctx = map,
+		.meta_is_mm_map = true,
 		.node_pa = hvmm_node_pa,
 		.outside_blocks = true,
 	};

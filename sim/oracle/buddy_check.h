@@ -53,6 +53,12 @@ struct sim_buddy_contract {
 	 */
 	bool (*tails_run)(const void *meta_ctx, uint64_t pfn, uint64_t nr);
 	const void *meta_ctx;
+	/*
+	 * Optional: meta_ctx is a struct sim_mm_block_map (mm/'s layout) and
+	 * meta() reads it as the checker may inline: the check of an op reads
+	 * a dozen entries, and a call each was a fifth of its cost.
+	 */
+	bool meta_is_mm_map;
 	/* The physical address a list pointer stands for, or UINT64_MAX if none. */
 	uint64_t (*node_pa)(const struct sim_allocator *a, const void *node);
 	/*
