@@ -42,6 +42,7 @@ static uintptr_t win_lo, win_hi;
 SIM_EVENT_TLS struct sim_event_cpu sim_event_cpu;
 bool sim_event_loads_wanted;
 uintptr_t sim_event_store_lo, sim_event_store_span;
+uintptr_t sim_event_atomic_lo, sim_event_atomic_span;
 
 void sim_event_cpu_fork(struct sim_event_cpu *vcpu)
 {
@@ -142,18 +143,25 @@ static bool in_window(const void *addr)
 	return false;
 }
 
+/* The addresses whose accesses of @kind anyone may want (event.h). */
+static void wanted_range(enum sim_ev_kind kind, uintptr_t *lo, uintptr_t *span)
+{
+	if (sched_fn) {
+		*lo = 0;
+		*span = UINTPTR_MAX;
+	} else if (observed_kinds & (1u << kind)) {
+		*lo = win_lo;
+		*span = win_hi - win_lo;
+	} else {
+		*lo = *span = 0;
+	}
+}
+
 static void update_fast_flags(void)
 {
 	sim_event_loads_wanted = sched_fn || (observed_kinds & (1u << SIM_EV_LOAD));
-	if (sched_fn) {
-		sim_event_store_lo = 0;
-		sim_event_store_span = UINTPTR_MAX;
-	} else if (observed_kinds & (1u << SIM_EV_STORE)) {
-		sim_event_store_lo = win_lo;
-		sim_event_store_span = win_hi - win_lo;
-	} else {
-		sim_event_store_lo = sim_event_store_span = 0;
-	}
+	wanted_range(SIM_EV_STORE, &sim_event_store_lo, &sim_event_store_span);
+	wanted_range(SIM_EV_ATOMIC, &sim_event_atomic_lo, &sim_event_atomic_span);
 	sim_event_cpu.join_at = NULL;
 }
 

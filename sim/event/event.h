@@ -163,6 +163,8 @@ extern bool sim_event_loads_wanted;
  * statics, outside simulated RAM: this test drops them before a call.
  */
 extern uintptr_t sim_event_store_lo, sim_event_store_span;
+/* The same for atomics that change memory, by who takes SIM_EV_ATOMIC. */
+extern uintptr_t sim_event_atomic_lo, sim_event_atomic_span;
 
 /*
  * For the interleaver (sim/sched/): each vCPU has its own struct

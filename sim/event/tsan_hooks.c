@@ -202,6 +202,19 @@ void __tsan_atomic_signal_fence(int mo)
 }
 
 /*
+ * An atomic that changes memory reaches the event layer only if the
+ * scheduler or an observer of atomics may want it (event.h's
+ * sim_event_atomic_lo): most are mm/'s locks, outside simulated RAM. One
+ * dropped needs no flush of a pending store either: it cannot change the
+ * pending words, which lie in simulated RAM.
+ */
+static inline bool atomic_wanted(const void *addr)
+{
+	return sim_event_cpu.armed &&
+	       (uintptr_t)addr - sim_event_atomic_lo < sim_event_atomic_span;
+}
+
+/*
  * One width of atomics: load, store, exchange, the fetch-ops and the three
  * compare-exchange flavours, each performed and then reported.
  */
@@ -239,7 +252,7 @@ void __tsan_atomic_signal_fence(int mo)
 	{									\
 		T old;								\
 		(void)mo;							\
-		if (!sim_event_cpu.armed) {					\
+		if (!atomic_wanted((const void *)a)) {			\
 			__atomic_store_n(a, v, __ATOMIC_SEQ_CST);		\
 			return;							\
 		}								\
@@ -251,7 +264,7 @@ void __tsan_atomic_signal_fence(int mo)
 	{									\
 		T old;								\
 		(void)mo;							\
-		if (!sim_event_cpu.armed)					\
+		if (!atomic_wanted((const void *)a))			\
 			return __atomic_exchange_n(a, v, __ATOMIC_SEQ_CST);	\
 		sim_event_atomic_before((void *)a, n / 8, SIM_EV_AT_XCHG);	\
 		old = __atomic_exchange_n(a, v, __ATOMIC_SEQ_CST);		\
@@ -270,7 +283,7 @@ void __tsan_atomic_signal_fence(int mo)
 		bool ok;							\
 		(void)mo;							\
 		(void)fmo;							\
-		if (!sim_event_cpu.armed)					\
+		if (!atomic_wanted((const void *)a))			\
 			return __atomic_compare_exchange_n(a, c, v, false, __ATOMIC_SEQ_CST, \
 							   __ATOMIC_SEQ_CST);	\
 		sim_event_atomic_before((void *)a, n / 8, SIM_EV_AT_CMPXCHG);	\
@@ -295,7 +308,7 @@ void __tsan_atomic_signal_fence(int mo)
 	{									\
 		T old;								\
 		(void)mo;							\
-		if (!sim_event_cpu.armed)					\
+		if (!atomic_wanted((const void *)a))			\
 			return __atomic_fetch_##name(a, v, __ATOMIC_SEQ_CST);	\
 		sim_event_atomic_before((void *)a, n / 8, op);			\
 		old = __atomic_fetch_##name(a, v, __ATOMIC_SEQ_CST);		\
