@@ -16,6 +16,7 @@
 #include <string.h>
 
 static void update_fast_flags(void);
+static void update_by_kind(void);
 
 struct observer {
 	sim_event_observer_fn fn;
@@ -25,6 +26,9 @@ struct observer {
 
 static struct observer observers[SIM_EVENT_MAX_OBSERVERS];
 static unsigned int nr_observers;
+/* The observers of each kind, in the order added: an event calls them and tests nothing. */
+static struct observer by_kind[SIM_EV_NR_KINDS][SIM_EVENT_MAX_OBSERVERS];
+static unsigned int nr_by_kind[SIM_EV_NR_KINDS];
 static uint32_t observed_kinds;
 static sim_event_sched_fn sched_fn;
 static void *sched_ctx;
@@ -74,6 +78,7 @@ bool sim_event_observe(sim_event_observer_fn fn, void *ctx, uint32_t kinds)
 		return false;
 	observers[nr_observers++] = (struct observer){ fn, ctx, kinds };
 	observed_kinds |= kinds;
+	update_by_kind();
 	update_fast_flags();
 	return true;
 }
@@ -90,6 +95,7 @@ void sim_event_unobserve(sim_event_observer_fn fn, void *ctx)
 		observed_kinds |= observers[i].kinds;
 	}
 	nr_observers = j;
+	update_by_kind();
 	update_fast_flags();
 }
 
@@ -97,6 +103,7 @@ void sim_event_reset_observers(void)
 {
 	nr_observers = 0;
 	observed_kinds = 0;
+	update_by_kind();
 	update_fast_flags();
 }
 
@@ -157,6 +164,16 @@ static void wanted_range(enum sim_ev_kind kind, uintptr_t *lo, uintptr_t *span)
 	}
 }
 
+static void update_by_kind(void)
+{
+	for (unsigned int k = 0; k < SIM_EV_NR_KINDS; k++) {
+		nr_by_kind[k] = 0;
+		for (unsigned int i = 0; i < nr_observers; i++)
+			if (observers[i].kinds & (1u << k))
+				by_kind[k][nr_by_kind[k]++] = observers[i];
+	}
+}
+
 static void update_fast_flags(void)
 {
 	sim_event_loads_wanted = sched_fn || (observed_kinds & (1u << SIM_EV_LOAD));
@@ -176,9 +193,8 @@ static void deliver(struct sim_event *ev)
 	unsigned int i;
 
 	ev->index = next_index++;
-	for (i = 0; i < nr_observers; i++)
-		if (observers[i].kinds & (1u << ev->kind))
-			observers[i].fn(observers[i].ctx, ev);
+	for (i = 0; i < nr_by_kind[ev->kind]; i++)
+		by_kind[ev->kind][i].fn(by_kind[ev->kind][i].ctx, ev);
 }
 
 /*
