@@ -24,9 +24,10 @@
  * mm/ asked for, only one vCPU runs mm/ code at a time in the interleaver,
  * so the order of events is the program order the scheduler picked.
  *
- * Unarmed (outside an op, or in a replay with nothing watching), an
- * atomic is performed and nothing else: the event layer would return at
- * its first test of the same flag, after two calls.
+ * Unarmed (outside an op, or in a replay with nothing watching), or armed
+ * with nobody wanting it (atomic_wanted() below), an atomic is performed
+ * and nothing else: the event layer would return at its first tests,
+ * after two calls.
  *
  * An atomic load changes no memory: like a plain load it reaches the event
  * layer only when a scheduler or a load observer wants it (most of a
