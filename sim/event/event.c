@@ -193,6 +193,7 @@ static void deliver(struct sim_event *ev)
 	unsigned int i;
 
 	ev->index = next_index++;
+	sim_event_cpu.memory_events += ev->kind <= SIM_EV_ATOMIC;
 	for (i = 0; i < nr_by_kind[ev->kind]; i++)
 		by_kind[ev->kind][i].fn(by_kind[ev->kind][i].ctx, ev);
 }
@@ -231,6 +232,7 @@ void sim_event_begin(void)
 		sim_platform_events_armed(true);
 	armed = true;
 	next_index = 0;
+	sim_event_cpu.memory_events = 0;
 	pending_addr = NULL;
 	pending_end = NULL;
 	update_fast_flags();
@@ -260,6 +262,11 @@ bool sim_event_armed(void)
 uint64_t sim_event_count(void)
 {
 	return next_index;
+}
+
+uint64_t sim_event_memory_count(void)
+{
+	return sim_event_cpu.memory_events;
 }
 
 static void schedule(enum sim_ev_kind kind, void *addr, uint32_t size, uint32_t flags)

@@ -116,6 +116,8 @@ void sim_event_end(void);
 bool sim_event_armed(void);
 /* Events delivered in the current (or last) operation. */
 uint64_t sim_event_count(void);
+/* Of them, memory events: mm/'s loads, stores and atomics. */
+uint64_t sim_event_memory_count(void);
 
 /* Emits a platform event (sim/platform.c). */
 void sim_event_platform(enum sim_ev_kind kind, uint64_t a, uint64_t b, uint64_t c, uint64_t d);
@@ -153,6 +155,7 @@ struct sim_event_cpu {
 	uint32_t pending_flags;
 	uint8_t *pending_addr, *pending_end;	/* plain stores not yet reported */
 	uint64_t next_index;
+	uint64_t memory_events;			/* of them loads, stores and atomics */
 };
 extern SIM_EVENT_TLS struct sim_event_cpu sim_event_cpu;
 extern bool sim_event_loads_wanted;
