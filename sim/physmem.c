@@ -109,8 +109,8 @@ static void *map_noreserve(uint64_t bytes)
  * the free-list heads, one every 4 MiB, write a vmemmap entry every
  * 16 KiB, and huge pages would make all 4 GiB of it resident.
  */
-/* The bitmaps in pm->dirty's mapping: dirty, unscrubbed, first_line, last_line. */
-#define DIRTY_MAPS	4
+/* The bitmaps in pm->dirty's mapping: dirty, unscrubbed, first_line, last_line, inner. */
+#define DIRTY_MAPS	5
 
 #define SPARSE_HUGE_MAX	(256ULL << 20)
 /*
@@ -292,6 +292,7 @@ int sim_physmem_map(struct sim_physmem *pm, char *err, size_t errlen)
 	pm->unscrubbed = pm->dirty + pm->dirty_words;
 	pm->first_line = pm->unscrubbed + pm->dirty_words;
 	pm->last_line = pm->first_line + pm->dirty_words;
+	pm->inner = pm->last_line + pm->dirty_words;
 	pm->dirty_lo = pm->dirty_words;
 	pm->dirty_hi = 0;
 	return 0;

@@ -63,6 +63,15 @@ struct sim_physmem {
 	 */
 	uint64_t *first_line, *last_line;
 	/*
+	 * Pages written somewhere other than their first and last cache
+	 * lines since the last scrub or discard (set with unscrubbed, never
+	 * cleared by hvmm_clear_pages()): a dirty page not marked here was
+	 * written by marked stores only in those two lines, and by an
+	 * allocator's node in its first, so the rest of it is zero by
+	 * construction. Same mapping, after last_line.
+	 */
+	uint64_t *inner;
+	/*
 	 * PFNs [clear_lo, clear_hi) where hvmm_clear_pages() stores only
 	 * into unscrubbed pages: the executor's allocator pool, whose blocks
 	 * only the executor writes, marking each write as it makes it
@@ -146,8 +155,10 @@ static inline void sim_physmem_mark_dirty(struct sim_physmem *pm, uint64_t pfn, 
 	for (; nr && pfn - pm->start_pfn < pm->end_pfn - pm->start_pfn; pfn++, nr--) {
 		uint64_t bit = pfn - pm->start_pfn, w = bit / 64, mask = 1ULL << (bit % 64);
 
-		if (sim_physmem_set_bit(pm->unscrubbed, w, mask))
+		if (sim_physmem_set_bit(pm->unscrubbed, w, mask)) {
+			sim_physmem_set_bit(pm->inner, w, mask);
 			sim_physmem_set_dirty(pm, w, mask);
+		}
 	}
 }
 
@@ -227,6 +238,18 @@ static inline bool sim_physmem_dirty(const struct sim_physmem *pm, uint64_t pfn)
 	/* Relaxed: other threads may be marking other pages of the same word. */
 	return bit >= pm->end_pfn - pm->start_pfn ||
 	       (__atomic_load_n(&pm->dirty[bit / 64], __ATOMIC_RELAXED) >> (bit % 64)) & 1;
+}
+
+/*
+ * False if page @pfn can hold non-zero bytes only in its first and last
+ * cache lines (SIM_PHYSMEM_LINE): no whole-page mark since the last scrub.
+ */
+static inline bool sim_physmem_inner_written(const struct sim_physmem *pm, uint64_t pfn)
+{
+	uint64_t bit = pfn - pm->start_pfn;
+
+	return bit >= pm->end_pfn - pm->start_pfn ||
+	       (__atomic_load_n(&pm->inner[bit / 64], __ATOMIC_RELAXED) >> (bit % 64)) & 1;
 }
 
 /* The first non-zero page of [pfn, pfn + nr) that is backed, or UINT64_MAX (tests of scrub). */

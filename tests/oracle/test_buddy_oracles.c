@@ -222,6 +222,43 @@ static int alloc_leaves_junk(struct sim_allocator *a, unsigned int order, uint64
 	return ret;
 }
 
+/* Where put_leaves_a_store() stores into the freed page, marked as a user's store is. */
+static uint64_t stale_offset;
+
+static int put_leaves_a_store(struct sim_allocator *a, uint64_t pfn)
+{
+	int ret = buddy->put(a, pfn);
+	uint64_t pa = (pfn << HVMM_PAGE_SHIFT) + stale_offset;
+
+	((uint8_t *)sim_physmem_pa_to_host(a->pm, pa))[0] = 0x77;
+	sim_physmem_mark_word(a->pm, pa);
+	return ret;
+}
+
+/*
+ * A byte a previous owner stored, left in a freed page, is found by the
+ * op's own check, not only at the next sweep: in the page's middle (its
+ * whole-page mark says to read all of it) as in its last line (a line
+ * mark, where the stamps go).
+ */
+static void struct_fires_after_the_op_on_a_stale_store(void)
+{
+	static const uint64_t offsets[] = { 2000, HVMM_PAGE_SIZE - 6 };
+
+	for (unsigned int i = 0; i < sizeof(offsets) / sizeof(offsets[0]); i++) {
+		struct sim_machine *m;
+
+		faulty = *buddy;
+		faulty.put = put_leaves_a_store;
+		stale_offset = offsets[i];
+		m = vmt_pool_machine(&faulty, POOL_PAGES);
+		CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 0) == 0);
+		CHECK(vmt_alloc_op(m, SIM_OP_FREE, 1, 0) == 0);
+		CHECK(fired(m, SIM_ORACLE_ALLOC_STRUCT, "must be scrubbed"));
+		sim_machine_destroy(m);
+	}
+}
+
 static void conserve_fires_on_a_double_allocation(void)
 {
 	struct sim_machine *m;
@@ -328,6 +365,7 @@ int main(void)
 	TEST(struct_fires_on_a_tail_with_an_order);
 	TEST(struct_fires_on_a_broken_back_link);
 	TEST(struct_fires_on_unscrubbed_free_memory);
+	TEST(struct_fires_after_the_op_on_a_stale_store);
 	TEST(struct_fires_on_unmerged_buddies);
 	TEST(struct_fires_on_a_dirty_allocation);
 	TEST(struct_fires_on_a_malformed_untouched_range);
