@@ -2,7 +2,7 @@
 #include "stamp.h"
 
 #define STAMP_MAGIC 0x68766d6d00000000ULL	/* "hvmm" */
-/* The first stamp's byte offset: the first 16 bytes hold the free-list node once freed. */
+/* The first stamp's byte offset: past the 16 bytes a free-list node may take at the start. */
 #define STAMP_FIRST 16
 
 /* The stamp words of the order-@order block at @pfn: past the list node, and the last word. */
@@ -23,8 +23,13 @@ void sim_stamp_block(struct sim_physmem *pm, struct sim_report *r, bool check, u
 
 	if (check) {
 		const uint64_t *head = sim_physmem_pa_to_host(pm, pfn << SIM_PAGE_SHIFT);
-		/* The words a previous owner could most likely have left behind. */
-		const uint64_t *words[] = { &head[0], &head[1], first, last };
+		/*
+		 * The words a previous owner could most likely have left behind:
+		 * the stamps, and a stale list node in the block's first 16 bytes
+		 * (where the kernel's allocator keeps it, and mm/'s buddy for an
+		 * odd order) or its last 16 (mm/'s buddy, an even order).
+		 */
+		const uint64_t *words[] = { &head[0], &head[1], first, last - 1, last };
 
 		for (unsigned int i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
 			if (!*words[i])

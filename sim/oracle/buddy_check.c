@@ -154,16 +154,36 @@ static bool overlaps_untouched(const struct view *v, uint64_t pfn, uint64_t nr)
 	return pfn < v->uend && v->ustart < pfn + nr;
 }
 
-/* PFN of a list node pointer, or UINT64_MAX if it is not a page the lists may hold. */
+/* Byte offset from its start of the node of a free block of @order. */
+static uint64_t node_offset(const struct view *v, unsigned int order)
+{
+	return v->c->even_nodes_at_end && !(order & 1) ? (PAGE_SIZE << order) - NODE_BYTES : 0;
+}
+
+/*
+ * PFN of the page holding a list node pointer, or UINT64_MAX if it is not
+ * a place in a page the lists may hold: a page's start, or its end if the
+ * allocator keeps some nodes at a block's end (which block, the list walk
+ * works out from the list's order).
+ */
 static uint64_t node_pfn(const struct view *v, const struct sim_buddy_node *node)
 {
 	uint64_t pa = v->c->node_pa(v->a, node);
+	uint64_t off = pa & (PAGE_SIZE - 1);
 
-	if (pa == UINT64_MAX || (pa & (PAGE_SIZE - 1)))
+	if (pa == UINT64_MAX || (off && (!v->c->even_nodes_at_end || off != PAGE_SIZE - NODE_BYTES)))
 		return UINT64_MAX;
 	if (!v->c->outside_blocks && !in_pool(v, pa >> PAGE_SHIFT))
 		return UINT64_MAX;
 	return pa >> PAGE_SHIFT;
+}
+
+/* The head PFN of the block of @order listed by @node, or UINT64_MAX if it is not its node's place. */
+static uint64_t node_head(const struct view *v, const struct sim_buddy_node *node, unsigned int order)
+{
+	uint64_t at = v->c->node_pa(v->a, node) - node_offset(v, order);
+
+	return at & (PAGE_SIZE - 1) ? UINT64_MAX : at >> PAGE_SHIFT;
 }
 
 static bool list_head_of_pool(const struct view *v, const struct sim_buddy_node *p)
@@ -206,21 +226,24 @@ static void check_zero(const struct view *v, uint64_t pfn, uint64_t from, uint64
 }
 
 /*
- * Page @i of the free block at @head from byte @from (of the block), as
- * far as anything may have written it: all of it if a store marked its
- * inner lines since the last scrub, else its first and last cache lines,
- * the only ones the executor's stamps write (sim/physmem.h).
+ * Page @i of the free block at @head, of its bytes [@lo, @hi) (all but a
+ * list node at the block's start or end), as far as anything may have
+ * written it: all of it if a store marked its inner lines since the last
+ * scrub, else its first and last cache lines, the only ones the
+ * executor's stamps write (sim/physmem.h).
  */
-static void check_page_written(const struct view *v, uint64_t head, uint64_t i, uint64_t from)
+static void check_page_written(const struct view *v, uint64_t head, uint64_t i, uint64_t lo,
+			       uint64_t hi)
 {
 	uint64_t start = i << PAGE_SHIFT, end = start + PAGE_SIZE;
+	uint64_t from = max_u64(start, lo), to = min_u64(end, hi);
 
 	if (sim_physmem_inner_written(v->pm, head + i)) {
-		check_zero(v, head, from, end);
+		check_zero(v, head, from, to);
 		return;
 	}
 	check_zero(v, head, from, start + SIM_PHYSMEM_LINE);
-	check_zero(v, head, end - SIM_PHYSMEM_LINE, end);
+	check_zero(v, head, end - SIM_PHYSMEM_LINE, to);
 }
 
 /*
@@ -233,18 +256,23 @@ static void check_page_written(const struct view *v, uint64_t head, uint64_t i, 
  * maps that mark nothing (and scrubbing covers those,
  * sim_buddy_mark_free_heads).
  */
-static void check_contents(const struct view *v, uint64_t head, uint64_t nr, enum depth depth)
+static void check_contents(const struct view *v, uint64_t head, unsigned int order,
+			   enum depth depth)
 {
+	uint64_t nr = 1ULL << order, bytes = nr << PAGE_SHIFT, node = node_offset(v, order);
+	/* The bytes that must be zero: all but the node, at the block's start or its end. */
+	uint64_t lo = node ? 0 : NODE_BYTES, hi = node ? node : bytes;
+
 	if (depth == TOUCHED) {
-		check_page_written(v, head, 0, NODE_BYTES);
+		check_page_written(v, head, 0, lo, hi);
 		if (nr > 1)
-			check_page_written(v, head, nr - 1, (nr - 1) << PAGE_SHIFT);
+			check_page_written(v, head, nr - 1, lo, hi);
 		return;
 	}
 	for (uint64_t i = 0; i < nr; i++)
 		if (sim_physmem_dirty(v->pm, head + i))
-			check_zero(v, head, max_u64(i << PAGE_SHIFT, (uint64_t)NODE_BYTES),
-				   (i + 1) << PAGE_SHIFT);
+			check_zero(v, head, max_u64(i << PAGE_SHIFT, lo),
+				   min_u64((i + 1) << PAGE_SHIFT, hi));
 }
 
 /* The head of the block that contains @pfn, or UINT64_MAX. */
@@ -266,7 +294,8 @@ static uint64_t find_head(const struct view *v, uint64_t pfn)
 /* The free-list node of a free head links to valid neighbours that link back. */
 static void check_linked(const struct view *v, uint64_t pfn, unsigned int order)
 {
-	const struct sim_buddy_node *node = sim_physmem_pa_to_host(v->pm, pfn << PAGE_SHIFT);
+	const struct sim_buddy_node *node =
+		sim_physmem_pa_to_host(v->pm, (pfn << PAGE_SHIFT) + node_offset(v, order));
 
 	if (!node->next || !node->prev) {
 		FAIL(v, SIM_ORACLE_ALLOC_STRUCT,
@@ -403,7 +432,7 @@ static void check_block(const struct view *v, uint64_t head, enum depth depth)
 			     (unsigned long long)max_u64(head, buddy), order);
 	}
 	if (depth != NEIGHBOUR)
-		check_contents(v, head, nr, depth);
+		check_contents(v, head, order, depth);
 }
 
 void sim_buddy_struct_touched(const struct sim_buddy_contract *c, struct sim_allocator *a,
@@ -486,6 +515,14 @@ static void check_free_lists(const struct view *v, uint8_t *listed, uint64_t *fr
 				FAIL(v, SIM_ORACLE_ALLOC_STRUCT,
 				     "free list %u: node %p is neither a pool page nor the list's head",
 				     o, (void *)node);
+				break;
+			}
+			pfn = node_head(v, node, o);
+			if (pfn == UINT64_MAX || !(p = meta(v, pfn)).valid) {
+				FAIL(v, SIM_ORACLE_ALLOC_STRUCT,
+				     "free list %u: node %p is not where a block of order %u keeps its node "
+				     "(0x%llx bytes from its start)",
+				     o, (void *)node, o, (unsigned long long)node_offset(v, o));
 				break;
 			}
 			if (node->prev != prev) {
@@ -749,6 +786,8 @@ static void hvmm_contract(struct sim_buddy_contract *c, struct sim_mm_block_map 
 		.meta_is_mm_map = true,
 		.node_pa = hvmm_node_pa,
 		.outside_blocks = true,
+		/* where sim_mm_buddy_node_offset() says */
+		.even_nodes_at_end = true,
 	};
 	sim_mm_pool_untouched(a->priv, &c->untouched_start, &c->untouched_end);
 }

@@ -40,6 +40,7 @@ _Static_assert(SIM_MAX_VCPUS == HVMM_MAX_VCPUS && SIM_MAX_VMS == HVMM_MAX_VMS,
 	       "sim/op.h's VM limits are mm/'s");
 
 /* Structures walked in place. */
+_Static_assert(SIM_MM_BUDDY_PAGE_SIZE == HVMM_PAGE_SIZE, "buddy blocks are of whole pages");
 _Static_assert(sizeof(struct sim_mm_list) == sizeof(struct hvmm_list) &&
 	       SAME_FIELD(struct sim_mm_list, next, struct hvmm_list, next) &&
 	       SAME_FIELD(struct sim_mm_list, prev, struct hvmm_list, prev), "list node");

@@ -37,8 +37,10 @@
  *  (sim_mm_pages_boot): the full sweeps skip untouched RAM with it.
  *
  *  buddy pool (struct hvmm_pool): its free lists, walked in place as
- *  struct sim_mm_list (two pointers, the node at the start of each free
- *  block). ALLOC-STRUCT: every free head listed once, links consistent.
+ *  struct sim_mm_list (two pointers; the node of each free block in its
+ *  first or its last 16 bytes, as its order picks,
+ *  sim_mm_buddy_node_offset). ALLOC-STRUCT: every free head listed once,
+ *  links consistent.
  *  Its untouched range (untouched, untouched_end: page indices of the
  *  maximal blocks never listed), as PFNs: ALLOC-STRUCT judges those pages
  *  free and never written, ALLOC-CONSERVE counts them free.
@@ -214,6 +216,19 @@ const struct sim_mm_list *sim_mm_pool_free_lists(const struct hvmm_pool *pool);
  * may exceed *end.
  */
 void sim_mm_pool_untouched(const struct hvmm_pool *pool, uint64_t *start, uint64_t *end);
+/*
+ * Where mm/'s buddy keeps a free block's list node, as a byte offset from
+ * the block's start: its last 16 bytes for an even order, its first 16
+ * for an odd one, so that the nodes of a split chain's blocks (pages 1,
+ * 2, 4, ... apart) do not all fall in one cache set. Inline: the checker
+ * asks for it for every block it judges.
+ */
+#define SIM_MM_BUDDY_PAGE_SIZE	4096ULL		/* HVMM_PAGE_SIZE */
+
+static inline uint64_t sim_mm_buddy_node_offset(unsigned int order)
+{
+	return order & 1 ? 0 : (SIM_MM_BUDDY_PAGE_SIZE << order) - sizeof(struct sim_mm_list);
+}
 
 /* --- the bitmap allocator ------------------------------------------------------------ */
 

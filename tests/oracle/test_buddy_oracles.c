@@ -11,6 +11,7 @@
 #include <hvmm/buddy.h>
 
 #include "machine.h"
+#include "oracle/mm_layout.h"
 #include "tap.h"
 #include "vmtest.h"
 #include "vmemmap.h"
@@ -61,6 +62,15 @@ static void struct_fires_on_a_tail_with_an_order(void)
 	sim_machine_destroy(m);
 }
 
+/* The list node of the free block of @order at @pfn, where mm/'s buddy keeps it. */
+static struct hvmm_list *block_node(struct sim_machine *m, uint64_t pfn, unsigned int order)
+{
+	uint64_t off = sim_mm_buddy_node_offset(order);
+
+	return (struct hvmm_list *)((uint8_t *)vmt_host(m, pfn + (off >> HVMM_PAGE_SHIFT)) +
+				    (off & (HVMM_PAGE_SIZE - 1)));
+}
+
 static void struct_fires_on_a_broken_back_link(void)
 {
 	struct sim_machine *m = vmt_pool_machine(buddy, POOL_PAGES);
@@ -70,10 +80,26 @@ static void struct_fires_on_a_broken_back_link(void)
 	/* Allocating one page leaves free blocks of orders 0..7 behind it. */
 	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 0) == 0);
 	CHECK(sim_machine_handle(m, 1, &pfn, NULL, NULL));
-	node = vmt_host(m, pfn ^ 1);		/* its free order-0 buddy */
+	node = block_node(m, pfn ^ 1, 0);		/* its free order-0 buddy */
 	node->prev = node;
 	sim_machine_sweep(m);
 	CHECK(fired(m, SIM_ORACLE_ALLOC_STRUCT, "back link"));
+	sim_machine_destroy(m);
+}
+
+/* An order-0 block listed by a node at its start, where only an odd order keeps it. */
+static void struct_fires_on_a_misplaced_node(void)
+{
+	struct sim_machine *m = vmt_pool_machine(buddy, POOL_PAGES);
+	struct hvmm_pool *pool = pool_of(m);
+	uint64_t pfn;
+
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 0) == 0);
+	CHECK(sim_machine_handle(m, 1, &pfn, NULL, NULL));
+	hvmm_list_del(block_node(m, pfn ^ 1, 0));	/* its free order-0 buddy */
+	hvmm_list_add(block_node(m, pfn ^ 1, 1), &pool->free_area[0]);
+	sim_machine_sweep(m);
+	CHECK(fired(m, SIM_ORACLE_ALLOC_STRUCT, "not where a block of order 0 keeps its node"));
 	sim_machine_destroy(m);
 }
 
@@ -96,13 +122,14 @@ static void struct_fires_on_unmerged_buddies(void)
 	struct sim_machine *m = vmt_pool_machine(buddy, POOL_PAGES);
 	struct hvmm_pool *pool = pool_of(m);
 	uint64_t base = sim_machine_allocator(m)->base_pfn;
-	struct hvmm_list *lo = vmt_host(m, base), *hi = vmt_host(m, base + 128);
+	struct hvmm_list *whole = block_node(m, base, 8);
+	struct hvmm_list *lo = block_node(m, base, 7), *hi = block_node(m, base + 128, 7);
 
 	/* The free pool is one order-8 block, listed once used: cut it into two order-7 halves. */
 	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 0) == 0);
 	CHECK(vmt_alloc_op(m, SIM_OP_FREE, 1, 0) == 0);
 	CHECK(hvmm_page_order(meta(m, base)) == 8);
-	hvmm_list_del(lo);
+	hvmm_list_del(whole);
 	hvmm_page_set_order(meta(m, base), 7);
 	hvmm_page_set_order(meta(m, base + 128), 7);
 	hvmm_list_add(lo, &pool->free_area[7]);
@@ -159,7 +186,7 @@ static void struct_fires_on_a_listed_untouched_block(void)
 
 	/* Listed, but left in the range: two owners for one block. */
 	hvmm_page_set_order(meta(m, base), 8);
-	hvmm_list_add(vmt_host(m, base), &pool->free_area[8]);
+	hvmm_list_add(block_node(m, base, 8), &pool->free_area[8]);
 	sim_machine_sweep(m);
 	CHECK(fired(m, SIM_ORACLE_ALLOC_STRUCT, "inside the pool's untouched range"));
 	sim_machine_destroy(m);
@@ -364,6 +391,7 @@ int main(void)
 	TEST(clean_run_is_quiet);
 	TEST(struct_fires_on_a_tail_with_an_order);
 	TEST(struct_fires_on_a_broken_back_link);
+	TEST(struct_fires_on_a_misplaced_node);
 	TEST(struct_fires_on_unscrubbed_free_memory);
 	TEST(struct_fires_after_the_op_on_a_stale_store);
 	TEST(struct_fires_on_unmerged_buddies);
