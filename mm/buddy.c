@@ -160,19 +160,23 @@ static void extract_block(struct hvmm_pool *pool, struct hvmm_page *p, u8 *block
 			  struct hvmm_list *node, u8 order)
 {
 	u8 cur = hvmm_page_order(p);
-	/* The upper half's size, and node_at_end() of its order: halved and flipped per level. */
-	u64 half = HVMM_PAGE_SIZE << cur, at_end = node_at_end(cur);
+	u64 half, at_end;
 
 	hvmm_assert_spin_locked(&pool->lock);
 	hvmm_list_del(node);
-	while (cur > order) {
+	if (cur == order)
+		return;
+	/* The upper half's size, and node_at_end() of its order: halved and flipped per level. */
+	half = HVMM_PAGE_SIZE << cur;
+	at_end = node_at_end(cur);
+	do {
 		cur--;
 		half >>= 1;
 		at_end = ~at_end;
 		hvmm_page_set_order(p + (1ULL << cur), cur);
 		hvmm_list_add_tail((struct hvmm_list *)(block + half + ((half - NODE_BYTES) & at_end)),
 				   &pool->free_area[cur]);
-	}
+	} while (cur > order);
 	hvmm_page_set_order(p, order);
 }
 
