@@ -363,11 +363,17 @@ static void zero_dirty(const struct sim_physmem *pm)
 
 /*
  * The clear below trusts that nothing but an allocator's free-list node
- * wrote a page of the pool unmarked. An allocator that keeps more in a
- * free page (a larger header, a node elsewhere in it) would break that
- * trust and leave bytes a memset would have cleared, to be blamed on mm/
- * by the scrub oracles. Where scrubs are checked (regression runs, the
- * oracle tests), every page the clear skipped must already read zero.
+ * wrote a page of the pool unmarked, and that a correct allocator clears
+ * a node as its block leaves the list, before any clear of that block.
+ * It reads the first line, where the kernel's allocator and mm/'s
+ * odd-order blocks keep their nodes, and stores into it if a node was
+ * left there; a node left in a block's last bytes (mm/'s even orders) by
+ * an allocator that did not clear it stays, and is reported by the scrub
+ * oracles as the bug it is. An allocator that keeps more in a free page
+ * (a larger header) would break that trust and leave bytes a memset would
+ * have cleared, to be blamed on mm/. Where scrubs are checked (regression
+ * runs, the oracle tests), every page the clear skipped must already read
+ * zero.
  */
 static void check_skipped(const uint8_t *host, uint64_t pfn)
 {
