@@ -65,13 +65,28 @@ static int buddy_init(struct sim_allocator *a, const struct sim_alloc_config *cf
 	return 0;
 }
 
+/*
+ * The walk trusts nothing of the lists it is handed: a broken allocator
+ * (a mutant, a bug the oracles have just reported) may have linked a node
+ * outside simulated memory or into a cycle that misses the head. It stops
+ * at a node outside RAM, which it does not read, and after as many nodes
+ * as RAM has pages (a list of distinct blocks is no longer, blocks put in
+ * from outside the pool's range included), so the teardown after such a
+ * run ends.
+ */
 void sim_buddy_mark_free_heads(struct sim_physmem *pm, const struct hvmm_pool *pool)
 {
 	for (unsigned int o = 0; pool->nr_pages && o <= HVMM_BUDDY_MAX_ORDER; o++) {
 		const struct hvmm_list *head = &pool->free_area[o], *n;
+		uint64_t left = pm->end_pfn - pm->start_pfn;
 
-		for (n = head->next; n && n != head; n = n->next)
-			sim_physmem_mark_dirty(pm, sim_physmem_host_to_pa(pm, n) >> HVMM_PAGE_SHIFT, 1);
+		for (n = head->next; n && n != head && left; n = n->next, left--) {
+			uint64_t pa = sim_physmem_host_to_pa(pm, n);
+
+			if (pa == UINT64_MAX)
+				break;
+			sim_physmem_mark_dirty(pm, pa >> HVMM_PAGE_SHIFT, 1);
+		}
 	}
 }
 

@@ -87,6 +87,28 @@ static void struct_fires_on_a_broken_back_link(void)
 	sim_machine_destroy(m);
 }
 
+/*
+ * A free list whose node links to itself, a cycle that misses the list's
+ * head: the oracle reports it, and the teardown, which walks the lists
+ * to mark their nodes' pages for the next scrub, still ends (it once spun
+ * there for good; the suite's timeout is this test's failure).
+ */
+static void teardown_ends_on_a_cycled_free_list(void)
+{
+	struct sim_machine *m = vmt_pool_machine(buddy, POOL_PAGES);
+	struct hvmm_list *node;
+	uint64_t pfn;
+
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 0) == 0);
+	CHECK(sim_machine_handle(m, 1, &pfn, NULL, NULL));
+	node = block_node(m, pfn ^ 1, 0);
+	node->next = node;
+	sim_machine_sweep(m);
+	CHECK(fired(m, SIM_ORACLE_ALLOC_STRUCT, "free list"));
+	sim_machine_destroy(m);
+	CHECK(1);
+}
+
 /* An order-0 block listed by a node at its start, where only an odd order keeps it. */
 static void struct_fires_on_a_misplaced_node(void)
 {
@@ -391,6 +413,7 @@ int main(void)
 	TEST(clean_run_is_quiet);
 	TEST(struct_fires_on_a_tail_with_an_order);
 	TEST(struct_fires_on_a_broken_back_link);
+	TEST(teardown_ends_on_a_cycled_free_list);
 	TEST(struct_fires_on_a_misplaced_node);
 	TEST(struct_fires_on_unscrubbed_free_memory);
 	TEST(struct_fires_after_the_op_on_a_stale_store);
