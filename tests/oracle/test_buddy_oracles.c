@@ -71,16 +71,25 @@ static struct hvmm_list *block_node(struct sim_machine *m, uint64_t pfn, unsigne
 				    (off & (HVMM_PAGE_SIZE - 1)));
 }
 
-static void struct_fires_on_a_broken_back_link(void)
+/*
+ * A fresh pool machine after one order-0 allocation (which leaves free
+ * blocks of orders 0..7 behind it), and the page it handed out in @pfn.
+ */
+static struct sim_machine *machine_after_one_alloc(uint64_t *pfn)
 {
 	struct sim_machine *m = vmt_pool_machine(buddy, POOL_PAGES);
-	struct hvmm_list *node;
-	uint64_t pfn;
 
-	/* Allocating one page leaves free blocks of orders 0..7 behind it. */
 	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 0) == 0);
-	CHECK(sim_machine_handle(m, 1, &pfn, NULL, NULL));
-	node = block_node(m, pfn ^ 1, 0);		/* its free order-0 buddy */
+	CHECK(sim_machine_handle(m, 1, pfn, NULL, NULL));
+	return m;
+}
+
+static void struct_fires_on_a_broken_back_link(void)
+{
+	uint64_t pfn;
+	struct sim_machine *m = machine_after_one_alloc(&pfn);
+	struct hvmm_list *node = block_node(m, pfn ^ 1, 0);	/* its free order-0 buddy */
+
 	node->prev = node;
 	sim_machine_sweep(m);
 	CHECK(fired(m, SIM_ORACLE_ALLOC_STRUCT, "back link"));
@@ -95,13 +104,10 @@ static void struct_fires_on_a_broken_back_link(void)
  */
 static void teardown_ends_on_a_cycled_free_list(void)
 {
-	struct sim_machine *m = vmt_pool_machine(buddy, POOL_PAGES);
-	struct hvmm_list *node;
 	uint64_t pfn;
+	struct sim_machine *m = machine_after_one_alloc(&pfn);
+	struct hvmm_list *node = block_node(m, pfn ^ 1, 0);
 
-	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 0) == 0);
-	CHECK(sim_machine_handle(m, 1, &pfn, NULL, NULL));
-	node = block_node(m, pfn ^ 1, 0);
 	node->next = node;
 	sim_machine_sweep(m);
 	CHECK(fired(m, SIM_ORACLE_ALLOC_STRUCT, "free list"));
@@ -112,12 +118,10 @@ static void teardown_ends_on_a_cycled_free_list(void)
 /* An order-0 block listed by a node at its start, where only an odd order keeps it. */
 static void struct_fires_on_a_misplaced_node(void)
 {
-	struct sim_machine *m = vmt_pool_machine(buddy, POOL_PAGES);
-	struct hvmm_pool *pool = pool_of(m);
 	uint64_t pfn;
+	struct sim_machine *m = machine_after_one_alloc(&pfn);
+	struct hvmm_pool *pool = pool_of(m);
 
-	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 0) == 0);
-	CHECK(sim_machine_handle(m, 1, &pfn, NULL, NULL));
 	hvmm_list_del(block_node(m, pfn ^ 1, 0));	/* its free order-0 buddy */
 	hvmm_list_add(block_node(m, pfn ^ 1, 1), &pool->free_area[0]);
 	sim_machine_sweep(m);
