@@ -160,6 +160,15 @@ void bench_counter(struct bench_state *s, const char *name, double value, bool r
 /* Resident memory of this process in bytes (/proc/self/statm). */
 uint64_t bench_rss_bytes(void);
 
+/*
+ * Leaves nothing of what ran before in the data caches or the TLB: writes
+ * a line of every 64 bytes of a buffer twice the last-level cache, then
+ * unmaps it. For cases whose untimed set-up differs between the subjects
+ * compared, so that what one subject's set-up left warm is not counted in
+ * its favour.
+ */
+void bench_evict_caches(void);
+
 #ifdef __cplusplus
 }
 #endif

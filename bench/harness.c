@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -135,4 +136,31 @@ uint64_t bench_rss_bytes(void)
 		resident = 0;
 	fclose(f);
 	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/*
+ * Twice the last-level cache, and no less than 64 MiB where the host does
+ * not say (sysconf returns 0 or -1 for a level it does not know).
+ */
+static size_t evict_bytes(void)
+{
+	long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE), l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+	size_t llc = (size_t)(l3 > 0 ? l3 : l2 > 0 ? l2 : 0);
+
+	return 2 * llc > (64u << 20) ? 2 * llc : 64u << 20;
+}
+
+void bench_evict_caches(void)
+{
+	size_t n = evict_bytes();
+	uint8_t *buf = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (buf == MAP_FAILED)
+		return;
+	/* Fewer faults; the kernel's zeroing of each huge page streams through the caches too. */
+	madvise(buf, n, MADV_HUGEPAGE);
+	for (size_t i = 0; i < n; i += 64)
+		((volatile uint8_t *)buf)[i] = (uint8_t)i;
+	/* Unmapped at once: the cases' RSS figures never include it. */
+	munmap(buf, n);
 }
