@@ -162,10 +162,10 @@ uint64_t bench_rss_bytes(void);
 
 /*
  * Leaves nothing of what ran before in the data caches or the TLB: writes
- * a line of every 64 bytes of a buffer twice the last-level cache, then
- * unmaps it. For cases whose untimed set-up differs between the subjects
- * compared, so that what one subject's set-up left warm is not counted in
- * its favour.
+ * every 64-byte line of a buffer twice the last-level cache. For cases
+ * whose untimed set-up differs between the subjects compared, so that
+ * what one subject's set-up left warm is not counted in its favour. The
+ * buffer stays mapped; bench_rss_bytes() leaves it out.
  */
 void bench_evict_caches(void);
 
