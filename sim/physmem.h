@@ -67,8 +67,8 @@ struct sim_physmem {
 	 * lines since the last scrub or discard (set with unscrubbed, never
 	 * cleared by hvmm_clear_pages()): a dirty page not marked here was
 	 * written by marked stores only in those two lines, and by an
-	 * allocator's node in its first, so the rest of it is zero by
-	 * construction. Same mapping, after last_line.
+	 * allocator's nodes only there (a block's first or last bytes),
+	 * so the rest of it is zero by construction. Same mapping, after last_line.
 	 */
 	uint64_t *inner;
 	/*
