@@ -150,10 +150,10 @@ uint64_t bench_rss_bytes(void)
 }
 
 /*
- * The largest cache the kernel describes for CPU 0, in bytes; 0 if none.
- * sysfs rather than sysconf(_SC_LEVEL3_CACHE_SIZE): in a guest, glibc's
- * CPUID reading can report the whole host's (320 MiB where sysfs and
- * lscpu say 32 MiB).
+ * The largest cache the host OS's sysfs describes for CPU 0, in bytes; 0
+ * if none. Not sysconf(_SC_LEVEL3_CACHE_SIZE): in a guest, glibc's CPUID
+ * reading can report the whole machine's (320 MiB where sysfs and lscpu
+ * say 32 MiB).
  */
 static size_t last_level_cache_bytes(void)
 {

@@ -291,10 +291,10 @@ static int setup_trace(struct bench_state *s)
  * warm: the kernel's pool set-up writes its whole vmemmap and zeroes every
  * page, mm/'s writes only what its first allocations need. A replay timed
  * on what its set-up left in the caches counted that in the kernel's
- * favour (the bundled alloc-random trace, oracles off: 1.20-1.32x ours
- * against the kernel's with set-up-warm caches, 0.90x with both cold, in
- * interleaved runs). From empty caches, every allocator pays for each line
- * of its own that the trace touches.
+ * favour (the bundled alloc-random trace, oracles off: 1.16-1.32x ours
+ * against the kernel's with set-up-warm caches, 0.90-1.12x with both cold,
+ * in interleaved runs). From empty caches, every allocator pays for each
+ * line of its own that the trace touches.
  */
 static uint64_t step_trace(struct bench_state *s, struct bench_thread *t)
 {
