@@ -173,6 +173,7 @@ static int setup_allocator(struct sim_machine *m, char *err, size_t errlen)
 	/* Only the executor writes the pool's blocks, and it marks every write (sim/physmem.h). */
 	m->pm.clear_lo = acfg.base_pfn;
 	m->pm.clear_hi = acfg.base_pfn + acfg.nr_pages;
+	sim_platform_clear_range_set();
 	m->alloc = (struct sim_allocator){
 		.ops = ops, .pm = &m->pm, .vmemmap = &m->vmemmap, .base_pfn = acfg.base_pfn, .nr_pages = acfg.nr_pages,
 	};

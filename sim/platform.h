@@ -34,6 +34,12 @@ struct sim_panic {
  * (sim/vmemmap.h).
  */
 void sim_platform_install(struct sim_physmem *pm, const struct sim_platform_hooks *hooks);
+/*
+ * The installed memory's clear range [clear_lo, clear_hi) (sim/physmem.h)
+ * was set: where it covers all of RAM, no block mm/ hands out needs the
+ * platform's dirty mark, and the platform stops asking mm/ for PAGE_ALLOC.
+ */
+void sim_platform_clear_range_set(void);
 struct sim_physmem *sim_platform_physmem(void);
 
 /*
