@@ -157,21 +157,22 @@ static bool overlaps_untouched(const struct view *v, uint64_t pfn, uint64_t nr)
 /* Byte offset from its start of the node of a free block of @order. */
 static uint64_t node_offset(const struct view *v, unsigned int order)
 {
-	return v->c->even_nodes_at_end && !(order & 1) ? (PAGE_SIZE << order) - NODE_BYTES : 0;
+	return v->c->mm_node_offsets ? sim_mm_buddy_node_offset(order) : 0;
 }
 
 /*
  * PFN of the page holding a list node pointer, or UINT64_MAX if it is not
- * a place in a page the lists may hold: a page's start, or its end if the
- * allocator keeps some nodes at a block's end (which block, the list walk
- * works out from the list's order).
+ * a place in a page the lists may hold: where a node of order 0 or 1 sits
+ * in its page (which block, the list walk works out from the list's
+ * order; a larger block's node is at the same place in its page).
  */
 static uint64_t node_pfn(const struct view *v, const struct sim_buddy_node *node)
 {
 	uint64_t pa = v->c->node_pa(v->a, node);
 	uint64_t off = pa & (PAGE_SIZE - 1);
 
-	if (pa == UINT64_MAX || (off && (!v->c->even_nodes_at_end || off != PAGE_SIZE - NODE_BYTES)))
+	if (pa == UINT64_MAX ||
+	    (off != node_offset(v, 0) % PAGE_SIZE && off != node_offset(v, 1) % PAGE_SIZE))
 		return UINT64_MAX;
 	if (!v->c->outside_blocks && !in_pool(v, pa >> PAGE_SHIFT))
 		return UINT64_MAX;
@@ -786,8 +787,7 @@ static void hvmm_contract(struct sim_buddy_contract *c, struct sim_mm_block_map 
 		.meta_is_mm_map = true,
 		.node_pa = hvmm_node_pa,
 		.outside_blocks = true,
-		/* where sim_mm_buddy_node_offset() says */
-		.even_nodes_at_end = true,
+		.mm_node_offsets = true,
 	};
 	sim_mm_pool_untouched(a->priv, &c->untouched_start, &c->untouched_end);
 }

@@ -68,12 +68,11 @@ struct sim_buddy_contract {
 	 */
 	bool outside_blocks;
 	/*
-	 * A free block of even order keeps its node in its last
-	 * sizeof(struct sim_buddy_node) bytes (mm/'s buddy: a split chain's
-	 * nodes in two cache sets, not one); otherwise every block keeps it in
-	 * its first bytes.
+	 * A free block keeps its node where mm/'s buddy keeps it, at
+	 * sim_mm_buddy_node_offset() of its order (oracle/mm_layout.h);
+	 * otherwise every block keeps it in its first bytes.
 	 */
-	bool even_nodes_at_end;
+	bool mm_node_offsets;
 	/*
 	 * PFNs [untouched_start, untouched_end) of maximal blocks the pool has
 	 * never listed (mm/'s buddy): free, never written, on no list. Equal
