@@ -107,6 +107,7 @@ struct search {
 	size_t order[SIM_LIN_MAX_OPS];
 	uint64_t *memo;			/* open addressing: 5 words a key, 0 = empty */
 	size_t memo_cap, memo_nr;
+	bool memo_on;			/* since the search first backed out of an op */
 	bool gave_up;
 };
 
@@ -582,11 +583,22 @@ static size_t memo_bytes(size_t cap)
 	return cap * MEMO_WORDS * sizeof(uint64_t);
 }
 
-/* True if the pair was seen before; records it otherwise. */
+/*
+ * True if the pair was seen before; records it otherwise. Only once the
+ * search has backed out of an op: until then it has followed one order
+ * and reached no state twice, and most histories fit the first order
+ * they try. A digest reads every page the history can touch (hundreds of
+ * thousands after a large donation), where a step reads only its op's:
+ * digesting on the way down made the check of such a history cost a
+ * digest per op for nothing. A state of the first path seen again after
+ * a backtrack is explored again, which costs time, never a verdict.
+ */
 static bool memo_seen(struct search *s)
 {
 	uint64_t key[MEMO_WORDS], *slot;
 
+	if (!s->memo_on)
+		return false;
 	memcpy(key, s->done, sizeof(s->done));
 	key[MEMO_WORDS - 1] = state_digest(s);
 	if (2 * (s->memo_nr + 1) > s->memo_cap) {
@@ -679,6 +691,7 @@ static bool search(struct search *s, size_t depth)
 		s->order[depth] = i;
 		if (!memo_seen(s) && search(s, depth + 1))
 			return true;
+		s->memo_on = true;
 		set_done(s, i, false);
 		back_to(s, depth);
 	}
