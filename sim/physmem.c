@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "physmem.h"
 
+#include "bytes.h"
 #include "event/event.h"
 #include "oracle/memview.h"
 
@@ -375,9 +376,7 @@ static void zero_dirty(const struct sim_physmem *pm)
  */
 static void check_skipped(const uint8_t *host, uint64_t pfn)
 {
-	static const uint8_t zero[SIM_PAGE_SIZE];
-
-	if (memcmp(host, zero, sizeof(zero))) {
+	if (!sim_bytes_zero(host, SIM_PAGE_SIZE)) {
 		fprintf(stderr, "hvmm_clear_pages: page 0x%llx was written with no dirty mark, "
 			"and the clear skipped it\n", (unsigned long long)pfn);
 		abort();
@@ -478,8 +477,6 @@ void sim_physmem_clear_pages(struct sim_physmem *pm, uint8_t *host, uint64_t pfn
 
 void sim_physmem_zero_dirty(struct sim_physmem *pm, uint8_t *host, uint64_t pfn, uint64_t nr)
 {
-	static const uint8_t zero[SIM_PAGE_SIZE];
-
 	for (uint64_t i = 0; i < nr;) {
 		uint64_t run = 0;
 
@@ -491,7 +488,7 @@ void sim_physmem_zero_dirty(struct sim_physmem *pm, uint8_t *host, uint64_t pfn,
 			continue;
 		}
 		if (sim_physmem_check_scrubs &&
-		    memcmp(host + (i << SIM_PAGE_SHIFT), zero, sizeof(zero))) {
+		    !sim_bytes_zero(host + (i << SIM_PAGE_SHIFT), SIM_PAGE_SIZE)) {
 			fprintf(stderr, "hvmm_clear_pages: page 0x%llx was written with no dirty mark, "
 				"and the clear skipped it\n", (unsigned long long)(pfn + i));
 			abort();
@@ -547,12 +544,10 @@ void sim_physmem_scrub(struct sim_physmem *pm)
 
 uint64_t sim_physmem_first_nonzero(const struct sim_physmem *pm, uint64_t pfn, uint64_t nr)
 {
-	static const uint8_t zero[SIM_PAGE_SIZE];
-
 	for (; nr; pfn++, nr--) {
 		const uint8_t *p = sim_physmem_pa_to_host(pm, pfn << SIM_PAGE_SHIFT);
 
-		if (p && memcmp(p, zero, SIM_PAGE_SIZE))
+		if (p && !sim_bytes_zero(p, SIM_PAGE_SIZE))
 			return pfn;
 	}
 	return UINT64_MAX;

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "oracle/mm_layout.h"
 #include "recycle.h"
 
@@ -209,7 +210,7 @@ static void check_zero_why(const struct view *v, uint64_t pfn, uint64_t from, ui
 
 	if (!base || from >= to)
 		return;
-	if (!base[from] && !memcmp(base + from, base + from + 1, to - from - 1))
+	if (sim_bytes_zero(base + from, to - from))
 		return;
 	for (uint64_t off = from; off < to; off++) {
 		if (base[off]) {
@@ -760,7 +761,7 @@ static bool hvmm_tails_run(const void *ctx, uint64_t pfn, uint64_t nr)
 	bytes = (const uint8_t *)e;
 	if (map->order_of[0] == SIM_MM_NO_ORDER &&
 	    (sim_sparse_untouched(bytes, nr * sizeof(*e)) ||
-	     (!bytes[0] && !memcmp(bytes, bytes + 1, nr * sizeof(*e) - 1))))
+	     sim_bytes_zero(bytes, nr * sizeof(*e))))
 		return true;
 	for (uint64_t i = 0; i < nr; i++)
 		if (map->order_of[e[i].order_byte] != SIM_MM_NO_ORDER || e[i].refcount)

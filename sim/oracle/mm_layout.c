@@ -23,6 +23,7 @@
 #include <hvmm/types.h>
 #include <hvmm/vm.h>
 
+#include "bytes.h"
 #include "op.h"
 #include "vmemmap.h"
 
@@ -194,14 +195,13 @@ static bool boot_entry(const struct hvmm_page *p)
 bool sim_mm_pages_boot(const struct sim_vmemmap *v, uint64_t pfn, uint64_t nr)
 {
 	static const struct hvmm_page zero;
-	static const uint8_t zeros[4096];
 	const struct hvmm_page *p = sim_vmemmap_page(v, pfn);
 	uint64_t bytes = nr * sizeof(*p);
 
 	if (!p || !sim_vmemmap_page(v, pfn + nr - 1))
 		return false;
-	if (boot_entry(&zero) && bytes <= sizeof(zeros))
-		return sim_sparse_untouched(p, bytes) || !memcmp(p, zeros, bytes);
+	if (boot_entry(&zero))
+		return sim_sparse_untouched(p, bytes) || sim_bytes_zero(p, bytes);
 	for (uint64_t i = 0; i < nr; i++)
 		if (!boot_entry(&p[i]))
 			return false;

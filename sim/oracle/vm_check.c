@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "oracle/vm_view.h"
 
 #define T_DATA		SIM_MM_TYPE_DATA
@@ -369,7 +370,7 @@ static void check_page_contents(struct sim_vm_view *vs, unsigned int v, const st
 		real = zero_page;
 	/* One compare per page; word by word only to say where it differs. */
 	want = e->cell->words ? e->cell->words : zero_page;
-	if (memcmp(real, want, PAGE))
+	if (!sim_bytes_equal(real, want, PAGE))
 		report_contents(vs, v, e, real, want);
 }
 
@@ -496,7 +497,7 @@ void sim_vm_check_access(struct sim_vm_view *vs, unsigned int v, uint64_t ipa, b
 /* @n is at most a page. Untouched parts of a sparse array are not read (sim_sparse_untouched). */
 static bool all_zero(const void *p, size_t n)
 {
-	return sim_sparse_untouched(p, n) || !memcmp(p, zero_page, n);
+	return sim_sparse_untouched(p, n) || sim_bytes_zero(p, n);
 }
 
 struct sweep {
@@ -694,10 +695,10 @@ static bool alike(const struct sim_vm_view *vs, const struct sweep *sw,
 
 	if (pfn - map->start_pfn >= map->nr || n > map->nr - (pfn - map->start_pfn))
 		return false;
-	return !memcmp(e, e + 1, (n - 1) * sizeof(*e)) &&
-	       !memcmp(&vs->spec->pages[i], &vs->spec->pages[i + 1],
-		       (n - 1) * sizeof(struct sim_spec_page)) &&
-	       !memcmp(&sw->maps[i], &sw->maps[i + 1], (n - 1) * sizeof(*sw->maps));
+	return sim_bytes_equal(e, e + 1, (n - 1) * sizeof(*e)) &&
+	       sim_bytes_equal(&vs->spec->pages[i], &vs->spec->pages[i + 1],
+			       (n - 1) * sizeof(struct sim_spec_page)) &&
+	       sim_bytes_equal(&sw->maps[i], &sw->maps[i + 1], (n - 1) * sizeof(*sw->maps));
 }
 
 /* OWNERSHIP, TYPE and REFCOUNT of RAM page @pfn (model index @i) at a sweep. */
