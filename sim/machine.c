@@ -401,14 +401,15 @@ bool sim_machine_handle(const struct sim_machine *m, uint32_t h, uint64_t *pfn,
 
 void sim_machine_check_touched(struct sim_machine *m, uint64_t pfn, uint64_t nr)
 {
-	if (sim_machine_oracles_on(m) && !m->conc_running && !m->committing && m->alloc.ops->check_touched)
+	if (sim_machine_oracles_on(m) && (!m->conc_running || m->conc_alone) && !m->committing &&
+	    m->alloc.ops->check_touched)
 		m->alloc.ops->check_touched(&m->alloc, &m->shadow, &m->report, pfn, nr);
 }
 
 /* Whether AVAIL judges a failed allocation now. */
 static bool avail_checked(const struct sim_machine *m)
 {
-	return sim_machine_oracles_on(m) && !m->conc_running && !m->committing;
+	return sim_machine_oracles_on(m) && (!m->conc_running || m->conc_alone) && !m->committing;
 }
 
 /* AVAIL: a failed allocation is only allowed if the shadow has no fitting block. */
@@ -980,6 +981,7 @@ struct conc {
 	/* While a block runs. */
 	struct sim_machine *m;
 	unsigned int in_op;		/* vCPUs inside an op */
+	bool overlapped;		/* two ops were inside at once since the last quiet point */
 	const struct conc_op **cur_op;	/* per vCPU */
 	uint64_t violations_before;
 	struct sim_conc_hist *hist;
@@ -1525,6 +1527,26 @@ static int raw_exec(struct conc *c, const struct conc_op *co, uint64_t *value)
 	return ret;
 }
 
+/*
+ * Whether the op a vCPU is starting runs alone. An op that starts while no
+ * other is inside one is judged as a sequential op is, by the per-op
+ * checks as it goes, for as long as it stays alone: the state they see is
+ * its own. The first op to start beside it defers every check to the next
+ * quiet point, where a full sweep judges what the overlapping ops left
+ * (the checks of the hypervisor's pools and of break-before-make
+ * obligations wait for the block's end in either case).
+ */
+static void conc_set_alone(struct conc *c, bool alone)
+{
+	struct sim_machine *m = c->m;
+
+	if (c->linearize)
+		return;		/* checks follow the linearized history */
+	m->conc_alone = alone;
+	if (m->vms)
+		m->vms->conc_deferred = !alone;
+}
+
 static void conc_body(void *arg, unsigned int vcpu)
 {
 	struct conc *c = arg;
@@ -1539,6 +1561,8 @@ static void conc_body(void *arg, unsigned int vcpu)
 		c->cur_op[vcpu] = co;
 		conc_record(c, SIM_CONC_INVOKE, vcpu, co, 0, 0);
 		c->in_op++;
+		c->overlapped |= c->in_op > 1;
+		conc_set_alone(c, c->in_op == 1);
 		sim_event_begin();
 		if (c->linearize)
 			ret = raw_exec(c, co, &value);
@@ -1547,14 +1571,21 @@ static void conc_body(void *arg, unsigned int vcpu)
 		sim_sched_complete_step(c->sched);
 		sim_event_end();
 		c->in_op--;
+		if (!c->in_op)
+			conc_set_alone(c, false);
 		c->cur_op[vcpu] = NULL;
 		conc_record(c, SIM_CONC_RETURN, vcpu, co, ret, value);
 		if (conc_violated(c)) {
 			sim_sched_stop(c->sched);
 			return;
 		}
-		/* Nobody inside an op: the state oracles judge it as between sequential ops. */
-		if (!c->in_op && sim_machine_oracles_on(m) && !c->linearize) {
+		/*
+		 * Nobody inside an op: the state oracles judge what overlapping
+		 * ops left as between sequential ops (an op that ran alone was
+		 * judged as it went).
+		 */
+		if (!c->in_op && c->overlapped && sim_machine_oracles_on(m) && !c->linearize) {
+			c->overlapped = false;
 			sim_machine_sweep(m);
 			if (conc_violated(c)) {
 				sim_sched_stop(c->sched);
@@ -1800,6 +1831,7 @@ int sim_machine_conc_run(struct sim_machine *m)
 	sim_sched_set_step_limit(c->sched, CONC_STEP_LIMIT);
 	c->m = m;
 	c->in_op = 0;
+	c->overlapped = false;
 	c->nr_hist = 0;
 	c->violations_before = m->report.total;
 	c->ran_vcpus = c->nr;
@@ -1813,6 +1845,7 @@ int sim_machine_conc_run(struct sim_machine *m)
 	sigaction(SIGSEGV, &old_segv, NULL);
 	sigaction(SIGBUS, &old_bus, NULL);
 	m->conc_running = false;
+	m->conc_alone = false;
 	m->vms->conc_deferred = false;
 	if (status == SIM_SCHED_DONE)
 		sim_vm_block_end(m->vms);

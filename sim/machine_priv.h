@@ -44,6 +44,12 @@ struct sim_machine {
 	 * section (and AVAIL has no meaning while another op holds a block).
 	 */
 	bool conc_running;
+	/*
+	 * In a concurrent block, the op now running started while no other
+	 * was inside one, and none has started since: its checks run as a
+	 * sequential op's do (conc_body() in machine.c).
+	 */
+	bool conc_alone;
 	struct sim_maptab_state *maptab;	/* Anaxagoros tables (machine_maptab.h) */
 	/*
 	 * Commit mode (sim_machine_commit): mm/ is not called, the outcome of
