@@ -21,10 +21,11 @@
  *
  * The CONC oracle judges the run as it goes: after every step, the
  * invariants registered as step checks (the Anaxagoros counter invariant);
- * whenever no vCPU is inside an op, a full sweep of every state oracle (as
- * after an op in a sequential run: the allocator's free lists under their
- * lock, the tables, the ownership); a deadlock or a run past the step
- * limit. The block stops at its first violation (the machine is then
+ * an op that starts while no other vCPU is inside one by the per-op checks
+ * of a sequential run, as it goes, until another op starts beside it;
+ * once ops that overlapped have all returned, a full sweep of every state
+ * oracle (the allocator's free lists under their lock, the tables, the
+ * ownership); a deadlock or a run past the step limit. The block stops at its first violation (the machine is then
  * dead: mm/ is left mid-op). The history of invocations and responses
  * (sim_machine_conc_history) is what a linearizability check judges.
  */

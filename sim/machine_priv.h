@@ -38,10 +38,11 @@ struct sim_machine {
 	struct sim_heapstate *heap;	/* the byte heap (machine_heap.c) */
 	struct conc *conc;		/* the concurrent block (machine_conc.h) */
 	/*
-	 * A concurrent block runs: what an op touched is judged at the next
-	 * point where no vCPU is inside an op, by a full sweep, not right after
-	 * the op, when another vCPU may be half-way through its critical
-	 * section (and AVAIL has no meaning while another op holds a block).
+	 * A concurrent block runs: what overlapping ops touched is judged at
+	 * the next point where no vCPU is inside an op, by a full sweep, not
+	 * right after each op, when another vCPU may be half-way through its
+	 * critical section (and AVAIL has no meaning while another op holds a
+	 * block). An op that runs alone is judged as it goes (conc_alone).
 	 */
 	bool conc_running;
 	/*
