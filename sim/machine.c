@@ -399,23 +399,26 @@ bool sim_machine_handle(const struct sim_machine *m, uint32_t h, uint64_t *pfn,
 
 /* --- oracles -------------------------------------------------------------- */
 
-void sim_machine_check_touched(struct sim_machine *m, uint64_t pfn, uint64_t nr)
-{
-	if (sim_machine_oracles_on(m) && (!m->conc_running || m->conc_alone) && !m->committing &&
-	    m->alloc.ops->check_touched)
-		m->alloc.ops->check_touched(&m->alloc, &m->shadow, &m->report, pfn, nr);
-}
-
-/* Whether AVAIL judges a failed allocation now. */
-static bool avail_checked(const struct sim_machine *m)
+/*
+ * Whether the per-op checks judge an op now: not while other ops of a
+ * concurrent block may be half-way through theirs (conc_alone), nor in a
+ * commit, whose checks wait for the end of the batch.
+ */
+static bool judged_per_op(const struct sim_machine *m)
 {
 	return sim_machine_oracles_on(m) && (!m->conc_running || m->conc_alone) && !m->committing;
+}
+
+void sim_machine_check_touched(struct sim_machine *m, uint64_t pfn, uint64_t nr)
+{
+	if (judged_per_op(m) && m->alloc.ops->check_touched)
+		m->alloc.ops->check_touched(&m->alloc, &m->shadow, &m->report, pfn, nr);
 }
 
 /* AVAIL: a failed allocation is only allowed if the shadow has no fitting block. */
 static void check_avail(struct sim_machine *m, uint64_t count, uint64_t align, const char *what)
 {
-	if (avail_checked(m))
+	if (judged_per_op(m))
 		sim_check_avail(&m->shadow, &m->report, count, align, what);
 }
 
@@ -527,7 +530,7 @@ static int op_alloc(struct sim_machine *m, const struct sim_op *op)
 		ret = m->alloc.ops->alloc(&m->alloc, (unsigned int)op->a, &pfn);
 	}
 	/* The op named for AVAIL only when it looks (a snprintf was 22 instructions an op, oracles off). */
-	if (ret == -HVMM_ENOMEM && op->a <= m->alloc.max_order && avail_checked(m)) {
+	if (ret == -HVMM_ENOMEM && op->a <= m->alloc.max_order && judged_per_op(m)) {
 		char what[48];
 
 		snprintf(what, sizeof(what), "alloc(order %llu)", (unsigned long long)op->a);

@@ -25,8 +25,8 @@
  * of a sequential run, as it goes, until another op starts beside it;
  * once ops that overlapped have all returned, a full sweep of every state
  * oracle (the allocator's free lists under their lock, the tables, the
- * ownership); a deadlock or a run past the step limit. The block stops at its first violation (the machine is then
- * dead: mm/ is left mid-op). The history of invocations and responses
+ * ownership); a deadlock or a run past the step limit. The block stops
+ * at its first violation (the machine is then dead: mm/ is left mid-op). The history of invocations and responses
  * (sim_machine_conc_history) is what a linearizability check judges.
  */
 #ifndef SIM_MACHINE_CONC_H
