@@ -153,6 +153,53 @@ static void two_vcpus_churn_clean_over_seeds(void)
 	CHECK_MSG(overlapped >= 30, "only %u of 40 runs overlapped ops", overlapped);
 }
 
+/*
+ * Sweeps a block of @cpus vCPUs churning @rounds rounds made before the
+ * run's end (more ops than a linearizability check takes, so that the
+ * executor runs and judges each op); whether its ops overlapped in @rr.
+ */
+static uint64_t block_sweeps(uint64_t seed, unsigned int cpus, unsigned int rounds,
+			     struct run_result *rr)
+{
+	struct sim_machine *m = small_machine(seed);
+	uint64_t before, sweeps;
+
+	queue_churn(m, cpus, rounds);
+	before = sim_machine_stats(m)->sweeps;
+	run_block(m, rr);
+	sweeps = sim_machine_stats(m)->sweeps - before - 1;	/* less the run's end */
+	CHECK_MSG(rr->status == SIM_SCHED_DONE, "seed %llu: status %d",
+		  (unsigned long long)seed, rr->status);
+	CHECK_MSG(vmt_clean(m), "seed %llu", (unsigned long long)seed);
+	free(rr->schedule);
+	sim_machine_destroy(m);
+	return sweeps;
+}
+
+/*
+ * An op that runs alone is judged as it goes, as in a sequential run: one
+ * vCPU's block sweeps nothing before the run's end. Ops that ran inside
+ * each other are swept once none is inside an op.
+ */
+static void only_overlapping_ops_are_swept(void)
+{
+	struct run_result rr;
+	unsigned int overlapped = 0;
+
+	if (!instrumented())
+		TAP_SKIP("mm/ built without the event instrumentation");
+	CHECK_EQ(block_sweeps(5, 1, 200, &rr), 0);
+	CHECK(!rr.overlapped);
+	for (uint64_t seed = 1; seed <= 10; seed++) {
+		uint64_t sweeps = block_sweeps(seed, 2, 100, &rr);
+
+		if (rr.overlapped)
+			CHECK_MSG(sweeps > 0, "seed %llu", (unsigned long long)seed);
+		overlapped += rr.overlapped;
+	}
+	CHECK(overlapped > 0);
+}
+
 static void same_seed_same_interleaving(void)
 {
 	struct run_result a, b, c;
@@ -681,6 +728,7 @@ static void prng_holds_a_preempted_vcpu_until_another_op_ends(void)
 int main(void)
 {
 	TEST(two_vcpus_churn_clean_over_seeds);
+	TEST(only_overlapping_ops_are_swept);
 	TEST(same_seed_same_interleaving);
 	TEST(written_schedule_replays);
 	TEST(step_checks_see_every_step);
