@@ -77,7 +77,8 @@ static void run_block(struct sim_machine *m, struct run_result *rr)
 	rr->steps = sim_machine_conc_steps(m);
 	s = sim_machine_conc_schedule(m, &rr->decisions);
 	rr->schedule = malloc(rr->decisions * sizeof(*s) + 1);
-	memcpy(rr->schedule, s, rr->decisions * sizeof(*s));
+	if (rr->decisions)	/* a block with no decision to take has no schedule */
+		memcpy(rr->schedule, s, rr->decisions * sizeof(*s));
 	rr->clean = sim_report_clean(sim_machine_report(m));
 	{
 		size_t written, taken;
