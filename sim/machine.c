@@ -205,6 +205,8 @@ static int machine_setup(struct sim_machine *m, const struct sim_machine_config 
 	m->cfg = *cfg;
 	fit_host_ia_bits(&m->cfg, &m->pm);
 	sim_report_init(&m->report, cfg->report_stream);
+	/* Set-up builds mm/'s own pools' tables: their blocks are marked. */
+	__atomic_store_n(&m->pm.allocs_confined, false, __ATOMIC_RELAXED);
 	sim_platform_install(&m->pm, NULL);
 	sim_vmemmap_install(&m->vmemmap);
 	if (setup_allocator(m, err, errlen))
@@ -222,8 +224,13 @@ static int machine_setup(struct sim_machine *m, const struct sim_machine_config 
 		snprintf(err, errlen, "cannot set up the heap");
 		return -1;
 	}
-	return sim_vm_setup(m->vms, &m->cfg, &m->pm, &m->vmemmap, &m->report, m->alloc.base_pfn,
-			    m->alloc.nr_pages, err, errlen);
+	if (sim_vm_setup(m->vms, &m->cfg, &m->pm, &m->vmemmap, &m->report, m->alloc.base_pfn,
+			 m->alloc.nr_pages, err, errlen))
+		return -1;
+	/* Until an op that is not the allocator's (dispatch_other()), mm/ allocates in its pool only. */
+	__atomic_store_n(&m->pm.allocs_confined, true, __ATOMIC_RELAXED);
+	sim_platform_clear_range_set();
+	return 0;
 }
 
 /*
@@ -694,6 +701,35 @@ static int op_split(struct sim_machine *m, const struct sim_op *op)
 
 /* --- dispatch ------------------------------------------------------------- */
 
+/* The run's first op that is not an allocator op: mm/'s own blocks are marked from now on. */
+static __attribute__((noinline, cold)) void allocs_unconfined(struct sim_machine *m)
+{
+	__atomic_store_n(&m->pm.allocs_confined, false, __ATOMIC_RELAXED);
+	sim_platform_clear_range_set();
+}
+
+/*
+ * Every op but the allocator's, out of line so that the allocator ops'
+ * inline path stays as short as it was. Any of these may make mm/
+ * allocate from a pool of its own, outside the executor's.
+ */
+static __attribute__((noinline)) int dispatch_other(struct sim_machine *m, const struct sim_op *op,
+						   uint64_t *value)
+{
+	if (hvmm_unlikely(__atomic_load_n(&m->pm.allocs_confined, __ATOMIC_RELAXED)))
+		allocs_unconfined(m);
+	if (sim_op_descs[op->kind].cls & SIM_OPC_BITMAP)
+		return sim_machine_bitmap_op(m, op, value);
+	if (sim_op_descs[op->kind].cls & SIM_OPC_HEAP)
+		return sim_heap_exec(m->heap, op, value);
+	if (sim_op_descs[op->kind].cls & SIM_OPC_MAPTAB) {
+		if (!m->maptab)
+			m->maptab = sim_maptab_create();
+		return m->maptab ? sim_maptab_exec(m->maptab, m, op) : -HVMM_ENOMEM;
+	}
+	return sim_vm_exec(m->vms, op, value);
+}
+
 /* Inline in both callers: a call and its frame were ~17 instructions an op. */
 static inline __attribute__((always_inline)) int dispatch(struct sim_machine *m,
 							 const struct sim_op *op,
@@ -706,18 +742,8 @@ static inline __attribute__((always_inline)) int dispatch(struct sim_machine *m,
 	case SIM_OP_PUT: return op_put(m, op);
 	case SIM_OP_SPLIT: return op_split(m, op);
 	default:
-		break;
+		return dispatch_other(m, op, value);
 	}
-	if (sim_op_descs[op->kind].cls & SIM_OPC_BITMAP)
-		return sim_machine_bitmap_op(m, op, value);
-	if (sim_op_descs[op->kind].cls & SIM_OPC_HEAP)
-		return sim_heap_exec(m->heap, op, value);
-	if (sim_op_descs[op->kind].cls & SIM_OPC_MAPTAB) {
-		if (!m->maptab)
-			m->maptab = sim_maptab_create();
-		return m->maptab ? sim_maptab_exec(m->maptab, m, op) : -HVMM_ENOMEM;
-	}
-	return sim_vm_exec(m->vms, op, value);
 }
 
 /* Before mm/ runs the @index-th op: counted, and named for the reports. */

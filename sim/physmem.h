@@ -35,6 +35,16 @@ struct sim_region {
 struct sim_physmem {
 	struct sim_region regions[SIM_MAX_REGIONS];	/* sorted by base */
 	unsigned int nr_regions;
+	/*
+	 * Set while every block mm/ hands out lies in [clear_lo, clear_hi):
+	 * from a machine's set-up until its first op that may make mm/
+	 * allocate from a pool of its own (any op but the allocator's). Until
+	 * then those blocks need no dirty mark from the platform, which stops
+	 * asking mm/ for PAGE_ALLOC. Written atomically, then
+	 * sim_platform_clear_range_set() called (sim/platform.h). Beside
+	 * nr_regions, in what was padding: the executor's hot fields keep their lines.
+	 */
+	bool allocs_confined;
 	/* The PFNs of all backed regions, holes included (what a vmemmap spans). */
 	uint64_t start_pfn, end_pfn;
 	/*

@@ -44,12 +44,17 @@ u32 hvmm_trace_wanted;
  * Whether a block mm/'s buddy hands out can lie outside @pm's clear range,
  * where hvmm_trace_emit() marks it dirty: only if some RAM does (a machine
  * with the hypervisor's pools beside the allocator's, or memory with no
- * range). Where the range covers all RAM (an allocator-only machine, the
- * allocator benchmarks), every PAGE_ALLOC would return at the range test,
- * at a call and about 27 instructions an allocation.
+ * range), and only once the machine has run an op that can allocate from
+ * them. Until then (an allocator trace on a machine with room for VMs) or
+ * where the range covers all RAM (an allocator-only machine, the allocator
+ * benchmarks), every PAGE_ALLOC would return at the range test, at a call
+ * and about 27 instructions an allocation, which the kernel's allocator,
+ * hosted in the same pool, does not pay.
  */
 static bool allocs_need_marks(const struct sim_physmem *pm)
 {
+	if (__atomic_load_n(&pm->allocs_confined, __ATOMIC_RELAXED))
+		return false;
 	for (unsigned int i = 0; i < pm->nr_regions; i++) {
 		const struct sim_region *r = &pm->regions[i];
 		uint64_t lo = r->base >> HVMM_PAGE_SHIFT, hi = (r->base + r->size) >> HVMM_PAGE_SHIFT;
@@ -68,18 +73,33 @@ static bool allocs_need_marks(const struct sim_physmem *pm)
  * outside the clear range, for the dirty mark below. An event nobody
  * records is then a test in mm/ and no call.
  */
+static u32 trace_wanted_now(bool *slow)
+{
+	u32 all = (1U << (HVMM_TRACE_OWNERSHIP + 1)) - 1;
+
+	*slow = trace_sink || atomic_load(&nr_events_armed);
+	if (*slow)
+		return all;
+	if (cur_pm && allocs_need_marks(cur_pm))
+		return 1U << HVMM_TRACE_PAGE_ALLOC;
+	return 0;
+}
+
+/*
+ * Threads arm, disarm and unconfine at once, and one may store what it
+ * computed after another stored a newer set: each checks after its store
+ * that the set still follows the state, so the last store is right.
+ */
 static void trace_wanted_update(void)
 {
-	u32 all = (1U << (HVMM_TRACE_OWNERSHIP + 1)) - 1, w = 0;
+	bool slow;
+	u32 w;
 
-	bool slow = trace_sink || atomic_load(&nr_events_armed);
-
-	if (slow)
-		w = all;
-	else if (cur_pm && allocs_need_marks(cur_pm))
-		w = 1U << HVMM_TRACE_PAGE_ALLOC;
-	__atomic_store_n(&trace_all, slow, __ATOMIC_RELAXED);
-	__atomic_store_n(&hvmm_trace_wanted, w, __ATOMIC_RELAXED);
+	do {
+		w = trace_wanted_now(&slow);
+		__atomic_store_n(&trace_all, slow, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&hvmm_trace_wanted, w, __ATOMIC_SEQ_CST);
+	} while (trace_wanted_now(&slow) != w);
 }
 
 void sim_platform_events_armed(bool armed)

@@ -35,9 +35,11 @@ struct sim_panic {
  */
 void sim_platform_install(struct sim_physmem *pm, const struct sim_platform_hooks *hooks);
 /*
- * The installed memory's clear range [clear_lo, clear_hi) (sim/physmem.h)
- * was set: where it covers all of RAM, no block mm/ hands out needs the
- * platform's dirty mark, and the platform stops asking mm/ for PAGE_ALLOC.
+ * The installed memory's clear range [clear_lo, clear_hi) or its
+ * allocs_confined (sim/physmem.h) changed: where the range covers all of
+ * RAM, or while mm/ allocates only inside it, no block mm/ hands out
+ * needs the platform's dirty mark, and the platform stops asking mm/ for
+ * PAGE_ALLOC. Safe from any thread.
  */
 void sim_platform_clear_range_set(void);
 struct sim_physmem *sim_platform_physmem(void);

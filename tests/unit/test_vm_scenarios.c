@@ -11,7 +11,9 @@
  *  - a VM of many single pages is destroyed with every page back where it
  *    came from;
  *  - what a host can bring about is refused with a warning, not a panic;
- *  - a VM looked up by VMID stays that VM until it is put back.
+ *  - a VM looked up by VMID stays that VM until it is put back;
+ *  - allocator ops ask mm/ for no dirty-mark call, and the first VM op's
+ *    table pages are marked all the same.
  */
 #include <string.h>
 
@@ -431,6 +433,60 @@ static void vm_get_pins_until_put(void)
 	sim_machine_destroy(m);
 }
 
+/*
+ * Until a machine runs an op that is not the allocator's, mm/ allocates
+ * only in the executor's pool, whose blocks the executor marks itself: the
+ * platform asks mm/ for no PAGE_ALLOC call. The first VM op may allocate
+ * from mm/'s own pools, whose blocks only that call marks written: the
+ * tables a VM's first fault takes must read as written (an unmarked page
+ * is zero to the sweeps and a reset). A reset machine starts confined
+ * again, and is unconfined again by its first VM op.
+ */
+#define PAGE_ALLOC_WANTED (1u << HVMM_TRACE_PAGE_ALLOC)
+
+static bool tables_marked(struct sim_machine *m, uint32_t vm, uint64_t ipa)
+{
+	struct sim_walk w;
+	bool marked = true;
+
+	vmt_walk(m, vm, ipa, &w);
+	if (w.fault || w.nr_tables < 2)
+		return false;
+	for (unsigned int i = 0; i < w.nr_tables; i++)
+		marked &= sim_physmem_dirty(sim_machine_physmem(m), w.tables[i] / PAGE);
+	return marked;
+}
+
+static void allocator_ops_make_no_mark_calls_until_a_vm_op(void)
+{
+	struct sim_machine *m = machine();
+	struct sim_machine_config cfg;
+	char err[256];
+
+	CHECK(!(hvmm_trace_wanted & PAGE_ALLOC_WANTED));
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 0) == 0);
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 2, 3) == 0);
+	CHECK(vmt_alloc_op(m, SIM_OP_FREE, 1, 0) == 0);
+	CHECK(!(hvmm_trace_wanted & PAGE_ALLOC_WANTED));
+	CHECK(vmt_op(m, SIM_OP_VM_CREATE, 1, 1, 0, 0, 0) == 0);
+	CHECK(hvmm_trace_wanted & PAGE_ALLOC_WANTED);
+	CHECK(vmt_op(m, SIM_OP_FAULT, 1, 0x7000, 0, 0, 0) == 0);
+	CHECK(tables_marked(m, 1, 0x7000));
+	CHECK(vmt_alloc_op(m, SIM_OP_FREE, 2, 0) == 0);
+	CHECK(hvmm_trace_wanted & PAGE_ALLOC_WANTED);
+	CHECK(quiet(m));
+
+	sim_machine_config_default(&cfg);
+	CHECK(sim_machine_reset(m, &cfg, err, sizeof(err)) == 0);
+	CHECK(!(hvmm_trace_wanted & PAGE_ALLOC_WANTED));
+	CHECK(vmt_alloc_op(m, SIM_OP_ALLOC, 1, 0) == 0);
+	CHECK(vmt_op(m, SIM_OP_VM_CREATE, 1, 1, 0, 0, 0) == 0);
+	CHECK(vmt_op(m, SIM_OP_FAULT, 1, 0x7000, 0, 0, 0) == 0);
+	CHECK(tables_marked(m, 1, 0x7000));
+	CHECK(quiet(m));
+	sim_machine_destroy(m);
+}
+
 int main(void)
 {
 	TEST(secret_does_not_survive_into_the_next_vm);
@@ -444,5 +500,6 @@ int main(void)
 	TEST(teardown_invalidates_once);
 	TEST(host_made_conditions_warn_and_fail);
 	TEST(vm_get_pins_until_put);
+	TEST(allocator_ops_make_no_mark_calls_until_a_vm_op);
 	return tap_done();
 }
