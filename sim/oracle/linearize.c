@@ -48,9 +48,10 @@ void sim_lin_report_state(struct sim_report *rep, const struct sim_lin_result *r
 
 /* --- what the history can touch, saved before the search ---------------------- */
 
-struct saved_page {
-	uint64_t pfn;
-	struct sim_spec_page spec;
+/* Consecutive pages' model entries, copied to saved[at, at + nr). */
+struct saved_run {
+	uint64_t pfn, nr;
+	size_t at;
 };
 
 struct saved_space {
@@ -86,8 +87,10 @@ struct search {
 	struct sim_spec spec_before;		/* the struct only: pointers are the live model's */
 	struct saved_space *spaces;
 	size_t nr_spaces;
-	struct saved_page *pages;
-	size_t nr_pages, cap_pages;
+	struct saved_run *runs;
+	size_t nr_runs, cap_runs;
+	struct sim_spec_page *saved;
+	size_t nr_saved, cap_saved;
 
 	/* The allocator shadow: the pages the ops can reach, and the handles they name. */
 	struct sim_alloc_shadow shadow_before;
@@ -162,15 +165,33 @@ static bool grow(void **p, size_t *cap, size_t need, size_t size)
 	return true;
 }
 
-static bool save_spec_page(struct search *s, uint64_t pfn)
+/*
+ * Saves the model's entries of [@pfn, @pfn + @nr) that it has (pages
+ * outside it are never written), as one copy: a donation names up to
+ * 2^18 pages, and a copy each was most of the search's cost. A run that
+ * continues the last one extends it.
+ */
+static bool save_spec_pages(struct search *s, uint64_t pfn, uint64_t nr)
 {
-	const struct sim_spec_page *p = sim_spec_page(s->refs->spec, pfn);
+	const struct sim_spec *spec = s->refs->spec;
+	uint64_t base = spec->cfg.base_pfn, end = base + spec->cfg.nr_pfns;
+	uint64_t lo = pfn > base ? pfn : base;
+	uint64_t hi = pfn + nr < pfn || pfn + nr > end ? end : pfn + nr;
+	struct saved_run *last = s->nr_runs ? &s->runs[s->nr_runs - 1] : NULL;
 
-	if (!p)
-		return true;		/* outside the model: never written */
-	if (!grow((void **)&s->pages, &s->cap_pages, s->nr_pages + 1, sizeof(*s->pages)))
+	if (lo >= hi)
+		return true;
+	if (!grow((void **)&s->saved, &s->cap_saved, s->nr_saved + (hi - lo), sizeof(*s->saved)))
 		return false;
-	s->pages[s->nr_pages++] = (struct saved_page){ .pfn = pfn, .spec = *p };
+	memcpy(&s->saved[s->nr_saved], &spec->pages[lo - base], (hi - lo) * sizeof(*s->saved));
+	if (last && last->pfn + last->nr == lo) {
+		last->nr += hi - lo;
+	} else {
+		if (!grow((void **)&s->runs, &s->cap_runs, s->nr_runs + 1, sizeof(*s->runs)))
+			return false;
+		s->runs[s->nr_runs++] = (struct saved_run){ .pfn = lo, .nr = hi - lo, .at = s->nr_saved };
+	}
+	s->nr_saved += hi - lo;
 	return true;
 }
 
@@ -196,7 +217,7 @@ static bool save_space(struct search *s, unsigned int vm)
 	}
 	/* Every page the guest holds may change state (a destroy gives them all back). */
 	for (uint64_t i = 0; i < sp->cap; i++)
-		if (sp->slots[i].used && !save_spec_page(s, sp->slots[i].pfn))
+		if (sp->slots[i].used && !save_spec_pages(s, sp->slots[i].pfn, 1))
 			return false;
 	return true;
 }
@@ -211,10 +232,9 @@ static bool save_spec(struct search *s)
 			continue;
 		if (op->vm && op->vm <= SIM_MAX_VM && !save_space(s, op->vm))
 			return false;
-		if (names_pfns(op->kind))
-			for (uint64_t p = 0; p < op->c && p < (1ULL << 18); p++)
-				if (!save_spec_page(s, op->b + p))
-					return false;
+		if (names_pfns(op->kind) &&
+		    !save_spec_pages(s, op->b, op->c < (1ULL << 18) ? op->c : 1ULL << 18))
+			return false;
 	}
 	return true;
 }
@@ -238,8 +258,9 @@ static void restore_spec(struct search *s)
 		sp->nr = c->nr;
 	}
 	/* Backwards: a page saved twice gets its first (oldest) copy. */
-	for (size_t i = s->nr_pages; i--;)
-		spec->pages[s->pages[i].pfn - spec->cfg.base_pfn] = s->pages[i].spec;
+	for (size_t i = s->nr_runs; i--;)
+		memcpy(&spec->pages[s->runs[i].pfn - spec->cfg.base_pfn], &s->saved[s->runs[i].at],
+		       s->runs[i].nr * sizeof(*s->saved));
 	memcpy(spec->vms, s->spec_before.vms, sizeof(spec->vms));
 	spec->nr_live = s->spec_before.nr_live;
 	spec->pick_cursor = s->spec_before.pick_cursor;
@@ -529,11 +550,13 @@ static uint64_t state_digest(struct search *s)
 	uint64_t h = 0x2545f4914f6cdd1dULL;
 
 	if (spec) {
-		for (size_t i = 0; i < s->nr_pages; i++) {
-			const struct sim_spec_page *p = sim_spec_page(spec, s->pages[i].pfn);
+		for (size_t i = 0; i < s->nr_runs; i++) {
+			const struct sim_spec_page *p = &spec->pages[s->runs[i].pfn - spec->cfg.base_pfn];
 
-			h = mix(h, p->state | (uint64_t)p->vm << 8 | (uint64_t)p->shares << 16);
-			h = mix(h, p->maps);
+			for (uint64_t k = 0; k < s->runs[i].nr; k++, p++) {
+				h = mix(h, p->state | (uint64_t)p->vm << 8 | (uint64_t)p->shares << 16);
+				h = mix(h, p->maps);
+			}
 		}
 		for (size_t i = 0; i < s->nr_spaces; i++) {
 			unsigned int v = s->spaces[i].vm;
@@ -721,7 +744,8 @@ static void search_fini(struct search *s)
 		sim_recycle_put(s->spaces[i].space.slots,
 				s->spaces[i].space.cap * sizeof(*s->spaces[i].space.slots));
 	free(s->spaces);
-	sim_recycle_put(s->pages, s->cap_pages * sizeof(*s->pages));
+	sim_recycle_put(s->runs, s->cap_runs * sizeof(*s->runs));
+	sim_recycle_put(s->saved, s->cap_saved * sizeof(*s->saved));
 	sim_recycle_put(s->apages, s->cap_apages * sizeof(*s->apages));
 	free(s->handles);
 	free(s->leaves);
