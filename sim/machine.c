@@ -199,6 +199,16 @@ static void fit_host_ia_bits(struct sim_machine_config *cfg, const struct sim_ph
 		cfg->host_ia_bits++;
 }
 
+/*
+ * While confined, mm/ allocates only in the executor's pool, and the
+ * platform asks it for no PAGE_ALLOC call (sim/physmem.h).
+ */
+static void set_allocs_confined(struct sim_machine *m, bool confined)
+{
+	__atomic_store_n(&m->pm.allocs_confined, confined, __ATOMIC_RELAXED);
+	sim_platform_clear_range_set();
+}
+
 static int machine_setup(struct sim_machine *m, const struct sim_machine_config *cfg,
 			 char *err, size_t errlen)
 {
@@ -227,9 +237,8 @@ static int machine_setup(struct sim_machine *m, const struct sim_machine_config 
 	if (sim_vm_setup(m->vms, &m->cfg, &m->pm, &m->vmemmap, &m->report, m->alloc.base_pfn,
 			 m->alloc.nr_pages, err, errlen))
 		return -1;
-	/* Until an op that is not the allocator's (dispatch_other()), mm/ allocates in its pool only. */
-	__atomic_store_n(&m->pm.allocs_confined, true, __ATOMIC_RELAXED);
-	sim_platform_clear_range_set();
+	/* Until an op that is not the allocator's (dispatch_other()). */
+	set_allocs_confined(m, true);
 	return 0;
 }
 
@@ -701,13 +710,6 @@ static int op_split(struct sim_machine *m, const struct sim_op *op)
 
 /* --- dispatch ------------------------------------------------------------- */
 
-/* The run's first op that is not an allocator op: mm/'s own blocks are marked from now on. */
-static __attribute__((noinline, cold)) void allocs_unconfined(struct sim_machine *m)
-{
-	__atomic_store_n(&m->pm.allocs_confined, false, __ATOMIC_RELAXED);
-	sim_platform_clear_range_set();
-}
-
 /*
  * Every op but the allocator's, out of line so that the allocator ops'
  * inline path stays as short as it was. Any of these may make mm/
@@ -717,7 +719,7 @@ static __attribute__((noinline)) int dispatch_other(struct sim_machine *m, const
 						   uint64_t *value)
 {
 	if (hvmm_unlikely(__atomic_load_n(&m->pm.allocs_confined, __ATOMIC_RELAXED)))
-		allocs_unconfined(m);
+		set_allocs_confined(m, false);
 	if (sim_op_descs[op->kind].cls & SIM_OPC_BITMAP)
 		return sim_machine_bitmap_op(m, op, value);
 	if (sim_op_descs[op->kind].cls & SIM_OPC_HEAP)
